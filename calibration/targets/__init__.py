@@ -1,0 +1,1 @@
+"""Official figures copied from the project calibration data; see README.md here."""

@@ -1,0 +1,24 @@
+"""QuartierSim: demographic change in the quartiers of a German city, agent by agent.
+
+The public entry points::
+
+    import sim
+    scenario = sim.load_scenario("scenarios/baseline.toml")
+    model = sim.build_model(scenario, seed=1).run(years=10)
+    model.outcomes()  # tidy DataFrame: run_id, year, scope, metric, value
+"""
+
+from __future__ import annotations
+
+from sim.errors import InputError
+from sim.scenario import Scenario, load_scenario
+
+__version__ = "0.1.0"
+__all__ = ["InputError", "Scenario", "build_model", "load_scenario", "__version__"]
+
+
+def build_model(scenario: Scenario, *, seed: int):
+    """Build a model from a scenario and a seed (see :func:`sim.model.build_model`)."""
+    from sim.model import build_model as _build
+
+    return _build(scenario, seed=seed)

@@ -1,0 +1,170 @@
+"""The ``quartier`` command line."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sim.errors import InputError
+
+app = typer.Typer(
+    name="quartier",
+    help=(
+        "QuartierSim: simulate demographic change in the quartiers (Quartiere) of a German "
+        "city, household by household, and compare policy scenarios.\n\n"
+        "Start with: quartier run scenarios/baseline.toml"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+SUMMARY_STOCKS = (
+    ("population", "Einwohner / residents", "{:,.0f}"),
+    ("households", "Haushalte / households", "{:,.0f}"),
+    ("mean_age", "Durchschnittsalter / mean age", "{:.1f}"),
+    ("old_age_ratio", "Altenquotient (65+ / 20-64)", "{:.3f}"),
+    ("mean_household_size", "Personen je Haushalt", "{:.2f}"),
+    ("share_households_size_1", "Anteil Einpersonenhaushalte", "{:.1%}"),
+    ("vacancy_rate", "Leerstandsquote / vacancy", "{:.1%}"),
+)
+SUMMARY_FLOWS = (
+    ("births", "Geburten / births"),
+    ("deaths", "Sterbefälle / deaths"),
+    ("in_migrants", "Zuzüge / in-migrants"),
+    ("out_migrants", "Fortzüge / out-migrants"),
+)
+
+
+def _fail(error: InputError) -> None:
+    err_console.print(f"error: {error.one_line()}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError("--out", None, f"{out} exists and is not a folder")
+    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise InputError("--out", None, f"cannot create a folder under {parent}")
+
+
+@app.command()
+def run(
+    scenario: Path = typer.Argument(
+        ..., help="Scenario file (TOML), e.g. scenarios/baseline.toml."
+    ),
+    years: int = typer.Option(None, "--years", "-n", min=1, max=300,
+                              help="Years to simulate (default: the scenario's 'years')."),
+    seed: int = typer.Option(1, "--seed", "-s", min=0, help="Random seed; same seed, same result."),
+    out: Path = typer.Option(Path("results/run"), "--out", "-o",
+                             help="Folder for experiments.parquet and outcomes.parquet."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Run one scenario and write its tidy results (Parquet) to --out.
+
+    Shows a progress bar, prints a summary of the city at the start and the end, and writes
+    OUT/experiments.parquet (what was run) and OUT/outcomes.parquet (run_id, year, scope,
+    metric, value; scope is 'city' or a quartier id). Read them with pandas or DuckDB.
+    """
+    from sim.scenario import load_scenario
+
+    try:
+        sc = load_scenario(scenario)
+        if years is not None:
+            sc = sc.with_updates(years=years)
+        _check_out_dir(out)
+    except InputError as exc:
+        _fail(exc)
+        return
+    from sim import results
+    from sim.model import build_model
+
+    n_years = sc.years
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[year]}"), TimeElapsedColumn(),
+        console=console, disable=quiet,
+    )
+    with progress:
+        task = progress.add_task(f"{sc.name}: building city", total=n_years, year="")
+        try:
+            model = build_model(sc, seed=seed)
+        except InputError as exc:
+            progress.stop()
+            _fail(exc)
+            return
+        progress.update(task, description=f"{sc.name}: simulating")
+        model.run(n_years, progress=lambda y: progress.update(task, advance=1, year=str(y)))
+    command = "quartier " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    paths = results.write_run(model, out, command=command)
+    if not quiet:
+        _print_summary(model)
+        console.print(f"Results: {paths['outcomes']}  {paths['experiments']}")
+
+
+def _print_summary(model) -> None:
+    df = model.outcomes()
+    city = df[df["scope"] == "city"].pivot(index="year", columns="metric", values="value")
+    first, last = city.index.min(), city.index.max()
+    table = Table(title=f"{model.scenario.name} — {model.city.name}, seed {model.seed}")
+    table.add_column("Kennzahl / metric")
+    table.add_column(str(first), justify="right")
+    table.add_column(str(last), justify="right")
+    for metric, label, fmt in SUMMARY_STOCKS:
+        table.add_row(label, fmt.format(city.loc[first, metric]),
+                      fmt.format(city.loc[last, metric]))
+    for metric, label in SUMMARY_FLOWS:
+        total = city.loc[city.index > first, metric].sum()
+        table.add_row(f"{label} {first + 1}-{last}", "", f"{total:,.0f}")
+    console.print(table)
+
+
+@app.command()
+def scenario(
+    path: Path = typer.Argument(..., help="Scenario file (TOML)."),
+) -> None:
+    """Check a scenario file and print it fully resolved (after 'extends'), with its hash."""
+    import json
+
+    from sim.scenario import load_scenario
+
+    try:
+        sc = load_scenario(path)
+    except InputError as exc:
+        _fail(exc)
+        return
+    console.print_json(json.dumps(sc.model_dump(), ensure_ascii=False))
+    console.print(f"content hash: {sc.content_hash()}")
+
+
+@app.command()
+def metrics() -> None:
+    """List the outcome metrics recorded every year."""
+    from sim.metrics import DESCRIPTIONS, FLOW_METRICS, METRICS
+
+    table = Table(title="Outcome metrics (per year; scope 'city' and each quartier)")
+    table.add_column("metric")
+    table.add_column("kind")
+    table.add_column("meaning")
+    for m in METRICS:
+        table.add_row(m, "flow" if m in FLOW_METRICS else "stock", DESCRIPTIONS[m])
+    console.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

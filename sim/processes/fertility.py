@@ -1,0 +1,33 @@
+"""Fertility: births to women aged 15-49 by single-age rates scaled to the scenario's TFR.
+
+The age pattern is UN WPP 2022's for Germany; its level is the NRW total fertility rate
+(IT.NRW). A woman has at most one birth a year; the newborn joins her household as a child.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.tables import FEMALE
+
+
+def births(age: np.ndarray, sex: np.ndarray, alive: np.ndarray, asfr: np.ndarray,
+           rng: np.random.Generator) -> np.ndarray:
+    """Indices of the women who give birth this year.
+
+    Args:
+        age: completed years at the start of the year.
+        sex: 0 male, 1 female.
+        alive: persons alive at the end of the year (survivors give birth).
+        asfr: births per woman and year by single age.
+        rng: the fertility stream.
+    """
+    eligible = np.flatnonzero((sex == FEMALE) & alive & (asfr[age] > 0))
+    u = rng.random(eligible.size)
+    return eligible[u < asfr[age[eligible]]]
+
+
+def newborn_sexes(n: int, sex_ratio_at_birth: float, rng: np.random.Generator) -> np.ndarray:
+    """Sex of ``n`` newborns (0 male, 1 female) given boys per girl."""
+    boy = sex_ratio_at_birth / (1.0 + sex_ratio_at_birth)
+    return (rng.random(n) >= boy).astype(np.int8)

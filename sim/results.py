@@ -1,0 +1,88 @@
+"""Tidy result tables and how they are written.
+
+Per run two tables: ``experiments`` (one row: run id, scenario name and content hash, seed,
+years, code version, parameters as JSON) and ``outcomes`` (run id, year, scope, metric, value).
+Files are written atomically: to a temporary name in the same folder, then renamed, so a file
+is either complete or absent, never half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+import sim
+
+
+def code_version() -> str:
+    """Package version, plus the git commit when run from a checkout."""
+    version = sim.__version__
+    root = Path(__file__).resolve().parent.parent
+    if (root / ".git").exists():
+        try:
+            commit = subprocess.run(
+                ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+                capture_output=True, text=True, timeout=5, check=False,
+            ).stdout.strip()
+            if commit:
+                version = f"{version}+g{commit}"
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return version
+
+
+def experiment_row(model, command: str | None = None) -> pd.DataFrame:
+    """The ``experiments`` table of one run (one row)."""
+    scenario = model.scenario
+    return pd.DataFrame([{
+        "run_id": model.run_id,
+        "scenario": scenario.name,
+        "scenario_hash": model.scenario_hash,
+        "seed": model.seed,
+        "start_year": scenario.start_year,
+        "years": model.year - scenario.start_year + 1,
+        "households_start": int(model._records[0][1]["households"][-1]),
+        "code_version": code_version(),
+        "parameters": json.dumps(scenario.model_dump(), sort_keys=True, ensure_ascii=False),
+        "command": command or "",
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }])
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``df`` to ``path`` as Parquet via a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_run(model, out_dir: str | Path, command: str | None = None) -> dict[str, Path]:
+    """Write ``experiments.parquet`` and ``outcomes.parquet`` of a finished run."""
+    out_dir = Path(out_dir)
+    outcomes = model.outcomes()
+    experiments = experiment_row(model, command)
+    return {
+        "outcomes": write_parquet_atomic(outcomes, out_dir / "outcomes.parquet"),
+        "experiments": write_parquet_atomic(experiments, out_dir / "experiments.parquet"),
+    }
+
+
+def load(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a result folder: (experiments, outcomes)."""
+    out_dir = Path(out_dir)
+    return (pd.read_parquet(out_dir / "experiments.parquet"),
+            pd.read_parquet(out_dir / "outcomes.parquet"))
