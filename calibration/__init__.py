@@ -1,1 +1,1 @@
-"""Calibration targets (official figures with sources) and routines that compare the model with them."""
+"""Calibration: official targets (with sources) and routines comparing the model with them."""

@@ -1,0 +1,35 @@
+"""Shared fixtures: small scenarios built in memory from the baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import sim
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def variant(base: sim.Scenario, **nested) -> sim.Scenario:
+    """A copy of ``base`` with dotted-path overrides, e.g. ``{"city.households": 500}``."""
+    data = base.model_dump()
+    for dotted, value in nested.items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    data["source_file"] = base.source_file
+    return sim.Scenario.model_validate(data)
+
+
+@pytest.fixture(scope="session")
+def baseline() -> sim.Scenario:
+    return sim.load_scenario(SCENARIOS / "baseline.toml")
+
+
+@pytest.fixture(scope="session")
+def small(baseline) -> sim.Scenario:
+    return variant(baseline, **{"city.households": 2000, "years": 5})

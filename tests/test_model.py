@@ -1,0 +1,127 @@
+"""The model: determinism, accounting, invariants and the tidy outcomes table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.metrics import METRICS
+from sim.rng import make_streams
+
+from .conftest import variant
+
+
+@pytest.fixture(scope="module")
+def small_run(small):
+    return sim.build_model(small, seed=7).run()
+
+
+def test_same_seed_same_outcomes(small):
+    a = sim.build_model(small, seed=11).run().outcomes()
+    b = sim.build_model(small, seed=11).run().outcomes()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_different_seeds_differ(small):
+    a = sim.build_model(small, seed=11).run().outcomes()
+    b = sim.build_model(small, seed=12).run().outcomes()
+    assert not np.allclose(a["value"].fillna(0), b["value"].fillna(0))
+
+
+def test_named_streams_do_not_depend_on_creation_order():
+    one = make_streams(5, ("mortality", "fertility"))
+    two = make_streams(5, ("fertility", "mortality"))
+    assert one["mortality"].random() == two["mortality"].random()
+    assert make_streams(5)["mortality"].random() != make_streams(6)["mortality"].random()
+
+
+def test_common_random_numbers_across_scenarios(small):
+    """A change to migration leaves the initial population (its own stream) untouched."""
+    other = variant(small, **{"parameters.migration.in_migration_rate": 0.08})
+    a = sim.build_model(small, seed=3)
+    b = sim.build_model(other, seed=3)
+    assert np.array_equal(a.population.age, b.population.age)
+    assert np.array_equal(a.population.dwelling, b.population.dwelling)
+
+
+def test_accounting_every_year(small_run):
+    df = small_run.outcomes()
+    city = df[df["scope"] == "city"].pivot(index="year", columns="metric", values="value")
+    pop = city["population"]
+    years = city.index.to_numpy()
+    assert years.size == small_run.scenario.years + 1
+    for prev, year in zip(years[:-1], years[1:], strict=True):
+        flows = city.loc[year]
+        expected = (pop[prev] + flows["births"] + flows["in_migrants"]
+                    - flows["deaths"] - flows["out_migrants"])
+        assert pop[year] == expected, year
+
+
+def test_quartier_counts_add_up_to_city(small_run):
+    df = small_run.outcomes()
+    for metric in ("population", "households", "births", "deaths", "in_migrants",
+                   "out_migrants", "dwellings"):
+        part = df[df["metric"] == metric]
+        by_year = part[part["scope"] != "city"].groupby("year")["value"].sum(min_count=1)
+        city = part[part["scope"] == "city"].set_index("year")["value"]
+        pd.testing.assert_series_equal(by_year, city, check_names=False, check_index_type=False)
+
+
+def test_population_invariants(small_run):
+    pop, city = small_run.population, small_run.city
+    # every household in exactly one dwelling, no dwelling occupied twice
+    assert np.unique(pop.dwelling).size == pop.n_households
+    assert pop.dwelling.min() >= 0 and pop.dwelling.max() < city.n_dwellings
+    # every person in an existing, non-empty household with an adult
+    sizes = pop.household_size()
+    assert sizes.min() >= 1
+    adults = np.bincount(pop.household[~pop.is_child], minlength=pop.n_households)
+    assert adults.min() >= 1
+    assert pop.age.min() >= 0
+    assert pop.age.max() <= small_run.scenario.parameters.demography.max_age
+
+
+def test_outcomes_table_is_tidy(small_run):
+    df = small_run.outcomes()
+    assert list(df.columns) == ["run_id", "year", "scope", "metric", "value"]
+    assert set(df["metric"].astype(str)) == set(METRICS)
+    scopes = set(df["scope"].astype(str))
+    assert "city" in scopes and set(small_run.city.quartier_ids()) <= scopes
+    assert not df.duplicated(["year", "scope", "metric"]).any()
+    first = df[df["year"] == df["year"].min()]
+    assert first[first["metric"] == "births"]["value"].isna().all()
+    assert (df["run_id"] == small_run.run_id).all()
+
+
+def test_household_view(small_run):
+    view = small_run.household(0)
+    assert view.size == int((small_run.population.household == 0).sum())
+    assert view.quartier in small_run.city.quartier_ids()
+    assert view.size == len(view.sexes) == len(view.children)
+
+
+def test_city_only_outcomes(small):
+    sc = variant(small, **{"outcomes.per_quartier": False, "years": 1})
+    df = sim.build_model(sc, seed=1).run().outcomes()
+    assert set(df["scope"].astype(str)) == {"city"}
+
+
+def test_build_model_rejects_negative_seed(small):
+    with pytest.raises(ValueError):
+        sim.build_model(small, seed=-1)
+
+
+def test_quartiers_have_distinct_profiles(baseline):
+    """Ruhrstadt's quartiers differ as their profiles say (start state, large sample)."""
+    model = sim.build_model(variant(baseline, years=1), seed=2)
+    df = model.outcomes()
+    start = df[df["year"] == df["year"].min()].pivot(index="scope", columns="metric",
+                                                     values="value")
+    assert 6 <= model.city.n_quartiers <= 10
+    singles = start["share_households_size_1"]
+    assert singles["altstadt"] > singles["city"] > singles["sonnenhang"]
+    assert start.loc["zeche_glueckauf", "share_65plus"] > start.loc["city", "share_65plus"]
+    assert start.loc["sonnenhang", "mean_household_size"] > start.loc["city",
+                                                                      "mean_household_size"]
