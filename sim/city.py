@@ -105,10 +105,10 @@ class City:
     def household_targets(self, households: int) -> np.ndarray:
         """Households per quartier at the start: the profiles' shares, rounded to sum exactly."""
         shares = np.array([q.household_share for q in self.quartiers], dtype=float)
-        return _round_preserving_sum(shares / shares.sum() * households)
+        return round_preserving_sum(shares / shares.sum() * households)
 
 
-def _round_preserving_sum(values: np.ndarray) -> np.ndarray:
+def round_preserving_sum(values: np.ndarray) -> np.ndarray:
     """Largest-remainder rounding: integers that sum to round(sum(values))."""
     floors = np.floor(values).astype(np.int64)
     missing = int(round(values.sum())) - int(floors.sum())

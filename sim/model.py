@@ -117,8 +117,11 @@ class QuartierModel(mesa.Model):
 
         # 1. Mortality (ages at the start of the year).
         dead = mortality.deaths(pop.age, pop.sex, self._q, s["mortality"])
-        np.add.at(self._exposure, (pop.sex, pop.age), 1.0)
-        np.add.at(self._deaths_by_age, (pop.sex[dead], pop.age[dead]), 1.0)
+        n_age = demo.max_age + 1
+        by_sex_age = pop.sex.astype(np.int64) * n_age + pop.age
+        self._exposure += np.bincount(by_sex_age, minlength=2 * n_age).reshape(2, n_age)
+        self._deaths_by_age += np.bincount(by_sex_age[dead], minlength=2 * n_age).reshape(
+            2, n_age)
         person_alive = ~dead
         deaths = metrics.count(pq[dead], n_q)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import tables
-from sim.city import HOUSEHOLD_CLASSES, City, _round_preserving_sum, furnish_dwellings
+from sim.city import HOUSEHOLD_CLASSES, City, furnish_dwellings, round_preserving_sum
 from sim.population import AGE_DTYPE, IDX_DTYPE, SEX_DTYPE, Members, Population
 from sim.scenario import Scenario
 
@@ -60,7 +60,7 @@ def size_targets(n_households: int) -> np.ndarray:
     shares = tables.household_size_shares()
     split = tables.five_plus_size_split()
     full = np.r_[shares[:4], shares[4] * split]
-    return _round_preserving_sum(full * n_households)
+    return round_preserving_sum(full * n_households)
 
 
 def _draw_adults(rng, n, sex, p_age_by_sex, min_age=18):
@@ -101,8 +101,7 @@ def _candidates(size: int, m: int, rng: np.random.Generator, scenario: Scenario)
     # Children's ages given the parent's age.
     asfr = tables.fertility_rates(1.0, demo.fertility_age_pattern, max_age)
     c = np.arange(MAX_CHILD_AGE + 1)
-    stay = np.where(c < demo.leaving_home_min_age, 1.0,
-                    (1.0 - demo.leaving_home_rate) ** (c - demo.leaving_home_min_age + 1))
+    stay = (1.0 - demo.leaving_home_rate) ** np.maximum(c - demo.leaving_home_min_age + 1, 0)
     gap_age = first_age[:, None] - c[None, :]
     w = p_all[None, : MAX_CHILD_AGE + 1] * stay[None, :] * np.where(
         gap_age >= 0, asfr[np.clip(gap_age, 0, max_age)], 0.0
@@ -146,11 +145,14 @@ def _age_group_targets(n_persons: float, max_age: int) -> np.ndarray:
     return out.ravel() * n_persons
 
 
-def _incidence(members: Members, n_hh: int, max_age: int) -> np.ndarray:
+def _incidence(members: Members, stratum: np.ndarray) -> np.ndarray:
+    """Persons per (sex, age group) and a stratum indicator, per candidate household."""
+    n_hh = stratum.size
     groups = np.minimum(members.age.astype(np.int64) // AGE_GROUP_WIDTH, 17)
     col = members.sex.astype(np.int64) * 18 + groups
-    a = np.zeros((n_hh, 36), dtype=np.float64)
+    a = np.zeros((n_hh, 36 + SIZES.size), dtype=np.float32)
     np.add.at(a, (members.household, col), 1.0)
+    a[np.arange(n_hh), 36 + stratum] = 1.0
     return a
 
 
@@ -206,8 +208,7 @@ def build_pool(n_households: int, rng: np.random.Generator, scenario: Scenario
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     # Constraints: persons by sex × age group, and households per stratum.
     person_targets = _age_group_targets(float((n_s * SIZES).sum()), max_age)
-    inc = np.hstack([_incidence(members, n_hh, max_age),
-                     (stratum[:, None] == np.arange(SIZES.size)[None, :]).astype(float)])
+    inc = _incidence(members, stratum)
     targets = np.r_[person_targets, n_s.astype(float)]
     w0 = valid.astype(float)
     weights = ipu(inc, targets, weights=w0)
@@ -280,7 +281,7 @@ def synthesize(city: City, n_households: int, scenario: Scenario, rng: np.random
     quartier = np.empty(chosen.size, dtype=np.int64)
     for c in range(len(HOUSEHOLD_CLASSES)):
         idx = rng.permutation(np.flatnonzero(cls == c))
-        counts = _round_preserving_sum(table[:, c])
+        counts = round_preserving_sum(table[:, c])
         quartier[idx] = np.repeat(np.arange(city.n_quartiers), counts)
     occupied = np.bincount(quartier, minlength=city.n_quartiers)
 

@@ -49,7 +49,7 @@ def household_mean_age(age: np.ndarray, household: np.ndarray, n_households: int
     """
     sizes = np.bincount(household, minlength=n_households)
     oldest = np.zeros(n_households)
-    np.maximum.at(oldest, household, age)
+    np.maximum.at(oldest, household, age.astype(np.float64))
     return oldest, sizes
 
 
