@@ -144,6 +144,34 @@ class Scenario(_Strict):
         data["source_file"] = self.source_file
         return Scenario.model_validate(data)
 
+    def with_values(self, values: dict[str, Any]) -> Scenario:
+        """A validated copy with fields set by dotted path.
+
+        Example: ``sc.with_values({"parameters.demography.total_fertility_rate": 1.6})``.
+
+        Raises:
+            InputError: for a path that names no field, or an invalid value.
+        """
+        data = self.model_dump()
+        for dotted, value in values.items():
+            node: Any = data
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                if not isinstance(node, dict) or part not in node or not isinstance(
+                        node[part], dict):
+                    raise InputError("parameters", dotted, "no such scenario field")
+                node = node[part]
+            if leaf not in node:
+                raise InputError("parameters", dotted, "no such scenario field")
+            node[leaf] = value
+        data["source_file"] = self.source_file
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise InputError("parameters", field, err["msg"]) from None
+
     @property
     def base_dir(self) -> Path:
         return Path(self.source_file).parent if self.source_file else Path.cwd()

@@ -14,15 +14,7 @@ SCENARIOS = ROOT / "scenarios"
 
 def variant(base: sim.Scenario, **nested) -> sim.Scenario:
     """A copy of ``base`` with dotted-path overrides, e.g. ``{"city.households": 500}``."""
-    data = base.model_dump()
-    for dotted, value in nested.items():
-        node = data
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            node = node[p]
-        node[leaf] = value
-    data["source_file"] = base.source_file
-    return sim.Scenario.model_validate(data)
+    return base.with_values(nested)
 
 
 @pytest.fixture(scope="session")

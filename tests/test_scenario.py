@@ -104,3 +104,13 @@ def test_content_hash_tracks_content_not_description(baseline):
     assert same.content_hash() == baseline.content_hash()
     assert other.content_hash() != baseline.content_hash()
     assert len(baseline.content_hash()) == 64
+
+
+def test_with_values_sets_dotted_paths(baseline):
+    sc = baseline.with_values({"parameters.demography.total_fertility_rate": 1.6, "years": 3})
+    assert sc.parameters.demography.total_fertility_rate == 1.6 and sc.years == 3
+    assert baseline.parameters.demography.total_fertility_rate == pytest.approx(1.39)
+    with pytest.raises(InputError, match="parameters.demografy.x: no such scenario field"):
+        baseline.with_values({"parameters.demografy.x": 1})
+    with pytest.raises(InputError, match="city.households"):
+        baseline.with_values({"city.households": -1})
