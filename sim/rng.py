@@ -19,7 +19,6 @@ STREAMS = (
     "leaving_home",
     "out_migration",
     "in_migration",
-    "placement",  # choosing dwellings
     "mesa",  # handed to mesa.Model
 )
 

@@ -170,11 +170,14 @@ def five_plus_size_split() -> np.ndarray:
 def single_parent_share_of_multi_person() -> float:
     """Share of single-parent households among households of 2+ persons (DERIVED).
 
-    Zensus 2022 NRW: 7.1 % of all households are single parents; Mikrozensus 2023: 60.1 % of
-    households have 2+ persons. Assumed equal across household sizes (no split is published).
+    Zensus 2022 NRW: 7.1 % of all households are single parents; Mikrozensus 2023: about 60 %
+    of households have 2+ persons (normalised shares). Assumed equal across household sizes
+    (no split is published).
     """
-    shares = household_size_shares()
-    return 0.071 / float(shares[1:].sum())
+    df = _read("households.csv")
+    row = df[(df["source_type"] == "Zensus 2022") & (df["indicator"] == "share_single_parents")]
+    single_parents = float(row["value"].iloc[0]) / 100.0
+    return single_parents / float(household_size_shares()[1:].sum())
 
 
 def share_18_24_with_parents() -> float:

@@ -1,7 +1,8 @@
-"""Fertility: births to women aged 15-49 by single-age rates scaled to the scenario's TFR.
+"""Fertility: births by the mother's single age, rates scaled to the scenario's TFR.
 
-The age pattern is UN WPP 2022's for Germany; its level is the NRW total fertility rate
-(IT.NRW). A woman has at most one birth a year; the newborn joins her household as a child.
+The age pattern is UN WPP 2022's for Germany (5-year groups 10-14 … 50-54, the outer groups
+with tiny rates); its level is the NRW total fertility rate (IT.NRW): the rates over all ages
+sum to the TFR. A woman has at most one birth a year; the newborn joins her household as a child.
 """
 
 from __future__ import annotations

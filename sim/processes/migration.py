@@ -19,16 +19,16 @@ import numpy as np
 from sim.synthesis import HouseholdPool
 
 
-def _tilt_lambda(hh_mean_age: np.ndarray, sizes: np.ndarray, base: np.ndarray,
-                 mean_age: float) -> float:
-    """Lambda such that exp(-lambda * age)-tilted weights give persons' mean age ``mean_age``."""
-    centre = float(hh_mean_age.mean()) if hh_mean_age.size else 0.0
-    age_sum = hh_mean_age * sizes
+def _tilt_lambda(oldest: np.ndarray, sizes: np.ndarray, age_sums: np.ndarray,
+                 base: np.ndarray, mean_age: float) -> float:
+    """Lambda such that weights ``base * exp(-lambda * oldest)`` give the persons' mean age
+    ``mean_age`` (persons' ages summed per household in ``age_sums``)."""
+    centre = float(oldest.mean()) if oldest.size else 0.0
 
     def persons_mean(lam: float) -> float:
-        z = -lam * (hh_mean_age - centre)
+        z = -lam * (oldest - centre)
         w = base * np.exp(z - z.max())
-        return float((w * age_sum).sum() / (w * sizes).sum())
+        return float((w * age_sums).sum() / (w * sizes).sum())
 
     lo, hi = -1.0, 1.0
     for _ in range(60):
@@ -40,8 +40,8 @@ def _tilt_lambda(hh_mean_age: np.ndarray, sizes: np.ndarray, base: np.ndarray,
     return 0.5 * (lo + hi)
 
 
-def household_mean_age(age: np.ndarray, household: np.ndarray, n_households: int
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def household_oldest_age(age: np.ndarray, household: np.ndarray, n_households: int
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """Age of the oldest member and size per household (empty households: 0, 0).
 
     The oldest member's age stands for the household's life stage (a family with small
@@ -56,8 +56,9 @@ def household_mean_age(age: np.ndarray, household: np.ndarray, n_households: int
 def out_migration_lambda(age: np.ndarray, household: np.ndarray, n_households: int,
                          mean_age: float) -> float:
     """The age tilt of out-migration, fixed on the initial population."""
-    hh_age, sizes = household_mean_age(age, household, n_households)
-    return _tilt_lambda(hh_age, sizes.astype(float), np.ones(n_households), mean_age)
+    oldest, sizes = household_oldest_age(age, household, n_households)
+    age_sums = np.bincount(household, weights=age, minlength=n_households)
+    return _tilt_lambda(oldest, sizes.astype(float), age_sums, np.ones(n_households), mean_age)
 
 
 def out_migrating_households(age: np.ndarray, household: np.ndarray, person_alive: np.ndarray,
@@ -68,7 +69,7 @@ def out_migrating_households(age: np.ndarray, household: np.ndarray, person_aliv
     Expected persons leaving = ``rate`` × living residents; chances tilted by ``lam``.
     """
     n = household_alive.size
-    hh_age, sizes = household_mean_age(age[person_alive], household[person_alive], n)
+    hh_age, sizes = household_oldest_age(age[person_alive], household[person_alive], n)
     z = np.where(household_alive & (sizes > 0), -lam * hh_age, -np.inf)
     w = np.exp(z - z.max()) if np.isfinite(z).any() else np.zeros(n)
     persons = float(sizes.sum())
@@ -83,9 +84,11 @@ def age_tilt(pool: HouseholdPool, mean_age: float) -> np.ndarray:
 
     Lambda is found by bisection; the result is normalised to sum to 1.
     """
-    hh_mean = np.maximum.reduceat(pool.members.age.astype(float), pool.starts)
-    lam = _tilt_lambda(hh_mean, pool.sizes.astype(float), pool.weights, mean_age)
-    z = -lam * (hh_mean - hh_mean.mean())
+    ages = pool.members.age.astype(float)
+    oldest = np.maximum.reduceat(ages, pool.starts)
+    age_sums = np.add.reduceat(ages, pool.starts)
+    lam = _tilt_lambda(oldest, pool.sizes.astype(float), age_sums, pool.weights, mean_age)
+    z = -lam * (oldest - oldest.mean())
     w = pool.weights * np.exp(z - z.max())
     return w / w.sum()
 
