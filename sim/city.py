@@ -194,14 +194,15 @@ def furnish_dwellings(
     for q in range(city.n_quartiers):
         n = int(np.ceil(occupied[q] / (1.0 - vacancy_rate))) if occupied[q] else 0
         n = max(n, int(occupied[q]))
-        cells = np.flatnonzero((city.cell_quartier == q) & (city.cell_weight > 0))
         if n == 0:
             continue
-        if cells.size == 0:
+        cells = np.flatnonzero((city.cell_quartier == q) & (city.cell_weight > 0))
+        if cells.size:
+            weight = city.cell_weight[cells]
+        else:  # a quartier with no residential weight: spread evenly over its cells
             cells = np.flatnonzero(city.cell_quartier == q)
-        p = city.cell_weight[cells] / city.cell_weight[cells].sum() if city.cell_weight[
-            cells].sum() > 0 else None
-        counts = rng.multinomial(n, p if p is not None else np.full(cells.size, 1 / cells.size))
+            weight = np.ones(cells.size)
+        counts = rng.multinomial(n, weight / weight.sum())
         cells_out.append(np.repeat(cells, counts))
     city.dwelling_cell = (
         np.concatenate(cells_out).astype(np.int32) if cells_out else np.zeros(0, np.int32)

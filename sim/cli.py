@@ -81,7 +81,7 @@ def run(
     try:
         sc = load_scenario(scenario)
         if years is not None:
-            sc = sc.with_updates(years=years)
+            sc = sc.with_values({"years": years})
         _check_out_dir(out)
     except InputError as exc:
         _fail(exc)

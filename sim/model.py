@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim import metrics, tables
-from sim.city import City, build_city
+from sim.city import DEFAULT_HOUSEHOLDS, City, build_city
 from sim.population import AGE_DTYPE, HouseholdView, Members, Population
 from sim.processes import ageing, fertility, household_change, leaving_home, migration, mortality
 from sim.rng import make_streams
@@ -86,8 +86,6 @@ class QuartierModel(mesa.Model):
         self._record(self._flows_nan())
 
     def _default_households(self) -> int:
-        from sim.city import DEFAULT_HOUSEHOLDS
-
         if self.city.reported_population:
             sizes = size_targets(1_000_000)
             mean_size = float((sizes * np.arange(1, 7)).sum() / sizes.sum())
@@ -138,10 +136,7 @@ class QuartierModel(mesa.Model):
             household=pop.household[mothers],
             is_child=np.ones(mothers.size, bool),
         )
-        pop.age = np.concatenate([pop.age, newborns.age])
-        pop.sex = np.concatenate([pop.sex, newborns.sex])
-        pop.household = np.concatenate([pop.household, newborns.household])
-        pop.is_child = np.concatenate([pop.is_child, newborns.is_child])
+        pop.add_persons(newborns)
         person_alive = np.concatenate([person_alive, np.ones(mothers.size, bool)])
         pq = hq[pop.household]
 
@@ -195,8 +190,7 @@ class QuartierModel(mesa.Model):
         hq = np.concatenate([hq, city.dwelling_quartier[target]])
         person_alive = np.concatenate([person_alive, np.ones(arrivals.age.size, bool)])
         household_alive = np.concatenate([household_alive, np.ones(new_rows.size, bool)])
-        in_migrants = metrics.count(hq[first_new + movers.size + arrivals.household], n_q) \
-            if arrivals.age.size else metrics.count(np.zeros(0, np.int64), n_q)
+        in_migrants = metrics.count(hq[new_rows[arrivals.household]], n_q)
 
         # 8. Compact and record.
         pop.keep(person_alive, household_alive)

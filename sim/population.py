@@ -81,11 +81,12 @@ class Population:
         self.household = new_index[self.household[person_alive]].astype(IDX_DTYPE)
         self.dwelling = self.dwelling[household_alive]
 
-    def sort_by_household(self) -> None:
-        """Order persons by household (keeps members together in memory)."""
-        order = np.argsort(self.household, kind="stable")
-        self.age, self.sex = self.age[order], self.sex[order]
-        self.household, self.is_child = self.household[order], self.is_child[order]
+    def add_persons(self, members: Members) -> None:
+        """Add persons to existing households (``members.household`` are household rows)."""
+        self.age = np.concatenate([self.age, members.age])
+        self.sex = np.concatenate([self.sex, members.sex])
+        self.household = np.concatenate([self.household, members.household])
+        self.is_child = np.concatenate([self.is_child, members.is_child])
 
 
 @dataclass

@@ -137,13 +137,6 @@ class Scenario(_Strict):
     outcomes: OutcomesConfig = OutcomesConfig()
     source_file: str | None = Field(None, exclude=True, description="Where it was loaded from.")
 
-    def with_updates(self, **changes: Any) -> Scenario:
-        """Return a validated copy with top-level fields replaced (e.g. ``years=5``)."""
-        data = self.model_dump()
-        data.update(changes)
-        data["source_file"] = self.source_file
-        return Scenario.model_validate(data)
-
     def with_values(self, values: dict[str, Any]) -> Scenario:
         """A validated copy with fields set by dotted path.
 
@@ -210,13 +203,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InputError(_display(path), None, f"not valid TOML: {exc}") from None
 
 
-def _merge(base: dict, override: dict, origin: dict, base_origin: dict, file: str, prefix=""):
+def _merge(base: dict, override: dict, origin: dict, file: str, prefix: str = "") -> dict:
     """Deep-merge ``override`` into a copy of ``base``; record which file set each key."""
     merged = dict(base)
     for key, value in override.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value, origin, base_origin, file, dotted + ".")
+            merged[key] = _merge(merged[key], value, origin, file, dotted + ".")
         else:
             merged[key] = value
             origin[dotted] = file
@@ -241,7 +234,7 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict
             raise InputError(_display(path), "extends", f"file not found: {parent}")
         base, origin = _load_raw(parent_path, (*chain, path))
         base.pop("name", None)  # a name is never inherited
-    merged = _merge(base, raw, origin, {}, str(path))
+    merged = _merge(base, raw, origin, str(path))
     return merged, origin
 
 

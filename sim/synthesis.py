@@ -50,10 +50,6 @@ class HouseholdPool:
     sizes: np.ndarray
     weights: np.ndarray
 
-    def mean_age(self) -> np.ndarray:
-        """Mean age of each candidate household's members."""
-        return np.add.reduceat(self.members.age.astype(float), self.starts) / self.sizes
-
 
 def size_targets(n_households: int) -> np.ndarray:
     """Households of 1…6 persons: NRW 2023 shares, 5+ split 5/6 as in Zensus 2011."""

@@ -149,12 +149,6 @@ def household_size_shares() -> np.ndarray:
     return values / values.sum()
 
 
-def household_size_targets_pct() -> dict[str, float]:
-    """The published NRW 2023 household-size shares in percent, as targets."""
-    shares = household_size_shares() * 100
-    return {k: float(v) for k, v in zip(("1", "2", "3", "4", "5plus"), shares, strict=True)}
-
-
 def five_plus_size_split() -> np.ndarray:
     """Shares of 5-, 6-, 7-person households among 5+ (Zensus 2011 NRW: 274k 5, 131k 6+).
 

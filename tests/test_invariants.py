@@ -11,17 +11,6 @@ import sim
 
 from .conftest import variant
 
-BASE = None
-
-
-def _base():
-    global BASE
-    if BASE is None:
-        from .conftest import SCENARIOS
-
-        BASE = sim.load_scenario(SCENARIOS / "baseline.toml")
-    return BASE
-
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
@@ -34,9 +23,9 @@ def _base():
     out_rate=st.floats(min_value=0.0, max_value=0.3),
     vacancy=st.floats(min_value=0.0, max_value=0.3),
 )
-def test_conservation_and_dwellings(households, years, seed, tfr, leave, in_rate, out_rate,
-                                    vacancy):
-    sc = variant(_base(), **{
+def test_conservation_and_dwellings(baseline, households, years, seed, tfr, leave, in_rate,
+                                    out_rate, vacancy):
+    sc = variant(baseline, **{
         "city.households": households, "years": years, "city.vacancy_rate": vacancy,
         "parameters.demography.total_fertility_rate": tfr,
         "parameters.demography.leaving_home_rate": leave,
