@@ -39,6 +39,11 @@ class QuartierProfile:
     description: str = ""
     household_share: float = 0.0
     affinity: dict[str, float] = field(default_factory=dict)
+    housing: dict[str, float] = field(default_factory=dict)
+
+    def housing_level(self, key: str) -> float:
+        """Relative housing level ``key`` (see ``sim/data/ruhrstadt.toml``); neutral if unset."""
+        return float(self.housing.get(key, 0.0 if key == "income" else 1.0))
 
     def affinity_vector(self) -> np.ndarray:
         """Affinities in the order of :data:`HOUSEHOLD_CLASSES` (missing = 1)."""
@@ -60,6 +65,11 @@ class City:
         quartiers: Quartier profiles, indexed like ``cell_quartier``.
         dwelling_cell: Cell of each dwelling (int32); filled by :func:`furnish_dwellings`.
         reported_population: Inhabitants according to the source (Zensus cities), if known.
+        dwelling_floor_space: m² per dwelling.
+        dwelling_tenure: 0 owner-occupied, 1 private rental, 2 social housing (``sim.housing``).
+        dwelling_binding_end: Year a social dwelling's rent binding ends (0 if none).
+        dwelling_rent_m2: Net cold rent per m² of the tenancy (owner-occupied: the local level).
+        cell_rent_m2: Re-letting rent per m² per cell (the local market level).
     """
 
     name: str
@@ -73,6 +83,22 @@ class City:
     quartiers: list[QuartierProfile]
     dwelling_cell: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     reported_population: int | None = None
+    dwelling_floor_space: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    dwelling_tenure: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    dwelling_binding_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    dwelling_rent_m2: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    cell_rent_m2: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+    DWELLING_COLUMNS = ("dwelling_cell", "dwelling_floor_space", "dwelling_tenure",
+                        "dwelling_binding_end", "dwelling_rent_m2")
+
+    def add_dwellings(self, **columns: np.ndarray) -> np.ndarray:
+        """Append dwellings (one array per name in ``DWELLING_COLUMNS``); returns their ids."""
+        first = self.n_dwellings
+        for name in self.DWELLING_COLUMNS:
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate([old, columns[name].astype(old.dtype)]))
+        return np.arange(first, self.n_dwellings)
 
     @property
     def n_cells(self) -> int:
@@ -160,6 +186,7 @@ def build_ruhrstadt(households: int, layout_seed: int = 2024) -> City:
             id=r["id"], name=r["name"], kind=r.get("kind", ""),
             description=r.get("description", ""), household_share=float(r["household_share"]),
             affinity={k: float(v) for k, v in r.get("affinity", {}).items()},
+            housing={k: float(v) for k, v in r.get("housing", {}).items()},
         )
         for r in rows
     ]

@@ -8,7 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import segregation as seg
 from sim.population import Population
+from sim.processes.mobility import CAUSES
+
+_INDICES = (
+    ("dissimilarity_income", "Dissimilarity D, persons at risk of poverty vs the rest"),
+    ("dissimilarity_origin", "Dissimilarity D, persons with vs without migration background"),
+    ("dissimilarity_age65", "Dissimilarity D, persons 65+ vs the rest"),
+    ("multigroup_dissimilarity_income", "Multigroup D over the three income groups"),
+    ("theil_h_income", "Theil's information index H over the three income groups"),
+    ("isolation_poor", "Isolation of persons at risk of poverty (xPx)"),
+    ("exposure_poor", "Exposure of persons at risk of poverty to the rest (xPy)"),
+    ("isolation_origin", "Isolation of persons with migration background (xPx)"),
+)
+SEGREGATION_METRICS = tuple(f"{name}_{unit}" for name, _ in _INDICES
+                            for unit in ("cells", "quartiers"))
 
 STOCK_METRICS = (
     "population",
@@ -25,13 +40,41 @@ STOCK_METRICS = (
     "share_households_size_5plus",
     "dwellings",
     "vacancy_rate",
+    # housing and incomes
+    "share_poor",
+    "share_high_income",
+    "share_migration_background",
+    "mean_equivalised_income",
+    "owner_occupied_share",
+    "social_housing_share",
+    "mean_rent_m2",
+    "mean_rent_burden",
+    "share_rent_burden_over_30",
+    "share_rent_burden_over_40",
+    "share_crowded",
+    # segregation over cells (per quartier: over the quartier's cells) and over quartiers
+    *SEGREGATION_METRICS,
+    "morans_i_income",
+    "location_quotient_poor",
+    "location_quotient_migration_background",
+    "location_quotient_65plus",
 )
 FLOW_METRICS = (
     "births",
     "deaths",
     "in_migrants",
     "out_migrants",
+    "out_migration_rate",
+    *(f"out_migrants_cause_{c}" for c in CAUSES),
+    "out_migrants_poor",
+    "out_migrants_migration_background",
+    "out_migrants_65plus",
+    "out_migrants_families",
+    "moves_within_city",
     "leaving_home",
+    "bindings_expired",
+    "bindings_bought",
+    "dwellings_built",
 )
 METRICS = STOCK_METRICS + FLOW_METRICS
 
@@ -56,7 +99,40 @@ DESCRIPTIONS = {
     "out_migrants": "Persons leaving the city in the year (incl. young adults finding no "
                     "dwelling, and minors left without an adult)",
     "leaving_home": "Young adults leaving the parental home for a dwelling in the city",
+    "share_poor": "Share of residents at risk of poverty (< 60 % of the median income)",
+    "share_high_income": "Share of residents with 200 % of the median income or more",
+    "share_migration_background": "Share of residents with a migration background",
+    "mean_equivalised_income": "Mean net equivalised income of residents (EUR/month)",
+    "owner_occupied_share": "Share of dwellings that are owner-occupied",
+    "social_housing_share": "Share of dwellings that are rent-bound social housing",
+    "mean_rent_m2": "Mean net cold rent per m² of occupied rental dwellings (EUR)",
+    "mean_rent_burden": "Mean rent burden of tenant households (gross cold rent / income)",
+    "share_rent_burden_over_30": "Share of tenant households paying 30 % of income or more",
+    "share_rent_burden_over_40": "Share of tenant households paying more than 40 % of income",
+    "share_crowded": "Share of households feeling crowded (floor space below "
+                     "crowding_threshold × the norm)",
+    "morans_i_income": "Moran's I of mean equivalised income over populated cells (queen)",
+    "location_quotient_poor": "Share at risk of poverty here / share in the city",
+    "location_quotient_migration_background": "Share with migration background here / city",
+    "location_quotient_65plus": "Share aged 65+ here / share in the city",
+    "out_migration_rate": "Out-migrants per resident at the start of the year",
+    "out_migrants_cause_rent": "Out-migrants (persons) whose main reason was the rent burden",
+    "out_migrants_cause_crowding": "Out-migrants whose main reason was crowding",
+    "out_migrants_cause_neighbourhood": "Out-migrants whose main reason was the neighbourhood",
+    "out_migrants_cause_no_dwelling": "Out-migrants who found no dwelling (new households)",
+    "out_migrants_cause_other": "Out-migrants without a housing reason (life stage, orphans)",
+    "out_migrants_poor": "Out-migrants from households at risk of poverty",
+    "out_migrants_migration_background": "Out-migrants with a migration background",
+    "out_migrants_65plus": "Out-migrants aged 65+",
+    "out_migrants_families": "Out-migrants in households with children",
+    "moves_within_city": "Persons moving from one dwelling to another within the city",
+    "bindings_expired": "Social dwellings whose rent binding ended (city only)",
+    "bindings_bought": "Private dwellings given a social binding by the lever (city only)",
+    "dwellings_built": "New dwellings (city only)",
 }
+for _name, _text in _INDICES:
+    DESCRIPTIONS[f"{_name}_cells"] = f"{_text}; over cells (per quartier: its own cells)"
+    DESCRIPTIONS[f"{_name}_quartiers"] = f"{_text}; over quartiers (city only)"
 
 
 def with_city(per_quartier: np.ndarray) -> np.ndarray:
@@ -99,4 +175,111 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     dwellings = count(dwelling_quartier, n_q)
     out["dwellings"] = dwellings
     out["vacancy_rate"] = _ratio(dwellings - households, dwellings)
+    return out
+
+
+def _index_values(kind: str, counts: np.ndarray) -> float:
+    """One segregation index of a (units, groups) table of persons."""
+    if kind == "dissimilarity_income":
+        return seg.dissimilarity(counts[:, 0], counts[:, :3].sum(axis=1))
+    if kind == "dissimilarity_origin":
+        return seg.dissimilarity(counts[:, 3], counts[:, :3].sum(axis=1))
+    if kind == "dissimilarity_age65":
+        return seg.dissimilarity(counts[:, 4], counts[:, :3].sum(axis=1))
+    if kind == "multigroup_dissimilarity_income":
+        return seg.multigroup_dissimilarity(counts[:, :3])
+    if kind == "theil_h_income":
+        return seg.theil_h(counts[:, :3])
+    if kind == "isolation_poor":
+        return seg.isolation(counts[:, 0], counts[:, :3].sum(axis=1))
+    if kind == "exposure_poor":
+        return seg.exposure(counts[:, 0], counts[:, :3].sum(axis=1))
+    if kind == "isolation_origin":
+        return seg.isolation(counts[:, 3], counts[:, :3].sum(axis=1))
+    raise KeyError(kind)
+
+
+def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median: float,
+                   operating_costs_m2: float, crowded_below: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+    """Housing, income and segregation metrics at the end of a year.
+
+    Segregation indices count persons: columns poor, middle, high income; migration
+    background; 65+. Over cells, the city value uses all cells and a quartier's value its own
+    cells; over quartiers there is only the city value.
+    """
+    from sim.housing import OWNER, SOCIAL
+    from sim.income import income_group, oecd_scale
+
+    n_q = city.n_quartiers
+    hq = household_quartier
+    d = pop.dwelling
+    persons_hh = pop.household_size()
+    young = np.bincount(pop.household[pop.age < 14], minlength=pop.n_households)
+    old = np.bincount(pop.household[pop.age >= 65], minlength=pop.n_households)
+    group = income_group(pop.income, median)
+    background = pop.migration_background.astype(bool)
+    persons = count(hq, n_q, persons_hh.astype(float))
+    out: dict[str, np.ndarray] = {
+        "share_poor": _ratio(count(hq, n_q, persons_hh * (group == 0)), persons),
+        "share_high_income": _ratio(count(hq, n_q, persons_hh * (group == 2)), persons),
+        "share_migration_background": _ratio(count(hq, n_q, persons_hh * background), persons),
+        "mean_equivalised_income": _ratio(count(hq, n_q, persons_hh * pop.income.astype(
+            float)), persons),
+    }
+    dq = city.dwelling_quartier
+    tenure = city.dwelling_tenure
+    dwellings = count(dq, n_q)
+    out["owner_occupied_share"] = _ratio(count(dq[tenure == OWNER], n_q), dwellings)
+    out["social_housing_share"] = _ratio(count(dq[tenure == SOCIAL], n_q), dwellings)
+    tenant = tenure[d] != OWNER
+    floor = city.dwelling_floor_space[d].astype(float)
+    rent_m2 = city.dwelling_rent_m2[d].astype(float)
+    net = np.maximum(pop.income * oecd_scale(persons_hh - young, young), 1.0)
+    burden = floor * (rent_m2 + operating_costs_m2) / net
+    tenants = count(hq[tenant], n_q)
+    out["mean_rent_m2"] = _ratio(count(hq[tenant], n_q, rent_m2[tenant]), tenants)
+    out["mean_rent_burden"] = _ratio(count(hq[tenant], n_q, burden[tenant]), tenants)
+    out["share_rent_burden_over_30"] = _ratio(
+        count(hq[tenant & (burden >= 0.30)], n_q), tenants)
+    out["share_rent_burden_over_40"] = _ratio(
+        count(hq[tenant & (burden > 0.40)], n_q), tenants)
+    out["share_crowded"] = _ratio(count(hq[floor < crowded_below], n_q), count(hq, n_q))
+
+    # Persons per cell by group: poor, middle, high, migration background, 65+.
+    cell = city.dwelling_cell[d].astype(np.int64)
+    n_c = city.n_cells
+    table = np.zeros((n_c, 5))
+    for g in range(3):
+        table[:, g] = np.bincount(cell, weights=persons_hh * (group == g), minlength=n_c)
+    table[:, 3] = np.bincount(cell, weights=persons_hh * background, minlength=n_c)
+    table[:, 4] = np.bincount(cell, weights=old, minlength=n_c)
+    by_quartier = np.zeros((n_q, 5))
+    cq = city.cell_quartier
+    inside = cq >= 0
+    for k in range(5):
+        by_quartier[:, k] = np.bincount(cq[inside], weights=table[inside, k], minlength=n_q)
+    cells_of = [np.flatnonzero(cq == q) for q in range(n_q)]
+    for name, _ in _INDICES:
+        over_cells = np.full(n_q + 1, np.nan)
+        for q in range(n_q):
+            over_cells[q] = _index_values(name, table[cells_of[q]])
+        over_cells[-1] = _index_values(name, table)
+        over_quartiers = np.full(n_q + 1, np.nan)
+        over_quartiers[-1] = _index_values(name, by_quartier)
+        out[f"{name}_cells"] = over_cells
+        out[f"{name}_quartiers"] = over_quartiers
+    income_sum = np.bincount(cell, weights=persons_hh * pop.income.astype(float), minlength=n_c)
+    people = table[:, :3].sum(axis=1)
+    populated = people > 0
+    mean_income = np.divide(income_sum, people, out=np.zeros(n_c), where=populated)
+    moran = np.full(n_q + 1, np.nan)
+    moran[-1] = seg.morans_i(mean_income, city.width, city.height, mask=populated)
+    out["morans_i_income"] = moran
+    for k, name in enumerate(("poor", "migration_background", "65plus")):
+        own = by_quartier[:, [0, 3, 4][k]]
+        total = by_quartier[:, :3].sum(axis=1)
+        share = np.divide(own, total, out=np.full(n_q, np.nan), where=total > 0)
+        city_share = own.sum() / total.sum() if total.sum() > 0 else np.nan
+        out[f"location_quotient_{name}"] = np.r_[share / city_share, 1.0]
     return out

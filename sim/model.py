@@ -18,10 +18,18 @@ import multiprocessing
 import numpy as np
 import pandas as pd
 
-from sim import metrics, tables
+from sim import housing, income, metrics, tables
 from sim.city import DEFAULT_HOUSEHOLDS, City, build_city
 from sim.population import AGE_DTYPE, HouseholdView, Members, Population
-from sim.processes import ageing, fertility, household_change, leaving_home, migration, mortality
+from sim.processes import (
+    ageing,
+    fertility,
+    household_change,
+    leaving_home,
+    migration,
+    mobility,
+    mortality,
+)
 from sim.rng import make_streams
 from sim.scenario import Scenario
 from sim.synthesis import HouseholdPool, size_targets, synthesize
@@ -65,17 +73,15 @@ class QuartierModel(mesa.Model):
         self.population, self.pool = synthesize(
             self.city, n_households, scenario, self.streams["population"]
         )
-        self._household_quartier = self.city.dwelling_quartier[self.population.dwelling]
+        self.income_index = 1.0  # incomes and WBS limits relative to the start
+        housing.initialise(self.city, self.population, scenario, self.streams["population"])
+        self.market = housing.HousingMarket(self.city, scenario)
         self._q = tables.death_probabilities(demo.life_table_period, demo.max_age)
         self._asfr = tables.fertility_rates(
             demo.total_fertility_rate, demo.fertility_age_pattern, demo.max_age
         )
         self._in_weights = migration.age_tilt(
             self.pool, scenario.parameters.migration.in_migrant_mean_age
-        )
-        self._out_lambda = migration.out_migration_lambda(
-            self.population.age, self.population.household, self.population.n_households,
-            scenario.parameters.migration.out_migrant_mean_age,
         )
         n_age = demo.max_age + 1
         self._exposure = np.zeros((2, n_age))
@@ -107,9 +113,9 @@ class QuartierModel(mesa.Model):
         """Simulate one year."""
         pop, city, s = self.population, self.city, self.streams
         demo = self.scenario.parameters.demography
-        mig = self.scenario.parameters.migration
         n_q = city.n_quartiers
-        hq = self._household_quartier
+        year = self.year + 1
+        hq = city.dwelling_quartier[pop.dwelling].astype(np.int64)
         n_persons_start = pop.n_persons
         pq = hq[pop.household]
 
@@ -122,11 +128,14 @@ class QuartierModel(mesa.Model):
             2, n_age)
         person_alive = ~dead
         deaths = metrics.count(pq[dead], n_q)
+        event = np.zeros(pop.n_households, bool)
+        event[pop.household[dead & ~pop.is_child]] = True  # a partner or parent died
 
         # 2. Fertility (mothers' ages at the start of the year).
         mothers = fertility.births(pop.age, pop.sex, person_alive, self._asfr, s["fertility"])
         self._births_by_age += np.bincount(pop.age[mothers], minlength=demo.max_age + 1)
         births = metrics.count(pq[mothers], n_q)
+        event[pop.household[mothers]] = True
 
         # 3. Ageing; newborns join their mothers' households.
         ageing.age_one_year(pop.age, person_alive, demo.max_age)
@@ -145,67 +154,251 @@ class QuartierModel(mesa.Model):
         _, orphans = household_change.update(
             pop.household, pop.is_child, pop.age, person_alive, household_alive
         )
-        out_migrants = metrics.count(pq[orphans], n_q)
+        out_by_cause = np.zeros((len(mobility.CAUSES), n_q + 1))
+        out_by_cause[mobility.CAUSES.index("other")] += metrics.count(pq[orphans], n_q)
 
-        # 5. Leaving the parental home.
+        # 5. Leaving the parental home: new one-person households that search a dwelling.
         rng = s["leaving_home"]
         leavers = leaving_home.leavers(pop.age, pop.is_child, person_alive,
                                        demo.leaving_home_rate, demo.leaving_home_min_age, rng)
-        found, dwellings = leaving_home.assign_dwellings(leavers.size, self._vacant(
-            household_alive), rng)
-        movers = leavers[found]
-        no_dwelling = np.setdiff1d(leavers, movers, assume_unique=True)
-        person_alive[no_dwelling] = False
-        out_migrants += metrics.count(pq[no_dwelling], n_q)
-        leaving = metrics.count(pq[movers], n_q)
-        first_new = pop.n_households
-        pop.dwelling = np.concatenate([pop.dwelling, dwellings.astype(pop.dwelling.dtype)])
-        pop.household[movers] = np.arange(first_new, first_new + movers.size)
-        pop.is_child[movers] = False
-        household_alive = np.concatenate([household_alive, np.ones(movers.size, bool)])
-        hq = np.concatenate([hq, city.dwelling_quartier[dwellings]])
+        parent = pop.household[leavers]
+        new_rows = pop.add_households(
+            np.full(leavers.size, -1), self._draw_incomes(np.ones(leavers.size), np.zeros(
+                leavers.size), rng), pop.migration_background[parent])
+        pop.household[leavers] = new_rows
+        pop.is_child[leavers] = False
+        household_alive = np.concatenate([household_alive, np.ones(leavers.size, bool)])
+        hq = np.concatenate([hq, hq[parent]])
+        event = np.concatenate([event, np.zeros(leavers.size, bool)])
 
-        # 6. Out-migration.
-        leaving_hh = migration.out_migrating_households(
-            pop.age, pop.household, person_alive, household_alive, mig.out_migration_rate,
-            self._out_lambda, s["out_migration"],
-        )
-        left = np.zeros(pop.n_households, bool)
-        left[leaving_hh] = True
-        household_alive[leaving_hh] = False
-        out_persons = person_alive & left[pop.household]
-        person_alive &= ~out_persons
-        out_migrants += metrics.count(hq[pop.household[out_persons]], n_q)
+        # 6. Incomes grow; the housing market: bindings, construction, rents.
+        self.income_index *= 1.0 + self.scenario.parameters.income.income_growth
+        pop.income *= np.float32(1.0 + self.scenario.parameters.income.income_growth)
+        housed = household_alive & (pop.dwelling >= 0)
+        occupied = np.zeros(city.n_dwellings, bool)
+        occupied[pop.dwelling[housed]] = True
+        market = self.market.update(year, occupied, s["housing"])
 
-        # 7. In-migration into vacant dwellings.
+        # 7. Residential mobility with the outside option (out-migration).
+        rng = s["mobility"]
+        info = self._household_info(person_alive, household_alive)
+        mp = self.scenario.parameters.mobility
+        p_move = mobility.move_probability(info["parts"], info["stage"], event, mp)
+        u = rng.random(pop.n_households)
+        movers = housed & (u < p_move)
+        searching = np.flatnonzero(movers | (household_alive & (pop.dwelling < 0)))
+        vacancies = mobility.Vacancies(city.n_dwellings, pop.dwelling[housed])
+        chosen, _ = mobility.choose(
+            self._searchers(info, searching, hq), vacancies, city, info["cost"],
+            info["relet_cost"],
+            info["cell_share_income"], info["cell_share_origin"], mp, rng)
+        current = pop.dwelling[searching]
+        moved = searching[(chosen >= 0) & (chosen != current)]
+        left = searching[chosen < 0]
+        moved_from_home = moved[current[(chosen >= 0) & (chosen != current)] >= 0]
+        self._move_in(moved, chosen[(chosen >= 0) & (chosen != current)])
+        cause = mobility.main_cause(info["parts"][left])
+        cause[pop.dwelling[left] < 0] = mobility.CAUSES.index("no_dwelling")
+        household_alive[left] = False
+        size = info["size"]
+        left_mask = np.zeros(pop.n_households, bool)
+        left_mask[left] = True
+        for c in range(len(mobility.CAUSES)):
+            sel = left[cause == c]
+            out_by_cause[c] += metrics.count(hq[sel], n_q, size[sel].astype(float))
+        moves_within = metrics.count(hq[moved_from_home], n_q,
+                                     size[moved_from_home].astype(float))
+        leaving = metrics.count(hq[moved[current[(chosen >= 0) & (chosen != current)] < 0]],
+                                n_q)
+        who_left = self._who(left, info, hq)
+
+        # 8. In-migration: newcomers search among the vacancies, or stay away.
         rng = s["in_migration"]
-        chosen = migration.in_migrant_households(
-            self.pool, self._in_weights, mig.in_migration_rate * n_persons_start, rng
-        )
-        vacant = self._vacant(household_alive)
-        chosen = chosen[: vacant.size]
-        target = rng.choice(vacant, size=chosen.size, replace=False)
-        arrivals = self.pool.members.take(self.pool.starts, self.pool.sizes, chosen)
-        new_rows = pop.append(arrivals, target)
-        hq = np.concatenate([hq, city.dwelling_quartier[target]])
+        mig = self.scenario.parameters.migration
+        pool_rows = migration.in_migrant_households(
+            self.pool, self._in_weights, mig.in_migration_rate * n_persons_start, rng)
+        arrivals = self.pool.members.take(self.pool.starts, self.pool.sizes, pool_rows)
+        newcomer_info = self._newcomers(arrivals, rng)
+        chosen_in, _ = mobility.choose(
+            newcomer_info, vacancies, city, info["cost"], info["relet_cost"],
+            info["cell_share_income"],
+            info["cell_share_origin"], mp, rng, allow_stay=False)
+        come = chosen_in >= 0
+        keep_members = come[arrivals.household]
+        renumber = np.cumsum(come) - 1
+        arrivals = Members(arrivals.age[keep_members], arrivals.sex[keep_members],
+                           renumber[arrivals.household[keep_members]].astype(
+                               arrivals.household.dtype), arrivals.is_child[keep_members])
+        new_rows = pop.append(arrivals, chosen_in[come], newcomer_info["income"][come],
+                              newcomer_info["origin"][come], moved_in=year)
+        self._set_new_rents(chosen_in[come])
+        hq = np.concatenate([hq, city.dwelling_quartier[chosen_in[come]].astype(np.int64)])
         person_alive = np.concatenate([person_alive, np.ones(arrivals.age.size, bool)])
         household_alive = np.concatenate([household_alive, np.ones(new_rows.size, bool)])
         in_migrants = metrics.count(hq[new_rows[arrivals.household]], n_q)
 
-        # 8. Compact and record.
+        # 9. Compact and record.
         pop.keep(person_alive, household_alive)
-        self._household_quartier = hq[household_alive]
-        self.year += 1
-        self._record({
+        self.year = year
+        out_migrants = out_by_cause.sum(axis=0)
+        flows = {
             "births": births, "deaths": deaths, "in_migrants": in_migrants,
             "out_migrants": out_migrants, "leaving_home": leaving,
-        })
+            "moves_within_city": moves_within,
+            "out_migration_rate": out_migrants / np.maximum(metrics.count(
+                pq[:n_persons_start], n_q), 1.0),
+        }
+        for c, name in enumerate(mobility.CAUSES):
+            flows[f"out_migrants_cause_{name}"] = out_by_cause[c]
+        flows.update(who_left)
+        for key, value in market.items():
+            flows[key] = np.r_[np.full(n_q, np.nan), value]
+        self._record(flows)
 
-    def _vacant(self, household_alive: np.ndarray) -> np.ndarray:
-        occupied = np.zeros(self.city.n_dwellings, bool)
-        occupied[self.population.dwelling[household_alive]] = True
-        return np.flatnonzero(~occupied)
+    # -- helpers of the yearly step ------------------------------------------------------------
 
+    @property
+    def median_income(self) -> float:
+        """Median net equivalised income of the current year (EUR/month)."""
+        return self.scenario.parameters.income.median_equivalised_income * self.income_index
+
+    def _draw_incomes(self, adults: np.ndarray, children: np.ndarray,
+                      rng: np.random.Generator, poverty_rate: float | None = None
+                      ) -> np.ndarray:
+        ip = self.scenario.parameters.income
+        rates = ip.type_rates()
+        if poverty_rate is not None:
+            rates = {k: poverty_rate for k in rates}
+        return income.draw_incomes(income.household_type(adults, children),
+                                   self.median_income, ip.poverty_rate, rates, rng)
+
+    def _choice_costs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Monthly gross cold rent of every dwelling as let now, and if let anew."""
+        city = self.city
+        op = self.market.operating_costs_m2
+        floor = city.dwelling_floor_space.astype(np.float64)
+        cost = floor * (city.dwelling_rent_m2 + op)
+        relet_m2 = np.where(city.dwelling_tenure == housing.SOCIAL, city.dwelling_rent_m2,
+                            city.cell_rent_m2[city.dwelling_cell])
+        return cost, floor * (relet_m2 + op)
+
+    def _household_info(self, person_alive: np.ndarray, household_alive: np.ndarray) -> dict:
+        """Everything mobility needs about the living households."""
+        pop, city = self.population, self.city
+        mp = self.scenario.parameters.mobility
+        median = self.median_income
+        n = pop.n_households
+        alive_p = person_alive & household_alive[pop.household]
+        hh = pop.household[alive_p]
+        size = np.bincount(hh, minlength=n)
+        children = np.bincount(hh[pop.is_child[alive_p]], minlength=n)
+        young = np.bincount(hh[pop.age[alive_p] < 14], minlength=n)
+        old = np.bincount(hh[pop.age[alive_p] >= 65], minlength=n)
+        scale = income.oecd_scale(size - young, young)
+        net = np.maximum(pop.income * scale, 1.0)
+        oldest = np.zeros(n)
+        np.maximum.at(oldest, hh, pop.age[alive_p].astype(np.float64))
+        housed = household_alive & (pop.dwelling >= 0)
+        d = np.where(housed, pop.dwelling, 0)
+        cost, relet = self._choice_costs()
+        tenant = housed & (city.dwelling_tenure[d] != housing.OWNER)
+        burden = np.where(tenant, cost[d] / net, 0.0)
+        group = income.income_group(pop.income, median)
+        origin = pop.migration_background.astype(np.int64)
+        cell = city.dwelling_cell[d].astype(np.int64)
+        total, nb_income, nb_origin = mobility.neighbourhood_counts(
+            city, cell[housed], group[housed], origin[housed])
+        share_i, share_o = mobility.own_group_shares(total, nb_income, nb_origin, cell,
+                                                     group, origin)
+        norm = mobility.space_norm(size, mp)
+        parts = mobility.dissatisfaction(burden, city.dwelling_floor_space[d], norm, share_i,
+                                         share_o, mp)
+        parts[~housed] = 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            city_i = nb_income.sum(axis=0) / max(total.sum(), 1.0)
+            city_o = nb_origin.sum(axis=0) / max(total.sum(), 1.0)
+            cell_i = np.where(total[:, None] > 0, nb_income / total[:, None], city_i[None, :])
+            cell_o = np.where(total[:, None] > 0, nb_origin / total[:, None], city_o[None, :])
+        return {
+            "size": size, "children": children, "old": old, "net_income": net,
+            "wbs": housing.wbs_eligible(net, size, children, self.scenario.parameters.housing,
+                                        self.income_index),
+            "stage": mobility.life_stage(oldest, children), "housed": housed,
+            "burden": burden, "tenant": tenant, "group": group, "origin": origin,
+            "norm": norm, "parts": parts, "cost": cost, "relet_cost": relet,
+            "cell_share_income": cell_i, "cell_share_origin": cell_o,
+        }
+
+    def _searchers(self, info: dict, rows: np.ndarray, hq: np.ndarray) -> dict:
+        pop = self.population
+        hp = self.scenario.parameters.housing
+        inc = pop.income[rows]
+        return {
+            "current": pop.dwelling[rows], "net_income": info["net_income"][rows],
+            "norm": info["norm"][rows], "income_group": info["group"][rows],
+            "origin": info["origin"][rows], "home_quartier": hq[rows],
+            "can_own": inc >= hp.owner_min_income * self.median_income,
+            "can_social": info["wbs"][rows],
+            "outside_cost": info["norm"][rows] * self._outside_cost_m2(),
+        }
+
+    def _outside_cost_m2(self) -> float:
+        hp = self.scenario.parameters.housing
+        mp = self.scenario.parameters.mobility
+        years = self.year - self.scenario.start_year + 1
+        return mp.outside_rent_m2 * (1.0 + hp.market_rent_growth) ** years + (
+            self.market.operating_costs_m2)
+
+    def _newcomers(self, arrivals: Members, rng: np.random.Generator) -> dict:
+        """Searcher table of in-migrant households (profile: see MigrationParameters)."""
+        mig = self.scenario.parameters.migration
+        ip = self.scenario.parameters.income
+        hp = self.scenario.parameters.housing
+        mp = self.scenario.parameters.mobility
+        n = arrivals.n_households
+        hh = arrivals.household
+        size = np.bincount(hh, minlength=n)
+        children = np.bincount(hh[arrivals.is_child], minlength=n)
+        young = np.bincount(hh[arrivals.age < 14], minlength=n)
+        inc = self._draw_incomes(size - children, children, rng, mig.in_migrant_poverty_rate)
+        abroad = rng.random(n) < mig.in_migrant_share_from_abroad
+        origin = (abroad | (rng.random(n) < ip.migration_background_share)).astype(np.int64)
+        median = self.median_income
+        net = np.maximum(inc * income.oecd_scale(size - young, young), 1.0)
+        return {
+            "current": np.full(n, -1), "income": inc, "net_income": net,
+            "norm": mobility.space_norm(size, mp),
+            "income_group": income.income_group(inc, median), "origin": origin,
+            "home_quartier": np.full(n, -1),
+            "can_own": inc >= hp.owner_min_income * median,
+            "can_social": housing.wbs_eligible(net, size, children, hp, self.income_index),
+            "outside_cost": mobility.space_norm(size, mp) * self._outside_cost_m2(),
+        }
+
+    def _move_in(self, rows: np.ndarray, dwellings: np.ndarray) -> None:
+        self.population.dwelling[rows] = dwellings
+        self.population.moved_in[rows] = self.year + 1
+        self._set_new_rents(dwellings)
+
+    def _set_new_rents(self, dwellings: np.ndarray) -> None:
+        """New private tenancies pay the cell's re-letting level (new builds keep theirs)."""
+        city = self.city
+        private = dwellings[(city.dwelling_tenure[dwellings] == housing.PRIVATE)
+                            & ~self.market.new_this_year[dwellings]]
+        city.dwelling_rent_m2[private] = city.cell_rent_m2[city.dwelling_cell[private]]
+
+    def _who(self, left: np.ndarray, info: dict, hq: np.ndarray) -> dict[str, np.ndarray]:
+        """Out-migrants (persons) by group: who leaves."""
+        n_q = self.city.n_quartiers
+        size = info["size"][left].astype(float)
+        return {
+            "out_migrants_poor": metrics.count(hq[left], n_q, size * (info["group"][left] == 0)),
+            "out_migrants_migration_background": metrics.count(
+                hq[left], n_q, size * info["origin"][left]),
+            "out_migrants_65plus": metrics.count(hq[left], n_q, info["old"][left].astype(float)),
+            "out_migrants_families": metrics.count(
+                hq[left], n_q, size * (info["children"][left] > 0)),
+        }
     # -- results -----------------------------------------------------------------------------
 
     def _flows_nan(self) -> dict[str, np.ndarray]:
@@ -213,8 +406,13 @@ class QuartierModel(mesa.Model):
         return {m: nan for m in metrics.FLOW_METRICS}
 
     def _record(self, flows: dict[str, np.ndarray]) -> None:
-        values = metrics.stocks(self.population, self._household_quartier,
-                                self.city.dwelling_quartier, self.city.n_quartiers)
+        pop, city = self.population, self.city
+        hq = city.dwelling_quartier[pop.dwelling].astype(np.int64)
+        values = metrics.stocks(pop, hq, city.dwelling_quartier, city.n_quartiers)
+        values.update(metrics.housing_stocks(
+            pop, city, hq, self.median_income, self.market.operating_costs_m2,
+            self.scenario.parameters.mobility.crowding_threshold * mobility.space_norm(
+                pop.household_size(), self.scenario.parameters.mobility)))
         values.update(flows)
         self._records.append((self.year, values))
 

@@ -7,13 +7,14 @@ household. There is no Python object per agent: processes work on whole columns 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 AGE_DTYPE = np.int16
 SEX_DTYPE = np.int8
 IDX_DTYPE = np.int32
+INCOME_DTYPE = np.float32
 
 
 @dataclass
@@ -27,7 +28,10 @@ class Population:
         is_child: lives in the parental home as a child of the household's adults.
 
     Household columns (one row per household):
-        dwelling: index of the dwelling the household occupies.
+        dwelling: index of the dwelling the household occupies (-1 while searching).
+        income: net equivalised income, EUR per month (see :mod:`sim.income`).
+        migration_background: 1 if the household has a migration background.
+        moved_in: Year the household moved into its dwelling (-1: before the start).
     """
 
     age: np.ndarray
@@ -35,6 +39,11 @@ class Population:
     household: np.ndarray
     is_child: np.ndarray
     dwelling: np.ndarray
+    income: np.ndarray = field(default_factory=lambda: np.zeros(0, INCOME_DTYPE))
+    migration_background: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    moved_in: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+
+    HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in")
 
     @classmethod
     def empty(cls) -> Population:
@@ -57,19 +66,38 @@ class Population:
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.age, self.sex, self.household, self.is_child,
-                                      self.dwelling))
+                                      self.dwelling, self.income, self.migration_background))
 
-    def append(self, members: Members, dwellings: np.ndarray) -> np.ndarray:
-        """Add whole households; returns the new households' rows."""
+    def add_households(self, dwelling: np.ndarray, income: np.ndarray,
+                       migration_background: np.ndarray, moved_in: int = -1) -> np.ndarray:
+        """Add household rows (members are added separately); returns the new rows."""
         first = self.n_households
+        self.moved_in = np.concatenate(
+            [self.moved_in, np.full(dwelling.size, moved_in, np.int16)])
+        self.dwelling = np.concatenate([self.dwelling, dwelling.astype(IDX_DTYPE)])
+        self.income = np.concatenate([self.income, income.astype(INCOME_DTYPE)])
+        self.migration_background = np.concatenate(
+            [self.migration_background, migration_background.astype(np.int8)])
+        return np.arange(first, self.n_households)
+
+    def append(self, members: Members, dwellings: np.ndarray, income: np.ndarray | None = None,
+               migration_background: np.ndarray | None = None, moved_in: int = -1
+               ) -> np.ndarray:
+        """Add whole households with their members; returns the new households' rows."""
+        first = self.n_households
+        n = dwellings.size
         self.age = np.concatenate([self.age, members.age])
         self.sex = np.concatenate([self.sex, members.sex])
         self.household = np.concatenate(
             [self.household, (members.household + first).astype(IDX_DTYPE)]
         )
         self.is_child = np.concatenate([self.is_child, members.is_child])
-        self.dwelling = np.concatenate([self.dwelling, dwellings.astype(IDX_DTYPE)])
-        return np.arange(first, self.n_households)
+        return self.add_households(
+            dwellings,
+            np.zeros(n, INCOME_DTYPE) if income is None else income,
+            np.zeros(n, np.int8) if migration_background is None else migration_background,
+            moved_in,
+        )
 
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
         """Drop dead/departed persons and dissolved/departed households; renumber."""
@@ -79,7 +107,20 @@ class Population:
         self.sex = self.sex[person_alive]
         self.is_child = self.is_child[person_alive]
         self.household = new_index[self.household[person_alive]].astype(IDX_DTYPE)
-        self.dwelling = self.dwelling[household_alive]
+        for name in self.HOUSEHOLD_COLUMNS:
+            setattr(self, name, getattr(self, name)[household_alive])
+
+    def adults_children(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per household: members who are adults (not children) and children."""
+        n = self.n_households
+        children = np.bincount(self.household[self.is_child], minlength=n)
+        return self.household_size() - children, children
+
+    def equivalence_scale(self) -> np.ndarray:
+        """New OECD scale per household (members 14+ count as adults)."""
+        n = self.n_households
+        young = np.bincount(self.household[self.age < 14], minlength=n)
+        return 1.0 + 0.5 * np.maximum(self.household_size() - young - 1, 0) + 0.3 * young
 
     def add_persons(self, members: Members) -> None:
         """Add persons to existing households (``members.household`` are household rows)."""

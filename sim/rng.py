@@ -17,7 +17,8 @@ STREAMS = (
     "mortality",
     "fertility",
     "leaving_home",
-    "out_migration",
+    "housing",  # construction and bindings
+    "mobility",  # move decisions and choices of residents
     "in_migration",
     "mesa",  # handed to mesa.Model
 )

@@ -1,0 +1,253 @@
+"""Residential mobility: who wants to move, where to, or out of the city.
+
+**Dissatisfaction** of a household in its dwelling has three parts, each 0 when all is well:
+
+- rent: ``max(0, burden - threshold) / threshold`` (capped at 2), burden = gross cold rent /
+  net household income (tenants only);
+- crowding: ``max(0, 1 - floor space / (crowding_threshold × norm))``, norm = 50 m² + 15 m²
+  per further person (the NRW norms of adequate size for social housing);
+- neighbourhood (Schelling): for income group and for origin, the shortfall of the share of
+  own-group households among the other households of the cell and its 8 neighbours below
+  ``homophily_threshold``, relative to it; the mean of the two.
+
+**Moving**: probability ``base(life stage) × exp(dissatisfaction_effect × (rent + crowding +
+neighbourhood))`` plus ``life_event_move_probability`` after a birth or a partner's death,
+capped at 1. Life stages by the oldest member: under 30, families with children, 30-64, 65+.
+
+**Choice** (multinomial logit, as in UrbanSim and SILO): a searching household considers
+``choice_set_size`` vacant dwellings drawn at random among those it may take (social housing
+needs a WBS, buying needs ``owner_min_income`` × the median income), its present dwelling
+(if any), and the outside option of leaving the city. Utility of a dwelling::
+
+    - utility_rent_burden × cost / income + utility_space × log(min(floor / norm, 2))
+    + utility_similar_neighbours × own-group share + utility_quartier_attachment × same quartier
+
+plus ``utility_stay`` for the present dwelling. Leaving means renting a dwelling of the norm
+size elsewhere at ``outside_rent_m2`` (the regional level), so its utility is
+``utility_outside - utility_rent_burden × that cost / income``: poor households cannot escape
+high rents by leaving. Each option adds a Gumbel draw. Searchers choose one at a time in
+random order; a dwelling taken is no longer vacant and the one left becomes vacant, so no
+dwelling is ever over-occupied.
+A household that leaves is an out-migrant; its **cause** is the largest part of its
+dissatisfaction (``rent``, ``crowding``, ``neighbourhood``), ``no_dwelling`` for a new
+household that found no home, else ``other``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim import housing
+from sim.city import City
+from sim.scenario import MobilityParameters
+
+CAUSES = ("rent", "crowding", "neighbourhood", "no_dwelling", "other")
+STAGES = ("young", "family", "middle", "old")
+
+
+def space_norm(size: np.ndarray, mp: MobilityParameters) -> np.ndarray:
+    """Adequate floor space (m²) for households of ``size`` persons."""
+    return mp.space_norm_first_person + mp.space_norm_per_further_person * np.maximum(
+        size - 1, 0)
+
+
+def life_stage(oldest: np.ndarray, children: np.ndarray) -> np.ndarray:
+    """0 young (< 30), 1 family (children), 2 middle (30-64), 3 old (65+)."""
+    stage = np.full(oldest.shape, 2, np.int8)
+    stage[oldest >= 65] = 3
+    stage[oldest < 30] = 0
+    stage[children > 0] = 1
+    return stage
+
+
+def neighbourhood_counts(city: City, cell: np.ndarray, income_group: np.ndarray,
+                         origin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Households per cell and its 8 neighbours: total, by income group (3), by origin (2)."""
+    n_c = city.n_cells
+    by_income = np.zeros((n_c, 3))
+    by_origin = np.zeros((n_c, 2))
+    for g in range(3):
+        by_income[:, g] = np.bincount(cell[income_group == g], minlength=n_c)
+    for o in range(2):
+        by_origin[:, o] = np.bincount(cell[origin == o], minlength=n_c)
+    w, h = city.width, city.height
+    nb_income = housing.grid_neighbourhood_sum(by_income, w, h)
+    nb_origin = housing.grid_neighbourhood_sum(by_origin, w, h)
+    return nb_income.sum(axis=1), nb_income, nb_origin
+
+
+def own_group_shares(total: np.ndarray, nb_income: np.ndarray, nb_origin: np.ndarray,
+                     cell: np.ndarray, income_group: np.ndarray, origin: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Share of own-group households among the *other* households around each household
+    (NaN without neighbours)."""
+    others = total[cell] - 1.0
+    same_income = nb_income[cell, income_group] - 1.0
+    same_origin = nb_origin[cell, origin] - 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.where(others > 0, same_income / others, np.nan),
+                np.where(others > 0, same_origin / others, np.nan))
+
+
+def dissatisfaction(burden: np.ndarray, floor: np.ndarray, norm: np.ndarray,
+                    share_income: np.ndarray, share_origin: np.ndarray,
+                    mp: MobilityParameters) -> np.ndarray:
+    """The three parts (rent, crowding, neighbourhood) per household, shape (n, 3)."""
+    rent = np.clip((burden - mp.rent_burden_threshold) / mp.rent_burden_threshold, 0.0, 2.0)
+    crowding = np.clip(1.0 - floor / (mp.crowding_threshold * norm), 0.0, 1.0)
+    tau = mp.homophily_threshold
+    if tau > 0:
+        gap_i = np.nan_to_num(np.clip((tau - share_income) / tau, 0.0, 1.0))
+        gap_o = np.nan_to_num(np.clip((tau - share_origin) / tau, 0.0, 1.0))
+        neighbourhood = 0.5 * (gap_i + gap_o)
+    else:
+        neighbourhood = np.zeros_like(rent)
+    return np.stack([rent, crowding, neighbourhood], axis=1)
+
+
+def move_probability(parts: np.ndarray, stage: np.ndarray, event: np.ndarray,
+                     mp: MobilityParameters) -> np.ndarray:
+    base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
+                     mp.move_rate_old])[stage]
+    p = base * np.exp(mp.dissatisfaction_effect * parts.sum(axis=1))
+    p = p + mp.life_event_move_probability * event
+    return np.minimum(p, 1.0)
+
+
+def main_cause(parts: np.ndarray) -> np.ndarray:
+    """Index into :data:`CAUSES`: the largest part, or ``other`` when all are 0."""
+    cause = np.argmax(parts, axis=1).astype(np.int8)
+    cause[parts.max(axis=1) <= 0] = CAUSES.index("other")
+    return cause
+
+
+@njit(cache=True)
+def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, can_own,
+            can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_floor,
+            d_cost, relet_cost, share_income, share_origin, k, b_rent, b_space, b_similar, b_attach,
+            u_stay, u_out, draws, gumbel, result, found):
+    """Sequential choice of the searchers in ``order`` (see the module docstring).
+
+    ``vacant[:n_vacant]`` lists vacant dwellings, ``position[d]`` is d's index there (-1 if
+    occupied). ``d_cost`` is each dwelling's monthly cost as let now; a dwelling given up
+    becomes vacant at ``relet_cost``. Writes the chosen dwelling (or -1 = outside) to
+    ``result`` and how many eligible vacancies were seen to ``found``; returns the new
+    ``n_vacant``.
+    """
+    cand = np.empty(k, np.int64)
+    for s in order:
+        n_c = 0
+        tries = 0
+        while n_c < k and tries < 4 * k and n_vacant > 0:
+            d = vacant[min(int(draws[s, tries] * n_vacant), n_vacant - 1)]
+            tries += 1
+            t = d_tenure[d]
+            if (t == 0 and not can_own[s]) or (t == 2 and not can_social[s]):
+                continue
+            dup = False
+            for j in range(n_c):
+                if cand[j] == d:
+                    dup = True
+                    break
+            if not dup:
+                cand[n_c] = d
+                n_c += 1
+        found[s] = n_c
+        best = -1
+        best_u = u_out[s] + gumbel[s, k + 1]
+        cur = current[s]
+        options = n_c + (1 if cur >= 0 else 0)
+        for j in range(options):
+            d = cand[j] if j < n_c else cur
+            c = d_cell[d]
+            ratio = d_floor[d] / norm[s]
+            if ratio > 2.0:
+                ratio = 2.0
+            u = (-b_rent * d_cost[d] / net_income[s] + b_space * np.log(ratio)
+                 + b_similar * 0.5 * (share_income[c, grp_income[s]]
+                                      + share_origin[c, grp_origin[s]]))
+            if d_quartier[d] == home_q[s]:
+                u += b_attach
+            if j < n_c:
+                u += gumbel[s, j]
+            else:
+                u += u_stay + gumbel[s, k]
+            if u > best_u:
+                best_u = u
+                best = d
+        result[s] = best
+        if best >= 0 and best != cur:
+            # Take the new dwelling off the vacancy list.
+            p = position[best]
+            last = vacant[n_vacant - 1]
+            vacant[p] = last
+            position[last] = p
+            position[best] = -1
+            n_vacant -= 1
+            if cur >= 0:
+                vacant[n_vacant] = cur
+                position[cur] = n_vacant
+                d_cost[cur] = relet_cost[cur]
+                n_vacant += 1
+        elif best < 0 and cur >= 0:
+            vacant[n_vacant] = cur
+            position[cur] = n_vacant
+            d_cost[cur] = relet_cost[cur]
+            n_vacant += 1
+    return n_vacant
+
+
+class Vacancies:
+    """The list of vacant dwellings, shared by all searchers of a year."""
+
+    def __init__(self, n_dwellings: int, occupied_dwellings: np.ndarray) -> None:
+        occupied = np.zeros(n_dwellings, bool)
+        occupied[occupied_dwellings] = True
+        free = np.flatnonzero(~occupied)
+        self.list = np.empty(n_dwellings, np.int64)
+        self.list[:free.size] = free
+        self.count = int(free.size)
+        self.position = np.full(n_dwellings, -1, np.int64)
+        self.position[free] = np.arange(free.size)
+
+
+def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
+           relet_cost: np.ndarray, share_income: np.ndarray, share_origin: np.ndarray,
+           mp: MobilityParameters, rng: np.random.Generator, allow_stay: bool = True
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Let searchers choose in random order. ``searchers`` holds equal-length arrays:
+    ``current`` (dwelling or -1), ``net_income``, ``norm``, ``income_group``, ``origin``,
+    ``home_quartier`` (-1 for none), ``can_own``, ``can_social``, ``outside_cost`` (monthly
+    cost of a norm-sized dwelling elsewhere). ``cost`` (float64, the
+    monthly cost of each dwelling as let now) is updated in place as dwellings are given up.
+
+    Returns (chosen dwelling or -1 for the outside option, eligible vacancies seen).
+    """
+    n = searchers["current"].size
+    k = mp.choice_set_size
+    order = rng.permutation(n)
+    draws = rng.random((n, 4 * k))
+    gumbel = rng.gumbel(size=(n, k + 2))
+    result = np.full(n, -1, np.int64)
+    found = np.zeros(n, np.int64)
+    if n == 0:
+        return result, found
+    current = searchers["current"].astype(np.int64)
+    if not allow_stay:
+        current = np.full(n, -1, np.int64)
+    vacancies.count = _choose(
+        order, current, searchers["net_income"].astype(np.float64),
+        searchers["norm"].astype(np.float64), searchers["income_group"].astype(np.int64),
+        searchers["origin"].astype(np.int64), searchers["home_quartier"].astype(np.int64),
+        searchers["can_own"], searchers["can_social"], vacancies.list, vacancies.count,
+        vacancies.position, city.dwelling_cell.astype(np.int64),
+        city.dwelling_quartier.astype(np.int64), city.dwelling_tenure.astype(np.int64),
+        city.dwelling_floor_space.astype(np.float64), cost, relet_cost.astype(np.float64),
+        share_income, share_origin, k, mp.utility_rent_burden, mp.utility_space,
+        mp.utility_similar_neighbours, mp.utility_quartier_attachment, mp.utility_stay,
+        mp.utility_outside - mp.utility_rent_burden * searchers["outside_cost"].astype(
+            np.float64) / searchers["net_income"].astype(np.float64),
+        draws, gumbel, result, found,
+    )
+    return result, found
