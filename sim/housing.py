@@ -274,9 +274,9 @@ class HousingMarket:
 
         # 3. Re-letting levels per cell, from the quartier's vacancy.
         growth = hp.market_rent_growth + hp.vacancy_elasticity * (hp.target_vacancy - vacancy_q)
+        growth = np.r_[growth, hp.market_rent_growth]  # last: cells outside the quartiers
         if active and self.lever.rent_cap is not None:
             growth = np.minimum(growth, self.lever.rent_cap)
-        growth = np.r_[growth, hp.market_rent_growth]
         cell_q = np.where(city.cell_quartier >= 0, city.cell_quartier, city.n_quartiers)
         city.cell_rent_m2 = (city.cell_rent_m2 * (1.0 + growth[cell_q])).astype(np.float32)
 

@@ -283,3 +283,47 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
         city_share = own.sum() / total.sum() if total.sum() > 0 else np.nan
         out[f"location_quotient_{name}"] = np.r_[share / city_share, 1.0]
     return out
+
+
+def cell_snapshot(pop: Population, city, median: float, year: int):
+    """One year's per-cell table (cells with dwellings only); see ``QuartierModel``."""
+    import pandas as pd
+
+    from sim.housing import SOCIAL
+    from sim.income import income_group
+
+    n_c = city.n_cells
+    cell = city.dwelling_cell[pop.dwelling].astype(np.int64)
+    size = pop.household_size().astype(float)
+    group = income_group(pop.income, median)
+    old = np.bincount(pop.household[pop.age >= 65], minlength=pop.n_households)
+    dwellings = np.bincount(city.dwelling_cell, minlength=n_c)
+    households = np.bincount(cell, minlength=n_c)
+    persons = np.bincount(cell, weights=size, minlength=n_c)
+    rent_sum = np.bincount(cell, weights=city.dwelling_rent_m2[pop.dwelling], minlength=n_c)
+    income_sum = np.bincount(cell, weights=size * pop.income, minlength=n_c)
+    built = np.flatnonzero(dwellings > 0)
+
+    def per_cell(weights):
+        return np.bincount(cell, weights=weights, minlength=n_c)[built]
+
+    return pd.DataFrame({
+        "year": np.int32(year), "cell": built.astype(np.int32),
+        "col": (built % city.width).astype(np.int32),
+        "row": (built // city.width).astype(np.int32),
+        "quartier": pd.Categorical.from_codes(city.cell_quartier[built].astype(np.int64),
+                                              categories=city.quartier_ids()),
+        "dwellings": dwellings[built], "vacant": dwellings[built] - households[built],
+        "social": np.bincount(city.dwelling_cell[city.dwelling_tenure == SOCIAL],
+                              minlength=n_c)[built],
+        "households": households[built], "persons": persons[built].astype(np.int64),
+        "poor": per_cell(size * (group == 0)).astype(np.int64),
+        "middle": per_cell(size * (group == 1)).astype(np.int64),
+        "high": per_cell(size * (group == 2)).astype(np.int64),
+        "migration_background": per_cell(size * pop.migration_background).astype(np.int64),
+        "age_65plus": per_cell(old).astype(np.int64),
+        "mean_income": np.divide(income_sum[built], persons[built],
+                                 out=np.full(built.size, np.nan), where=persons[built] > 0),
+        "mean_rent_m2": np.divide(rent_sum[built], households[built],
+                                  out=np.full(built.size, np.nan), where=households[built] > 0),
+    })

@@ -89,6 +89,7 @@ class QuartierModel(mesa.Model):
         self._births_by_age = np.zeros(n_age)
         self.year = scenario.start_year - 1
         self._records: list[tuple[int, dict[str, np.ndarray]]] = []
+        self._snapshots: list[pd.DataFrame] = []
         self._record(self._flows_nan())
 
     def _default_households(self) -> int:
@@ -296,8 +297,7 @@ class QuartierModel(mesa.Model):
         old = np.bincount(hh[pop.age[alive_p] >= 65], minlength=n)
         scale = income.oecd_scale(size - young, young)
         net = np.maximum(pop.income * scale, 1.0)
-        oldest = np.zeros(n)
-        np.maximum.at(oldest, hh, pop.age[alive_p].astype(np.float64))
+        oldest = mobility.group_max(hh, pop.age[alive_p].astype(np.float64), n)
         housed = household_alive & (pop.dwelling >= 0)
         d = np.where(housed, pop.dwelling, 0)
         cost, relet = self._choice_costs()
@@ -415,6 +415,9 @@ class QuartierModel(mesa.Model):
                 pop.household_size(), self.scenario.parameters.mobility)))
         values.update(flows)
         self._records.append((self.year, values))
+        if self.scenario.outcomes.cell_snapshots:
+            self._snapshots.append(metrics.cell_snapshot(pop, city, self.median_income,
+                                                         self.year))
 
     def outcomes(self) -> pd.DataFrame:
         """Tidy results: ``run_id, year, scope, metric, value``.
@@ -440,6 +443,17 @@ class QuartierModel(mesa.Model):
             "metric": pd.Categorical(np.tile(np.repeat(names, n_s), n_y)),
             "value": values.ravel(),
         })
+
+    def cell_snapshots(self) -> pd.DataFrame | None:
+        """Per-cell table for maps, one row per populated or built cell and year (only with
+        ``outcomes.cell_snapshots = true``; else None). Columns: run_id, year, cell, col, row,
+        quartier, dwellings, vacant, social, households, persons, poor, middle, high,
+        migration_background, age_65plus, mean_income, mean_rent_m2."""
+        if not self.scenario.outcomes.cell_snapshots:
+            return None
+        table = pd.concat(self._snapshots, ignore_index=True)
+        table.insert(0, "run_id", self.run_id)
+        return table
 
     def vital_statistics(self) -> pd.DataFrame:
         """Exposures, deaths and births by sex and single age, summed over the simulated years.

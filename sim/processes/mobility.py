@@ -123,6 +123,17 @@ def main_cause(parts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def group_max(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Maximum of ``values`` per group (0 for empty groups)."""
+    out = np.zeros(n_groups)
+    for i in range(group.size):
+        v = values[i]
+        if v > out[group[i]]:
+            out[group[i]] = v
+    return out
+
+
+@njit(cache=True)
 def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_floor,
             d_cost, relet_cost, share_income, share_origin, k, b_rent, b_space, b_similar, b_attach,
@@ -139,7 +150,7 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
     for s in order:
         n_c = 0
         tries = 0
-        while n_c < k and tries < 4 * k and n_vacant > 0:
+        while n_c < k and tries < 2 * k and n_vacant > 0:
             d = vacant[min(int(draws[s, tries] * n_vacant), n_vacant - 1)]
             tries += 1
             t = d_tenure[d]
@@ -227,7 +238,7 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     n = searchers["current"].size
     k = mp.choice_set_size
     order = rng.permutation(n)
-    draws = rng.random((n, 4 * k))
+    draws = rng.random((n, 2 * k))
     gumbel = rng.gumbel(size=(n, k + 2))
     result = np.full(n, -1, np.int64)
     found = np.zeros(n, np.int64)

@@ -1,0 +1,221 @@
+"""Housing market, incomes, residential mobility and the rent-mixing lever."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import ndtri
+
+import sim
+from sim import housing, income
+
+from .conftest import SCENARIOS, variant
+
+
+@pytest.fixture(scope="module")
+def start(baseline):
+    """The default city at the start (30,000 households)."""
+    return sim.build_model(baseline, seed=3)
+
+
+def city_table(model) -> pd.DataFrame:
+    out = model.outcomes()
+    return out[out.scope == "city"].pivot(index="year", columns="metric", values="value")
+
+
+# -- incomes -------------------------------------------------------------------------------
+
+def test_income_sigma_reproduces_the_official_poverty_rate():
+    sigma = income.income_sigma(0.183)
+    assert sigma == pytest.approx(np.log(0.6) / ndtri(0.183))
+    rng = np.random.default_rng(0)
+    types = np.zeros(400_000, np.int8)  # all "living alone": their own rate applies
+    draws = income.draw_incomes(types, 2055.0, 0.183, {"living_alone": 0.29}, rng)
+    # Binomial standard error at n = 400k is 0.0007; 5 sigma.
+    assert np.mean(draws < 0.6 * 2055.0) == pytest.approx(0.29, abs=0.0036)
+
+
+def test_oecd_scale():
+    assert income.oecd_scale(np.array([1, 2, 2]), np.array([0, 0, 2])).tolist() == [
+        1.0, 1.5, 2.1]
+
+
+def test_start_matches_the_official_figures(start, baseline):
+    """Shares at the start versus the scenario's official inputs (tolerances stated)."""
+    row = city_table(start).iloc[0]
+    ip, hp = baseline.parameters.income, baseline.parameters.housing
+    # Poverty rate of persons: household-type rates weighted by the synthetic type mix; the
+    # official overall rate is 18.3 % (NRW 2023). Within 2 points.
+    assert row["share_poor"] == pytest.approx(ip.poverty_rate, abs=0.02)
+    assert row["owner_occupied_share"] == pytest.approx(hp.owner_occupied_share, abs=0.002)
+    assert row["social_housing_share"] == pytest.approx(hp.social_housing_share, abs=0.002)
+    assert row["mean_rent_m2"] == pytest.approx(hp.rent_m2, rel=0.05)
+    assert row["share_migration_background"] == pytest.approx(ip.migration_background_share,
+                                                              abs=0.03)
+    floor = start.city.dwelling_floor_space
+    assert floor.mean() == pytest.approx(hp.mean_floor_space, rel=0.02)
+    # Rent burden of tenants (NRW 2022: mean 28.9 %); Ruhr rents are lower. Plausible range.
+    assert 0.18 < row["mean_rent_burden"] < 0.33
+
+
+def test_quartier_profiles_show_in_incomes_and_tenure(start):
+    out = start.outcomes()
+    first = out[out.year == out.year.min()].pivot(index="scope", columns="metric",
+                                                   values="value")
+    assert first.loc["stadtwald", "share_poor"] < first.loc["hochfeld", "share_poor"]
+    assert first.loc["hochfeld", "social_housing_share"] > first.loc["city",
+                                                                     "social_housing_share"]
+    assert first.loc["sonnenhang", "owner_occupied_share"] > first.loc["city",
+                                                                       "owner_occupied_share"]
+    assert first.loc["hochfeld", "location_quotient_poor"] > 1.2
+
+
+def test_social_tenants_at_the_start_mostly_hold_a_wbs(start):
+    pop, city = start.population, start.city
+    social = city.dwelling_tenure[pop.dwelling] == housing.SOCIAL
+    adults, children = pop.adults_children()
+    net = pop.income * pop.equivalence_scale()
+    wbs = housing.wbs_eligible(net, pop.household_size(), children,
+                               start.scenario.parameters.housing)
+    assert wbs[social].mean() > 0.9
+    assert wbs[social].mean() > wbs[~social].mean()
+
+
+# -- the market ----------------------------------------------------------------------------
+
+def test_bindings_expire_in_their_year_and_the_lever_extends_them(small):
+    model = sim.build_model(small, seed=1)
+    city = model.city
+    social = np.flatnonzero(city.dwelling_tenure == housing.SOCIAL)
+    end = city.dwelling_binding_end[social].copy()
+    model.step()  # year = start_year
+    year = model.year
+    still = city.dwelling_tenure[social] == housing.SOCIAL
+    assert np.array_equal(still, end >= year)
+
+    ext = variant(small, **{"levers.rent_mixing": {"from_year": 2000,
+                                                   "binding_extension_years": 10}})
+    model = sim.build_model(ext, seed=1)
+    model.step()
+    assert np.all(model.city.dwelling_tenure[social] == housing.SOCIAL)
+    extended = social[end < model.year]
+    assert np.all(model.city.dwelling_binding_end[extended] == end[end < model.year] + 10)
+
+
+def test_sitting_tenants_rents_respect_the_kappungsgrenze(small):
+    sc = variant(small, **{"parameters.housing.mietspiegel_growth": 0.3,
+                           "parameters.housing.rent_increase_cap_3y": 0.15})
+    model = sim.build_model(sc, seed=2)
+    pop, city = model.population, model.city
+    before = city.dwelling_rent_m2.copy()
+    tenure_before = city.dwelling_tenure.copy()
+    model.step()
+    stayed = pop.dwelling[pop.moved_in < model.year]
+    private = stayed[(tenure_before[stayed] == housing.PRIVATE)]
+    growth = city.dwelling_rent_m2[private] / before[private]
+    assert growth.max() <= 1.15 ** (1 / 3) + 1e-6
+    assert growth.min() >= 1.0 - 1e-6
+
+
+def test_rent_cap_lever_limits_relet_rents(small):
+    capped = variant(small, **{"levers.rent_mixing": {"from_year": 2000, "rent_cap": 0.0},
+                               "parameters.housing.market_rent_growth": 0.1})
+    model = sim.build_model(capped, seed=4)
+    before = model.city.cell_rent_m2.copy()
+    model.run(3)
+    assert np.all(model.city.cell_rent_m2 <= before * (1 + 1e-6))
+
+
+def test_quota_builds_social_dwellings(small):
+    sc = variant(small, **{"parameters.housing.construction_rate": 0.05, "levers.rent_mixing": {
+        "from_year": 2000, "new_building_social_quota": 1.0, "spread_new_building": True}})
+    model = sim.build_model(sc, seed=1)
+    n0 = model.city.n_dwellings
+    model.step()
+    new = np.arange(n0, model.city.n_dwellings)
+    assert new.size > 0
+    assert np.all(model.city.dwelling_tenure[new] == housing.SOCIAL)
+
+
+# -- indices on the model's own tables equal PySAL's -----------------------------------------
+
+def test_model_indices_equal_pysal_on_the_cell_snapshot(small):
+    from libpysal.weights import lat2W, w_subset
+    from segregation.singlegroup import Dissim
+
+    np_err = np.geterr()
+    import esda
+
+    sc = variant(small, **{"outcomes.cell_snapshots": True, "years": 2})
+    model = sim.build_model(sc, seed=7).run()
+    cells = model.cell_snapshots()
+    last = cells[cells.year == model.year].copy()
+    last["total"] = last[["poor", "middle", "high"]].sum(axis=1)
+    city = city_table(model).iloc[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = Dissim(last[last.total > 0], "poor", "total").statistic
+    assert city["dissimilarity_income_cells"] == pytest.approx(d, abs=1e-9)
+    populated = last[last.total > 0]
+    w = w_subset(lat2W(model.city.height, model.city.width, rook=False),
+                 populated.cell.tolist(), silence_warnings=True)
+    w.transform = "r"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moran = esda.Moran(populated.mean_income.to_numpy(), w, permutations=0).I
+    assert city["morans_i_income"] == pytest.approx(moran, abs=1e-9)
+    np.seterr(**np_err)
+
+
+# -- the rent-mixing scenarios --------------------------------------------------------------
+
+def test_rent_mix_scenarios_load_and_differ_only_in_the_lever(baseline):
+    names = ["rent_mix_no_action", "rent_mix_binding_extension", "rent_mix_quota_30"]
+    for name in names:
+        sc = sim.load_scenario(SCENARIOS / f"{name}.toml")
+        assert sc.levers.rent_mixing is not None
+        assert sc.parameters == baseline.parameters
+        assert sc.city == baseline.city
+
+
+@pytest.mark.slow
+def test_quota_30_lowers_poverty_segregation_and_rent_driven_out_migration(baseline):
+    """Paired over 4 seeds (common random numbers), 12 years, 10,000 households: the 30 %
+    quota raises the social share, lowers D over quartiers and the out-migration caused by
+    rents, in every seed."""
+    base = sim.load_scenario(SCENARIOS / "rent_mix_no_action.toml")
+    quota = sim.load_scenario(SCENARIOS / "rent_mix_quota_30.toml")
+    diffs = []
+    for seed in range(4):
+        tables = []
+        for sc in (base, quota):
+            sc = sc.with_values({"city.households": 10_000, "years": 12})
+            tables.append(city_table(sim.build_model(sc, seed=seed).run()))
+        b, q = tables
+        diffs.append({
+            "social": q["social_housing_share"].iloc[-1] - b["social_housing_share"].iloc[-1],
+            "d_quartiers": (q["dissimilarity_income_quartiers"].iloc[-1]
+                            - b["dissimilarity_income_quartiers"].iloc[-1]),
+            "out_rent": (q["out_migrants_cause_rent"].iloc[1:].sum()
+                         - b["out_migrants_cause_rent"].iloc[1:].sum()),
+        })
+    diffs = pd.DataFrame(diffs)
+    assert (diffs["social"] > 0.05).all()
+    assert (diffs["d_quartiers"] < 0).all()
+    assert (diffs["out_rent"] < 0).all()
+
+
+@pytest.mark.slow
+def test_move_and_migration_rates_are_plausible(baseline):
+    """Yearly rates per 1,000 residents over years 3-8 at 30,000 households, two seeds:
+    within-city moves near Köln's 59.3 (2019), out-migration near 49.5 and in-migration near
+    53.6 (Köln 2023). Tolerance: ±15 per 1,000 (the defaults are hand-set, not fitted)."""
+    for seed in (1, 2):
+        c = city_table(sim.build_model(baseline.with_values({"years": 8}), seed=seed).run())
+        pop = c["population"]
+        window = slice(3, None)
+        per_1000 = {k: float((c[k] / pop * 1000).iloc[window].mean())
+                    for k in ("moves_within_city", "out_migrants", "in_migrants")}
+        assert per_1000["moves_within_city"] == pytest.approx(59.3, abs=15)
+        assert per_1000["out_migrants"] == pytest.approx(49.5, abs=15)
+        assert per_1000["in_migrants"] == pytest.approx(53.6, abs=15)
+        assert 0.0 < c["vacancy_rate"].iloc[-1] < 0.08
