@@ -36,12 +36,23 @@ SUMMARY_STOCKS = (
     ("mean_household_size", "Personen je Haushalt", "{:.2f}"),
     ("share_households_size_1", "Anteil Einpersonenhaushalte", "{:.1%}"),
     ("vacancy_rate", "Leerstandsquote / vacancy", "{:.1%}"),
+    ("share_poor", "Armutsgefährdungsquote / at risk of poverty", "{:.1%}"),
+    ("social_housing_share", "Sozialwohnungen / social housing share", "{:.1%}"),
+    ("mean_rent_burden", "Mietbelastung / mean rent burden", "{:.1%}"),
+    ("dissimilarity_income_quartiers", "Segregation D (arm/übrige), Quartiere", "{:.3f}"),
+    ("dissimilarity_income_cells", "Segregation D (arm/übrige), Zellen", "{:.3f}"),
+    ("share_similar_neighbours", "Anteil ähnlicher Nachbarn / similar neighbours", "{:.3f}"),
+    ("dissimilarity_group_blocks", "Segregation D, Blöcke / blocks", "{:.3f}"),
+    ("share_unhappy", "Anteil unzufrieden / unhappy", "{:.1%}"),
 )
 SUMMARY_FLOWS = (
     ("births", "Geburten / births"),
     ("deaths", "Sterbefälle / deaths"),
     ("in_migrants", "Zuzüge / in-migrants"),
     ("out_migrants", "Fortzüge / out-migrants"),
+    ("moves_within_city", "Umzüge innerhalb der Stadt / moves within the city"),
+    ("out_migrants_cause_rent", "Fortzüge wegen Miete / out-migrants, cause rent"),
+    ("moves", "Umzüge / moves"),
 )
 
 
@@ -116,14 +127,18 @@ def _print_summary(model) -> None:
     df = model.outcomes()
     city = df[df["scope"] == "city"].pivot(index="year", columns="metric", values="value")
     first, last = city.index.min(), city.index.max()
-    table = Table(title=f"{model.scenario.name} — {model.city.name}, seed {model.seed}")
+    place = model.city.name if hasattr(model, "city") else "Schelling"
+    table = Table(title=f"{model.scenario.name} — {place}, seed {model.seed}")
     table.add_column("Kennzahl / metric")
     table.add_column(str(first), justify="right")
     table.add_column(str(last), justify="right")
     for metric, label, fmt in SUMMARY_STOCKS:
-        table.add_row(label, fmt.format(city.loc[first, metric]),
-                      fmt.format(city.loc[last, metric]))
+        if metric in city.columns:
+            table.add_row(label, fmt.format(city.loc[first, metric]),
+                          fmt.format(city.loc[last, metric]))
     for metric, label in SUMMARY_FLOWS:
+        if metric not in city.columns:
+            continue
         total = city.loc[city.index > first, metric].sum()
         table.add_row(f"{label} {first + 1}-{last}", "", f"{total:,.0f}")
     console.print(table)

@@ -64,7 +64,7 @@ class QuartierModel(mesa.Model):
         self.scenario = scenario
         self.seed = int(seed)
         self.scenario_hash = scenario.content_hash()
-        self.run_id = hashlib.sha256(f"{self.scenario_hash}:{self.seed}".encode()).hexdigest()[:16]
+        self.run_id = run_id(self.scenario_hash, self.seed)
         demo = scenario.parameters.demography
         self.city: City = build_city(scenario)
         n_households = scenario.city.households or self._default_households()
@@ -486,8 +486,12 @@ class QuartierModel(mesa.Model):
         )
 
 
-def build_model(scenario: Scenario, *, seed: int) -> QuartierModel:
+def build_model(scenario: Scenario, *, seed: int):
     """Build a model from a validated scenario and a seed (the one entry point).
+
+    Returns a :class:`QuartierModel`, or a :class:`sim.schelling.SchellingModel` for a
+    scenario with ``model = "schelling"``. Both have ``run``, ``step``, ``outcomes``,
+    ``run_id``, ``seed``, ``scenario`` and ``year``.
 
     Args:
         scenario: From :func:`sim.load_scenario`.
@@ -495,4 +499,19 @@ def build_model(scenario: Scenario, *, seed: int) -> QuartierModel:
     """
     if seed < 0:
         raise ValueError("seed must be a non-negative integer")
+    if scenario.model == "schelling":
+        from sim.schelling import SchellingModel
+
+        scenario_hash = scenario.content_hash()
+        model = SchellingModel(
+            scenario.schelling, seed=seed, rng=make_streams(seed, ("schelling",))["schelling"],
+            run_id=run_id(scenario_hash, seed), start_year=scenario.start_year,
+        )
+        model.scenario, model.scenario_hash = scenario, scenario_hash
+        return model
     return QuartierModel(scenario, seed)
+
+
+def run_id(scenario_hash: str, seed: int) -> str:
+    """Identifies a run: the scenario's content and the seed."""
+    return hashlib.sha256(f"{scenario_hash}:{int(seed)}".encode()).hexdigest()[:16]

@@ -47,12 +47,18 @@ def experiment_row(model, command: str | None = None) -> pd.DataFrame:
         "seed": model.seed,
         "start_year": scenario.start_year,
         "years": model.year - scenario.start_year + 1,
-        "households_start": int(model._records[0][1]["households"][-1]),
+        "households_start": _households_start(model),
         "code_version": code_version(),
         "parameters": json.dumps(scenario.model_dump(), sort_keys=True, ensure_ascii=False),
         "command": command or "",
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }])
+
+
+def _households_start(model) -> int:
+    out = model.outcomes()
+    first = out[(out.metric == "households") & (out.scope == "city")]
+    return int(first.sort_values("year")["value"].iloc[0])
 
 
 def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> Path:

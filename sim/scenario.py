@@ -390,6 +390,61 @@ class Levers(_Strict):
     rent_mixing: RentMixingLever | None = None
 
 
+class SchellingSettings(_Strict):
+    """Parameters of Schelling mode (the ``[schelling]`` table of a scenario file).
+
+    Defaults are those of Mesa's example (``density=0.8``, ``minority_pc=0.5``,
+    ``homophily=0.4``, ``radius=1``, bounded grid), on a 100 x 100 grid instead of Mesa's 20 x 20.
+    """
+
+    width: int = Field(100, ge=3, description="Grid width in cells.")
+    height: int = Field(100, ge=3, description="Grid height in cells.")
+    density: float = Field(
+        0.8, gt=0, lt=1,
+        description="Probability that a cell holds a household at the start (Mesa: density).",
+    )
+    minority_share: float = Field(
+        0.5, gt=0, lt=1,
+        description="Probability that a household belongs to group 1, else group 0 "
+        "(Mesa: minority_pc; default 0.5 as in Mesa, i.e. two groups of equal expected size).",
+    )
+    tolerance: float = Field(
+        0.4, ge=0, le=1,
+        description="Smallest share of own-group households among the occupied neighbouring "
+        "cells with which a household is happy (Mesa: homophily, a fraction). A household with "
+        "no occupied neighbour counts as having share 0: unhappy unless tolerance is 0.",
+    )
+    radius: int = Field(
+        1, ge=1,
+        description="Neighbourhood radius: the Moore neighbourhood of all cells within this "
+        "Chebyshev distance, the cell itself excluded (8 cells for radius 1).",
+    )
+    torus: bool = Field(
+        False,
+        description="Whether the grid wraps around at its edges. Mesa's example uses a bounded "
+        "grid (OrthogonalMooreGrid's default torus=False), so edge cells have fewer neighbours.",
+    )
+    happiness_check: Literal["start_of_step", "on_turn"] = Field(
+        "start_of_step",
+        description="When a household judges its neighbourhood. 'start_of_step' (as Mesa's "
+        "example): happiness is evaluated for all households at the end of the previous step "
+        "and those unhappy then move in random order. 'on_turn': each household judges the "
+        "current grid when its turn in the random order comes.",
+    )
+
+    @model_validator(mode="after")
+    def _neighbourhood_fits(self) -> SchellingSettings:
+        if self.width * self.height > 2**31 - 1:
+            raise ValueError("the grid may have at most 2**31 - 1 cells")
+        side = 2 * self.radius + 1
+        if self.torus and (side > self.width or side > self.height):
+            raise ValueError(
+                f"on a torus the neighbourhood ({side} x {side} cells for radius {self.radius}) "
+                f"must fit in the grid ({self.width} x {self.height}), or cells would count twice"
+            )
+        return self
+
+
 class OutcomesConfig(_Strict):
     """What is recorded each year."""
 
@@ -404,12 +459,18 @@ class Scenario(_Strict):
 
     name: str = Field(..., min_length=1, max_length=200)
     description: str = ""
+    model: Literal["quartier", "schelling"] = Field(
+        "quartier",
+        description="'quartier' (the full model) or 'schelling' (Schelling's classic model "
+        "only, set in the [schelling] table; for checks against the classic results).",
+    )
     start_year: int = Field(2024, ge=1900, le=2200)
     years: int = Field(20, ge=1, le=300, description="Years to simulate.")
     city: CityConfig = CityConfig()
     parameters: Parameters = Parameters()
     levers: Levers = Levers()
     outcomes: OutcomesConfig = OutcomesConfig()
+    schelling: SchellingSettings = SchellingSettings()
     source_file: str | None = Field(None, exclude=True, description="Where it was loaded from.")
 
     def with_values(self, values: dict[str, Any]) -> Scenario:

@@ -31,7 +31,7 @@ def closed_run(baseline):
         "city.households": 250_000,
         "years": 6,
         "parameters.migration.in_migration_rate": 0.0,
-        "parameters.migration.out_migration_rate": 0.0,
+        "parameters.mobility.utility_outside": -1000.0,
         "outcomes.per_quartier": False,
     })
     return sim.build_model(sc, seed=2024).run()
@@ -64,7 +64,7 @@ def test_tfr_follows_the_scenario(baseline):
     sc = variant(baseline, **{"city.households": 60_000, "years": 5,
                               "parameters.demography.total_fertility_rate": 1.8,
                               "parameters.migration.in_migration_rate": 0.0,
-                              "parameters.migration.out_migration_rate": 0.0})
+                              "parameters.mobility.utility_outside": -1000.0})
     tfr = simulated_tfr(sim.build_model(sc, seed=5).run().vital_statistics())
     assert abs(tfr - 1.8) < 2 * TFR_TOLERANCE, tfr
 
