@@ -259,12 +259,9 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     inside = cq >= 0
     for k in range(5):
         by_quartier[:, k] = np.bincount(cq[inside], weights=table[inside, k], minlength=n_q)
-    cells_of = [np.flatnonzero(cq == q) for q in range(n_q)]
+    within = seg.by_area(table, cq, n_q)
     for name, _ in _INDICES:
-        over_cells = np.full(n_q + 1, np.nan)
-        for q in range(n_q):
-            over_cells[q] = _index_values(name, table[cells_of[q]])
-        over_cells[-1] = _index_values(name, table)
+        over_cells = np.r_[within[name], _index_values(name, table)]
         over_quartiers = np.full(n_q + 1, np.nan)
         over_quartiers[-1] = _index_values(name, by_quartier)
         out[f"{name}_cells"] = over_cells

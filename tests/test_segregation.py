@@ -406,3 +406,38 @@ def test_morans_i_edge_cases():
     bad[3] = np.nan
     with pytest.raises(ValueError):
         morans_i(bad, 4, 3)
+
+
+def test_by_area_equals_the_single_area_functions():
+    from sim.segregation import by_area
+
+    rng = np.random.default_rng(11)
+    n = 600
+    groups = rng.poisson(rng.gamma(1.0, 2.0, size=(n, 3)))
+    groups[rng.random(n) < 0.15] = 0
+    background = rng.binomial(groups.sum(axis=1), 0.4)
+    old = rng.binomial(groups.sum(axis=1), 0.2)
+    table = np.c_[groups, background, old].astype(float)
+    area = rng.integers(-1, 7, n)
+    area[area == 5] = -1  # area 5: no units at all
+    area[np.flatnonzero(area == 6)[1:]] = -1  # area 6: a single unit
+    result = by_area(table, area, 7)
+    for q in range(7):
+        x = table[area == q]
+        t = x[:, :3].sum(axis=1)
+        expected = {
+            "dissimilarity_income": dissimilarity(x[:, 0], t),
+            "dissimilarity_origin": dissimilarity(x[:, 3], t),
+            "dissimilarity_age65": dissimilarity(x[:, 4], t),
+            "multigroup_dissimilarity_income": multigroup_dissimilarity(x[:, :3]),
+            "theil_h_income": theil_h(x[:, :3]),
+            "isolation_poor": isolation(x[:, 0], t),
+            "exposure_poor": exposure(x[:, 0], t),
+            "isolation_origin": isolation(x[:, 3], t),
+        }
+        for name, value in expected.items():
+            got = result[name][q]
+            if math.isnan(value):
+                assert math.isnan(got), (q, name)
+            else:
+                assert got == pytest.approx(value, abs=1e-12), (q, name)

@@ -166,7 +166,7 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
                 n_c += 1
         found[s] = n_c
         best = -1
-        best_u = u_out[s] + gumbel[s, k + 1]
+        best_u = u_out[s] - np.log(-np.log(gumbel[s, k + 1]))
         cur = current[s]
         options = n_c + (1 if cur >= 0 else 0)
         for j in range(options):
@@ -181,9 +181,9 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
             if d_quartier[d] == home_q[s]:
                 u += b_attach
             if j < n_c:
-                u += gumbel[s, j]
+                u += -np.log(-np.log(gumbel[s, j]))
             else:
-                u += u_stay + gumbel[s, k]
+                u += u_stay - np.log(-np.log(gumbel[s, k]))
             if u > best_u:
                 best_u = u
                 best = d
@@ -239,7 +239,8 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     k = mp.choice_set_size
     order = rng.permutation(n)
     draws = rng.random((n, 2 * k))
-    gumbel = rng.gumbel(size=(n, k + 2))
+    # Uniforms, turned into Gumbel draws (-log(-log u)) only where used (u = 0: -inf).
+    gumbel = rng.random((n, k + 2))
     result = np.full(n, -1, np.int64)
     found = np.zeros(n, np.int64)
     if n == 0:
