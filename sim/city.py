@@ -114,7 +114,12 @@ class City:
 
     @property
     def dwelling_quartier(self) -> np.ndarray:
-        return self.cell_quartier[self.dwelling_cell]
+        """Quartier of each dwelling (int64; cached until ``dwelling_cell`` is replaced)."""
+        cache = self.__dict__.get("_dq_cache")
+        if cache is None or cache[0] is not self.dwelling_cell:
+            cache = (self.dwelling_cell, self.cell_quartier[self.dwelling_cell].astype(np.int64))
+            self.__dict__["_dq_cache"] = cache
+        return cache[1]
 
     def quartier_ids(self) -> list[str]:
         return [q.id for q in self.quartiers]

@@ -16,7 +16,8 @@ Each cell has a re-letting rent level (the local market). Once a year (see docs/
 
 Money is nominal: incomes grow by ``income_growth`` (see :mod:`sim.income`). A household
 moving into a private dwelling pays the cell's re-letting level; social dwellings let at
-``social_rent_m2`` to households with a WBS (:func:`wbs_eligible`).
+their bound rent (growing by ``social_rent_growth``) to households with a WBS
+(:func:`wbs_eligible`); new and newly bound social dwellings start at ``social_rent_m2``.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def initialise(city: City, pop: Population, scenario: Scenario, rng: np.random.G
     ip = scenario.parameters.income
     n_q = city.n_quartiers
     n_h = pop.n_households
-    dq = city.dwelling_quartier.astype(np.int64)
+    dq = city.dwelling_quartier
     hq = dq[pop.dwelling]
 
     # Incomes by household type; ranks sorted towards the quartiers' income levels.
@@ -133,10 +134,11 @@ def initialise(city: City, pop: Population, scenario: Scenario, rng: np.random.G
     scale = hp.rent_m2 / contract[private].mean() if private.any() else hp.rent_m2
     city.cell_rent_m2 = (cell_rent * scale * (1.0 + hp.relet_premium)).astype(np.float32)
     rent = (contract * scale).astype(np.float32)
-    rent[tenure == SOCIAL] = hp.social_rent_m2
+    social = tenure == SOCIAL
+    rent[social] = rng.uniform(hp.social_rent_existing_min_m2, hp.social_rent_existing_max_m2,
+                               size=int(social.sum()))
     city.dwelling_rent_m2 = rent
     binding = np.zeros(n_d, np.int16)
-    social = tenure == SOCIAL
     binding[social] = scenario.start_year - 1 + rng.integers(
         1, hp.binding_years_max + 1, size=int(social.sum()))
     city.dwelling_binding_end = binding
@@ -225,6 +227,7 @@ class HousingMarket:
         self.params = scenario.parameters.housing
         self.lever: RentMixingLever | None = scenario.levers.rent_mixing
         self.operating_costs_m2 = float(self.params.operating_costs_m2)
+        self.social_rent_new_m2 = float(self.params.social_rent_m2)
         self.extended = np.zeros(city.n_dwellings, bool)
         self.new_this_year = np.zeros(city.n_dwellings, bool)
         quartier_ids = city.quartier_ids()
@@ -288,6 +291,9 @@ class HousingMarket:
         raised = np.maximum(rent, np.minimum(rent * yearly, relet))
         rent[private] = raised[private]
         self.operating_costs_m2 *= 1.0 + hp.mietspiegel_growth
+        bound = city.dwelling_tenure == SOCIAL
+        rent[bound] *= 1.0 + hp.social_rent_growth
+        self.social_rent_new_m2 *= 1.0 + hp.social_rent_growth
         owner = city.dwelling_tenure == OWNER
         rent[owner] = city.cell_rent_m2[city.dwelling_cell[owner]]
         # Vacant private dwellings are offered at the re-letting level (new ones at theirs).
@@ -299,7 +305,7 @@ class HousingMarket:
         return stats
 
     def vacancy_by_quartier(self, occupied: np.ndarray) -> np.ndarray:
-        dq = self.city.dwelling_quartier.astype(np.int64)
+        dq = self.city.dwelling_quartier
         n_q = self.city.n_quartiers
         total = np.bincount(dq, minlength=n_q).astype(float)
         vacant = np.bincount(dq[~occupied], minlength=n_q)
@@ -308,7 +314,7 @@ class HousingMarket:
     def _buy_bindings(self, year: int, occupied: np.ndarray, rng: np.random.Generator) -> int:
         """Vacant private dwellings in quartiers below their target become social."""
         city = self.city
-        dq = city.dwelling_quartier.astype(np.int64)
+        dq = city.dwelling_quartier
         n_q = city.n_quartiers
         total = np.bincount(dq, minlength=n_q).astype(float)
         social = np.bincount(dq[city.dwelling_tenure == SOCIAL], minlength=n_q)
@@ -325,7 +331,7 @@ class HousingMarket:
             take = rng.permutation(pool)[:quota[q]]
             city.dwelling_tenure[take] = SOCIAL
             city.dwelling_binding_end[take] = year + self.lever.binding_years_new - 1
-            city.dwelling_rent_m2[take] = self.params.social_rent_m2
+            city.dwelling_rent_m2[take] = self.social_rent_new_m2
             self.extended[take] = False
             bought += take.size
         return bought
@@ -335,7 +341,7 @@ class HousingMarket:
         """Add ``n_new`` dwellings: where vacancy is lowest, or spread by the lever."""
         city, hp = self.city, self.params
         n_q = city.n_quartiers
-        dq = city.dwelling_quartier.astype(np.int64)
+        dq = city.dwelling_quartier
         stock = np.bincount(dq, minlength=n_q).astype(float)
         active = self.lever_active(year)
         if active and self.lever.spread_new_building:
@@ -361,7 +367,7 @@ class HousingMarket:
             hp.floor_space_sigma * rng.standard_normal(n) - 0.5 * hp.floor_space_sigma**2)
         rent = city.cell_rent_m2[cells] * (1.0 + hp.new_build_rent_premium) / (
             1.0 + hp.relet_premium)
-        rent = np.where(tenure == SOCIAL, hp.social_rent_m2, rent)
+        rent = np.where(tenure == SOCIAL, self.social_rent_new_m2, rent)
         binding_years = self.lever.binding_years_new if self.lever is not None else 30
         binding = np.where(tenure == SOCIAL, year + binding_years - 1, 0)
         city.add_dwellings(

@@ -1,7 +1,8 @@
 """Household income: net equivalised income, income groups and the equivalence scale.
 
-Incomes are net equivalised incomes in EUR per month at the prices of the start year (the
-model holds them constant in real terms). The distribution is log-normal per household type:
+Incomes are net equivalised incomes in EUR per month, nominal: the model raises them by
+``income_growth`` a year (and the median, the poverty line and the WBS limits with them).
+The distribution is log-normal per household type:
 the spread ``sigma`` follows from two official NRW figures (Mikrozensus 2023, IT.NRW: median
 equivalised income 2,055 EUR, at-risk-of-poverty rate 18.3 %, threshold 60 % of the median):
 ``sigma = ln(0.6) / Phi^-1(0.183)``. Each household type's median is then set so that its

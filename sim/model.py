@@ -3,8 +3,10 @@
 A year is one step. The processes run in this fixed order (docs/ODD.md explains each):
 
 1. mortality  2. fertility  3. ageing (and newborns join their mothers' households)
-4. household change (dissolution, adult succession)  5. leaving the parental home
-6. out-migration  7. in-migration  8. outcomes
+4. household change (dissolution, adult succession)  5. leaving the parental home (the new
+households search a dwelling)  6. incomes grow; housing market (bindings, construction,
+rents)  7. residential mobility with the outside option of leaving the city (out-migration)
+8. in-migration into vacant dwellings  9. outcomes
 
 Each process draws from its own named random stream (``sim.rng``), so that runs of different
 scenarios with the same seed share random numbers where they share events.
@@ -116,7 +118,7 @@ class QuartierModel(mesa.Model):
         demo = self.scenario.parameters.demography
         n_q = city.n_quartiers
         year = self.year + 1
-        hq = city.dwelling_quartier[pop.dwelling].astype(np.int64)
+        hq = city.dwelling_quartier[pop.dwelling]
         n_persons_start = pop.n_persons
         pq = hq[pop.household]
 
@@ -233,7 +235,7 @@ class QuartierModel(mesa.Model):
         new_rows = pop.append(arrivals, chosen_in[come], newcomer_info["income"][come],
                               newcomer_info["origin"][come], moved_in=year)
         self._set_new_rents(chosen_in[come])
-        hq = np.concatenate([hq, city.dwelling_quartier[chosen_in[come]].astype(np.int64)])
+        hq = np.concatenate([hq, city.dwelling_quartier[chosen_in[come]]])
         person_alive = np.concatenate([person_alive, np.ones(arrivals.age.size, bool)])
         household_alive = np.concatenate([household_alive, np.ones(new_rows.size, bool)])
         in_migrants = metrics.count(hq[new_rows[arrivals.household]], n_q)
@@ -407,7 +409,7 @@ class QuartierModel(mesa.Model):
 
     def _record(self, flows: dict[str, np.ndarray]) -> None:
         pop, city = self.population, self.city
-        hq = city.dwelling_quartier[pop.dwelling].astype(np.int64)
+        hq = city.dwelling_quartier[pop.dwelling]
         values = metrics.stocks(pop, hq, city.dwelling_quartier, city.n_quartiers)
         values.update(metrics.housing_stocks(
             pop, city, hq, self.median_income, self.market.operating_costs_m2,

@@ -106,9 +106,11 @@ class MigrationParameters(_Strict):
         30.0, ge=15.0, le=70.0, description="Mean age of in-migrants (Köln 2023: about 30)."
     )
     in_migrant_share_from_abroad: float = Field(
-        0.732, ge=0.0, le=1.0,
-        description="Share of in-migrants coming from abroad; they have a migration background "
-        "(NRW 2023: 378,360 of 516,904 inflows).",
+        0.05, ge=0.0, le=1.0,
+        description="Share of in-migrants coming from abroad; they have a migration background, "
+        "the others with the city's share. No city figure is in the data (NRW's 73 % from "
+        "abroad counts only flows across NRW's border); set so that the baseline's share of "
+        "residents with a migration background stays about constant (16 years, 3 seeds).",
     )
     in_migrant_poverty_rate: float | None = Field(
         None, ge=0.0, lt=1.0,
@@ -118,7 +120,7 @@ class MigrationParameters(_Strict):
 
 
 class IncomeParameters(_Strict):
-    """Net equivalised income (EUR per month, prices of the start year)."""
+    """Net equivalised income (EUR per month; nominal, at the start year's level)."""
 
     median_equivalised_income: float = Field(
         2055.0, gt=0, description="NRW 2023 (IT.NRW, Mikrozensus; threshold 1,233 / 0.6)."
@@ -174,9 +176,9 @@ class HousingParameters(_Strict):
         "of about 8.9 million dwellings).",
     )
     binding_years_max: int = Field(
-        55, ge=1, le=120,
+        56, ge=1, le=120,
         description="Remaining binding years of social dwellings at the start are uniform on "
-        "1..binding_years_max: 1/55 = 1.8 % expire a year (NRW: 8,100 of ~457,000 in 2019).",
+        "1..binding_years_max: 1/56 = 1.77 % expire a year (NRW 2019: 8,100 of 456,800).",
     )
     mean_floor_space: float = Field(
         78.6, gt=20.0, le=200.0,
@@ -202,8 +204,18 @@ class HousingParameters(_Strict):
     )
     social_rent_m2: float = Field(
         6.50, gt=0.0,
-        description="Net cold rent per m² of bound social dwellings (NRW Bewilligungsmiete, "
-        "other municipalities: 6.50).",
+        description="Net cold rent per m² of new or newly bound social dwellings (NRW "
+        "Bewilligungsmiete for new builds, other municipalities: 6.50).",
+    )
+    social_rent_existing_min_m2: float = Field(
+        3.77, gt=0.0,
+        description="Existing social dwellings' rents are uniform between this and the max "
+        "(NRW Mietobergrenzen of the older subsidised stock 2023: 3.77 to 5.67 EUR/m²).",
+    )
+    social_rent_existing_max_m2: float = Field(5.67, gt=0.0, description="See the min.")
+    social_rent_growth: float = Field(
+        0.0135, ge=-0.1, le=0.3,
+        description="Yearly growth of bound rents (NRW Mietobergrenzen +4.10 % for 2019-2022).",
     )
     market_rent_growth: float = Field(
         0.0405, ge=-0.2, le=0.3,

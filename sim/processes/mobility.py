@@ -14,13 +14,15 @@
 neighbourhood))`` plus ``life_event_move_probability`` after a birth or a partner's death,
 capped at 1. Life stages by the oldest member: under 30, families with children, 30-64, 65+.
 
-**Choice** (multinomial logit, as in UrbanSim and SILO): a searching household considers
-``choice_set_size`` vacant dwellings drawn at random among those it may take (social housing
+**Choice** (multinomial logit, as in UrbanSim and SILO): a searching household considers up
+to ``choice_set_size`` vacant dwellings drawn at random (at most twice as many draws) among
+those it may take (social housing
 needs a WBS, buying needs ``owner_min_income`` × the median income), its present dwelling
 (if any), and the outside option of leaving the city. Utility of a dwelling::
 
     - utility_rent_burden × cost / income + utility_space × log(min(floor / norm, 2))
-    + utility_similar_neighbours × own-group share + utility_quartier_attachment × same quartier
+    + utility_similar_neighbours × (own income-group share + own-origin share) / 2
+    + utility_quartier_attachment × same quartier
 
 plus ``utility_stay`` for the present dwelling. Leaving means renting a dwelling of the norm
 size elsewhere at ``outside_rent_m2`` (the regional level), so its utility is
@@ -253,9 +255,8 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
         searchers["norm"].astype(np.float64), searchers["income_group"].astype(np.int64),
         searchers["origin"].astype(np.int64), searchers["home_quartier"].astype(np.int64),
         searchers["can_own"], searchers["can_social"], vacancies.list, vacancies.count,
-        vacancies.position, city.dwelling_cell.astype(np.int64),
-        city.dwelling_quartier.astype(np.int64), city.dwelling_tenure.astype(np.int64),
-        city.dwelling_floor_space.astype(np.float64), cost, relet_cost.astype(np.float64),
+        vacancies.position, city.dwelling_cell, city.dwelling_quartier, city.dwelling_tenure,
+        city.dwelling_floor_space, cost, relet_cost.astype(np.float64, copy=False),
         share_income, share_origin, k, mp.utility_rent_burden, mp.utility_space,
         mp.utility_similar_neighbours, mp.utility_quartier_attachment, mp.utility_stay,
         mp.utility_outside - mp.utility_rent_burden * searchers["outside_cost"].astype(
