@@ -150,7 +150,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: np.ndarray,
-           n_q: int) -> dict[str, np.ndarray]:
+           n_q: int, household_size: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The stock metrics at the end of a year."""
     pq = household_quartier[pop.household]
     age = pop.age
@@ -166,7 +166,7 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
         "share_65plus": _ratio(count(pq[age >= 65], n_q), persons),
         "mean_household_size": _ratio(persons, households),
     }
-    size = pop.household_size()
+    size = pop.household_size() if household_size is None else household_size
     for k in (1, 2, 3, 4):
         out[f"share_households_size_{k}"] = _ratio(
             count(household_quartier[size == k], n_q), households)
@@ -178,35 +178,16 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     return out
 
 
-def _index_values(kind: str, counts: np.ndarray) -> float:
-    """One segregation index of a (units, groups) table of persons."""
-    if kind == "dissimilarity_income":
-        return seg.dissimilarity(counts[:, 0], counts[:, :3].sum(axis=1))
-    if kind == "dissimilarity_origin":
-        return seg.dissimilarity(counts[:, 3], counts[:, :3].sum(axis=1))
-    if kind == "dissimilarity_age65":
-        return seg.dissimilarity(counts[:, 4], counts[:, :3].sum(axis=1))
-    if kind == "multigroup_dissimilarity_income":
-        return seg.multigroup_dissimilarity(counts[:, :3])
-    if kind == "theil_h_income":
-        return seg.theil_h(counts[:, :3])
-    if kind == "isolation_poor":
-        return seg.isolation(counts[:, 0], counts[:, :3].sum(axis=1))
-    if kind == "exposure_poor":
-        return seg.exposure(counts[:, 0], counts[:, :3].sum(axis=1))
-    if kind == "isolation_origin":
-        return seg.isolation(counts[:, 3], counts[:, :3].sum(axis=1))
-    raise KeyError(kind)
-
-
 def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median: float,
-                   operating_costs_m2: float, crowded_below: np.ndarray
-                   ) -> dict[str, np.ndarray]:
+                   operating_costs_m2: float, crowded_below: np.ndarray,
+                   household_size: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Housing, income and segregation metrics at the end of a year.
 
     Segregation indices count persons: columns poor, middle, high income; migration
     background; 65+. Over cells, the city value uses all cells and a quartier's value its own
-    cells; over quartiers there is only the city value.
+    cells; over quartiers there is only the city value. All are computed by
+    :func:`sim.segregation.by_area` (tested equal to the single-area functions, which are
+    tested equal to PySAL).
     """
     from sim.housing import OWNER, SOCIAL
     from sim.income import income_group, oecd_scale
@@ -214,7 +195,7 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     n_q = city.n_quartiers
     hq = household_quartier
     d = pop.dwelling
-    persons_hh = pop.household_size()
+    persons_hh = pop.household_size() if household_size is None else household_size
     young = np.bincount(pop.household[pop.age < 14], minlength=pop.n_households)
     old = np.bincount(pop.household[pop.age >= 65], minlength=pop.n_households)
     group = income_group(pop.income, median)
@@ -260,10 +241,12 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     for k in range(5):
         by_quartier[:, k] = np.bincount(cq[inside], weights=table[inside, k], minlength=n_q)
     within = seg.by_area(table, cq, n_q)
+    citywide = seg.by_area(table, np.zeros(n_c, np.int64), 1)
+    between = seg.by_area(by_quartier, np.zeros(n_q, np.int64), 1)
     for name, _ in _INDICES:
-        over_cells = np.r_[within[name], _index_values(name, table)]
+        over_cells = np.r_[within[name], citywide[name]]
         over_quartiers = np.full(n_q + 1, np.nan)
-        over_quartiers[-1] = _index_values(name, by_quartier)
+        over_quartiers[-1] = between[name][0]
         out[f"{name}_cells"] = over_cells
         out[f"{name}_quartiers"] = over_quartiers
     income_sum = np.bincount(cell, weights=persons_hh * pop.income.astype(float), minlength=n_c)

@@ -293,13 +293,18 @@ class QuartierModel(mesa.Model):
         n = pop.n_households
         alive_p = person_alive & household_alive[pop.household]
         hh = pop.household[alive_p]
-        size = np.bincount(hh, minlength=n)
-        children = np.bincount(hh[pop.is_child[alive_p]], minlength=n)
-        young = np.bincount(hh[pop.age[alive_p] < 14], minlength=n)
-        old = np.bincount(hh[pop.age[alive_p] >= 65], minlength=n)
+        age = pop.age[alive_p]
+        # One pass: persons by household × (under 14, 14-64, 65+) × (child or not).
+        band = (age >= 14).astype(np.int64) + (age >= 65)
+        key = hh.astype(np.int64) * 6 + band * 2 + pop.is_child[alive_p]
+        counts = np.bincount(key, minlength=6 * n).reshape(n, 3, 2)
+        size = counts.sum(axis=(1, 2))
+        children = counts[:, :, 1].sum(axis=1)
+        young = counts[:, 0, :].sum(axis=1)
+        old = counts[:, 2, :].sum(axis=1)
         scale = income.oecd_scale(size - young, young)
         net = np.maximum(pop.income * scale, 1.0)
-        oldest = mobility.group_max(hh, pop.age[alive_p].astype(np.float64), n)
+        oldest = mobility.group_max(hh, age.astype(np.float64), n)
         housed = household_alive & (pop.dwelling >= 0)
         d = np.where(housed, pop.dwelling, 0)
         cost, relet = self._choice_costs()
@@ -410,11 +415,12 @@ class QuartierModel(mesa.Model):
     def _record(self, flows: dict[str, np.ndarray]) -> None:
         pop, city = self.population, self.city
         hq = city.dwelling_quartier[pop.dwelling]
-        values = metrics.stocks(pop, hq, city.dwelling_quartier, city.n_quartiers)
+        size = pop.household_size()
+        values = metrics.stocks(pop, hq, city.dwelling_quartier, city.n_quartiers, size)
+        mp = self.scenario.parameters.mobility
         values.update(metrics.housing_stocks(
             pop, city, hq, self.median_income, self.market.operating_costs_m2,
-            self.scenario.parameters.mobility.crowding_threshold * mobility.space_norm(
-                pop.household_size(), self.scenario.parameters.mobility)))
+            mp.crowding_threshold * mobility.space_norm(size, mp), size))
         values.update(flows)
         self._records.append((self.year, values))
         if self.scenario.outcomes.cell_snapshots:
