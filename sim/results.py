@@ -77,14 +77,17 @@ def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def write_run(model, out_dir: str | Path, command: str | None = None) -> dict[str, Path]:
-    """Write ``experiments.parquet`` and ``outcomes.parquet`` of a finished run."""
+    """Write ``experiments.parquet`` and ``outcomes.parquet`` of a finished run (and
+    ``cells.parquet`` when the scenario records cell snapshots); experiments last."""
     out_dir = Path(out_dir)
     outcomes = model.outcomes()
     experiments = experiment_row(model, command)
-    return {
-        "outcomes": write_parquet_atomic(outcomes, out_dir / "outcomes.parquet"),
-        "experiments": write_parquet_atomic(experiments, out_dir / "experiments.parquet"),
-    }
+    paths = {"outcomes": write_parquet_atomic(outcomes, out_dir / "outcomes.parquet")}
+    cells = model.cell_snapshots() if hasattr(model, "cell_snapshots") else None
+    if cells is not None:
+        paths["cells"] = write_parquet_atomic(cells, out_dir / "cells.parquet")
+    paths["experiments"] = write_parquet_atomic(experiments, out_dir / "experiments.parquet")
+    return paths
 
 
 def load(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -5,13 +5,20 @@ social dwellings are let only to households with a WBS."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
 from sim import housing, income
 
-from .conftest import variant
+from .conftest import SCENARIOS, variant
+
+
+@pytest.fixture(scope="module")
+def zensus_city():
+    """The Zensus-grid sample city (12 quartiers of 1 km blocks) as a second kind of city."""
+    return sim.load_scenario(SCENARIOS / "zensus_sample.toml")
 
 
 def _check_state(model) -> None:
@@ -63,10 +70,12 @@ def _check_wbs(model) -> None:
     quota=st.floats(min_value=0.0, max_value=1.0),
     target=st.floats(min_value=0.0, max_value=0.6),
     build=st.floats(min_value=0.0, max_value=0.05),
+    zensus=st.booleans(),
 )
-def test_conservation_dwellings_and_wbs(baseline, households, years, seed, tfr, leave, in_rate,
-                                        outside, vacancy, social, quota, target, build):
-    sc = variant(baseline, **{
+def test_conservation_dwellings_and_wbs(baseline, zensus_city, households, years, seed, tfr,
+                                        leave, in_rate, outside, vacancy, social, quota, target,
+                                        build, zensus):
+    sc = variant(zensus_city if zensus else baseline, **{
         "city.households": households, "years": years, "city.vacancy_rate": vacancy,
         "parameters.demography.total_fertility_rate": tfr,
         "parameters.demography.leaving_home_rate": leave,
