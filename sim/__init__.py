@@ -9,7 +9,8 @@ The public entry points::
 
     experiments, outcomes = sim.sweep(scenario, {"parameters.demography.total_fertility_rate":
                                                  [1.2, 1.6]}, replications=3, out="results/tfr")
-    sim.compare(scenario, [other], replications=5, out="results/compare").table
+    policy = sim.load_scenario("scenarios/my_policy.toml")
+    sim.compare(scenario, [policy], replications=5, out="results/compare").table
 """
 
 from __future__ import annotations

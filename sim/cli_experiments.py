@@ -267,13 +267,10 @@ def _formatters(metric: str, magnitude: float):
 
 
 def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     cli = _cli()
     console = cli.console
-    if not console.is_terminal:  # files and pipes: wide enough for one line per metric
-        console = Console(width=max(console.width, 112), file=console.file)
     table = result.table
     year = result.final_year
     scope_label = "Gesamtstadt / whole city" if scope == "city" else f"Quartier {scope}"
@@ -289,7 +286,7 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None
         part = rows[rows["scenario"] == name]
         out = Table(title=f"{name} vs. {result.baseline} — {scope_label}, {year}, "
                     f"{result.replications} paired replications")
-        out.add_column("Kennzahl\nmetric", no_wrap=True)
+        out.add_column("Kennzahl\nmetric", overflow="fold")
         for header in ("Basis\nbaseline", "Szenario\nscenario", "Differenz\ndifference",
                        "95 %-KI\n95 % CI"):
             out.add_column(header, justify="right", no_wrap=True)
@@ -308,18 +305,31 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None
                 significant.append((name, *cells[:5]))
         out.caption = (f"* 95 %-Konfidenzintervall schließt 0 aus / CI excludes 0 "
                        f"(significant); paired differences, {seeds}; pp = percentage points")
-        console.print(out)
+        _print_table(out)
     summary = Table(title=f"Signifikante Unterschiede / significant differences — "
                     f"{scope_label}, {year}")
     for column in ("Szenario\nscenario", "Kennzahl\nmetric", "Basis\nbaseline",
                    "Wert\nvalue", "Differenz\ndifference", "95 %-KI\n95 % CI"):
-        summary.add_column(column, justify="left" if column[0] in "SK" else "right",
-                           no_wrap=True)
+        text = column[0] in "SK"  # scenario and metric names may wrap, numbers never
+        summary.add_column(column, justify="left" if text else "right", no_wrap=not text,
+                           overflow="fold" if text else "ellipsis")
     for cells in significant:
         summary.add_row(*cells)
     if not significant:
         summary.caption = "keine / none: every 95 % interval includes 0"
-    console.print(summary)
+    _print_table(summary)
+
+
+def _print_table(table) -> None:
+    """Print a table; to a file or pipe as wide as it needs (a terminal wraps names)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = _cli().console
+    if not console.is_terminal:
+        width = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        console = Console(width=max(console.width, width), file=console.file)
+    console.print(table)
 
 
 def _print_replications(result, auto: bool, target, rounds) -> None:
@@ -337,7 +347,7 @@ def _print_replications(result, auto: bool, target, rounds) -> None:
         cli.console.print(
             f"Replications (auto): stopped at the cap of {result.replications} per scenario "
             f"({steps}); the widest headline half-width is still "
-            f"{result.max_half_width:.2f} times the precision {_precision_text(target)} "
+            f"{result.half_width_ratio:.2f} times the precision {_precision_text(target)} "
             f"({headline}).", highlight=False, soft_wrap=True)
 
 

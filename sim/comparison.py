@@ -153,7 +153,8 @@ class ComparisonResult:
         headline: The headline metrics used for ``replications="auto"``.
         precision_reached: Whether every headline half-width is below the precision
             (None without a precision).
-        max_half_width: The largest headline half-width relative to its target (1 = on target).
+        half_width_ratio: The largest headline half-width divided by its target (below 1: precise
+            enough; None without a precision).
         runs_done: Runs simulated by this call.
         runs_skipped: Runs found in the store.
         csv: Path of ``comparison.csv``.
@@ -166,7 +167,7 @@ class ComparisonResult:
     final_year: int
     headline: list[str]
     precision_reached: bool | None
-    max_half_width: float | None
+    half_width_ratio: float | None
     runs_done: int
     runs_skipped: int
     csv: Path
@@ -200,7 +201,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
         force: Replace stored runs of a scenario name whose content changed.
         command: Recorded as provenance.
         progress: ``progress(done, total)`` callback.
-        on_round: ``on_round(replications, max_half_width_ratio)`` after each round of
+        on_round: ``on_round(replications, half_width_ratio)`` after each round of
             ``"auto"``.
 
     Raises:
@@ -275,7 +276,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
         table=table, baseline=base_sc.name, scenarios=[s.name for s in others],
         replications=n, final_year=final_year, headline=headline,
         precision_reached=None if ratio is None else bool(ratio < 1),
-        max_half_width=ratio, runs_done=done, runs_skipped=skipped, csv=csv,
+        half_width_ratio=ratio, runs_done=done, runs_skipped=skipped, csv=csv,
     )
 
 

@@ -277,7 +277,7 @@ class ExperimentStore:
     def _tidy(self) -> None:
         """Remove temporary files and outcomes of runs that never completed (crash leftovers)."""
         runs = self.root / RUNS
-        for tmp in runs.glob(".*.tmp"):
+        for tmp in [*runs.glob(".*.tmp"), *self.root.glob(".*.tmp")]:
             tmp.unlink(missing_ok=True)
         done = stored_run_ids(self.root)
         for suffix in (OUTCOMES_SUFFIX, CELLS_SUFFIX):

@@ -121,6 +121,19 @@ def field_annotation(dotted: str, source: str = "parameters") -> Any:
     return annotation
 
 
+def flatten_parameters(parameters: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested tables to dotted paths: TOML's unquoted dotted keys
+    (``parameters.migration.in_migration_rate = [...]``) mean the same as quoted ones."""
+    flat: dict[str, Any] = {}
+    for key, value in parameters.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten_parameters(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
 def _numeric_kind(annotation: Any) -> str | None:
     """'int', 'float' or None for a field annotation (Optional unwrapped)."""
     args = (typing.get_args(annotation)
@@ -149,6 +162,7 @@ def design_points(base: Scenario, parameters: dict[str, Any], *, design: str = "
         raise InputError(source, "design", f"unknown design {design!r}; use grid, lhs or sobol")
     if not isinstance(parameters, dict) or not parameters:
         raise InputError(source, "parameters", "give at least one dotted path to vary")
+    parameters = flatten_parameters(parameters)
     kinds = {}
     for dotted, spec in parameters.items():
         if dotted in _NOT_SWEPT:

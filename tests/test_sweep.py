@@ -57,8 +57,8 @@ def test_sampled_designs_stay_in_range_round_integers_and_repeat(baseline, desig
         ({"parameters": {RATE: [0.01, 0.1]}, "design": "lhs"}, "samples", "needs samples"),
         ({"parameters": {RATE: [0.01]}, "samples": 3}, "samples", "only for lhs and sobol"),
         ({"parameters": {RATE: [0.01]}, "design": "factorial"}, "design", "unknown design"),
-        ({"parameters": {RATE: [0.01, 0.9]}}, f'parameters."{RATE}"',
-         "less than or equal to 0.5"),
+        ({"parameters": {RATE: [0.01, -0.1]}}, f'parameters."{RATE}"',
+         "greater than or equal to 0"),
         ({"parameters": {"parameters.demography.life_table_period": ["2020/22", "1999"]}},
          'parameters."parameters.demography.life_table_period"', "Input should be"),
         ({"parameters": {"parameters.demography.life_table_period": ["a", "b"]},
@@ -74,6 +74,15 @@ def test_bad_designs_name_the_field(baseline, kwargs, field, message):
     assert info.value.source == "my_sweep.toml"
     assert info.value.field == field
     assert message in info.value.message
+
+
+def test_unquoted_dotted_keys_mean_the_same(tmp_path, baseline):
+    from sim.sweeps import load_sweep_file
+
+    quoted = write_sweep(tmp_path, f'[parameters]\n"{RATE}" = [0.04, 0.05]\n', name="q.toml")
+    bare = write_sweep(tmp_path, f"[parameters]\n{RATE} = [0.04, 0.05]\n", name="b.toml")
+    a, b = load_sweep_file(quoted), load_sweep_file(bare)
+    assert design_points(baseline, a.parameters) == design_points(baseline, b.parameters)
 
 
 def test_point_names():
