@@ -1,5 +1,6 @@
-"""Execution back-ends: 1 worker, 2 local worker processes and a Dask cluster store identical
-outcomes; the Dask cluster is reached through the command line's --scheduler as well."""
+"""Execution back-ends: 1 worker, 2 local worker processes (every start method) and a Dask
+cluster store identical outcomes; the Dask cluster is reached through the command line's
+--scheduler as well."""
 
 from __future__ import annotations
 
@@ -30,6 +31,26 @@ def _same(a, b):
     keys = ["run_id", "scenario", "scenario_hash", "seed", "replicate", "design_point", "years"]
     pd.testing.assert_frame_equal(exp_a[keys], exp_b[keys])
     pd.testing.assert_frame_equal(out_a, out_b)
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_every_start_method_gives_the_same_runs(tmp_path, small_base, method):
+    """The local pool's start methods (fork on Linux when no other thread runs, else a fork
+    server or spawn) store the same outcomes as a run in this process."""
+    import multiprocessing
+
+    from sim.runner import Runner, make_specs
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} here")
+    specs = make_specs(small_base.with_values({"years": 2}), replicates=range(2), seed=3,
+                       out_dir=tmp_path / "pool")
+    with Runner(tmp_path / "pool", workers=2, start_method=method) as runner:
+        assert runner.run(specs).done == 2
+    inline = [s.__class__(**{**s.__dict__, "out_dir": str(tmp_path / "inline")}) for s in specs]
+    with Runner(tmp_path / "inline", workers=1) as runner:
+        runner.run(inline)
+    pd.testing.assert_frame_equal(load(tmp_path / "pool")[1], load(tmp_path / "inline")[1])
 
 
 @pytest.mark.slow
@@ -74,3 +95,4 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path):
     line = one_line_error(proc)
     assert line.startswith("error: --scheduler: cannot connect to tcp://127.0.0.1:9")
     assert not (tmp_path / "o").exists()
+
