@@ -61,7 +61,8 @@ def test_one_worker_two_workers_and_dask_store_identical_outcomes(tmp_path, smal
     assert len(one[0]) == 8 and one[1]["run_id"].nunique() == 8
     _same(one, two)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+                                  host="127.0.0.1", dashboard_address=None,
+                                  local_directory=tmp_path / "dask") as cluster, \
             distributed.Client(cluster) as client:
         dask = _sweep(small_base, tmp_path / "dask", executor=client.get_executor())
         # the stored files, read back independently of the sweep's return value
