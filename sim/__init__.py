@@ -6,6 +6,11 @@ The public entry points::
     scenario = sim.load_scenario("scenarios/baseline.toml")
     model = sim.build_model(scenario, seed=1).run(years=10)
     model.outcomes()  # tidy DataFrame: run_id, year, scope, metric, value
+
+    experiments, outcomes = sim.sweep(scenario, {"parameters.demography.total_fertility_rate":
+                                                 [1.2, 1.6]}, replications=3, out="results/tfr")
+    policy = sim.load_scenario("scenarios/my_policy.toml")
+    sim.compare(scenario, [policy], replications=5, out="results/compare").table
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from sim.errors import InputError
 from sim.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
-__all__ = ["InputError", "Scenario", "build_model", "load_scenario", "__version__"]
+__all__ = ["InputError", "Scenario", "build_model", "compare", "load_scenario", "sweep",
+           "__version__"]
 
 
 def build_model(scenario: Scenario, *, seed: int):
@@ -22,3 +28,16 @@ def build_model(scenario: Scenario, *, seed: int):
     from sim.model import build_model as _build
 
     return _build(scenario, seed=seed)
+
+
+def __getattr__(name: str):
+    """``sim.sweep`` and ``sim.compare``, imported on first use (they need pandas and scipy)."""
+    if name == "sweep":
+        from sim.sweeps import sweep
+
+        return sweep
+    if name == "compare":
+        from sim.comparison import compare
+
+        return compare
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim.cli_experiments import register as register_experiment_commands
 from sim.errors import InputError
 
 app = typer.Typer(
@@ -174,6 +175,9 @@ def metrics() -> None:
     for m in METRICS:
         table.add_row(m, "flow" if m in FLOW_METRICS else "stock", DESCRIPTIONS[m])
     console.print(table)
+
+
+register_experiment_commands(app)  # quartier compare, quartier sweep
 
 
 def main() -> None:

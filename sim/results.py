@@ -2,8 +2,10 @@
 
 Per run two tables: ``experiments`` (one row: run id, scenario name and content hash, seed,
 years, code version, parameters as JSON) and ``outcomes`` (run id, year, scope, metric, value).
-Files are written atomically: to a temporary name in the same folder, then renamed, so a file
-is either complete or absent, never half-written.
+Experiments with many runs (comparisons, sweeps) keep one file per run in an experiment folder
+(:mod:`sim.store`); :func:`load` reads both layouts. Files are written atomically: to a
+temporary name in the same folder, then renamed, so a file is either complete or absent, never
+half-written.
 """
 
 from __future__ import annotations
@@ -91,7 +93,16 @@ def write_run(model, out_dir: str | Path, command: str | None = None) -> dict[st
 
 
 def load(out_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a result folder: (experiments, outcomes)."""
+    """Read a result folder: (experiments, outcomes).
+
+    Works for the folder of ``quartier run`` (one run) and for an experiment folder of
+    ``quartier compare`` / ``quartier sweep`` / :func:`sim.sweep` (every complete run; swept
+    parameters become columns of ``experiments``, see :mod:`sim.store`).
+    """
+    from sim.store import is_store, load_store
+
     out_dir = Path(out_dir)
+    if is_store(out_dir):
+        return load_store(out_dir)
     return (pd.read_parquet(out_dir / "experiments.parquet"),
             pd.read_parquet(out_dir / "outcomes.parquet"))

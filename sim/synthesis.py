@@ -163,14 +163,19 @@ def ipu(incidence: np.ndarray, targets: np.ndarray, iterations: int = IPU_ITERAT
         weights: starting weights (default 1).
     """
     w = np.ones(incidence.shape[0]) if weights is None else weights.astype(float).copy()
-    cols = [np.flatnonzero(incidence[:, k]) for k in range(incidence.shape[1])]
+    # each constraint's rows and their counts, gathered once (not once per iteration)
+    cols = []
+    for k in range(incidence.shape[1]):
+        rows = np.flatnonzero(incidence[:, k])
+        cols.append((rows, incidence[rows, k]))
     for _ in range(iterations):
-        for k, rows in enumerate(cols):
+        for k, (rows, counts) in enumerate(cols):
             if rows.size == 0 or targets[k] <= 0:
                 continue
-            current = incidence[rows, k] @ w[rows]
+            w_rows = w[rows]
+            current = counts @ w_rows
             if current > 0:
-                w[rows] *= targets[k] / current
+                w[rows] = w_rows * (targets[k] / current)
     return w
 
 
