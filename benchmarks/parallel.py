@@ -1,14 +1,15 @@
 """Parallel speed-up of a sweep: 1 local worker against 2 (or more).
 
-The sweep: ``scenarios/baseline.toml`` at 50,000 households, a grid of 8 in-migration rates x
-2 replications = 16 runs of 10 years. Each measurement is a fresh child process (interpreter
-start, imports, the worker pool, every run and the Parquet files included) writing to a fresh
-experiment folder, so nothing is reused between measurements. The parent prints the machine, a
-Markdown table (median, min and max wall time per worker count, the time of one run inside a
-worker, and how many cores the machine kept busy) and, last, the speed-up: the ratio of the
-median wall times, and the cap that the slower runs alone put on it when several run at once.
+The sweep: ``scenarios/baseline.toml`` at 50,000 households, a grid of 8 in-migration rates x 2
+replications = 16 runs of 20 years (the scenarios' horizon). Each measurement is a fresh child
+process (interpreter start, imports, the worker pool, every run and the Parquet files included)
+writing to a fresh experiment folder, so nothing is reused between measurements. The parent
+prints the machine, a Markdown table (median, min and max wall time per worker count, the time
+of one run inside a worker, and how many cores the machine kept busy) and, last, the speed-up:
+the ratio of the median wall times, and the cap that the slower runs alone put on it when
+several run at once.
 
-    python benchmarks/parallel.py                # 16 runs x 50k households x 10 years, 3 repeats
+    python benchmarks/parallel.py                # 16 runs x 50k households x 20 years, 3 repeats
     python benchmarks/parallel.py --quick        # 16 runs x 5k households x 3 years, 1 repeat
     python benchmarks/parallel.py --workers 1,2,4 --repeats 5 --years 20
     python benchmarks/parallel.py --wait-idle    # wait for an idle machine before each one
@@ -106,7 +107,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
     p.add_argument("--households", type=int, default=50_000)
-    p.add_argument("--years", type=int, default=10)
+    p.add_argument("--years", type=int, default=20)
     p.add_argument("--runs", type=int, default=16, help="runs in the sweep (even)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="5k households, 3 years, 1 repeat")

@@ -78,6 +78,7 @@ class QuartierModel(mesa.Model):
         self.income_index = 1.0  # incomes and WBS limits relative to the start
         housing.initialise(self.city, self.population, scenario, self.streams["population"])
         self.market = housing.HousingMarket(self.city, scenario)
+        mobility.warm_up(self.city, scenario.parameters.mobility)
         self._q = tables.death_probabilities(demo.life_table_period, demo.max_age)
         self._asfr = tables.fertility_rates(
             demo.total_fertility_rate, demo.fertility_age_pattern, demo.max_age

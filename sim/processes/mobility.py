@@ -264,3 +264,25 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
         draws, gumbel, result, found,
     )
     return result, found
+
+
+def warm_up(city: City, mp: MobilityParameters) -> None:
+    """Load the compiled kernels (numba's cache) with the model's array types, so that the
+    first simulated year does not pay for it. Uses fixed inputs, no random numbers, and
+    changes nothing."""
+    if city.n_dwellings == 0:
+        return
+    k = mp.choice_set_size
+    one = np.zeros(1, np.int64)
+    vacant = np.zeros(1, np.int64)
+    position = np.full(city.n_dwellings, -1, np.int64)
+    position[0] = 0
+    cost = np.zeros(city.n_dwellings)
+    shares = np.zeros((city.n_cells, 3))
+    _choose(one, np.full(1, -1, np.int64), np.ones(1), np.ones(1), one, one, one,
+            np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position, city.dwelling_cell,
+            city.dwelling_quartier, city.dwelling_tenure, city.dwelling_floor_space, cost,
+            cost.copy(), shares, shares[:, :2].copy(), k, 0.0, 0.0, 0.0, 0.0, 0.0,
+            np.zeros(1), np.full((1, 2 * k), 0.5), np.full((1, k + 2), 0.5), one.copy(),
+            one.copy())
+    group_max(np.zeros(1, np.int32), np.zeros(1), 1)
