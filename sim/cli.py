@@ -19,7 +19,9 @@ app = typer.Typer(
     help=(
         "QuartierSim: simulate demographic change in the quartiers (Quartiere) of a German "
         "city, household by household, and compare policy scenarios.\n\n"
-        "Start with: quartier run scenarios/baseline.toml"
+        "Start with: quartier run scenarios/baseline.toml\n\n"
+        "Compare policies: quartier compare scenarios/baseline.toml "
+        "scenarios/rent_mix_quota_30.toml --replications 5"
     ),
     no_args_is_help=True,
     add_completion=False,
