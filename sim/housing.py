@@ -297,7 +297,6 @@ class HousingMarket:
         owner = city.dwelling_tenure == OWNER
         rent[owner] = city.cell_rent_m2[city.dwelling_cell[owner]]
         # Vacant private dwellings are offered at the re-letting level (new ones at theirs).
-        n_old = occupied.size
         self.new_this_year = np.r_[np.zeros(n_old, bool),
                                    np.ones(city.n_dwellings - n_old, bool)]
         offer = private & ~occupied & ~self.new_this_year
@@ -318,7 +317,8 @@ class HousingMarket:
         n_q = city.n_quartiers
         total = np.bincount(dq, minlength=n_q).astype(float)
         social = np.bincount(dq[city.dwelling_tenure == SOCIAL], minlength=n_q)
-        deficit = np.maximum(0.0, self.social_target * total - social)
+        # Whole dwellings missing per quartier (a fraction counts as one).
+        deficit = np.ceil(np.maximum(0.0, self.social_target * total - social) - 1e-9)
         budget = int(self.lever.max_bindings_bought_per_year * city.n_dwellings)
         if budget <= 0 or deficit.sum() < 1:
             return 0

@@ -269,7 +269,7 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
     """One year's per-cell table (cells with dwellings only); see ``QuartierModel``."""
     import pandas as pd
 
-    from sim.housing import SOCIAL
+    from sim.housing import OWNER, SOCIAL
     from sim.income import income_group
 
     n_c = city.n_cells
@@ -280,7 +280,10 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
     dwellings = np.bincount(city.dwelling_cell, minlength=n_c)
     households = np.bincount(cell, minlength=n_c)
     persons = np.bincount(cell, weights=size, minlength=n_c)
-    rent_sum = np.bincount(cell, weights=city.dwelling_rent_m2[pop.dwelling], minlength=n_c)
+    tenant = city.dwelling_tenure[pop.dwelling] != OWNER
+    rent_sum = np.bincount(cell[tenant], weights=city.dwelling_rent_m2[pop.dwelling[tenant]],
+                           minlength=n_c)
+    tenants = np.bincount(cell[tenant], minlength=n_c)
     income_sum = np.bincount(cell, weights=size * pop.income, minlength=n_c)
     built = np.flatnonzero(dwellings > 0)
 
@@ -304,6 +307,6 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
         "age_65plus": per_cell(old).astype(np.int64),
         "mean_income": np.divide(income_sum[built], persons[built],
                                  out=np.full(built.size, np.nan), where=persons[built] > 0),
-        "mean_rent_m2": np.divide(rent_sum[built], households[built],
-                                  out=np.full(built.size, np.nan), where=households[built] > 0),
+        "mean_rent_m2": np.divide(rent_sum[built], tenants[built],
+                                  out=np.full(built.size, np.nan), where=tenants[built] > 0),
     })

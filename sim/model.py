@@ -160,6 +160,14 @@ class QuartierModel(mesa.Model):
         )
         out_by_cause = np.zeros((len(mobility.CAUSES), n_q + 1))
         out_by_cause[mobility.CAUSES.index("other")] += metrics.count(pq[orphans], n_q)
+        orphan_hh = pop.household[orphans]
+        orphans_by_group = {
+            "out_migrants_poor": metrics.count(pq[orphans], n_q, (income.income_group(
+                pop.income[orphan_hh], self.median_income) == 0).astype(float)),
+            "out_migrants_migration_background": metrics.count(
+                pq[orphans], n_q, pop.migration_background[orphan_hh].astype(float)),
+            "out_migrants_families": metrics.count(pq[orphans], n_q),
+        }
 
         # 5. Leaving the parental home: new one-person households that search a dwelling.
         rng = s["leaving_home"]
@@ -215,6 +223,8 @@ class QuartierModel(mesa.Model):
         leaving = metrics.count(hq[moved[current[(chosen >= 0) & (chosen != current)] < 0]],
                                 n_q)
         who_left = self._who(left, info, hq)
+        for key, value in orphans_by_group.items():
+            who_left[key] = who_left[key] + value
 
         # 8. In-migration: newcomers search among the vacancies, or stay away.
         rng = s["in_migration"]
@@ -272,7 +282,7 @@ class QuartierModel(mesa.Model):
         ip = self.scenario.parameters.income
         rates = ip.type_rates()
         if poverty_rate is not None:
-            rates = {k: poverty_rate for k in rates}
+            rates = {name: poverty_rate for name in income.TYPE_NAMES}
         return income.draw_incomes(income.household_type(adults, children),
                                    self.median_income, ip.poverty_rate, rates, rng)
 
@@ -353,7 +363,7 @@ class QuartierModel(mesa.Model):
     def _outside_cost_m2(self) -> float:
         hp = self.scenario.parameters.housing
         mp = self.scenario.parameters.mobility
-        years = self.year - self.scenario.start_year + 1
+        years = (self.year + 1) - self.scenario.start_year + 1  # the year being simulated
         return mp.outside_rent_m2 * (1.0 + hp.market_rent_growth) ** years + (
             self.market.operating_costs_m2)
 

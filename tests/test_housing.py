@@ -228,3 +228,50 @@ def test_move_and_migration_rates_are_plausible(baseline):
         assert per_1000["out_migrants"] == pytest.approx(49.5, abs=15)
         assert per_1000["in_migrants"] == pytest.approx(53.6, abs=15)
         assert 0.0 < c["vacancy_rate"].iloc[-1] < 0.08
+
+
+def test_new_builds_are_offered_at_the_new_build_rent(small):
+    sc = variant(small, **{"parameters.housing.construction_rate": 0.05})
+    model = sim.build_model(sc, seed=1)
+    city, hp = model.city, sc.parameters.housing
+    occupied = np.zeros(city.n_dwellings, bool)
+    occupied[model.population.dwelling] = True
+    n0 = city.n_dwellings
+    model.market.update(2024, occupied, np.random.default_rng(0))
+    new = np.arange(n0, city.n_dwellings)
+    assert new.size > 0
+    assert model.market.new_this_year[new].all() and not model.market.new_this_year[:n0].any()
+    private = new[city.dwelling_tenure[new] == housing.PRIVATE]
+    relet = city.cell_rent_m2[city.dwelling_cell[private]]
+    expected = relet * (1 + hp.new_build_rent_premium) / (1 + hp.relet_premium)
+    # built at last year's level; the level then grew once
+    assert np.all(city.dwelling_rent_m2[private] > relet)
+    assert np.allclose(city.dwelling_rent_m2[private], expected, rtol=0.15)
+
+
+def test_in_migrant_poverty_rate_applies_to_every_household_type(small):
+    sc = variant(small, **{"parameters.migration.in_migrant_poverty_rate": 0.6})
+    model = sim.build_model(sc, seed=1)
+    rng = np.random.default_rng(3)
+    n = 100_000
+    for adults, children in ((np.ones(n, int), np.zeros(n, int)),
+                             (np.full(n, 3), np.zeros(n, int))):
+        draws = model._draw_incomes(adults, children, rng, poverty_rate=0.6)
+        # binomial standard error 0.0015; 5 sigma
+        assert np.mean(draws < 0.6 * model.median_income) == pytest.approx(0.6, abs=0.008)
+
+
+def test_bindings_are_bought_for_fractional_deficits(small):
+    sc = variant(small, **{"levers.rent_mixing": {"from_year": 2000,
+                                                  "social_share_target": 0.0}})
+    model = sim.build_model(sc, seed=1)
+    city, market = model.city, model.market
+    dq = city.dwelling_quartier
+    total = np.bincount(dq, minlength=city.n_quartiers)
+    social = np.bincount(dq[city.dwelling_tenure == housing.SOCIAL], minlength=city.n_quartiers)
+    # every quartier less than one dwelling short of its target
+    market.social_target = (social + 0.9) / np.maximum(total, 1)
+    occupied = np.zeros(city.n_dwellings, bool)
+    occupied[model.population.dwelling] = True
+    bought = market._buy_bindings(2025, occupied, np.random.default_rng(0))
+    assert bought > 0
