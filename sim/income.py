@@ -62,19 +62,21 @@ TYPE_NAMES = (
 
 
 def draw_incomes(types: np.ndarray, median: float, poverty_rate: float,
-                 type_poverty_rates: dict[str, float], rng: np.random.Generator,
-                 threshold_share: float = 0.6) -> np.ndarray:
+                 type_poverty_rates: dict[str, float], rng: np.random.Generator | None = None,
+                 threshold_share: float = 0.6, z: np.ndarray | None = None) -> np.ndarray:
     """Net equivalised incomes (EUR/month) by household type.
 
     A type's log-income is normal with the common ``sigma`` and a mean placing the share
     ``type_poverty_rates[type]`` below the poverty line (``threshold_share`` × ``median``);
-    types without an official rate use the overall ``poverty_rate``.
+    types without an official rate use the overall ``poverty_rate``. The standard normal
+    draws are ``z`` if given, else from ``rng``.
     """
     sigma = income_sigma(poverty_rate, threshold_share)
     line = np.log(threshold_share * median)
     rates = np.array([type_poverty_rates.get(name, poverty_rate) for name in TYPE_NAMES])
     mu = line - sigma * ndtri(rates)
-    z = rng.standard_normal(types.size)
+    if z is None:
+        z = rng.standard_normal(types.size)
     return np.exp(mu[types] + sigma * z).astype(np.float32)
 
 

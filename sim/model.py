@@ -19,6 +19,7 @@ import multiprocessing
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from sim import housing, income, metrics, tables
 from sim.city import DEFAULT_HOUSEHOLDS, City, build_city
@@ -32,7 +33,7 @@ from sim.processes import (
     mobility,
     mortality,
 )
-from sim.rng import make_streams
+from sim.rng import derived_ids, keyed_uniforms, make_streams, stream_keys
 from sim.scenario import Scenario
 from sim.synthesis import HouseholdPool, size_targets, synthesize
 
@@ -43,6 +44,10 @@ import mesa  # noqa: E402
 
 if multiprocessing.get_start_method(allow_none=True) != _start_method:
     multiprocessing.set_start_method(_start_method, force=True)
+
+
+# Streams whose draws are keyed to persons and households (see sim.rng).
+KEYED_STREAMS = ("mortality", "fertility", "leaving_home", "mobility", "in_migration", "ids")
 
 
 class QuartierModel(mesa.Model):
@@ -62,6 +67,7 @@ class QuartierModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
         self.streams = make_streams(seed)
+        self.keys = stream_keys(seed, KEYED_STREAMS)
         super().__init__(rng=self.streams["mesa"])
         self.scenario = scenario
         self.seed = int(seed)
@@ -124,7 +130,9 @@ class QuartierModel(mesa.Model):
         pq = hq[pop.household]
 
         # 1. Mortality (ages at the start of the year).
-        dead = mortality.deaths(pop.age, pop.sex, self._q, s["mortality"])
+        k = self.keys
+        dead = mortality.deaths(pop.age, pop.sex, self._q,
+                                keyed_uniforms(k["mortality"], year, pop.pid, 0))
         n_age = demo.max_age + 1
         by_sex_age = pop.sex.astype(np.int64) * n_age + pop.age
         self._exposure += np.bincount(by_sex_age, minlength=2 * n_age).reshape(2, n_age)
@@ -136,20 +144,23 @@ class QuartierModel(mesa.Model):
         event[pop.household[dead & ~pop.is_child]] = True  # a partner or parent died
 
         # 2. Fertility (mothers' ages at the start of the year).
-        mothers = fertility.births(pop.age, pop.sex, person_alive, self._asfr, s["fertility"])
+        mothers = fertility.births(pop.age, pop.sex, person_alive, self._asfr,
+                                   keyed_uniforms(k["fertility"], year, pop.pid, 0))
         self._births_by_age += np.bincount(pop.age[mothers], minlength=demo.max_age + 1)
         births = metrics.count(pq[mothers], n_q)
         event[pop.household[mothers]] = True
 
         # 3. Ageing; newborns join their mothers' households.
         ageing.age_one_year(pop.age, person_alive, demo.max_age)
+        newborn_ids = derived_ids(k["ids"], pop.pid[mothers], 8 * year + 1)
         newborns = Members(
             age=np.zeros(mothers.size, AGE_DTYPE),
-            sex=fertility.newborn_sexes(mothers.size, demo.sex_ratio_at_birth, s["fertility"]),
+            sex=fertility.newborn_sexes(keyed_uniforms(k["fertility"], year, newborn_ids, 1),
+                                        demo.sex_ratio_at_birth),
             household=pop.household[mothers],
             is_child=np.ones(mothers.size, bool),
         )
-        pop.add_persons(newborns)
+        pop.add_persons(newborns, newborn_ids)
         person_alive = np.concatenate([person_alive, np.ones(mothers.size, bool)])
         pq = hq[pop.household]
 
@@ -170,13 +181,16 @@ class QuartierModel(mesa.Model):
         }
 
         # 5. Leaving the parental home: new one-person households that search a dwelling.
-        rng = s["leaving_home"]
         leavers = leaving_home.leavers(pop.age, pop.is_child, person_alive,
-                                       demo.leaving_home_rate, demo.leaving_home_min_age, rng)
+                                       demo.leaving_home_rate, demo.leaving_home_min_age,
+                                       keyed_uniforms(k["leaving_home"], year, pop.pid, 0))
         parent = pop.household[leavers]
+        founded = derived_ids(k["ids"], pop.pid[leavers], 2)
         new_rows = pop.add_households(
-            np.full(leavers.size, -1), self._draw_incomes(np.ones(leavers.size), np.zeros(
-                leavers.size), rng), pop.migration_background[parent])
+            np.full(leavers.size, -1), self._draw_incomes(
+                np.ones(leavers.size), np.zeros(leavers.size),
+                z=ndtri(keyed_uniforms(k["leaving_home"], year, founded, 5))),
+            pop.migration_background[parent], hid=founded)
         pop.household[leavers] = new_rows
         pop.is_child[leavers] = False
         household_alive = np.concatenate([household_alive, np.ones(leavers.size, bool)])
@@ -192,18 +206,17 @@ class QuartierModel(mesa.Model):
         market = self.market.update(year, occupied, s["housing"])
 
         # 7. Residential mobility with the outside option (out-migration).
-        rng = s["mobility"]
         info = self._household_info(person_alive, household_alive)
         mp = self.scenario.parameters.mobility
         p_move = mobility.move_probability(info["parts"], info["stage"], event, mp)
-        u = rng.random(pop.n_households)
+        u = keyed_uniforms(k["mobility"], year, pop.hid, 0)
         movers = housed & (u < p_move)
         searching = np.flatnonzero(movers | (household_alive & (pop.dwelling < 0)))
         vacancies = mobility.Vacancies(city.n_dwellings, pop.dwelling[housed])
         chosen, _ = mobility.choose(
             self._searchers(info, searching, hq), vacancies, city, info["cost"],
             info["relet_cost"],
-            info["cell_share_income"], info["cell_share_origin"], mp, rng)
+            info["cell_share_income"], info["cell_share_origin"], mp, k["mobility"], year)
         current = pop.dwelling[searching]
         moved = searching[(chosen >= 0) & (chosen != current)]
         left = searching[chosen < 0]
@@ -232,19 +245,22 @@ class QuartierModel(mesa.Model):
         pool_rows = migration.in_migrant_households(
             self.pool, self._in_weights, mig.in_migration_rate * n_persons_start, rng)
         arrivals = self.pool.members.take(self.pool.starts, self.pool.sizes, pool_rows)
-        newcomer_info = self._newcomers(arrivals, rng)
+        newcomer_info = self._newcomers(arrivals, year)
         chosen_in, _ = mobility.choose(
             newcomer_info, vacancies, city, info["cost"], info["relet_cost"],
-            info["cell_share_income"],
-            info["cell_share_origin"], mp, rng, allow_stay=False)
+            info["cell_share_income"], info["cell_share_origin"], mp, k["in_migration"], year,
+            allow_stay=False)
         come = chosen_in >= 0
         keep_members = come[arrivals.household]
+        member_ids = derived_ids(k["ids"], newcomer_info["id"][arrivals.household]
+                                 ^ np.arange(arrivals.age.size, dtype=np.uint64), 4)
         renumber = np.cumsum(come) - 1
         arrivals = Members(arrivals.age[keep_members], arrivals.sex[keep_members],
                            renumber[arrivals.household[keep_members]].astype(
                                arrivals.household.dtype), arrivals.is_child[keep_members])
         new_rows = pop.append(arrivals, chosen_in[come], newcomer_info["income"][come],
-                              newcomer_info["origin"][come], moved_in=year)
+                              newcomer_info["origin"][come], moved_in=year,
+                              pid=member_ids[keep_members], hid=newcomer_info["id"][come])
         self._set_new_rents(chosen_in[come])
         hq = np.concatenate([hq, city.dwelling_quartier[chosen_in[come]]])
         person_alive = np.concatenate([person_alive, np.ones(arrivals.age.size, bool)])
@@ -277,14 +293,15 @@ class QuartierModel(mesa.Model):
         return self.scenario.parameters.income.median_equivalised_income * self.income_index
 
     def _draw_incomes(self, adults: np.ndarray, children: np.ndarray,
-                      rng: np.random.Generator, poverty_rate: float | None = None
+                      rng: np.random.Generator | None = None,
+                      poverty_rate: float | None = None, z: np.ndarray | None = None
                       ) -> np.ndarray:
         ip = self.scenario.parameters.income
         rates = ip.type_rates()
         if poverty_rate is not None:
             rates = {name: poverty_rate for name in income.TYPE_NAMES}
         return income.draw_incomes(income.household_type(adults, children),
-                                   self.median_income, ip.poverty_rate, rates, rng)
+                                   self.median_income, ip.poverty_rate, rates, rng, z=z)
 
     def _choice_costs(self) -> tuple[np.ndarray, np.ndarray]:
         """Monthly gross cold rent of every dwelling as let now, and if let anew."""
@@ -356,7 +373,7 @@ class QuartierModel(mesa.Model):
             "norm": info["norm"][rows], "income_group": info["group"][rows],
             "origin": info["origin"][rows], "home_quartier": hq[rows],
             "can_own": inc >= hp.owner_min_income * self.median_income,
-            "can_social": info["wbs"][rows],
+            "can_social": info["wbs"][rows], "id": pop.hid[rows],
             "outside_cost": info["norm"][rows] * self._outside_cost_m2(),
         }
 
@@ -367,7 +384,7 @@ class QuartierModel(mesa.Model):
         return mp.outside_rent_m2 * (1.0 + hp.market_rent_growth) ** years + (
             self.market.operating_costs_m2)
 
-    def _newcomers(self, arrivals: Members, rng: np.random.Generator) -> dict:
+    def _newcomers(self, arrivals: Members, year: int) -> dict:
         """Searcher table of in-migrant households (profile: see MigrationParameters)."""
         mig = self.scenario.parameters.migration
         ip = self.scenario.parameters.income
@@ -378,13 +395,20 @@ class QuartierModel(mesa.Model):
         size = np.bincount(hh, minlength=n)
         children = np.bincount(hh[arrivals.is_child], minlength=n)
         young = np.bincount(hh[arrivals.age < 14], minlength=n)
-        inc = self._draw_incomes(size - children, children, rng, mig.in_migrant_poverty_rate)
-        abroad = rng.random(n) < mig.in_migrant_share_from_abroad
-        origin = (abroad | (rng.random(n) < ip.migration_background_share)).astype(np.int64)
+        # Ids from the year and the draw's position: the same newcomers in every scenario.
+        ids = derived_ids(self.keys["ids"], (np.uint64(year) << np.uint64(32))
+                          + np.arange(n, dtype=np.uint64), 3)
+        key = self.keys["in_migration"]
+        inc = self._draw_incomes(size - children, children,
+                                 poverty_rate=mig.in_migrant_poverty_rate,
+                                 z=ndtri(keyed_uniforms(key, year, ids, 5)))
+        abroad = keyed_uniforms(key, year, ids, 6) < mig.in_migrant_share_from_abroad
+        origin = (abroad | (keyed_uniforms(key, year, ids, 7)
+                            < ip.migration_background_share)).astype(np.int64)
         median = self.median_income
         net = np.maximum(inc * income.oecd_scale(size - young, young), 1.0)
         return {
-            "current": np.full(n, -1), "income": inc, "net_income": net,
+            "current": np.full(n, -1), "income": inc, "net_income": net, "id": ids,
             "norm": mobility.space_norm(size, mp),
             "income_group": income.income_group(inc, median), "origin": origin,
             "home_quartier": np.full(n, -1),

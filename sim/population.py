@@ -15,6 +15,7 @@ AGE_DTYPE = np.int16
 SEX_DTYPE = np.int8
 IDX_DTYPE = np.int32
 INCOME_DTYPE = np.float32
+ID_DTYPE = np.uint64
 
 
 @dataclass
@@ -26,12 +27,14 @@ class Population:
         sex: 0 male, 1 female.
         household: row of the person's household.
         is_child: lives in the parental home as a child of the household's adults.
+        pid: the person's id (uint64; stable for life, the same in every scenario of a seed).
 
     Household columns (one row per household):
         dwelling: index of the dwelling the household occupies (-1 while searching).
         income: net equivalised income, EUR per month (see :mod:`sim.income`).
         migration_background: 1 if the household has a migration background.
         moved_in: Year the household moved into its dwelling (-1: before the start).
+        hid: the household's id (uint64; stable, the same in every scenario of a seed).
     """
 
     age: np.ndarray
@@ -42,8 +45,10 @@ class Population:
     income: np.ndarray = field(default_factory=lambda: np.zeros(0, INCOME_DTYPE))
     migration_background: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     moved_in: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    pid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
+    hid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
 
-    HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in")
+    HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid")
 
     @classmethod
     def empty(cls) -> Population:
@@ -69,9 +74,13 @@ class Population:
                                       self.dwelling, self.income, self.migration_background))
 
     def add_households(self, dwelling: np.ndarray, income: np.ndarray,
-                       migration_background: np.ndarray, moved_in: int = -1) -> np.ndarray:
-        """Add household rows (members are added separately); returns the new rows."""
+                       migration_background: np.ndarray, moved_in: int = -1,
+                       hid: np.ndarray | None = None) -> np.ndarray:
+        """Add household rows (members are added separately); returns the new rows. Without
+        ``hid`` the ids are the rows (the initial population)."""
         first = self.n_households
+        self.hid = np.concatenate([self.hid, (np.arange(first, first + dwelling.size)
+                                              if hid is None else hid).astype(ID_DTYPE)])
         self.moved_in = np.concatenate(
             [self.moved_in, np.full(dwelling.size, moved_in, np.int16)])
         self.dwelling = np.concatenate([self.dwelling, dwelling.astype(IDX_DTYPE)])
@@ -81,11 +90,16 @@ class Population:
         return np.arange(first, self.n_households)
 
     def append(self, members: Members, dwellings: np.ndarray, income: np.ndarray | None = None,
-               migration_background: np.ndarray | None = None, moved_in: int = -1
-               ) -> np.ndarray:
-        """Add whole households with their members; returns the new households' rows."""
+               migration_background: np.ndarray | None = None, moved_in: int = -1,
+               pid: np.ndarray | None = None, hid: np.ndarray | None = None) -> np.ndarray:
+        """Add whole households with their members; returns the new households' rows.
+        Without ids, persons and households get their rows as ids (the initial population)."""
         first = self.n_households
         n = dwellings.size
+        first_person = self.n_persons
+        self.pid = np.concatenate([self.pid, (np.arange(first_person, first_person
+                                                        + members.age.size)
+                                              if pid is None else pid).astype(ID_DTYPE)])
         self.age = np.concatenate([self.age, members.age])
         self.sex = np.concatenate([self.sex, members.sex])
         self.household = np.concatenate(
@@ -96,7 +110,7 @@ class Population:
             dwellings,
             np.zeros(n, INCOME_DTYPE) if income is None else income,
             np.zeros(n, np.int8) if migration_background is None else migration_background,
-            moved_in,
+            moved_in, hid,
         )
 
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
@@ -104,6 +118,7 @@ class Population:
         person_alive = person_alive & household_alive[self.household]
         new_index = np.cumsum(household_alive, dtype=np.int64) - 1
         self.age = self.age[person_alive]
+        self.pid = self.pid[person_alive]
         self.sex = self.sex[person_alive]
         self.is_child = self.is_child[person_alive]
         self.household = new_index[self.household[person_alive]].astype(IDX_DTYPE)
@@ -122,8 +137,9 @@ class Population:
         young = np.bincount(self.household[self.age < 14], minlength=n)
         return 1.0 + 0.5 * np.maximum(self.household_size() - young - 1, 0) + 0.3 * young
 
-    def add_persons(self, members: Members) -> None:
+    def add_persons(self, members: Members, pid: np.ndarray) -> None:
         """Add persons to existing households (``members.household`` are household rows)."""
+        self.pid = np.concatenate([self.pid, pid.astype(ID_DTYPE)])
         self.age = np.concatenate([self.age, members.age])
         self.sex = np.concatenate([self.sex, members.sex])
         self.household = np.concatenate([self.household, members.household])

@@ -13,7 +13,7 @@ from sim.tables import FEMALE
 
 
 def births(age: np.ndarray, sex: np.ndarray, alive: np.ndarray, asfr: np.ndarray,
-           rng: np.random.Generator) -> np.ndarray:
+           u: np.ndarray) -> np.ndarray:
     """Indices of the women who give birth this year.
 
     Args:
@@ -21,14 +21,13 @@ def births(age: np.ndarray, sex: np.ndarray, alive: np.ndarray, asfr: np.ndarray
         sex: 0 male, 1 female.
         alive: persons alive at the end of the year (survivors give birth).
         asfr: births per woman and year by single age.
-        rng: the fertility stream.
+        u: one uniform number per person (keyed to the person, see ``sim.rng``).
     """
     eligible = np.flatnonzero((sex == FEMALE) & alive & (asfr[age] > 0))
-    u = rng.random(eligible.size)
-    return eligible[u < asfr[age[eligible]]]
+    return eligible[u[eligible] < asfr[age[eligible]]]
 
 
-def newborn_sexes(n: int, sex_ratio_at_birth: float, rng: np.random.Generator) -> np.ndarray:
-    """Sex of ``n`` newborns (0 male, 1 female) given boys per girl."""
+def newborn_sexes(u: np.ndarray, sex_ratio_at_birth: float) -> np.ndarray:
+    """Sex of newborns (0 male, 1 female) given boys per girl, one uniform number each."""
     boy = sex_ratio_at_birth / (1.0 + sex_ratio_at_birth)
-    return (rng.random(n) >= boy).astype(np.int8)
+    return (u >= boy).astype(np.int8)

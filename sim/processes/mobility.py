@@ -42,9 +42,14 @@ from numba import njit
 
 from sim import housing
 from sim.city import City
+from sim.rng import keyed_uniform, keyed_uniforms
 from sim.scenario import MobilityParameters
 
 CAUSES = ("rent", "crowding", "neighbourhood", "no_dwelling", "other")
+# Slots of the keyed draws of a searching household (see sim.rng).
+SLOT_ORDER = 1
+SLOT_CANDIDATE = 1000
+SLOT_GUMBEL = 2000
 STAGES = ("young", "family", "middle", "old")
 
 
@@ -139,7 +144,7 @@ def group_max(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarra
 def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_floor,
             d_cost, relet_cost, share_income, share_origin, k, b_rent, b_space, b_similar, b_attach,
-            u_stay, u_out, draws, gumbel, result, found):
+            u_stay, u_out, key, year, ids, result, found):
     """Sequential choice of the searchers in ``order`` (see the module docstring).
 
     ``vacant[:n_vacant]`` lists vacant dwellings, ``position[d]`` is d's index there (-1 if
@@ -153,7 +158,8 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
         n_c = 0
         tries = 0
         while n_c < k and tries < 2 * k and n_vacant > 0:
-            d = vacant[min(int(draws[s, tries] * n_vacant), n_vacant - 1)]
+            u = keyed_uniform(key, year, ids[s], SLOT_CANDIDATE + tries)
+            d = vacant[min(int(u * n_vacant), n_vacant - 1)]
             tries += 1
             t = d_tenure[d]
             if (t == 0 and not can_own[s]) or (t == 2 and not can_social[s]):
@@ -168,7 +174,7 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
                 n_c += 1
         found[s] = n_c
         best = -1
-        best_u = u_out[s] - np.log(-np.log(gumbel[s, k + 1]))
+        best_u = u_out[s] - np.log(-np.log(keyed_uniform(key, year, ids[s], SLOT_GUMBEL + k + 1)))
         cur = current[s]
         options = n_c + (1 if cur >= 0 else 0)
         for j in range(options):
@@ -183,9 +189,9 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
             if d_quartier[d] == home_q[s]:
                 u += b_attach
             if j < n_c:
-                u += -np.log(-np.log(gumbel[s, j]))
+                u -= np.log(-np.log(keyed_uniform(key, year, ids[s], SLOT_GUMBEL + j)))
             else:
-                u += u_stay - np.log(-np.log(gumbel[s, k]))
+                u += u_stay - np.log(-np.log(keyed_uniform(key, year, ids[s], SLOT_GUMBEL + k)))
             if u > best_u:
                 best_u = u
                 best = d
@@ -227,22 +233,22 @@ class Vacancies:
 
 def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
            relet_cost: np.ndarray, share_income: np.ndarray, share_origin: np.ndarray,
-           mp: MobilityParameters, rng: np.random.Generator, allow_stay: bool = True
+           mp: MobilityParameters, key: np.uint64, year: int, allow_stay: bool = True
            ) -> tuple[np.ndarray, np.ndarray]:
     """Let searchers choose in random order. ``searchers`` holds equal-length arrays:
     ``current`` (dwelling or -1), ``net_income``, ``norm``, ``income_group``, ``origin``,
     ``home_quartier`` (-1 for none), ``can_own``, ``can_social``, ``outside_cost`` (monthly
-    cost of a norm-sized dwelling elsewhere). ``cost`` (float64, the
-    monthly cost of each dwelling as let now) is updated in place as dwellings are given up.
+    cost of a norm-sized dwelling elsewhere), ``id`` (household ids: the order and every draw
+    are keyed to them, with the stream ``key`` and the ``year``, see ``sim.rng``). ``cost``
+    (float64, the monthly cost of each dwelling as let now) is updated in place as dwellings
+    are given up.
 
     Returns (chosen dwelling or -1 for the outside option, eligible vacancies seen).
     """
     n = searchers["current"].size
     k = mp.choice_set_size
-    order = rng.permutation(n)
-    draws = rng.random((n, 2 * k))
-    # Uniforms, turned into Gumbel draws (-log(-log u)) only where used (u = 0: -inf).
-    gumbel = rng.random((n, k + 2))
+    ids = searchers["id"].astype(np.uint64)
+    order = np.argsort(keyed_uniforms(key, year, ids, SLOT_ORDER), kind="stable")
     result = np.full(n, -1, np.int64)
     found = np.zeros(n, np.int64)
     if n == 0:
@@ -261,7 +267,7 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
         mp.utility_similar_neighbours, mp.utility_quartier_attachment, mp.utility_stay,
         mp.utility_outside - mp.utility_rent_burden * searchers["outside_cost"].astype(
             np.float64) / searchers["net_income"].astype(np.float64),
-        draws, gumbel, result, found,
+        np.uint64(key), np.int64(year), ids, result, found,
     )
     return result, found
 
@@ -283,6 +289,6 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
             np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position, city.dwelling_cell,
             city.dwelling_quartier, city.dwelling_tenure, city.dwelling_floor_space, cost,
             cost.copy(), shares, shares[:, :2].copy(), k, 0.0, 0.0, 0.0, 0.0, 0.0,
-            np.zeros(1), np.full((1, 2 * k), 0.5), np.full((1, k + 2), 0.5), one.copy(),
+            np.zeros(1), np.uint64(1), np.int64(0), np.zeros(1, np.uint64), one.copy(),
             one.copy())
     group_max(np.zeros(1, np.int32), np.zeros(1), 1)

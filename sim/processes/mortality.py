@@ -9,14 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def deaths(age: np.ndarray, sex: np.ndarray, q: np.ndarray, rng: np.random.Generator
-           ) -> np.ndarray:
+def deaths(age: np.ndarray, sex: np.ndarray, q: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Boolean mask of persons who die this year.
 
     Args:
         age: completed years at the start of the year.
         sex: 0 male, 1 female.
         q: death probabilities ``[sex, age]``.
-        rng: the mortality stream.
+        u: one uniform number per person (keyed to the person, see ``sim.rng``).
     """
-    return rng.random(age.size) < q[sex, age]
+    return u < q[sex, age]
