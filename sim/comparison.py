@@ -16,8 +16,6 @@ interval is narrower than the requested precision (or a cap is reached).
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -355,14 +353,9 @@ def _as_scenario(item: Scenario | str | Path) -> Scenario:
 
 
 def _write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from sim.results import write_atomic
+
+    write_atomic(path, lambda tmp: df.to_csv(tmp, index=False))
 
 
 def significant_rows(result: ComparisonResult, *, metrics: Sequence[str] | None = None,

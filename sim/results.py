@@ -63,19 +63,25 @@ def _households_start(model) -> int:
     return int(first.sort_values("year")["value"].iloc[0])
 
 
-def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` to ``path`` as Parquet via a temporary file and an atomic rename."""
+def write_atomic(path: str | Path, write) -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it to ``path``
+    atomically: the file is either complete or absent, never half-written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        df.to_parquet(tmp, index=False)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``df`` to ``path`` as Parquet via a temporary file and an atomic rename."""
+    return write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def write_run(model, out_dir: str | Path, command: str | None = None) -> dict[str, Path]:
