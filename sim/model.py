@@ -213,7 +213,7 @@ class QuartierModel(mesa.Model):
         movers = housed & (u < p_move)
         searching = np.flatnonzero(movers | (household_alive & (pop.dwelling < 0)))
         vacancies = mobility.Vacancies(city.n_dwellings, pop.dwelling[housed])
-        chosen, _ = mobility.choose(
+        chosen = mobility.choose(
             self._searchers(info, searching, hq), vacancies, city, info["cost"],
             info["relet_cost"],
             info["cell_share_income"], info["cell_share_origin"], mp, k["mobility"], year)
@@ -246,7 +246,7 @@ class QuartierModel(mesa.Model):
             self.pool, self._in_weights, mig.in_migration_rate * n_persons_start, rng)
         arrivals = self.pool.members.take(self.pool.starts, self.pool.sizes, pool_rows)
         newcomer_info = self._newcomers(arrivals, year)
-        chosen_in, _ = mobility.choose(
+        chosen_in = mobility.choose(
             newcomer_info, vacancies, city, info["cost"], info["relet_cost"],
             info["cell_share_income"], info["cell_share_origin"], mp, k["in_migration"], year,
             allow_stay=False)

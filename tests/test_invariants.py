@@ -146,7 +146,7 @@ def test_choice_never_overfills_and_respects_tenure(small, n_dwellings, n_search
     shares_i = rng.dirichlet(np.ones(3), city.n_cells)
     shares_o = rng.dirichlet(np.ones(2), city.n_cells)
     mp = small.parameters.mobility.model_copy(update={"choice_set_size": k})
-    chosen, _ = mobility.choose(searchers, vacancies, city, cost, cost.copy(), shares_i,
+    chosen = mobility.choose(searchers, vacancies, city, cost, cost.copy(), shares_i,
                                 shares_o, mp, np.uint64(seed), 2030)
     taken = chosen[chosen >= 0]
     assert np.unique(taken).size == taken.size

@@ -144,14 +144,13 @@ def group_max(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarra
 def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_floor,
             d_cost, relet_cost, share_income, share_origin, k, b_rent, b_space, b_similar, b_attach,
-            u_stay, u_out, key, year, ids, result, found):
+            u_stay, u_out, key, year, ids, result):
     """Sequential choice of the searchers in ``order`` (see the module docstring).
 
     ``vacant[:n_vacant]`` lists vacant dwellings, ``position[d]`` is d's index there (-1 if
     occupied). ``d_cost`` is each dwelling's monthly cost as let now; a dwelling given up
     becomes vacant at ``relet_cost``. Writes the chosen dwelling (or -1 = outside) to
-    ``result`` and how many eligible vacancies were seen to ``found``; returns the new
-    ``n_vacant``.
+    ``result``; returns the new ``n_vacant``.
     """
     cand = np.empty(k, np.int64)
     for s in order:
@@ -172,7 +171,6 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
             if not dup:
                 cand[n_c] = d
                 n_c += 1
-        found[s] = n_c
         best = -1
         best_u = u_out[s] - np.log(-np.log(keyed_uniform(key, year, ids[s], SLOT_GUMBEL + k + 1)))
         cur = current[s]
@@ -234,7 +232,7 @@ class Vacancies:
 def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
            relet_cost: np.ndarray, share_income: np.ndarray, share_origin: np.ndarray,
            mp: MobilityParameters, key: np.uint64, year: int, allow_stay: bool = True
-           ) -> tuple[np.ndarray, np.ndarray]:
+           ) -> np.ndarray:
     """Let searchers choose in random order. ``searchers`` holds equal-length arrays:
     ``current`` (dwelling or -1), ``net_income``, ``norm``, ``income_group``, ``origin``,
     ``home_quartier`` (-1 for none), ``can_own``, ``can_social``, ``outside_cost`` (monthly
@@ -243,16 +241,15 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     (float64, the monthly cost of each dwelling as let now) is updated in place as dwellings
     are given up.
 
-    Returns (chosen dwelling or -1 for the outside option, eligible vacancies seen).
+    Returns the chosen dwelling of each searcher, or -1 for the outside option.
     """
     n = searchers["current"].size
     k = mp.choice_set_size
     ids = searchers["id"].astype(np.uint64)
     order = np.argsort(keyed_uniforms(key, year, ids, SLOT_ORDER), kind="stable")
     result = np.full(n, -1, np.int64)
-    found = np.zeros(n, np.int64)
     if n == 0:
-        return result, found
+        return result
     current = searchers["current"].astype(np.int64)
     if not allow_stay:
         current = np.full(n, -1, np.int64)
@@ -267,9 +264,9 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
         mp.utility_similar_neighbours, mp.utility_quartier_attachment, mp.utility_stay,
         mp.utility_outside - mp.utility_rent_burden * searchers["outside_cost"].astype(
             np.float64) / searchers["net_income"].astype(np.float64),
-        np.uint64(key), np.int64(year), ids, result, found,
+        np.uint64(key), np.int64(year), ids, result,
     )
-    return result, found
+    return result
 
 
 def warm_up(city: City, mp: MobilityParameters) -> None:
@@ -289,6 +286,5 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
             np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position, city.dwelling_cell,
             city.dwelling_quartier, city.dwelling_tenure, city.dwelling_floor_space, cost,
             cost.copy(), shares, shares[:, :2].copy(), k, 0.0, 0.0, 0.0, 0.0, 0.0,
-            np.zeros(1), np.uint64(1), np.int64(0), np.zeros(1, np.uint64), one.copy(),
-            one.copy())
+            np.zeros(1), np.uint64(1), np.int64(0), np.zeros(1, np.uint64), one.copy())
     group_max(np.zeros(1, np.int32), np.zeros(1), 1)
