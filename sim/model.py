@@ -33,7 +33,7 @@ from sim.processes import (
     mobility,
     mortality,
 )
-from sim.rng import derived_ids, keyed_uniforms, make_streams, stream_keys
+from sim.rng import KEYED_STREAMS, derived_ids, keyed_uniforms, make_streams, stream_keys
 from sim.scenario import Scenario
 from sim.synthesis import HouseholdPool, size_targets, synthesize
 
@@ -44,10 +44,6 @@ import mesa  # noqa: E402
 
 if multiprocessing.get_start_method(allow_none=True) != _start_method:
     multiprocessing.set_start_method(_start_method, force=True)
-
-
-# Streams whose draws are keyed to persons and households (see sim.rng).
-KEYED_STREAMS = ("mortality", "fertility", "leaving_home", "mobility", "in_migration", "ids")
 
 
 class QuartierModel(mesa.Model):
@@ -226,8 +222,6 @@ class QuartierModel(mesa.Model):
         cause[pop.dwelling[left] < 0] = mobility.CAUSES.index("no_dwelling")
         household_alive[left] = False
         size = info["size"]
-        left_mask = np.zeros(pop.n_households, bool)
-        left_mask[left] = True
         for c in range(len(mobility.CAUSES)):
             sel = left[cause == c]
             out_by_cause[c] += metrics.count(hq[sel], n_q, size[sel].astype(float))

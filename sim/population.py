@@ -133,9 +133,10 @@ class Population:
 
     def equivalence_scale(self) -> np.ndarray:
         """New OECD scale per household (members 14+ count as adults)."""
-        n = self.n_households
-        young = np.bincount(self.household[self.age < 14], minlength=n)
-        return 1.0 + 0.5 * np.maximum(self.household_size() - young - 1, 0) + 0.3 * young
+        from sim.income import oecd_scale
+
+        young = np.bincount(self.household[self.age < 14], minlength=self.n_households)
+        return oecd_scale(self.household_size() - young, young)
 
     def add_persons(self, members: Members, pid: np.ndarray) -> None:
         """Add persons to existing households (``members.household`` are household rows)."""

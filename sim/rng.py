@@ -20,15 +20,19 @@ import numpy as np
 from numba import njit
 
 STREAMS = (
-    "population",  # synthesis of the initial households
-    "ids",  # ids of agents born, founded or arriving during the run
+    "population",  # synthesis of the initial households and their housing
+    "housing",  # construction and bought bindings
+    "in_migration",  # how many newcomers look for a dwelling, and their household types
+    "mesa",  # handed to mesa.Model
+)
+# Streams whose draws are keyed to persons and households (see below).
+KEYED_STREAMS = (
     "mortality",
     "fertility",
     "leaving_home",
-    "housing",  # construction and bindings
     "mobility",  # move decisions and choices of residents
-    "in_migration",
-    "mesa",  # handed to mesa.Model
+    "in_migration",  # newcomers' choices, incomes and origins
+    "ids",  # ids of agents born, founded or arriving during the run
 )
 
 
@@ -95,7 +99,7 @@ def derived_ids(key, parents, slot):
     return out
 
 
-def stream_keys(seed: int, names: tuple[str, ...] = STREAMS) -> dict[str, np.uint64]:
+def stream_keys(seed: int, names: tuple[str, ...] = KEYED_STREAMS) -> dict[str, np.uint64]:
     """One 64-bit key per stream name for the keyed generator, derived from ``seed``."""
     root = np.random.SeedSequence(seed)
     return {

@@ -58,6 +58,7 @@ import pandas as pd
 from numba import njit
 
 from sim.scenario import SchellingSettings
+from sim.segregation import dissimilarity
 
 # Importing mesa switches multiprocessing to "spawn" for the whole program (mesa.batchrunner);
 # keep the start method the user had (as in sim.model).
@@ -290,11 +291,7 @@ def _evaluate(grid, unhappy, block_counts, height, width, radius, torus, toleran
 
 def _dissimilarity(block_counts: np.ndarray) -> float:
     """Duncan & Duncan's D of group 1 vs group 0 from per-block counts ``[block, group]``."""
-    totals = block_counts.sum(axis=0)
-    if totals[0] == 0 or totals[1] == 0:
-        return float("nan")
-    shares = block_counts / totals
-    return float(0.5 * np.abs(shares[:, 1] - shares[:, 0]).sum())
+    return dissimilarity(block_counts[:, 1], block_counts.sum(axis=1))
 
 
 def block_dissimilarity(grid: np.ndarray, block_size: int = BLOCK_SIZE) -> float:
