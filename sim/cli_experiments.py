@@ -277,6 +277,8 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None
     rows = table[(table["scope"] == scope) & (table["year"] == year)]
     if metrics:
         rows = rows[rows["metric"].isin(metrics)]
+    else:  # age bands by sex are for pyramids (dashboards), too many rows for a table
+        rows = rows[~rows["metric"].str.startswith("persons_")]
     if rows.empty:
         console.print(f"No results for scope '{scope}' in {year}.")
         return

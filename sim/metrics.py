@@ -24,6 +24,10 @@ _INDICES = (
 )
 SEGREGATION_METRICS = tuple(f"{name}_{unit}" for name, _ in _INDICES
                             for unit in ("cells", "quartiers"))
+# Persons by sex and five-year age band (population pyramids).
+AGE_BANDS = (*(f"{a:02d}_{a + 4:02d}" for a in range(0, 85, 5)), "85plus")
+PYRAMID_METRICS = tuple(f"persons_{sex}_age_{band}" for sex in ("male", "female")
+                        for band in AGE_BANDS)
 
 STOCK_METRICS = (
     "population",
@@ -58,6 +62,7 @@ STOCK_METRICS = (
     "location_quotient_poor",
     "location_quotient_migration_background",
     "location_quotient_65plus",
+    *PYRAMID_METRICS,
 )
 FLOW_METRICS = (
     "births",
@@ -133,6 +138,10 @@ DESCRIPTIONS = {
 for _name, _text in _INDICES:
     DESCRIPTIONS[f"{_name}_cells"] = f"{_text}; over cells (per quartier: its own cells)"
     DESCRIPTIONS[f"{_name}_quartiers"] = f"{_text}; over quartiers (city only)"
+for _name in PYRAMID_METRICS:
+    _sex, _band = _name[len("persons_"):].split("_age_")
+    _ages = "-".join(str(int(a)) for a in _band.removesuffix("plus").split("_"))
+    DESCRIPTIONS[_name] = f"Residents, {_sex}, aged {_ages}{'+' if 'plus' in _band else ''}"
 
 
 def with_city(per_quartier: np.ndarray) -> np.ndarray:
@@ -172,6 +181,12 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
             count(household_quartier[size == k], n_q), households)
     out["share_households_size_5plus"] = _ratio(
         count(household_quartier[size >= 5], n_q), households)
+    n_bands = len(AGE_BANDS)
+    band = np.minimum(age // 5, n_bands - 1).astype(np.int64)
+    key = (pop.sex.astype(np.int64) * n_bands + band) * n_q + pq
+    by_band = np.bincount(key, minlength=2 * n_bands * n_q).reshape(2 * n_bands, n_q)
+    for i, name in enumerate(PYRAMID_METRICS):
+        out[name] = with_city(by_band[i].astype(float))
     dwellings = count(dwelling_quartier, n_q)
     out["dwellings"] = dwellings
     out["vacancy_rate"] = _ratio(dwellings - households, dwellings)
