@@ -1,0 +1,398 @@
+"""The interactive dashboard (``quartier dashboard DIR``): a Dash app.
+
+Choose scenarios, outcome, quartier and year; the map, series, out-migration by cause, the
+pyramid, segregation and the comparison follow. A click on a map cell selects its quartier
+for the series (linked views). The what-if panel runs a few paired replications of the
+baseline with moved levers on the :class:`~dashboards.whatif.WhatIfEngine`'s warm worker
+pool; a ``dcc.Interval`` polls their progress, so the page stays responsive.
+
+The app reads only the result folder it was started with (see :mod:`dashboards.data`); no
+input names a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, State, dcc, html
+
+from dashboards import figures as fg
+from dashboards.data import Results, load_results
+from dashboards.labels import CELL_VARIABLES, cell_variable_label, metric_label, scope_label
+from dashboards.whatif import WhatIf, WhatIfEngine, lever_available
+from sim.errors import InputError
+
+HEADLINE = ("population", "out_migrants", "out_migrants_poor", "out_migrants_cause_rent",
+            "share_poor", "social_housing_share", "mean_rent_burden",
+            "share_rent_burden_over_30", "dissimilarity_income_quartiers",
+            "dissimilarity_income_cells")
+T = {
+    "title": ("QuartierSim – Dashboard", "QuartierSim – dashboard"),
+    "scenarios": ("Szenarien", "Scenarios"),
+    "outcome": ("Kennzahl", "Outcome"),
+    "quartier": ("Quartier (oder Klick auf die Karte)", "Quartier (or click the map)"),
+    "year": ("Jahr", "Year"),
+    "map_variable": ("Karte", "Map"),
+    "map_mode": ("Kartenansicht", "Map view"),
+    "values": ("Werte", "Values"),
+    "difference": ("Differenz zur Basis", "Difference from the baseline"),
+    "whatif": ("Was wäre, wenn …?", "What if …?"),
+    "whatif_help": (
+        "Hebel bewegen und Berechnen drücken: {r} gepaarte Wiederholungen mit {h:,} Haushalten "
+        "über {y} Jahre, verglichen mit der Basis (gleiche Zufallszahlen).",
+        "Move a lever and press Run: {r} paired replications of {h:,} households over {y} "
+        "years, compared with the baseline (common random numbers)."),
+    "mvz": ("MVZ platzieren: Zelle in dieser Karte anklicken", "Place an MVZ: click a cell"),
+    "mvz_at": ("Neues MVZ in Zelle {c}, {r} ({q})", "New MVZ in cell {c}, {r} ({q})"),
+    "social": ("Ziel-Anteil Sozialwohnungen je Quartier", "Target social housing share"),
+    "ticket": ("Preis Monatsticket (EUR)", "Monthly ticket price (EUR)"),
+    "needs_services": ("Dieser Hebel braucht das Dienste-Modell (MVZ, Pflege, ÖPNV); das "
+                       "Szenario-Schema dieses Modellstands kennt ihn noch nicht.",
+                       "This lever needs the services model (MVZ, care, public transport); "
+                       "this model version's scenario schema does not have it yet."),
+    "run": ("Berechnen", "Run"),
+    "running": ("Läuft: {d} von {t} Läufen …", "Running: {d} of {t} runs …"),
+    "done": ("Fertig in {s:.1f} s: {n} Wiederholungen je Variante.",
+             "Done in {s:.1f} s: {n} replications each."),
+    "failed": ("Fehler: {e}", "Error: {e}"),
+    "unavailable": ("Was-wäre-wenn nicht verfügbar: {e}", "What-if not available: {e}"),
+    "unchanged": ("Kein Hebel verändert: erst einen Hebel bewegen.",
+                  "No lever moved: move a lever first."),
+    "skipped": ("Nicht berücksichtigt (Hebel fehlt im Modell): {e}",
+                "Left out (lever missing in the model): {e}"),
+    "error_title": ("Ergebnisse können nicht gelesen werden", "Cannot read the results"),
+}
+STYLE = {"fontFamily": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"}
+CARD = {"background": "white", "border": "1px solid #e3e3e3", "borderRadius": "6px",
+        "padding": "10px", "margin": "8px"}
+
+
+def _t(key: str, lang: str, **kw) -> str:
+    value = T[key][0 if lang == "de" else 1]
+    return value.format(**kw) if kw else value
+
+
+def message_figure(message: str) -> go.Figure:
+    """An empty figure that says why there is nothing to show."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper",
+                       yref="paper", font={"size": 14})
+    fig.update_layout(template=fg.TEMPLATE, xaxis={"visible": False},
+                      yaxis={"visible": False}, height=300)
+    return fig
+
+
+def _safe(build, *args, **kwargs) -> go.Figure:
+    try:
+        return build(*args, **kwargs)
+    except (ValueError, KeyError) as exc:
+        return message_figure(str(exc))
+
+
+def error_layout(folder: str | Path, error: InputError, lang: str = "de") -> html.Div:
+    return html.Div(style={**STYLE, "margin": "40px"}, children=[
+        html.H2(_t("error_title", lang)),
+        html.P(error.one_line(), id="load-error",
+               style={"background": "#fff8e1", "borderLeft": "4px solid #e39d2d",
+                      "padding": "10px"}),
+        html.P(f"quartier dashboard {folder}")])
+
+
+def create_app(folder: str | Path, *, results: Results | None = None,
+               engine: WhatIfEngine | None = None, lang: str = "de") -> dash.Dash:
+    """The Dash app of a result folder; a folder that cannot be read gives a page with the
+    one-line reason instead of a traceback."""
+    app = dash.Dash(__name__, title=_t("title", lang), update_title=None,
+                    assets_folder=str(Path(__file__).parent / "no_assets"))
+    try:
+        results = results if results is not None else load_results(folder)
+    except InputError as exc:
+        app.layout = error_layout(folder, exc, lang)
+        return app
+    engine = engine or WhatIfEngine.from_results(results)
+    _Dashboard(app, results, engine, lang)
+    return app
+
+
+class _Dashboard:
+    """Layout and callbacks of one result folder."""
+
+    def __init__(self, app: dash.Dash, results: Results, engine: WhatIfEngine,
+                 lang: str) -> None:
+        self.app, self.r, self.engine, self.lang = app, results, engine, lang
+        exp = results.experiments
+        cells = results.cells
+        self.cells = ({s: cells[cells["run_id"].isin(set(results.runs_of(s)))]
+                       for s in results.scenarios} if cells is not None else {})
+        self.baseline = results.baseline or results.scenarios[0]
+        self.exp = exp
+        app.layout = self.layout()
+        self.callbacks()
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def layout(self) -> html.Div:
+        r, lang = self.r, self.lang
+        years = r.years
+        metrics = [m for m in r.metrics if not m.startswith("persons_")]
+        metric = next((m for m in ("out_migrants", "population") if m in metrics), metrics[0])
+        marks = {y: str(y) for y in years if (y - years[0]) % 5 == 0 or y == years[-1]}
+        scopes = ["city", *r.quartiers]
+
+        def labelled(text, control):
+            return html.Div([html.Label(text, style={"fontWeight": 600}), control],
+                            style={"flex": "1", "minWidth": "220px", "margin": "4px 8px"})
+
+        controls = html.Div(style={"display": "flex", "flexWrap": "wrap", **CARD}, children=[
+            labelled(_t("scenarios", lang), dcc.Dropdown(
+                id="scenarios", options=r.scenarios, value=r.scenarios[:4], multi=True)),
+            labelled(_t("outcome", lang), dcc.Dropdown(
+                id="metric", value=metric, clearable=False,
+                options=[{"label": metric_label(m, lang), "value": m} for m in metrics])),
+            labelled(_t("quartier", lang), dcc.Dropdown(
+                id="quartier", value="city", clearable=False,
+                options=[{"label": scope_label(s, lang), "value": s} for s in scopes])),
+            labelled(_t("map_variable", lang), dcc.Dropdown(
+                id="map-variable", value="share_poor", clearable=False,
+                options=[{"label": cell_variable_label(v, lang), "value": v}
+                         for v in CELL_VARIABLES])),
+            labelled(_t("map_mode", lang), dcc.RadioItems(
+                id="map-mode", value="values", inline=True,
+                options=[{"label": _t("values", lang), "value": "values"},
+                         {"label": _t("difference", lang), "value": "difference"}])),
+            html.Div([html.Label(_t("year", lang), style={"fontWeight": 600}),
+                      dcc.Slider(id="year", min=years[0], max=years[-1], step=1,
+                                 value=years[-1], marks=marks)],
+                     style={"flex": "1 1 100%", "margin": "4px 8px"}),
+        ])
+
+        def graph(id_, height=460):
+            return html.Div(dcc.Graph(id=id_, style={"height": f"{height}px"},
+                                      config={"displaylogo": False}),
+                            style={**CARD, "flex": "1", "minWidth": "420px"})
+
+        row = {"display": "flex", "flexWrap": "wrap"}
+        return html.Div(style={**STYLE, "background": "#fafafa"}, children=[
+            html.Div([html.H2(_t("title", lang), style={"margin": "0"}),
+                      html.Span(f"{r.root.name} · {r.kind} · {len(r.experiments)} runs")],
+                     style={"background": "#1f4e79", "color": "white",
+                            "padding": "12px 20px"}),
+            controls,
+            html.Div([graph("map", 520), graph("series", 520)], style=row),
+            html.Div([graph("causes"), graph("pyramid")], style=row),
+            html.Div([graph("segregation"), graph("whiskers")], style=row),
+            self.whatif_layout(),
+        ])
+
+    def whatif_layout(self) -> html.Div:
+        lang, engine = self.lang, self.engine
+        if not engine.available:
+            return html.Div([html.H3(_t("whatif", lang)),
+                             html.P(_t("unavailable", lang, e=engine.reason),
+                                    id="whatif-unavailable")], style=CARD)
+        base = engine.base
+        rm = base.levers.rent_mixing
+        share = rm.social_share_target if rm is not None else 0.0
+        share = share if isinstance(share, float | int) else 0.0
+        pt = getattr(base.levers, "public_transport", None)
+        price = getattr(pt, "ticket_price_eur", 58.0) if pt is not None else 58.0
+        self.defaults = {"social_share": float(share), "ticket_price": float(price)}
+        note = {"color": "#8a5a00", "fontSize": "90%"}
+        mvz_ok, ticket_ok = lever_available("mvz"), lever_available("ticket_price")
+        levers = html.Div(style={"flex": "1", "minWidth": "320px"}, children=[
+            html.P(_t("whatif_help", lang, r=engine.replications, h=engine.households,
+                      y=engine.years)),
+            html.Label(_t("social", lang), style={"fontWeight": 600}),
+            dcc.Slider(id="social-share", min=0, max=0.5, step=0.05, value=float(share),
+                       marks={v / 100: f"{v} %" for v in range(0, 51, 10)}),
+            html.Label(_t("ticket", lang), style={"fontWeight": 600}),
+            dcc.Slider(id="ticket-price", min=0, max=100, step=1, value=float(price),
+                       disabled=not ticket_ok, marks={v: str(v) for v in range(0, 101, 20)}),
+            html.Div(_t("needs_services", lang), id="ticket-note",
+                     style=note if not ticket_ok else {"display": "none"}),
+            html.Div(id="mvz-label", style={"margin": "8px 0"}),
+            html.Div(_t("needs_services", lang), id="mvz-note",
+                     style=note if not mvz_ok else {"display": "none"}),
+            html.Button(_t("run", lang), id="whatif-run", n_clicks=0,
+                        style={"padding": "8px 24px", "fontSize": "110%", "marginTop": "8px",
+                               "background": "#1f4e79", "color": "white",
+                               "border": "none", "borderRadius": "4px"}),
+            html.Div([html.Progress(id="whatif-progress", value="0", max="1",
+                                    style={"width": "100%"}),
+                      html.Div(id="whatif-status")], style={"marginTop": "8px"}),
+            dcc.Store(id="whatif-job"), dcc.Store(id="mvz-cell"),
+            dcc.Interval(id="whatif-poll", interval=250, disabled=True),
+        ])
+        pick = html.Div([html.Label(_t("mvz", lang), style={"fontWeight": 600}),
+                         dcc.Graph(id="whatif-map", style={"height": "380px"},
+                                   config={"displaylogo": False},
+                                   figure=self.whatif_map(None))],
+                        style={"flex": "1", "minWidth": "360px"})
+        return html.Div(style=CARD, children=[
+            html.H3(_t("whatif", lang)),
+            html.Div([levers, pick], style={"display": "flex", "flexWrap": "wrap",
+                                            "gap": "16px"}),
+            html.Div([html.Div(dcc.Graph(id="whatif-series", style={"height": "420px"}),
+                               style={"flex": "1", "minWidth": "420px"}),
+                      html.Div(dcc.Graph(id="whatif-whiskers", style={"height": "420px"}),
+                               style={"flex": "1", "minWidth": "420px"})],
+                     style={"display": "flex", "flexWrap": "wrap"})])
+
+    def whatif_map(self, cell) -> go.Figure:
+        cells = self.cells.get(self.baseline)
+        if cells is None or cells.empty:
+            return message_figure(fg.text("no_cells", self.lang))
+        year = int(cells["year"].max())
+        fig = fg.cell_map(cells, "share_poor", year=year, lang=self.lang,
+                          title=f"{cell_variable_label('share_poor', self.lang)}, {year}")
+        if cell is not None:
+            fig.add_trace(go.Scatter(x=[cell[0]], y=[cell[1]], mode="markers", name="MVZ",
+                                     marker={"symbol": "cross", "size": 16,
+                                             "color": "#111"}))
+        fig.update_layout(margin={"l": 0, "r": 0, "t": 40, "b": 0}, showlegend=False)
+        return fig
+
+    # -- callbacks ----------------------------------------------------------------------------
+
+    def callbacks(self) -> None:
+        app, r, lang = self.app, self.r, self.lang
+
+        @app.callback(Output("map", "figure"), Input("scenarios", "value"),
+                      Input("year", "value"), Input("map-variable", "value"),
+                      Input("map-mode", "value"))
+        def _map(scenarios, year, variable, mode):
+            scenarios = scenarios or [self.baseline]
+            if not self.cells:
+                return message_figure(fg.text("no_cells", lang))
+            if mode == "difference":
+                other = next((s for s in scenarios if s != self.baseline), None)
+                if other is None or r.baseline is None:
+                    return message_figure(fg.text("no_comparison", lang))
+                return _safe(fg.difference_map, r.cells, self.exp, baseline=self.baseline,
+                             scenario=other, variable=variable, year=year, lang=lang)
+            name = scenarios[0]
+            return _safe(fg.cell_map, self.cells[name], variable, year=year, lang=lang,
+                         title=f"{cell_variable_label(variable, lang)} – {name}, {year}")
+
+        @app.callback(Output("quartier", "value"), Input("map", "clickData"),
+                      prevent_initial_call=True)
+        def _pick_quartier(click):
+            try:
+                quartier = str(click["points"][0]["customdata"])
+            except (TypeError, KeyError, IndexError):
+                return dash.no_update
+            return quartier if quartier in r.quartiers else dash.no_update
+
+        @app.callback(Output("series", "figure"), Input("scenarios", "value"),
+                      Input("metric", "value"), Input("quartier", "value"))
+        def _series(scenarios, metric, quartier):
+            return _safe(fg.time_series_bands, r.outcomes, self.exp, metric,
+                         scope=quartier or "city", scenarios=scenarios or r.scenarios,
+                         lang=lang)
+
+        @app.callback(Output("causes", "figure"), Output("pyramid", "figure"),
+                      Input("scenarios", "value"), Input("quartier", "value"),
+                      Input("year", "value"))
+        def _leaving(scenarios, quartier, year):
+            scope = quartier or "city"
+            causes = _safe(fg.out_migration_by_cause, r.outcomes, self.exp, scope=scope,
+                           scenarios=scenarios or r.scenarios, lang=lang)
+            name = (scenarios or [self.baseline])[0]
+            runs = set(r.runs_of(name))
+            first = r.years[0]
+            pyramid = _safe(fg.population_pyramid, r.outcomes[r.outcomes["run_id"].isin(runs)],
+                            scope=scope, years=[first, year] if year != first else [first],
+                            lang=lang)
+            return causes, pyramid
+
+        @app.callback(Output("segregation", "figure"), Output("whiskers", "figure"),
+                      Input("scenarios", "value"), Input("year", "value"),
+                      Input("quartier", "value"))
+        def _segregation(scenarios, year, quartier):
+            seg = _safe(fg.segregation_indices, r.outcomes, self.exp, year=year,
+                        scenarios=scenarios or r.scenarios, lang=lang)
+            if r.comparison is None:
+                return seg, message_figure(fg.text("no_comparison", lang))
+            table = r.comparison[r.comparison["scenario"].isin(scenarios or r.scenarios)]
+            names = [m for m in HEADLINE if m in set(table["metric"])] or None
+            return seg, _safe(fg.comparison_whiskers, table, year=year,
+                              scope=quartier or "city", metrics=names, lang=lang)
+
+        if self.engine.available:
+            self.whatif_callbacks()
+
+    def whatif_callbacks(self) -> None:
+        app, lang, engine = self.app, self.lang, self.engine
+
+        @app.callback(Output("mvz-cell", "data"), Output("whatif-map", "figure"),
+                      Output("mvz-label", "children"), Input("whatif-map", "clickData"),
+                      prevent_initial_call=True)
+        def _place(click):
+            try:
+                point = click["points"][0]
+                cell = [int(point["x"]), int(point["y"])]
+                quartier = str(point.get("customdata", ""))
+            except (TypeError, KeyError, IndexError, ValueError):
+                return dash.no_update, dash.no_update, dash.no_update
+            return (cell, self.whatif_map(cell),
+                    _t("mvz_at", lang, c=cell[0], r=cell[1], q=quartier))
+
+        @app.callback(Output("whatif-job", "data"), Output("whatif-poll", "disabled"),
+                      Output("whatif-status", "children", allow_duplicate=True),
+                      Input("whatif-run", "n_clicks"), State("social-share", "value"),
+                      State("ticket-price", "value"), State("mvz-cell", "data"),
+                      prevent_initial_call=True)
+        def _run(n_clicks, share, price, cell):
+            whatif = self.question(share, price, cell)
+            if whatif is None:
+                return dash.no_update, True, _t("unchanged", lang)
+            try:
+                job = engine.submit(whatif)
+            except InputError as exc:
+                return dash.no_update, True, _t("failed", lang, e=exc.one_line())
+            return job.id, False, _t("running", lang, d=0, t=engine.replications)
+
+        @app.callback(Output("whatif-progress", "value"), Output("whatif-progress", "max"),
+                      Output("whatif-status", "children"),
+                      Output("whatif-poll", "disabled", allow_duplicate=True),
+                      Output("whatif-series", "figure"), Output("whatif-whiskers", "figure"),
+                      Input("whatif-poll", "n_intervals"), Input("metric", "value"),
+                      Input("quartier", "value"), State("whatif-job", "data"),
+                      prevent_initial_call=True)
+        def _poll(_, metric, quartier, job_id):
+            job = engine.job(job_id) if job_id else None
+            if job is None:
+                return (dash.no_update,) * 6
+            finished = engine.poll(job)
+            done, total = engine.progress(job)
+            if not finished:
+                return (str(done), str(total), _t("running", lang, d=done, t=total), False,
+                        dash.no_update, dash.no_update)
+            if job.error:
+                return ("0", "1", _t("failed", lang, e=job.error), True, dash.no_update,
+                        dash.no_update)
+            status = [_t("done", lang, s=job.finished - job.started, n=engine.replications)]
+            if job.unavailable:
+                status.append(html.Br())
+                status.append(_t("skipped", lang, e=", ".join(job.unavailable)))
+            table = engine.comparison(job)
+            names = [m for m in HEADLINE if m in set(table["metric"])]
+            series = _safe(fg.time_series_bands, job.outcomes, engine.experiments(),
+                           metric, scope=quartier or "city", lang=lang)
+            whiskers = _safe(fg.comparison_whiskers, table, scope=quartier or "city",
+                             metrics=names, lang=lang)
+            return str(total), str(total), status, True, series, whiskers
+
+    def question(self, share, price, cell) -> WhatIf | None:
+        """The what-if question of the controls (None: nothing moved)."""
+        d = self.defaults
+        social = float(share) if share is not None and abs(
+            float(share) - d["social_share"]) > 1e-9 else None
+        ticket = (float(price) if price is not None and lever_available("ticket_price")
+                  and abs(float(price) - d["ticket_price"]) > 1e-9 else None)
+        mvz = tuple(cell) if cell and lever_available("mvz") else None
+        if social is None and ticket is None and mvz is None:
+            return None
+        return WhatIf(mvz_cell=mvz, social_share=social, ticket_price=ticket)

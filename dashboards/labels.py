@@ -1,0 +1,220 @@
+"""German and English labels for the report and the dashboard.
+
+German is the default: planners and welfare associations speak of Quartiere, Wegzüge and
+Mietbelastung. Metrics without a label here fall back to their English description
+(:data:`sim.metrics.DESCRIPTIONS`) or their name, so metrics added to the model later show up
+without code changes.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("de", "en")
+
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "population": ("Einwohner", "Residents"),
+    "households": ("Haushalte", "Households"),
+    "mean_age": ("Durchschnittsalter", "Mean age"),
+    "old_age_ratio": ("Altenquotient (65+ / 20-64)", "Old-age ratio (65+ / 20-64)"),
+    "share_under_18": ("Anteil unter 18", "Share under 18"),
+    "share_65plus": ("Anteil 65+", "Share 65+"),
+    "mean_household_size": ("Personen je Haushalt", "Persons per household"),
+    "share_households_size_1": ("Anteil Einpersonenhaushalte", "Share of one-person households"),
+    "dwellings": ("Wohnungen", "Dwellings"),
+    "vacancy_rate": ("Leerstandsquote", "Vacancy rate"),
+    "share_poor": ("Armutsgefährdungsquote", "Share at risk of poverty"),
+    "share_high_income": ("Anteil hohe Einkommen (≥ 200 %)", "Share high income (≥ 200 %)"),
+    "share_migration_background": ("Anteil mit Migrationshintergrund",
+                                   "Share with migration background"),
+    "mean_equivalised_income": ("Äquivalenzeinkommen (EUR/Monat)",
+                                "Equivalised income (EUR/month)"),
+    "owner_occupied_share": ("Eigentümerquote", "Owner-occupied share"),
+    "social_housing_share": ("Anteil Sozialwohnungen", "Social housing share"),
+    "mean_rent_m2": ("Nettokaltmiete je m² (EUR)", "Net cold rent per m² (EUR)"),
+    "mean_rent_burden": ("Mietbelastung (Mittel)", "Mean rent burden"),
+    "share_rent_burden_over_30": ("Mietbelastung ≥ 30 %", "Rent burden ≥ 30 %"),
+    "share_rent_burden_over_40": ("Mietbelastung > 40 %", "Rent burden > 40 %"),
+    "share_crowded": ("Anteil beengt wohnend", "Share living crowded"),
+    "births": ("Geburten", "Births"),
+    "deaths": ("Sterbefälle", "Deaths"),
+    "in_migrants": ("Zuzüge", "In-migrants"),
+    "out_migrants": ("Wegzüge (Fortzüge aus der Stadt)", "Out-migrants (leaving the city)"),
+    "out_migration_rate": ("Wegzugsrate", "Out-migration rate"),
+    "out_migrants_poor": ("Wegzüge armutsgefährdeter Personen", "Out-migrants at risk of poverty"),
+    "out_migrants_migration_background": ("Wegzüge mit Migrationshintergrund",
+                                          "Out-migrants with migration background"),
+    "out_migrants_65plus": ("Wegzüge 65+", "Out-migrants 65+"),
+    "out_migrants_families": ("Wegzüge von Familien", "Out-migrants in families"),
+    "moves_within_city": ("Umzüge innerhalb der Stadt", "Moves within the city"),
+    "leaving_home": ("Auszüge aus dem Elternhaus", "Leaving the parental home"),
+    "bindings_expired": ("Auslaufende Mietpreisbindungen", "Expired rent bindings"),
+    "bindings_bought": ("Angekaufte Belegungsbindungen", "Bindings bought"),
+    "dwellings_built": ("Neubauwohnungen", "New dwellings"),
+    "morans_i_income": ("Moran's I (Einkommen)", "Moran's I (income)"),
+    "location_quotient_poor": ("Lagequotient Armut", "Location quotient, poverty"),
+    "location_quotient_migration_background": ("Lagequotient Migrationshintergrund",
+                                               "Location quotient, migration background"),
+    "location_quotient_65plus": ("Lagequotient 65+", "Location quotient, 65+"),
+}
+
+CAUSE_LABELS: dict[str, tuple[str, str]] = {
+    "rent": ("Miete", "Rent"),
+    "crowding": ("Enge der Wohnung", "Crowding"),
+    "neighbourhood": ("Nachbarschaft", "Neighbourhood"),
+    "no_dwelling": ("Keine Wohnung gefunden", "No dwelling found"),
+    "other": ("Sonstiges (Lebensphase)", "Other (life stage)"),
+    "care": ("Pflege", "Care"),
+    "health": ("Ärztliche Versorgung", "Doctors"),
+    "school": ("Schule", "School"),
+    "job": ("Arbeit", "Job"),
+}
+
+INDEX_LABELS: dict[str, tuple[str, str]] = {
+    "dissimilarity_income": ("Dissimilarität D (arm / übrige)", "Dissimilarity D (poor / rest)"),
+    "dissimilarity_origin": ("Dissimilarität D (Migrationshintergrund)",
+                             "Dissimilarity D (migration background)"),
+    "dissimilarity_age65": ("Dissimilarität D (65+)", "Dissimilarity D (65+)"),
+    "multigroup_dissimilarity_income": ("Multigruppen-D (Einkommen)",
+                                        "Multigroup D (income)"),
+    "theil_h_income": ("Theils H (Einkommen)", "Theil's H (income)"),
+    "isolation_poor": ("Isolation Armer", "Isolation of the poor"),
+    "exposure_poor": ("Kontakt Armer zu übrigen", "Exposure of the poor to the rest"),
+    "isolation_origin": ("Isolation (Migrationshintergrund)",
+                         "Isolation (migration background)"),
+}
+
+CELL_VARIABLES: dict[str, tuple[str, str]] = {
+    "share_poor": ("Anteil armutsgefährdet", "Share at risk of poverty"),
+    "share_high": ("Anteil hohe Einkommen", "Share high income"),
+    "share_migration_background": ("Anteil mit Migrationshintergrund",
+                                   "Share with migration background"),
+    "share_65plus": ("Anteil 65+", "Share 65+"),
+    "mean_income": ("Äquivalenzeinkommen (EUR/Monat)", "Equivalised income (EUR/month)"),
+    "mean_rent_m2": ("Nettokaltmiete je m² (EUR)", "Net cold rent per m² (EUR)"),
+    "vacancy_rate": ("Leerstandsquote", "Vacancy rate"),
+    "social_share": ("Anteil Sozialwohnungen", "Social housing share"),
+    "persons": ("Einwohner", "Residents"),
+}
+
+TEXT: dict[str, tuple[str, str]] = {
+    "city": ("Gesamtstadt", "Whole city"),
+    "quartier": ("Quartier", "Quartier"),
+    "year": ("Jahr", "Year"),
+    "scenario": ("Szenario", "Scenario"),
+    "metric": ("Kennzahl", "Metric"),
+    "baseline": ("Basis", "Baseline"),
+    "value": ("Wert", "Value"),
+    "difference": ("Differenz", "Difference"),
+    "ci": ("95 %-KI", "95 % CI"),
+    "significant": ("signifikant", "significant"),
+    "male": ("Männer", "Men"),
+    "female": ("Frauen", "Women"),
+    "persons": ("Personen", "Persons"),
+    "cause": ("Wegzugsgrund", "Cause of leaving"),
+    "relative_difference": ("Differenz zur Basis in % des Basiswerts",
+                            "Difference in % of the baseline"),
+    "band": ("95 %-Band", "95 % band"),
+    "title_report": ("QuartierSim – Bericht", "QuartierSim – report"),
+    "summary": ("Zusammenfassung", "Summary"),
+    "who_leaves": ("Wer zieht weg – und warum?", "Who leaves, and why?"),
+    "segregation": ("Segregation", "Segregation"),
+    "care": ("Versorgung: Ärzte und Pflege", "Access to care and doctors"),
+    "housing": ("Wohnkosten", "Housing costs"),
+    "comparison": ("Szenariovergleich", "Scenario comparison"),
+    "map": ("Karte", "Map"),
+    "difference_map": ("Differenzkarte: Szenario minus Basis",
+                       "Difference map: scenario minus baseline"),
+    "out_by_cause": ("Wegzüge nach Grund", "Out-migrants by cause"),
+    "pyramid": ("Bevölkerungspyramide", "Population pyramid"),
+    "indices": ("Segregationsindizes", "Segregation indices"),
+    "over_quartiers": ("über Quartiere", "over quartiers"),
+    "over_cells": ("über Zellen", "over cells"),
+    "no_care_metrics": (
+        "Kennzahlen zur ärztlichen Versorgung und Pflege (Erreichbarkeit von MVZ/Hausärzten, "
+        "ungedeckter Pflegebedarf) enthalten diese Ergebnisse nicht: sie entstehen erst mit dem "
+        "Dienste-Modell (MVZ, Pflege, Schulen, Arbeit, ÖPNV). Mit einem Modellstand, der sie "
+        "berechnet, erscheinen sie hier von selbst.",
+        "These results hold no metrics of access to doctors and care (reach of MVZ/GPs, unmet "
+        "care need): they come with the services model (MVZ, care, schools, jobs, public "
+        "transport). Results of a model version that records them show here by themselves."),
+    "no_cells": (
+        "Keine Zelldaten: Karten brauchen [outcomes] cell_snapshots = true im Szenario.",
+        "No cell data: maps need [outcomes] cell_snapshots = true in the scenario."),
+    "no_pyramid": (
+        "Keine Altersgruppen nach Geschlecht in diesen Ergebnissen (älterer Modellstand).",
+        "No age bands by sex in these results (an older model version)."),
+    "no_comparison": (
+        "Kein Szenariovergleich: der Ordner enthält keinen Basislauf mit Politikszenarien.",
+        "No scenario comparison: the folder holds no baseline with policy scenarios."),
+}
+
+
+def lang_index(lang: str) -> int:
+    """0 for German, 1 for English; ValueError for anything else."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)} (got {lang!r})")
+    return LANGUAGES.index(lang)
+
+
+def text(key: str, lang: str = "de") -> str:
+    """A fixed text of the report or app."""
+    return TEXT[key][lang_index(lang)]
+
+
+def metric_label(metric: str, lang: str = "de") -> str:
+    """A metric's display name; age bands, causes and indices are labelled by pattern."""
+    i = lang_index(lang)
+    if metric in METRIC_LABELS:
+        return METRIC_LABELS[metric][i]
+    if metric.startswith("out_migrants_cause_"):
+        cause = metric.removeprefix("out_migrants_cause_")
+        return f"{('Wegzüge', 'Out-migrants')[i]}: {cause_label(cause, lang)}"
+    for unit, names in (("_quartiers", ("Quartiere", "quartiers")),
+                        ("_cells", ("Zellen", "cells"))):
+        base = metric.removesuffix(unit)
+        if metric.endswith(unit) and base in INDEX_LABELS:
+            return f"{INDEX_LABELS[base][i]}, {names[i]}"
+    if metric.startswith("persons_") and "_age_" in metric:
+        sex, band = metric.removeprefix("persons_").split("_age_", 1)
+        return f"{text(sex, lang)} {age_band_label(band)}"
+    if i == 1:
+        from sim.metrics import DESCRIPTIONS
+
+        return DESCRIPTIONS.get(metric, metric)
+    return metric
+
+
+def cause_label(cause: str, lang: str = "de") -> str:
+    """A cause of out-migration (``rent``, ``no_dwelling``, ...)."""
+    if cause in CAUSE_LABELS:
+        return CAUSE_LABELS[cause][lang_index(lang)]
+    return cause.replace("_", " ")
+
+
+def index_label(index: str, lang: str = "de") -> str:
+    """A segregation index without its unit (``dissimilarity_income``, ...)."""
+    if index in INDEX_LABELS:
+        return INDEX_LABELS[index][lang_index(lang)]
+    return index.replace("_", " ")
+
+
+def cell_variable_label(variable: str, lang: str = "de") -> str:
+    """A map variable."""
+    return CELL_VARIABLES[variable][lang_index(lang)]
+
+
+def age_band_label(band: str) -> str:
+    """``"05_09"`` -> ``"5-9"``, ``"85plus"`` -> ``"85+"``."""
+    if band.endswith("plus"):
+        return f"{int(band.removesuffix('plus'))}+"
+    low, high = band.split("_")
+    return f"{int(low)}-{int(high)}"
+
+
+def scope_label(scope: str, lang: str = "de") -> str:
+    """``city`` as Gesamtstadt / whole city; quartier ids as they are."""
+    return text("city", lang) if scope == "city" else str(scope)
+
+
+def is_share(metric: str) -> bool:
+    """Whether a metric is a share (shown in percent)."""
+    return metric.startswith("share_") or metric.endswith(("_rate", "_share"))

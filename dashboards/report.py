@@ -1,0 +1,267 @@
+"""The offline HTML report of a result folder (``quartier report``).
+
+One self-contained file: plotly.js is embedded once in the head, every figure is a div that
+uses it, so the report opens in any browser without a network. Sections follow the planners'
+questions: who leaves and why, segregation, access to care and doctors, housing costs, and the
+comparison; a short summary lists the largest significant differences.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from dashboards import figures as fg
+from dashboards.data import Results, load_results
+from dashboards.labels import metric_label, text
+
+MAX_SCENARIOS = 8
+"""Scenarios shown in one figure (sweeps may have many design points)."""
+CARE_PATTERN = re.compile(r"(doctor|gp_|mvz|care|nursing|health|access|2sfca|pflege)")
+HOUSING_METRICS = ("mean_rent_burden", "share_rent_burden_over_30", "share_rent_burden_over_40",
+                   "mean_rent_m2", "social_housing_share", "vacancy_rate")
+LEAVING_METRICS = ("out_migrants", "out_migration_rate", "out_migrants_poor",
+                   "out_migrants_migration_background", "out_migrants_65plus",
+                   "out_migrants_families")
+SEGREGATION_SERIES = ("dissimilarity_income_quartiers", "dissimilarity_income_cells",
+                      "morans_i_income")
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:0;
+color:#222;background:#fafafa}
+header{background:#1f4e79;color:#fff;padding:18px 32px}
+header h1{margin:0 0 4px 0;font-size:26px} header p{margin:2px 0;opacity:.9}
+main{max-width:1200px;margin:0 auto;padding:8px 24px 48px}
+section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;margin:18px 0;
+padding:8px 18px 18px}
+h2{color:#1f4e79;border-bottom:2px solid #e3e3e3;padding-bottom:6px}
+.note{background:#fff8e1;border-left:4px solid #e39d2d;padding:8px 12px;margin:10px 0}
+.summary li{margin:4px 0} .figure{margin:10px 0}
+nav a{margin-right:14px;color:#1f4e79} small{color:#666}
+"""
+
+
+def _significant(results: Results, n: int = 6) -> pd.DataFrame:
+    """The largest significant citywide differences in the final year, by relative size."""
+    if results.comparison is None or results.comparison.empty:
+        return pd.DataFrame()
+    rows = fg.comparison_rows(results.comparison)
+    rows = rows[rows["significant"] & rows["relative"].notna()]
+    rows = rows.assign(size=rows["relative"].abs()).sort_values("size", ascending=False)
+    return rows.head(n)
+
+
+def summary_sentences(results: Results, lang: str = "de", n: int = 6) -> list[str]:
+    """The summary: the largest significant differences (or what the folder holds)."""
+    de = lang == "de"
+    runs = len(results.experiments)
+    years = results.years
+    if results.comparison is None or results.baseline is None:
+        if results.kind == "sweep":
+            first = (f"Parameterstudie mit {len(results.scenarios)} Entwurfspunkten und {runs} "
+                     f"Läufen, {years[0]}–{years[-1]}." if de else
+                     f"Sweep of {len(results.scenarios)} design points and {runs} runs, "
+                     f"{years[0]}–{years[-1]}.")
+        else:
+            first = (f"{runs} Lauf/Läufe von {', '.join(results.scenarios)}, "
+                     f"{years[0]}–{years[-1]}." if de else
+                     f"{runs} run(s) of {', '.join(results.scenarios)}, {years[0]}–{years[-1]}.")
+        return [first, text("no_comparison", lang)]
+    table = results.comparison
+    year = int(table["year"].max())
+    reps = int(table["replications"].max()) if "replications" in table else None
+    head = (f"Vergleich von {len(results.scenarios) - 1} Szenario(s) mit der Basis "
+            f"„{results.baseline}“, {reps} gepaarte Wiederholungen je Szenario, Gesamtstadt "
+            f"{year}. Die größten signifikanten Unterschiede (95 %-KI schließt 0 aus):"
+            if de else
+            f"Comparison of {len(results.scenarios) - 1} scenario(s) with the baseline "
+            f"'{results.baseline}', {reps} paired replications each, whole city, {year}. The "
+            "largest significant differences (95 % CI excludes 0):")
+    rows = _significant(results, n)
+    out = [head]
+    if rows.empty:
+        out.append("Keine: jedes 95 %-Intervall schließt 0 ein." if de else
+                   "None: every 95 % interval includes 0.")
+        return out
+    for r in rows.itertuples(index=False):
+        m = r.metric
+        ci = (f"[{fg.format_difference(m, r.ci_low, lang)}, "
+              f"{fg.format_difference(m, r.ci_high, lang)}]")
+        out.append(
+            f"{r.scenario}: {metric_label(m, lang)} {fg.format_value(m, r.baseline_mean, lang)}"
+            f" → {fg.format_value(m, r.scenario_mean, lang)} "
+            f"({fg.format_difference(m, r.difference, lang)}, {text('ci', lang)} {ci})")
+    return out
+
+
+class _Page:
+    """Collects sections of figures and notes; renders the HTML."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.sections: list[tuple[str, str, list[str]]] = []
+        self.count = 0
+
+    def section(self, key: str, title: str) -> list[str]:
+        parts: list[str] = []
+        self.sections.append((key, title, parts))
+        return parts
+
+    def figure(self, parts: list[str], build: Callable[[], go.Figure],
+               missing: str | None = None) -> None:
+        try:
+            fig = build()
+        except ValueError as exc:
+            parts.append(f'<p class="note">{html.escape(missing or str(exc))}</p>')
+            return
+        self.count += 1
+        fig.update_layout(autosize=True)
+        parts.append('<div class="figure">' + pio.to_html(
+            fig, full_html=False, include_plotlyjs=False, auto_play=False,
+            div_id=f"fig-{self.count}", default_width="100%",
+            config={"displaylogo": False, "responsive": True}) + "</div>")
+
+    def note(self, parts: list[str], message: str) -> None:
+        parts.append(f'<p class="note">{html.escape(message)}</p>')
+
+
+def build_report(results: Results, lang: str = "de") -> str:
+    """The report as one HTML string (plotly.js embedded once)."""
+    from plotly.offline import get_plotlyjs
+
+    page = _Page(lang)
+    out, exp = results.outcomes, results.experiments
+    shown = results.scenarios[:MAX_SCENARIOS]
+    metrics = set(results.metrics)
+    baseline = results.baseline or results.scenarios[0]
+    base_runs = set(results.runs_of(baseline))
+    cells = results.cells
+    base_cells = cells[cells["run_id"].isin(base_runs)] if cells is not None else None
+    others = [s for s in shown if s != baseline] if results.baseline else []
+
+    def series(parts: list[str], metric: str, scope: str = "city") -> None:
+        if metric in metrics:
+            page.figure(parts, lambda: fg.time_series_bands(out, exp, metric, scope=scope,
+                                                            scenarios=shown, lang=lang))
+
+    def whiskers(parts: list[str], names) -> None:
+        if results.comparison is not None:
+            names = [m for m in names if m in metrics]
+            if names:
+                page.figure(parts, lambda: fg.comparison_whiskers(
+                    results.comparison, metrics=names, lang=lang))
+
+    # who leaves and why
+    parts = page.section("leaving", text("who_leaves", lang))
+    page.figure(parts, lambda: fg.out_migration_by_cause(out, exp, scenarios=shown, lang=lang))
+    whiskers(parts, [*LEAVING_METRICS, *(m for m in sorted(metrics)
+                                         if m.startswith(fg.CAUSE_PREFIX))])
+    for m in ("out_migrants", "out_migrants_poor"):
+        series(parts, m)
+    scopes = ["city", *results.quartiers]
+    page.figure(parts, lambda: fg.population_pyramids(
+        out[out["run_id"].isin(base_runs)], scopes, lang=lang), text("no_pyramid", lang))
+
+    # segregation
+    parts = page.section("segregation", text("segregation", lang))
+    for unit in ("quartiers", "cells"):
+        page.figure(parts, lambda unit=unit: fg.segregation_indices(
+            out, exp, unit=unit, scenarios=shown, lang=lang))
+    series(parts, "dissimilarity_income_quartiers")
+    if base_cells is not None:
+        page.figure(parts, lambda: fg.cell_map(
+            base_cells, "share_poor", lang=lang,
+            title=f"{fg.cell_variable_label('share_poor', lang)} – {baseline}"))
+        for s in others:
+            page.figure(parts, lambda s=s: fg.difference_map(
+                cells, exp, baseline=baseline, scenario=s, variable="share_poor", lang=lang))
+    else:
+        page.note(parts, text("no_cells", lang))
+
+    # access to care and doctors
+    parts = page.section("care", text("care", lang))
+    care = [m for m in results.metrics if CARE_PATTERN.search(m)
+            and not m.startswith(fg.CAUSE_PREFIX)]
+    if not care:
+        page.note(parts, text("no_care_metrics", lang))
+    else:
+        whiskers(parts, care)
+        for m in care[:6]:
+            series(parts, m)
+
+    # housing costs
+    parts = page.section("housing", text("housing", lang))
+    whiskers(parts, HOUSING_METRICS)
+    for m in ("mean_rent_burden", "share_rent_burden_over_30", "social_housing_share"):
+        series(parts, m)
+    if base_cells is not None:
+        page.figure(parts, lambda: fg.cell_map(
+            base_cells, "mean_rent_m2", lang=lang,
+            title=f"{fg.cell_variable_label('mean_rent_m2', lang)} – {baseline}"))
+        for s in others:
+            page.figure(parts, lambda s=s: fg.difference_map(
+                cells, exp, baseline=baseline, scenario=s, variable="social_share",
+                lang=lang))
+
+    # the comparison
+    parts = page.section("comparison", text("comparison", lang))
+    if results.comparison is not None:
+        page.figure(parts, lambda: fg.comparison_whiskers(results.comparison, lang=lang))
+        page.figure(parts, lambda: fg.comparison_table(results.comparison, lang=lang))
+    else:
+        page.note(parts, text("no_comparison", lang))
+    if len(results.scenarios) > MAX_SCENARIOS:
+        page.note(parts, (f"Gezeigt: die ersten {MAX_SCENARIOS} von {len(results.scenarios)} "
+                          "Szenarien." if lang == "de" else
+                          f"Shown: the first {MAX_SCENARIOS} of {len(results.scenarios)} "
+                          "scenarios."))
+    return _render(results, page, summary_sentences(results, lang), get_plotlyjs())
+
+
+def _render(results: Results, page: _Page, summary: list[str], plotlyjs: str) -> str:
+    lang = page.lang
+    de = lang == "de"
+    years = results.years
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = (f"{results.root.name} · {len(results.experiments)} "
+            f"{'Läufe' if de else 'runs'} · {years[0]}–{years[-1]} · "
+            f"{'erstellt' if de else 'created'} {created}")
+    nav = " ".join(f'<a href="#{k}">{html.escape(t)}</a>' for k, t, _ in page.sections)
+    body = [f'<section id="summary"><h2>{text("summary", lang)}</h2><ul class="summary">']
+    body += [f"<li>{html.escape(s)}</li>" for s in summary]
+    body.append("</ul></section>")
+    for key, title, parts in page.sections:
+        body.append(f'<section id="{key}"><h2>{html.escape(title)}</h2>{"".join(parts)}'
+                    "</section>")
+    foot = ("Erstellt mit QuartierSim. Bänder und Intervalle: 95 %-t-Intervalle über die "
+            "Wiederholungen; Differenzen gepaart (gemeinsame Zufallszahlen)." if de else
+            "Made with QuartierSim. Bands and intervals: 95 % t-intervals over the "
+            "replications; differences paired (common random numbers).")
+    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(text('title_report', lang))} – "
+            f"{html.escape(results.root.name)}</title><style>{CSS}</style>"
+            f'<script type="text/javascript">{plotlyjs}</script></head><body>'
+            f"<header><h1>{html.escape(text('title_report', lang))}</h1>"
+            f"<p>{html.escape(meta)}</p><nav>{nav}</nav></header>"
+            f"<main>{''.join(body)}<p><small>{html.escape(foot)}</small></p></main>"
+            "</body></html>\n")
+
+
+def write_report(root: str | Path, out: str | Path, lang: str = "de") -> Path:
+    """Read a result folder and write its report atomically to ``out``.
+
+    Raises:
+        InputError: for a missing, empty or corrupt result folder.
+    """
+    from sim.results import write_atomic
+
+    page = build_report(load_results(root), lang)
+    return write_atomic(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))

@@ -1,0 +1,304 @@
+"""What-if runs for the dashboard: move a lever, run a few paired replications, compare.
+
+The engine keeps a pool of worker processes alive for the life of the app, with the model
+imported and its compiled kernels loaded (a tiny run at start-up), and runs the baseline's
+replications once, in the background, when the app starts. A what-if question then costs only
+the policy runs: R replications with the seeds of the baseline's (common random numbers), so
+the paired differences are precise with few runs.
+
+Levers map to scenario fields in :func:`lever_overrides` (the one place to wire a lever);
+levers the scenario schema does not have yet are reported as unavailable instead of failing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import InputError
+from sim.scenario import Levers, Scenario
+
+LEVERS = {
+    # what-if control -> field of the scenario's [levers] table
+    "mvz": "mvz",
+    "social_share": "rent_mixing",
+    "ticket_price": "public_transport",
+}
+BASELINE = "baseline"
+WHATIF = "what-if"
+
+
+def lever_available(lever: str) -> bool:
+    """Whether the scenario schema has the lever (MVZ and ticket price come with the services
+    model)."""
+    return LEVERS[lever] in Levers.model_fields
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A what-if question: the lever settings (None: leave as in the baseline).
+
+    Attributes:
+        mvz_cell: (col, row) of a new MVZ.
+        mvz_doctors: Doctors of the new MVZ.
+        social_share: Share of social housing to reach in every quartier (0-1).
+        ticket_price: Monthly general public-transport ticket (EUR).
+    """
+
+    mvz_cell: tuple[int, int] | None = None
+    mvz_doctors: int = 6
+    social_share: float | None = None
+    ticket_price: float | None = None
+
+
+def lever_overrides(base: Scenario, whatif: WhatIf) -> tuple[dict[str, Any], list[str]]:
+    """Dotted-path overrides (for ``Scenario.with_values``) of a what-if question.
+
+    Returns:
+        (overrides, unavailable): the overrides, and the levers that were set but that the
+        scenario schema lacks (left out).
+    """
+    overrides: dict[str, Any] = {}
+    unavailable: list[str] = []
+    levers = base.levers
+    if whatif.social_share is not None:
+        share = float(whatif.social_share)
+        if levers.rent_mixing is None:
+            overrides["levers.rent_mixing"] = {"social_share_target": share,
+                                               "from_year": base.start_year}
+        else:
+            overrides["levers.rent_mixing.social_share_target"] = share
+    if whatif.mvz_cell is not None:
+        if not lever_available("mvz"):
+            unavailable.append("mvz")
+        else:
+            centre = {"cell": [int(whatif.mvz_cell[0]), int(whatif.mvz_cell[1])],
+                      "doctors": int(whatif.mvz_doctors), "opening_year": base.start_year}
+            current = getattr(levers, "mvz", None)
+            if current is None:
+                overrides["levers.mvz"] = {"centres": [centre]}
+            else:
+                existing = current.model_dump().get("centres") or []
+                overrides["levers.mvz.centres"] = [*existing, centre]
+    if whatif.ticket_price is not None:
+        if not lever_available("ticket_price"):
+            unavailable.append("ticket_price")
+        else:
+            price = float(whatif.ticket_price)
+            if getattr(levers, "public_transport", None) is None:
+                overrides["levers.public_transport"] = {"ticket_price_eur": price}
+            else:
+                overrides["levers.public_transport.ticket_price_eur"] = price
+    return overrides, unavailable
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+
+def _warm_up(payload: dict[str, Any]) -> None:
+    """Pool initializer: import the model and load its compiled kernels with a tiny run."""
+    simulate(payload, seed=0, years=1)
+
+
+def simulate(payload: dict[str, Any], seed: int, years: int) -> pd.DataFrame:
+    """Run one scenario (given as plain data) and return its outcomes (module level, so
+    picklable; one BLAS thread)."""
+    from threadpoolctl import threadpool_limits
+
+    from sim.model import build_model
+
+    with threadpool_limits(limits=1):
+        scenario = Scenario.model_validate(payload)
+        return build_model(scenario, seed=seed).run(years).outcomes()
+
+
+# -- the engine ------------------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    """One what-if question in flight."""
+
+    id: str
+    whatif: WhatIf
+    overrides: dict[str, Any]
+    unavailable: list[str]
+    futures: list[Future]
+    started: float
+    finished: float | None = None
+    error: str | None = None
+    outcomes: pd.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class WhatIfEngine:
+    """Runs what-if questions against a cached baseline on a warm process pool.
+
+    Args:
+        base: The baseline scenario of the result folder.
+        households: Households of every what-if run.
+        years: Years of every what-if run.
+        replications: Paired replications (seeds ``seed + r``, as the baseline's).
+        seed: Base seed.
+        workers: Worker processes.
+    """
+
+    def __init__(self, base: Scenario | None, *, households: int = 10_000, years: int = 20,
+                 replications: int = 5, seed: int = 1, workers: int = 2,
+                 unavailable_reason: str | None = None) -> None:
+        self.reason = unavailable_reason
+        self.households, self.years = int(households), int(years)
+        self.replications, self.seed, self.workers = int(replications), int(seed), int(workers)
+        self.base = None
+        if base is not None and self.reason is None:
+            self.base = base.with_values({"city.households": self.households,
+                                          "years": self.years,
+                                          "outcomes.cell_snapshots": False})
+        self._pool: ProcessPoolExecutor | None = None
+        self._baseline: list[Future] = []
+        self._jobs: dict[str, Job] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_results(cls, results, **options) -> WhatIfEngine:
+        """The engine for a result folder: its baseline (or only) scenario, as stored."""
+        name = results.baseline or results.scenarios[0]
+        rows = results.experiments[results.experiments["scenario"] == name]
+        if rows.empty or "parameters" not in rows:
+            return cls(None, unavailable_reason="the runs do not record their scenario",
+                       **options)
+        try:
+            base = Scenario.model_validate(json.loads(rows["parameters"].iloc[0]))
+        except Exception:  # a scenario of another code version
+            return cls(None, unavailable_reason=f"the stored scenario '{name}' does not match "
+                       "this version of the model", **options)
+        if base.model != "quartier":
+            return cls(None, unavailable_reason="what-if runs need the full model, not "
+                       "Schelling mode", **options)
+        return cls(base, **options)
+
+    @property
+    def available(self) -> bool:
+        return self.base is not None
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the warm pool and the baseline runs (call before the web server starts its
+        threads: on Linux the workers are forked from this process)."""
+        if not self.available or self._pool is not None:
+            return
+        from sim.runner import start_method
+
+        method = start_method()
+        ctx = multiprocessing.get_context(method)
+        tiny = self.base.with_values({"city.households": 100, "years": 1}).model_dump()
+        if method == "fork":
+            _warm_up(tiny)  # the workers inherit the loaded kernels
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                         initializer=_warm_up, initargs=(tiny,))
+        payload = self.base.model_dump()
+        self._baseline = [self._pool.submit(simulate, payload, self.seed + r, self.years)
+                          for r in range(self.replications)]
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def baseline_ready(self) -> bool:
+        return bool(self._baseline) and all(f.done() for f in self._baseline)
+
+    # -- questions ----------------------------------------------------------------------------
+
+    def submit(self, whatif: WhatIf) -> Job:
+        """Start the policy runs of a question (earlier unfinished questions are cancelled).
+
+        Raises:
+            InputError: if the lever values are invalid for the scenario.
+        """
+        if not self.available:
+            raise InputError("what-if", None, self.reason or "not available")
+        if self._pool is None:
+            self.start()
+        overrides, unavailable = lever_overrides(self.base, whatif)
+        scenario = self.base.with_values(overrides) if overrides else self.base
+        payload = scenario.model_dump()
+        with self._lock:
+            for job in self._jobs.values():
+                if job.finished is None:
+                    for f in job.futures:
+                        f.cancel()
+                    job.error = job.error or "cancelled"
+                    job.finished = time.perf_counter()
+            job = Job(id=str(next(self._ids)), whatif=whatif, overrides=overrides,
+                      unavailable=unavailable, started=time.perf_counter(),
+                      futures=[self._pool.submit(simulate, payload, self.seed + r, self.years)
+                               for r in range(self.replications)])
+            self._jobs[job.id] = job
+        return job
+
+    def job(self, job_id: str) -> Job | None:
+        return self._jobs.get(str(job_id))
+
+    def progress(self, job: Job) -> tuple[int, int]:
+        """(runs done, runs in total) of a question, counting baseline runs still open."""
+        pending_base = [f for f in self._baseline if not f.done()]
+        done = sum(f.done() for f in job.futures)
+        return done, len(job.futures) + len(pending_base)
+
+    def poll(self, job: Job) -> bool:
+        """Whether the question is answered (or failed); collects its outcomes once."""
+        if job.finished is not None:
+            return True
+        if not (self.baseline_ready() and all(f.done() for f in job.futures)):
+            return False
+        try:
+            runs = [f.result() for f in job.futures]
+            base = [f.result() for f in self._baseline]
+        except Exception as exc:  # a failed run: shown in the page
+            job.error = f"{exc.__class__.__name__}: {exc}"
+        else:
+            job.outcomes = self._tables(base, runs)
+        job.finished = time.perf_counter()
+        return True
+
+    def wait(self, job: Job, timeout: float = 120.0) -> Job:
+        """Block until the question is answered (for scripts, tests and the benchmark)."""
+        end = time.perf_counter() + timeout
+        while not self.poll(job):
+            if time.perf_counter() > end:
+                raise TimeoutError("what-if runs did not finish in time")
+            time.sleep(0.01)
+        return job
+
+    def _tables(self, base: list[pd.DataFrame], runs: list[pd.DataFrame]) -> pd.DataFrame:
+        parts = []
+        for name, tables in ((BASELINE, base), (WHATIF, runs)):
+            for r, table in enumerate(tables):
+                parts.append(table.assign(run_id=f"{name}-{r}"))
+        out = pd.concat(parts, ignore_index=True)
+        out["metric"] = out["metric"].astype(str)
+        out["scope"] = out["scope"].astype(str)
+        return out
+
+    def experiments(self) -> pd.DataFrame:
+        """The experiments table of a question's runs (baseline and what-if, paired)."""
+        return pd.DataFrame([{"run_id": f"{name}-{r}", "scenario": name, "replicate": r}
+                             for name in (BASELINE, WHATIF) for r in range(self.replications)])
+
+    def comparison(self, job: Job) -> pd.DataFrame:
+        """Paired differences what-if minus baseline (every metric, scope and year)."""
+        from sim.comparison import paired_differences
+
+        return paired_differences(self.experiments(), job.outcomes, baseline=BASELINE,
+                                  scenarios=[WHATIF])
