@@ -213,8 +213,6 @@ class _Dashboard:
             html.Div(_t("needs_services", lang), id="ticket-note",
                      style=note if not ticket_ok else {"display": "none"}),
             html.Div(id="mvz-label", style={"margin": "8px 0"}),
-            html.Div(_t("needs_services", lang), id="mvz-note",
-                     style=note if not mvz_ok else {"display": "none"}),
             html.Button(_t("run", lang), id="whatif-run", n_clicks=0,
                         style={"padding": "8px 24px", "fontSize": "110%", "marginTop": "8px",
                                "background": "#1f4e79", "color": "white",
@@ -223,9 +221,11 @@ class _Dashboard:
                                     style={"width": "100%"}),
                       html.Div(id="whatif-status")], style={"marginTop": "8px"}),
             dcc.Store(id="whatif-job"), dcc.Store(id="mvz-cell"),
-            dcc.Interval(id="whatif-poll", interval=250, disabled=True),
+            dcc.Interval(id="whatif-poll", interval=400, disabled=True),
         ])
         pick = html.Div([html.Label(_t("mvz", lang), style={"fontWeight": 600}),
+                         html.Div(_t("needs_services", lang), id="mvz-note",
+                                  style=note if not mvz_ok else {"display": "none"}),
                          dcc.Graph(id="whatif-map", style={"height": "380px"},
                                    config={"displaylogo": False},
                                    figure=self.whatif_map(None))],
@@ -377,13 +377,24 @@ class _Dashboard:
             if job.unavailable:
                 status.append(html.Br())
                 status.append(_t("skipped", lang, e=", ".join(job.unavailable)))
-            table = engine.comparison(job)
-            names = [m for m in HEADLINE if m in set(table["metric"])]
-            series = _safe(fg.time_series_bands, job.outcomes, engine.experiments(),
-                           metric, scope=quartier or "city", lang=lang)
-            whiskers = _safe(fg.comparison_whiskers, table, scope=quartier or "city",
-                             metrics=names, lang=lang)
+            series, whiskers = self.whatif_figures(job, metric, quartier or "city")
             return str(total), str(total), status, True, series, whiskers
+
+    def whatif_figures(self, job, metric: str, scope: str) -> tuple[go.Figure, go.Figure]:
+        """The answer's figures, built once per (metric, scope): polls that overlap get the
+        cached ones instead of building them again."""
+        key = ("figures", metric, scope)
+        with job.lock:
+            if key not in job.extra:
+                engine, lang = self.engine, self.lang
+                names = [m for m in HEADLINE if m in set(job.outcomes["metric"])]
+                table = engine.comparison(job, metrics=names)
+                job.extra[key] = (
+                    _safe(fg.time_series_bands, job.outcomes, engine.experiments(), metric,
+                          scope=scope, lang=lang),
+                    _safe(fg.comparison_whiskers, table, scope=scope, metrics=names,
+                          lang=lang))
+            return job.extra[key]
 
     def question(self, share, price, cell) -> WhatIf | None:
         """The what-if question of the controls (None: nothing moved)."""

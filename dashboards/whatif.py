@@ -105,7 +105,7 @@ def lever_overrides(base: Scenario, whatif: WhatIf) -> tuple[dict[str, Any], lis
 
 def _warm_up(payload: dict[str, Any]) -> None:
     """Pool initializer: import the model and load its compiled kernels with a tiny run."""
-    simulate(payload, seed=0, years=1)
+    simulate(payload, seed=0, years=int(payload["years"]))
 
 
 def simulate(payload: dict[str, Any], seed: int, years: int) -> pd.DataFrame:
@@ -137,6 +137,7 @@ class Job:
     error: str | None = None
     outcomes: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class WhatIfEngine:
@@ -193,20 +194,24 @@ class WhatIfEngine:
     # -- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the warm pool and the baseline runs (call before the web server starts its
-        threads: on Linux the workers are forked from this process)."""
+        """Start the warm pool and, in the background, the baseline runs."""
         if not self.available or self._pool is not None:
             return
-        from sim.runner import start_method
-
-        method = start_method()
+        # Not fork: the app has read Parquet files by now, and a child forked while pyarrow's
+        # threads hold its allocator's locks can hang when it builds a table. A fork server
+        # starts clean, imports the model once and forks the workers from there.
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
+            else "spawn"
         ctx = multiprocessing.get_context(method)
-        tiny = self.base.with_values({"city.households": 100, "years": 1}).model_dump()
-        if method == "fork":
-            _warm_up(tiny)  # the workers inherit the loaded kernels
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["dashboards.whatif", "sim.model"])
+        tiny = self.base.with_values({"city.households": 200, "years": 2})
+        tiny = tiny.with_values(lever_overrides(tiny, WhatIf(social_share=0.3))[0]).model_dump()
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
                                          initializer=_warm_up, initargs=(tiny,))
         payload = self.base.model_dump()
+        import scipy.stats  # noqa: F401  (the comparison's t-quantiles; slow to import)
+
         self._baseline = [self._pool.submit(simulate, payload, self.seed + r, self.years)
                           for r in range(self.replications)]
 
@@ -262,6 +267,13 @@ class WhatIfEngine:
             return True
         if not (self.baseline_ready() and all(f.done() for f in job.futures)):
             return False
+        with job.lock:  # the app polls from several server threads
+            if job.finished is not None:
+                return True
+            self._collect(job)
+        return True
+
+    def _collect(self, job: Job) -> None:
         try:
             runs = [f.result() for f in job.futures]
             base = [f.result() for f in self._baseline]
@@ -270,7 +282,6 @@ class WhatIfEngine:
         else:
             job.outcomes = self._tables(base, runs)
         job.finished = time.perf_counter()
-        return True
 
     def wait(self, job: Job, timeout: float = 120.0) -> Job:
         """Block until the question is answered (for scripts, tests and the benchmark)."""
@@ -296,9 +307,16 @@ class WhatIfEngine:
         return pd.DataFrame([{"run_id": f"{name}-{r}", "scenario": name, "replicate": r}
                              for name in (BASELINE, WHATIF) for r in range(self.replications)])
 
-    def comparison(self, job: Job) -> pd.DataFrame:
-        """Paired differences what-if minus baseline (every metric, scope and year)."""
+    def comparison(self, job: Job, *, year: int | None = None,
+                   metrics: list[str] | None = None) -> pd.DataFrame:
+        """Paired differences what-if minus baseline, every scope, in ``year`` (default: the
+        last) for ``metrics`` (default: all)."""
         from sim.comparison import paired_differences
 
-        return paired_differences(self.experiments(), job.outcomes, baseline=BASELINE,
+        out = job.outcomes
+        year = int(out["year"].max()) if year is None else int(year)
+        out = out[out["year"] == year]
+        if metrics is not None:
+            out = out[out["metric"].isin(metrics)]
+        return paired_differences(self.experiments(), out, baseline=BASELINE,
                                   scenarios=[WHATIF])

@@ -103,7 +103,7 @@ def dashboard(
     except InputError as exc:
         cli._fail(exc)
         return
-    engine.start()  # forks the workers before the web server starts its threads
+    engine.start()
     try:
         app = create_app(folder, results=results, engine=engine, lang=lang)
         cli.console.print(f"Dashboard of {folder}: http://{host}:{port}/  (Ctrl+C to stop)",
