@@ -9,6 +9,7 @@ comparison; a short summary lists the largest significant differences.
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -49,7 +50,9 @@ nav a{margin-right:14px;color:#1f4e79} small{color:#666}
 
 
 def _significant(results: Results, n: int = 6) -> pd.DataFrame:
-    """The largest significant citywide differences in the final year, by relative size."""
+    """The largest significant citywide differences in the final year, by size relative to
+    the baseline (metrics whose baseline is 0, e.g. bindings bought by a lever, are left
+    out: they have no relative size)."""
     if results.comparison is None or results.comparison.empty:
         return pd.DataFrame()
     rows = fg.comparison_rows(results.comparison)
@@ -264,4 +267,9 @@ def write_report(root: str | Path, out: str | Path, lang: str = "de") -> Path:
     from sim.results import write_atomic
 
     page = build_report(load_results(root), lang)
-    return write_atomic(out, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(page, encoding="utf-8")
+        os.chmod(tmp, 0o644)  # a report is made to be shared (the temporary file is 0600)
+
+    return write_atomic(out, write)
