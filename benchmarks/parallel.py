@@ -41,7 +41,8 @@ def child(workers: int, households: int, years: int, runs: int, out: str) -> Non
 
     import sim
 
-    base = sim.load_scenario(BASELINE).with_values({"city.households": households})
+    base = sim.load_scenario(BASELINE).with_values({"city.households": households,
+                                                    "outcomes.cell_snapshots": False})
     points = runs // 2
     rates = [round(float(x), 4) for x in np.linspace(0.03, 0.08, points)]
     t1 = time.perf_counter()

@@ -41,6 +41,7 @@ def child(households: int, years: int, seed: int) -> None:
     base = sim.load_scenario(BASELINE)
     data = base.model_dump()
     data["city"]["households"] = households
+    data["outcomes"]["cell_snapshots"] = False  # the model alone (the maps' tables aside)
     data["source_file"] = base.source_file
     scenario = Scenario.model_validate(data)
 

@@ -103,6 +103,11 @@ def dashboard(
     except InputError as exc:
         cli._fail(exc)
         return
+    import signal
+    import sys
+
+    # stop cleanly on SIGTERM too (the worker pool is shut down in ``finally``)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     engine.start()
     try:
         app = create_app(folder, results=results, engine=engine, lang=lang)

@@ -1,0 +1,201 @@
+"""The report and the dashboard in a real browser: headless Chromium (Debian's chromium and
+chromium-driver, installed by .ci/run), driven by Selenium.
+
+Checks: pages load without JavaScript errors (console entries of level SEVERE), the main
+figures render with data, a click on the map filters the series, a what-if run completes.
+Screenshots go to $QUARTIER_SCREENSHOTS (e.g. docs/img) or a temporary folder;
+$QUARTIER_BROWSER_RESULTS names another result folder to show (default: a small comparison).
+
+Without Chromium these tests fail (so CI cannot pass silently without them); set
+QUARTIER_SKIP_BROWSER=1 to skip them on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .dashboard_helpers import compare_folder
+
+CHROMIUM = os.environ.get("QUARTIER_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("QUARTIER_CHROMEDRIVER", "/usr/bin/chromedriver")
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage")
+
+if os.environ.get("QUARTIER_SKIP_BROWSER") == "1":
+    pytest.skip("QUARTIER_SKIP_BROWSER=1", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
+    if missing:
+        pytest.fail(f"browser tests need {' and '.join(missing)} (apt-get install chromium "
+                    "chromium-driver, as .ci/run does), or QUARTIER_SKIP_BROWSER=1")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_argument("--window-size=1300,1900")
+    options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    given = os.environ.get("QUARTIER_BROWSER_RESULTS")
+    return Path(given) if given else compare_folder(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = os.environ.get("QUARTIER_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def severe(driver) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def wait_for(condition, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def traces(driver, selector: str = ".js-plotly-plot") -> list[int]:
+    """Number of traces of each rendered Plotly figure matching ``selector``."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]))"
+        ".map(e => (e.data || []).length)", selector)
+
+
+def test_report_renders_offline_without_errors(browser, results, tmp_path, shots):
+    page = tmp_path / "report.html"
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "report", str(results), "-o",
+                           str(page)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    browser.get(page.as_uri())
+    counts = wait_for(lambda: (c := traces(browser)) and len(c) >= 12 and all(c) and c,
+                      60, "the report's figures")
+    assert severe(browser) == []
+    assert browser.find_element("css selector", "h1").text.startswith("QuartierSim")
+    # the map has a year slider that works offline
+    sliders = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".filter(e => (e.layout.sliders || []).length).length")
+    assert sliders >= 1 and len(counts) >= 12
+    browser.execute_script("window.scrollTo(0, 0)")
+    browser.save_screenshot(str(shots / "report.png"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dashboard(results):
+    port = _free_port()
+    # a small what-if for the small test folder; the app's defaults for a given folder
+    small = [] if os.environ.get("QUARTIER_BROWSER_RESULTS") else [
+        "--whatif-households", "600", "--whatif-years", "4", "--whatif-replications", "3"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "dashboard", str(results), "--port", str(port),
+         *small, "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    url = f"http://127.0.0.1:{port}/"
+
+    def up():
+        if proc.poll() is not None:
+            raise AssertionError(f"dashboard exited: {proc.stdout.read()}")
+        try:
+            return urllib.request.urlopen(url, timeout=2).status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(up, 90, "the dashboard to start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_dashboard_linked_views_and_a_whatif_run(browser, dashboard, shots):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(dashboard)
+    ids = ("map", "series", "causes", "pyramid", "segregation", "whiskers")
+    wait_for(lambda: all(traces(browser, f"#{i} .js-plotly-plot")[:1] > [0] for i in ids),
+             60, "the dashboard's figures")
+    assert severe(browser) == []
+
+    # linked views: a click on a map cell selects its quartier for the series
+    def series_title():
+        return browser.execute_script(
+            "return document.querySelector('#series .js-plotly-plot').layout.title.text")
+
+    assert series_title().endswith("Gesamtstadt")
+    drag = browser.find_element(By.CSS_SELECTOR, "#map .nsewdrag")
+    for dx, dy in ((0, 0), (-40, 30), (40, -30), (-80, -60)):  # until a built cell is hit
+        ActionChains(browser).move_to_element_with_offset(drag, dx, dy).click().perform()
+        try:
+            title = wait_for(lambda: not series_title().endswith("Gesamtstadt")
+                             and series_title(), 5, "the series to follow the clicked quartier")
+            break
+        except AssertionError:
+            continue
+    else:
+        raise AssertionError("clicking the map never selected a quartier")
+    quartier = browser.execute_script(
+        "return document.querySelector('#quartier').innerText")
+    assert title.endswith(quartier.strip())
+
+    # what-if: move the social-housing lever by two steps and run
+    thumb = browser.find_element(By.CSS_SELECTOR, "#social-share [role=slider]")
+    thumb.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
+    browser.find_element(By.ID, "whatif-run").click()
+    status = wait_for(lambda: (t := browser.find_element(By.ID, "whatif-status").text)
+                      .startswith(("Fertig", "Fehler", "Kein")) and t, 90, "the what-if run")
+    assert status.startswith("Fertig"), status
+    wait_for(lambda: traces(browser, "#whatif-series .js-plotly-plot") == [4], 20,
+             "the what-if series (baseline and what-if, each with its band)")
+    seconds = float(status.split(" s")[0].split()[-1].replace(",", "."))
+    print(f"what-if answered in {seconds} s (as shown in the page)")
+    assert traces(browser, "#whatif-whiskers .js-plotly-plot")[0] >= 1
+    assert severe(browser) == []
+    browser.set_window_size(1300, 2900)
+    browser.execute_script("window.scrollTo(0, 0)")
+    time.sleep(1.0)  # let the figures re-layout to the taller window
+    browser.save_screenshot(str(shots / "dashboard.png"))
+    browser.set_window_size(1300, 1900)
