@@ -26,7 +26,9 @@ RATE = "parameters.migration.in_migration_rate"
 
 @pytest.fixture()
 def tiny(baseline):
-    return baseline.with_values({"city.households": 150, "years": 2, "name": "tiny"})
+    # the store's own files only (the baseline records cell snapshots for the maps)
+    return baseline.with_values({"city.households": 150, "years": 2, "name": "tiny",
+                                 "outcomes.cell_snapshots": False})
 
 
 def test_layout_manifest_and_provenance(tmp_path, tiny):
