@@ -352,6 +352,8 @@ class _Dashboard:
                 job = engine.submit(whatif)
             except InputError as exc:
                 return dash.no_update, True, _t("failed", lang, e=exc.one_line())
+            except RuntimeError as exc:  # e.g. a broken worker pool: said in the page
+                return dash.no_update, True, _t("failed", lang, e=f"{type(exc).__name__}: {exc}")
             return job.id, False, _t("running", lang, d=0, t=engine.replications)
 
         @app.callback(Output("whatif-progress", "value"), Output("whatif-progress", "max"),

@@ -199,3 +199,19 @@ def test_dashboard_linked_views_and_a_whatif_run(browser, dashboard, shots):
     time.sleep(1.0)  # let the figures re-layout to the taller window
     browser.save_screenshot(str(shots / "dashboard.png"))
     browser.set_window_size(1300, 1900)
+
+
+def test_dashboard_serves_no_files_of_the_folder_or_beyond(dashboard, results):
+    import http.client
+    from urllib.parse import urlparse
+
+    where = urlparse(dashboard)
+    secret = (results / "manifest.json").read_text(encoding="utf-8")[:40]
+    for path in ("/manifest.json", "/assets/../manifest.json", "/assets/%2e%2e/manifest.json",
+                 "/assets/../../../../etc/passwd", "/_dash-component-suites/../../etc/passwd",
+                 "/runs/"):
+        conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+        conn.request("GET", path)  # sent as is, dot segments included
+        body = conn.getresponse().read().decode("utf-8", "replace")
+        conn.close()
+        assert secret not in body and "root:x:0:0" not in body, path
