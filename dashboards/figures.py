@@ -318,7 +318,15 @@ def cell_map(cells: pd.DataFrame, variable: str = "share_poor", *, year: int | N
     _map_layout(fig, width, height, title or label)
     if year is None and len(years) > 1:
         fig.frames = [go.Frame(data=[heatmap(y)], traces=[0], name=str(y)) for y in years]
-        fig.update_layout(sliders=[{
+        play = {"frame": {"duration": 400, "redraw": True}, "fromcurrent": True,
+                "transition": {"duration": 0}}
+        fig.update_layout(updatemenus=[{
+            "type": "buttons", "direction": "left", "x": 0.0, "y": 0.0, "xanchor": "right",
+            "yanchor": "top", "pad": {"t": 30, "r": 10}, "showactive": False,
+            "buttons": [{"label": "▶", "method": "animate", "args": [None, play]},
+                        {"label": "❚❚", "method": "animate",
+                         "args": [[None], {"mode": "immediate", "frame": {"duration": 0}}]}]}],
+            sliders=[{
             "active": len(years) - 1, "currentvalue": {"prefix": f"{text('year', lang)}: "},
             "pad": {"t": 30},
             "steps": [{"label": str(y), "method": "animate",
