@@ -24,6 +24,7 @@ STREAMS = (
     "housing",  # construction and bought bindings
     "in_migration",  # how many newcomers look for a dwelling, and their household types
     "mesa",  # handed to mesa.Model
+    "services",  # where facilities lie at the start
 )
 # Streams whose draws are keyed to persons and households (see below).
 KEYED_STREAMS = (
@@ -33,6 +34,9 @@ KEYED_STREAMS = (
     "mobility",  # move decisions and choices of residents
     "in_migration",  # newcomers' choices, incomes and origins
     "ids",  # ids of agents born, founded or arriving during the run
+    "care",  # care need, its kind and service priority (fixed per person)
+    "jobs",  # employment, job location, car ownership (fixed per person / household)
+    "schools",  # the order in which pupils take school places
 )
 
 

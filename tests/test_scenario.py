@@ -69,7 +69,12 @@ def test_extends_overrides_only_what_changes(tmp_path):
         ('name = "x"\n[parameters.demography]\ntotal_fertility_rate = "many"\n',
          "parameters.demography.total_fertility_rate", "valid number"),
         ('name = "x"\nyears = 0\n', "years", "greater than or equal to 1"),
-        ('name = "x"\n[levers]\nmvz = 1\n', "levers.mvz", "unknown key"),
+        ('name = "x"\n[levers]\ncongestion_charge = 1\n', "levers.congestion_charge",
+         "unknown key"),
+        ('name = "x"\n[[levers.mvz.centres]]\ncell = [999, 0]\n', "levers.mvz.centres.0.cell",
+         "outside the grid"),
+        ('name = "x"\n[[levers.school_investment]]\nquartier = "atlantis"\n',
+         "levers.school_investment.0.quartier", "unknown quartier"),
         ('name = "x"\n[city]\nkind = "zensus"\n', "city", "zensus_file"),
     ],
 )
