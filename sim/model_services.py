@@ -36,16 +36,17 @@ class ServicesMixin:
         pop, city, sc = self.population, self.city, self.scenario
         sp = sc.parameters.services
         demo = sc.parameters.demography
-        cell = city.dwelling_cell[pop.dwelling[pop.household]].astype(np.int64)
         n_c = city.n_cells
-        residents = np.bincount(cell, minlength=n_c).astype(float)
         lo1, hi1 = sp.primary_school_ages
         lo2, hi2 = sp.secondary_school_ages
-        prim = np.bincount(cell[(pop.age >= lo1) & (pop.age <= hi1)], minlength=n_c)
-        sec = np.bincount(cell[(pop.age >= lo2) & (pop.age <= hi2)], minlength=n_c)
-        rng = self.streams["services"]
-        self.services = Services(city, residents, (prim.astype(float), sec.astype(float)),
-                                 sc, rng)
+        # Facilities are geography: sized by the expected population and placed with the
+        # city's layout seed, so every run of a city has the same ones.
+        n_households = sc.city.households or self._default_households()
+        expected = self._expected_population(n_households)
+        per_person = expected / max(pop.n_persons, 1)
+        pupils = (per_person * float(((pop.age >= lo1) & (pop.age <= hi1)).sum()),
+                  per_person * float(((pop.age >= lo2) & (pop.age <= hi2)).sum()))
+        self.services = Services(city, expected, pupils, sc, sc.city.layout_seed)
         sv = self.services
         self._care_tables = care.rate_tables(sc.parameters.care, demo.max_age)
         jp = sc.parameters.jobs
@@ -57,7 +58,7 @@ class ServicesMixin:
                             self.keys["jobs"], self._employment_table)
         inside_jobs = emp.sum() * jp.share_working_in_city
         n_sites = max(1, int(round(inside_jobs / JOBS_PER_EMPLOYER)))
-        self._site_cells = _draw_cells(rng, sv.employer_weight, n_sites)
+        self._site_cells = _draw_cells(sv.rngs["employer"], sv.employer_weight, n_sites)
         if self._site_cells.size == 0:
             self._site_cells = np.flatnonzero(city.cell_quartier >= 0)[:1]
         self._site_jobs = np.full(self._site_cells.size, max(inside_jobs, 1.0)
@@ -81,6 +82,14 @@ class ServicesMixin:
         cq = city.cell_quartier
         self._stop_quartier = cq  # for metrics of stops per quartier
         self._school_state: dict = {}
+
+    def _expected_population(self, n_households: int) -> float:
+        if self.city.reported_population:
+            return float(self.city.reported_population)
+        from sim.synthesis import size_targets
+
+        sizes = size_targets(1_000_000)
+        return n_households * float((sizes * np.arange(1, 7)).sum() / sizes.sum())
 
     def _admit_initial_residents(self) -> None:
         """At the start, persons who need a nursing home live in one (those for whom no place
@@ -212,13 +221,16 @@ class ServicesMixin:
         movers = movers[order]
         mover_h = pop.household[movers].copy()
         mover_q = hq[mover_h]
+        n_old = household_alive.size
+        size = np.bincount(pop.household[alive], minlength=n_old)
         placed, new_rows = self._to_nursing(movers, year, household_alive, person_alive)
         leave = movers[~placed]
         leave_h = mover_h[~placed]
-        size = np.bincount(pop.household[alive], minlength=pop.n_households)
-        alone = size[leave_h] == 1
-        household_alive[leave_h[alone]] = False
-        person_alive[leave[~alone]] = False
+        size = size - np.bincount(mover_h[placed], minlength=n_old)
+        leaving = np.bincount(leave_h, minlength=n_old)
+        whole = size[leave_h] == leaving[leave_h]  # every member left: the household leaves
+        household_alive[leave_h[whole]] = False
+        person_alive[leave[~whole]] = False
         q_leave = mover_q[~placed]
         group = income.income_group(pop.income[leave_h], self.median_income)
         out = {
@@ -420,8 +432,7 @@ class ServicesMixin:
         n_q = city.n_quartiers
         sv = self.services
         nursing_h = self._nursing_households()
-        need, _, _, _ = care.needs(pop.age, pop.sex, pop.pid, self.keys["care"],
-                                   self._care_tables)
+        need = care.in_need(pop.age, pop.sex, pop.pid, self.keys["care"], self._care_tables)
         pq = hq[pop.household]
         in_home = nursing_h[pop.household]
         persons = metrics.count(pq, n_q)

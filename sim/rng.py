@@ -24,7 +24,6 @@ STREAMS = (
     "housing",  # construction and bought bindings
     "in_migration",  # how many newcomers look for a dwelling, and their household types
     "mesa",  # handed to mesa.Model
-    "services",  # where facilities lie at the start
 )
 # Streams whose draws are keyed to persons and households (see below).
 KEYED_STREAMS = (

@@ -562,10 +562,14 @@ class JobsParameters(_Strict):
         "assumption).",
     )
     ticket_price_eur: float = Field(
-        58.0, ge=0.0, description="Monthly public-transport ticket (Deutschlandticket 2025: 58)."
+        49.0, ge=0.0,
+        description="Monthly public-transport ticket (Deutschlandticket 2023-2024: 49 EUR; 58 "
+        "from 2025, see scenarios/ticket_58.toml).",
     )
     sozialticket_price_eur: float = Field(
-        48.0, ge=0.0, description="Sozialticket (VRR Deutschlandticket Sozial 2025: 48 EUR)."
+        39.0, ge=0.0,
+        description="Sozialticket (VRR Deutschlandticket Sozial from 12/2023: 39 EUR; 48 from "
+        "2025).",
     )
     sozialticket_eligibility: Literal["poverty", "wbs", "none"] = Field(
         "poverty",

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.accessibility import TravelModel, cell_centres, two_step_fca
+from sim.accessibility import TravelModel, cell_centres, gaussian_weight
 from sim.city import City
+from sim.rng import make_streams
 from sim.scenario import Scenario
 
 GP, AMBULANT, NURSING, PRIMARY, SECONDARY, EMPLOYER = range(6)
@@ -74,6 +75,40 @@ class Facilities:
             for k, c, cap, y, n in zip(self.kind, self.cell, self.capacity, self.opening_year,
                                        self.name, strict=True)
         ]
+
+
+def _weighted_pairs(times, catchment_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, Gaussian weights) of a sparse time matrix, computed once per network."""
+    coo = times.tocoo()
+    keep = coo.data <= catchment_min
+    return (coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64),
+            gaussian_weight(coo.data[keep], catchment_min / 2))
+
+
+def _fca(supply: np.ndarray, demand: np.ndarray, pairs: tuple) -> np.ndarray:
+    """2SFCA accessibility from precomputed weighted pairs (the same arithmetic as
+    :func:`sim.accessibility.two_step_fca` with the Gaussian decay; tested equal)."""
+    rows, cols, w = pairs
+    in_reach = np.bincount(cols, weights=demand[rows] * w, minlength=supply.size)
+    ratio = np.divide(supply, in_reach, out=np.zeros_like(supply, dtype=float),
+                      where=in_reach > 0)
+    return np.bincount(rows, weights=ratio[cols] * w, minlength=demand.size)
+
+
+def expected_residents(city: City) -> np.ndarray:
+    """Share of the city's residents expected in each cell: the quartier's share of households
+    spread over its cells by their residential weight (Zensus cities: the weights alone)."""
+    w = np.where(city.cell_quartier >= 0, city.cell_weight, 0.0).astype(float)
+    shares = np.array([q.household_share for q in city.quartiers])
+    if shares.sum() > 0:
+        cq = city.cell_quartier.astype(np.int64)
+        inside = cq >= 0
+        per_q = np.bincount(cq[inside], weights=w[inside], minlength=city.n_quartiers)
+        scale = np.divide(shares / shares.sum(), per_q, out=np.zeros_like(per_q),
+                          where=per_q > 0)
+        w = np.where(inside, w * scale[np.maximum(cq, 0)], 0.0)
+    total = w.sum()
+    return w / total if total > 0 else w
 
 
 def _draw_cells(rng: np.random.Generator, weight: np.ndarray, n: int) -> np.ndarray:
@@ -134,14 +169,21 @@ class Services:
         ambulant_access: Ambulant capacity per person in need within reach, per cell.
     """
 
-    def __init__(self, city: City, residents: np.ndarray, children: tuple[np.ndarray, np.ndarray],
-                 scenario: Scenario, rng: np.random.Generator) -> None:
+    def __init__(self, city: City, population_total: float,
+                 pupils: tuple[float, float], scenario: Scenario, layout_seed: int) -> None:
+        """Place the facilities of a city of ``population_total`` residents with ``pupils``
+        (primary, secondary). Facilities are geography: placed with ``rng`` (from the city's
+        layout seed) in proportion to the cells' expected residents, so that every run of
+        a city has the same facilities."""
         self.city = city
         self.scenario = scenario
         sp = scenario.parameters.services
         self.params = sp
         n_c = city.n_cells
-        pop_total = float(residents.sum())
+        pop_total = float(population_total)
+        rngs = make_streams(layout_seed, KIND_NAMES)
+        self.rngs = rngs
+        residents = expected_residents(city) * pop_total
         level = {key: np.array([q.service_level(key) for q in city.quartiers] + [0.0])
                  for key in ("doctors", "jobs", "schools")}
         cq = city.cell_quartier.astype(np.int64)  # -1 → the 0 level appended above
@@ -149,29 +191,31 @@ class Services:
         # Doctors: practices of one or two GPs.
         n_doctors = sp.gps_per_100k * pop_total / 1e5
         n_prac = max(1, int(round(n_doctors / (2.0 - sp.single_handed_share))))
+        rng = rngs["gp"]
         sizes = np.where(rng.random(n_prac) < sp.single_handed_share, 1.0, 2.0)
         f.add(GP, _draw_cells(rng, residents * level["doctors"][cq], n_prac), sizes)
         # Ambulant care services (capacity in clients) and nursing homes (places).
         clients = sp.ambulant_clients_per_1000 * pop_total / 1000.0
         n_amb = max(1, int(round(clients / sp.ambulant_clients_per_service)))
-        f.add(AMBULANT, _draw_cells(rng, residents, n_amb),
+        f.add(AMBULANT, _draw_cells(rngs["ambulant_care"], residents, n_amb),
               clients * (1.0 + sp.ambulant_capacity_reserve) / n_amb)
         places = sp.nursing_places_per_1000 * pop_total / 1000.0
         n_homes = max(1, int(np.ceil(places / sp.nursing_places_per_home)))
-        f.add(NURSING, _draw_cells(rng, residents, n_homes), np.full(n_homes, 0.0))
+        f.add(NURSING, _draw_cells(rngs["nursing_home"], residents, n_homes),
+              np.full(n_homes, 0.0))
         home_places = _spread(places, np.ones(n_homes))
         f.capacity[f.kind == NURSING] = home_places
         # Schools: per quartier in proportion to its pupils.
-        for kind, pupils, per_school in ((PRIMARY, children[0], sp.pupils_per_primary_school),
-                                         (SECONDARY, children[1], sp.pupils_per_secondary_school)):
-            total = float(pupils.sum())
+        for kind, total, per_school in ((PRIMARY, pupils[0], sp.pupils_per_primary_school),
+                                        (SECONDARY, pupils[1], sp.pupils_per_secondary_school)):
             n_schools = max(1, int(round(total / per_school)))
-            by_q = np.bincount(cq[cq >= 0], weights=pupils[cq >= 0], minlength=city.n_quartiers)
+            by_q = np.bincount(cq[cq >= 0], weights=residents[cq >= 0],
+                               minlength=city.n_quartiers)
             per_q = _spread(n_schools, by_q * level["schools"][:-1])
             for q in range(city.n_quartiers):
                 if per_q[q]:
-                    w = np.where(cq == q, pupils + 1e-9 * (cq == q), 0.0)
-                    f.add(kind, _draw_cells(rng, w, int(per_q[q])), 0.0)
+                    w = np.where(cq == q, residents + 1e-9 * (cq == q), 0.0)
+                    f.add(kind, _draw_cells(rngs[KIND_NAMES[kind]], w, int(per_q[q])), 0.0)
             rows = np.flatnonzero(f.kind == kind)
             f.capacity[rows] = np.ceil(total * (1.0 + sp.school_capacity_reserve) / rows.size)
         # Employers: sites of about JOBS_PER_EMPLOYER jobs (capacity is set by Jobs).
@@ -282,17 +326,20 @@ class Services:
                     for m in MODE_NAMES]
             import scipy.sparse as sps
 
-            self._gp_cache = (key, demand_cells, sps.vstack(mats).tocsr())
+            self._gp_cache = (key, demand_cells, _weighted_pairs(sps.vstack(mats).tocsr(),
+                                                                  sp.gp_catchment_min))
             dist = self.travel.nearest_distance_m(np.arange(self.city.n_cells), f.cell[rows])
             self.gp_within_reach = dist <= sp.gp_reach_m
-        _, demand_cells, times = self._gp_cache
+        _, demand_cells, pairs = self._gp_cache
         demand = residents_by_mode[:, demand_cells].ravel()
-        access, _ = two_step_fca(f.capacity[rows], demand, times, sp.gp_catchment_min)
+        access = _fca(f.capacity[rows], demand, pairs)
+        self.last_gp_demand = residents_by_mode
         total_res = residents_by_mode.sum()
         level = f.capacity[rows].sum() / total_res if total_res > 0 else 0.0
         out = np.zeros((3, self.city.n_cells))
         out[:, demand_cells] = access.reshape(3, -1)
         self.gp_access = out / level if level > 0 else out
+        self.gp_level = level
 
     # -- ambulant care ----------------------------------------------------------------------
 
@@ -318,11 +365,11 @@ class Services:
         cache = getattr(self, "_amb_cache", None)
         if cache is None or cache[0] != rows.size:
             cells = np.flatnonzero(self.city.cell_quartier >= 0)
-            cache = (rows.size, cells, self.travel.within(cells, f.cell[rows], "car",
-                                                          sp.ambulant_catchment_min))
+            cache = (rows.size, cells, _weighted_pairs(self.travel.within(
+                cells, f.cell[rows], "car", sp.ambulant_catchment_min),
+                sp.ambulant_catchment_min))
             self._amb_cache = cache
-        _, cells, times = cache
-        access, _ = two_step_fca(f.capacity[rows], need_by_cell[cells], times,
-                                 sp.ambulant_catchment_min)
+        _, cells, pairs = cache
+        access = _fca(f.capacity[rows], need_by_cell[cells], pairs)
         self.ambulant_access = np.zeros(self.city.n_cells)
         self.ambulant_access[cells] = access

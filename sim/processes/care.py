@@ -48,6 +48,14 @@ def rate_tables(cp: CareParameters, max_age: int) -> tuple[np.ndarray, np.ndarra
     return prevalence, share_inpatient, amb
 
 
+def in_need(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, key: np.uint64,
+            tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """Per person: in care need (the first result of :func:`needs`, cheaper)."""
+    prevalence = tables[0]
+    a = np.minimum(age.astype(np.int64), prevalence.shape[1] - 1)
+    return keyed_uniforms(key, 0, pid, SLOT_FRAILTY) < prevalence[sex.astype(np.int64), a]
+
+
 def needs(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, key: np.uint64,
           tables: tuple[np.ndarray, np.ndarray, np.ndarray]
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
