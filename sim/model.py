@@ -335,19 +335,10 @@ class QuartierModel(ServicesMixin, mesa.Model):
         median = self.median_income
         n = pop.n_households
         alive_p = person_alive & household_alive[pop.household]
-        hh = pop.household[alive_p]
-        age = pop.age[alive_p]
-        # One pass: persons by household × (under 14, 14-64, 65+) × (child or not).
-        band = (age >= 14).astype(np.int64) + (age >= 65)
-        key = hh.astype(np.int64) * 6 + band * 2 + pop.is_child[alive_p]
-        counts = np.bincount(key, minlength=6 * n).reshape(n, 3, 2)
-        size = counts.sum(axis=(1, 2))
-        children = counts[:, :, 1].sum(axis=1)
-        young = counts[:, 0, :].sum(axis=1)
-        old = counts[:, 2, :].sum(axis=1)
+        size, children, young, old, oldest = mobility.household_summary(
+            pop.household, pop.age, pop.is_child, alive_p, n)
         scale = income.oecd_scale(size - young, young)
         net = np.maximum(pop.income * scale, 1.0)
-        oldest = mobility.group_max(hh, age.astype(np.float64), n)
         housed = household_alive & (pop.dwelling >= 0)
         d = np.where(housed, pop.dwelling, 0)
         cost, relet = self._choice_costs()

@@ -64,7 +64,7 @@ class ServicesMixin:
         self._site_jobs = np.full(self._site_cells.size, max(inside_jobs, 1.0)
                                   / self._site_cells.size)
         sv.facilities.add(EMPLOYER, self._site_cells, self._site_jobs, 0, "Arbeitsstätte")
-        self._jobs = jobs.JobRegistry(self._site_cells, sv.x, sv.y)
+        self._jobs = jobs.JobSites(self._site_cells, sv.x, sv.y)
         size = pop.household_size()
         children = np.bincount(pop.household[pop.is_child], minlength=pop.n_households)
         self._car_intercept = jobs.car_intercept(group, size, children, jp)
@@ -342,8 +342,10 @@ class ServicesMixin:
         worker = alive & housed[pop.household] & jobs.employed(
             pop.age, pop.sex, poor_p, pop.pid, self.keys["jobs"], self._employment_table)
         workers = np.flatnonzero(worker)
-        job = self._jobs.cells(pop.pid[workers], pc[workers], self.keys["jobs"],
-                               jp.share_working_in_city, jp.inside_commute_mean_km)
+        first = workers[pop.job[workers] == -2]
+        pop.job[first] = self._jobs.draw(pop.pid[first], pc[first], self.keys["jobs"],
+                                         jp.share_working_in_city, jp.inside_commute_mean_km)
+        job = pop.job[workers].astype(np.int64)
         cparams = self._commute_params()
         home_cell = np.where(housed, cell, -1)
         commute = jobs.household_commute(

@@ -18,8 +18,9 @@ place is free, else leaves the city (out-migration with cause ``care``).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from sim.rng import keyed_uniforms
+from sim.rng import keyed_uniform, keyed_uniforms
 from sim.scenario import CareParameters
 
 SLOT_FRAILTY, SLOT_SEVERITY, SLOT_SERVICE, SLOT_PRIORITY = range(4)
@@ -48,6 +49,20 @@ def rate_tables(cp: CareParameters, max_age: int) -> tuple[np.ndarray, np.ndarra
     return prevalence, share_inpatient, amb
 
 
+@njit(cache=True)
+def _needs(age, sex, pid, key, prevalence, share_inpatient, amb, need, inpatient, ambulant, z):
+    top = prevalence.shape[1] - 1
+    for i in range(age.size):
+        a = min(age[i], top)
+        s = sex[i]
+        need[i] = keyed_uniform(key, 0, pid[i], SLOT_FRAILTY) < prevalence[s, a]
+        if need[i]:
+            inpatient[i] = keyed_uniform(key, 0, pid[i], SLOT_SEVERITY) < share_inpatient[s, a]
+            if not inpatient[i]:
+                ambulant[i] = keyed_uniform(key, 0, pid[i], SLOT_SERVICE) < amb[a]
+            z[i] = keyed_uniform(key, 0, pid[i], SLOT_PRIORITY)
+
+
 def in_need(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, key: np.uint64,
             tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """Per person: in care need (the first result of :func:`needs`, cheaper)."""
@@ -62,9 +77,9 @@ def needs(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, key: np.uint64,
     """Per person: in care need, needs a nursing home, needs an ambulant service, and the
     service priority number ``z``."""
     prevalence, share_inpatient, amb = tables
-    a = np.minimum(age.astype(np.int64), prevalence.shape[1] - 1)
-    s = sex.astype(np.int64)
-    need = keyed_uniforms(key, 0, pid, SLOT_FRAILTY) < prevalence[s, a]
-    inpatient = need & (keyed_uniforms(key, 0, pid, SLOT_SEVERITY) < share_inpatient[s, a])
-    ambulant = need & ~inpatient & (keyed_uniforms(key, 0, pid, SLOT_SERVICE) < amb[a])
-    return need, inpatient, ambulant, keyed_uniforms(key, 0, pid, SLOT_PRIORITY)
+    n = age.size
+    need, inpatient, ambulant = (np.zeros(n, np.bool_) for _ in range(3))
+    z = np.ones(n)
+    _needs(age, sex, pid, np.uint64(key), prevalence, share_inpatient, amb, need, inpatient,
+           ambulant, z)
+    return need, inpatient, ambulant, z

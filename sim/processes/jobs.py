@@ -67,8 +67,8 @@ def employed(age: np.ndarray, sex: np.ndarray, poor: np.ndarray, pid: np.ndarray
                                                               sex.astype(np.int64), a]
 
 
-class JobRegistry:
-    """Job cells of everyone who has been employed (-1 = outside the city), by person id."""
+class JobSites:
+    """Employer sites, and the job cells of new workers."""
 
     def __init__(self, site_cells: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
         from scipy.spatial import cKDTree
@@ -76,35 +76,19 @@ class JobRegistry:
         self.site_cells = site_cells.astype(np.int64)
         self.x, self.y = x, y
         self._tree = cKDTree(np.c_[x[self.site_cells], y[self.site_cells]])
-        self.pid = np.zeros(0, np.uint64)
-        self.cell = np.zeros(0, np.int64)
 
-    def cells(self, pid: np.ndarray, home_cell: np.ndarray, key: np.uint64,
-              share_inside: float, mean_km: float) -> np.ndarray:
-        """Job cells of ``pid`` (new workers get one from their ``home_cell``)."""
-        pos = np.searchsorted(self.pid, pid)
-        known = (pos < self.pid.size) & (self.pid[np.minimum(pos, self.pid.size - 1)] == pid) \
-            if self.pid.size else np.zeros(pid.size, bool)
-        out = np.full(pid.size, -1, np.int64)
-        out[known] = self.cell[pos[known]]
-        new = np.flatnonzero(~known)
-        if new.size:
-            ids = pid[new]
-            cells = np.full(new.size, -1, np.int64)
-            inside = keyed_uniforms(key, 0, ids, SLOT_INSIDE) < share_inside
-            if self.site_cells.size and inside.any():
-                r = -np.log1p(-keyed_uniforms(key, 0, ids[inside], SLOT_SITE)) * mean_km * 1000
-                a = 2 * np.pi * keyed_uniforms(key, 0, ids[inside], SLOT_SITE + 10)
-                h = home_cell[new[inside]]
-                px = self.x[h] + r * np.cos(a)
-                py = self.y[h] + r * np.sin(a)
-                _, idx = self._tree.query(np.c_[px, py])
-                cells[inside] = self.site_cells[np.asarray(idx, np.int64)]
-            out[new] = cells
-            order = np.argsort(np.r_[self.pid, ids], kind="stable")
-            self.pid = np.r_[self.pid, ids][order]
-            self.cell = np.r_[self.cell, cells][order]
-        return out
+    def draw(self, pid: np.ndarray, home_cell: np.ndarray, key: np.uint64,
+             share_inside: float, mean_km: float) -> np.ndarray:
+        """Job cells (-1 = outside the city) of persons employed for the first time."""
+        cells = np.full(pid.size, -1, np.int32)
+        inside = keyed_uniforms(key, 0, pid, SLOT_INSIDE) < share_inside
+        if self.site_cells.size and inside.any():
+            r = -np.log1p(-keyed_uniforms(key, 0, pid[inside], SLOT_SITE)) * mean_km * 1000
+            a = 2 * np.pi * keyed_uniforms(key, 0, pid[inside], SLOT_SITE + 10)
+            h = home_cell[inside]
+            _, idx = self._tree.query(np.c_[self.x[h] + r * np.cos(a), self.y[h] + r * np.sin(a)])
+            cells[inside] = self.site_cells[np.asarray(idx, np.int64)]
+        return cells
 
 
 def _logit(p: float) -> float:

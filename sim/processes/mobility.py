@@ -133,6 +133,32 @@ def main_cause(parts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def household_summary(household, age, is_child, alive, n):
+    """Per household, over living members: size, children, members under 14, members 65+,
+    age of the oldest (one pass over the persons)."""
+    size = np.zeros(n, np.int64)
+    children = np.zeros(n, np.int64)
+    young = np.zeros(n, np.int64)
+    old = np.zeros(n, np.int64)
+    oldest = np.zeros(n)
+    for i in range(household.size):
+        if not alive[i]:
+            continue
+        h = household[i]
+        a = age[i]
+        size[h] += 1
+        if is_child[i]:
+            children[h] += 1
+        if a < 14:
+            young[h] += 1
+        elif a >= 65:
+            old[h] += 1
+        if a > oldest[h]:
+            oldest[h] = a
+    return size, children, young, old, oldest
+
+
+@njit(cache=True)
 def group_max(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """Maximum of ``values`` per group (0 for empty groups)."""
     out = np.zeros(n_groups)
