@@ -40,6 +40,11 @@ class QuartierProfile:
     household_share: float = 0.0
     affinity: dict[str, float] = field(default_factory=dict)
     housing: dict[str, float] = field(default_factory=dict)
+    services: dict[str, float] = field(default_factory=dict)
+
+    def service_level(self, key: str) -> float:
+        """Relative density of facilities ``key`` (doctors, jobs, schools); neutral if unset."""
+        return float(self.services.get(key, 1.0))
 
     def housing_level(self, key: str) -> float:
         """Relative housing level ``key`` (see ``sim/data/ruhrstadt.toml``); neutral if unset."""
@@ -192,6 +197,7 @@ def build_ruhrstadt(households: int, layout_seed: int = 2024) -> City:
             description=r.get("description", ""), household_share=float(r["household_share"]),
             affinity={k: float(v) for k, v in r.get("affinity", {}).items()},
             housing={k: float(v) for k, v in r.get("housing", {}).items()},
+            services={k: float(v) for k, v in r.get("services", {}).items()},
         )
         for r in rows
     ]

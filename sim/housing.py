@@ -30,6 +30,17 @@ from sim.population import Population
 from sim.scenario import RentMixingLever, Scenario
 
 OWNER, PRIVATE, SOCIAL = 0, 1, 2
+NURSING = 3  # places in nursing homes (one per resident): not on the housing market
+
+
+def on_market(city) -> np.ndarray:
+    """Dwellings of the housing market (all but nursing-home places)."""
+    return city.dwelling_tenure != NURSING
+
+
+def rented(tenure: np.ndarray) -> np.ndarray:
+    """Private or social rental (not owner-occupied, not a nursing-home place)."""
+    return (tenure == PRIVATE) | (tenure == SOCIAL)
 TENURES = ("owner", "private", "social")
 # Relative floor space by tenure (owner-occupied homes are larger); no figure by tenure is in
 # the calibration data, so these are marked assumptions (calibration/targets/README.md).
@@ -268,7 +279,7 @@ class HousingMarket:
 
         # 2. Construction.
         vacancy_q = self.vacancy_by_quartier(occupied)
-        n_new = rng.poisson(hp.construction_rate * city.n_dwellings)
+        n_new = rng.poisson(hp.construction_rate * int(on_market(city).sum()))
         n_old = city.n_dwellings
         if n_new:
             stats["dwellings_built"] = float(self._build(year, n_new, vacancy_q, rng))
@@ -306,8 +317,9 @@ class HousingMarket:
     def vacancy_by_quartier(self, occupied: np.ndarray) -> np.ndarray:
         dq = self.city.dwelling_quartier
         n_q = self.city.n_quartiers
-        total = np.bincount(dq, minlength=n_q).astype(float)
-        vacant = np.bincount(dq[~occupied], minlength=n_q)
+        market = on_market(self.city)
+        total = np.bincount(dq[market], minlength=n_q).astype(float)
+        vacant = np.bincount(dq[market & ~occupied], minlength=n_q)
         return np.divide(vacant, total, out=np.zeros(n_q), where=total > 0)
 
     def _buy_bindings(self, year: int, occupied: np.ndarray, rng: np.random.Generator) -> int:
@@ -315,11 +327,11 @@ class HousingMarket:
         city = self.city
         dq = city.dwelling_quartier
         n_q = city.n_quartiers
-        total = np.bincount(dq, minlength=n_q).astype(float)
+        total = np.bincount(dq[on_market(city)], minlength=n_q).astype(float)
         social = np.bincount(dq[city.dwelling_tenure == SOCIAL], minlength=n_q)
         # Whole dwellings missing per quartier (a fraction counts as one).
         deficit = np.ceil(np.maximum(0.0, self.social_target * total - social) - 1e-9)
-        budget = int(self.lever.max_bindings_bought_per_year * city.n_dwellings)
+        budget = int(self.lever.max_bindings_bought_per_year * int(on_market(city).sum()))
         if budget <= 0 or deficit.sum() < 1:
             return 0
         quota = np.minimum(deficit, round_preserving_sum(

@@ -29,6 +29,10 @@ AGE_BANDS = (*(f"{a:02d}_{a + 4:02d}" for a in range(0, 85, 5)), "85plus")
 PYRAMID_METRICS = tuple(f"persons_{sex}_age_{band}" for sex in ("male", "female")
                         for band in AGE_BANDS)
 
+# Access outcomes of the year (start of the move season; missing in the start year).
+ACCESS_METRICS = ("gp_access_65plus", "no_car_share", "share_walk_only", "commuting_cost_share",
+                  "employment_rate", "school_dissimilarity_income", "school_poor_share")
+
 STOCK_METRICS = (
     "population",
     "households",
@@ -63,6 +67,16 @@ STOCK_METRICS = (
     "location_quotient_migration_background",
     "location_quotient_65plus",
     *PYRAMID_METRICS,
+    # care, doctors, schools, jobs
+    "care_dependent",
+    "care_dependency_share",
+    "share_cared_at_home",
+    "nursing_home_residents",
+    "unmet_care",
+    "share_gp_within_reach",
+    "share_65plus_gp_within_reach",
+    "gp_doctors",
+    *ACCESS_METRICS,
 )
 FLOW_METRICS = (
     "births",
@@ -134,6 +148,32 @@ DESCRIPTIONS = {
     "bindings_expired": "Social dwellings whose rent binding ended (city only)",
     "bindings_bought": "Private dwellings given a social binding by the lever (city only)",
     "dwellings_built": "New dwellings (city only)",
+    "out_migrants_cause_health": "Out-migrants whose main reason was poor access to doctors",
+    "out_migrants_cause_school": "Out-migrants whose main reason was their children's school",
+    "out_migrants_cause_job": "Out-migrants whose main reason was the cost of commuting",
+    "out_migrants_cause_care": "Persons leaving the city for care (no ambulant service within "
+                               "reach and no free nursing-home place, or no place for "
+                               "inpatient care)",
+    "care_dependent": "Persons in need of long-term care (Pflegebedürftige)",
+    "care_dependency_share": "Share of residents in need of long-term care",
+    "share_cared_at_home": "Share of the care-dependent cared for at home",
+    "nursing_home_residents": "Residents of nursing homes",
+    "unmet_care": "Persons needing an ambulant care service with none within reach this year",
+    "share_gp_within_reach": "Share of residents within reach of a GP practice (gp_reach_m "
+                             "airline, 1,000 m)",
+    "share_65plus_gp_within_reach": "Share of residents 65+ within reach of a GP practice",
+    "gp_doctors": "General practitioners incl. MVZ doctors (city only)",
+    "gp_access_65plus": "GP access of residents 65+ (2SFCA, 1 = city average doctors per "
+                        "resident)",
+    "no_car_share": "Share of households without a car",
+    "share_walk_only": "Share of residents without car who cannot afford public transport",
+    "commuting_cost_share": "Mean generalised commuting cost / income of households with "
+                            "workers",
+    "employment_rate": "Employed persons per resident aged 18-64",
+    "school_dissimilarity_income": "Dissimilarity D of pupils at risk of poverty vs the rest "
+                                   "over Grundschulen (city only)",
+    "school_poor_share": "Share of Grundschule pupils from households at risk of poverty (by "
+                         "the school's quartier)",
 }
 for _name, _text in _INDICES:
     DESCRIPTIONS[f"{_name}_cells"] = f"{_text}; over cells (per quartier: its own cells)"
@@ -159,11 +199,19 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: np.ndarray,
-           n_q: int, household_size: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """The stock metrics at the end of a year."""
+           n_q: int, household_size: np.ndarray | None = None,
+           private: np.ndarray | None = None, market: np.ndarray | None = None
+           ) -> dict[str, np.ndarray]:
+    """The stock metrics at the end of a year. ``private`` marks private households (not in a
+    nursing home), ``market`` the dwellings of the housing market; persons count all."""
     pq = household_quartier[pop.household]
     age = pop.age
     persons = count(pq, n_q)
+    if private is None:
+        private = np.ones(pop.n_households, bool)
+    if market is None:
+        market = np.ones(dwelling_quartier.size, bool)
+    household_quartier = household_quartier[private]
     households = count(household_quartier, n_q)
     out = {
         "population": persons,
@@ -173,9 +221,10 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
                                 count(pq[(age >= 20) & (age < 65)], n_q)),
         "share_under_18": _ratio(count(pq[age < 18], n_q), persons),
         "share_65plus": _ratio(count(pq[age >= 65], n_q), persons),
-        "mean_household_size": _ratio(persons, households),
+        "mean_household_size": _ratio(count(pq[private[pop.household]], n_q), households),
     }
     size = pop.household_size() if household_size is None else household_size
+    size = size[private]
     for k in (1, 2, 3, 4):
         out[f"share_households_size_{k}"] = _ratio(
             count(household_quartier[size == k], n_q), households)
@@ -187,7 +236,7 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     by_band = np.bincount(key, minlength=2 * n_bands * n_q).reshape(2 * n_bands, n_q)
     for i, name in enumerate(PYRAMID_METRICS):
         out[name] = with_city(by_band[i].astype(float))
-    dwellings = count(dwelling_quartier, n_q)
+    dwellings = count(dwelling_quartier[market], n_q)
     out["dwellings"] = dwellings
     out["vacancy_rate"] = _ratio(dwellings - households, dwellings)
     return out
@@ -204,7 +253,7 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     :func:`sim.segregation.by_area` (tested equal to the single-area functions, which are
     tested equal to PySAL).
     """
-    from sim.housing import OWNER, SOCIAL
+    from sim.housing import NURSING, OWNER, SOCIAL, rented
     from sim.income import income_group, oecd_scale
 
     n_q = city.n_quartiers
@@ -225,10 +274,11 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     }
     dq = city.dwelling_quartier
     tenure = city.dwelling_tenure
-    dwellings = count(dq, n_q)
+    dwellings = count(dq[tenure != NURSING], n_q)
     out["owner_occupied_share"] = _ratio(count(dq[tenure == OWNER], n_q), dwellings)
     out["social_housing_share"] = _ratio(count(dq[tenure == SOCIAL], n_q), dwellings)
-    tenant = tenure[d] != OWNER
+    tenant = rented(tenure[d])
+    private = tenure[d] != NURSING
     floor = city.dwelling_floor_space[d].astype(float)
     rent_m2 = city.dwelling_rent_m2[d].astype(float)
     net = np.maximum(pop.income * oecd_scale(persons_hh - young, young), 1.0)
@@ -240,7 +290,8 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
         count(hq[tenant & (burden >= 0.30)], n_q), tenants)
     out["share_rent_burden_over_40"] = _ratio(
         count(hq[tenant & (burden > 0.40)], n_q), tenants)
-    out["share_crowded"] = _ratio(count(hq[floor < crowded_below], n_q), count(hq, n_q))
+    out["share_crowded"] = _ratio(count(hq[private & (floor < crowded_below)], n_q),
+                                  count(hq[private], n_q))
 
     # Persons per cell by group: poor, middle, high, migration background, 65+.
     cell = city.dwelling_cell[d].astype(np.int64)
@@ -284,7 +335,7 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
     """One year's per-cell table (cells with dwellings only); see ``QuartierModel``."""
     import pandas as pd
 
-    from sim.housing import OWNER, SOCIAL
+    from sim.housing import NURSING, SOCIAL, rented
     from sim.income import income_group
 
     n_c = city.n_cells
@@ -292,10 +343,11 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
     size = pop.household_size().astype(float)
     group = income_group(pop.income, median)
     old = np.bincount(pop.household[pop.age >= 65], minlength=pop.n_households)
-    dwellings = np.bincount(city.dwelling_cell, minlength=n_c)
-    households = np.bincount(cell, minlength=n_c)
+    market = city.dwelling_tenure != NURSING
+    dwellings = np.bincount(city.dwelling_cell[market], minlength=n_c)
+    households = np.bincount(cell[market[pop.dwelling]], minlength=n_c)
     persons = np.bincount(cell, weights=size, minlength=n_c)
-    tenant = city.dwelling_tenure[pop.dwelling] != OWNER
+    tenant = rented(city.dwelling_tenure[pop.dwelling])
     rent_sum = np.bincount(cell[tenant], weights=city.dwelling_rent_m2[pop.dwelling[tenant]],
                            minlength=n_c)
     tenants = np.bincount(cell[tenant], minlength=n_c)

@@ -23,6 +23,7 @@ from scipy.special import ndtri
 
 from sim import housing, income, metrics, tables
 from sim.city import DEFAULT_HOUSEHOLDS, City, build_city
+from sim.model_services import ServicesMixin
 from sim.population import AGE_DTYPE, HouseholdView, Members, Population
 from sim.processes import (
     ageing,
@@ -46,7 +47,7 @@ if multiprocessing.get_start_method(allow_none=True) != _start_method:
     multiprocessing.set_start_method(_start_method, force=True)
 
 
-class QuartierModel(mesa.Model):
+class QuartierModel(ServicesMixin, mesa.Model):
     """A city's households over the years.
 
     Build it with :func:`build_model`. ``step()`` simulates one year, ``run(years)`` several;
@@ -79,6 +80,8 @@ class QuartierModel(mesa.Model):
         )
         self.income_index = 1.0  # incomes and WBS limits relative to the start
         housing.initialise(self.city, self.population, scenario, self.streams["population"])
+        self.year = scenario.start_year - 1
+        self._setup_services()
         self.market = housing.HousingMarket(self.city, scenario)
         mobility.warm_up(self.city, scenario.parameters.mobility)
         self._q = tables.death_probabilities(demo.life_table_period, demo.max_age)
@@ -193,6 +196,17 @@ class QuartierModel(mesa.Model):
         hq = np.concatenate([hq, hq[parent]])
         event = np.concatenate([event, np.zeros(leavers.size, bool)])
 
+        # 5b. Care: care at home, nursing homes, or leaving the city (cause "care").
+        cs = self._care_step(year, person_alive, household_alive)
+        out_by_cause[mobility.CAUSES.index("care")] += cs["out_care"]
+        for key, value in cs["by_group"].items():
+            orphans_by_group[key] = orphans_by_group.get(key, 0.0) + value
+        n_new = cs["new_rows"].size
+        household_alive = np.concatenate([household_alive, np.ones(n_new, bool)])
+        hq = np.concatenate([hq, cs["new_quartier"]])
+        event = np.concatenate([event, np.zeros(n_new, bool)])
+        event[cs["left_behind"]] = True
+
         # 6. Incomes grow; the housing market: bindings, construction, rents.
         self.income_index *= 1.0 + self.scenario.parameters.income.income_growth
         pop.income *= np.float32(1.0 + self.scenario.parameters.income.income_growth)
@@ -202,17 +216,22 @@ class QuartierModel(mesa.Model):
         market = self.market.update(year, occupied, s["housing"])
 
         # 7. Residential mobility with the outside option (out-migration).
-        info = self._household_info(person_alive, household_alive)
+        info = self._household_info(person_alive, household_alive, year)
+        self._access_metrics(info, hq)
         mp = self.scenario.parameters.mobility
         p_move = mobility.move_probability(info["parts"], info["stage"], event, mp)
+        p_move[info["nursing"]] = 0.0
         u = keyed_uniforms(k["mobility"], year, pop.hid, 0)
         movers = housed & (u < p_move)
         searching = np.flatnonzero(movers | (household_alive & (pop.dwelling < 0)))
-        vacancies = mobility.Vacancies(city.n_dwellings, pop.dwelling[housed])
+        vacancies = mobility.Vacancies(city.n_dwellings, np.r_[
+            pop.dwelling[housed], np.flatnonzero(city.dwelling_tenure == housing.NURSING)])
+        access = info["choice_access"]
         chosen = mobility.choose(
             self._searchers(info, searching, hq), vacancies, city, info["cost"],
             info["relet_cost"],
-            info["cell_share_income"], info["cell_share_origin"], mp, k["mobility"], year)
+            info["cell_share_income"], info["cell_share_origin"], mp, k["mobility"], year,
+            access)
         current = pop.dwelling[searching]
         moved = searching[(chosen >= 0) & (chosen != current)]
         left = searching[chosen < 0]
@@ -240,10 +259,11 @@ class QuartierModel(mesa.Model):
             self.pool, self._in_weights, mig.in_migration_rate * n_persons_start, rng)
         arrivals = self.pool.members.take(self.pool.starts, self.pool.sizes, pool_rows)
         newcomer_info = self._newcomers(arrivals, year)
+        self._newcomer_access(newcomer_info, year)
         chosen_in = mobility.choose(
             newcomer_info, vacancies, city, info["cost"], info["relet_cost"],
             info["cell_share_income"], info["cell_share_origin"], mp, k["in_migration"], year,
-            allow_stay=False)
+            access, allow_stay=False)
         come = chosen_in >= 0
         keep_members = come[arrivals.household]
         member_ids = derived_ids(k["ids"], newcomer_info["id"][arrivals.household]
@@ -307,30 +327,22 @@ class QuartierModel(mesa.Model):
                             city.cell_rent_m2[city.dwelling_cell])
         return cost, floor * (relet_m2 + op)
 
-    def _household_info(self, person_alive: np.ndarray, household_alive: np.ndarray) -> dict:
+    def _household_info(self, person_alive: np.ndarray, household_alive: np.ndarray,
+                        year: int) -> dict:
         """Everything mobility needs about the living households."""
         pop, city = self.population, self.city
         mp = self.scenario.parameters.mobility
         median = self.median_income
         n = pop.n_households
         alive_p = person_alive & household_alive[pop.household]
-        hh = pop.household[alive_p]
-        age = pop.age[alive_p]
-        # One pass: persons by household × (under 14, 14-64, 65+) × (child or not).
-        band = (age >= 14).astype(np.int64) + (age >= 65)
-        key = hh.astype(np.int64) * 6 + band * 2 + pop.is_child[alive_p]
-        counts = np.bincount(key, minlength=6 * n).reshape(n, 3, 2)
-        size = counts.sum(axis=(1, 2))
-        children = counts[:, :, 1].sum(axis=1)
-        young = counts[:, 0, :].sum(axis=1)
-        old = counts[:, 2, :].sum(axis=1)
+        size, children, young, old, oldest = mobility.household_summary(
+            pop.household, pop.age, pop.is_child, alive_p, n)
         scale = income.oecd_scale(size - young, young)
         net = np.maximum(pop.income * scale, 1.0)
-        oldest = mobility.group_max(hh, age.astype(np.float64), n)
         housed = household_alive & (pop.dwelling >= 0)
         d = np.where(housed, pop.dwelling, 0)
         cost, relet = self._choice_costs()
-        tenant = housed & (city.dwelling_tenure[d] != housing.OWNER)
+        tenant = housed & housing.rented(city.dwelling_tenure[d])
         burden = np.where(tenant, cost[d] / net, 0.0)
         group = income.income_group(pop.income, median)
         origin = pop.migration_background.astype(np.int64)
@@ -342,21 +354,27 @@ class QuartierModel(mesa.Model):
         norm = mobility.space_norm(size, mp)
         parts = mobility.dissatisfaction(burden, city.dwelling_floor_space[d], norm, share_i,
                                          share_o, mp)
-        parts[~housed] = 0.0
+        nursing = housed & (city.dwelling_tenure[d] == housing.NURSING)
         with np.errstate(invalid="ignore", divide="ignore"):
             city_i = nb_income.sum(axis=0) / max(total.sum(), 1.0)
             city_o = nb_origin.sum(axis=0) / max(total.sum(), 1.0)
             cell_i = np.where(total[:, None] > 0, nb_income / total[:, None], city_i[None, :])
             cell_o = np.where(total[:, None] > 0, nb_origin / total[:, None], city_o[None, :])
-        return {
+        info = {
             "size": size, "children": children, "old": old, "net_income": net,
             "wbs": housing.wbs_eligible(net, size, children, self.scenario.parameters.housing,
                                         self.income_index),
             "stage": mobility.life_stage(oldest, children), "housed": housed,
+            "nursing": nursing,
             "burden": burden, "tenant": tenant, "group": group, "origin": origin,
-            "norm": norm, "parts": parts, "cost": cost, "relet_cost": relet,
+            "norm": norm, "cost": cost, "relet_cost": relet,
             "cell_share_income": cell_i, "cell_share_origin": cell_o,
         }
+        self._access(year, info, person_alive, household_alive)
+        parts = np.concatenate([parts, self._service_parts(info)], axis=1)
+        parts[~housed | nursing] = 0.0
+        info["parts"] = parts
+        return info
 
     def _searchers(self, info: dict, rows: np.ndarray, hq: np.ndarray) -> dict:
         pop = self.population
@@ -369,6 +387,9 @@ class QuartierModel(mesa.Model):
             "can_own": inc >= hp.owner_min_income * self.median_income,
             "can_social": info["wbs"][rows], "id": pop.hid[rows],
             "outside_cost": info["norm"][rows] * self._outside_cost_m2(),
+            "segment": info["segment"][rows], "worker_start": info["worker_start"][rows],
+            "worker_count": info["worker_count"][rows], "car": info["car"][rows],
+            "ticket": info["ticket"][rows],
         }
 
     def _outside_cost_m2(self) -> float:
@@ -401,7 +422,10 @@ class QuartierModel(mesa.Model):
                             < ip.migration_background_share)).astype(np.int64)
         median = self.median_income
         net = np.maximum(inc * income.oecd_scale(size - young, young), 1.0)
+        oldest = np.zeros(n)
+        np.maximum.at(oldest, hh, arrivals.age.astype(float))
         return {
+            "size": size, "children": children, "oldest": oldest,
             "current": np.full(n, -1), "income": inc, "net_income": net, "id": ids,
             "norm": mobility.space_norm(size, mp),
             "income_group": income.income_group(inc, median), "origin": origin,
@@ -445,11 +469,14 @@ class QuartierModel(mesa.Model):
         pop, city = self.population, self.city
         hq = city.dwelling_quartier[pop.dwelling]
         size = pop.household_size()
-        values = metrics.stocks(pop, hq, city.dwelling_quartier, city.n_quartiers, size)
+        private = city.dwelling_tenure[pop.dwelling] != housing.NURSING
+        values = metrics.stocks(pop, hq, city.dwelling_quartier, city.n_quartiers, size,
+                                private=private, market=housing.on_market(city))
         mp = self.scenario.parameters.mobility
         values.update(metrics.housing_stocks(
             pop, city, hq, self.median_income, self.market.operating_costs_m2,
             mp.crowding_threshold * mobility.space_norm(size, mp), size))
+        values.update(self._service_stocks(hq, size))
         values.update(flows)
         self._records.append((self.year, values))
         if self.scenario.outcomes.cell_snapshots:
@@ -546,6 +573,12 @@ def build_model(scenario: Scenario, *, seed: int):
         )
         model.scenario, model.scenario_hash = scenario, scenario_hash
         return model
+    from sim.errors import InputError
+    from sim.scenario import lever_location_problem
+
+    problem = lever_location_problem(scenario)
+    if problem is not None:
+        raise InputError(scenario.source_file or scenario.name, *problem)
     return QuartierModel(scenario, seed)
 
 

@@ -28,6 +28,8 @@ class Population:
         household: row of the person's household.
         is_child: lives in the parental home as a child of the household's adults.
         pid: the person's id (uint64; stable for life, the same in every scenario of a seed).
+        job: cell of the person's job (-1 outside the city, -2 never employed yet); see
+            :mod:`sim.processes.jobs`.
 
     Household columns (one row per household):
         dwelling: index of the dwelling the household occupies (-1 while searching).
@@ -47,6 +49,7 @@ class Population:
     moved_in: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     pid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
     hid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
+    job: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid")
 
@@ -106,6 +109,7 @@ class Population:
             [self.household, (members.household + first).astype(IDX_DTYPE)]
         )
         self.is_child = np.concatenate([self.is_child, members.is_child])
+        self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
         return self.add_households(
             dwellings,
             np.zeros(n, INCOME_DTYPE) if income is None else income,
@@ -121,6 +125,7 @@ class Population:
         self.pid = self.pid[person_alive]
         self.sex = self.sex[person_alive]
         self.is_child = self.is_child[person_alive]
+        self.job = self.job[person_alive]
         self.household = new_index[self.household[person_alive]].astype(IDX_DTYPE)
         for name in self.HOUSEHOLD_COLUMNS:
             setattr(self, name, getattr(self, name)[household_alive])
@@ -145,6 +150,7 @@ class Population:
         self.sex = np.concatenate([self.sex, members.sex])
         self.household = np.concatenate([self.household, members.household])
         self.is_child = np.concatenate([self.is_child, members.is_child])
+        self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
 
 
 @dataclass

@@ -33,6 +33,9 @@ KEYED_STREAMS = (
     "mobility",  # move decisions and choices of residents
     "in_migration",  # newcomers' choices, incomes and origins
     "ids",  # ids of agents born, founded or arriving during the run
+    "care",  # care need, its kind and service priority (fixed per person)
+    "jobs",  # employment, job location, car ownership (fixed per person / household)
+    "schools",  # the order in which pupils take school places
 )
 
 

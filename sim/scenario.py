@@ -344,6 +344,271 @@ class MobilityParameters(_Strict):
     )
 
 
+class ServicesParameters(_Strict):
+    """Facilities (doctors, care, schools, employers, stops) and travel times.
+
+    Supply is set per inhabitant from NRW figures and placed on the grid at the start (cells
+    drawn in proportion to residents and the quartier's service levels). Travel times come
+    from a simple distance model (``sim.accessibility.TravelModel``): airline distance × a
+    detour factor at walking, public-transport or car speed.
+    """
+
+    gps_per_100k: float = Field(
+        59.6, ge=0.0, le=1000.0,
+        description="General practitioners (Hausärzte) per 100,000 inhabitants (KV "
+        "Westfalen-Lippe 2019: 59.6).",
+    )
+    single_handed_share: float = Field(
+        0.675, ge=0.0, le=1.0,
+        description="Share of GP practices with one doctor, the others have two (Germany 2023: "
+        "67.5 % Einzelpraxen).",
+    )
+    gp_catchment_min: float = Field(
+        20.0, gt=0.0, le=120.0,
+        description="Catchment of GP practices in the 2SFCA, minutes (no figure in the data: "
+        "an assumption; Gaussian decay within it).",
+    )
+    gp_reach_m: float = Field(
+        1000.0, gt=0.0,
+        description="A resident is 'within reach' of a GP within this airline distance (NRW: "
+        "80 % of inhabitants within 1,000 m of a GP).",
+    )
+    ambulant_clients_per_1000: float = Field(
+        13.2, ge=0.0,
+        description="Clients of ambulant care services per 1,000 inhabitants (NRW 2023: 13.2).",
+    )
+    ambulant_clients_per_service: float = Field(
+        74.9, gt=0.0, description="Clients per ambulant care service (NRW 2023: 74.9)."
+    )
+    ambulant_capacity_reserve: float = Field(
+        0.10, ge=0.0, le=5.0,
+        description="Spare capacity of ambulant services above their clients (no figure in the "
+        "data: an assumption).",
+    )
+    ambulant_catchment_min: float = Field(
+        20.0, gt=0.0, le=120.0,
+        description="Catchment of ambulant services (by car), minutes (an assumption).",
+    )
+    nursing_places_per_1000: float = Field(
+        9.8, ge=0.0,
+        description="Nursing-home places (full-time permanent care) per 1,000 inhabitants (NRW "
+        "2023: 177,765 places / 18.1 million).",
+    )
+    nursing_places_per_home: float = Field(
+        79.2, gt=0.0, description="Places per nursing home (NRW 2023: 79.2)."
+    )
+    pupils_per_primary_school: float = Field(
+        257.7, gt=0.0, description="Pupils per Grundschule (NRW 2024/25: 257.7)."
+    )
+    pupils_per_secondary_school: float = Field(
+        580.0, gt=0.0,
+        description="Pupils per secondary school (NRW 2024/25, all general schools but "
+        "Grundschulen: 1,290,315 pupils / 2,225 schools).",
+    )
+    school_capacity_reserve: float = Field(
+        0.10, ge=0.0, le=5.0,
+        description="School places above the pupils at the start (no figure in the data: an "
+        "assumption).",
+    )
+    primary_school_ages: tuple[int, int] = Field(
+        (6, 9), description="Ages attending a Grundschule (NRW: four years)."
+    )
+    secondary_school_ages: tuple[int, int] = Field(
+        (10, 18), description="Ages attending a secondary school."
+    )
+    stop_spacing_m: float = Field(
+        400.0, gt=0.0,
+        description="Public-transport stops lie on a square lattice of this spacing over "
+        "built-up cells (no network data for the synthetic city; 300-400 m catchments are "
+        "the planning rule, PTV Visum / ÖV-Güteklassen).",
+    )
+    walk_speed_m_s: float = Field(
+        1.33, gt=0.0, description="Walking speed (OpenTripPlanner's default, 1.33 m/s)."
+    )
+    pt_speed_kmh: float = Field(
+        26.8, gt=0.0, description="Mean public-transport speed (Dortmund: 26.8 km/h)."
+    )
+    car_speed_kmh: float = Field(
+        25.0, gt=0.0, description="Urban door-to-door car speed (an assumption)."
+    )
+    headway_min: float = Field(
+        10.0, gt=0.0, le=120.0,
+        description="Public-transport headway, minutes (waiting = half; an assumption).",
+    )
+    detour_factor: float = Field(
+        1.3, ge=1.0, le=3.0,
+        description="Street distance per airline distance (no figure in the data: an "
+        "assumption).",
+    )
+
+
+class CareParameters(_Strict):
+    """Long-term care need (Pflegebedürftigkeit) and where care is given.
+
+    Prevalence by age band and sex: NRW 2021 counts by age (IT.NRW) over NRW population for
+    ages under 75; Germany's 2021 Pflegequoten by sex (GBE-Bund) times the NRW/Germany ratio
+    at 75+; scaled to NRW's 2023 totals. Within a band, ages are interpolated. The derivation is
+    in calibration/targets/README.md.
+    """
+
+    age_bands: tuple[int, ...] = Field(
+        (0, 65, 75, 85, 90), description="Lower ages of the prevalence bands."
+    )
+    prevalence_male: tuple[float, ...] = Field(
+        (0.0188, 0.0847, 0.220, 0.485, 0.782),
+        description="Share of men in care need per band (2021 level).",
+    )
+    prevalence_female: tuple[float, ...] = Field(
+        (0.0188, 0.0847, 0.304, 0.681, 0.900),
+        description="Share of women in care need per band (2021 level; 90+ capped at 0.90).",
+    )
+    inpatient_bands: tuple[int, ...] = Field(
+        (0, 65, 75, 80, 85, 90, 95), description="Lower ages of the inpatient-share bands."
+    )
+    inpatient_share: tuple[float, ...] = Field(
+        (0.0459, 0.1091, 0.1213, 0.1405, 0.1821, 0.2547, 0.3704),
+        description="Share of the care-dependent in full inpatient care (NRW 2021).",
+    )
+    ambulant_share_of_home: tuple[float, ...] = Field(
+        (0.1080, 0.1935, 0.2297, 0.2646, 0.3054, 0.3434, 0.3936),
+        description="Share of those cared for at home who need an ambulant service (NRW 2021; "
+        "the others are cared for by relatives).",
+    )
+    home_growth_2021_2023: float = Field(
+        1.193, gt=0.0, le=3.0,
+        description="Care at home, NRW 2023 / 2021 (1.2208 / 1.0229 million).",
+    )
+    inpatient_growth_2021_2023: float = Field(
+        1.013, gt=0.0, le=3.0, description="Inpatient care, NRW 2023 / 2021 (169.2 / 167.1 k)."
+    )
+
+    @model_validator(mode="after")
+    def _bands(self) -> CareParameters:
+        if not (len(self.age_bands) == len(self.prevalence_male) == len(self.prevalence_female)):
+            raise ValueError("age_bands, prevalence_male and prevalence_female differ in length")
+        if not (len(self.inpatient_bands) == len(self.inpatient_share)
+                == len(self.ambulant_share_of_home)):
+            raise ValueError("inpatient_bands and the shares differ in length")
+        for name in ("prevalence_male", "prevalence_female", "inpatient_share",
+                     "ambulant_share_of_home"):
+            if any(not 0.0 <= v <= 1.0 for v in getattr(self, name)):
+                raise ValueError(f"{name} must lie between 0 and 1")
+        return self
+
+
+class JobsParameters(_Strict):
+    """Employment, car ownership and commuting."""
+
+    employment_rate_male: float = Field(
+        0.786, ge=0.0, le=1.0, description="Employment rate of men 18-54 (NRW 2021, 15-64: 78.6 %)."
+    )
+    employment_rate_female: float = Field(
+        0.699, ge=0.0, le=1.0, description="Employment rate of women 18-54 (NRW 2021: 69.9 %)."
+    )
+    employment_rate_55_64_male: float = Field(
+        0.766, ge=0.0, le=1.0, description="Men 55-64 (NRW 2022: 76.6 %)."
+    )
+    employment_rate_55_64_female: float = Field(
+        0.663, ge=0.0, le=1.0, description="Women 55-64 (NRW 2022: 66.3 %)."
+    )
+    employment_rate_65_69: float = Field(0.213, ge=0.0, le=1.0, description="NRW 2022: 21.3 %.")
+    employment_rate_70_74: float = Field(0.106, ge=0.0, le=1.0, description="NRW 2022: 10.6 %.")
+    poverty_employment_odds: float = Field(
+        0.35, gt=0.0, le=10.0,
+        description="Odds ratio of employment for members of households at risk of poverty (no "
+        "figure in the data: an assumption).",
+    )
+    share_working_in_city: float = Field(
+        0.48, ge=0.0, le=1.0,
+        description="Share of the employed working in their own municipality (NRW 2019: 4.47 of "
+        "9.3 million).",
+    )
+    inside_commute_mean_km: float = Field(
+        3.0, gt=0.0,
+        description="Mean airline distance from home to a job in the city, when the job is "
+        "found (no figure in the data: an assumption).",
+    )
+    outside_commute_km: float = Field(
+        19.8, ge=0.0,
+        description="Airline distance to jobs outside the city (NRW 2019 mean commute: 19.8 km).",
+    )
+    no_car_share: float = Field(
+        0.325, ge=0.0, le=1.0,
+        description="Households without a car (NRW cities over 100,000, EVS 2018: 32.5 %).",
+    )
+    no_car_odds_poor: float = Field(
+        4.0, gt=0.0,
+        description="Odds ratio of having no car, low economic status vs all (MiD 2017: 53 % vs "
+        "22 %).",
+    )
+    no_car_odds_high: float = Field(
+        0.31, gt=0.0, description="High economic status vs all (MiD 2017: 8 % vs 22 %)."
+    )
+    no_car_odds_one_person: float = Field(
+        2.5, gt=0.0, description="One-person households vs all (EVS 2008: 43 % vs 23 %)."
+    )
+    no_car_odds_children: float = Field(
+        0.35, gt=0.0, description="Households with children vs all (MiD 2017: 9 % vs 22 %)."
+    )
+    car_cost_per_km: float = Field(
+        0.30, ge=0.0,
+        description="Money cost of driving, EUR per km (an assumption; the tax allowance for "
+        "commuting is 0.30 EUR per km).",
+    )
+    workdays_per_month: float = Field(20.0, gt=0.0, le=31.0, description="Commuting days.")
+    value_of_time_eur_h: float = Field(
+        8.0, ge=0.0,
+        description="Value of commuting time, EUR per hour (no figure in the data: an "
+        "assumption).",
+    )
+    ticket_price_eur: float = Field(
+        49.0, ge=0.0,
+        description="Monthly public-transport ticket (Deutschlandticket 2023-2024: 49 EUR; 58 "
+        "from 2025, see scenarios/ticket_58.toml).",
+    )
+    sozialticket_price_eur: float = Field(
+        39.0, ge=0.0,
+        description="Sozialticket (VRR Deutschlandticket Sozial from 12/2023: 39 EUR; 48 from "
+        "2025).",
+    )
+    sozialticket_eligibility: Literal["poverty", "wbs", "none"] = Field(
+        "poverty",
+        description="Who may buy the Sozialticket: households at risk of poverty (the VRR rule "
+        "follows benefit receipt, which the model does not hold), WBS holders, or nobody.",
+    )
+    pt_affordable_share: float = Field(
+        0.05, gt=0.0, le=1.0,
+        description="Households without a car use public transport for errands only if the "
+        "tickets cost at most this share of the household's net income (an assumption).",
+    )
+
+
+class ServicesChoiceParameters(_Strict):
+    """How access to doctors, schools and jobs enters satisfaction and choices."""
+
+    health_weight_old: float = Field(1.0, ge=0.0, description="Weight of GP access, 65+.")
+    health_weight_family: float = Field(0.6, ge=0.0, description="Weight for families.")
+    health_weight_other: float = Field(0.2, ge=0.0, description="Weight for other households.")
+    school_weight: float = Field(
+        1.0, ge=0.0, description="Weight of the school's composition for families."
+    )
+    health_access_threshold: float = Field(
+        0.5, gt=0.0, le=2.0,
+        description="GP access (relative to the city's average) below which households are "
+        "dissatisfied (an assumption).",
+    )
+    commute_burden_threshold: float = Field(
+        0.25, gt=0.0, le=1.0,
+        description="Generalised commuting cost / income felt as a strain (an assumption).",
+    )
+    utility_health: float = Field(
+        1.0, ge=0.0, description="Utility per unit of relative GP access (capped at 1.5)."
+    )
+    utility_school: float = Field(
+        1.5, ge=0.0, description="Utility loss per unit of the school's relative disadvantage."
+    )
+
+
 class Parameters(_Strict):
     """Behavioural parameters (uncertainties)."""
 
@@ -352,6 +617,10 @@ class Parameters(_Strict):
     income: IncomeParameters = IncomeParameters()
     housing: HousingParameters = HousingParameters()
     mobility: MobilityParameters = MobilityParameters()
+    services: ServicesParameters = ServicesParameters()
+    care: CareParameters = CareParameters()
+    jobs: JobsParameters = JobsParameters()
+    choice: ServicesChoiceParameters = ServicesChoiceParameters()
 
 
 class RentMixingLever(_Strict):
@@ -396,10 +665,94 @@ class RentMixingLever(_Strict):
         return self
 
 
+class MvzCentre(_Strict):
+    """One medical care centre (MVZ) or practice opened by the lever."""
+
+    cell: tuple[int, int] | None = Field(
+        None, description="[column, row] of the grid cell (0-based, from the south-west)."
+    )
+    coordinates: tuple[float, float] | None = Field(
+        None, description="[x, y] in the city's coordinates (m; EPSG:3035 for Zensus cities)."
+    )
+    doctors: float = Field(
+        6.0, gt=0.0, le=200.0, description="Doctors (Germany 2022: 6.2 per MVZ)."
+    )
+    opening_year: int = Field(2025, ge=1900, le=2200)
+    name: str = ""
+
+    @model_validator(mode="after")
+    def _where(self) -> MvzCentre:
+        if (self.cell is None) == (self.coordinates is None):
+            raise ValueError("give either cell = [column, row] or coordinates = [x, y]")
+        return self
+
+
+class DoctorIncentive(_Strict):
+    """Incentives that bring doctors to the weakest-served quartier each year."""
+
+    from_year: int = Field(2025, ge=1900, le=2200)
+    until_year: int = Field(2200, ge=1900, le=2200)
+    doctors_per_year: float = Field(
+        1.0, gt=0.0, le=100.0,
+        description="Doctors added per year to the quartier with the lowest GP access of its "
+        "65+ residents (in its most populous cell).",
+    )
+
+
+class MvzLever(_Strict):
+    """Medical care centres (levers.mvz)."""
+
+    centres: list[MvzCentre] = Field(default_factory=list)
+    incentive: DoctorIncentive | None = None
+
+
+class PublicTransportLever(_Strict):
+    """Public-transport pricing and supply (levers.public_transport)."""
+
+    from_year: int = Field(2025, ge=1900, le=2200)
+    ticket_price_eur: float | None = Field(
+        None, ge=0.0, le=1000.0, description="Monthly ticket for everyone (e.g. 49, 58)."
+    )
+    sozialticket_price_eur: float | None = Field(None, ge=0.0, le=1000.0)
+    sozialticket_eligibility: Literal["poverty", "wbs", "none"] | None = None
+    free_fares: bool = Field(False, description="Fare-free public transport for everyone.")
+    extra_stops: list[tuple[int, int]] = Field(
+        default_factory=list, description="Cells [column, row] that get a new stop."
+    )
+    headway_factor: float = Field(
+        1.0, gt=0.0, le=10.0, description="Headways times this (0.5 = twice as frequent)."
+    )
+
+
+class SchoolInvestment(_Strict):
+    """Investment in the schools of a quartier (schools as learning places)."""
+
+    quartier: str = Field(..., description="Quartier id; its schools get the investment.")
+    quality: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Offsets this much of the schools' relative disadvantage as families "
+        "perceive it (share of pupils at risk of poverty above the city's).",
+    )
+    from_year: int = Field(2025, ge=1900, le=2200)
+
+
+class AmbulantCareLever(_Strict):
+    """More ambulant care capacity (levers.ambulant_care)."""
+
+    from_year: int = Field(2025, ge=1900, le=2200)
+    extra_clients: float = Field(100.0, gt=0.0, description="Extra clients served.")
+    quartier: str | None = Field(None, description="Quartier of the new service (default: "
+                                 "the one with the most unmet care).")
+
+
 class Levers(_Strict):
     """Policy levers (each with the year it takes effect)."""
 
     rent_mixing: RentMixingLever | None = None
+    mvz: MvzLever | None = None
+    public_transport: PublicTransportLever | None = None
+    school_investment: list[SchoolInvestment] = Field(default_factory=list)
+    ambulant_care: AmbulantCareLever | None = None
 
 
 class SchellingSettings(_Strict):
@@ -622,7 +975,48 @@ def load_scenario(path: str | Path) -> Scenario:
         if not zpath.is_file():
             file = _origin_of("city.zensus_file", origin) or str(path)
             raise InputError(_display(file), "city.zensus_file", f"file not found: {zpath}")
+    problem = lever_location_problem(scenario)
+    if problem is not None:
+        field, msg = problem
+        file = _origin_of(field, origin) or str(path)
+        raise InputError(_display(file), field, msg)
     return scenario
+
+
+def lever_location_problem(scenario: Scenario) -> tuple[str, str] | None:
+    """(field, message) for the first lever placed outside the city or in an unknown
+    quartier, else None. Builds the city's geometry (cheap; no population)."""
+    lev = scenario.levers
+    if scenario.model != "quartier" or (
+            lev.mvz is None and lev.public_transport is None and not lev.school_investment
+            and lev.ambulant_care is None):
+        return None
+    from sim.city import build_city
+    from sim.services import cell_of, quartier_index
+
+    city = build_city(scenario)
+    checks: list[tuple[str, Any]] = []
+    if lev.mvz is not None:
+        for i, c in enumerate(lev.mvz.centres):
+            field = "cell" if c.cell is not None else "coordinates"
+            checks.append((f"levers.mvz.centres.{i}.{field}",
+                           lambda c=c: cell_of(city, cell=c.cell, coordinates=c.coordinates)))
+    if lev.public_transport is not None:
+        for i, cell in enumerate(lev.public_transport.extra_stops):
+            checks.append((f"levers.public_transport.extra_stops.{i}",
+                           lambda cell=cell: cell_of(city, cell=cell)))
+    for i, inv in enumerate(lev.school_investment):
+        checks.append((f"levers.school_investment.{i}.quartier",
+                       lambda inv=inv: quartier_index(city, inv.quartier)))
+    if lev.ambulant_care is not None and lev.ambulant_care.quartier is not None:
+        checks.append(("levers.ambulant_care.quartier",
+                       lambda: quartier_index(city, lev.ambulant_care.quartier)))
+    for field, check in checks:
+        try:
+            check()
+        except ValueError as exc:
+            return field, str(exc)
+    return None
 
 
 def _origin_of(field: str | None, origin: dict[str, str]) -> str | None:

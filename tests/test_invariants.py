@@ -140,6 +140,10 @@ def test_choice_never_overfills_and_respects_tenure(small, n_dwellings, n_search
         "can_own": rng.random(n_searchers) < 0.5, "can_social": rng.random(n_searchers) < 0.5,
         "outside_cost": rng.uniform(300, 900, n_searchers),
         "id": rng.integers(0, 2**63, n_searchers).astype(np.uint64),
+        "segment": np.zeros(n_searchers, np.int64),
+        "worker_start": np.zeros(n_searchers, np.int64),
+        "worker_count": np.zeros(n_searchers, np.int64),
+        "car": rng.random(n_searchers) < 0.5, "ticket": np.full(n_searchers, 58.0),
     }
     vacancies = mobility.Vacancies(n_dwellings, current[current >= 0])
     cost = rng.uniform(200, 1200, n_dwellings)
@@ -147,7 +151,8 @@ def test_choice_never_overfills_and_respects_tenure(small, n_dwellings, n_search
     shares_o = rng.dirichlet(np.ones(2), city.n_cells)
     mp = small.parameters.mobility.model_copy(update={"choice_set_size": k})
     chosen = mobility.choose(searchers, vacancies, city, cost, cost.copy(), shares_i,
-                                shares_o, mp, np.uint64(seed), 2030)
+                                shares_o, mp, np.uint64(seed), 2030,
+                                mobility.ChoiceAccess.none(city.n_cells))
     taken = chosen[chosen >= 0]
     assert np.unique(taken).size == taken.size
     stayed_or_moved = chosen >= 0

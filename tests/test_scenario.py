@@ -33,8 +33,10 @@ def test_every_scenario_file_runs():
         small = {"years": 2}
         if sc.model == "schelling":
             small.update({"schelling.width": 20, "schelling.height": 20})
-        else:
+        elif sc.levers.mvz is None and sc.levers.public_transport is None:
             small["city.households"] = 800
+        else:
+            small["years"] = 1  # levers placed on cells need the scenario's own grid
         sc = sc.with_values(small)
         a = sim.build_model(sc, seed=5).run().outcomes()
         b = sim.build_model(sc, seed=5).run().outcomes()
@@ -69,7 +71,12 @@ def test_extends_overrides_only_what_changes(tmp_path):
         ('name = "x"\n[parameters.demography]\ntotal_fertility_rate = "many"\n',
          "parameters.demography.total_fertility_rate", "valid number"),
         ('name = "x"\nyears = 0\n', "years", "greater than or equal to 1"),
-        ('name = "x"\n[levers]\nmvz = 1\n', "levers.mvz", "unknown key"),
+        ('name = "x"\n[levers]\ncongestion_charge = 1\n', "levers.congestion_charge",
+         "unknown key"),
+        ('name = "x"\n[[levers.mvz.centres]]\ncell = [999, 0]\n', "levers.mvz.centres.0.cell",
+         "outside the grid"),
+        ('name = "x"\n[[levers.school_investment]]\nquartier = "atlantis"\n',
+         "levers.school_investment.0.quartier", "unknown quartier"),
         ('name = "x"\n[city]\nkind = "zensus"\n', "city", "zensus_file"),
     ],
 )

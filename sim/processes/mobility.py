@@ -42,10 +42,13 @@ from numba import njit
 
 from sim import housing
 from sim.city import City
+from sim.processes.jobs import commute_cost
 from sim.rng import keyed_uniform, keyed_uniforms
 from sim.scenario import MobilityParameters
 
-CAUSES = ("rent", "crowding", "neighbourhood", "no_dwelling", "other")
+CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "job", "care",
+          "no_dwelling", "other")
+N_PARTS = 6  # dissatisfaction parts, in the order of CAUSES
 # Slots of the keyed draws of a searching household (see sim.rng).
 SLOT_ORDER = 1
 SLOT_CANDIDATE = 1000
@@ -130,6 +133,32 @@ def main_cause(parts: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def household_summary(household, age, is_child, alive, n):
+    """Per household, over living members: size, children, members under 14, members 65+,
+    age of the oldest (one pass over the persons)."""
+    size = np.zeros(n, np.int64)
+    children = np.zeros(n, np.int64)
+    young = np.zeros(n, np.int64)
+    old = np.zeros(n, np.int64)
+    oldest = np.zeros(n)
+    for i in range(household.size):
+        if not alive[i]:
+            continue
+        h = household[i]
+        a = age[i]
+        size[h] += 1
+        if is_child[i]:
+            children[h] += 1
+        if a < 14:
+            young[h] += 1
+        elif a >= 65:
+            old[h] += 1
+        if a > oldest[h]:
+            oldest[h] = a
+    return size, children, young, old, oldest
+
+
+@njit(cache=True)
 def group_max(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """Maximum of ``values`` per group (0 for empty groups)."""
     out = np.zeros(n_groups)
@@ -144,7 +173,8 @@ def group_max(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarra
 def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_floor,
             d_cost, relet_cost, share_income, share_origin, k, b_rent, b_space, b_similar, b_attach,
-            u_stay, u_out, key, year, ids, result):
+            u_stay, u_out, key, year, ids, result, seg, amenity, w_start, w_count, w_job, car,
+            ticket, x, y, stop_dist, nearest_stop, cell_m, cparams):
     """Sequential choice of the searchers in ``order`` (see the module docstring).
 
     ``vacant[:n_vacant]`` lists vacant dwellings, ``position[d]`` is d's index there (-1 if
@@ -186,6 +216,12 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
                                       + share_origin[c, grp_origin[s]]))
             if d_quartier[d] == home_q[s]:
                 u += b_attach
+            u += amenity[c, seg[s]]
+            commute = 0.0
+            for w in range(w_start[s], w_start[s] + w_count[s]):
+                commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
+                                        nearest_stop, cell_m, cparams)
+            u -= b_rent * commute / net_income[s]
             if j < n_c:
                 u -= np.log(-np.log(keyed_uniform(key, year, ids[s], SLOT_GUMBEL + j)))
             else:
@@ -215,6 +251,29 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
     return n_vacant
 
 
+class ChoiceAccess:
+    """What the choice needs about services: ``amenity`` (n_cells × segments: utility of
+    doctors and schools for a segment = life stage × travel mode), the workers' job cells
+    (``worker_job``, -1 outside the city) and the geometry of the commute cost."""
+
+    def __init__(self, amenity: np.ndarray, worker_job: np.ndarray, x: np.ndarray,
+                 y: np.ndarray, stop_dist: np.ndarray, nearest_stop: np.ndarray,
+                 cell_m: float, cparams: np.ndarray) -> None:
+        self.amenity = np.ascontiguousarray(amenity, np.float64)
+        self.worker_job = worker_job.astype(np.int64)
+        self.x, self.y = x, y
+        self.stop_dist = stop_dist.astype(np.float64)
+        self.nearest_stop = nearest_stop.astype(np.int64)
+        self.cell_m = cell_m
+        self.cparams = cparams.astype(np.float64)
+
+    @classmethod
+    def none(cls, n_cells: int) -> ChoiceAccess:
+        z = np.zeros(n_cells)
+        return cls(np.zeros((n_cells, 1)), np.zeros(0, np.int64), z, z, z,
+                   np.zeros(n_cells, np.int64), 100.0, np.ones(10))
+
+
 class Vacancies:
     """The list of vacant dwellings, shared by all searchers of a year."""
 
@@ -231,13 +290,15 @@ class Vacancies:
 
 def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
            relet_cost: np.ndarray, share_income: np.ndarray, share_origin: np.ndarray,
-           mp: MobilityParameters, key: np.uint64, year: int, allow_stay: bool = True
-           ) -> np.ndarray:
+           mp: MobilityParameters, key: np.uint64, year: int, access: ChoiceAccess,
+           allow_stay: bool = True) -> np.ndarray:
     """Let searchers choose in random order. ``searchers`` holds equal-length arrays:
     ``current`` (dwelling or -1), ``net_income``, ``norm``, ``income_group``, ``origin``,
     ``home_quartier`` (-1 for none), ``can_own``, ``can_social``, ``outside_cost`` (monthly
     cost of a norm-sized dwelling elsewhere), ``id`` (household ids: the order and every draw
-    are keyed to them, with the stream ``key`` and the ``year``, see ``sim.rng``). ``cost``
+    are keyed to them, with the stream ``key`` and the ``year``, see ``sim.rng``), and for
+    access to services: ``segment`` (column of ``access.amenity``), ``worker_start`` /
+    ``worker_count`` (their rows in ``access.worker_job``), ``car``, ``ticket``. ``cost``
     (float64, the monthly cost of each dwelling as let now) is updated in place as dwellings
     are given up.
 
@@ -265,6 +326,11 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
         mp.utility_outside - mp.utility_rent_burden * searchers["outside_cost"].astype(
             np.float64) / searchers["net_income"].astype(np.float64),
         np.uint64(key), np.int64(year), ids, result,
+        searchers["segment"].astype(np.int64), access.amenity,
+        searchers["worker_start"].astype(np.int64), searchers["worker_count"].astype(np.int64),
+        access.worker_job, searchers["car"].astype(np.bool_),
+        searchers["ticket"].astype(np.float64), access.x, access.y, access.stop_dist,
+        access.nearest_stop, float(access.cell_m), access.cparams,
     )
     return result
 
@@ -286,5 +352,9 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
             np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position, city.dwelling_cell,
             city.dwelling_quartier, city.dwelling_tenure, city.dwelling_floor_space, cost,
             cost.copy(), shares, shares[:, :2].copy(), k, 0.0, 0.0, 0.0, 0.0, 0.0,
-            np.zeros(1), np.uint64(1), np.int64(0), np.zeros(1, np.uint64), one.copy())
+            np.zeros(1), np.uint64(1), np.int64(0), np.zeros(1, np.uint64), one.copy(),
+            one.copy(), np.zeros((city.n_cells, 1)), one.copy(), one.copy(),
+            np.zeros(1, np.int64), np.zeros(1, np.bool_), np.zeros(1),
+            np.zeros(city.n_cells), np.zeros(city.n_cells), np.zeros(city.n_cells),
+            np.zeros(city.n_cells, np.int64), 100.0, np.ones(10))
     group_max(np.zeros(1, np.int32), np.zeros(1), 1)

@@ -1,0 +1,508 @@
+"""The model's service processes: care (step 2), doctors (3), schools (4), jobs and commuting
+(5), and the access terms of satisfaction and choice. Mixed into :class:`QuartierModel`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import housing, income, metrics
+from sim.processes import care, jobs, schools
+from sim.processes.mobility import ChoiceAccess, life_stage
+from sim.rng import derived_ids, keyed_uniforms
+from sim.services import (
+    CAR,
+    EMPLOYER,
+    JOBS_PER_EMPLOYER,
+    NURSING,
+    PRIMARY,
+    PT,
+    SECONDARY,
+    WALK,
+    Services,
+    _draw_cells,
+)
+
+SLOT_NURSING_ID = 6
+SLOT_CARE_ORDER = 7
+N_SEGMENTS = 12  # life stage (4) × travel mode (3)
+
+
+class ServicesMixin:
+    """Care, doctors, schools, jobs (see docs/ODD.md §§ 2-5)."""
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def _setup_services(self) -> None:
+        pop, city, sc = self.population, self.city, self.scenario
+        sp = sc.parameters.services
+        demo = sc.parameters.demography
+        n_c = city.n_cells
+        lo1, hi1 = sp.primary_school_ages
+        lo2, hi2 = sp.secondary_school_ages
+        # Facilities are geography: sized by the expected population and placed with the
+        # city's layout seed, so every run of a city has the same ones.
+        n_households = sc.city.households or self._default_households()
+        expected = self._expected_population(n_households)
+        per_person = expected / max(pop.n_persons, 1)
+        pupils = (per_person * float(((pop.age >= lo1) & (pop.age <= hi1)).sum()),
+                  per_person * float(((pop.age >= lo2) & (pop.age <= hi2)).sum()))
+        self.services = Services(city, expected, pupils, sc, sc.city.layout_seed)
+        sv = self.services
+        self._care_tables = care.rate_tables(sc.parameters.care, demo.max_age)
+        jp = sc.parameters.jobs
+        group = income.income_group(pop.income, self.median_income)
+        poor_share = float((group[pop.household] == 0).mean()) if pop.n_persons else 0.0
+        self._employment_table = jobs.employment_tables(jp, demo.max_age, poor_share)
+        # Employer sites for the jobs held by residents in the city.
+        emp = jobs.employed(pop.age, pop.sex, group[pop.household] == 0, pop.pid,
+                            self.keys["jobs"], self._employment_table)
+        inside_jobs = emp.sum() * jp.share_working_in_city
+        n_sites = max(1, int(round(inside_jobs / JOBS_PER_EMPLOYER)))
+        self._site_cells = _draw_cells(sv.rngs["employer"], sv.employer_weight, n_sites)
+        if self._site_cells.size == 0:
+            self._site_cells = np.flatnonzero(city.cell_quartier >= 0)[:1]
+        self._site_jobs = np.full(self._site_cells.size, max(inside_jobs, 1.0)
+                                  / self._site_cells.size)
+        sv.facilities.add(EMPLOYER, self._site_cells, self._site_jobs, 0, "Arbeitsstätte")
+        self._jobs = jobs.JobSites(self._site_cells, sv.x, sv.y)
+        size = pop.household_size()
+        children = np.bincount(pop.household[pop.is_child], minlength=pop.n_households)
+        self._car_intercept = jobs.car_intercept(group, size, children, jp)
+        # Nursing-home places: one dwelling each, off the housing market.
+        homes = np.flatnonzero(sv.facilities.kind == NURSING)
+        places = sv.facilities.capacity[homes].astype(np.int64)
+        n = int(places.sum())
+        city.add_dwellings(
+            dwelling_cell=np.repeat(sv.facilities.cell[homes], places),
+            dwelling_floor_space=np.zeros(n), dwelling_tenure=np.full(n, housing.NURSING),
+            dwelling_binding_end=np.zeros(n), dwelling_rent_m2=np.zeros(n))
+        self._last_unmet_by_cell = np.zeros(n_c)
+        self._unmet_care = np.zeros(city.n_quartiers + 1)
+        self._admit_initial_residents()
+        cq = city.cell_quartier
+        self._stop_quartier = cq  # for metrics of stops per quartier
+        self._school_state: dict = {}
+
+    def _expected_population(self, n_households: int) -> float:
+        if self.city.reported_population:
+            return float(self.city.reported_population)
+        from sim.synthesis import size_targets
+
+        sizes = size_targets(1_000_000)
+        return n_households * float((sizes * np.arange(1, 7)).sum() / sizes.sum())
+
+    def _admit_initial_residents(self) -> None:
+        """At the start, persons who need a nursing home live in one (those for whom no place
+        is free stay at home). Dwellings emptied this way were never private dwellings: they
+        are removed, so that the start's vacancy rate holds."""
+        pop, city = self.population, self.city
+        alive_p = np.ones(pop.n_persons, bool)
+        alive_h = np.ones(pop.n_households, bool)
+        need, inpatient, _, _ = care.needs(pop.age, pop.sex, pop.pid, self.keys["care"],
+                                           self._care_tables)
+        movers = np.flatnonzero(inpatient & self._may_move_to_home(alive_p, alive_h))
+        old_dwelling = pop.dwelling.copy()
+        placed, _ = self._to_nursing(movers, self.scenario.start_year - 1, alive_h, None)
+        freed = np.setdiff1d(old_dwelling, pop.dwelling[pop.dwelling >= 0])
+        freed = freed[city.dwelling_tenure[freed] != housing.NURSING]
+        if freed.size:
+            keep = np.ones(city.n_dwellings, bool)
+            keep[freed] = False
+            new_index = np.cumsum(keep) - 1
+            pop.dwelling = new_index[pop.dwelling].astype(pop.dwelling.dtype)
+            for name in city.DWELLING_COLUMNS:
+                setattr(city, name, getattr(city, name)[keep])
+
+    # -- care ------------------------------------------------------------------------------
+
+    def _nursing_households(self) -> np.ndarray:
+        pop, city = self.population, self.city
+        d = pop.dwelling
+        return (d >= 0) & (city.dwelling_tenure[np.maximum(d, 0)] == housing.NURSING)
+
+    def _may_move_to_home(self, person_alive: np.ndarray, household_alive: np.ndarray
+                          ) -> np.ndarray:
+        """Adults of living, housed households not yet in a home; not the last adult of a
+        household with children."""
+        pop = self.population
+        n = pop.n_households
+        alive = person_alive & household_alive[pop.household]
+        with_children = np.bincount(pop.household[alive & pop.is_child], minlength=n) > 0
+        adults = np.bincount(pop.household[alive & ~pop.is_child], minlength=n)
+        ok_h = household_alive & (pop.dwelling >= 0) & ~self._nursing_households()
+        ok_h &= ~with_children | (adults > 1)
+        return alive & ~pop.is_child & ok_h[pop.household]
+
+    def _to_nursing(self, movers: np.ndarray, year: int, household_alive: np.ndarray,
+                    person_alive: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Move persons (rows, in order) into free places of the nearest home with one.
+
+        A person alone takes the place with the household; else the person founds a new
+        one-person household there. Returns (placed mask over ``movers``, new household rows).
+        """
+        pop, city = self.population, self.city
+        placed = np.zeros(movers.size, bool)
+        if movers.size == 0:
+            return placed, np.zeros(0, np.int64)
+        nursing_d = np.flatnonzero(city.dwelling_tenure == housing.NURSING)
+        taken = np.zeros(city.n_dwellings, bool)
+        live = household_alive & (pop.dwelling >= 0)
+        taken[pop.dwelling[live]] = True
+        free = nursing_d[~taken[nursing_d]]
+        if free.size == 0:
+            return placed, np.zeros(0, np.int64)
+        home_cells, counts = np.unique(city.dwelling_cell[free], return_counts=True)
+        stacks = {int(c): list(free[city.dwelling_cell[free] == c]) for c in home_cells}
+        left = counts.astype(np.int64)
+        hx = (home_cells % city.width).astype(float)
+        hy = (home_cells // city.width).astype(float)
+        alive = (np.ones(pop.n_persons, bool) if person_alive is None else person_alive)
+        size = np.bincount(pop.household[alive & household_alive[pop.household]],
+                           minlength=pop.n_households)
+        new_parent, new_place = [], []
+        for i, p in enumerate(movers):
+            if not left.any():
+                break
+            h = pop.household[p]
+            c = int(city.dwelling_cell[pop.dwelling[h]])
+            dist = (hx - c % city.width) ** 2 + (hy - c // city.width) ** 2
+            dist[left == 0] = np.inf
+            j = int(np.argmin(dist))
+            place = stacks[int(home_cells[j])].pop()
+            left[j] -= 1
+            placed[i] = True
+            if size[h] == 1:
+                pop.dwelling[h] = place
+                pop.moved_in[h] = year
+            else:
+                size[h] -= 1
+                new_parent.append(p)
+                new_place.append(place)
+        new_rows = np.zeros(0, np.int64)
+        if new_parent:
+            parents = np.asarray(new_parent, np.int64)
+            hh = pop.household[parents]
+            new_rows = pop.add_households(
+                np.asarray(new_place), pop.income[hh].copy(), pop.migration_background[hh],
+                moved_in=year, hid=derived_ids(self.keys["ids"], pop.pid[parents],
+                                               SLOT_NURSING_ID))
+            pop.household[parents] = new_rows
+        return placed, new_rows
+
+    def _care_step(self, year: int, person_alive: np.ndarray, household_alive: np.ndarray
+                   ) -> dict:
+        """Step 2: who needs care, who gets it at home, who moves into a home or leaves.
+
+        Returns counts per quartier (``out_care`` persons leaving by quartier, ``by_group``)
+        and the new household rows and the households whose member moved to a home."""
+        pop, city = self.population, self.city
+        n_q = city.n_quartiers
+        sv = self.services
+        alive = person_alive & household_alive[pop.household]
+        need, inpatient, ambulant, z = care.needs(pop.age, pop.sex, pop.pid, self.keys["care"],
+                                                  self._care_tables)
+        nursing_h = self._nursing_households()
+        at_home = alive & ~nursing_h[pop.household] & (pop.dwelling[pop.household] >= 0)
+        cell = city.dwelling_cell[np.maximum(pop.dwelling[pop.household], 0)].astype(np.int64)
+        amb_home = ambulant & at_home
+        sv.add_ambulant_lever(year, self._last_unmet_by_cell)
+        sv.update_ambulant(year, np.bincount(cell[amb_home], minlength=city.n_cells)
+                           .astype(float))
+        served = amb_home & (z < sv.ambulant_access[cell])
+        unserved = amb_home & ~served
+        self._last_unmet_by_cell = np.bincount(cell[unserved], minlength=city.n_cells)
+        hq = city.dwelling_quartier[np.maximum(pop.dwelling, 0)]
+        self._unmet_care = metrics.count(hq[pop.household[unserved]], n_q)
+        self._ambulant_clients = metrics.count(hq[pop.household[served]], n_q)
+        wants = (inpatient & at_home) | unserved
+        movers = np.flatnonzero(wants & self._may_move_to_home(person_alive, household_alive))
+        order = np.argsort(keyed_uniforms(self.keys["care"], year, pop.pid[movers],
+                                          SLOT_CARE_ORDER), kind="stable")
+        movers = movers[order]
+        mover_h = pop.household[movers].copy()
+        mover_q = hq[mover_h]
+        n_old = household_alive.size
+        size = np.bincount(pop.household[alive], minlength=n_old)
+        placed, new_rows = self._to_nursing(movers, year, household_alive, person_alive)
+        leave = movers[~placed]
+        leave_h = mover_h[~placed]
+        size = size - np.bincount(mover_h[placed], minlength=n_old)
+        leaving = np.bincount(leave_h, minlength=n_old)
+        whole = size[leave_h] == leaving[leave_h]  # every member left: the household leaves
+        household_alive[leave_h[whole]] = False
+        person_alive[leave[~whole]] = False
+        q_leave = mover_q[~placed]
+        group = income.income_group(pop.income[leave_h], self.median_income)
+        out = {
+            "out_care": metrics.count(q_leave, n_q),
+            "by_group": {
+                "out_migrants_poor": metrics.count(q_leave, n_q, (group == 0).astype(float)),
+                "out_migrants_migration_background": metrics.count(
+                    q_leave, n_q, pop.migration_background[leave_h].astype(float)),
+                "out_migrants_65plus": metrics.count(q_leave, n_q,
+                                                     (pop.age[leave] >= 65).astype(float)),
+            },
+            "new_rows": new_rows,
+            "new_quartier": city.dwelling_quartier[pop.dwelling[new_rows]] if new_rows.size
+            else np.zeros(0, np.int64),
+            "left_behind": mover_h[placed & (pop.household[movers] != mover_h)],
+        }
+        return out
+
+    # -- access: doctors, schools, jobs --------------------------------------------------------
+
+    def _ticket_prices(self, year: int) -> tuple[float, float, str]:
+        jp = self.scenario.parameters.jobs
+        price, social, rule = (jp.ticket_price_eur, jp.sozialticket_price_eur,
+                               jp.sozialticket_eligibility)
+        lever = self.scenario.levers.public_transport
+        if lever is not None and year >= lever.from_year:
+            if lever.ticket_price_eur is not None:
+                price = lever.ticket_price_eur
+            if lever.sozialticket_price_eur is not None:
+                social = lever.sozialticket_price_eur
+            if lever.sozialticket_eligibility is not None:
+                rule = lever.sozialticket_eligibility
+            if lever.free_fares:
+                price = social = 0.0
+        return price, min(social, price), rule
+
+    def _access(self, year: int, info: dict, person_alive: np.ndarray,
+                household_alive: np.ndarray) -> dict:
+        """Steps 3-5 for the living households: travel modes, GP access, schools, commutes.
+
+        Adds to ``info``: ``car``, ``mode``, ``ticket`` (per person), ``gp`` (relative access),
+        ``school`` (perceived disadvantage of the pupils' schools), ``commute`` (EUR/month),
+        ``health_weight``, ``segment`` and the choice inputs."""
+        pop, city, sc = self.population, self.city, self.scenario
+        jp, cp = sc.parameters.jobs, sc.parameters.choice
+        sp = sc.parameters.services
+        sv = self.services
+        n = pop.n_households
+        if sv.apply_transport_lever(year):
+            pass
+        size, children, group = info["size"], info["children"], info["group"]
+        housed = info["housed"] & ~info["nursing"]
+        cell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
+        p_no_car = jobs.no_car_probability(group, size, children, jp, self._car_intercept)
+        car = jobs.has_car(pop.hid, self.keys["jobs"], p_no_car)
+        price, social, rule = self._ticket_prices(year)
+        eligible = {"poverty": group == 0, "wbs": info["wbs"],
+                    "none": np.zeros(n, bool)}[rule]
+        ticket = np.where(eligible, social, price)
+        adults = np.maximum(size - children, 1)
+        affordable = ticket * adults <= jp.pt_affordable_share * info["net_income"]
+        mode = np.where(car, CAR, np.where(affordable, PT, WALK)).astype(np.int64)
+        # 3. Doctors.
+        alive = person_alive & household_alive[pop.household]
+        pc = cell[pop.household]
+        old = alive & (pop.age >= 65) & housed[pop.household]
+        sv.add_incentive_doctors(year, city.cell_quartier.astype(np.int64),
+                                 np.bincount(pc[old], minlength=city.n_cells).astype(float))
+        residents = np.zeros((3, city.n_cells))
+        for m in range(3):
+            sel = housed & (mode == m)
+            residents[m] = np.bincount(cell[sel], weights=size[sel], minlength=city.n_cells)
+        sv.update_gp(year, residents)
+        gp = sv.gp_access[mode, cell]
+        stage = info["stage"]
+        weights = np.array([cp.health_weight_other, cp.health_weight_family,
+                            cp.health_weight_other, cp.health_weight_old])
+        # 4. Schools.
+        lo1, hi1 = sp.primary_school_ages
+        lo2, hi2 = sp.secondary_school_ages
+        f = sv.facilities
+        pupil_ok = alive & housed[pop.household]
+        poor_p = (group == 0)[pop.household]
+        disadvantage_hh = np.zeros(n)
+        state = {}
+        for kind, lo, hi in ((PRIMARY, lo1, hi1), (SECONDARY, lo2, hi2)):
+            rows = f.open(kind, year)
+            pupils = np.flatnonzero(pupil_ok & (pop.age >= lo) & (pop.age <= hi))
+            key = ("nearest", kind, rows.size)
+            if self._school_state.get(key) is None:
+                self._school_state[key] = schools.nearest_schools(sv.x, sv.y, f.cell[rows])
+            nearest = self._school_state[key]
+            order = np.argsort(keyed_uniforms(self.keys["schools"], year, pop.pid[pupils], kind),
+                               kind="stable")
+            school = schools.assign(order, pc[pupils], nearest, f.capacity[rows], sv.x, sv.y,
+                                    f.cell[rows])
+            n_s = rows.size
+            total = np.bincount(school, minlength=n_s).astype(float)
+            poor = np.bincount(school, weights=poor_p[pupils].astype(float), minlength=n_s)
+            share = np.divide(poor, total, out=np.zeros(n_s), where=total > 0)
+            city_share = poor.sum() / max(total.sum(), 1.0)
+            quality = self._school_quality(year, f.cell[rows])
+            dis = schools.disadvantage(share, city_share, quality)
+            np.maximum.at(disadvantage_hh, pop.household[pupils], dis[school])
+            state[kind] = {"pupils": total, "poor": poor, "cells": f.cell[rows],
+                           "dis": dis, "nearest_dis": dis[nearest[:, 0]]}
+        self._schools_now = state
+        # 5. Jobs and commuting.
+        worker = alive & housed[pop.household] & jobs.employed(
+            pop.age, pop.sex, poor_p, pop.pid, self.keys["jobs"], self._employment_table)
+        workers = np.flatnonzero(worker)
+        first = workers[pop.job[workers] == -2]
+        pop.job[first] = self._jobs.draw(pop.pid[first], pc[first], self.keys["jobs"],
+                                         jp.share_working_in_city, jp.inside_commute_mean_km)
+        job = pop.job[workers].astype(np.int64)
+        cparams = self._commute_params()
+        home_cell = np.where(housed, cell, -1)
+        commute = jobs.household_commute(
+            pop.household[workers].astype(np.int64), job, n, home_cell, car,
+            ticket.astype(np.float64), sv.x, sv.y, sv.stop_dist_m, sv.nearest_stop,
+            float(city.cell_size_m), cparams)
+        # Choice inputs: amenity per (cell, stage × mode); workers sorted by household.
+        amenity = np.zeros((city.n_cells, N_SEGMENTS))
+        fam_dis = state[PRIMARY]["nearest_dis"]
+        for st in range(4):
+            for m in range(3):
+                a = cp.utility_health * weights[st] * np.minimum(sv.gp_access[m], 1.5)
+                if st == 1:
+                    a = a - cp.utility_school * cp.school_weight * fam_dis
+                amenity[:, st * 3 + m] = a
+        by_hh = np.argsort(pop.household[workers], kind="stable")
+        w_hh = pop.household[workers][by_hh]
+        counts = np.bincount(w_hh, minlength=n)
+        info.update({
+            "car": car, "mode": mode, "ticket": ticket, "gp": gp,
+            "health_weight": weights[stage], "school": disadvantage_hh * cp.school_weight,
+            "commute": commute, "segment": stage.astype(np.int64) * 3 + mode,
+            "worker_start": np.cumsum(counts) - counts, "worker_count": counts,
+            "workers": workers, "worker_job": job,
+            "choice_access": ChoiceAccess(amenity, job[by_hh], sv.x, sv.y, sv.stop_dist_m,
+                                          sv.nearest_stop, float(city.cell_size_m), cparams),
+        })
+        return info
+
+    def _school_quality(self, year: int, school_cells: np.ndarray) -> np.ndarray:
+        quality = np.zeros(school_cells.size)
+        cq = self.city.cell_quartier[school_cells]
+        ids = self.city.quartier_ids()
+        for inv in self.scenario.levers.school_investment:
+            if year >= inv.from_year:
+                quality[cq == ids.index(inv.quartier)] = np.maximum(
+                    quality[cq == ids.index(inv.quartier)], inv.quality)
+        return quality
+
+    def _commute_params(self) -> np.ndarray:
+        sp = self.scenario.parameters.services
+        jp = self.scenario.parameters.jobs
+        return np.array([
+            sp.detour_factor, sp.walk_speed_m_s * 60.0, sp.pt_speed_kmh * 1000.0 / 60.0,
+            sp.car_speed_kmh * 1000.0 / 60.0, 3.0, self.services.headway_min,
+            jp.car_cost_per_km, jp.workdays_per_month, jp.value_of_time_eur_h / 60.0,
+            jp.outside_commute_km * 1000.0,
+        ])
+
+    def _service_parts(self, info: dict) -> np.ndarray:
+        """Dissatisfaction parts health, school, job (n, 3)."""
+        cp = self.scenario.parameters.choice
+        thr_h = cp.health_access_threshold
+        health = info["health_weight"] * np.clip(1.0 - info["gp"] / thr_h, 0.0, 1.0)
+        school = np.where(info["children"] > 0, info["school"], 0.0)
+        burden = info["commute"] / info["net_income"]
+        thr = cp.commute_burden_threshold
+        job = np.clip((burden - thr) / thr, 0.0, 2.0)
+        return np.stack([health, school, job], axis=1)
+
+    def _newcomer_access(self, newcomers: dict, year: int) -> None:
+        """Segments and commute inputs of in-migrant households (their jobs are not known
+        before they arrive: no commute term)."""
+        jp = self.scenario.parameters.jobs
+        n = newcomers["current"].size
+        size, children = newcomers["size"], newcomers["children"]
+        group = newcomers["income_group"]
+        p_no_car = jobs.no_car_probability(group, size, children, jp, self._car_intercept)
+        car = jobs.has_car(newcomers["id"], self.keys["jobs"], p_no_car)
+        price, social, rule = self._ticket_prices(year)
+        eligible = {"poverty": group == 0, "wbs": newcomers["can_social"],
+                    "none": np.zeros(n, bool)}[rule]
+        ticket = np.where(eligible, social, price)
+        affordable = ticket * np.maximum(size - children, 1) <= (
+            jp.pt_affordable_share * newcomers["net_income"])
+        mode = np.where(car, CAR, np.where(affordable, PT, WALK))
+        stage = life_stage(newcomers["oldest"], children)
+        newcomers.update({"segment": stage.astype(np.int64) * 3 + mode, "car": car,
+                          "ticket": ticket, "worker_start": np.zeros(n, np.int64),
+                          "worker_count": np.zeros(n, np.int64)})
+
+    # -- outcomes --------------------------------------------------------------------------
+
+    def _service_stocks(self, hq: np.ndarray, size: np.ndarray) -> dict[str, np.ndarray]:
+        pop, city = self.population, self.city
+        n_q = city.n_quartiers
+        sv = self.services
+        nursing_h = self._nursing_households()
+        need = care.in_need(pop.age, pop.sex, pop.pid, self.keys["care"], self._care_tables)
+        pq = hq[pop.household]
+        in_home = nursing_h[pop.household]
+        persons = metrics.count(pq, n_q)
+        dependent = metrics.count(pq[need], n_q)
+        home_res = metrics.count(pq[in_home], n_q)
+        cell = city.dwelling_cell[pop.dwelling[pop.household]]
+        reach = sv.gp_within_reach[cell]
+        old = (pop.age >= 65) & ~in_home
+        out = {
+            "care_dependent": dependent,
+            "care_dependency_share": metrics._ratio(dependent, persons),
+            "share_cared_at_home": metrics._ratio(metrics.count(pq[need & ~in_home], n_q),
+                                                  dependent),
+            "nursing_home_residents": home_res,
+            "unmet_care": self._unmet_care,
+            "share_gp_within_reach": metrics._ratio(metrics.count(pq[reach & ~in_home], n_q),
+                                                    metrics.count(pq[~in_home], n_q)),
+            "share_65plus_gp_within_reach": metrics._ratio(
+                metrics.count(pq[old & reach], n_q), metrics.count(pq[old], n_q)),
+            "gp_doctors": np.r_[np.full(n_q, np.nan), sv.facilities.capacity[
+                sv.facilities.open(0, self.year)].sum()],
+        }
+        acc = getattr(self, "_last_access", None)
+        if acc is not None:
+            out.update(acc)
+        else:
+            out.update({m: np.full(n_q + 1, np.nan) for m in metrics.ACCESS_METRICS})
+        return out
+
+    def _access_metrics(self, info: dict, hq: np.ndarray) -> None:
+        """Yearly access outcomes from the state at the start of the move season."""
+        pop = self.population
+        n_q = self.city.n_quartiers
+        housed = info["housed"] & ~info["nursing"]
+        size = info["size"].astype(float)
+        old = info["old"].astype(float)
+        q = hq[: pop.n_households]
+        out = {
+            "gp_access_65plus": metrics._ratio(
+                metrics.count(q[housed], n_q, (old * info["gp"])[housed]),
+                metrics.count(q[housed], n_q, old[housed])),
+            "no_car_share": metrics._ratio(metrics.count(q[housed & ~info["car"]], n_q),
+                                           metrics.count(q[housed], n_q)),
+            "share_walk_only": metrics._ratio(
+                metrics.count(q[housed], n_q, (size * (info["mode"] == WALK))[housed]),
+                metrics.count(q[housed], n_q, size[housed])),
+        }
+        commuting = housed & (info["worker_count"] > 0)
+        out["commuting_cost_share"] = metrics._ratio(
+            metrics.count(q[commuting], n_q, (info["commute"] / info["net_income"])[commuting]),
+            metrics.count(q[commuting], n_q))
+        n_workers = metrics.count(q[pop.household[info["workers"]]], n_q)
+        age = pop.age
+        working_age = metrics.count(q[pop.household[(age >= 18) & (age < 65)
+                                                     & housed[pop.household]]], n_q)
+        out["employment_rate"] = metrics._ratio(n_workers, working_age)
+        prim = self._schools_now[PRIMARY]
+        d = np.full(n_q + 1, np.nan)
+        pupils, poor = prim["pupils"], prim["poor"]
+        if pupils.sum() > 0 and 0 < poor.sum() < pupils.sum():
+            d[-1] = 0.5 * np.abs(poor / poor.sum() - (pupils - poor) / (pupils - poor).sum()).sum()
+        out["school_dissimilarity_income"] = d
+        sq = self.city.cell_quartier[prim["cells"]]
+        share = np.divide(poor, pupils, out=np.zeros_like(poor), where=pupils > 0)
+        out["school_poor_share"] = np.r_[metrics._ratio(
+            np.bincount(sq, weights=poor, minlength=n_q).astype(float),
+            np.bincount(sq, weights=pupils, minlength=n_q).astype(float)),
+            poor.sum() / max(pupils.sum(), 1.0)]
+        del share
+        self._last_access = out
+
