@@ -21,7 +21,7 @@ from dash import Input, Output, State, dcc, html
 from dashboards import figures as fg
 from dashboards.data import Results, load_results
 from dashboards.labels import CELL_VARIABLES, cell_variable_label, metric_label, scope_label
-from dashboards.whatif import WhatIf, WhatIfEngine, lever_available
+from dashboards.whatif import WhatIf, WhatIfEngine, whatif_scenario
 from sim.errors import InputError
 
 HEADLINE = ("population", "out_migrants", "out_migrants_poor", "out_migrants_cause_rent",
@@ -48,10 +48,9 @@ T = {
     "mvz_at": ("Neues MVZ in Zelle {c}, {r} ({q})", "New MVZ in cell {c}, {r} ({q})"),
     "social": ("Ziel-Anteil Sozialwohnungen je Quartier", "Target social housing share"),
     "ticket": ("Preis Monatsticket (EUR)", "Monthly ticket price (EUR)"),
-    "needs_services": ("Dieser Hebel braucht das Dienste-Modell (MVZ, Pflege, ÖPNV); das "
-                       "Szenario-Schema dieses Modellstands kennt ihn noch nicht.",
-                       "This lever needs the services model (MVZ, care, public transport); "
-                       "this model version's scenario schema does not have it yet."),
+    "mvz_outside": ("Zelle {c}, {r} liegt außerhalb der Stadt: bitte eine Zelle in einem "
+                    "Quartier anklicken.",
+                    "Cell {c}, {r} lies outside the city: please click a cell in a quartier."),
     "run": ("Berechnen", "Run"),
     "running": ("Läuft: {d} von {t} Läufen …", "Running: {d} of {t} runs …"),
     "done": ("Fertig in {s:.1f} s: {n} Wiederholungen je Variante.",
@@ -60,8 +59,6 @@ T = {
     "unavailable": ("Was-wäre-wenn nicht verfügbar: {e}", "What-if not available: {e}"),
     "unchanged": ("Kein Hebel verändert: erst einen Hebel bewegen.",
                   "No lever moved: move a lever first."),
-    "skipped": ("Nicht berücksichtigt (Hebel fehlt im Modell): {e}",
-                "Left out (lever missing in the model): {e}"),
     "error_title": ("Ergebnisse können nicht gelesen werden", "Cannot read the results"),
 }
 STYLE = {"fontFamily": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"}
@@ -196,11 +193,11 @@ class _Dashboard:
         rm = base.levers.rent_mixing
         share = rm.social_share_target if rm is not None else 0.0
         share = share if isinstance(share, float | int) else 0.0
-        pt = getattr(base.levers, "public_transport", None)
-        price = getattr(pt, "ticket_price_eur", 58.0) if pt is not None else 58.0
+        pt = base.levers.public_transport
+        price = base.parameters.jobs.ticket_price_eur
+        if pt is not None and pt.ticket_price_eur is not None:
+            price = pt.ticket_price_eur
         self.defaults = {"social_share": float(share), "ticket_price": float(price)}
-        note = {"color": "#8a5a00", "fontSize": "90%"}
-        mvz_ok, ticket_ok = lever_available("mvz"), lever_available("ticket_price")
         levers = html.Div(style={"flex": "1", "minWidth": "320px"}, children=[
             html.P(_t("whatif_help", lang, r=engine.replications, h=engine.households,
                       y=engine.years)),
@@ -209,9 +206,7 @@ class _Dashboard:
                        marks={v / 100: f"{v} %" for v in range(0, 51, 10)}),
             html.Label(_t("ticket", lang), style={"fontWeight": 600}),
             dcc.Slider(id="ticket-price", min=0, max=100, step=1, value=float(price),
-                       disabled=not ticket_ok, marks={v: str(v) for v in range(0, 101, 20)}),
-            html.Div(_t("needs_services", lang), id="ticket-note",
-                     style=note if not ticket_ok else {"display": "none"}),
+                       marks={v: str(v) for v in range(0, 101, 20)}),
             html.Div(id="mvz-label", style={"margin": "8px 0"}),
             html.Button(_t("run", lang), id="whatif-run", n_clicks=0,
                         style={"padding": "8px 24px", "fontSize": "110%", "marginTop": "8px",
@@ -224,8 +219,6 @@ class _Dashboard:
             dcc.Interval(id="whatif-poll", interval=400, disabled=True),
         ])
         pick = html.Div([html.Label(_t("mvz", lang), style={"fontWeight": 600}),
-                         html.Div(_t("needs_services", lang), id="mvz-note",
-                                  style=note if not mvz_ok else {"display": "none"}),
                          dcc.Graph(id="whatif-map", style={"height": "380px"},
                                    config={"displaylogo": False},
                                    figure=self.whatif_map(None))],
@@ -336,6 +329,9 @@ class _Dashboard:
                 quartier = str(point.get("customdata", ""))
             except (TypeError, KeyError, IndexError, ValueError):
                 return dash.no_update, dash.no_update, dash.no_update
+            problem = self.mvz_problem(cell)
+            if problem is not None:
+                return None, self.whatif_map(None), problem
             return (cell, self.whatif_map(cell),
                     _t("mvz_at", lang, c=cell[0], r=cell[1], q=quartier))
 
@@ -351,7 +347,10 @@ class _Dashboard:
             try:
                 job = engine.submit(whatif)
             except InputError as exc:
-                return dash.no_update, True, _t("failed", lang, e=exc.one_line())
+                outside = cell and str(exc.field or "").startswith("levers.mvz")
+                message = (_t("mvz_outside", lang, c=cell[0], r=cell[1]) if outside
+                           else _t("failed", lang, e=exc.one_line()))
+                return dash.no_update, True, message
             except RuntimeError as exc:  # e.g. a broken worker pool: said in the page
                 return dash.no_update, True, _t("failed", lang, e=f"{type(exc).__name__}: {exc}")
             return job.id, False, _t("running", lang, d=0, t=engine.replications)
@@ -375,10 +374,7 @@ class _Dashboard:
             if job.error:
                 return ("0", "1", _t("failed", lang, e=job.error), True, dash.no_update,
                         dash.no_update)
-            status = [_t("done", lang, s=job.finished - job.started, n=engine.replications)]
-            if job.unavailable:
-                status.append(html.Br())
-                status.append(_t("skipped", lang, e=", ".join(job.unavailable)))
+            status = _t("done", lang, s=job.finished - job.started, n=engine.replications)
             series, whiskers = self.whatif_figures(job, metric, quartier or "city")
             return str(total), str(total), status, True, series, whiskers
 
@@ -398,14 +394,23 @@ class _Dashboard:
                           lang=lang))
             return job.extra[key]
 
+    def mvz_problem(self, cell) -> str | None:
+        """A friendly message if an MVZ cannot go into ``cell`` (outside the city), else None
+        (the model's own check, :func:`sim.scenario.lever_location_problem`)."""
+        try:
+            whatif_scenario(self.engine.base, WhatIf(mvz_cell=(int(cell[0]), int(cell[1]))))
+        except InputError:
+            return _t("mvz_outside", self.lang, c=cell[0], r=cell[1])
+        return None
+
     def question(self, share, price, cell) -> WhatIf | None:
         """The what-if question of the controls (None: nothing moved)."""
         d = self.defaults
         social = float(share) if share is not None and abs(
             float(share) - d["social_share"]) > 1e-9 else None
-        ticket = (float(price) if price is not None and lever_available("ticket_price")
+        ticket = (float(price) if price is not None
                   and abs(float(price) - d["ticket_price"]) > 1e-9 else None)
-        mvz = tuple(cell) if cell and lever_available("mvz") else None
+        mvz = tuple(cell) if cell else None
         if social is None and ticket is None and mvz is None:
             return None
         return WhatIf(mvz_cell=mvz, social_share=social, ticket_price=ticket)

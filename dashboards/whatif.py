@@ -6,8 +6,8 @@ replications once, in the background, when the app starts. A what-if question th
 the policy runs: R replications with the seeds of the baseline's (common random numbers), so
 the paired differences are precise with few runs.
 
-Levers map to scenario fields in :func:`lever_overrides` (the one place to wire a lever);
-levers the scenario schema does not have yet are reported as unavailable instead of failing.
+Levers map to scenario fields in :func:`lever_overrides` (the one place to wire a lever); an
+MVZ placed outside the city is an :class:`~sim.errors.InputError` before any run starts.
 """
 
 from __future__ import annotations
@@ -24,22 +24,11 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError
-from sim.scenario import Levers, Scenario
+from sim.scenario import Scenario, lever_location_problem
 
-LEVERS = {
-    # what-if control -> field of the scenario's [levers] table
-    "mvz": "mvz",
-    "social_share": "rent_mixing",
-    "ticket_price": "public_transport",
-}
 BASELINE = "baseline"
 WHATIF = "what-if"
-
-
-def lever_available(lever: str) -> bool:
-    """Whether the scenario schema has the lever (MVZ and ticket price come with the services
-    model)."""
-    return LEVERS[lever] in Levers.model_fields
+MVZ_NAME = "MVZ (Was-wäre-wenn)"
 
 
 @dataclass(frozen=True)
@@ -48,56 +37,69 @@ class WhatIf:
 
     Attributes:
         mvz_cell: (col, row) of a new MVZ.
-        mvz_doctors: Doctors of the new MVZ.
+        mvz_doctors: Doctors of the new MVZ (Germany 2022: 6.2 per MVZ).
         social_share: Share of social housing to reach in every quartier (0-1).
         ticket_price: Monthly general public-transport ticket (EUR).
     """
 
     mvz_cell: tuple[int, int] | None = None
-    mvz_doctors: int = 6
+    mvz_doctors: float = 6.0
     social_share: float | None = None
     ticket_price: float | None = None
 
 
-def lever_overrides(base: Scenario, whatif: WhatIf) -> tuple[dict[str, Any], list[str]]:
+def lever_year(base: Scenario) -> int:
+    """The year a what-if lever acts from: the year after the start (the first simulated
+    year), as the scenarios of the repository do."""
+    return base.start_year + 1
+
+
+def lever_overrides(base: Scenario, whatif: WhatIf) -> dict[str, Any]:
     """Dotted-path overrides (for ``Scenario.with_values``) of a what-if question.
 
-    Returns:
-        (overrides, unavailable): the overrides, and the levers that were set but that the
-        scenario schema lacks (left out).
+    ``with_values`` sets leaves of existing tables only, so a lever table the baseline leaves
+    out (None) is set whole; one it has is changed leaf by leaf (keeping its other settings).
     """
     overrides: dict[str, Any] = {}
-    unavailable: list[str] = []
     levers = base.levers
+    year = lever_year(base)
     if whatif.social_share is not None:
         share = float(whatif.social_share)
         if levers.rent_mixing is None:
-            overrides["levers.rent_mixing"] = {"social_share_target": share,
-                                               "from_year": base.start_year}
+            overrides["levers.rent_mixing"] = {"social_share_target": share, "from_year": year}
         else:
             overrides["levers.rent_mixing.social_share_target"] = share
     if whatif.mvz_cell is not None:
-        if not lever_available("mvz"):
-            unavailable.append("mvz")
+        centre = {"cell": [int(whatif.mvz_cell[0]), int(whatif.mvz_cell[1])],
+                  "doctors": float(whatif.mvz_doctors), "opening_year": year,
+                  "name": MVZ_NAME}
+        if levers.mvz is None:
+            overrides["levers.mvz"] = {"centres": [centre]}
         else:
-            centre = {"cell": [int(whatif.mvz_cell[0]), int(whatif.mvz_cell[1])],
-                      "doctors": int(whatif.mvz_doctors), "opening_year": base.start_year}
-            current = getattr(levers, "mvz", None)
-            if current is None:
-                overrides["levers.mvz"] = {"centres": [centre]}
-            else:
-                existing = current.model_dump().get("centres") or []
-                overrides["levers.mvz.centres"] = [*existing, centre]
+            existing = levers.mvz.model_dump()["centres"]
+            overrides["levers.mvz.centres"] = [*existing, centre]
     if whatif.ticket_price is not None:
-        if not lever_available("ticket_price"):
-            unavailable.append("ticket_price")
+        price = float(whatif.ticket_price)
+        if levers.public_transport is None:
+            overrides["levers.public_transport"] = {"from_year": year, "ticket_price_eur": price}
         else:
-            price = float(whatif.ticket_price)
-            if getattr(levers, "public_transport", None) is None:
-                overrides["levers.public_transport"] = {"ticket_price_eur": price}
-            else:
-                overrides["levers.public_transport.ticket_price_eur"] = price
-    return overrides, unavailable
+            overrides["levers.public_transport.ticket_price_eur"] = price
+    return overrides
+
+
+def whatif_scenario(base: Scenario, whatif: WhatIf) -> Scenario:
+    """The baseline with the what-if levers set.
+
+    Raises:
+        InputError: for invalid lever values, or an MVZ placed outside the city (the check of
+            :func:`sim.scenario.lever_location_problem`, which runs would fail with).
+    """
+    overrides = lever_overrides(base, whatif)
+    scenario = base.with_values(overrides) if overrides else base
+    problem = lever_location_problem(scenario)
+    if problem is not None:
+        raise InputError("what-if", *problem)
+    return scenario
 
 
 # -- the worker ------------------------------------------------------------------------------
@@ -130,7 +132,6 @@ class Job:
     id: str
     whatif: WhatIf
     overrides: dict[str, Any]
-    unavailable: list[str]
     futures: list[Future]
     started: float
     finished: float | None = None
@@ -206,7 +207,7 @@ class WhatIfEngine:
         if method == "forkserver":
             ctx.set_forkserver_preload(["dashboards.whatif", "sim.model"])
         tiny = self.base.with_values({"city.households": 200, "years": 2})
-        tiny = tiny.with_values(lever_overrides(tiny, WhatIf(social_share=0.3))[0]).model_dump()
+        tiny = whatif_scenario(tiny, WhatIf(social_share=0.3)).model_dump()
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
                                          initializer=_warm_up, initargs=(tiny,))
         payload = self.base.model_dump()
@@ -235,8 +236,8 @@ class WhatIfEngine:
             raise InputError("what-if", None, self.reason or "not available")
         if self._pool is None:
             self.start()
-        overrides, unavailable = lever_overrides(self.base, whatif)
-        scenario = self.base.with_values(overrides) if overrides else self.base
+        scenario = whatif_scenario(self.base, whatif)
+        overrides = lever_overrides(self.base, whatif)
         payload = scenario.model_dump()
         with self._lock:
             for job in self._jobs.values():
@@ -246,7 +247,7 @@ class WhatIfEngine:
                     job.error = job.error or "cancelled"
                     job.finished = time.perf_counter()
             job = Job(id=str(next(self._ids)), whatif=whatif, overrides=overrides,
-                      unavailable=unavailable, started=time.perf_counter(),
+                      started=time.perf_counter(),
                       futures=[self._pool.submit(simulate, payload, self.seed + r, self.years)
                                for r in range(self.replications)])
             self._jobs[job.id] = job

@@ -201,6 +201,50 @@ def test_dashboard_linked_views_and_a_whatif_run(browser, dashboard, shots):
     browser.set_window_size(1300, 1900)
 
 
+def _click_cell(driver, graph: str, col: int, row: int) -> None:
+    """A real mouse click on the centre of cell (col, row) of a map (a Plotly heatmap)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    drag = driver.find_element(By.CSS_SELECTOR, f"#{graph} .nsewdrag")
+    dx, dy = driver.execute_script(
+        "const gd = document.querySelector(arguments[0] + ' .js-plotly-plot')._fullLayout;"
+        "const xa = gd.xaxis, ya = gd.yaxis;"
+        "return [xa.l2p(arguments[1]) - xa._length / 2, ya.l2p(arguments[2]) - ya._length / 2]",
+        f"#{graph}", col, row)
+    ActionChains(driver).move_to_element_with_offset(drag, round(dx), round(dy)).click().perform()
+
+
+def test_dashboard_places_an_mvz_by_a_click_and_runs(browser, dashboard):
+    from selenium.webdriver.common.by import By
+
+    browser.get(dashboard)
+    wait_for(lambda: traces(browser, "#whatif-map .js-plotly-plot")[:1] > [0], 60,
+             "the what-if map")
+    # the heatmap's cells: z[row][col] is null outside the city's quartiers
+    z = browser.execute_script(
+        "return document.querySelector('#whatif-map .js-plotly-plot').data[0].z")
+    inside = [(c, r) for r, line in enumerate(z) for c, v in enumerate(line) if v is not None]
+    outside = [(c, r) for r, line in enumerate(z) for c, v in enumerate(line) if v is None]
+    label = lambda: browser.find_element(By.ID, "mvz-label").text  # noqa: E731
+    if outside:  # a click outside the city is answered in the page, no run is started
+        _click_cell(browser, "whatif-map", *outside[0])
+        assert "außerhalb der Stadt" in wait_for(
+            lambda: "außerhalb" in label() and label(), 10, "the outside-the-city message")
+    col, row = inside[len(inside) // 2]
+    _click_cell(browser, "whatif-map", col, row)
+    wait_for(lambda: label().startswith(f"Neues MVZ in Zelle {col}, {row}"), 10,
+             "the MVZ to be placed")
+    assert traces(browser, "#whatif-map .js-plotly-plot")[0] >= 3  # map, names, the MVZ
+    browser.find_element(By.ID, "whatif-run").click()
+    status = wait_for(lambda: (t := browser.find_element(By.ID, "whatif-status").text)
+                      .startswith(("Fertig", "Fehler", "Kein", "Zelle")) and t, 90,
+                      "the what-if run")
+    assert status.startswith("Fertig"), status
+    assert traces(browser, "#whatif-whiskers .js-plotly-plot")[0] >= 1
+    assert severe(browser) == []
+
+
 def test_dashboard_serves_no_files_of_the_folder_or_beyond(dashboard, results):
     import http.client
     from urllib.parse import urlparse

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 import sim
+from dashboards import report as report_module
 from dashboards.data import inside, load_results
 from dashboards.report import build_report, summary_sentences
-from dashboards.whatif import WhatIf, WhatIfEngine, lever_available, lever_overrides
+from dashboards.whatif import WhatIf, WhatIfEngine, lever_overrides, whatif_scenario
 from sim.errors import InputError
 
 from .dashboard_helpers import compare_folder, run_folder, sweep_folder
@@ -108,12 +109,21 @@ def test_report_sections_summary_and_one_plotly_js(compared):
     for section in ("Wer zieht weg", "Segregation", "Versorgung: Ärzte und Pflege",
                     "Wohnkosten", "Szenariovergleich", "Zusammenfassung"):
         assert section in page
-    assert "Dienste-Modell" in page  # no care metrics yet: said so, not hidden
+    care = page.split('id="care"', 1)[1].split("<section", 1)[0]
+    for label in ("Pflegequote", "Ungedeckter Pflegebedarf", "Hausarzt-Erreichbarkeit 65+",
+                  "Wegzüge wegen Pflege"):
+        assert json.dumps(label)[1:-1] in care  # the services model's metrics are shown
+    assert "Dienste-Modell" not in page
     titles = json.dumps(["Wegzüge nach Grund", "Bevölkerungspyramide"])[1:-1].split(", ")
     assert all(t.strip('"') in page for t in titles)  # figure JSON escapes umlauts
     english = build_report(results, "en")
     assert "Who leaves, and why?" in english and "Housing costs" in english
-    assert "services model" in english
+    assert "Access to care and doctors" in english and "GP access 65+" in english
+    # results of a model version without the services model: the section says so
+    older = load_results(compared)
+    older.outcomes = older.outcomes[~older.outcomes["metric"].astype(str).str.contains(
+        report_module.CARE_PATTERN)]
+    assert "services model" in build_report(older, "en")
 
 
 def test_summary_lists_the_largest_significant_differences(compared):
@@ -190,42 +200,41 @@ def test_app_shows_the_error_in_the_page(tmp_path):
 
 def test_social_share_lever_maps_to_rent_mixing(baseline):
     assert baseline.levers.rent_mixing is None
-    overrides, unavailable = lever_overrides(baseline, WhatIf(social_share=0.25))
+    overrides = lever_overrides(baseline, WhatIf(social_share=0.25))
     assert overrides == {"levers.rent_mixing": {"social_share_target": 0.25,
-                                                "from_year": baseline.start_year}}
-    assert unavailable == []
+                                                "from_year": baseline.start_year + 1}}
     changed = baseline.with_values(overrides)
     assert changed.levers.rent_mixing.social_share_target == 0.25
     quota = sim.load_scenario(baseline.resolve_path("rent_mix_quota_30.toml"))
-    overrides, _ = lever_overrides(quota, WhatIf(social_share=0.1))
+    overrides = lever_overrides(quota, WhatIf(social_share=0.1))
     assert overrides == {"levers.rent_mixing.social_share_target": 0.1}
     assert quota.with_values(overrides).levers.rent_mixing.from_year == 2025  # kept
 
 
-def test_levers_the_schema_lacks_are_reported_not_fatal(baseline, monkeypatch):
-    whatif = WhatIf(mvz_cell=(3, 4), ticket_price=29.0)
-    overrides, unavailable = lever_overrides(baseline, whatif)
-    missing = [k for k in ("mvz", "ticket_price") if not lever_available(k)]
-    assert unavailable == missing
-    assert all(not k.startswith(("levers.mvz", "levers.public_transport")) or
-               lever_available("mvz" if "mvz" in k else "ticket_price") for k in overrides)
-
-    # with the services model's levers in the schema, the same question maps to them
-    class Levers:
-        rent_mixing = None
-        mvz = None
-        public_transport = None
-
-    class Base:
-        start_year = 2024
-        levers = Levers()
-
-    monkeypatch.setattr("dashboards.whatif.lever_available", lambda name: True)
-    overrides, unavailable = lever_overrides(Base(), whatif)
-    assert unavailable == []
+def test_mvz_and_ticket_levers_map_to_the_services_levers(baseline):
+    assert baseline.levers.mvz is None and baseline.levers.public_transport is None
+    year = baseline.start_year + 1
+    whatif = WhatIf(mvz_cell=(20, 20), ticket_price=29.0)
+    overrides = lever_overrides(baseline, whatif)
     assert overrides == {
-        "levers.mvz": {"centres": [{"cell": [3, 4], "doctors": 6, "opening_year": 2024}]},
-        "levers.public_transport": {"ticket_price_eur": 29.0}}
+        "levers.mvz": {"centres": [{"cell": [20, 20], "doctors": 6.0, "opening_year": year,
+                                    "name": "MVZ (Was-wäre-wenn)"}]},
+        "levers.public_transport": {"from_year": year, "ticket_price_eur": 29.0}}
+    changed = whatif_scenario(baseline, whatif)
+    assert changed.levers.mvz.centres[0].cell == (20, 20)
+    assert changed.levers.public_transport.ticket_price_eur == 29.0
+    # a scenario that has the levers keeps its settings and gets one more centre
+    combined = sim.load_scenario(baseline.resolve_path("combined.toml"))
+    overrides = lever_overrides(combined, whatif)
+    assert len(overrides["levers.mvz.centres"]) == len(combined.levers.mvz.centres) + 1
+    assert overrides["levers.public_transport.ticket_price_eur"] == 29.0
+    kept = whatif_scenario(combined, whatif).levers.public_transport
+    assert kept.from_year == combined.levers.public_transport.from_year
+    # an MVZ outside the city: an InputError before any run, naming the field
+    with pytest.raises(InputError, match=r"levers\.mvz\.centres\.0\.cell.*outside"):
+        whatif_scenario(baseline, WhatIf(mvz_cell=(42, 0)))
+    with pytest.raises(InputError, match="outside the grid"):
+        whatif_scenario(baseline, WhatIf(mvz_cell=(999, 3)))
 
 
 def test_whatif_engine_answers_with_paired_runs(baseline):
