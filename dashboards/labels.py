@@ -54,6 +54,30 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "location_quotient_migration_background": ("Lagequotient Migrationshintergrund",
                                                "Location quotient, migration background"),
     "location_quotient_65plus": ("Lagequotient 65+", "Location quotient, 65+"),
+    # care, doctors, schools, jobs (the services model)
+    "care_dependent": ("Pflegebedürftige", "Persons in need of care"),
+    "care_dependency_share": ("Pflegequote (Anteil Pflegebedürftiger)",
+                              "Share in need of long-term care"),
+    "share_cared_at_home": ("Anteil zu Hause Gepflegter", "Share cared for at home"),
+    "nursing_home_residents": ("Bewohner von Pflegeheimen", "Nursing-home residents"),
+    "unmet_care": ("Ungedeckter Pflegebedarf (Personen ohne ambulanten Dienst in Reichweite)",
+                   "Unmet care need (persons with no ambulant service within reach)"),
+    "share_gp_within_reach": ("Anteil mit Hausarzt in 1 km Luftlinie",
+                              "Share with a GP within 1 km"),
+    "share_65plus_gp_within_reach": ("Anteil 65+ mit Hausarzt in 1 km Luftlinie",
+                                     "Share 65+ with a GP within 1 km"),
+    "gp_doctors": ("Hausärzte inkl. MVZ", "GPs incl. MVZ"),
+    "gp_access_65plus": ("Hausarzt-Erreichbarkeit 65+ (2SFCA, 1 = Stadtmittel)",
+                         "GP access 65+ (2SFCA, 1 = city average)"),
+    "no_car_share": ("Anteil Haushalte ohne Auto", "Share of households without a car"),
+    "share_walk_only": ("Anteil nur zu Fuß (ohne Auto, ÖPNV unbezahlbar)",
+                        "Share walking only (no car, cannot afford public transport)"),
+    "commuting_cost_share": ("Pendelkosten je Einkommen", "Commuting cost / income"),
+    "employment_rate": ("Erwerbstätigenquote (18-64)", "Employment rate (18-64)"),
+    "school_dissimilarity_income": ("Schulsegregation D (arme / übrige Grundschüler)",
+                                    "School segregation D (poor / other primary pupils)"),
+    "school_poor_share": ("Anteil armutsgefährdeter Grundschüler",
+                          "Share of primary pupils at risk of poverty"),
 }
 
 CAUSE_LABELS: dict[str, tuple[str, str]] = {
@@ -130,12 +154,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "over_cells": ("über Zellen", "over cells"),
     "no_care_metrics": (
         "Kennzahlen zur ärztlichen Versorgung und Pflege (Erreichbarkeit von MVZ/Hausärzten, "
-        "ungedeckter Pflegebedarf) enthalten diese Ergebnisse nicht: sie entstehen erst mit dem "
-        "Dienste-Modell (MVZ, Pflege, Schulen, Arbeit, ÖPNV). Mit einem Modellstand, der sie "
-        "berechnet, erscheinen sie hier von selbst.",
+        "ungedeckter Pflegebedarf) enthalten diese Ergebnisse nicht (ein Modellstand ohne "
+        "Dienste-Modell). Mit einem Modellstand, der sie berechnet, erscheinen sie hier.",
         "These results hold no metrics of access to doctors and care (reach of MVZ/GPs, unmet "
-        "care need): they come with the services model (MVZ, care, schools, jobs, public "
-        "transport). Results of a model version that records them show here by themselves."),
+        "care need): they come from a model version without the services model. Results of a "
+        "version that records them show here by themselves."),
+    "care_causes": ("Wegzüge wegen Pflege, ärztlicher Versorgung, Schule und Arbeit",
+                    "Out-migrants for care, doctors, school and jobs"),
+    "no_facilities": (
+        "Einrichtungen (Hausärzte, MVZ, Pflege, Schulen) sind nicht als Marker eingezeichnet: "
+        "die Ergebnisse speichern ihre Lage nicht.",
+        "Facilities (GPs, MVZ, care, schools) are not drawn as markers: the results do not "
+        "store where they are."),
     "no_cells": (
         "Keine Zelldaten: Karten brauchen [outcomes] cell_snapshots = true im Szenario.",
         "No cell data: maps need [outcomes] cell_snapshots = true in the scenario."),

@@ -28,9 +28,20 @@ MAX_SCENARIOS = 8
 CARE_PATTERN = re.compile(r"(doctor|gp_|mvz|care|nursing|health|access|2sfca|pflege)")
 HOUSING_METRICS = ("mean_rent_burden", "share_rent_burden_over_30", "share_rent_burden_over_40",
                    "mean_rent_m2", "social_housing_share", "vacancy_rate")
+COST_METRICS = ("commuting_cost_share", "share_walk_only", "no_car_share")
+"""Costs of getting about, next to the housing costs (the job cause of leaving)."""
 LEAVING_METRICS = ("out_migrants", "out_migration_rate", "out_migrants_poor",
                    "out_migrants_migration_background", "out_migrants_65plus",
                    "out_migrants_families")
+CARE_METRICS = ("care_dependency_share", "share_cared_at_home", "unmet_care",
+                "nursing_home_residents", "share_65plus_gp_within_reach",
+                "share_gp_within_reach", "gp_access_65plus", "gp_doctors")
+"""The care and doctors section, in this order (others matching CARE_PATTERN follow)."""
+CARE_SERIES = ("care_dependency_share", "share_cared_at_home", "unmet_care",
+               "share_65plus_gp_within_reach", "gp_access_65plus")
+CARE_EXTRA = ("care_dependent", "school_dissimilarity_income", "commuting_cost_share")
+"""Matched by CARE_PATTERN or shown elsewhere, but not in the care section's whiskers."""
+SERVICE_CAUSES = ("health", "care", "school", "job")
 SEGREGATION_SERIES = ("dissimilarity_income_quartiers", "dissimilarity_income_cells",
                       "morans_i_income")
 
@@ -178,6 +189,7 @@ def build_report(results: Results, lang: str = "de") -> str:
         page.figure(parts, lambda unit=unit: fg.segregation_indices(
             out, exp, unit=unit, scenarios=shown, lang=lang))
     series(parts, "dissimilarity_income_quartiers")
+    series(parts, "school_dissimilarity_income")
     if base_cells is not None:
         page.figure(parts, lambda: fg.cell_map(
             base_cells, "share_poor", lang=lang,
@@ -190,19 +202,29 @@ def build_report(results: Results, lang: str = "de") -> str:
 
     # access to care and doctors
     parts = page.section("care", text("care", lang))
-    care = [m for m in results.metrics if CARE_PATTERN.search(m)
-            and not m.startswith(fg.CAUSE_PREFIX)]
+    care = [m for m in CARE_METRICS if m in metrics]
+    care += [m for m in results.metrics if CARE_PATTERN.search(m) and m not in care
+             and m not in CARE_EXTRA and not m.startswith(fg.CAUSE_PREFIX)]
     if not care:
         page.note(parts, text("no_care_metrics", lang))
     else:
         whiskers(parts, care)
-        for m in care[:6]:
+        for m in CARE_SERIES:
             series(parts, m)
+        causes = [f"{fg.CAUSE_PREFIX}{c}" for c in SERVICE_CAUSES]
+        if any(m in metrics for m in causes):
+            page.figure(parts, lambda: fg.out_migration_by_cause(
+                out[out["metric"].isin(causes)], exp, scenarios=shown, lang=lang)
+                .update_layout(title=text("care_causes", lang)))
+            whiskers(parts, causes)
+        if base_cells is not None and fg.facilities_from_cells(base_cells).empty:
+            page.note(parts, text("no_facilities", lang))
 
     # housing costs
     parts = page.section("housing", text("housing", lang))
-    whiskers(parts, HOUSING_METRICS)
-    for m in ("mean_rent_burden", "share_rent_burden_over_30", "social_housing_share"):
+    whiskers(parts, [*HOUSING_METRICS, *COST_METRICS])
+    for m in ("mean_rent_burden", "share_rent_burden_over_30", "social_housing_share",
+              "commuting_cost_share"):
         series(parts, m)
     if base_cells is not None:
         page.figure(parts, lambda: fg.cell_map(
