@@ -6,7 +6,7 @@ baseline, as the dashboard does. Prints the start-up cost (pool, compiled kernel
 runs) and the median and range of the answer time over several questions.
 
     python benchmarks/whatif.py [--households 10000] [--years 20] [--replications 5]
-                                [--repeats 7] [--workers 2]
+                                [--repeats 7] [--workers 2] [--lever social|mvz|ticket]
 """
 
 from __future__ import annotations
@@ -20,6 +20,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+MVZ_CELLS = ((54, 36), (20, 20), (30, 25), (40, 30), (25, 35))
+"""Cells of the default city (Ruhrstadt) for the MVZ questions."""
+
+
+def question(lever: str, k: int):
+    """The k-th question moving ``lever`` (a different value each time)."""
+    from dashboards.whatif import WhatIf
+
+    if lever == "mvz":
+        return WhatIf(mvz_cell=MVZ_CELLS[k % len(MVZ_CELLS)])
+    if lever == "ticket":
+        return WhatIf(ticket_price=29.0 + 5.0 * (k % 5))
+    return WhatIf(social_share=0.10 + 0.05 * (k % 5))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=10_000)
@@ -28,11 +43,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
+    parser.add_argument("--lever", choices=("social", "mvz", "ticket"), default="social",
+                        help="the lever each question moves (default: the social-housing share)")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
     import sim
-    from dashboards.whatif import WhatIf, WhatIfEngine
+    from dashboards.whatif import WhatIfEngine
 
     engine = WhatIfEngine(sim.load_scenario(args.scenario), households=args.households,
                           years=args.years, replications=args.replications,
@@ -43,15 +60,14 @@ def main() -> None:
         time.sleep(0.01)
     ready = time.perf_counter()
     print(f"what-if: {args.households:,} households, {args.years} years, "
-          f"{args.replications} replications, {args.workers} workers")
+          f"{args.replications} replications, {args.workers} workers, lever {args.lever}")
     print(f"start-up: imports and pool {started - t0:.2f} s, baseline runs "
           f"{ready - started:.2f} s")
     times = []
     try:
         for k in range(args.repeats):
-            share = 0.10 + 0.05 * (k % 5)
             t = time.perf_counter()
-            job = engine.wait(engine.submit(WhatIf(social_share=share)))
+            job = engine.wait(engine.submit(question(args.lever, k)))
             engine.comparison(job)
             times.append(time.perf_counter() - t)
             if job.error:

@@ -27,7 +27,9 @@ from sim.errors import InputError
 HEADLINE = ("population", "out_migrants", "out_migrants_poor", "out_migrants_cause_rent",
             "share_poor", "social_housing_share", "mean_rent_burden",
             "share_rent_burden_over_30", "dissimilarity_income_quartiers",
-            "dissimilarity_income_cells")
+            "dissimilarity_income_cells", "share_65plus_gp_within_reach", "gp_access_65plus",
+            "unmet_care", "commuting_cost_share", "share_walk_only",
+            "out_migrants_cause_health", "out_migrants_cause_job")
 T = {
     "title": ("QuartierSim – Dashboard", "QuartierSim – dashboard"),
     "scenarios": ("Szenarien", "Scenarios"),
@@ -217,6 +219,8 @@ class _Dashboard:
                       html.Div(id="whatif-status")], style={"marginTop": "8px"}),
             dcc.Store(id="whatif-job"), dcc.Store(id="mvz-cell"),
             dcc.Interval(id="whatif-poll", interval=400, disabled=True),
+            # redraws the what-if map once the workers know the city's facilities
+            dcc.Interval(id="whatif-map-refresh", interval=1000, max_intervals=120),
         ])
         pick = html.Div([html.Label(_t("mvz", lang), style={"fontWeight": 600}),
                          dcc.Graph(id="whatif-map", style={"height": "380px"},
@@ -234,18 +238,15 @@ class _Dashboard:
                      style={"display": "flex", "flexWrap": "wrap"})])
 
     def whatif_map(self, cell) -> go.Figure:
-        cells = self.cells.get(self.baseline)
-        if cells is None or cells.empty:
-            return message_figure(fg.text("no_cells", self.lang))
-        year = int(cells["year"].max())
-        fig = fg.cell_map(cells, "share_poor", year=year, lang=self.lang,
-                          title=f"{cell_variable_label('share_poor', self.lang)}, {year}")
-        if cell is not None:
-            fig.add_trace(go.Scatter(x=[cell[0]], y=[cell[1]], mode="markers", name="MVZ",
-                                     marker={"symbol": "cross", "size": 16,
-                                             "color": "#111"}))
-        fig.update_layout(margin={"l": 0, "r": 0, "t": 40, "b": 0}, showlegend=False)
-        return fig
+        """The what-if city's quartiers with its facilities (once known) and the MVZ placed."""
+        engine, lang = self.engine, self.lang
+        facilities = engine.facilities()
+        title = (f"Quartiere der Was-wäre-wenn-Stadt ({engine.households:,} Haushalte)"
+                 .replace(",", ".") if lang == "de" else
+                 f"Quartiers of the what-if city ({engine.households:,} households)")
+        return _safe(fg.quartier_pick_map, engine.city_grid(), facilities,
+                     selected=tuple(cell) if cell else None, lang=lang, title=title
+                     ).update_layout(margin={"l": 0, "r": 0, "t": 40, "b": 0})
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -319,16 +320,27 @@ class _Dashboard:
     def whatif_callbacks(self) -> None:
         app, lang, engine = self.app, self.lang, self.engine
 
+        @app.callback(Output("whatif-map", "figure", allow_duplicate=True),
+                      Output("whatif-map-refresh", "disabled"),
+                      Input("whatif-map-refresh", "n_intervals"), State("mvz-cell", "data"),
+                      prevent_initial_call=True)
+        def _facilities(_, cell):
+            if engine.facilities() is None:
+                return dash.no_update, False
+            return self.whatif_map(cell), True
+
         @app.callback(Output("mvz-cell", "data"), Output("whatif-map", "figure"),
                       Output("mvz-label", "children"), Input("whatif-map", "clickData"),
                       prevent_initial_call=True)
         def _place(click):
             try:
                 point = click["points"][0]
-                cell = [int(point["x"]), int(point["y"])]
-                quartier = str(point.get("customdata", ""))
+                cell = [int(round(point["x"])), int(round(point["y"]))]
             except (TypeError, KeyError, IndexError, ValueError):
                 return dash.no_update, dash.no_update, dash.no_update
+            grid = engine.city_grid()
+            match = grid[(grid["col"] == cell[0]) & (grid["row"] == cell[1])]
+            quartier = str(match["quartier"].iloc[0]) if len(match) else ""
             problem = self.mvz_problem(cell)
             if problem is not None:
                 return None, self.whatif_map(None), problem

@@ -22,6 +22,7 @@ from dashboards.labels import (
     age_band_label,
     cause_label,
     cell_variable_label,
+    facility_label,
     index_label,
     is_share,
     metric_label,
@@ -265,6 +266,76 @@ def _facility_traces(facilities: pd.DataFrame | None) -> list[go.Scatter]:
             customdata=part[["amount"]], hovertemplate=f"{kind}: %{{customdata[0]:.0f}}"
                                                        "<extra></extra>"))
     return traces
+
+
+PICK_MARKERS = {"gp": ("cross", 13), "ambulant_care": ("diamond", 9),
+                "nursing_home": ("square", 9), "primary_school": ("triangle-up", 9),
+                "secondary_school": ("triangle-down", 9)}
+"""Facility kinds drawn on the what-if map, with their marker (employers are left out: there
+are hundreds)."""
+
+
+def quartier_pick_map(grid: pd.DataFrame, facilities: pd.DataFrame | None = None, *,
+                      selected: tuple[int, int] | None = None, lang: str = "de",
+                      title: str | None = None) -> go.Figure:
+    """The quartiers of a city's grid, coloured, with facilities as markers: the map of the
+    what-if panel, on which a click places an MVZ.
+
+    Args:
+        grid: One row per cell of the city: col, row, quartier (cells outside the city's
+            quartiers left out: they stay blank, and a click there gives that cell too).
+        facilities: The model's facility table (kind, col, row, capacity, opening_year, name),
+            or None while it is not known.
+        selected: (col, row) of the MVZ placed (a large marker).
+
+    The first trace is the heatmap (z[row][col] = quartier number, customdata = quartier id).
+    """
+    if grid is None or grid.empty:
+        raise ValueError("no cells")
+    width, height = int(grid["col"].max()) + 1, int(grid["row"].max()) + 1
+    ids = list(pd.unique(grid["quartier"].astype(str)))
+    number = grid["quartier"].astype(str).map({q: i for i, q in enumerate(ids)})
+    z = np.full((height, width), np.nan)
+    z[grid["row"].to_numpy(int), grid["col"].to_numpy(int)] = number.to_numpy(float)
+    names = np.full((height, width), "", dtype=object)
+    names[grid["row"].to_numpy(int), grid["col"].to_numpy(int)] = grid["quartier"].astype(str)
+    n = max(len(ids), 1)
+    scale = []
+    for i in range(n):  # one flat colour band per quartier
+        colour = _fill(_color(i), 0.35)
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    fig = go.Figure([go.Heatmap(
+        z=z, customdata=names, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,
+        hovertemplate=(f"{text('quartier', lang)} %{{customdata}}<br>"
+                       f"{'Zelle' if lang == 'de' else 'cell'} %{{x}}, %{{y}}<extra></extra>"))])
+    centre = grid.groupby("quartier", observed=True)[["col", "row"]].mean().reset_index()
+    fig.add_trace(go.Scatter(x=centre["col"], y=centre["row"], mode="text",
+                             text=centre["quartier"], textfont={"size": 11, "color": "#222"},
+                             hoverinfo="skip", showlegend=False, name="quartiers"))
+    if facilities is not None and not facilities.empty:
+        for kind, (symbol, size) in PICK_MARKERS.items():
+            part = facilities[facilities["kind"] == kind]
+            if part.empty:
+                continue
+            label = facility_label(kind, lang)
+            fig.add_trace(go.Scatter(
+                x=part["col"], y=part["row"], mode="markers", name=label,
+                marker={"symbol": symbol, "size": size, "color": "#222",
+                        "line": {"color": "white", "width": 1}},
+                customdata=np.c_[part["capacity"].to_numpy(float), part["name"].astype(str)],
+                hovertemplate=f"{label}: %{{customdata[0]:.0f}} %{{customdata[1]}}"
+                              "<extra></extra>"))
+    if selected is not None:
+        fig.add_trace(go.Scatter(
+            x=[selected[0]], y=[selected[1]], mode="markers", name="MVZ (Was-wäre-wenn)"
+            if lang == "de" else "MVZ (what-if)",
+            marker={"symbol": "star", "size": 20, "color": "#c0504d",
+                    "line": {"color": "white", "width": 1.5}}))
+    fig.update_layout(
+        template=TEMPLATE, title=title, legend={"orientation": "h", "y": -0.05},
+        xaxis={"visible": False, "range": [-0.5, width - 0.5], "constrain": "domain"},
+        yaxis={"visible": False, "range": [-0.5, height - 0.5], "scaleanchor": "x"})
+    return fig
 
 
 def cell_map(cells: pd.DataFrame, variable: str = "share_poor", *, year: int | None = None,

@@ -119,6 +119,16 @@ CELL_VARIABLES: dict[str, tuple[str, str]] = {
     "persons": ("Einwohner", "Residents"),
 }
 
+FACILITY_KINDS: dict[str, tuple[str, str]] = {
+    # kind of sim.services' facility table -> (German, English) marker label
+    "gp": ("Hausarztpraxis / MVZ (Ärzte)", "GP practice / MVZ (doctors)"),
+    "ambulant_care": ("Ambulanter Pflegedienst (Klienten)", "Ambulant care service (clients)"),
+    "nursing_home": ("Pflegeheim (Plätze)", "Nursing home (places)"),
+    "primary_school": ("Grundschule (Plätze)", "Primary school (places)"),
+    "secondary_school": ("Weiterführende Schule (Plätze)", "Secondary school (places)"),
+    "employer": ("Arbeitsstätte (Stellen)", "Employer (jobs)"),
+}
+
 TEXT: dict[str, tuple[str, str]] = {
     "city": ("Gesamtstadt", "Whole city"),
     "quartier": ("Quartier", "Quartier"),
@@ -225,6 +235,13 @@ def index_label(index: str, lang: str = "de") -> str:
     if index in INDEX_LABELS:
         return INDEX_LABELS[index][lang_index(lang)]
     return index.replace("_", " ")
+
+
+def facility_label(kind: str, lang: str = "de") -> str:
+    """A kind of facility (``gp``, ``nursing_home``, ...)."""
+    if kind in FACILITY_KINDS:
+        return FACILITY_KINDS[kind][lang_index(lang)]
+    return kind.replace("_", " ")
 
 
 def cell_variable_label(variable: str, lang: str = "de") -> str:

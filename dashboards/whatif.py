@@ -21,6 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
@@ -122,6 +123,18 @@ def simulate(payload: dict[str, Any], seed: int, years: int) -> pd.DataFrame:
         return build_model(scenario, seed=seed).run(years).outcomes()
 
 
+def facility_table(payload: dict[str, Any], seed: int) -> pd.DataFrame:
+    """The facilities of a scenario's city (the model's own table; facilities are geography,
+    the same for every seed): built in a worker, as the population synthesis takes a while."""
+    from sim.model import build_model
+
+    scenario = Scenario.model_validate(payload)
+    model = build_model(scenario, seed=seed)
+    return pd.DataFrame(model.services.facilities.table(model.city),
+                        columns=["kind", "cell", "col", "row", "capacity", "opening_year",
+                                 "name"])
+
+
 # -- the engine ------------------------------------------------------------------------------
 
 
@@ -165,6 +178,7 @@ class WhatIfEngine:
                                           "years": self.years,
                                           "outcomes.cell_snapshots": False})
         self._pool: ProcessPoolExecutor | None = None
+        self._facilities: Future | None = None
         self._baseline: list[Future] = []
         self._jobs: dict[str, Job] = {}
         self._ids = itertools.count(1)
@@ -211,6 +225,7 @@ class WhatIfEngine:
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
                                          initializer=_warm_up, initargs=(tiny,))
         payload = self.base.model_dump()
+        self._facilities = self._pool.submit(facility_table, payload, self.seed)
         import scipy.stats  # noqa: F401  (the comparison's t-quantiles; slow to import)
 
         self._baseline = [self._pool.submit(simulate, payload, self.seed + r, self.years)
@@ -220,6 +235,29 @@ class WhatIfEngine:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+    def city_grid(self) -> pd.DataFrame:
+        """The cells of the what-if city's quartiers (col, row, cell, quartier): the grid on
+        which an MVZ is placed (it can differ from the result folder's city, whose size may
+        differ)."""
+        from sim.city import build_city
+
+        if not hasattr(self, "_grid"):
+            city = build_city(self.base)
+            cells = np.flatnonzero(city.cell_quartier >= 0)
+            ids = np.array(city.quartier_ids(), dtype=object)
+            self._grid = pd.DataFrame({"col": cells % city.width, "row": cells // city.width,
+                                       "cell": cells,
+                                       "quartier": ids[city.cell_quartier[cells]]})
+        return self._grid
+
+    def facilities(self) -> pd.DataFrame | None:
+        """The what-if city's facilities (``sim.services`` table, as rows), or None while the
+        worker builds them (or if that failed)."""
+        f = self._facilities
+        if f is None or not f.done() or f.cancelled() or f.exception() is not None:
+            return None
+        return f.result()
 
     def baseline_ready(self) -> bool:
         return bool(self._baseline) and all(f.done() for f in self._baseline)

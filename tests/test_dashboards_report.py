@@ -257,6 +257,14 @@ def test_whatif_engine_answers_with_paired_runs(baseline):
                                            check_names=False)
         done, total = engine.progress(job)
         assert done == total == 2
+        # the what-if city's grid and facilities (built by a worker): the map of the panel
+        grid = engine.city_grid()
+        engine._facilities.result(timeout=120)
+        facilities = engine.facilities()
+        assert {"gp", "nursing_home", "primary_school"} <= set(facilities["kind"])
+        inside = set(zip(grid["col"], grid["row"], strict=True))
+        assert all((c, r) in inside for c, r in zip(facilities["col"], facilities["row"],
+                                                    strict=True))
     finally:
         engine.shutdown()
     unavailable = WhatIfEngine(None, unavailable_reason="Schelling mode")
