@@ -20,16 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-MVZ_CELLS = ((54, 36), (20, 20), (30, 25), (40, 30), (25, 35))
-"""Cells of the default city (Ruhrstadt) for the MVZ questions."""
-
-
-def question(lever: str, k: int):
-    """The k-th question moving ``lever`` (a different value each time)."""
+def question(lever: str, k: int, grid):
+    """The k-th question moving ``lever`` (a different value each time); MVZ cells are drawn
+    from the what-if city's ``grid``."""
     from dashboards.whatif import WhatIf
 
     if lever == "mvz":
-        return WhatIf(mvz_cell=MVZ_CELLS[k % len(MVZ_CELLS)])
+        cell = grid.iloc[(k * 997) % len(grid)]
+        return WhatIf(mvz_cell=(int(cell["col"]), int(cell["row"])))
     if lever == "ticket":
         return WhatIf(ticket_price=29.0 + 5.0 * (k % 5))
     return WhatIf(social_share=0.10 + 0.05 * (k % 5))
@@ -67,7 +65,7 @@ def main() -> None:
     try:
         for k in range(args.repeats):
             t = time.perf_counter()
-            job = engine.wait(engine.submit(question(args.lever, k)))
+            job = engine.wait(engine.submit(question(args.lever, k, engine.city_grid())))
             engine.comparison(job)
             times.append(time.perf_counter() - t)
             if job.error:
