@@ -47,6 +47,9 @@ T = {
         "Move a lever and press Run: {r} paired replications of {h:,} households over {y} "
         "years, compared with the baseline (common random numbers)."),
     "mvz": ("MVZ platzieren: Zelle in dieser Karte anklicken", "Place an MVZ: click a cell"),
+    "mvz_city": ("Quartiere der Was-wäre-wenn-Stadt ({h} Haushalte) mit Hausärzten/MVZ, "
+                 "Pflege und Schulen", "Quartiers of the what-if city ({h} households) with "
+                 "GPs/MVZ, care and schools"),
     "mvz_at": ("Neues MVZ in Zelle {c}, {r} ({q})", "New MVZ in cell {c}, {r} ({q})"),
     "social": ("Ziel-Anteil Sozialwohnungen je Quartier", "Target social housing share"),
     "ticket": ("Preis Monatsticket (EUR)", "Monthly ticket price (EUR)"),
@@ -181,7 +184,7 @@ class _Dashboard:
             controls,
             html.Div([graph("map", 520), graph("series", 520)], style=row),
             html.Div([graph("causes"), graph("pyramid")], style=row),
-            html.Div([graph("segregation"), graph("whiskers")], style=row),
+            html.Div([graph("segregation", 580), graph("whiskers", 580)], style=row),
             self.whatif_layout(),
         ])
 
@@ -222,7 +225,10 @@ class _Dashboard:
             # redraws the what-if map once the workers know the city's facilities
             dcc.Interval(id="whatif-map-refresh", interval=1000, max_intervals=120),
         ])
+        households = f"{engine.households:,}".replace(",", "." if lang == "de" else ",")
         pick = html.Div([html.Label(_t("mvz", lang), style={"fontWeight": 600}),
+                         html.Div(_t("mvz_city", lang, h=households),
+                                  style={"fontSize": "90%", "color": "#555"}),
                          dcc.Graph(id="whatif-map", style={"height": "380px"},
                                    config={"displaylogo": False},
                                    figure=self.whatif_map(None))],
@@ -231,22 +237,18 @@ class _Dashboard:
             html.H3(_t("whatif", lang)),
             html.Div([levers, pick], style={"display": "flex", "flexWrap": "wrap",
                                             "gap": "16px"}),
-            html.Div([html.Div(dcc.Graph(id="whatif-series", style={"height": "420px"}),
+            html.Div([html.Div(dcc.Graph(id="whatif-series", style={"height": "580px"}),
                                style={"flex": "1", "minWidth": "420px"}),
-                      html.Div(dcc.Graph(id="whatif-whiskers", style={"height": "420px"}),
+                      html.Div(dcc.Graph(id="whatif-whiskers", style={"height": "580px"}),
                                style={"flex": "1", "minWidth": "420px"})],
                      style={"display": "flex", "flexWrap": "wrap"})])
 
     def whatif_map(self, cell) -> go.Figure:
         """The what-if city's quartiers with its facilities (once known) and the MVZ placed."""
         engine, lang = self.engine, self.lang
-        facilities = engine.facilities()
-        title = (f"Quartiere der Was-wäre-wenn-Stadt ({engine.households:,} Haushalte)"
-                 .replace(",", ".") if lang == "de" else
-                 f"Quartiers of the what-if city ({engine.households:,} households)")
-        return _safe(fg.quartier_pick_map, engine.city_grid(), facilities,
-                     selected=tuple(cell) if cell else None, lang=lang, title=title
-                     ).update_layout(margin={"l": 0, "r": 0, "t": 40, "b": 0})
+        return _safe(fg.quartier_pick_map, engine.city_grid(), engine.facilities(),
+                     selected=tuple(cell) if cell else None, lang=lang
+                     ).update_layout(margin={"l": 0, "r": 0, "t": 30, "b": 0})
 
     # -- callbacks ----------------------------------------------------------------------------
 

@@ -194,7 +194,7 @@ def test_dashboard_linked_views_and_a_whatif_run(browser, dashboard, shots):
     print(f"what-if answered in {seconds} s (as shown in the page)")
     assert traces(browser, "#whatif-whiskers .js-plotly-plot")[0] >= 1
     assert severe(browser) == []
-    browser.set_window_size(1300, 2900)
+    browser.set_window_size(1300, 3250)
     browser.execute_script("window.scrollTo(0, 0)")
     time.sleep(1.0)  # let the figures re-layout to the taller window
     browser.save_screenshot(str(shots / "dashboard.png"))
