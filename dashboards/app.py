@@ -42,9 +42,9 @@ T = {
     "difference": ("Differenz zur Basis", "Difference from the baseline"),
     "whatif": ("Was wäre, wenn …?", "What if …?"),
     "whatif_help": (
-        "Hebel bewegen und Berechnen drücken: {r} gepaarte Wiederholungen mit {h:,} Haushalten "
+        "Hebel bewegen und Berechnen drücken: {r} gepaarte Wiederholungen mit {h} Haushalten "
         "über {y} Jahre, verglichen mit der Basis (gleiche Zufallszahlen).",
-        "Move a lever and press Run: {r} paired replications of {h:,} households over {y} "
+        "Move a lever and press Run: {r} paired replications of {h} households over {y} "
         "years, compared with the baseline (common random numbers)."),
     "mvz": ("MVZ platzieren: Zelle in dieser Karte anklicken", "Place an MVZ: click a cell"),
     "mvz_city": ("Quartiere der Was-wäre-wenn-Stadt ({h} Haushalte) mit Hausärzten/MVZ, "
@@ -203,8 +203,9 @@ class _Dashboard:
         if pt is not None and pt.ticket_price_eur is not None:
             price = pt.ticket_price_eur
         self.defaults = {"social_share": float(share), "ticket_price": float(price)}
+        households = f"{engine.households:,}".replace(",", "." if lang == "de" else ",")
         levers = html.Div(style={"flex": "1", "minWidth": "320px"}, children=[
-            html.P(_t("whatif_help", lang, r=engine.replications, h=engine.households,
+            html.P(_t("whatif_help", lang, r=engine.replications, h=households,
                       y=engine.years)),
             html.Label(_t("social", lang), style={"fontWeight": 600}),
             dcc.Slider(id="social-share", min=0, max=0.5, step=0.05, value=float(share),
@@ -225,7 +226,6 @@ class _Dashboard:
             # redraws the what-if map once the workers know the city's facilities
             dcc.Interval(id="whatif-map-refresh", interval=1000, max_intervals=120),
         ])
-        households = f"{engine.households:,}".replace(",", "." if lang == "de" else ",")
         pick = html.Div([html.Label(_t("mvz", lang), style={"fontWeight": 600}),
                          html.Div(_t("mvz_city", lang, h=households),
                                   style={"fontSize": "90%", "color": "#555"}),
