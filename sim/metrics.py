@@ -7,6 +7,7 @@ last. Stocks describe the end of the year; flows count the year's events.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim import segregation as seg
 from sim.population import Population
@@ -189,38 +190,61 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
+@njit(cache=True)
+def _stock_sums(hq, household, age, private, size, n_q):
+    """Per quartier: persons (all, age sum, 65+, 20-64, under 18, in private households) and
+    private households (all, of size 1, 2, 3, 4, 5+), in one pass each."""
+    p = np.zeros((n_q, 6))
+    for i in range(household.size):
+        q = hq[household[i]]
+        a = age[i]
+        p[q, 0] += 1
+        p[q, 1] += a
+        if a >= 65:
+            p[q, 2] += 1
+        elif a >= 20:
+            p[q, 3] += 1
+        if a < 18:
+            p[q, 4] += 1
+        if private[household[i]]:
+            p[q, 5] += 1
+    h = np.zeros((n_q, 6))
+    for j in range(hq.size):
+        if private[j]:
+            q = hq[j]
+            h[q, 0] += 1
+            h[q, min(size[j], 5)] += 1
+    return p, h
+
+
 def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: np.ndarray,
            n_q: int, household_size: np.ndarray | None = None,
            private: np.ndarray | None = None, market: np.ndarray | None = None
            ) -> dict[str, np.ndarray]:
     """The stock metrics at the end of a year. ``private`` marks private households (not in a
     nursing home), ``market`` the dwellings of the housing market; persons count all."""
-    pq = household_quartier[pop.household]
-    age = pop.age
-    persons = count(pq, n_q)
     if private is None:
         private = np.ones(pop.n_households, bool)
     if market is None:
         market = np.ones(dwelling_quartier.size, bool)
-    household_quartier = household_quartier[private]
-    households = count(household_quartier, n_q)
+    size = pop.household_size() if household_size is None else household_size
+    p, h = _stock_sums(household_quartier.astype(np.int64), pop.household, pop.age, private,
+                       size, n_q)
+    p = np.vstack([p, p.sum(axis=0)])  # quartiers, then the city
+    h = np.vstack([h, h.sum(axis=0)])
+    persons, households = p[:, 0], h[:, 0]
     out = {
         "population": persons,
         "households": households,
-        "mean_age": _ratio(count(pq, n_q, age.astype(float)), persons),
-        "old_age_ratio": _ratio(count(pq[age >= 65], n_q),
-                                count(pq[(age >= 20) & (age < 65)], n_q)),
-        "share_under_18": _ratio(count(pq[age < 18], n_q), persons),
-        "share_65plus": _ratio(count(pq[age >= 65], n_q), persons),
-        "mean_household_size": _ratio(count(pq[private[pop.household]], n_q), households),
+        "mean_age": _ratio(p[:, 1], persons),
+        "old_age_ratio": _ratio(p[:, 2], p[:, 3]),
+        "share_under_18": _ratio(p[:, 4], persons),
+        "share_65plus": _ratio(p[:, 2], persons),
+        "mean_household_size": _ratio(p[:, 5], households),
     }
-    size = pop.household_size() if household_size is None else household_size
-    size = size[private]
     for k in (1, 2, 3, 4):
-        out[f"share_households_size_{k}"] = _ratio(
-            count(household_quartier[size == k], n_q), households)
-    out["share_households_size_5plus"] = _ratio(
-        count(household_quartier[size >= 5], n_q), households)
+        out[f"share_households_size_{k}"] = _ratio(h[:, k], households)
+    out["share_households_size_5plus"] = _ratio(h[:, 5], households)
     dwellings = count(dwelling_quartier[market], n_q)
     out["dwellings"] = dwellings
     out["vacancy_rate"] = _ratio(dwellings - households, dwellings)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim import housing, income, metrics
 from sim.processes import care, jobs, schools
@@ -25,6 +26,64 @@ from sim.services import (
 SLOT_NURSING_ID = 6
 SLOT_CARE_ORDER = 7
 N_SEGMENTS = 12  # life stage (4) × travel mode (3)
+
+
+@njit(cache=True)
+def _nearest_free_home(mover_cell, hx, hy, width, free):
+    """Home (index) of each mover in order: the nearest with a free place left, or -1."""
+    out = np.full(mover_cell.size, -1, np.int64)
+    left = free.copy()
+    for i in range(mover_cell.size):
+        cx = mover_cell[i] % width
+        cy = mover_cell[i] // width
+        best = -1
+        best_d = 1e300
+        for j in range(hx.size):
+            if left[j] > 0:
+                d = (hx[j] - cx) ** 2 + (hy[j] - cy) ** 2
+                if d < best_d:
+                    best_d = d
+                    best = j
+        if best >= 0:
+            out[i] = best
+            left[best] -= 1
+    return out
+
+
+@njit(cache=True)
+def _household_access_sums(q, housed, size, old, gp, car, walk_only, commute, net, n_q):
+    """Per quartier over housed private households: 65+ × GP access, 65+, without car,
+    households, persons walk-only, persons, commuting cost / income, commuting households."""
+    out = np.zeros((n_q, 8))
+    for h in range(q.size):
+        if not housed[h]:
+            continue
+        k = q[h]
+        out[k, 0] += old[h] * gp[h]
+        out[k, 1] += old[h]
+        if not car[h]:
+            out[k, 2] += 1
+        out[k, 3] += 1
+        if walk_only[h]:
+            out[k, 4] += size[h]
+        out[k, 5] += size[h]
+        if commute[h] > 0:
+            out[k, 6] += commute[h] / net[h]
+            out[k, 7] += 1
+    return out
+
+
+@njit(cache=True)
+def _worker_sums(q, household, age, alive, housed, worker, n_q):
+    """Per quartier: employed persons 18-64 and all persons 18-64 (living, housed)."""
+    out = np.zeros((n_q, 2))
+    for i in range(household.size):
+        h = household[i]
+        if alive[i] and housed[h] and 18 <= age[i] < 65:
+            out[q[h], 1] += 1
+            if worker[i]:
+                out[q[h], 0] += 1
+    return out
 
 
 class ServicesMixin:
@@ -127,8 +186,10 @@ class ServicesMixin:
         pop = self.population
         n = pop.n_households
         alive = person_alive & household_alive[pop.household]
-        with_children = np.bincount(pop.household[alive & pop.is_child], minlength=n) > 0
-        adults = np.bincount(pop.household[alive & ~pop.is_child], minlength=n)
+        by_kind = np.bincount(pop.household[alive].astype(np.int64) * 2 + pop.is_child[alive],
+                              minlength=2 * n).reshape(n, 2)
+        adults = by_kind[:, 0]
+        with_children = by_kind[:, 1] > 0
         ok_h = household_alive & (pop.dwelling >= 0) & ~self._nursing_households()
         ok_h &= ~with_children | (adults > 1)
         return alive & ~pop.is_child & ok_h[pop.household]
@@ -151,33 +212,36 @@ class ServicesMixin:
         free = nursing_d[~taken[nursing_d]]
         if free.size == 0:
             return placed, np.zeros(0, np.int64)
-        home_cells, counts = np.unique(city.dwelling_cell[free], return_counts=True)
-        stacks = {int(c): list(free[city.dwelling_cell[free] == c]) for c in home_cells}
-        left = counts.astype(np.int64)
-        hx = (home_cells % city.width).astype(float)
-        hy = (home_cells // city.width).astype(float)
+        # Free places grouped by home (sorted by cell, then dwelling).
+        free = free[np.lexsort((free, city.dwelling_cell[free]))]
+        home_cells, first, counts = np.unique(city.dwelling_cell[free], return_index=True,
+                                              return_counts=True)
         alive = (np.ones(pop.n_persons, bool) if person_alive is None else person_alive)
         size = np.bincount(pop.household[alive & household_alive[pop.household]],
                            minlength=pop.n_households)
+        mover_cell = city.dwelling_cell[pop.dwelling[pop.household[movers]]].astype(np.int64)
+        home = _nearest_free_home(mover_cell, (home_cells % city.width).astype(np.float64),
+                                  (home_cells // city.width).astype(np.float64),
+                                  float(city.width), counts.astype(np.int64))
+        placed = home >= 0
+        # The k-th person sent to a home takes its k-th free place.
+        rank = np.zeros(movers.size, np.int64)
+        for j in np.unique(home[placed]):
+            sel = np.flatnonzero(home == j)
+            rank[sel] = np.arange(sel.size)
+        place = np.where(placed, free[first[np.maximum(home, 0)] + rank], -1)
+        h = pop.household[movers]
+        whole = np.zeros(movers.size, bool)
         new_parent, new_place = [], []
-        for i, p in enumerate(movers):
-            if not left.any():
-                break
-            h = pop.household[p]
-            c = int(city.dwelling_cell[pop.dwelling[h]])
-            dist = (hx - c % city.width) ** 2 + (hy - c // city.width) ** 2
-            dist[left == 0] = np.inf
-            j = int(np.argmin(dist))
-            place = stacks[int(home_cells[j])].pop()
-            left[j] -= 1
-            placed[i] = True
-            if size[h] == 1:
-                pop.dwelling[h] = place
-                pop.moved_in[h] = year
+        for i in np.flatnonzero(placed):  # sequential: a household may send two persons
+            if size[h[i]] == 1:
+                whole[i] = True
             else:
-                size[h] -= 1
-                new_parent.append(p)
-                new_place.append(place)
+                size[h[i]] -= 1
+                new_parent.append(movers[i])
+                new_place.append(place[i])
+        pop.dwelling[h[whole]] = place[whole]
+        pop.moved_in[h[whole]] = year
         new_rows = np.zeros(0, np.int64)
         if new_parent:
             parents = np.asarray(new_parent, np.int64)
@@ -299,10 +363,8 @@ class ServicesMixin:
         old = alive & (pop.age >= 65) & housed[pop.household]
         sv.add_incentive_doctors(year, city.cell_quartier.astype(np.int64),
                                  np.bincount(pc[old], minlength=city.n_cells).astype(float))
-        residents = np.zeros((3, city.n_cells))
-        for m in range(3):
-            sel = housed & (mode == m)
-            residents[m] = np.bincount(cell[sel], weights=size[sel], minlength=city.n_cells)
+        residents = np.bincount((mode * city.n_cells + cell)[housed], weights=size[housed],
+                                minlength=3 * city.n_cells).reshape(3, city.n_cells)
         sv.update_gp(year, residents)
         gp = sv.gp_access[mode, cell]
         stage = info["stage"]
@@ -361,16 +423,18 @@ class ServicesMixin:
                 if st == 1:
                     a = a - cp.utility_school * cp.school_weight * fam_dis
                 amenity[:, st * 3 + m] = a
-        by_hh = np.argsort(pop.household[workers], kind="stable")
-        w_hh = pop.household[workers][by_hh]
-        counts = np.bincount(w_hh, minlength=n)
+        # The choice weighs commutes to jobs in the city (a job outside costs about the same
+        # from anywhere in the city).
+        inside = job >= 0
+        by_hh = np.argsort(pop.household[workers[inside]], kind="stable")
+        counts = np.bincount(pop.household[workers[inside]], minlength=n)
         info.update({
-            "car": car, "mode": mode, "ticket": ticket, "gp": gp,
+            "alive_p": alive, "car": car, "mode": mode, "ticket": ticket, "gp": gp,
             "health_weight": weights[stage], "school": disadvantage_hh * cp.school_weight,
             "commute": commute, "segment": stage.astype(np.int64) * 3 + mode,
             "worker_start": np.cumsum(counts) - counts, "worker_count": counts,
             "workers": workers, "worker_job": job,
-            "choice_access": ChoiceAccess(amenity, job[by_hh], sv.x, sv.y, sv.stop_dist_m,
+            "choice_access": ChoiceAccess(amenity, job[inside][by_hh], sv.x, sv.y, sv.stop_dist_m,
                                           sv.nearest_stop, float(city.cell_size_m), cparams),
         })
         return info
@@ -434,26 +498,20 @@ class ServicesMixin:
         n_q = city.n_quartiers
         sv = self.services
         nursing_h = self._nursing_households()
-        need = care.in_need(pop.age, pop.sex, pop.pid, self.keys["care"], self._care_tables)
-        pq = hq[pop.household]
-        in_home = nursing_h[pop.household]
-        persons = metrics.count(pq, n_q)
-        dependent = metrics.count(pq[need], n_q)
-        home_res = metrics.count(pq[in_home], n_q)
-        cell = city.dwelling_cell[pop.dwelling[pop.household]]
-        reach = sv.gp_within_reach[cell]
-        old = (pop.age >= 65) & ~in_home
+        hcell = city.dwelling_cell[pop.dwelling].astype(np.int64)
+        c = care.care_sums(hq.astype(np.int64), pop.household, pop.age, pop.sex, pop.pid,
+                           np.uint64(self.keys["care"]), self._care_tables[0], nursing_h,
+                           sv.gp_within_reach[hcell], n_q)
+        c = np.vstack([c, c.sum(axis=0)])
+        persons, dependent = c[:, 0], c[:, 1]
         out = {
             "care_dependent": dependent,
             "care_dependency_share": metrics._ratio(dependent, persons),
-            "share_cared_at_home": metrics._ratio(metrics.count(pq[need & ~in_home], n_q),
-                                                  dependent),
-            "nursing_home_residents": home_res,
+            "share_cared_at_home": metrics._ratio(c[:, 2], dependent),
+            "nursing_home_residents": persons - c[:, 3],
             "unmet_care": self._unmet_care,
-            "share_gp_within_reach": metrics._ratio(metrics.count(pq[reach & ~in_home], n_q),
-                                                    metrics.count(pq[~in_home], n_q)),
-            "share_65plus_gp_within_reach": metrics._ratio(
-                metrics.count(pq[old & reach], n_q), metrics.count(pq[old], n_q)),
+            "share_gp_within_reach": metrics._ratio(c[:, 4], c[:, 3]),
+            "share_65plus_gp_within_reach": metrics._ratio(c[:, 6], c[:, 5]),
             "gp_doctors": np.r_[np.full(n_q, np.nan), sv.facilities.capacity[
                 sv.facilities.open(0, self.year)].sum()],
         }
@@ -469,28 +527,22 @@ class ServicesMixin:
         pop = self.population
         n_q = self.city.n_quartiers
         housed = info["housed"] & ~info["nursing"]
-        size = info["size"].astype(float)
-        old = info["old"].astype(float)
-        q = hq[: pop.n_households]
+        q = hq[: pop.n_households].astype(np.int64)
+        hs = _household_access_sums(q, housed, info["size"], info["old"], info["gp"],
+                                    info["car"], info["mode"] == WALK, info["commute"],
+                                    info["net_income"], n_q)
+        is_worker = np.zeros(pop.n_persons, np.bool_)
+        is_worker[info["workers"]] = True
+        ps = _worker_sums(q, pop.household, pop.age, info["alive_p"], housed, is_worker, n_q)
+        hs = np.vstack([hs, hs.sum(axis=0)])
+        ps = np.vstack([ps, ps.sum(axis=0)])
         out = {
-            "gp_access_65plus": metrics._ratio(
-                metrics.count(q[housed], n_q, (old * info["gp"])[housed]),
-                metrics.count(q[housed], n_q, old[housed])),
-            "no_car_share": metrics._ratio(metrics.count(q[housed & ~info["car"]], n_q),
-                                           metrics.count(q[housed], n_q)),
-            "share_walk_only": metrics._ratio(
-                metrics.count(q[housed], n_q, (size * (info["mode"] == WALK))[housed]),
-                metrics.count(q[housed], n_q, size[housed])),
+            "gp_access_65plus": metrics._ratio(hs[:, 0], hs[:, 1]),
+            "no_car_share": metrics._ratio(hs[:, 2], hs[:, 3]),
+            "share_walk_only": metrics._ratio(hs[:, 4], hs[:, 5]),
+            "commuting_cost_share": metrics._ratio(hs[:, 6], hs[:, 7]),
+            "employment_rate": metrics._ratio(ps[:, 0], ps[:, 1]),
         }
-        commuting = housed & (info["worker_count"] > 0)
-        out["commuting_cost_share"] = metrics._ratio(
-            metrics.count(q[commuting], n_q, (info["commute"] / info["net_income"])[commuting]),
-            metrics.count(q[commuting], n_q))
-        n_workers = metrics.count(q[pop.household[info["workers"]]], n_q)
-        age = pop.age
-        working_age = metrics.count(q[pop.household[(age >= 18) & (age < 65)
-                                                     & housed[pop.household]]], n_q)
-        out["employment_rate"] = metrics._ratio(n_workers, working_age)
         prim = self._schools_now[PRIMARY]
         d = np.full(n_q + 1, np.nan)
         pupils, poor = prim["pupils"], prim["poor"]
@@ -498,11 +550,9 @@ class ServicesMixin:
             d[-1] = 0.5 * np.abs(poor / poor.sum() - (pupils - poor) / (pupils - poor).sum()).sum()
         out["school_dissimilarity_income"] = d
         sq = self.city.cell_quartier[prim["cells"]]
-        share = np.divide(poor, pupils, out=np.zeros_like(poor), where=pupils > 0)
         out["school_poor_share"] = np.r_[metrics._ratio(
             np.bincount(sq, weights=poor, minlength=n_q).astype(float),
             np.bincount(sq, weights=pupils, minlength=n_q).astype(float)),
             poor.sum() / max(pupils.sum(), 1.0)]
-        del share
         self._last_access = out
 

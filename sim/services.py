@@ -77,22 +77,26 @@ class Facilities:
         ]
 
 
-def _weighted_pairs(times, catchment_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, cols, Gaussian weights) of a sparse time matrix, computed once per network."""
+def _weighted_pairs(times, catchment_min: float) -> tuple:
+    """Gaussian weights of a sparse time matrix as CSR matrices (demand × facility and its
+    transpose), computed once per network."""
+    import scipy.sparse as sps
+
     coo = times.tocoo()
     keep = coo.data <= catchment_min
-    return (coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64),
-            gaussian_weight(coo.data[keep], catchment_min / 2))
+    w = sps.csr_matrix((gaussian_weight(coo.data[keep], catchment_min / 2),
+                        (coo.row[keep], coo.col[keep])), shape=coo.shape)
+    return w, w.T.tocsr()
 
 
 def _fca(supply: np.ndarray, demand: np.ndarray, pairs: tuple) -> np.ndarray:
-    """2SFCA accessibility from precomputed weighted pairs (the same arithmetic as
+    """2SFCA accessibility from precomputed weights (the same arithmetic as
     :func:`sim.accessibility.two_step_fca` with the Gaussian decay; tested equal)."""
-    rows, cols, w = pairs
-    in_reach = np.bincount(cols, weights=demand[rows] * w, minlength=supply.size)
+    w, wt = pairs
+    in_reach = wt @ demand
     ratio = np.divide(supply, in_reach, out=np.zeros_like(supply, dtype=float),
                       where=in_reach > 0)
-    return np.bincount(rows, weights=ratio[cols] * w, minlength=demand.size)
+    return w @ ratio
 
 
 def expected_residents(city: City) -> np.ndarray:

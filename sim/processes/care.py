@@ -63,6 +63,33 @@ def _needs(age, sex, pid, key, prevalence, share_inpatient, amb, need, inpatient
             z[i] = keyed_uniform(key, 0, pid[i], SLOT_PRIORITY)
 
 
+@njit(cache=True)
+def care_sums(hq, household, age, sex, pid, key, prevalence, nursing_h, reach_h, n_q):
+    """Per quartier: persons, in care need, in need and at home, not in a nursing home, of
+    those within reach of a GP, 65+ not in a home, of those within reach (one pass)."""
+    out = np.zeros((n_q, 7))
+    top = prevalence.shape[1] - 1
+    for i in range(household.size):
+        h = household[i]
+        q = hq[h]
+        home = not nursing_h[h]
+        need = keyed_uniform(key, 0, pid[i], SLOT_FRAILTY) < prevalence[sex[i], min(age[i], top)]
+        out[q, 0] += 1
+        if need:
+            out[q, 1] += 1
+            if home:
+                out[q, 2] += 1
+        if home:
+            out[q, 3] += 1
+            if reach_h[h]:
+                out[q, 4] += 1
+            if age[i] >= 65:
+                out[q, 5] += 1
+                if reach_h[h]:
+                    out[q, 6] += 1
+    return out
+
+
 def in_need(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, key: np.uint64,
             tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """Per person: in care need (the first result of :func:`needs`, cheaper)."""
