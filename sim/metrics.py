@@ -251,6 +251,63 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     return out
 
 
+@njit(cache=True)
+def _housing_sums(hq, persons, young, group, background, income, tenure, floor, rent_m2,
+                  operating, crowded_below, n_q):
+    """Per quartier, one pass over households: persons (all, poor, high income, migration
+    background, × income), tenant households (count, rent per m², burden, burden >= 30 %,
+    > 40 %), private households crowded, private households. Tenure 1 and 2 are rented,
+    3 nursing-home places."""
+    out = np.zeros((n_q, 12))
+    for h in range(hq.size):
+        q = hq[h]
+        p = persons[h]
+        out[q, 0] += p
+        if group[h] == 0:
+            out[q, 1] += p
+        elif group[h] == 2:
+            out[q, 2] += p
+        if background[h]:
+            out[q, 3] += p
+        out[q, 4] += p * income[h]
+        t = tenure[h]
+        if t == 3:
+            continue
+        out[q, 11] += 1
+        if floor[h] < crowded_below[h]:
+            out[q, 10] += 1
+        if t == 1 or t == 2:
+            adults = p - young[h]
+            scale = 1.0 + 0.5 * max(adults - 1, 0) + 0.3 * young[h]
+            net = max(income[h] * scale, 1.0)
+            burden = floor[h] * (rent_m2[h] + operating) / net
+            out[q, 5] += 1
+            out[q, 6] += rent_m2[h]
+            out[q, 7] += burden
+            if burden >= 0.30:
+                out[q, 8] += 1
+            if burden > 0.40:
+                out[q, 9] += 1
+    return out
+
+
+@njit(cache=True)
+def _cell_table(cell, persons, group, background, old, income, n_c):
+    """Persons per cell: poor, middle, high income, migration background, 65+; and the
+    income sum."""
+    table = np.zeros((n_c, 5))
+    income_sum = np.zeros(n_c)
+    for h in range(cell.size):
+        c = cell[h]
+        p = persons[h]
+        table[c, group[h]] += p
+        if background[h]:
+            table[c, 3] += p
+        table[c, 4] += old[h]
+        income_sum[c] += p * income[h]
+    return table, income_sum
+
+
 def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median: float,
                    operating_costs_m2: float, crowded_below: np.ndarray,
                    household_size: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -262,54 +319,49 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     :func:`sim.segregation.by_area` (tested equal to the single-area functions, which are
     tested equal to PySAL).
     """
-    from sim.housing import NURSING, OWNER, SOCIAL, rented
-    from sim.income import income_group, oecd_scale
+    from sim.housing import NURSING, OWNER, SOCIAL
+    from sim.income import income_group
+    from sim.processes.mobility import household_summary
 
     n_q = city.n_quartiers
     hq = household_quartier
     d = pop.dwelling
-    persons_hh = pop.household_size() if household_size is None else household_size
-    young = np.bincount(pop.household[pop.age < 14], minlength=pop.n_households)
-    old = np.bincount(pop.household[pop.age >= 65], minlength=pop.n_households)
+    n = pop.n_households
+    persons_hh, _, young, old, _ = household_summary(
+        pop.household, pop.age, pop.is_child, np.ones(pop.n_persons, np.bool_), n)
     group = income_group(pop.income, median)
     background = pop.migration_background.astype(bool)
-    persons = count(hq, n_q, persons_hh.astype(float))
-    out: dict[str, np.ndarray] = {
-        "share_poor": _ratio(count(hq, n_q, persons_hh * (group == 0)), persons),
-        "share_high_income": _ratio(count(hq, n_q, persons_hh * (group == 2)), persons),
-        "share_migration_background": _ratio(count(hq, n_q, persons_hh * background), persons),
-        "mean_equivalised_income": _ratio(count(hq, n_q, persons_hh * pop.income.astype(
-            float)), persons),
-    }
     dq = city.dwelling_quartier
     tenure = city.dwelling_tenure
-    dwellings = count(dq[tenure != NURSING], n_q)
-    out["owner_occupied_share"] = _ratio(count(dq[tenure == OWNER], n_q), dwellings)
-    out["social_housing_share"] = _ratio(count(dq[tenure == SOCIAL], n_q), dwellings)
-    tenant = rented(tenure[d])
-    private = tenure[d] != NURSING
-    floor = city.dwelling_floor_space[d].astype(float)
-    rent_m2 = city.dwelling_rent_m2[d].astype(float)
-    net = np.maximum(pop.income * oecd_scale(persons_hh - young, young), 1.0)
-    burden = floor * (rent_m2 + operating_costs_m2) / net
-    tenants = count(hq[tenant], n_q)
-    out["mean_rent_m2"] = _ratio(count(hq[tenant], n_q, rent_m2[tenant]), tenants)
-    out["mean_rent_burden"] = _ratio(count(hq[tenant], n_q, burden[tenant]), tenants)
-    out["share_rent_burden_over_30"] = _ratio(
-        count(hq[tenant & (burden >= 0.30)], n_q), tenants)
-    out["share_rent_burden_over_40"] = _ratio(
-        count(hq[tenant & (burden > 0.40)], n_q), tenants)
-    out["share_crowded"] = _ratio(count(hq[private & (floor < crowded_below)], n_q),
-                                  count(hq[private], n_q))
+    hs = _housing_sums(hq.astype(np.int64), persons_hh, young, group, background, pop.income,
+                       tenure[d], city.dwelling_floor_space[d], city.dwelling_rent_m2[d],
+                       float(operating_costs_m2), crowded_below.astype(np.float64), n_q)
+    hs = np.vstack([hs, hs.sum(axis=0)])
+    persons = hs[:, 0]
+    out: dict[str, np.ndarray] = {
+        "share_poor": _ratio(hs[:, 1], persons),
+        "share_high_income": _ratio(hs[:, 2], persons),
+        "share_migration_background": _ratio(hs[:, 3], persons),
+        "mean_equivalised_income": _ratio(hs[:, 4], persons),
+    }
+    market = tenure != NURSING
+    by_tenure = np.bincount(dq * 4 + tenure, minlength=4 * n_q).reshape(n_q, 4)
+    by_tenure = np.vstack([by_tenure, by_tenure.sum(axis=0)]).astype(float)
+    dwellings = by_tenure[:, :3].sum(axis=1)
+    del market
+    out["owner_occupied_share"] = _ratio(by_tenure[:, OWNER], dwellings)
+    out["social_housing_share"] = _ratio(by_tenure[:, SOCIAL], dwellings)
+    tenants = hs[:, 5]
+    out["mean_rent_m2"] = _ratio(hs[:, 6], tenants)
+    out["mean_rent_burden"] = _ratio(hs[:, 7], tenants)
+    out["share_rent_burden_over_30"] = _ratio(hs[:, 8], tenants)
+    out["share_rent_burden_over_40"] = _ratio(hs[:, 9], tenants)
+    out["share_crowded"] = _ratio(hs[:, 10], hs[:, 11])
 
     # Persons per cell by group: poor, middle, high, migration background, 65+.
     cell = city.dwelling_cell[d].astype(np.int64)
     n_c = city.n_cells
-    table = np.zeros((n_c, 5))
-    for g in range(3):
-        table[:, g] = np.bincount(cell, weights=persons_hh * (group == g), minlength=n_c)
-    table[:, 3] = np.bincount(cell, weights=persons_hh * background, minlength=n_c)
-    table[:, 4] = np.bincount(cell, weights=old, minlength=n_c)
+    table, income_sum = _cell_table(cell, persons_hh, group, background, old, pop.income, n_c)
     by_quartier = np.zeros((n_q, 5))
     cq = city.cell_quartier
     inside = cq >= 0
@@ -324,7 +376,6 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
         over_quartiers[-1] = between[name][0]
         out[f"{name}_cells"] = over_cells
         out[f"{name}_quartiers"] = over_quartiers
-    income_sum = np.bincount(cell, weights=persons_hh * pop.income.astype(float), minlength=n_c)
     people = table[:, :3].sum(axis=1)
     populated = people > 0
     mean_income = np.divide(income_sum, people, out=np.zeros(n_c), where=populated)

@@ -1,5 +1,7 @@
-"""The model's service processes: care (step 2), doctors (3), schools (4), jobs and commuting
-(5), and the access terms of satisfaction and choice. Mixed into :class:`QuartierModel`."""
+"""The model's service processes, mixed into :class:`QuartierModel`: care (step 5b, after
+leaving home), and at the start of the move season (step 7) access to doctors, schools and
+jobs with the commuting costs, which enter dissatisfaction and the choice. See docs/ODD.md
+§§ 7.11-7.17."""
 
 from __future__ import annotations
 
@@ -87,7 +89,7 @@ def _worker_sums(q, household, age, alive, housed, worker, n_q):
 
 
 class ServicesMixin:
-    """Care, doctors, schools, jobs (see docs/ODD.md §§ 2-5)."""
+    """Care, doctors, schools, jobs (see docs/ODD.md §§ 7.11-7.17)."""
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -454,7 +456,7 @@ class ServicesMixin:
         jp = self.scenario.parameters.jobs
         return np.array([
             sp.detour_factor, sp.walk_speed_m_s * 60.0, sp.pt_speed_kmh * 1000.0 / 60.0,
-            sp.car_speed_kmh * 1000.0 / 60.0, 3.0, self.services.headway_min,
+            sp.car_speed_kmh * 1000.0 / 60.0, sp.car_overhead_min, self.services.headway_min,
             jp.car_cost_per_km, jp.workdays_per_month, jp.value_of_time_eur_h / 60.0,
             jp.outside_commute_km * 1000.0,
         ])

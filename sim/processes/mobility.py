@@ -1,6 +1,6 @@
 """Residential mobility: who wants to move, where to, or out of the city.
 
-**Dissatisfaction** of a household in its dwelling has three parts, each 0 when all is well:
+**Dissatisfaction** of a household in its dwelling has six parts, each 0 when all is well:
 
 - rent: ``max(0, burden - threshold) / threshold`` (capped at 2), burden = gross cold rent /
   net household income (tenants only);
@@ -8,10 +8,14 @@
   per further person (the NRW norms of adequate size for social housing);
 - neighbourhood (Schelling): for income group and for origin, the shortfall of the share of
   own-group households among the other households of the cell and its 8 neighbours below
-  ``homophily_threshold``, relative to it; the mean of the two.
+  ``homophily_threshold``, relative to it; the mean of the two;
+- health, school and job (see :mod:`sim.model_services`): GP access below
+  ``health_access_threshold`` of the city average (weighted by life stage), the perceived
+  disadvantage of the children's schools, and commuting costs above
+  ``commute_burden_threshold`` of income.
 
-**Moving**: probability ``base(life stage) × exp(dissatisfaction_effect × (rent + crowding +
-neighbourhood))`` plus ``life_event_move_probability`` after a birth or a partner's death,
+**Moving**: probability ``base(life stage) × exp(dissatisfaction_effect × (sum of the
+parts))`` plus ``life_event_move_probability`` after a birth or a partner's death,
 capped at 1. Life stages by the oldest member: under 30, families with children, 30-64, 65+.
 
 **Choice** (multinomial logit, as in UrbanSim and SILO): a searching household considers up
@@ -23,6 +27,8 @@ needs a WBS, buying needs ``owner_min_income`` × the median income), its presen
     - utility_rent_burden × cost / income + utility_space × log(min(floor / norm, 2))
     + utility_similar_neighbours × (own income-group share + own-origin share) / 2
     + utility_quartier_attachment × same quartier
+    + amenity(cell, life stage × travel mode)        (doctors; schools for families)
+    - utility_rent_burden × commuting cost to jobs in the city / income
 
 plus ``utility_stay`` for the present dwelling. Leaving means renting a dwelling of the norm
 size elsewhere at ``outside_rent_m2`` (the regional level), so its utility is
@@ -31,8 +37,9 @@ high rents by leaving. Each option adds a Gumbel draw. Searchers choose one at a
 random order; a dwelling taken is no longer vacant and the one left becomes vacant, so no
 dwelling is ever over-occupied.
 A household that leaves is an out-migrant; its **cause** is the largest part of its
-dissatisfaction (``rent``, ``crowding``, ``neighbourhood``), ``no_dwelling`` for a new
-household that found no home, else ``other``.
+dissatisfaction (``rent``, ``crowding``, ``neighbourhood``, ``health``, ``school``, ``job``),
+``no_dwelling`` for a new household that found no home, else ``other``; persons who find no
+care in the city leave with cause ``care`` (:mod:`sim.processes.care`).
 """
 
 from __future__ import annotations
