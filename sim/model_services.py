@@ -197,7 +197,8 @@ class ServicesMixin:
         return alive & ~pop.is_child & ok_h[pop.household]
 
     def _to_nursing(self, movers: np.ndarray, year: int, household_alive: np.ndarray,
-                    person_alive: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                    person_alive: np.ndarray | None, size: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
         """Move persons (rows, in order) into free places of the nearest home with one.
 
         A person alone takes the place with the household; else the person founds a new
@@ -218,9 +219,10 @@ class ServicesMixin:
         free = free[np.lexsort((free, city.dwelling_cell[free]))]
         home_cells, first, counts = np.unique(city.dwelling_cell[free], return_index=True,
                                               return_counts=True)
-        alive = (np.ones(pop.n_persons, bool) if person_alive is None else person_alive)
-        size = np.bincount(pop.household[alive & household_alive[pop.household]],
-                           minlength=pop.n_households)
+        if size is None:  # living members per household
+            alive = np.ones(pop.n_persons, bool) if person_alive is None else person_alive
+            size = np.bincount(pop.household[alive & household_alive[pop.household]],
+                               minlength=pop.n_households)
         mover_cell = city.dwelling_cell[pop.dwelling[pop.household[movers]]].astype(np.int64)
         home = _nearest_free_home(mover_cell, (home_cells % city.width).astype(np.float64),
                                   (home_cells // city.width).astype(np.float64),
@@ -264,32 +266,34 @@ class ServicesMixin:
         pop, city = self.population, self.city
         n_q = city.n_quartiers
         sv = self.services
-        alive = person_alive & household_alive[pop.household]
-        need, inpatient, ambulant, z = care.needs(pop.age, pop.sex, pop.pid, self.keys["care"],
-                                                  self._care_tables)
-        nursing_h = self._nursing_households()
-        at_home = alive & ~nursing_h[pop.household] & (pop.dwelling[pop.household] >= 0)
-        cell = city.dwelling_cell[np.maximum(pop.dwelling[pop.household], 0)].astype(np.int64)
-        amb_home = ambulant & at_home
+        n_old = household_alive.size
+        h_ok = household_alive & (pop.dwelling >= 0) & ~self._nursing_households()
+        hcell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
+        prevalence, share_inpatient, amb = self._care_tables
+        size, adults, kids, amb_by_cell, cand, cand_inpatient, cand_z = care.care_pass(
+            pop.household, pop.age, pop.sex, pop.pid, pop.is_child, person_alive,
+            household_alive, h_ok, hcell, np.uint64(self.keys["care"]), prevalence,
+            share_inpatient, amb, city.n_cells)
         sv.add_ambulant_lever(year, self._last_unmet_by_cell)
-        sv.update_ambulant(year, np.bincount(cell[amb_home], minlength=city.n_cells)
-                           .astype(float))
-        served = amb_home & (z < sv.ambulant_access[cell])
-        unserved = amb_home & ~served
-        self._last_unmet_by_cell = np.bincount(cell[unserved], minlength=city.n_cells)
+        sv.update_ambulant(year, amb_by_cell)
+        cand_h = pop.household[cand]
+        cand_cell = hcell[cand_h]
+        ambulant = ~cand_inpatient
+        served = ambulant & (cand_z < sv.ambulant_access[cand_cell])
+        unserved = ambulant & ~served
+        self._last_unmet_by_cell = np.bincount(cand_cell[unserved], minlength=city.n_cells)
         hq = city.dwelling_quartier[np.maximum(pop.dwelling, 0)]
-        self._unmet_care = metrics.count(hq[pop.household[unserved]], n_q)
-        self._ambulant_clients = metrics.count(hq[pop.household[served]], n_q)
-        wants = (inpatient & at_home) | unserved
-        movers = np.flatnonzero(wants & self._may_move_to_home(person_alive, household_alive))
+        self._unmet_care = metrics.count(hq[cand_h[unserved]], n_q)
+        # Who moves to a home: not the last adult of a household with children.
+        may = (kids[cand_h] == 0) | (adults[cand_h] > 1)
+        movers = cand[(cand_inpatient | unserved) & may]
         order = np.argsort(keyed_uniforms(self.keys["care"], year, pop.pid[movers],
                                           SLOT_CARE_ORDER), kind="stable")
         movers = movers[order]
         mover_h = pop.household[movers].copy()
         mover_q = hq[mover_h]
-        n_old = household_alive.size
-        size = np.bincount(pop.household[alive], minlength=n_old)
-        placed, new_rows = self._to_nursing(movers, year, household_alive, person_alive)
+        placed, new_rows = self._to_nursing(movers, year, household_alive, person_alive,
+                                            size.copy())
         leave = movers[~placed]
         leave_h = mover_h[~placed]
         size = size - np.bincount(mover_h[placed], minlength=n_old)
@@ -350,21 +354,22 @@ class ServicesMixin:
         size, children, group = info["size"], info["children"], info["group"]
         housed = info["housed"] & ~info["nursing"]
         cell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
-        p_no_car = jobs.no_car_probability(group, size, children, jp, self._car_intercept)
-        car = jobs.has_car(pop.hid, self.keys["jobs"], p_no_car)
         price, social, rule = self._ticket_prices(year)
         eligible = {"poverty": group == 0, "wbs": info["wbs"],
                     "none": np.zeros(n, bool)}[rule]
-        ticket = np.where(eligible, social, price)
-        adults = np.maximum(size - children, 1)
-        affordable = ticket * adults <= jp.pt_affordable_share * info["net_income"]
-        mode = np.where(car, CAR, np.where(affordable, PT, WALK)).astype(np.int64)
+        car, ticket, mode = jobs.household_modes(
+            group, size, children, pop.hid, np.uint64(self.keys["jobs"]), self._car_intercept,
+            np.log([jp.no_car_odds_poor, jp.no_car_odds_high, jp.no_car_odds_one_person,
+                    jp.no_car_odds_children]), eligible, info["net_income"], float(price),
+            float(social), jp.pt_affordable_share)
         # 3. Doctors.
-        alive = person_alive & household_alive[pop.household]
-        pc = cell[pop.household]
-        old = alive & (pop.age >= 65) & housed[pop.household]
-        sv.add_incentive_doctors(year, city.cell_quartier.astype(np.int64),
-                                 np.bincount(pc[old], minlength=city.n_cells).astype(float))
+        lever = sc.levers.mvz
+        if lever is not None and lever.incentive is not None:
+            alive = person_alive & household_alive[pop.household]
+            pc = cell[pop.household]
+            old = alive & (pop.age >= 65) & housed[pop.household]
+            sv.add_incentive_doctors(year, city.cell_quartier.astype(np.int64),
+                                     np.bincount(pc[old], minlength=city.n_cells).astype(float))
         residents = np.bincount((mode * city.n_cells + cell)[housed], weights=size[housed],
                                 minlength=3 * city.n_cells).reshape(3, city.n_cells)
         sv.update_gp(year, residents)
@@ -376,24 +381,26 @@ class ServicesMixin:
         lo1, hi1 = sp.primary_school_ages
         lo2, hi2 = sp.secondary_school_ages
         f = sv.facilities
-        pupil_ok = alive & housed[pop.household]
-        poor_p = (group == 0)[pop.household]
+        poor_h = group == 0
+        prim, sec, workers = jobs.person_roles(
+            pop.household, pop.age, pop.sex, pop.pid, person_alive, housed, poor_h,
+            np.uint64(self.keys["jobs"]), self._employment_table, lo1, hi1, lo2, hi2)
         disadvantage_hh = np.zeros(n)
         state = {}
-        for kind, lo, hi in ((PRIMARY, lo1, hi1), (SECONDARY, lo2, hi2)):
+        for kind, pupils in ((PRIMARY, prim), (SECONDARY, sec)):
             rows = f.open(kind, year)
-            pupils = np.flatnonzero(pupil_ok & (pop.age >= lo) & (pop.age <= hi))
+            pc = cell[pop.household[pupils]]
             key = ("nearest", kind, rows.size)
             if self._school_state.get(key) is None:
                 self._school_state[key] = schools.nearest_schools(sv.x, sv.y, f.cell[rows])
             nearest = self._school_state[key]
-            order = np.argsort(keyed_uniforms(self.keys["schools"], year, pop.pid[pupils], kind),
-                               kind="stable")
-            school = schools.assign(order, pc[pupils], nearest, f.capacity[rows], sv.x, sv.y,
+            order = np.argsort(keyed_uniforms(self.keys["schools"], year, pop.pid[pupils], kind))
+            school = schools.assign(order, pc, nearest, f.capacity[rows], sv.x, sv.y,
                                     f.cell[rows])
             n_s = rows.size
             total = np.bincount(school, minlength=n_s).astype(float)
-            poor = np.bincount(school, weights=poor_p[pupils].astype(float), minlength=n_s)
+            poor = np.bincount(school, weights=poor_h[pop.household[pupils]].astype(float),
+                               minlength=n_s)
             share = np.divide(poor, total, out=np.zeros(n_s), where=total > 0)
             city_share = poor.sum() / max(total.sum(), 1.0)
             quality = self._school_quality(year, f.cell[rows])
@@ -403,11 +410,9 @@ class ServicesMixin:
                            "dis": dis, "nearest_dis": dis[nearest[:, 0]]}
         self._schools_now = state
         # 5. Jobs and commuting.
-        worker = alive & housed[pop.household] & jobs.employed(
-            pop.age, pop.sex, poor_p, pop.pid, self.keys["jobs"], self._employment_table)
-        workers = np.flatnonzero(worker)
         first = workers[pop.job[workers] == -2]
-        pop.job[first] = self._jobs.draw(pop.pid[first], pc[first], self.keys["jobs"],
+        pop.job[first] = self._jobs.draw(pop.pid[first], cell[pop.household[first]],
+                                         self.keys["jobs"],
                                          jp.share_working_in_city, jp.inside_commute_mean_km)
         job = pop.job[workers].astype(np.int64)
         cparams = self._commute_params()
@@ -431,7 +436,7 @@ class ServicesMixin:
         by_hh = np.argsort(pop.household[workers[inside]], kind="stable")
         counts = np.bincount(pop.household[workers[inside]], minlength=n)
         info.update({
-            "alive_p": alive, "car": car, "mode": mode, "ticket": ticket, "gp": gp,
+            "alive_p": person_alive, "car": car, "mode": mode, "ticket": ticket, "gp": gp,
             "health_weight": weights[stage], "school": disadvantage_hh * cp.school_weight,
             "commute": commute, "segment": stage.astype(np.int64) * 3 + mode,
             "worker_start": np.cumsum(counts) - counts, "worker_count": counts,

@@ -314,7 +314,7 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     n = searchers["current"].size
     k = mp.choice_set_size
     ids = searchers["id"].astype(np.uint64)
-    order = np.argsort(keyed_uniforms(key, year, ids, SLOT_ORDER), kind="stable")
+    order = np.argsort(keyed_uniforms(key, year, ids, SLOT_ORDER))  # distinct keys
     result = np.full(n, -1, np.int64)
     if n == 0:
         return result
