@@ -349,10 +349,8 @@ class QuartierModel(ServicesMixin, mesa.Model):
         group = income.income_group(pop.income, median)
         origin = pop.migration_background.astype(np.int64)
         cell = city.dwelling_cell[d].astype(np.int64)
-        total, nb_income, nb_origin = mobility.neighbourhood_counts(
-            city, cell[housed], group[housed], origin[housed])
-        share_i, share_o = mobility.own_group_shares(total, nb_income, nb_origin, cell,
-                                                     group, origin)
+        total, nb_income, nb_origin, share_i, share_o = mobility.neighbourhood(
+            cell, group.astype(np.int64), origin, housed, city.width, city.height)
         norm = mobility.space_norm(size, mp)
         parts = mobility.dissatisfaction(burden, city.dwelling_floor_space[d], norm, share_i,
                                          share_o, mp)

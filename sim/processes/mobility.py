@@ -94,6 +94,47 @@ def neighbourhood_counts(city: City, cell: np.ndarray, income_group: np.ndarray,
     return nb_income.sum(axis=1), nb_income, nb_origin
 
 
+@njit(cache=True)
+def neighbourhood(cell, income_group, origin, housed, width, height):
+    """:func:`neighbourhood_counts` and :func:`own_group_shares` in one compiled pass:
+    returns total, by income group, by origin (per cell and its 8 neighbours) and each
+    household's own-group shares among the other households around it (NaN without any)."""
+    n_c = width * height
+    counts = np.zeros((n_c, 5))
+    for h in range(cell.size):
+        if housed[h]:
+            counts[cell[h], income_group[h]] += 1
+            counts[cell[h], 3 + origin[h]] += 1
+    nb = np.zeros((n_c, 5))
+    for r in range(height):
+        for c in range(width):
+            k = r * width + c
+            for dr in range(-1, 2):
+                rr = r + dr
+                if rr < 0 or rr >= height:
+                    continue
+                for dc in range(-1, 2):
+                    cc = c + dc
+                    if cc < 0 or cc >= width:
+                        continue
+                    j = rr * width + cc
+                    for g in range(5):
+                        nb[k, g] += counts[j, g]
+    total = nb[:, 0] + nb[:, 1] + nb[:, 2]
+    share_i = np.empty(cell.size)
+    share_o = np.empty(cell.size)
+    for h in range(cell.size):
+        k = cell[h]
+        others = total[k] - 1.0
+        if others > 0:
+            share_i[h] = (nb[k, income_group[h]] - 1.0) / others
+            share_o[h] = (nb[k, 3 + origin[h]] - 1.0) / others
+        else:
+            share_i[h] = np.nan
+            share_o[h] = np.nan
+    return total, nb[:, :3].copy(), nb[:, 3:].copy(), share_i, share_o
+
+
 def own_group_shares(total: np.ndarray, nb_income: np.ndarray, nb_origin: np.ndarray,
                      cell: np.ndarray, income_group: np.ndarray, origin: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
