@@ -367,8 +367,9 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     inside = cq >= 0
     for k in range(5):
         by_quartier[:, k] = np.bincount(cq[inside], weights=table[inside, k], minlength=n_q)
-    within = seg.by_area(table, cq, n_q)
-    citywide = seg.by_area(table, np.zeros(n_c, np.int64), 1)
+    populated_rows = np.flatnonzero(table[:, :3].sum(axis=1) > 0)  # empty cells add nothing
+    within = seg.by_area(table[populated_rows], cq[populated_rows], n_q)
+    citywide = seg.by_area(table[populated_rows], np.zeros(populated_rows.size, np.int64), 1)
     between = seg.by_area(by_quartier, np.zeros(n_q, np.int64), 1)
     for name, _ in _INDICES:
         over_cells = np.r_[within[name], citywide[name]]
