@@ -31,7 +31,7 @@ MODES = ("walk", "pt", "car")
 DECAYS = ("uniform", "gaussian")
 
 # Candidate pairs handled per chunk in `TravelModel.within` (bounds peak memory).
-_PAIRS_PER_CHUNK = 1_000_000
+_PAIRS_PER_CHUNK = 250_000
 
 
 def cell_centres(width: int, height: int, cell_size_m: float) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ last. Stocks describe the end of the year; flows count the year's events.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim import segregation as seg
 from sim.population import Population
@@ -198,40 +199,64 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
+@njit(cache=True)
+def _stock_sums(hq, household, age, private, size, n_q):
+    """Per quartier: persons (all, age sum, 65+, 20-64, under 18, in private households) and
+    private households (all, of size 1, 2, 3, 4, 5+), in one pass each."""
+    p = np.zeros((n_q, 6))
+    for i in range(household.size):
+        q = hq[household[i]]
+        a = age[i]
+        p[q, 0] += 1
+        p[q, 1] += a
+        if a >= 65:
+            p[q, 2] += 1
+        elif a >= 20:
+            p[q, 3] += 1
+        if a < 18:
+            p[q, 4] += 1
+        if private[household[i]]:
+            p[q, 5] += 1
+    h = np.zeros((n_q, 6))
+    for j in range(hq.size):
+        if private[j]:
+            q = hq[j]
+            h[q, 0] += 1
+            h[q, min(size[j], 5)] += 1
+    return p, h
+
+
 def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: np.ndarray,
            n_q: int, household_size: np.ndarray | None = None,
            private: np.ndarray | None = None, market: np.ndarray | None = None
            ) -> dict[str, np.ndarray]:
     """The stock metrics at the end of a year. ``private`` marks private households (not in a
     nursing home), ``market`` the dwellings of the housing market; persons count all."""
-    pq = household_quartier[pop.household]
-    age = pop.age
-    persons = count(pq, n_q)
     if private is None:
         private = np.ones(pop.n_households, bool)
     if market is None:
         market = np.ones(dwelling_quartier.size, bool)
-    household_quartier = household_quartier[private]
-    households = count(household_quartier, n_q)
+    size = pop.household_size() if household_size is None else household_size
+    p, h = _stock_sums(household_quartier.astype(np.int64), pop.household, pop.age, private,
+                       size, n_q)
+    p = np.vstack([p, p.sum(axis=0)])  # quartiers, then the city
+    h = np.vstack([h, h.sum(axis=0)])
+    persons, households = p[:, 0], h[:, 0]
     out = {
         "population": persons,
         "households": households,
-        "mean_age": _ratio(count(pq, n_q, age.astype(float)), persons),
-        "old_age_ratio": _ratio(count(pq[age >= 65], n_q),
-                                count(pq[(age >= 20) & (age < 65)], n_q)),
-        "share_under_18": _ratio(count(pq[age < 18], n_q), persons),
-        "share_65plus": _ratio(count(pq[age >= 65], n_q), persons),
-        "mean_household_size": _ratio(count(pq[private[pop.household]], n_q), households),
+        "mean_age": _ratio(p[:, 1], persons),
+        "old_age_ratio": _ratio(p[:, 2], p[:, 3]),
+        "share_under_18": _ratio(p[:, 4], persons),
+        "share_65plus": _ratio(p[:, 2], persons),
+        "mean_household_size": _ratio(p[:, 5], households),
     }
-    size = pop.household_size() if household_size is None else household_size
-    size = size[private]
     for k in (1, 2, 3, 4):
-        out[f"share_households_size_{k}"] = _ratio(
-            count(household_quartier[size == k], n_q), households)
-    out["share_households_size_5plus"] = _ratio(
-        count(household_quartier[size >= 5], n_q), households)
+        out[f"share_households_size_{k}"] = _ratio(h[:, k], households)
+    out["share_households_size_5plus"] = _ratio(h[:, 5], households)
     n_bands = len(AGE_BANDS)
-    band = np.minimum(age // 5, n_bands - 1).astype(np.int64)
+    pq = household_quartier[pop.household].astype(np.int64)
+    band = np.minimum(pop.age // 5, n_bands - 1).astype(np.int64)
     key = (pop.sex.astype(np.int64) * n_bands + band) * n_q + pq
     by_band = np.bincount(key, minlength=2 * n_bands * n_q).reshape(2 * n_bands, n_q)
     for i, name in enumerate(PYRAMID_METRICS):
@@ -240,6 +265,63 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     out["dwellings"] = dwellings
     out["vacancy_rate"] = _ratio(dwellings - households, dwellings)
     return out
+
+
+@njit(cache=True)
+def _housing_sums(hq, persons, young, group, background, income, tenure, floor, rent_m2,
+                  operating, crowded_below, n_q):
+    """Per quartier, one pass over households: persons (all, poor, high income, migration
+    background, × income), tenant households (count, rent per m², burden, burden >= 30 %,
+    > 40 %), private households crowded, private households. Tenure 1 and 2 are rented,
+    3 nursing-home places."""
+    out = np.zeros((n_q, 12))
+    for h in range(hq.size):
+        q = hq[h]
+        p = persons[h]
+        out[q, 0] += p
+        if group[h] == 0:
+            out[q, 1] += p
+        elif group[h] == 2:
+            out[q, 2] += p
+        if background[h]:
+            out[q, 3] += p
+        out[q, 4] += p * income[h]
+        t = tenure[h]
+        if t == 3:
+            continue
+        out[q, 11] += 1
+        if floor[h] < crowded_below[h]:
+            out[q, 10] += 1
+        if t == 1 or t == 2:
+            adults = p - young[h]
+            scale = 1.0 + 0.5 * max(adults - 1, 0) + 0.3 * young[h]
+            net = max(income[h] * scale, 1.0)
+            burden = floor[h] * (rent_m2[h] + operating) / net
+            out[q, 5] += 1
+            out[q, 6] += rent_m2[h]
+            out[q, 7] += burden
+            if burden >= 0.30:
+                out[q, 8] += 1
+            if burden > 0.40:
+                out[q, 9] += 1
+    return out
+
+
+@njit(cache=True)
+def _cell_table(cell, persons, group, background, old, income, n_c):
+    """Persons per cell: poor, middle, high income, migration background, 65+; and the
+    income sum."""
+    table = np.zeros((n_c, 5))
+    income_sum = np.zeros(n_c)
+    for h in range(cell.size):
+        c = cell[h]
+        p = persons[h]
+        table[c, group[h]] += p
+        if background[h]:
+            table[c, 3] += p
+        table[c, 4] += old[h]
+        income_sum[c] += p * income[h]
+    return table, income_sum
 
 
 def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median: float,
@@ -253,61 +335,57 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     :func:`sim.segregation.by_area` (tested equal to the single-area functions, which are
     tested equal to PySAL).
     """
-    from sim.housing import NURSING, OWNER, SOCIAL, rented
-    from sim.income import income_group, oecd_scale
+    from sim.housing import NURSING, OWNER, SOCIAL
+    from sim.income import income_group
+    from sim.processes.mobility import household_summary
 
     n_q = city.n_quartiers
     hq = household_quartier
     d = pop.dwelling
-    persons_hh = pop.household_size() if household_size is None else household_size
-    young = np.bincount(pop.household[pop.age < 14], minlength=pop.n_households)
-    old = np.bincount(pop.household[pop.age >= 65], minlength=pop.n_households)
+    n = pop.n_households
+    persons_hh, _, young, old, _ = household_summary(
+        pop.household, pop.age, pop.is_child, np.ones(pop.n_persons, np.bool_), n)
     group = income_group(pop.income, median)
     background = pop.migration_background.astype(bool)
-    persons = count(hq, n_q, persons_hh.astype(float))
-    out: dict[str, np.ndarray] = {
-        "share_poor": _ratio(count(hq, n_q, persons_hh * (group == 0)), persons),
-        "share_high_income": _ratio(count(hq, n_q, persons_hh * (group == 2)), persons),
-        "share_migration_background": _ratio(count(hq, n_q, persons_hh * background), persons),
-        "mean_equivalised_income": _ratio(count(hq, n_q, persons_hh * pop.income.astype(
-            float)), persons),
-    }
     dq = city.dwelling_quartier
     tenure = city.dwelling_tenure
-    dwellings = count(dq[tenure != NURSING], n_q)
-    out["owner_occupied_share"] = _ratio(count(dq[tenure == OWNER], n_q), dwellings)
-    out["social_housing_share"] = _ratio(count(dq[tenure == SOCIAL], n_q), dwellings)
-    tenant = rented(tenure[d])
-    private = tenure[d] != NURSING
-    floor = city.dwelling_floor_space[d].astype(float)
-    rent_m2 = city.dwelling_rent_m2[d].astype(float)
-    net = np.maximum(pop.income * oecd_scale(persons_hh - young, young), 1.0)
-    burden = floor * (rent_m2 + operating_costs_m2) / net
-    tenants = count(hq[tenant], n_q)
-    out["mean_rent_m2"] = _ratio(count(hq[tenant], n_q, rent_m2[tenant]), tenants)
-    out["mean_rent_burden"] = _ratio(count(hq[tenant], n_q, burden[tenant]), tenants)
-    out["share_rent_burden_over_30"] = _ratio(
-        count(hq[tenant & (burden >= 0.30)], n_q), tenants)
-    out["share_rent_burden_over_40"] = _ratio(
-        count(hq[tenant & (burden > 0.40)], n_q), tenants)
-    out["share_crowded"] = _ratio(count(hq[private & (floor < crowded_below)], n_q),
-                                  count(hq[private], n_q))
+    hs = _housing_sums(hq.astype(np.int64), persons_hh, young, group, background, pop.income,
+                       tenure[d], city.dwelling_floor_space[d], city.dwelling_rent_m2[d],
+                       float(operating_costs_m2), crowded_below.astype(np.float64), n_q)
+    hs = np.vstack([hs, hs.sum(axis=0)])
+    persons = hs[:, 0]
+    out: dict[str, np.ndarray] = {
+        "share_poor": _ratio(hs[:, 1], persons),
+        "share_high_income": _ratio(hs[:, 2], persons),
+        "share_migration_background": _ratio(hs[:, 3], persons),
+        "mean_equivalised_income": _ratio(hs[:, 4], persons),
+    }
+    market = tenure != NURSING
+    by_tenure = np.bincount(dq * 4 + tenure, minlength=4 * n_q).reshape(n_q, 4)
+    by_tenure = np.vstack([by_tenure, by_tenure.sum(axis=0)]).astype(float)
+    dwellings = by_tenure[:, :3].sum(axis=1)
+    del market
+    out["owner_occupied_share"] = _ratio(by_tenure[:, OWNER], dwellings)
+    out["social_housing_share"] = _ratio(by_tenure[:, SOCIAL], dwellings)
+    tenants = hs[:, 5]
+    out["mean_rent_m2"] = _ratio(hs[:, 6], tenants)
+    out["mean_rent_burden"] = _ratio(hs[:, 7], tenants)
+    out["share_rent_burden_over_30"] = _ratio(hs[:, 8], tenants)
+    out["share_rent_burden_over_40"] = _ratio(hs[:, 9], tenants)
+    out["share_crowded"] = _ratio(hs[:, 10], hs[:, 11])
 
     # Persons per cell by group: poor, middle, high, migration background, 65+.
     cell = city.dwelling_cell[d].astype(np.int64)
     n_c = city.n_cells
-    table = np.zeros((n_c, 5))
-    for g in range(3):
-        table[:, g] = np.bincount(cell, weights=persons_hh * (group == g), minlength=n_c)
-    table[:, 3] = np.bincount(cell, weights=persons_hh * background, minlength=n_c)
-    table[:, 4] = np.bincount(cell, weights=old, minlength=n_c)
+    table, income_sum = _cell_table(cell, persons_hh, group, background, old, pop.income, n_c)
     by_quartier = np.zeros((n_q, 5))
     cq = city.cell_quartier
     inside = cq >= 0
     for k in range(5):
         by_quartier[:, k] = np.bincount(cq[inside], weights=table[inside, k], minlength=n_q)
-    within = seg.by_area(table, cq, n_q)
-    citywide = seg.by_area(table, np.zeros(n_c, np.int64), 1)
+    populated_rows = np.flatnonzero(table[:, :3].sum(axis=1) > 0)  # empty cells add nothing
+    within = seg.by_area(table[populated_rows], cq[populated_rows], n_q)
+    citywide = seg.by_area(table[populated_rows], np.zeros(populated_rows.size, np.int64), 1)
     between = seg.by_area(by_quartier, np.zeros(n_q, np.int64), 1)
     for name, _ in _INDICES:
         over_cells = np.r_[within[name], citywide[name]]
@@ -315,7 +393,6 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
         over_quartiers[-1] = between[name][0]
         out[f"{name}_cells"] = over_cells
         out[f"{name}_quartiers"] = over_quartiers
-    income_sum = np.bincount(cell, weights=persons_hh * pop.income.astype(float), minlength=n_c)
     people = table[:, :3].sum(axis=1)
     populated = people > 0
     mean_income = np.divide(income_sum, people, out=np.zeros(n_c), where=populated)

@@ -4,9 +4,11 @@ A year is one step. The processes run in this fixed order (docs/ODD.md explains 
 
 1. mortality  2. fertility  3. ageing (and newborns join their mothers' households)
 4. household change (dissolution, adult succession)  5. leaving the parental home (the new
-households search a dwelling)  6. incomes grow; housing market (bindings, construction,
-rents)  7. residential mobility with the outside option of leaving the city (out-migration)
-8. in-migration into vacant dwellings  9. outcomes
+households search a dwelling)  5b. care: care at home, a nursing-home place or leaving the
+city  6. incomes grow; housing market (bindings, construction, rents)  7. access to doctors
+(2SFCA), schools and jobs (commuting costs) from the current population; residential mobility
+with the outside option of leaving the city (out-migration)  8. in-migration into vacant
+dwellings  9. outcomes
 
 Each process draws from its own named random stream (``sim.rng``), so that runs of different
 scenarios with the same seed share random numbers where they share events.
@@ -347,10 +349,8 @@ class QuartierModel(ServicesMixin, mesa.Model):
         group = income.income_group(pop.income, median)
         origin = pop.migration_background.astype(np.int64)
         cell = city.dwelling_cell[d].astype(np.int64)
-        total, nb_income, nb_origin = mobility.neighbourhood_counts(
-            city, cell[housed], group[housed], origin[housed])
-        share_i, share_o = mobility.own_group_shares(total, nb_income, nb_origin, cell,
-                                                     group, origin)
+        total, nb_income, nb_origin, share_i, share_o = mobility.neighbourhood(
+            cell, group.astype(np.int64), origin, housed, city.width, city.height)
         norm = mobility.space_norm(size, mp)
         parts = mobility.dissatisfaction(burden, city.dwelling_floor_space[d], norm, share_i,
                                          share_o, mp)

@@ -1,9 +1,12 @@
-"""The model's service processes: care (step 2), doctors (3), schools (4), jobs and commuting
-(5), and the access terms of satisfaction and choice. Mixed into :class:`QuartierModel`."""
+"""The model's service processes, mixed into :class:`QuartierModel`: care (step 5b, after
+leaving home), and at the start of the move season (step 7) access to doctors, schools and
+jobs with the commuting costs, which enter dissatisfaction and the choice. See docs/ODD.md
+§§ 7.11-7.17."""
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim import housing, income, metrics
 from sim.processes import care, jobs, schools
@@ -27,8 +30,66 @@ SLOT_CARE_ORDER = 7
 N_SEGMENTS = 12  # life stage (4) × travel mode (3)
 
 
+@njit(cache=True)
+def _nearest_free_home(mover_cell, hx, hy, width, free):
+    """Home (index) of each mover in order: the nearest with a free place left, or -1."""
+    out = np.full(mover_cell.size, -1, np.int64)
+    left = free.copy()
+    for i in range(mover_cell.size):
+        cx = mover_cell[i] % width
+        cy = mover_cell[i] // width
+        best = -1
+        best_d = 1e300
+        for j in range(hx.size):
+            if left[j] > 0:
+                d = (hx[j] - cx) ** 2 + (hy[j] - cy) ** 2
+                if d < best_d:
+                    best_d = d
+                    best = j
+        if best >= 0:
+            out[i] = best
+            left[best] -= 1
+    return out
+
+
+@njit(cache=True)
+def _household_access_sums(q, housed, size, old, gp, car, walk_only, commute, net, n_q):
+    """Per quartier over housed private households: 65+ × GP access, 65+, without car,
+    households, persons walk-only, persons, commuting cost / income, commuting households."""
+    out = np.zeros((n_q, 8))
+    for h in range(q.size):
+        if not housed[h]:
+            continue
+        k = q[h]
+        out[k, 0] += old[h] * gp[h]
+        out[k, 1] += old[h]
+        if not car[h]:
+            out[k, 2] += 1
+        out[k, 3] += 1
+        if walk_only[h]:
+            out[k, 4] += size[h]
+        out[k, 5] += size[h]
+        if commute[h] > 0:
+            out[k, 6] += commute[h] / net[h]
+            out[k, 7] += 1
+    return out
+
+
+@njit(cache=True)
+def _worker_sums(q, household, age, alive, housed, worker, n_q):
+    """Per quartier: employed persons 18-64 and all persons 18-64 (living, housed)."""
+    out = np.zeros((n_q, 2))
+    for i in range(household.size):
+        h = household[i]
+        if alive[i] and housed[h] and 18 <= age[i] < 65:
+            out[q[h], 1] += 1
+            if worker[i]:
+                out[q[h], 0] += 1
+    return out
+
+
 class ServicesMixin:
-    """Care, doctors, schools, jobs (see docs/ODD.md §§ 2-5)."""
+    """Care, doctors, schools, jobs (see docs/ODD.md §§ 7.11-7.17)."""
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -127,14 +188,17 @@ class ServicesMixin:
         pop = self.population
         n = pop.n_households
         alive = person_alive & household_alive[pop.household]
-        with_children = np.bincount(pop.household[alive & pop.is_child], minlength=n) > 0
-        adults = np.bincount(pop.household[alive & ~pop.is_child], minlength=n)
+        by_kind = np.bincount(pop.household[alive].astype(np.int64) * 2 + pop.is_child[alive],
+                              minlength=2 * n).reshape(n, 2)
+        adults = by_kind[:, 0]
+        with_children = by_kind[:, 1] > 0
         ok_h = household_alive & (pop.dwelling >= 0) & ~self._nursing_households()
         ok_h &= ~with_children | (adults > 1)
         return alive & ~pop.is_child & ok_h[pop.household]
 
     def _to_nursing(self, movers: np.ndarray, year: int, household_alive: np.ndarray,
-                    person_alive: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                    person_alive: np.ndarray | None, size: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
         """Move persons (rows, in order) into free places of the nearest home with one.
 
         A person alone takes the place with the household; else the person founds a new
@@ -151,33 +215,37 @@ class ServicesMixin:
         free = nursing_d[~taken[nursing_d]]
         if free.size == 0:
             return placed, np.zeros(0, np.int64)
-        home_cells, counts = np.unique(city.dwelling_cell[free], return_counts=True)
-        stacks = {int(c): list(free[city.dwelling_cell[free] == c]) for c in home_cells}
-        left = counts.astype(np.int64)
-        hx = (home_cells % city.width).astype(float)
-        hy = (home_cells // city.width).astype(float)
-        alive = (np.ones(pop.n_persons, bool) if person_alive is None else person_alive)
-        size = np.bincount(pop.household[alive & household_alive[pop.household]],
-                           minlength=pop.n_households)
+        # Free places grouped by home (sorted by cell, then dwelling).
+        free = free[np.lexsort((free, city.dwelling_cell[free]))]
+        home_cells, first, counts = np.unique(city.dwelling_cell[free], return_index=True,
+                                              return_counts=True)
+        if size is None:  # living members per household
+            alive = np.ones(pop.n_persons, bool) if person_alive is None else person_alive
+            size = np.bincount(pop.household[alive & household_alive[pop.household]],
+                               minlength=pop.n_households)
+        mover_cell = city.dwelling_cell[pop.dwelling[pop.household[movers]]].astype(np.int64)
+        home = _nearest_free_home(mover_cell, (home_cells % city.width).astype(np.float64),
+                                  (home_cells // city.width).astype(np.float64),
+                                  float(city.width), counts.astype(np.int64))
+        placed = home >= 0
+        # The k-th person sent to a home takes its k-th free place.
+        rank = np.zeros(movers.size, np.int64)
+        for j in np.unique(home[placed]):
+            sel = np.flatnonzero(home == j)
+            rank[sel] = np.arange(sel.size)
+        place = np.where(placed, free[first[np.maximum(home, 0)] + rank], -1)
+        h = pop.household[movers]
+        whole = np.zeros(movers.size, bool)
         new_parent, new_place = [], []
-        for i, p in enumerate(movers):
-            if not left.any():
-                break
-            h = pop.household[p]
-            c = int(city.dwelling_cell[pop.dwelling[h]])
-            dist = (hx - c % city.width) ** 2 + (hy - c // city.width) ** 2
-            dist[left == 0] = np.inf
-            j = int(np.argmin(dist))
-            place = stacks[int(home_cells[j])].pop()
-            left[j] -= 1
-            placed[i] = True
-            if size[h] == 1:
-                pop.dwelling[h] = place
-                pop.moved_in[h] = year
+        for i in np.flatnonzero(placed):  # sequential: a household may send two persons
+            if size[h[i]] == 1:
+                whole[i] = True
             else:
-                size[h] -= 1
-                new_parent.append(p)
-                new_place.append(place)
+                size[h[i]] -= 1
+                new_parent.append(movers[i])
+                new_place.append(place[i])
+        pop.dwelling[h[whole]] = place[whole]
+        pop.moved_in[h[whole]] = year
         new_rows = np.zeros(0, np.int64)
         if new_parent:
             parents = np.asarray(new_parent, np.int64)
@@ -198,32 +266,34 @@ class ServicesMixin:
         pop, city = self.population, self.city
         n_q = city.n_quartiers
         sv = self.services
-        alive = person_alive & household_alive[pop.household]
-        need, inpatient, ambulant, z = care.needs(pop.age, pop.sex, pop.pid, self.keys["care"],
-                                                  self._care_tables)
-        nursing_h = self._nursing_households()
-        at_home = alive & ~nursing_h[pop.household] & (pop.dwelling[pop.household] >= 0)
-        cell = city.dwelling_cell[np.maximum(pop.dwelling[pop.household], 0)].astype(np.int64)
-        amb_home = ambulant & at_home
+        n_old = household_alive.size
+        h_ok = household_alive & (pop.dwelling >= 0) & ~self._nursing_households()
+        hcell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
+        prevalence, share_inpatient, amb = self._care_tables
+        size, adults, kids, amb_by_cell, cand, cand_inpatient, cand_z = care.care_pass(
+            pop.household, pop.age, pop.sex, pop.pid, pop.is_child, person_alive,
+            household_alive, h_ok, hcell, np.uint64(self.keys["care"]), prevalence,
+            share_inpatient, amb, city.n_cells)
         sv.add_ambulant_lever(year, self._last_unmet_by_cell)
-        sv.update_ambulant(year, np.bincount(cell[amb_home], minlength=city.n_cells)
-                           .astype(float))
-        served = amb_home & (z < sv.ambulant_access[cell])
-        unserved = amb_home & ~served
-        self._last_unmet_by_cell = np.bincount(cell[unserved], minlength=city.n_cells)
+        sv.update_ambulant(year, amb_by_cell)
+        cand_h = pop.household[cand]
+        cand_cell = hcell[cand_h]
+        ambulant = ~cand_inpatient
+        served = ambulant & (cand_z < sv.ambulant_access[cand_cell])
+        unserved = ambulant & ~served
+        self._last_unmet_by_cell = np.bincount(cand_cell[unserved], minlength=city.n_cells)
         hq = city.dwelling_quartier[np.maximum(pop.dwelling, 0)]
-        self._unmet_care = metrics.count(hq[pop.household[unserved]], n_q)
-        self._ambulant_clients = metrics.count(hq[pop.household[served]], n_q)
-        wants = (inpatient & at_home) | unserved
-        movers = np.flatnonzero(wants & self._may_move_to_home(person_alive, household_alive))
+        self._unmet_care = metrics.count(hq[cand_h[unserved]], n_q)
+        # Who moves to a home: not the last adult of a household with children.
+        may = (kids[cand_h] == 0) | (adults[cand_h] > 1)
+        movers = cand[(cand_inpatient | unserved) & may]
         order = np.argsort(keyed_uniforms(self.keys["care"], year, pop.pid[movers],
                                           SLOT_CARE_ORDER), kind="stable")
         movers = movers[order]
         mover_h = pop.household[movers].copy()
         mover_q = hq[mover_h]
-        n_old = household_alive.size
-        size = np.bincount(pop.household[alive], minlength=n_old)
-        placed, new_rows = self._to_nursing(movers, year, household_alive, person_alive)
+        placed, new_rows = self._to_nursing(movers, year, household_alive, person_alive,
+                                            size.copy())
         leave = movers[~placed]
         leave_h = mover_h[~placed]
         size = size - np.bincount(mover_h[placed], minlength=n_old)
@@ -284,25 +354,24 @@ class ServicesMixin:
         size, children, group = info["size"], info["children"], info["group"]
         housed = info["housed"] & ~info["nursing"]
         cell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
-        p_no_car = jobs.no_car_probability(group, size, children, jp, self._car_intercept)
-        car = jobs.has_car(pop.hid, self.keys["jobs"], p_no_car)
         price, social, rule = self._ticket_prices(year)
         eligible = {"poverty": group == 0, "wbs": info["wbs"],
                     "none": np.zeros(n, bool)}[rule]
-        ticket = np.where(eligible, social, price)
-        adults = np.maximum(size - children, 1)
-        affordable = ticket * adults <= jp.pt_affordable_share * info["net_income"]
-        mode = np.where(car, CAR, np.where(affordable, PT, WALK)).astype(np.int64)
+        car, ticket, mode = jobs.household_modes(
+            group, size, children, pop.hid, np.uint64(self.keys["jobs"]), self._car_intercept,
+            np.log([jp.no_car_odds_poor, jp.no_car_odds_high, jp.no_car_odds_one_person,
+                    jp.no_car_odds_children]), eligible, info["net_income"], float(price),
+            float(social), jp.pt_affordable_share)
         # 3. Doctors.
-        alive = person_alive & household_alive[pop.household]
-        pc = cell[pop.household]
-        old = alive & (pop.age >= 65) & housed[pop.household]
-        sv.add_incentive_doctors(year, city.cell_quartier.astype(np.int64),
-                                 np.bincount(pc[old], minlength=city.n_cells).astype(float))
-        residents = np.zeros((3, city.n_cells))
-        for m in range(3):
-            sel = housed & (mode == m)
-            residents[m] = np.bincount(cell[sel], weights=size[sel], minlength=city.n_cells)
+        lever = sc.levers.mvz
+        if lever is not None and lever.incentive is not None:
+            alive = person_alive & household_alive[pop.household]
+            pc = cell[pop.household]
+            old = alive & (pop.age >= 65) & housed[pop.household]
+            sv.add_incentive_doctors(year, city.cell_quartier.astype(np.int64),
+                                     np.bincount(pc[old], minlength=city.n_cells).astype(float))
+        residents = np.bincount((mode * city.n_cells + cell)[housed], weights=size[housed],
+                                minlength=3 * city.n_cells).reshape(3, city.n_cells)
         sv.update_gp(year, residents)
         gp = sv.gp_access[mode, cell]
         stage = info["stage"]
@@ -312,24 +381,26 @@ class ServicesMixin:
         lo1, hi1 = sp.primary_school_ages
         lo2, hi2 = sp.secondary_school_ages
         f = sv.facilities
-        pupil_ok = alive & housed[pop.household]
-        poor_p = (group == 0)[pop.household]
+        poor_h = group == 0
+        prim, sec, workers = jobs.person_roles(
+            pop.household, pop.age, pop.sex, pop.pid, person_alive, housed, poor_h,
+            np.uint64(self.keys["jobs"]), self._employment_table, lo1, hi1, lo2, hi2)
         disadvantage_hh = np.zeros(n)
         state = {}
-        for kind, lo, hi in ((PRIMARY, lo1, hi1), (SECONDARY, lo2, hi2)):
+        for kind, pupils in ((PRIMARY, prim), (SECONDARY, sec)):
             rows = f.open(kind, year)
-            pupils = np.flatnonzero(pupil_ok & (pop.age >= lo) & (pop.age <= hi))
+            pc = cell[pop.household[pupils]]
             key = ("nearest", kind, rows.size)
             if self._school_state.get(key) is None:
                 self._school_state[key] = schools.nearest_schools(sv.x, sv.y, f.cell[rows])
             nearest = self._school_state[key]
-            order = np.argsort(keyed_uniforms(self.keys["schools"], year, pop.pid[pupils], kind),
-                               kind="stable")
-            school = schools.assign(order, pc[pupils], nearest, f.capacity[rows], sv.x, sv.y,
+            order = np.argsort(keyed_uniforms(self.keys["schools"], year, pop.pid[pupils], kind))
+            school = schools.assign(order, pc, nearest, f.capacity[rows], sv.x, sv.y,
                                     f.cell[rows])
             n_s = rows.size
             total = np.bincount(school, minlength=n_s).astype(float)
-            poor = np.bincount(school, weights=poor_p[pupils].astype(float), minlength=n_s)
+            poor = np.bincount(school, weights=poor_h[pop.household[pupils]].astype(float),
+                               minlength=n_s)
             share = np.divide(poor, total, out=np.zeros(n_s), where=total > 0)
             city_share = poor.sum() / max(total.sum(), 1.0)
             quality = self._school_quality(year, f.cell[rows])
@@ -339,11 +410,9 @@ class ServicesMixin:
                            "dis": dis, "nearest_dis": dis[nearest[:, 0]]}
         self._schools_now = state
         # 5. Jobs and commuting.
-        worker = alive & housed[pop.household] & jobs.employed(
-            pop.age, pop.sex, poor_p, pop.pid, self.keys["jobs"], self._employment_table)
-        workers = np.flatnonzero(worker)
         first = workers[pop.job[workers] == -2]
-        pop.job[first] = self._jobs.draw(pop.pid[first], pc[first], self.keys["jobs"],
+        pop.job[first] = self._jobs.draw(pop.pid[first], cell[pop.household[first]],
+                                         self.keys["jobs"],
                                          jp.share_working_in_city, jp.inside_commute_mean_km)
         job = pop.job[workers].astype(np.int64)
         cparams = self._commute_params()
@@ -361,16 +430,18 @@ class ServicesMixin:
                 if st == 1:
                     a = a - cp.utility_school * cp.school_weight * fam_dis
                 amenity[:, st * 3 + m] = a
-        by_hh = np.argsort(pop.household[workers], kind="stable")
-        w_hh = pop.household[workers][by_hh]
-        counts = np.bincount(w_hh, minlength=n)
+        # The choice weighs commutes to jobs in the city (a job outside costs about the same
+        # from anywhere in the city).
+        inside = job >= 0
+        by_hh = np.argsort(pop.household[workers[inside]], kind="stable")
+        counts = np.bincount(pop.household[workers[inside]], minlength=n)
         info.update({
-            "car": car, "mode": mode, "ticket": ticket, "gp": gp,
+            "alive_p": person_alive, "car": car, "mode": mode, "ticket": ticket, "gp": gp,
             "health_weight": weights[stage], "school": disadvantage_hh * cp.school_weight,
             "commute": commute, "segment": stage.astype(np.int64) * 3 + mode,
             "worker_start": np.cumsum(counts) - counts, "worker_count": counts,
             "workers": workers, "worker_job": job,
-            "choice_access": ChoiceAccess(amenity, job[by_hh], sv.x, sv.y, sv.stop_dist_m,
+            "choice_access": ChoiceAccess(amenity, job[inside][by_hh], sv.x, sv.y, sv.stop_dist_m,
                                           sv.nearest_stop, float(city.cell_size_m), cparams),
         })
         return info
@@ -390,7 +461,7 @@ class ServicesMixin:
         jp = self.scenario.parameters.jobs
         return np.array([
             sp.detour_factor, sp.walk_speed_m_s * 60.0, sp.pt_speed_kmh * 1000.0 / 60.0,
-            sp.car_speed_kmh * 1000.0 / 60.0, 3.0, self.services.headway_min,
+            sp.car_speed_kmh * 1000.0 / 60.0, sp.car_overhead_min, self.services.headway_min,
             jp.car_cost_per_km, jp.workdays_per_month, jp.value_of_time_eur_h / 60.0,
             jp.outside_commute_km * 1000.0,
         ])
@@ -434,26 +505,20 @@ class ServicesMixin:
         n_q = city.n_quartiers
         sv = self.services
         nursing_h = self._nursing_households()
-        need = care.in_need(pop.age, pop.sex, pop.pid, self.keys["care"], self._care_tables)
-        pq = hq[pop.household]
-        in_home = nursing_h[pop.household]
-        persons = metrics.count(pq, n_q)
-        dependent = metrics.count(pq[need], n_q)
-        home_res = metrics.count(pq[in_home], n_q)
-        cell = city.dwelling_cell[pop.dwelling[pop.household]]
-        reach = sv.gp_within_reach[cell]
-        old = (pop.age >= 65) & ~in_home
+        hcell = city.dwelling_cell[pop.dwelling].astype(np.int64)
+        c = care.care_sums(hq.astype(np.int64), pop.household, pop.age, pop.sex, pop.pid,
+                           np.uint64(self.keys["care"]), self._care_tables[0], nursing_h,
+                           sv.gp_within_reach[hcell], n_q)
+        c = np.vstack([c, c.sum(axis=0)])
+        persons, dependent = c[:, 0], c[:, 1]
         out = {
             "care_dependent": dependent,
             "care_dependency_share": metrics._ratio(dependent, persons),
-            "share_cared_at_home": metrics._ratio(metrics.count(pq[need & ~in_home], n_q),
-                                                  dependent),
-            "nursing_home_residents": home_res,
+            "share_cared_at_home": metrics._ratio(c[:, 2], dependent),
+            "nursing_home_residents": persons - c[:, 3],
             "unmet_care": self._unmet_care,
-            "share_gp_within_reach": metrics._ratio(metrics.count(pq[reach & ~in_home], n_q),
-                                                    metrics.count(pq[~in_home], n_q)),
-            "share_65plus_gp_within_reach": metrics._ratio(
-                metrics.count(pq[old & reach], n_q), metrics.count(pq[old], n_q)),
+            "share_gp_within_reach": metrics._ratio(c[:, 4], c[:, 3]),
+            "share_65plus_gp_within_reach": metrics._ratio(c[:, 6], c[:, 5]),
             "gp_doctors": np.r_[np.full(n_q, np.nan), sv.facilities.capacity[
                 sv.facilities.open(0, self.year)].sum()],
         }
@@ -469,28 +534,22 @@ class ServicesMixin:
         pop = self.population
         n_q = self.city.n_quartiers
         housed = info["housed"] & ~info["nursing"]
-        size = info["size"].astype(float)
-        old = info["old"].astype(float)
-        q = hq[: pop.n_households]
+        q = hq[: pop.n_households].astype(np.int64)
+        hs = _household_access_sums(q, housed, info["size"], info["old"], info["gp"],
+                                    info["car"], info["mode"] == WALK, info["commute"],
+                                    info["net_income"], n_q)
+        is_worker = np.zeros(pop.n_persons, np.bool_)
+        is_worker[info["workers"]] = True
+        ps = _worker_sums(q, pop.household, pop.age, info["alive_p"], housed, is_worker, n_q)
+        hs = np.vstack([hs, hs.sum(axis=0)])
+        ps = np.vstack([ps, ps.sum(axis=0)])
         out = {
-            "gp_access_65plus": metrics._ratio(
-                metrics.count(q[housed], n_q, (old * info["gp"])[housed]),
-                metrics.count(q[housed], n_q, old[housed])),
-            "no_car_share": metrics._ratio(metrics.count(q[housed & ~info["car"]], n_q),
-                                           metrics.count(q[housed], n_q)),
-            "share_walk_only": metrics._ratio(
-                metrics.count(q[housed], n_q, (size * (info["mode"] == WALK))[housed]),
-                metrics.count(q[housed], n_q, size[housed])),
+            "gp_access_65plus": metrics._ratio(hs[:, 0], hs[:, 1]),
+            "no_car_share": metrics._ratio(hs[:, 2], hs[:, 3]),
+            "share_walk_only": metrics._ratio(hs[:, 4], hs[:, 5]),
+            "commuting_cost_share": metrics._ratio(hs[:, 6], hs[:, 7]),
+            "employment_rate": metrics._ratio(ps[:, 0], ps[:, 1]),
         }
-        commuting = housed & (info["worker_count"] > 0)
-        out["commuting_cost_share"] = metrics._ratio(
-            metrics.count(q[commuting], n_q, (info["commute"] / info["net_income"])[commuting]),
-            metrics.count(q[commuting], n_q))
-        n_workers = metrics.count(q[pop.household[info["workers"]]], n_q)
-        age = pop.age
-        working_age = metrics.count(q[pop.household[(age >= 18) & (age < 65)
-                                                     & housed[pop.household]]], n_q)
-        out["employment_rate"] = metrics._ratio(n_workers, working_age)
         prim = self._schools_now[PRIMARY]
         d = np.full(n_q + 1, np.nan)
         pupils, poor = prim["pupils"], prim["poor"]
@@ -498,11 +557,9 @@ class ServicesMixin:
             d[-1] = 0.5 * np.abs(poor / poor.sum() - (pupils - poor) / (pupils - poor).sum()).sum()
         out["school_dissimilarity_income"] = d
         sq = self.city.cell_quartier[prim["cells"]]
-        share = np.divide(poor, pupils, out=np.zeros_like(poor), where=pupils > 0)
         out["school_poor_share"] = np.r_[metrics._ratio(
             np.bincount(sq, weights=poor, minlength=n_q).astype(float),
             np.bincount(sq, weights=pupils, minlength=n_q).astype(float)),
             poor.sum() / max(pupils.sum(), 1.0)]
-        del share
         self._last_access = out
 

@@ -364,9 +364,14 @@ class ServicesParameters(_Strict):
         "67.5 % Einzelpraxen).",
     )
     gp_catchment_min: float = Field(
-        20.0, gt=0.0, le=120.0,
-        description="Catchment of GP practices in the 2SFCA, minutes (no figure in the data: "
-        "an assumption; Gaussian decay within it).",
+        15.0, gt=0.0, le=120.0,
+        description="Catchment of GP practices in the 2SFCA on foot and by public transport, "
+        "minutes (no figure in the data: an assumption; Gaussian decay within it).",
+    )
+    gp_catchment_car_min: float = Field(
+        10.0, gt=0.0, le=120.0,
+        description="Catchment by car, minutes (Germany 2023: 99 % of residents within 10 "
+        "minutes of a GP by car).",
     )
     gp_reach_m: float = Field(
         1000.0, gt=0.0,
@@ -386,7 +391,7 @@ class ServicesParameters(_Strict):
         "data: an assumption).",
     )
     ambulant_catchment_min: float = Field(
-        20.0, gt=0.0, le=120.0,
+        15.0, gt=0.0, le=120.0,
         description="Catchment of ambulant services (by car), minutes (an assumption).",
     )
     nursing_places_per_1000: float = Field(
@@ -431,6 +436,10 @@ class ServicesParameters(_Strict):
     car_speed_kmh: float = Field(
         25.0, gt=0.0, description="Urban door-to-door car speed (an assumption)."
     )
+    car_overhead_min: float = Field(
+        3.0, ge=0.0, le=60.0,
+        description="Parking and walking to and from the car, minutes (an assumption).",
+    )
     headway_min: float = Field(
         10.0, gt=0.0, le=120.0,
         description="Public-transport headway, minutes (waiting = half; an assumption).",
@@ -447,8 +456,8 @@ class CareParameters(_Strict):
 
     Prevalence by age band and sex: NRW 2021 counts by age (IT.NRW) over NRW population for
     ages under 75; Germany's 2021 Pflegequoten by sex (GBE-Bund) times the NRW/Germany ratio
-    at 75+; scaled to NRW's 2023 totals. Within a band, ages are interpolated. The derivation is
-    in calibration/targets/README.md.
+    at 75+; scaled to NRW's 2023 totals. Rates are steps by band (no interpolation within a
+    band). The derivation is in calibration/targets/README.md.
     """
 
     age_bands: tuple[int, ...] = Field(
@@ -466,11 +475,11 @@ class CareParameters(_Strict):
         (0, 65, 75, 80, 85, 90, 95), description="Lower ages of the inpatient-share bands."
     )
     inpatient_share: tuple[float, ...] = Field(
-        (0.0459, 0.1091, 0.1213, 0.1405, 0.1821, 0.2547, 0.3704),
+        (0.0459, 0.1090, 0.1213, 0.1405, 0.1821, 0.2547, 0.3704),
         description="Share of the care-dependent in full inpatient care (NRW 2021).",
     )
     ambulant_share_of_home: tuple[float, ...] = Field(
-        (0.1080, 0.1935, 0.2297, 0.2646, 0.3054, 0.3434, 0.3936),
+        (0.1080, 0.1938, 0.2297, 0.2646, 0.3054, 0.3434, 0.3936),
         description="Share of those cared for at home who need an ambulant service (NRW 2021; "
         "the others are cared for by relatives).",
     )

@@ -11,8 +11,9 @@ Each year :meth:`Services.update` recomputes access from the simulated populatio
 
 - **Doctors**: multi-modal 2SFCA (demand = residents by cell and travel mode: walking,
   public transport if the household can afford the tickets, car if it has one), Gaussian decay
-  within ``gp_catchment_min``. Access is reported relative to the city's doctors per resident
-  (1 = average). Reach: residents within ``gp_reach_m`` airline of a practice.
+  within ``gp_catchment_min`` (by car ``gp_catchment_car_min``). Access is reported
+  relative to the city's doctors per resident (1 = average). Reach: residents within
+  ``gp_reach_m`` airline of a practice.
 - **Ambulant care**: 2SFCA of service capacity (clients) over the persons who need it, by car
   (services drive to clients).
 - **Schools**: see :mod:`sim.processes.schools`.
@@ -77,22 +78,26 @@ class Facilities:
         ]
 
 
-def _weighted_pairs(times, catchment_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, cols, Gaussian weights) of a sparse time matrix, computed once per network."""
+def _weighted_pairs(times, catchment_min: float) -> tuple:
+    """Gaussian weights of a sparse time matrix as CSR matrices (demand × facility and its
+    transpose), computed once per network."""
+    import scipy.sparse as sps
+
     coo = times.tocoo()
     keep = coo.data <= catchment_min
-    return (coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64),
-            gaussian_weight(coo.data[keep], catchment_min / 2))
+    w = sps.csr_matrix((gaussian_weight(coo.data[keep], catchment_min / 2),
+                        (coo.row[keep], coo.col[keep])), shape=coo.shape)
+    return w, w.T.tocsr()
 
 
 def _fca(supply: np.ndarray, demand: np.ndarray, pairs: tuple) -> np.ndarray:
-    """2SFCA accessibility from precomputed weighted pairs (the same arithmetic as
+    """2SFCA accessibility from precomputed weights (the same arithmetic as
     :func:`sim.accessibility.two_step_fca` with the Gaussian decay; tested equal)."""
-    rows, cols, w = pairs
-    in_reach = np.bincount(cols, weights=demand[rows] * w, minlength=supply.size)
+    w, wt = pairs
+    in_reach = wt @ demand
     ratio = np.divide(supply, in_reach, out=np.zeros_like(supply, dtype=float),
                       where=in_reach > 0)
-    return np.bincount(rows, weights=ratio[cols] * w, minlength=demand.size)
+    return w @ ratio
 
 
 def expected_residents(city: City) -> np.ndarray:
@@ -259,6 +264,7 @@ class Services:
             stop_cells=self.stop_cells, walk_speed_m_s=sp.walk_speed_m_s,
             detour_factor=sp.detour_factor, pt_speed_kmh=sp.pt_speed_kmh,
             headway_min=self.headway_min, car_speed_kmh=sp.car_speed_kmh,
+            car_overhead_min=sp.car_overhead_min,
         )
         self._gp_cache = None
         # Per cell: distance to the nearest stop and that stop's cell (for the commute kernel).
@@ -322,12 +328,13 @@ class Services:
         key = (rows.size, self.travel)
         if self._gp_cache is None or self._gp_cache[0] != key:
             demand_cells = np.flatnonzero(self.city.cell_quartier >= 0)
-            mats = [self.travel.within(demand_cells, f.cell[rows], m, sp.gp_catchment_min)
-                    for m in MODE_NAMES]
             import scipy.sparse as sps
 
-            self._gp_cache = (key, demand_cells, _weighted_pairs(sps.vstack(mats).tocsr(),
-                                                                  sp.gp_catchment_min))
+            mats = [_weighted_pairs(self.travel.within(demand_cells, f.cell[rows], m, c), c)[0]
+                    for m, c in zip(MODE_NAMES, (sp.gp_catchment_min, sp.gp_catchment_min,
+                                                 sp.gp_catchment_car_min), strict=True)]
+            w = sps.vstack(mats).tocsr()
+            self._gp_cache = (key, demand_cells, (w, w.T.tocsr()))
             dist = self.travel.nearest_distance_m(np.arange(self.city.n_cells), f.cell[rows])
             self.gp_within_reach = dist <= sp.gp_reach_m
         _, demand_cells, pairs = self._gp_cache

@@ -185,3 +185,22 @@ def test_cached_2sfca_equals_the_reference_function():
     expected, _ = two_step_fca(supply, demand, times, 20.0)
     np.testing.assert_allclose(_fca(supply, demand, _weighted_pairs(times, 20.0)), expected,
                                rtol=1e-12, atol=1e-15)
+
+
+def test_compiled_neighbourhood_equals_the_numpy_version(start_models):
+    """The one-pass neighbourhood kernel gives the same counts and shares as the vectorised
+    functions (random groups, some households not housed)."""
+    from sim.processes import mobility
+
+    m = start_models[1]
+    city, pop = m.city, m.population
+    rng = np.random.default_rng(0)
+    n = pop.n_households
+    cell = city.dwelling_cell[pop.dwelling].astype(np.int64)
+    group, origin = rng.integers(0, 3, n), rng.integers(0, 2, n)
+    housed = rng.random(n) < 0.9
+    t, ni, no = mobility.neighbourhood_counts(city, cell[housed], group[housed], origin[housed])
+    si, so = mobility.own_group_shares(t, ni, no, cell, group, origin)
+    got = mobility.neighbourhood(cell, group, origin, housed, city.width, city.height)
+    for a, b in zip(got, (t, ni, no, si, so), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)

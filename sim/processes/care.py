@@ -63,6 +63,79 @@ def _needs(age, sex, pid, key, prevalence, share_inpatient, amb, need, inpatient
             z[i] = keyed_uniform(key, 0, pid[i], SLOT_PRIORITY)
 
 
+@njit(cache=True)
+def care_sums(hq, household, age, sex, pid, key, prevalence, nursing_h, reach_h, n_q):
+    """Per quartier: persons, in care need, in need and at home, not in a nursing home, of
+    those within reach of a GP, 65+ not in a home, of those within reach (one pass)."""
+    out = np.zeros((n_q, 7))
+    top = prevalence.shape[1] - 1
+    for i in range(household.size):
+        h = household[i]
+        q = hq[h]
+        home = not nursing_h[h]
+        need = keyed_uniform(key, 0, pid[i], SLOT_FRAILTY) < prevalence[sex[i], min(age[i], top)]
+        out[q, 0] += 1
+        if need:
+            out[q, 1] += 1
+            if home:
+                out[q, 2] += 1
+        if home:
+            out[q, 3] += 1
+            if reach_h[h]:
+                out[q, 4] += 1
+            if age[i] >= 65:
+                out[q, 5] += 1
+                if reach_h[h]:
+                    out[q, 6] += 1
+    return out
+
+
+@njit(cache=True)
+def care_pass(household, age, sex, pid, is_child, person_alive, household_alive, at_home_h,
+              hcell, key, prevalence, share_inpatient, amb, n_cells):
+    """One pass over the persons for the yearly care step.
+
+    Returns per household the living members, adults and children; per cell the persons at
+    home who need an ambulant service; and the candidates for professional care at home or in
+    a nursing home (persons at home who need a home, or an ambulant service), with whether
+    they need a home and their service priority ``z``."""
+    n_h = household_alive.size
+    size = np.zeros(n_h, np.int64)
+    adults = np.zeros(n_h, np.int64)
+    kids = np.zeros(n_h, np.int64)
+    amb_by_cell = np.zeros(n_cells)
+    cand = np.empty(household.size, np.int64)
+    cand_inp = np.empty(household.size, np.bool_)
+    cand_z = np.empty(household.size)
+    n_c = 0
+    top = prevalence.shape[1] - 1
+    for i in range(household.size):
+        h = household[i]
+        if not (person_alive[i] and household_alive[h]):
+            continue
+        size[h] += 1
+        if is_child[i]:
+            kids[h] += 1
+            continue
+        adults[h] += 1
+        if not at_home_h[h]:
+            continue
+        a = min(age[i], top)
+        s = sex[i]
+        if keyed_uniform(key, 0, pid[i], SLOT_FRAILTY) >= prevalence[s, a]:
+            continue
+        inp = keyed_uniform(key, 0, pid[i], SLOT_SEVERITY) < share_inpatient[s, a]
+        if not inp and keyed_uniform(key, 0, pid[i], SLOT_SERVICE) >= amb[a]:
+            continue  # cared for by relatives
+        if not inp:
+            amb_by_cell[hcell[h]] += 1
+        cand[n_c] = i
+        cand_inp[n_c] = inp
+        cand_z[n_c] = keyed_uniform(key, 0, pid[i], SLOT_PRIORITY)
+        n_c += 1
+    return size, adults, kids, amb_by_cell, cand[:n_c], cand_inp[:n_c], cand_z[:n_c]
+
+
 def in_need(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, key: np.uint64,
             tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """Per person: in care need (the first result of :func:`needs`, cheaper)."""

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 from scipy.optimize import brentq
 
-from sim.rng import keyed_uniforms
+from sim.rng import keyed_uniform, keyed_uniforms
 from sim.scenario import JobsParameters
 
 SLOT_EMPLOYED, SLOT_INSIDE, SLOT_SITE, SLOT_CAR = range(4)
@@ -89,6 +89,66 @@ class JobSites:
             _, idx = self._tree.query(np.c_[self.x[h] + r * np.cos(a), self.y[h] + r * np.sin(a)])
             cells[inside] = self.site_cells[np.asarray(idx, np.int64)]
         return cells
+
+
+@njit(cache=True)
+def person_roles(household, age, sex, pid, person_alive, housed_h, poor_h, key, table, lo1,
+                 hi1, lo2, hi2):
+    """One pass over the persons of housed private households: Grundschule pupils, secondary
+    pupils and the employed (as in :func:`employed`)."""
+    n = household.size
+    prim = np.empty(n, np.int64)
+    sec = np.empty(n, np.int64)
+    work = np.empty(n, np.int64)
+    n1 = n2 = n3 = 0
+    top = table.shape[2] - 1
+    for i in range(n):
+        h = household[i]
+        if not (person_alive[i] and housed_h[h]):
+            continue
+        a = age[i]
+        if lo1 <= a <= hi1:
+            prim[n1] = i
+            n1 += 1
+        elif lo2 <= a <= hi2:
+            sec[n2] = i
+            n2 += 1
+        rate = table[1 if poor_h[h] else 0, sex[i], min(a, top)]
+        if rate > 0.0 and keyed_uniform(key, 0, pid[i], SLOT_EMPLOYED) < rate:
+            work[n3] = i
+            n3 += 1
+    return prim[:n1], sec[:n2], work[:n3]
+
+
+@njit(cache=True)
+def household_modes(group, size, children, hid, key, intercept, odds, eligible, net, price,
+                    social, afford_share):
+    """Per household: car (keyed, logit of no car), monthly ticket price, travel mode for
+    errands (0 walk, 1 public transport if the tickets are affordable, 2 car)."""
+    n = group.size
+    car = np.zeros(n, np.bool_)
+    ticket = np.empty(n)
+    mode = np.empty(n, np.int64)
+    lp, lh, l1, lc = odds[0], odds[1], odds[2], odds[3]
+    for h in range(n):
+        z = intercept
+        if group[h] == 0:
+            z += lp
+        elif group[h] == 2:
+            z += lh
+        if size[h] == 1:
+            z += l1
+        if children[h] > 0:
+            z += lc
+        p_no = 1.0 / (1.0 + np.exp(-z))
+        car[h] = keyed_uniform(key, 0, hid[h], SLOT_CAR) >= p_no
+        ticket[h] = social if eligible[h] else price
+        if car[h]:
+            mode[h] = 2
+        else:
+            adults = max(size[h] - children[h], 1)
+            mode[h] = 1 if ticket[h] * adults <= afford_share * net[h] else 0
+    return car, ticket, mode
 
 
 def _logit(p: float) -> float:

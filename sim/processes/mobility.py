@@ -1,6 +1,6 @@
 """Residential mobility: who wants to move, where to, or out of the city.
 
-**Dissatisfaction** of a household in its dwelling has three parts, each 0 when all is well:
+**Dissatisfaction** of a household in its dwelling has six parts, each 0 when all is well:
 
 - rent: ``max(0, burden - threshold) / threshold`` (capped at 2), burden = gross cold rent /
   net household income (tenants only);
@@ -8,10 +8,14 @@
   per further person (the NRW norms of adequate size for social housing);
 - neighbourhood (Schelling): for income group and for origin, the shortfall of the share of
   own-group households among the other households of the cell and its 8 neighbours below
-  ``homophily_threshold``, relative to it; the mean of the two.
+  ``homophily_threshold``, relative to it; the mean of the two;
+- health, school and job (see :mod:`sim.model_services`): GP access below
+  ``health_access_threshold`` of the city average (weighted by life stage), the perceived
+  disadvantage of the children's schools, and commuting costs above
+  ``commute_burden_threshold`` of income.
 
-**Moving**: probability ``base(life stage) × exp(dissatisfaction_effect × (rent + crowding +
-neighbourhood))`` plus ``life_event_move_probability`` after a birth or a partner's death,
+**Moving**: probability ``base(life stage) × exp(dissatisfaction_effect × (sum of the
+parts))`` plus ``life_event_move_probability`` after a birth or a partner's death,
 capped at 1. Life stages by the oldest member: under 30, families with children, 30-64, 65+.
 
 **Choice** (multinomial logit, as in UrbanSim and SILO): a searching household considers up
@@ -23,6 +27,8 @@ needs a WBS, buying needs ``owner_min_income`` × the median income), its presen
     - utility_rent_burden × cost / income + utility_space × log(min(floor / norm, 2))
     + utility_similar_neighbours × (own income-group share + own-origin share) / 2
     + utility_quartier_attachment × same quartier
+    + amenity(cell, life stage × travel mode)        (doctors; schools for families)
+    - utility_rent_burden × commuting cost to jobs in the city / income
 
 plus ``utility_stay`` for the present dwelling. Leaving means renting a dwelling of the norm
 size elsewhere at ``outside_rent_m2`` (the regional level), so its utility is
@@ -31,8 +37,9 @@ high rents by leaving. Each option adds a Gumbel draw. Searchers choose one at a
 random order; a dwelling taken is no longer vacant and the one left becomes vacant, so no
 dwelling is ever over-occupied.
 A household that leaves is an out-migrant; its **cause** is the largest part of its
-dissatisfaction (``rent``, ``crowding``, ``neighbourhood``), ``no_dwelling`` for a new
-household that found no home, else ``other``.
+dissatisfaction (``rent``, ``crowding``, ``neighbourhood``, ``health``, ``school``, ``job``),
+``no_dwelling`` for a new household that found no home, else ``other``; persons who find no
+care in the city leave with cause ``care`` (:mod:`sim.processes.care`).
 """
 
 from __future__ import annotations
@@ -85,6 +92,47 @@ def neighbourhood_counts(city: City, cell: np.ndarray, income_group: np.ndarray,
     nb_income = housing.grid_neighbourhood_sum(by_income, w, h)
     nb_origin = housing.grid_neighbourhood_sum(by_origin, w, h)
     return nb_income.sum(axis=1), nb_income, nb_origin
+
+
+@njit(cache=True)
+def neighbourhood(cell, income_group, origin, housed, width, height):
+    """:func:`neighbourhood_counts` and :func:`own_group_shares` in one compiled pass:
+    returns total, by income group, by origin (per cell and its 8 neighbours) and each
+    household's own-group shares among the other households around it (NaN without any)."""
+    n_c = width * height
+    counts = np.zeros((n_c, 5))
+    for h in range(cell.size):
+        if housed[h]:
+            counts[cell[h], income_group[h]] += 1
+            counts[cell[h], 3 + origin[h]] += 1
+    nb = np.zeros((n_c, 5))
+    for r in range(height):
+        for c in range(width):
+            k = r * width + c
+            for dr in range(-1, 2):
+                rr = r + dr
+                if rr < 0 or rr >= height:
+                    continue
+                for dc in range(-1, 2):
+                    cc = c + dc
+                    if cc < 0 or cc >= width:
+                        continue
+                    j = rr * width + cc
+                    for g in range(5):
+                        nb[k, g] += counts[j, g]
+    total = nb[:, 0] + nb[:, 1] + nb[:, 2]
+    share_i = np.empty(cell.size)
+    share_o = np.empty(cell.size)
+    for h in range(cell.size):
+        k = cell[h]
+        others = total[k] - 1.0
+        if others > 0:
+            share_i[h] = (nb[k, income_group[h]] - 1.0) / others
+            share_o[h] = (nb[k, 3 + origin[h]] - 1.0) / others
+        else:
+            share_i[h] = np.nan
+            share_o[h] = np.nan
+    return total, nb[:, :3].copy(), nb[:, 3:].copy(), share_i, share_o
 
 
 def own_group_shares(total: np.ndarray, nb_income: np.ndarray, nb_origin: np.ndarray,
@@ -307,7 +355,7 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     n = searchers["current"].size
     k = mp.choice_set_size
     ids = searchers["id"].astype(np.uint64)
-    order = np.argsort(keyed_uniforms(key, year, ids, SLOT_ORDER), kind="stable")
+    order = np.argsort(keyed_uniforms(key, year, ids, SLOT_ORDER))  # distinct keys
     result = np.full(n, -1, np.int64)
     if n == 0:
         return result
