@@ -71,7 +71,7 @@ def main() -> None:
             if job.error:
                 raise SystemExit(f"what-if failed: {job.error}")
     finally:
-        engine.shutdown()
+        engine.shutdown(wait=True)
     print("answer times s: " + " ".join(f"{x:.2f}" for x in times))
     print(f"median {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})"
           f" per question incl. the paired comparison")

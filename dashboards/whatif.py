@@ -231,9 +231,11 @@ class WhatIfEngine:
         self._baseline = [self._pool.submit(simulate, payload, self.seed + r, self.years)
                           for r in range(self.replications)]
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop the pool (cancelling open runs); ``wait`` for its workers to end (scripts that
+        exit next, so the pool's exit hook finds it closed)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)
             self._pool = None
 
     def city_grid(self) -> pd.DataFrame:
