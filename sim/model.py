@@ -352,8 +352,6 @@ class QuartierModel(ServicesMixin, mesa.Model):
         total, nb_income, nb_origin, share_i, share_o = mobility.neighbourhood(
             cell, group.astype(np.int64), origin, housed, city.width, city.height)
         norm = mobility.space_norm(size, mp)
-        parts = mobility.dissatisfaction(burden, city.dwelling_floor_space[d], norm, share_i,
-                                         share_o, mp)
         nursing = housed & (city.dwelling_tenure[d] == housing.NURSING)
         with np.errstate(invalid="ignore", divide="ignore"):
             city_i = nb_income.sum(axis=0) / max(total.sum(), 1.0)
@@ -371,9 +369,12 @@ class QuartierModel(ServicesMixin, mesa.Model):
             "cell_share_income": cell_i, "cell_share_origin": cell_o,
         }
         self._access(year, info, person_alive, household_alive)
-        parts = np.concatenate([parts, self._service_parts(info)], axis=1)
-        parts[~housed | nursing] = 0.0
-        info["parts"] = parts
+        cp = self.scenario.parameters.choice
+        info["parts"] = mobility.all_parts(
+            burden, city.dwelling_floor_space[d], norm.astype(np.float64), share_i, share_o,
+            info["gp"], info["school"], info["commute"], net, children, info["health_weight"],
+            housed & ~nursing, mp.rent_burden_threshold, mp.crowding_threshold,
+            mp.homophily_threshold, cp.health_access_threshold, cp.commute_burden_threshold)
         return info
 
     def _searchers(self, info: dict, rows: np.ndarray, hq: np.ndarray) -> dict:
