@@ -100,6 +100,11 @@ class QuartierModel(ServicesMixin, mesa.Model):
         self.year = scenario.start_year - 1
         self._records: list[tuple[int, dict[str, np.ndarray]]] = []
         self._snapshots: list[pd.DataFrame] = []
+        # The start state: jobs of the employed, school places, access to doctors.
+        pop = self.population
+        info = self._household_info(np.ones(pop.n_persons, bool),
+                                    np.ones(pop.n_households, bool), self.year)
+        self._access_metrics(info, self.city.dwelling_quartier[pop.dwelling])
         self._record(self._flows_nan())
 
     def _default_households(self) -> int:
