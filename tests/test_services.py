@@ -226,3 +226,18 @@ def test_compiled_parts_equal_the_vectorised_formulas(start_models):
     expected[~info["housed"] | info["nursing"]] = 0.0
     np.testing.assert_allclose(info["parts"], expected, rtol=1e-12, atol=1e-12)
     assert (info["parts"][:, 3:] > 0).any(axis=0).all()  # every service part occurs
+
+
+def test_cached_cdf_draws_equal_generator_choice():
+    from sim.processes.migration import in_migrant_households
+
+    class Pool:
+        sizes = np.arange(1, 6).repeat(200)
+
+    w = np.random.default_rng(1).random(1000)
+    w /= w.sum()
+    cdf = np.cumsum(w)
+    cdf /= cdf[-1]
+    a = in_migrant_households(Pool, w, 5000.0, np.random.default_rng(9))
+    b = in_migrant_households(Pool, w, 5000.0, np.random.default_rng(9), cdf)
+    assert a.size > 0 and np.array_equal(a, b)
