@@ -355,10 +355,10 @@ class QuartierModel(ServicesMixin, mesa.Model):
         tenant = housed & housing.rented(city.dwelling_tenure[d])
         burden = np.where(tenant, cost[d] / net, 0.0)
         group = income.income_group(pop.income, median)
-        origin = pop.migration_background.astype(np.int64)
+        origin = pop.migration_background
         cell = city.dwelling_cell[d].astype(np.int64)
         total, nb_income, nb_origin, share_i, share_o = mobility.neighbourhood(
-            cell, group.astype(np.int64), origin, housed, city.width, city.height)
+            cell, group, origin, housed, city.width, city.height)
         norm = mobility.space_norm(size, mp)
         nursing = housed & (city.dwelling_tenure[d] == housing.NURSING)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -171,7 +171,7 @@ def all_parts(burden, floor, norm, share_income, share_origin, gp, school, commu
     household in one pass, 0 where ``active`` is False; the same formulas as
     :func:`dissatisfaction` and ``ServicesMixin._service_parts`` (tested equal)."""
     n = burden.size
-    out = np.zeros((n, 6))
+    out = np.zeros((n, 6), np.float32)
     for h in range(n):
         if not active[h]:
             continue
@@ -212,11 +212,11 @@ def main_cause(parts: np.ndarray) -> np.ndarray:
 def household_summary(household, age, is_child, alive, n):
     """Per household, over living members: size, children, members under 14, members 65+,
     age of the oldest (one pass over the persons)."""
-    size = np.zeros(n, np.int64)
-    children = np.zeros(n, np.int64)
-    young = np.zeros(n, np.int64)
-    old = np.zeros(n, np.int64)
-    oldest = np.zeros(n)
+    size = np.zeros(n, np.int32)
+    children = np.zeros(n, np.int32)
+    young = np.zeros(n, np.int32)
+    old = np.zeros(n, np.int32)
+    oldest = np.zeros(n, np.int16)
     for i in range(household.size):
         if not alive[i]:
             continue
