@@ -437,10 +437,13 @@ class ServicesMixin:
         by_hh = np.argsort(pop.household[workers[inside]], kind="stable")
         counts = np.bincount(pop.household[workers[inside]], minlength=n)
         info.update({
-            "alive_p": person_alive, "car": car, "mode": mode, "ticket": ticket, "gp": gp,
-            "health_weight": weights[stage], "school": disadvantage_hh * cp.school_weight,
-            "commute": commute, "segment": (stage * 3 + mode).astype(np.int8),
-            "worker_start": np.cumsum(counts) - counts, "worker_count": counts,
+            "alive_p": person_alive, "car": car, "mode": mode,
+            "ticket": ticket.astype(np.float32), "gp": gp.astype(np.float32),
+            "health_weight": weights.astype(np.float32)[stage],
+            "school": (disadvantage_hh * cp.school_weight).astype(np.float32),
+            "commute": commute.astype(np.float32), "segment": (stage * 3 + mode).astype(np.int8),
+            "worker_start": (np.cumsum(counts) - counts).astype(np.int32),
+            "worker_count": counts.astype(np.int32),
             "workers": workers, "worker_job": job,
             "choice_access": ChoiceAccess(amenity, job[inside][by_hh], sv.x, sv.y, sv.stop_dist_m,
                                           sv.nearest_stop, float(city.cell_size_m), cparams),
