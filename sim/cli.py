@@ -45,6 +45,10 @@ SUMMARY_STOCKS = (
     ("mean_rent_burden", "Mietbelastung / mean rent burden", "{:.1%}"),
     ("dissimilarity_income_quartiers", "Segregation D (arm/übrige), Quartiere", "{:.3f}"),
     ("dissimilarity_income_cells", "Segregation D (arm/übrige), Zellen", "{:.3f}"),
+    ("care_dependency_share", "Pflegebedürftige / in need of care", "{:.1%}"),
+    ("share_cared_at_home", "davon zu Hause versorgt / cared for at home", "{:.1%}"),
+    ("share_65plus_gp_within_reach", "65+ mit Hausarzt ≤ 1 km / 65+ near a GP", "{:.1%}"),
+    ("school_dissimilarity_income", "Schulsegregation D (arm/übrige)", "{:.3f}"),
     ("share_similar_neighbours", "Anteil ähnlicher Nachbarn / similar neighbours", "{:.3f}"),
     ("dissimilarity_group_blocks", "Segregation D, Blöcke / blocks", "{:.3f}"),
     ("share_unhappy", "Anteil unzufrieden / unhappy", "{:.1%}"),
@@ -56,6 +60,9 @@ SUMMARY_FLOWS = (
     ("out_migrants", "Fortzüge / out-migrants"),
     ("moves_within_city", "Umzüge innerhalb der Stadt / moves within the city"),
     ("out_migrants_cause_rent", "Fortzüge wegen Miete / out-migrants, cause rent"),
+    ("out_migrants_cause_health", "Fortzüge wegen Arztversorgung / cause health"),
+    ("out_migrants_cause_care", "Fortzüge wegen Pflege / cause care"),
+    ("out_migrants_cause_job", "Fortzüge wegen Pendelkosten / cause job"),
     ("moves", "Umzüge / moves"),
 )
 

@@ -93,6 +93,8 @@ class QuartierModel(ServicesMixin, mesa.Model):
         self._in_weights = migration.age_tilt(
             self.pool, scenario.parameters.migration.in_migrant_mean_age
         )
+        self._in_cdf = np.cumsum(self._in_weights)
+        self._in_cdf /= self._in_cdf[-1]
         n_age = demo.max_age + 1
         self._exposure = np.zeros((2, n_age))
         self._deaths_by_age = np.zeros((2, n_age))
@@ -100,6 +102,11 @@ class QuartierModel(ServicesMixin, mesa.Model):
         self.year = scenario.start_year - 1
         self._records: list[tuple[int, dict[str, np.ndarray]]] = []
         self._snapshots: list[pd.DataFrame] = []
+        # The start state: jobs of the employed, school places, access to doctors.
+        pop = self.population
+        info = self._household_info(np.ones(pop.n_persons, bool),
+                                    np.ones(pop.n_households, bool), self.year)
+        self._access_metrics(info, self.city.dwelling_quartier[pop.dwelling])
         self._record(self._flows_nan())
 
     def _default_households(self) -> int:
@@ -258,7 +265,8 @@ class QuartierModel(ServicesMixin, mesa.Model):
         rng = s["in_migration"]
         mig = self.scenario.parameters.migration
         pool_rows = migration.in_migrant_households(
-            self.pool, self._in_weights, mig.in_migration_rate * n_persons_start, rng)
+            self.pool, self._in_weights, mig.in_migration_rate * n_persons_start, rng,
+            self._in_cdf)
         arrivals = self.pool.members.take(self.pool.starts, self.pool.sizes, pool_rows)
         newcomer_info = self._newcomers(arrivals, year)
         self._newcomer_access(newcomer_info, year)
@@ -347,13 +355,11 @@ class QuartierModel(ServicesMixin, mesa.Model):
         tenant = housed & housing.rented(city.dwelling_tenure[d])
         burden = np.where(tenant, cost[d] / net, 0.0)
         group = income.income_group(pop.income, median)
-        origin = pop.migration_background.astype(np.int64)
+        origin = pop.migration_background
         cell = city.dwelling_cell[d].astype(np.int64)
         total, nb_income, nb_origin, share_i, share_o = mobility.neighbourhood(
-            cell, group.astype(np.int64), origin, housed, city.width, city.height)
+            cell, group, origin, housed, city.width, city.height)
         norm = mobility.space_norm(size, mp)
-        parts = mobility.dissatisfaction(burden, city.dwelling_floor_space[d], norm, share_i,
-                                         share_o, mp)
         nursing = housed & (city.dwelling_tenure[d] == housing.NURSING)
         with np.errstate(invalid="ignore", divide="ignore"):
             city_i = nb_income.sum(axis=0) / max(total.sum(), 1.0)
@@ -371,9 +377,12 @@ class QuartierModel(ServicesMixin, mesa.Model):
             "cell_share_income": cell_i, "cell_share_origin": cell_o,
         }
         self._access(year, info, person_alive, household_alive)
-        parts = np.concatenate([parts, self._service_parts(info)], axis=1)
-        parts[~housed | nursing] = 0.0
-        info["parts"] = parts
+        cp = self.scenario.parameters.choice
+        info["parts"] = mobility.all_parts(
+            burden, city.dwelling_floor_space[d], norm.astype(np.float64), share_i, share_o,
+            info["gp"], info["school"], info["commute"], net, children, info["health_weight"],
+            housed & ~nursing, mp.rent_burden_threshold, mp.crowding_threshold,
+            mp.homophily_threshold, cp.health_access_threshold, cp.commute_burden_threshold)
         return info
 
     def _searchers(self, info: dict, rows: np.ndarray, hq: np.ndarray) -> dict:

@@ -370,7 +370,8 @@ class ServicesMixin:
             old = alive & (pop.age >= 65) & housed[pop.household]
             sv.add_incentive_doctors(year, city.cell_quartier.astype(np.int64),
                                      np.bincount(pc[old], minlength=city.n_cells).astype(float))
-        residents = np.bincount((mode * city.n_cells + cell)[housed], weights=size[housed],
+        residents = np.bincount((mode.astype(np.int64) * city.n_cells + cell)[housed],
+                                weights=size[housed],
                                 minlength=3 * city.n_cells).reshape(3, city.n_cells)
         sv.update_gp(year, residents)
         gp = sv.gp_access[mode, cell]
@@ -436,10 +437,13 @@ class ServicesMixin:
         by_hh = np.argsort(pop.household[workers[inside]], kind="stable")
         counts = np.bincount(pop.household[workers[inside]], minlength=n)
         info.update({
-            "alive_p": person_alive, "car": car, "mode": mode, "ticket": ticket, "gp": gp,
-            "health_weight": weights[stage], "school": disadvantage_hh * cp.school_weight,
-            "commute": commute, "segment": stage.astype(np.int64) * 3 + mode,
-            "worker_start": np.cumsum(counts) - counts, "worker_count": counts,
+            "alive_p": person_alive, "car": car, "mode": mode,
+            "ticket": ticket.astype(np.float32), "gp": gp.astype(np.float32),
+            "health_weight": weights.astype(np.float32)[stage],
+            "school": (disadvantage_hh * cp.school_weight).astype(np.float32),
+            "commute": commute.astype(np.float32), "segment": (stage * 3 + mode).astype(np.int8),
+            "worker_start": (np.cumsum(counts) - counts).astype(np.int32),
+            "worker_count": counts.astype(np.int32),
             "workers": workers, "worker_job": job,
             "choice_access": ChoiceAccess(amenity, job[inside][by_hh], sv.x, sv.y, sv.stop_dist_m,
                                           sv.nearest_stop, float(city.cell_size_m), cparams),
@@ -494,7 +498,7 @@ class ServicesMixin:
             jp.pt_affordable_share * newcomers["net_income"])
         mode = np.where(car, CAR, np.where(affordable, PT, WALK))
         stage = life_stage(newcomers["oldest"], children)
-        newcomers.update({"segment": stage.astype(np.int64) * 3 + mode, "car": car,
+        newcomers.update({"segment": (stage * 3 + mode).astype(np.int8), "car": car,
                           "ticket": ticket, "worker_start": np.zeros(n, np.int64),
                           "worker_count": np.zeros(n, np.int64)})
 

@@ -204,3 +204,40 @@ def test_compiled_neighbourhood_equals_the_numpy_version(start_models):
     got = mobility.neighbourhood(cell, group, origin, housed, city.width, city.height)
     for a, b in zip(got, (t, ni, no, si, so), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_compiled_parts_equal_the_vectorised_formulas(start_models):
+    from sim.processes import mobility
+
+    m = start_models[1]
+    pop, city = m.population, m.city
+    info = m._household_info(np.ones(pop.n_persons, bool), np.ones(pop.n_households, bool),
+                             m.year + 1)
+    mp = m.scenario.parameters.mobility
+    d = pop.dwelling
+    cell = city.dwelling_cell[d].astype(np.int64)
+    _, _, _, share_i, share_o = mobility.neighbourhood(
+        cell, info["group"].astype(np.int64), info["origin"], info["housed"], city.width,
+        city.height)
+    expected = np.concatenate([
+        mobility.dissatisfaction(info["burden"], city.dwelling_floor_space[d], info["norm"],
+                                 share_i, share_o, mp),
+        m._service_parts(info)], axis=1)
+    expected[~info["housed"] | info["nursing"]] = 0.0
+    np.testing.assert_allclose(info["parts"], expected, rtol=1e-6, atol=1e-6)  # float32
+    assert (info["parts"][:, 3:] > 0).any(axis=0).all()  # every service part occurs
+
+
+def test_cached_cdf_draws_equal_generator_choice():
+    from sim.processes.migration import in_migrant_households
+
+    class Pool:
+        sizes = np.arange(1, 6).repeat(200)
+
+    w = np.random.default_rng(1).random(1000)
+    w /= w.sum()
+    cdf = np.cumsum(w)
+    cdf /= cdf[-1]
+    a = in_migrant_households(Pool, w, 5000.0, np.random.default_rng(9))
+    b = in_migrant_households(Pool, w, 5000.0, np.random.default_rng(9), cdf)
+    assert a.size > 0 and np.array_equal(a, b)

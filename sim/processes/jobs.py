@@ -128,7 +128,7 @@ def household_modes(group, size, children, hid, key, intercept, odds, eligible, 
     n = group.size
     car = np.zeros(n, np.bool_)
     ticket = np.empty(n)
-    mode = np.empty(n, np.int64)
+    mode = np.empty(n, np.int8)
     lp, lh, l1, lc = odds[0], odds[1], odds[2], odds[3]
     for h in range(n):
         z = intercept

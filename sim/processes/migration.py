@@ -50,8 +50,13 @@ def age_tilt(pool: HouseholdPool, mean_age: float) -> np.ndarray:
 
 
 def in_migrant_households(pool: HouseholdPool, tilted: np.ndarray, persons_wanted: float,
-                          rng: np.random.Generator) -> np.ndarray:
-    """Pool indices of the in-migrating households (their number is Poisson)."""
+                          rng: np.random.Generator, cdf: np.ndarray | None = None
+                          ) -> np.ndarray:
+    """Pool indices of the in-migrating households (their number is Poisson). ``cdf`` is the
+    cumulative of ``tilted`` (pass it to save recomputing it; the draws are those of
+    ``rng.choice(..., p=tilted)``)."""
     mean_size = float((tilted * pool.sizes).sum())
     n = rng.poisson(persons_wanted / mean_size) if persons_wanted > 0 else 0
-    return rng.choice(tilted.size, size=n, p=tilted)
+    if cdf is None:
+        return rng.choice(tilted.size, size=n, p=tilted)
+    return cdf.searchsorted(rng.random(n), side="right")

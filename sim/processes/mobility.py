@@ -164,6 +164,34 @@ def dissatisfaction(burden: np.ndarray, floor: np.ndarray, norm: np.ndarray,
     return np.stack([rent, crowding, neighbourhood], axis=1)
 
 
+@njit(cache=True)
+def all_parts(burden, floor, norm, share_income, share_origin, gp, school, commute, net,
+              children, health_weight, active, rent_thr, crowd_thr, tau, health_thr, job_thr):
+    """The six dissatisfaction parts (rent, crowding, neighbourhood, health, school, job) per
+    household in one pass, 0 where ``active`` is False; the same formulas as
+    :func:`dissatisfaction` and ``ServicesMixin._service_parts`` (tested equal)."""
+    n = burden.size
+    out = np.zeros((n, 6), np.float32)
+    for h in range(n):
+        if not active[h]:
+            continue
+        out[h, 0] = min(max((burden[h] - rent_thr) / rent_thr, 0.0), 2.0)
+        out[h, 1] = min(max(1.0 - floor[h] / (crowd_thr * norm[h]), 0.0), 1.0)
+        if tau > 0:
+            gi = 0.0
+            if not np.isnan(share_income[h]):
+                gi = min(max((tau - share_income[h]) / tau, 0.0), 1.0)
+            go = 0.0
+            if not np.isnan(share_origin[h]):
+                go = min(max((tau - share_origin[h]) / tau, 0.0), 1.0)
+            out[h, 2] = 0.5 * (gi + go)
+        out[h, 3] = health_weight[h] * min(max(1.0 - gp[h] / health_thr, 0.0), 1.0)
+        if children[h] > 0:
+            out[h, 4] = school[h]
+        out[h, 5] = min(max((commute[h] / net[h] - job_thr) / job_thr, 0.0), 2.0)
+    return out
+
+
 def move_probability(parts: np.ndarray, stage: np.ndarray, event: np.ndarray,
                      mp: MobilityParameters) -> np.ndarray:
     base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
@@ -184,11 +212,11 @@ def main_cause(parts: np.ndarray) -> np.ndarray:
 def household_summary(household, age, is_child, alive, n):
     """Per household, over living members: size, children, members under 14, members 65+,
     age of the oldest (one pass over the persons)."""
-    size = np.zeros(n, np.int64)
-    children = np.zeros(n, np.int64)
-    young = np.zeros(n, np.int64)
-    old = np.zeros(n, np.int64)
-    oldest = np.zeros(n)
+    size = np.zeros(n, np.int32)
+    children = np.zeros(n, np.int32)
+    young = np.zeros(n, np.int32)
+    old = np.zeros(n, np.int32)
+    oldest = np.zeros(n, np.int16)
     for i in range(household.size):
         if not alive[i]:
             continue
@@ -219,7 +247,7 @@ def group_max(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarra
 
 @njit(cache=True)
 def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, can_own,
-            can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_floor,
+            can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_log_floor,
             d_cost, relet_cost, share_income, share_origin, k, b_rent, b_space, b_similar, b_attach,
             u_stay, u_out, key, year, ids, result, seg, amenity, w_start, w_count, w_job, car,
             ticket, x, y, stop_dist, nearest_stop, cell_m, cparams):
@@ -231,7 +259,9 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
     ``result``; returns the new ``n_vacant``.
     """
     cand = np.empty(k, np.int64)
+    log2 = np.log(2.0)
     for s in order:
+        log_norm = np.log(norm[s])
         n_c = 0
         tries = 0
         while n_c < k and tries < 2 * k and n_vacant > 0:
@@ -256,10 +286,10 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
         for j in range(options):
             d = cand[j] if j < n_c else cur
             c = d_cell[d]
-            ratio = d_floor[d] / norm[s]
-            if ratio > 2.0:
-                ratio = 2.0
-            u = (-b_rent * d_cost[d] / net_income[s] + b_space * np.log(ratio)
+            log_ratio = d_log_floor[d] - log_norm  # log(min(floor / norm, 2))
+            if log_ratio > log2:
+                log_ratio = log2
+            u = (-b_rent * d_cost[d] / net_income[s] + b_space * log_ratio
                  + b_similar * 0.5 * (share_income[c, grp_income[s]]
                                       + share_origin[c, grp_origin[s]]))
             if d_quartier[d] == home_q[s]:
@@ -297,6 +327,17 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
             d_cost[cur] = relet_cost[cur]
             n_vacant += 1
     return n_vacant
+
+
+def _log_floor(city: City) -> np.ndarray:
+    """log of each dwelling's floor space (cached while the dwellings stay the same)."""
+    cache = city.__dict__.get("_log_floor_cache")
+    if cache is None or cache[0] is not city.dwelling_floor_space:
+        with np.errstate(divide="ignore"):
+            cache = (city.dwelling_floor_space,
+                     np.log(city.dwelling_floor_space.astype(np.float64)))
+        city.__dict__["_log_floor_cache"] = cache
+    return cache[1]
 
 
 class ChoiceAccess:
@@ -368,7 +409,7 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
         searchers["origin"].astype(np.int64), searchers["home_quartier"].astype(np.int64),
         searchers["can_own"], searchers["can_social"], vacancies.list, vacancies.count,
         vacancies.position, city.dwelling_cell, city.dwelling_quartier, city.dwelling_tenure,
-        city.dwelling_floor_space, cost, relet_cost.astype(np.float64, copy=False),
+        _log_floor(city), cost, relet_cost.astype(np.float64, copy=False),
         share_income, share_origin, k, mp.utility_rent_burden, mp.utility_space,
         mp.utility_similar_neighbours, mp.utility_quartier_attachment, mp.utility_stay,
         mp.utility_outside - mp.utility_rent_burden * searchers["outside_cost"].astype(
@@ -398,7 +439,7 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
     shares = np.zeros((city.n_cells, 3))
     _choose(one, np.full(1, -1, np.int64), np.ones(1), np.ones(1), one, one, one,
             np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position, city.dwelling_cell,
-            city.dwelling_quartier, city.dwelling_tenure, city.dwelling_floor_space, cost,
+            city.dwelling_quartier, city.dwelling_tenure, _log_floor(city), cost,
             cost.copy(), shares, shares[:, :2].copy(), k, 0.0, 0.0, 0.0, 0.0, 0.0,
             np.zeros(1), np.uint64(1), np.int64(0), np.zeros(1, np.uint64), one.copy(),
             one.copy(), np.zeros((city.n_cells, 1)), one.copy(), one.copy(),
