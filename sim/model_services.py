@@ -335,7 +335,10 @@ class ServicesMixin:
                 rule = lever.sozialticket_eligibility
             if lever.free_fares:
                 price = social = 0.0
-        return price, min(social, price), rule
+        # Prices are at the start year's level and grow with incomes (like rents), so that a
+        # price set by a lever keeps its weight over the run.
+        index = self.income_index
+        return price * index, min(social, price) * index, rule
 
     def _access(self, year: int, info: dict, person_alive: np.ndarray,
                 household_alive: np.ndarray) -> dict:
@@ -466,7 +469,8 @@ class ServicesMixin:
         return np.array([
             sp.detour_factor, sp.walk_speed_m_s * 60.0, sp.pt_speed_kmh * 1000.0 / 60.0,
             sp.car_speed_kmh * 1000.0 / 60.0, sp.car_overhead_min, self.services.headway_min,
-            jp.car_cost_per_km, jp.workdays_per_month, jp.value_of_time_eur_h / 60.0,
+            jp.car_cost_per_km * self.income_index, jp.workdays_per_month,
+            jp.value_of_time_eur_h * self.income_index / 60.0,
             jp.outside_commute_km * 1000.0,
         ])
 

@@ -277,16 +277,16 @@ class MobilityParameters(_Strict):
     """
 
     move_rate_young: float = Field(
-        0.30, ge=0.0, le=1.0, description="Base yearly move probability, oldest member < 30."
+        0.26, ge=0.0, le=1.0, description="Base yearly move probability, oldest member < 30."
     )
     move_rate_family: float = Field(
-        0.10, ge=0.0, le=1.0, description="Base rate of households with children."
+        0.088, ge=0.0, le=1.0, description="Base rate of households with children."
     )
     move_rate_middle: float = Field(
-        0.09, ge=0.0, le=1.0, description="Base rate, oldest member 30-64, no children."
+        0.079, ge=0.0, le=1.0, description="Base rate, oldest member 30-64, no children."
     )
     move_rate_old: float = Field(
-        0.035, ge=0.0, le=1.0, description="Base rate, oldest member 65+."
+        0.031, ge=0.0, le=1.0, description="Base rate, oldest member 65+."
     )
     dissatisfaction_effect: float = Field(
         1.5, ge=0.0, le=20.0,
@@ -335,7 +335,7 @@ class MobilityParameters(_Strict):
         1.0, description="Utility of staying in the present dwelling (moving costs)."
     )
     utility_outside: float = Field(
-        3.0, description="Utility of leaving the city (the outside option), besides its rent."
+        3.3, description="Utility of leaving the city (the outside option), besides its rent."
     )
     outside_rent_m2: float = Field(
         8.05, gt=0.0,
@@ -506,7 +506,8 @@ class CareParameters(_Strict):
 
 
 class JobsParameters(_Strict):
-    """Employment, car ownership and commuting."""
+    """Employment, car ownership and commuting. Money amounts (tickets, driving, time) are at
+    the start year's level and grow with incomes (``income.income_growth``), like rents."""
 
     employment_rate_male: float = Field(
         0.786, ge=0.0, le=1.0, description="Employment rate of men 18-54 (NRW 2021, 15-64: 78.6 %)."
