@@ -200,13 +200,16 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _stock_sums(hq, household, age, private, size, n_q):
-    """Per quartier: persons (all, age sum, 65+, 20-64, under 18, in private households) and
-    private households (all, of size 1, 2, 3, 4, 5+), in one pass each."""
+def _stock_sums(hq, household, age, sex, private, size, n_q, n_bands):
+    """Per quartier: persons (all, age sum, 65+, 20-64, under 18, in private households),
+    private households (all, of size 1, 2, 3, 4, 5+), in one pass each; and persons by sex and
+    five-year age band (bands × quartiers, men first)."""
     p = np.zeros((n_q, 6))
+    by_band = np.zeros((2 * n_bands, n_q))
     for i in range(household.size):
         q = hq[household[i]]
         a = age[i]
+        by_band[sex[i] * n_bands + min(a // 5, n_bands - 1), q] += 1
         p[q, 0] += 1
         p[q, 1] += a
         if a >= 65:
@@ -223,7 +226,7 @@ def _stock_sums(hq, household, age, private, size, n_q):
             q = hq[j]
             h[q, 0] += 1
             h[q, min(size[j], 5)] += 1
-    return p, h
+    return p, h, by_band
 
 
 def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: np.ndarray,
@@ -237,8 +240,9 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     if market is None:
         market = np.ones(dwelling_quartier.size, bool)
     size = pop.household_size() if household_size is None else household_size
-    p, h = _stock_sums(household_quartier.astype(np.int64), pop.household, pop.age, private,
-                       size, n_q)
+    n_bands = len(AGE_BANDS)
+    p, h, by_band = _stock_sums(household_quartier.astype(np.int64), pop.household, pop.age,
+                                pop.sex, private, size, n_q, n_bands)
     p = np.vstack([p, p.sum(axis=0)])  # quartiers, then the city
     h = np.vstack([h, h.sum(axis=0)])
     persons, households = p[:, 0], h[:, 0]
@@ -254,11 +258,6 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     for k in (1, 2, 3, 4):
         out[f"share_households_size_{k}"] = _ratio(h[:, k], households)
     out["share_households_size_5plus"] = _ratio(h[:, 5], households)
-    n_bands = len(AGE_BANDS)
-    pq = household_quartier[pop.household].astype(np.int64)
-    band = np.minimum(pop.age // 5, n_bands - 1).astype(np.int64)
-    key = (pop.sex.astype(np.int64) * n_bands + band) * n_q + pq
-    by_band = np.bincount(key, minlength=2 * n_bands * n_q).reshape(2 * n_bands, n_q)
     for i, name in enumerate(PYRAMID_METRICS):
         out[name] = with_city(by_band[i].astype(float))
     dwellings = count(dwelling_quartier[market], n_q)
