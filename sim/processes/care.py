@@ -91,6 +91,13 @@ def care_sums(hq, household, age, sex, pid, key, prevalence, nursing_h, reach_h,
 
 
 @njit(cache=True)
+def _grow(a, n):
+    out = np.empty(n, a.dtype)
+    out[:a.size] = a
+    return out
+
+
+@njit(cache=True)
 def care_pass(household, age, sex, pid, is_child, person_alive, household_alive, at_home_h,
               hcell, key, prevalence, share_inpatient, amb, n_cells):
     """One pass over the persons for the yearly care step.
@@ -104,9 +111,10 @@ def care_pass(household, age, sex, pid, is_child, person_alive, household_alive,
     adults = np.zeros(n_h, np.int64)
     kids = np.zeros(n_h, np.int64)
     amb_by_cell = np.zeros(n_cells)
-    cand = np.empty(household.size, np.int64)
-    cand_inp = np.empty(household.size, np.bool_)
-    cand_z = np.empty(household.size)
+    cap = 1024
+    cand = np.empty(cap, np.int64)
+    cand_inp = np.empty(cap, np.bool_)
+    cand_z = np.empty(cap)
     n_c = 0
     top = prevalence.shape[1] - 1
     for i in range(household.size):
@@ -129,6 +137,11 @@ def care_pass(household, age, sex, pid, is_child, person_alive, household_alive,
             continue  # cared for by relatives
         if not inp:
             amb_by_cell[hcell[h]] += 1
+        if n_c == cap:  # grow (candidates are a few per cent of the persons)
+            cap *= 2
+            cand = _grow(cand, cap)
+            cand_inp = _grow(cand_inp, cap)
+            cand_z = _grow(cand_z, cap)
         cand[n_c] = i
         cand_inp[n_c] = inp
         cand_z[n_c] = keyed_uniform(key, 0, pid[i], SLOT_PRIORITY)
