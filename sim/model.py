@@ -228,10 +228,8 @@ class QuartierModel(ServicesMixin, mesa.Model):
         info = self._household_info(person_alive, household_alive, year)
         self._access_metrics(info, hq)
         mp = self.scenario.parameters.mobility
-        p_move = mobility.move_probability(info["parts"], info["stage"], event, mp)
-        p_move[info["nursing"]] = 0.0
-        u = keyed_uniforms(k["mobility"], year, pop.hid, 0)
-        movers = housed & (u < p_move)
+        movers = mobility.movers(info["parts"], info["stage"], event, housed & ~info["nursing"],
+                                 pop.hid, np.uint64(k["mobility"]), year, mp)
         searching = np.flatnonzero(movers | (household_alive & (pop.dwelling < 0)))
         vacancies = mobility.Vacancies(city.n_dwellings, np.r_[
             pop.dwelling[housed], np.flatnonzero(city.dwelling_tenure == housing.NURSING)])

@@ -241,3 +241,22 @@ def test_cached_cdf_draws_equal_generator_choice():
     a = in_migrant_households(Pool, w, 5000.0, np.random.default_rng(9))
     b = in_migrant_households(Pool, w, 5000.0, np.random.default_rng(9), cdf)
     assert a.size > 0 and np.array_equal(a, b)
+
+
+def test_compiled_movers_equal_the_vectorised_decision():
+    from sim.processes import mobility
+    from sim.rng import keyed_uniforms
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    parts = rng.random((n, 6)).astype(np.float32) * (rng.random((n, 6)) < 0.2)
+    stage = rng.integers(0, 4, n).astype(np.int8)
+    event = rng.random(n) < 0.05
+    active = rng.random(n) < 0.9
+    hid = rng.integers(0, 2**63, n).astype(np.uint64)
+    mp = sim.load_scenario(SCENARIOS / "baseline.toml").parameters.mobility
+    p = mobility.move_probability(parts.astype(np.float64), stage, event, mp)
+    expected = active & (keyed_uniforms(np.uint64(77), 2030, hid, 0) < p)
+    got = mobility.movers(parts, stage, event, active, hid, np.uint64(77), 2030, mp)
+    assert expected.sum() > 100
+    np.testing.assert_array_equal(got, expected)

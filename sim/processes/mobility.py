@@ -192,6 +192,32 @@ def all_parts(burden, floor, norm, share_income, share_origin, gp, school, commu
     return out
 
 
+@njit(cache=True)
+def _movers(parts, stage, event, active, hid, key, year, base, effect, life_event):
+    out = np.zeros(stage.size, np.bool_)
+    for h in range(stage.size):
+        if not active[h]:
+            continue
+        total = 0.0
+        for j in range(parts.shape[1]):
+            total += parts[h, j]
+        p = base[stage[h]] * np.exp(effect * total)
+        if event[h]:
+            p += life_event
+        out[h] = keyed_uniform(key, year, hid[h], 0) < min(p, 1.0)
+    return out
+
+
+def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.ndarray,
+           hid: np.ndarray, key: np.uint64, year: int, mp: MobilityParameters) -> np.ndarray:
+    """Households that search this year: ``active`` ones whose keyed number (slot 0) is below
+    :func:`move_probability` (one compiled pass, the same decision)."""
+    base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
+                     mp.move_rate_old])
+    return _movers(parts, stage, event, active, hid, np.uint64(key), np.int64(year), base,
+                   mp.dissatisfaction_effect, mp.life_event_move_probability)
+
+
 def move_probability(parts: np.ndarray, stage: np.ndarray, event: np.ndarray,
                      mp: MobilityParameters) -> np.ndarray:
     base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
