@@ -83,6 +83,19 @@ def keyed_uniform(key, year, agent, slot):
     return (x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+@njit(cache=True, inline="always")
+def keyed_base(key, year, agent):
+    """The part of :func:`keyed_uniform` shared by all slots of one agent and year."""
+    return _mix64(_mix64(np.uint64(key) ^ np.uint64(year)) ^ np.uint64(agent))
+
+
+@njit(cache=True, inline="always")
+def uniform_from(base, slot):
+    """``keyed_uniform(key, year, agent, slot)`` from ``keyed_base(key, year, agent)``."""
+    x = _mix64(base ^ np.uint64(slot))
+    return (x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 @njit(cache=True)
 def keyed_uniforms(key, year, agents, slot):
     """Uniform numbers in [0, 1), one per agent id (see :func:`keyed_uniform`)."""

@@ -260,3 +260,20 @@ def test_compiled_movers_equal_the_vectorised_decision():
     got = mobility.movers(parts, stage, event, active, hid, np.uint64(77), 2030, mp)
     assert expected.sum() > 100
     np.testing.assert_array_equal(got, expected)
+
+
+def test_uniform_from_base_equals_keyed_uniform():
+    from numba import njit
+
+    from sim.rng import keyed_base, keyed_uniform, uniform_from
+
+    @njit
+    def both(key, year, agent, slot):
+        return keyed_uniform(key, year, agent, slot), uniform_from(
+            keyed_base(key, year, agent), slot)
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        key, agent = (np.uint64(x) for x in rng.integers(0, 2**63, 2))
+        a, b = both(key, np.int64(2031), agent, np.int64(rng.integers(0, 3000)))
+        assert a == b

@@ -97,7 +97,9 @@ def person_roles(household, age, sex, pid, person_alive, housed_h, poor_h, key, 
     """One pass over the persons of housed private households: Grundschule pupils, secondary
     pupils and the employed (as in :func:`employed`)."""
     n = household.size
-    role = np.zeros(n, np.int8)  # bit 1 primary, 2 secondary, 4 employed
+    prim = np.empty(n, np.int32)
+    sec = np.empty(n, np.int32)
+    work = np.empty(n, np.int32)
     n1 = n2 = n3 = 0
     top = table.shape[2] - 1
     for i in range(n):
@@ -106,31 +108,16 @@ def person_roles(household, age, sex, pid, person_alive, housed_h, poor_h, key, 
             continue
         a = age[i]
         if lo1 <= a <= hi1:
-            role[i] = 1
+            prim[n1] = i
             n1 += 1
         elif lo2 <= a <= hi2:
-            role[i] = 2
+            sec[n2] = i
             n2 += 1
         rate = table[1 if poor_h[h] else 0, sex[i], min(a, top)]
         if rate > 0.0 and keyed_uniform(key, 0, pid[i], SLOT_EMPLOYED) < rate:
-            role[i] |= 4
-            n3 += 1
-    prim = np.empty(n1, np.int64)
-    sec = np.empty(n2, np.int64)
-    work = np.empty(n3, np.int64)
-    n1 = n2 = n3 = 0
-    for i in range(n):
-        r = role[i]
-        if r & 1:
-            prim[n1] = i
-            n1 += 1
-        elif r & 2:
-            sec[n2] = i
-            n2 += 1
-        if r & 4:
             work[n3] = i
             n3 += 1
-    return prim, sec, work
+    return prim[:n1].copy(), sec[:n2].copy(), work[:n3].copy()
 
 
 @njit(cache=True)

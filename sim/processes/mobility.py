@@ -50,7 +50,7 @@ from numba import njit
 from sim import housing
 from sim.city import City
 from sim.processes.jobs import commute_cost
-from sim.rng import keyed_uniform, keyed_uniforms
+from sim.rng import keyed_base, keyed_uniform, keyed_uniforms, uniform_from
 from sim.scenario import MobilityParameters
 
 CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "job", "care",
@@ -288,10 +288,11 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
     log2 = np.log(2.0)
     for s in order:
         log_norm = np.log(norm[s])
+        base = keyed_base(key, year, ids[s])
         n_c = 0
         tries = 0
         while n_c < k and tries < 2 * k and n_vacant > 0:
-            u = keyed_uniform(key, year, ids[s], SLOT_CANDIDATE + tries)
+            u = uniform_from(base, SLOT_CANDIDATE + tries)
             d = vacant[min(int(u * n_vacant), n_vacant - 1)]
             tries += 1
             t = d_tenure[d]
@@ -306,7 +307,7 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
                 cand[n_c] = d
                 n_c += 1
         best = -1
-        best_u = u_out[s] - np.log(-np.log(keyed_uniform(key, year, ids[s], SLOT_GUMBEL + k + 1)))
+        best_u = u_out[s] - np.log(-np.log(uniform_from(base, SLOT_GUMBEL + k + 1)))
         cur = current[s]
         options = n_c + (1 if cur >= 0 else 0)
         for j in range(options):
@@ -327,9 +328,9 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
                                         nearest_stop, cell_m, cparams)
             u -= b_rent * commute / net_income[s]
             if j < n_c:
-                u -= np.log(-np.log(keyed_uniform(key, year, ids[s], SLOT_GUMBEL + j)))
+                u -= np.log(-np.log(uniform_from(base, SLOT_GUMBEL + j)))
             else:
-                u += u_stay - np.log(-np.log(keyed_uniform(key, year, ids[s], SLOT_GUMBEL + k)))
+                u += u_stay - np.log(-np.log(uniform_from(base, SLOT_GUMBEL + k)))
             if u > best_u:
                 best_u = u
                 best = d
