@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.rng import keyed_uniform, keyed_uniforms
+from sim.rng import keyed_base, keyed_uniform, keyed_uniforms, uniform_from
 from sim.scenario import CareParameters
 
 SLOT_FRAILTY, SLOT_SEVERITY, SLOT_SERVICE, SLOT_PRIORITY = range(4)
@@ -130,10 +130,11 @@ def care_pass(household, age, sex, pid, is_child, person_alive, household_alive,
             continue
         a = min(age[i], top)
         s = sex[i]
-        if keyed_uniform(key, 0, pid[i], SLOT_FRAILTY) >= prevalence[s, a]:
+        base = keyed_base(key, 0, pid[i])
+        if uniform_from(base, SLOT_FRAILTY) >= prevalence[s, a]:
             continue
-        inp = keyed_uniform(key, 0, pid[i], SLOT_SEVERITY) < share_inpatient[s, a]
-        if not inp and keyed_uniform(key, 0, pid[i], SLOT_SERVICE) >= amb[a]:
+        inp = uniform_from(base, SLOT_SEVERITY) < share_inpatient[s, a]
+        if not inp and uniform_from(base, SLOT_SERVICE) >= amb[a]:
             continue  # cared for by relatives
         if not inp:
             amb_by_cell[hcell[h]] += 1
@@ -144,7 +145,7 @@ def care_pass(household, age, sex, pid, is_child, person_alive, household_alive,
             cand_z = _grow(cand_z, cap)
         cand[n_c] = i
         cand_inp[n_c] = inp
-        cand_z[n_c] = keyed_uniform(key, 0, pid[i], SLOT_PRIORITY)
+        cand_z[n_c] = uniform_from(base, SLOT_PRIORITY)
         n_c += 1
     return size, adults, kids, amb_by_cell, cand[:n_c], cand_inp[:n_c], cand_z[:n_c]
 
