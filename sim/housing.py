@@ -62,19 +62,6 @@ def wbs_eligible(net_income: np.ndarray, size: np.ndarray, children: np.ndarray,
     return 12.0 * net_income <= limit * index
 
 
-def grid_neighbourhood_sum(values: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Sum over each cell and its 8 neighbours (queen) of a per-cell array (rows of
-    ``width`` cells, row-major); extra trailing axes are summed alike."""
-    grid = values.reshape((height, width) + values.shape[1:])
-    pad = [(1, 1), (1, 1)] + [(0, 0)] * (values.ndim - 1)
-    g = np.pad(grid, pad)
-    total = np.zeros_like(grid)
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            total = total + g[dy:dy + height, dx:dx + width]
-    return total.reshape(values.shape)
-
-
 def initialise(city: City, pop: Population, scenario: Scenario, rng: np.random.Generator
                ) -> None:
     """Give households incomes and origins, dwellings their attributes, and match them.

@@ -369,7 +369,7 @@ class QuartierModel(ServicesMixin, mesa.Model):
             "wbs": housing.wbs_eligible(net, size, children, self.scenario.parameters.housing,
                                         self.income_index),
             "stage": mobility.life_stage(oldest, children), "housed": housed,
-            "nursing": nursing,
+            "nursing": nursing, "cell": cell,
             "burden": burden, "tenant": tenant, "group": group, "origin": origin,
             "norm": norm, "cost": cost, "relet_cost": relet,
             "cell_share_income": cell_i, "cell_share_origin": cell_o,

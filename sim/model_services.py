@@ -13,12 +13,10 @@ from sim.processes import care, jobs, schools
 from sim.processes.mobility import ChoiceAccess, life_stage
 from sim.rng import derived_ids, keyed_uniforms
 from sim.services import (
-    CAR,
     EMPLOYER,
     JOBS_PER_EMPLOYER,
     NURSING,
     PRIMARY,
-    PT,
     SECONDARY,
     WALK,
     Services,
@@ -140,8 +138,6 @@ class ServicesMixin:
         self._last_unmet_by_cell = np.zeros(n_c)
         self._unmet_care = np.zeros(city.n_quartiers + 1)
         self._admit_initial_residents()
-        cq = city.cell_quartier
-        self._stop_quartier = cq  # for metrics of stops per quartier
         self._school_state: dict = {}
 
     def _expected_population(self, n_households: int) -> float:
@@ -340,6 +336,20 @@ class ServicesMixin:
         index = self.income_index
         return price * index, min(social, price) * index, rule
 
+    def _travel_modes(self, group: np.ndarray, size: np.ndarray, children: np.ndarray,
+                      hid: np.ndarray, wbs: np.ndarray, net_income: np.ndarray, year: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per household: car, monthly ticket price, travel mode (see jobs.household_modes)."""
+        jp = self.scenario.parameters.jobs
+        price, social, rule = self._ticket_prices(year)
+        eligible = {"poverty": group == 0, "wbs": wbs,
+                    "none": np.zeros(group.size, bool)}[rule]
+        return jobs.household_modes(
+            group, size, children, hid, np.uint64(self.keys["jobs"]), self._car_intercept,
+            np.log([jp.no_car_odds_poor, jp.no_car_odds_high, jp.no_car_odds_one_person,
+                    jp.no_car_odds_children]), eligible, net_income, float(price),
+            float(social), jp.pt_affordable_share)
+
     def _access(self, year: int, info: dict, person_alive: np.ndarray,
                 household_alive: np.ndarray) -> dict:
         """Steps 3-5 for the living households: travel modes, GP access, schools, commutes.
@@ -352,19 +362,12 @@ class ServicesMixin:
         sp = sc.parameters.services
         sv = self.services
         n = pop.n_households
-        if sv.apply_transport_lever(year):
-            pass
+        sv.apply_transport_lever(year)
         size, children, group = info["size"], info["children"], info["group"]
         housed = info["housed"] & ~info["nursing"]
-        cell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
-        price, social, rule = self._ticket_prices(year)
-        eligible = {"poverty": group == 0, "wbs": info["wbs"],
-                    "none": np.zeros(n, bool)}[rule]
-        car, ticket, mode = jobs.household_modes(
-            group, size, children, pop.hid, np.uint64(self.keys["jobs"]), self._car_intercept,
-            np.log([jp.no_car_odds_poor, jp.no_car_odds_high, jp.no_car_odds_one_person,
-                    jp.no_car_odds_children]), eligible, info["net_income"], float(price),
-            float(social), jp.pt_affordable_share)
+        cell = info["cell"]
+        car, ticket, mode = self._travel_modes(group, size, children, pop.hid, info["wbs"],
+                                               info["net_income"], year)
         # 3. Doctors.
         lever = sc.levers.mvz
         if lever is not None and lever.incentive is not None:
@@ -474,33 +477,14 @@ class ServicesMixin:
             jp.outside_commute_km * 1000.0,
         ])
 
-    def _service_parts(self, info: dict) -> np.ndarray:
-        """Dissatisfaction parts health, school, job (n, 3)."""
-        cp = self.scenario.parameters.choice
-        thr_h = cp.health_access_threshold
-        health = info["health_weight"] * np.clip(1.0 - info["gp"] / thr_h, 0.0, 1.0)
-        school = np.where(info["children"] > 0, info["school"], 0.0)
-        burden = info["commute"] / info["net_income"]
-        thr = cp.commute_burden_threshold
-        job = np.clip((burden - thr) / thr, 0.0, 2.0)
-        return np.stack([health, school, job], axis=1)
-
     def _newcomer_access(self, newcomers: dict, year: int) -> None:
         """Segments and commute inputs of in-migrant households (their jobs are not known
         before they arrive: no commute term)."""
-        jp = self.scenario.parameters.jobs
         n = newcomers["current"].size
-        size, children = newcomers["size"], newcomers["children"]
-        group = newcomers["income_group"]
-        p_no_car = jobs.no_car_probability(group, size, children, jp, self._car_intercept)
-        car = jobs.has_car(newcomers["id"], self.keys["jobs"], p_no_car)
-        price, social, rule = self._ticket_prices(year)
-        eligible = {"poverty": group == 0, "wbs": newcomers["can_social"],
-                    "none": np.zeros(n, bool)}[rule]
-        ticket = np.where(eligible, social, price)
-        affordable = ticket * np.maximum(size - children, 1) <= (
-            jp.pt_affordable_share * newcomers["net_income"])
-        mode = np.where(car, CAR, np.where(affordable, PT, WALK))
+        children = newcomers["children"]
+        car, ticket, mode = self._travel_modes(
+            newcomers["income_group"], newcomers["size"], children, newcomers["id"],
+            newcomers["can_social"], newcomers["net_income"], year)
         stage = life_stage(newcomers["oldest"], children)
         newcomers.update({"segment": (stage * 3 + mode).astype(np.int8), "car": car,
                           "ticket": ticket, "worker_start": np.zeros(n, np.int64),

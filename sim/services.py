@@ -232,10 +232,7 @@ class Services:
             for centre in lev.mvz.centres:
                 c = cell_of(city, cell=centre.cell, coordinates=centre.coordinates)
                 f.add(GP, c, centre.doctors, centre.opening_year, centre.name or "MVZ")
-        if lev.ambulant_care is not None:
-            self._ambulant_lever_pending = True
-        else:
-            self._ambulant_lever_pending = False
+        self._ambulant_lever_pending = lev.ambulant_care is not None
         self.facilities = f
         # Stops on a lattice over the city's cells.
         k = max(1, int(round(sp.stop_spacing_m / city.cell_size_m)))
@@ -253,7 +250,6 @@ class Services:
         self.gp_within_reach = self.travel.nearest_distance_m(
             np.arange(n_c), f.cell[rows]) <= sp.gp_reach_m
         self.ambulant_access = np.zeros(n_c)
-        self.extra_doctors_added = 0.0
 
     # -- public transport -------------------------------------------------------------------
 
@@ -318,7 +314,6 @@ class Services:
         cells = np.flatnonzero(quartier_of_cell == q)
         c = int(cells[np.argmax(residents_65[cells])])
         self.facilities.add(GP, c, inc.doctors_per_year, year, "Förderpraxis")
-        self.extra_doctors_added += inc.doctors_per_year
         self._gp_cache = None
 
     def update_gp(self, year: int, residents_by_mode: np.ndarray) -> None:

@@ -21,6 +21,48 @@ from sim.processes.mobility import CAUSES
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 
+# -- vectorised references for the compiled passes of the model ---------------------------
+
+
+def _box_sum(values, width, height):
+    """Sum over each cell and its 8 neighbours of per-cell rows (row-major grid)."""
+    grid = values.reshape((height, width) + values.shape[1:])
+    g = np.pad(grid, [(1, 1), (1, 1)] + [(0, 0)] * (values.ndim - 1))
+    total = sum(g[dy:dy + height, dx:dx + width] for dy in range(3) for dx in range(3))
+    return total.reshape(values.shape)
+
+
+def _reference_neighbourhood(cell, group, origin, housed, width, height):
+    n_c = width * height
+    by_income = np.stack([np.bincount(cell[housed & (group == g)], minlength=n_c)
+                          for g in range(3)], axis=1).astype(float)
+    by_origin = np.stack([np.bincount(cell[housed & (origin == o)], minlength=n_c)
+                          for o in range(2)], axis=1).astype(float)
+    nb_i, nb_o = _box_sum(by_income, width, height), _box_sum(by_origin, width, height)
+    total = nb_i.sum(axis=1)
+    others = total[cell] - 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_i = np.where(others > 0, (nb_i[cell, group] - 1.0) / others, np.nan)
+        share_o = np.where(others > 0, (nb_o[cell, origin] - 1.0) / others, np.nan)
+    return total, nb_i, nb_o, share_i, share_o
+
+
+def _reference_parts(info, floor, share_i, share_o, mp, cp):
+    """The six dissatisfaction parts as written in the mobility module's docstring."""
+    rent = np.clip((info["burden"] - mp.rent_burden_threshold) / mp.rent_burden_threshold, 0, 2)
+    crowding = np.clip(1.0 - floor / (mp.crowding_threshold * info["norm"]), 0, 1)
+    tau = mp.homophily_threshold
+    gap = [np.nan_to_num(np.clip((tau - x) / tau, 0, 1)) for x in (share_i, share_o)]
+    health = info["health_weight"] * np.clip(1.0 - info["gp"] / cp.health_access_threshold,
+                                             0, 1)
+    school = np.where(info["children"] > 0, info["school"], 0.0)
+    thr = cp.commute_burden_threshold
+    job = np.clip((info["commute"] / info["net_income"] - thr) / thr, 0, 2)
+    parts = np.stack([rent, crowding, 0.5 * (gap[0] + gap[1]), health, school, job], axis=1)
+    parts[~info["housed"] | info["nursing"]] = 0.0
+    return parts
+
+
 def _city(outcomes: pd.DataFrame, year: int | None = None) -> pd.Series:
     o = outcomes[outcomes["scope"] == "city"]
     if year is not None:
@@ -188,8 +230,8 @@ def test_cached_2sfca_equals_the_reference_function():
 
 
 def test_compiled_neighbourhood_equals_the_numpy_version(start_models):
-    """The one-pass neighbourhood kernel gives the same counts and shares as the vectorised
-    functions (random groups, some households not housed)."""
+    """The one-pass neighbourhood kernel gives the same counts and shares as a vectorised
+    version (random groups, some households not housed)."""
     from sim.processes import mobility
 
     m = start_models[1]
@@ -199,10 +241,9 @@ def test_compiled_neighbourhood_equals_the_numpy_version(start_models):
     cell = city.dwelling_cell[pop.dwelling].astype(np.int64)
     group, origin = rng.integers(0, 3, n), rng.integers(0, 2, n)
     housed = rng.random(n) < 0.9
-    t, ni, no = mobility.neighbourhood_counts(city, cell[housed], group[housed], origin[housed])
-    si, so = mobility.own_group_shares(t, ni, no, cell, group, origin)
+    expected = _reference_neighbourhood(cell, group, origin, housed, city.width, city.height)
     got = mobility.neighbourhood(cell, group, origin, housed, city.width, city.height)
-    for a, b in zip(got, (t, ni, no, si, so), strict=True):
+    for a, b in zip(got, expected, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 
 
@@ -213,17 +254,12 @@ def test_compiled_parts_equal_the_vectorised_formulas(start_models):
     pop, city = m.population, m.city
     info = m._household_info(np.ones(pop.n_persons, bool), np.ones(pop.n_households, bool),
                              m.year + 1)
-    mp = m.scenario.parameters.mobility
+    mp, cp = m.scenario.parameters.mobility, m.scenario.parameters.choice
     d = pop.dwelling
     cell = city.dwelling_cell[d].astype(np.int64)
     _, _, _, share_i, share_o = mobility.neighbourhood(
-        cell, info["group"].astype(np.int64), info["origin"], info["housed"], city.width,
-        city.height)
-    expected = np.concatenate([
-        mobility.dissatisfaction(info["burden"], city.dwelling_floor_space[d], info["norm"],
-                                 share_i, share_o, mp),
-        m._service_parts(info)], axis=1)
-    expected[~info["housed"] | info["nursing"]] = 0.0
+        cell, info["group"], info["origin"], info["housed"], city.width, city.height)
+    expected = _reference_parts(info, city.dwelling_floor_space[d], share_i, share_o, mp, cp)
     np.testing.assert_allclose(info["parts"], expected, rtol=1e-6, atol=1e-6)  # float32
     assert (info["parts"][:, 3:] > 0).any(axis=0).all()  # every service part occurs
 
@@ -255,7 +291,10 @@ def test_compiled_movers_equal_the_vectorised_decision():
     active = rng.random(n) < 0.9
     hid = rng.integers(0, 2**63, n).astype(np.uint64)
     mp = sim.load_scenario(SCENARIOS / "baseline.toml").parameters.mobility
-    p = mobility.move_probability(parts.astype(np.float64), stage, event, mp)
+    base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
+                     mp.move_rate_old])[stage]
+    p = np.minimum(base * np.exp(mp.dissatisfaction_effect * parts.astype(np.float64).sum(1))
+                   + mp.life_event_move_probability * event, 1.0)
     expected = active & (keyed_uniforms(np.uint64(77), 2030, hid, 0) < p)
     got = mobility.movers(parts, stage, event, active, hid, np.uint64(77), 2030, mp)
     assert expected.sum() > 100

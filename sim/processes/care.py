@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.rng import keyed_base, keyed_uniform, keyed_uniforms, uniform_from
+from sim.rng import keyed_base, keyed_uniform, uniform_from
 from sim.scenario import CareParameters
 
 SLOT_FRAILTY, SLOT_SEVERITY, SLOT_SERVICE, SLOT_PRIORITY = range(4)
@@ -148,14 +148,6 @@ def care_pass(household, age, sex, pid, is_child, person_alive, household_alive,
         cand_z[n_c] = uniform_from(base, SLOT_PRIORITY)
         n_c += 1
     return size, adults, kids, amb_by_cell, cand[:n_c], cand_inp[:n_c], cand_z[:n_c]
-
-
-def in_need(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, key: np.uint64,
-            tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-    """Per person: in care need (the first result of :func:`needs`, cheaper)."""
-    prevalence = tables[0]
-    a = np.minimum(age.astype(np.int64), prevalence.shape[1] - 1)
-    return keyed_uniforms(key, 0, pid, SLOT_FRAILTY) < prevalence[sex.astype(np.int64), a]
 
 
 def needs(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, key: np.uint64,

@@ -173,10 +173,6 @@ def car_intercept(group: np.ndarray, size: np.ndarray, children: np.ndarray,
                   - jp.no_car_share, -30.0, 30.0)
 
 
-def has_car(hid: np.ndarray, key: np.uint64, p_no_car: np.ndarray) -> np.ndarray:
-    return keyed_uniforms(key, 0, hid, SLOT_CAR) >= p_no_car
-
-
 @njit(cache=True, inline="always")
 def commute_cost(from_cell, job_cell, car, ticket, x, y, stop_dist, nearest_stop, width_m,
                  params):

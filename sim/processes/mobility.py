@@ -47,7 +47,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim import housing
 from sim.city import City
 from sim.processes.jobs import commute_cost
 from sim.rng import keyed_base, keyed_uniform, keyed_uniforms, uniform_from
@@ -78,27 +77,11 @@ def life_stage(oldest: np.ndarray, children: np.ndarray) -> np.ndarray:
     return stage
 
 
-def neighbourhood_counts(city: City, cell: np.ndarray, income_group: np.ndarray,
-                         origin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Households per cell and its 8 neighbours: total, by income group (3), by origin (2)."""
-    n_c = city.n_cells
-    by_income = np.zeros((n_c, 3))
-    by_origin = np.zeros((n_c, 2))
-    for g in range(3):
-        by_income[:, g] = np.bincount(cell[income_group == g], minlength=n_c)
-    for o in range(2):
-        by_origin[:, o] = np.bincount(cell[origin == o], minlength=n_c)
-    w, h = city.width, city.height
-    nb_income = housing.grid_neighbourhood_sum(by_income, w, h)
-    nb_origin = housing.grid_neighbourhood_sum(by_origin, w, h)
-    return nb_income.sum(axis=1), nb_income, nb_origin
-
-
 @njit(cache=True)
 def neighbourhood(cell, income_group, origin, housed, width, height):
-    """:func:`neighbourhood_counts` and :func:`own_group_shares` in one compiled pass:
-    returns total, by income group, by origin (per cell and its 8 neighbours) and each
-    household's own-group shares among the other households around it (NaN without any)."""
+    """Households around each cell (the cell and its 8 neighbours, housed households only):
+    total, by income group (3), by origin (2); and each household's share of its own income
+    group and own origin among the other households around it (NaN without any)."""
     n_c = width * height
     counts = np.zeros((n_c, 5))
     for h in range(cell.size):
@@ -135,41 +118,12 @@ def neighbourhood(cell, income_group, origin, housed, width, height):
     return total, nb[:, :3].copy(), nb[:, 3:].copy(), share_i, share_o
 
 
-def own_group_shares(total: np.ndarray, nb_income: np.ndarray, nb_origin: np.ndarray,
-                     cell: np.ndarray, income_group: np.ndarray, origin: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Share of own-group households among the *other* households around each household
-    (NaN without neighbours)."""
-    others = total[cell] - 1.0
-    same_income = nb_income[cell, income_group] - 1.0
-    same_origin = nb_origin[cell, origin] - 1.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.where(others > 0, same_income / others, np.nan),
-                np.where(others > 0, same_origin / others, np.nan))
-
-
-def dissatisfaction(burden: np.ndarray, floor: np.ndarray, norm: np.ndarray,
-                    share_income: np.ndarray, share_origin: np.ndarray,
-                    mp: MobilityParameters) -> np.ndarray:
-    """The three parts (rent, crowding, neighbourhood) per household, shape (n, 3)."""
-    rent = np.clip((burden - mp.rent_burden_threshold) / mp.rent_burden_threshold, 0.0, 2.0)
-    crowding = np.clip(1.0 - floor / (mp.crowding_threshold * norm), 0.0, 1.0)
-    tau = mp.homophily_threshold
-    if tau > 0:
-        gap_i = np.nan_to_num(np.clip((tau - share_income) / tau, 0.0, 1.0))
-        gap_o = np.nan_to_num(np.clip((tau - share_origin) / tau, 0.0, 1.0))
-        neighbourhood = 0.5 * (gap_i + gap_o)
-    else:
-        neighbourhood = np.zeros_like(rent)
-    return np.stack([rent, crowding, neighbourhood], axis=1)
-
-
 @njit(cache=True)
 def all_parts(burden, floor, norm, share_income, share_origin, gp, school, commute, net,
               children, health_weight, active, rent_thr, crowd_thr, tau, health_thr, job_thr):
     """The six dissatisfaction parts (rent, crowding, neighbourhood, health, school, job) per
-    household in one pass, 0 where ``active`` is False; the same formulas as
-    :func:`dissatisfaction` and ``ServicesMixin._service_parts`` (tested equal)."""
+    household in one pass, 0 where ``active`` is False (formulas in the module docstring;
+    tested against a vectorised version)."""
     n = burden.size
     out = np.zeros((n, 6), np.float32)
     for h in range(n):
@@ -211,20 +165,12 @@ def _movers(parts, stage, event, active, hid, key, year, base, effect, life_even
 def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.ndarray,
            hid: np.ndarray, key: np.uint64, year: int, mp: MobilityParameters) -> np.ndarray:
     """Households that search this year: ``active`` ones whose keyed number (slot 0) is below
-    :func:`move_probability` (one compiled pass, the same decision)."""
+    the move probability ``base(stage) × exp(effect × sum of parts)`` (+ life event), capped
+    at 1."""
     base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
                      mp.move_rate_old])
     return _movers(parts, stage, event, active, hid, np.uint64(key), np.int64(year), base,
                    mp.dissatisfaction_effect, mp.life_event_move_probability)
-
-
-def move_probability(parts: np.ndarray, stage: np.ndarray, event: np.ndarray,
-                     mp: MobilityParameters) -> np.ndarray:
-    base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
-                     mp.move_rate_old])[stage]
-    p = base * np.exp(mp.dissatisfaction_effect * parts.sum(axis=1))
-    p = p + mp.life_event_move_probability * event
-    return np.minimum(p, 1.0)
 
 
 def main_cause(parts: np.ndarray) -> np.ndarray:
@@ -258,17 +204,6 @@ def household_summary(household, age, is_child, alive, n):
         if a > oldest[h]:
             oldest[h] = a
     return size, children, young, old, oldest
-
-
-@njit(cache=True)
-def group_max(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """Maximum of ``values`` per group (0 for empty groups)."""
-    out = np.zeros(n_groups)
-    for i in range(group.size):
-        v = values[i]
-        if v > out[group[i]]:
-            out[group[i]] = v
-    return out
 
 
 @njit(cache=True)
@@ -473,4 +408,3 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
             np.zeros(1, np.int64), np.zeros(1, np.bool_), np.zeros(1),
             np.zeros(city.n_cells), np.zeros(city.n_cells), np.zeros(city.n_cells),
             np.zeros(city.n_cells, np.int64), 100.0, np.ones(10))
-    group_max(np.zeros(1, np.int32), np.zeros(1), 1)
