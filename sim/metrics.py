@@ -383,11 +383,13 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     for k in range(5):
         by_quartier[:, k] = np.bincount(cq[inside], weights=table[inside, k], minlength=n_q)
     populated_rows = np.flatnonzero(table[:, :3].sum(axis=1) > 0)  # empty cells add nothing
-    within = seg.by_area(table[populated_rows], cq[populated_rows], n_q)
-    citywide = seg.by_area(table[populated_rows], np.zeros(populated_rows.size, np.int64), 1)
+    # Each quartier's cells and, as area n_q, all cells: one call for both.
+    rows = table[populated_rows]
+    over_cells_all = seg.by_area(np.vstack([rows, rows]), np.r_[
+        cq[populated_rows], np.full(populated_rows.size, n_q)], n_q + 1)
     between = seg.by_area(by_quartier, np.zeros(n_q, np.int64), 1)
     for name, _ in _INDICES:
-        over_cells = np.r_[within[name], citywide[name]]
+        over_cells = over_cells_all[name]
         over_quartiers = np.full(n_q + 1, np.nan)
         over_quartiers[-1] = between[name][0]
         out[f"{name}_cells"] = over_cells
