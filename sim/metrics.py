@@ -187,7 +187,10 @@ for _name in PYRAMID_METRICS:
 
 def with_city(per_quartier: np.ndarray) -> np.ndarray:
     """Append the citywide total to per-quartier counts."""
-    return np.r_[per_quartier, per_quartier.sum()]
+    out = np.empty(per_quartier.size + 1, np.result_type(per_quartier.dtype, np.float64))
+    out[:-1] = per_quartier
+    out[-1] = per_quartier.sum()
+    return out
 
 
 def count(quartier: np.ndarray, n_q: int, weights: np.ndarray | None = None) -> np.ndarray:

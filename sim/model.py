@@ -93,8 +93,7 @@ class QuartierModel(ServicesMixin, mesa.Model):
         self._in_weights = migration.age_tilt(
             self.pool, scenario.parameters.migration.in_migrant_mean_age
         )
-        self._in_cdf = np.cumsum(self._in_weights)
-        self._in_cdf /= self._in_cdf[-1]
+        self._in_sampler = migration.PoolSampler(self._in_weights, self.pool.sizes)
         n_age = demo.max_age + 1
         self._exposure = np.zeros((2, n_age))
         self._deaths_by_age = np.zeros((2, n_age))
@@ -264,7 +263,7 @@ class QuartierModel(ServicesMixin, mesa.Model):
         mig = self.scenario.parameters.migration
         pool_rows = migration.in_migrant_households(
             self.pool, self._in_weights, mig.in_migration_rate * n_persons_start, rng,
-            self._in_cdf)
+            self._in_sampler)
         arrivals = self.pool.members.take(self.pool.starts, self.pool.sizes, pool_rows)
         newcomer_info = self._newcomers(arrivals, year)
         self._newcomer_access(newcomer_info, year)

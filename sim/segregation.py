@@ -19,6 +19,7 @@ Conventions shared by all functions:
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 __all__ = [
     "counts_by_unit",
@@ -425,57 +426,100 @@ def morans_i(
 # ----------------------------------------------------------------------------- by area
 
 
+@njit(cache=True, error_model="numpy")
+def _by_area(x, area, n_areas):
+    """Compiled :func:`by_area`: per-area sums in a first pass over the units, the indices'
+    unit terms in a second (sums in unit order, as ``np.bincount`` adds them)."""
+    nan = np.nan
+    populated = np.zeros(n_areas)
+    big_t = np.zeros(n_areas)
+    big = np.zeros((n_areas, 5))  # poor, middle, high, background, 65+
+    for i in range(x.shape[0]):
+        a = area[i]
+        if a < 0:
+            continue
+        t = x[i, 0] + x[i, 1] + x[i, 2]
+        if t > 0:
+            populated[a] += 1.0
+        big_t[a] += t
+        for k in range(5):
+            big[a, k] += x[i, k]
+    p = np.zeros((n_areas, 3))
+    for a in range(n_areas):
+        for m in range(3):
+            p[a, m] = big[a, m] / big_t[a] if big_t[a] != 0 else nan
+    # two-group sums for poor (0), background (3), 65+ (4): dissimilarity, isolation, exposure
+    dis = np.zeros((n_areas, 3))
+    iso = np.zeros((n_areas, 2))
+    expo = np.zeros(n_areas)
+    dev = np.zeros(n_areas)
+    theil = np.zeros(n_areas)
+    for i in range(x.shape[0]):
+        a = area[i]
+        if a < 0:
+            continue
+        t = x[i, 0] + x[i, 1] + x[i, 2]
+        for j in range(3):
+            k = (0, 3, 4)[j]
+            g = x[i, k]
+            big_g = big[a, k]
+            big_r = big_t[a] - big_g
+            dis[a, j] += abs(g / big_g - (t - g) / big_r)
+            if j < 2:
+                share = g / t if t > 0 else 0.0
+                iso[a, j] += g / big_g * share
+                if j == 0:
+                    expo[a] += g / big_g * (1.0 - share) * (1.0 if t > 0 else 0.0)
+        s = 0.0
+        lr = 0.0
+        for m in range(3):
+            e = t * p[a, m]
+            s += abs(x[i, m] - e)
+            ratio = x[i, m] / e if x[i, m] > 0 else 1.0
+            lr += x[i, m] * np.log(ratio)
+        dev[a] += s
+        theil[a] += lr
+    out = np.full((n_areas, 8), nan)
+    for a in range(n_areas):
+        for j in range(3):
+            big_g = big[a, (0, 3, 4)[j]]
+            if big_g > 0 and big_t[a] - big_g > 0 and populated[a] >= 2:
+                out[a, j] = 0.5 * dis[a, j]
+        if big[a, 0] > 0:
+            out[a, 3] = iso[a, 0]
+            out[a, 4] = expo[a]
+        if big[a, 3] > 0:
+            out[a, 5] = iso[a, 1]
+        present = 0
+        simpson = 0.0
+        entropy = 0.0
+        for m in range(3):
+            if big[a, m] > 0:
+                present += 1
+            simpson += p[a, m] * (1.0 - p[a, m])
+            if p[a, m] > 0:
+                entropy -= p[a, m] * np.log(p[a, m])
+        if present >= 2 and populated[a] >= 2:
+            out[a, 6] = dev[a] / (2.0 * big_t[a] * simpson)
+            out[a, 7] = theil[a] / (big_t[a] * entropy)
+    return out
+
+
+_BY_AREA = ("dissimilarity_income", "dissimilarity_origin", "dissimilarity_age65",
+            "isolation_poor", "exposure_poor", "isolation_origin",
+            "multigroup_dissimilarity_income", "theil_h_income")
+
+
 def by_area(counts: np.ndarray, area: np.ndarray, n_areas: int) -> dict[str, np.ndarray]:
     """The indices within each of several areas at once (e.g. over the cells of each quartier).
 
     ``counts`` has shape ``(units, 5)``: persons at risk of poverty, middle, high income, with
     migration background, aged 65+ (the first three partition the population). ``area`` gives
     each unit's area (negative: none). Returns, per index name, an array of ``n_areas`` values
-    equal to calling the single-area function on that area's units (tested), computed with
-    ``bincount`` instead of a loop.
+    equal to calling the single-area function on that area's units (tested), in one compiled
+    pass over the units.
     """
     x = _table(counts)
-    keep = area >= 0
-    x, a = x[keep], area[keep].astype(np.int64)
-    t = x[:, :3].sum(axis=1)
-    populated = np.bincount(a, weights=(t > 0).astype(float), minlength=n_areas)
-    big_t = np.bincount(a, weights=t, minlength=n_areas)
-
-    def area_sum(v):
-        return np.bincount(a, weights=v, minlength=n_areas)
-
-    def two_group(g):
-        big_g = area_sum(g)
-        big_r = big_t - big_g
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = 0.5 * area_sum(np.abs(g / big_g[a] - (t - g) / big_r[a]))
-            d = np.where((big_g > 0) & (big_r > 0) & (populated >= 2), d, np.nan)
-            share = np.divide(g, t, out=np.zeros_like(g), where=t > 0)
-            iso = area_sum(g / big_g[a] * share)
-            expo = area_sum(g / big_g[a] * (1.0 - share) * (t > 0))
-        ok = big_g > 0
-        return d, np.where(ok, iso, np.nan), np.where(ok, expo, np.nan)
-
-    out = {}
-    d, iso, expo = two_group(x[:, 0])
-    out["dissimilarity_income"], out["isolation_poor"], out["exposure_poor"] = d, iso, expo
-    d, iso, _ = two_group(x[:, 3])
-    out["dissimilarity_origin"], out["isolation_origin"] = d, iso
-    out["dissimilarity_age65"] = two_group(x[:, 4])[0]
-
-    groups = x[:, :3]
-    big_x = np.stack([area_sum(groups[:, m]) for m in range(3)], axis=1)
-    present = (big_x > 0).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = big_x / big_t[:, None]
-        simpson = (p * (1.0 - p)).sum(axis=1)
-        dev = area_sum(np.abs(groups - t[:, None] * p[a]).sum(axis=1))
-        mdiss = dev / (2.0 * big_t * simpson)
-        entropy = -np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(axis=1)
-        expected = t[:, None] * p[a]
-        ratio = np.divide(groups, expected, out=np.ones_like(groups), where=groups > 0)
-        theil = area_sum((groups * np.log(ratio)).sum(axis=1)) / (big_t * entropy)
-    defined = (present >= 2) & (populated >= 2)
-    out["multigroup_dissimilarity_income"] = np.where(defined, mdiss, np.nan)
-    out["theil_h_income"] = np.where(defined, theil, np.nan)
-    return out
+    with np.errstate(all="ignore"):
+        out = _by_area(np.ascontiguousarray(x), np.asarray(area, np.int64), int(n_areas))
+    return {name: out[:, j].copy() for j, name in enumerate(_BY_AREA)}

@@ -134,3 +134,41 @@ def test_in_migrant_profile_hits_its_mean_age(small):
     sums = np.add.reduceat(ages, pool.starts)
     mean = (weights * sums).sum() / (weights * pool.sizes).sum()
     assert mean == pytest.approx(small.parameters.migration.in_migrant_mean_age, abs=1e-6)
+
+
+def _reference_household_change(household, is_child, age, person_alive, household_alive):
+    """Vectorised dissolution and adult succession (the compiled pass must equal it)."""
+    n_hh = household_alive.size
+    members = np.bincount(household[person_alive], minlength=n_hh)
+    adults = np.bincount(household[person_alive & ~is_child], minlength=n_hh)
+    empty = household_alive & (members == 0)
+    household_alive[empty] = False
+    headless = household_alive & (adults == 0)
+    promote = headless[household] & person_alive & (age >= 18)
+    is_child[promote] = False
+    still = np.bincount(household[person_alive & ~is_child], minlength=n_hh) == 0
+    orphaned = headless & still
+    orphans = np.flatnonzero(orphaned[household] & person_alive)
+    person_alive[orphans] = False
+    household_alive[orphaned] = False
+    return np.flatnonzero(empty), orphans
+
+
+def test_household_change_equals_the_vectorised_reference():
+    from sim.processes import household_change
+
+    rng = np.random.default_rng(5)
+    n_hh, n = 3000, 8000
+    household = rng.integers(0, n_hh, n).astype(np.int32)
+    is_child = rng.random(n) < 0.4
+    age = np.where(is_child, rng.integers(0, 25, n), rng.integers(18, 100, n)).astype(np.int16)
+    person_alive = rng.random(n) < 0.7
+    household_alive = rng.random(n_hh) < 0.95  # some households already gone
+    results = []
+    for f in (household_change.update, _reference_household_change):
+        args = [a.copy() for a in (household, is_child, age, person_alive, household_alive)]
+        results.append((*f(*args), args[1], args[3], args[4]))
+    for got, expected in zip(*results):
+        assert np.array_equal(got, expected)
+    dissolved, orphans = results[0][:2]
+    assert dissolved.size > 0 and orphans.size > 0  # both branches are exercised

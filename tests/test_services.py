@@ -264,19 +264,24 @@ def test_compiled_parts_equal_the_vectorised_formulas(start_models):
     assert (info["parts"][:, 3:] > 0).any(axis=0).all()  # every service part occurs
 
 
-def test_cached_cdf_draws_equal_generator_choice():
-    from sim.processes.migration import in_migrant_households
+def test_pool_sampler_draws_equal_generator_choice():
+    from sim.processes.migration import PoolSampler, in_migrant_households
 
     class Pool:
         sizes = np.arange(1, 6).repeat(200)
 
     w = np.random.default_rng(1).random(1000)
+    w[::7] = 0.0  # rows that are never drawn
+    w[500:520] = 0.0
     w /= w.sum()
-    cdf = np.cumsum(w)
-    cdf /= cdf[-1]
+    sampler = PoolSampler(w, Pool.sizes)
     a = in_migrant_households(Pool, w, 5000.0, np.random.default_rng(9))
-    b = in_migrant_households(Pool, w, 5000.0, np.random.default_rng(9), cdf)
+    b = in_migrant_households(Pool, w, 5000.0, np.random.default_rng(9), sampler)
     assert a.size > 0 and np.array_equal(a, b)
+    # uniforms on and next to the guide's bins and the cumulative weights themselves
+    u = np.r_[np.arange(1000) / 1000, sampler.cdf[:-1], np.nextafter(sampler.cdf[:-1], 0),
+              0.0, np.nextafter(1.0, 0)]
+    assert np.array_equal(sampler.rows(u), sampler.cdf.searchsorted(u, side="right"))
 
 
 def test_compiled_movers_equal_the_vectorised_decision():

@@ -8,6 +8,7 @@ leave the city (in reality: to relatives or care; they are counted as out-migran
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def update(household: np.ndarray, is_child: np.ndarray, age: np.ndarray,
@@ -16,22 +17,58 @@ def update(household: np.ndarray, is_child: np.ndarray, age: np.ndarray,
     """Apply dissolution and adult succession in place.
 
     Returns (households that dissolved because nobody is left, persons who leave the city
-    because no adult is left).
+    because no adult is left), both in ascending order.
     """
+    return _update(household, is_child, age, person_alive, household_alive, adult_age)
+
+
+@njit(cache=True)
+def _update(household, is_child, age, person_alive, household_alive, adult_age):
     n_hh = household_alive.size
-    alive_members = np.bincount(household[person_alive], minlength=n_hh)
-    alive_adults = np.bincount(household[person_alive & ~is_child], minlength=n_hh)
-    empty = household_alive & (alive_members == 0)
-    household_alive[empty] = False
-    headless = household_alive & (alive_adults == 0)
-    if not headless.any():
-        return np.flatnonzero(empty), np.zeros(0, dtype=np.int64)
-    in_headless = headless[household] & person_alive
-    promote = in_headless & (age >= adult_age)
-    is_child[promote] = False
-    still = np.bincount(household[person_alive & ~is_child], minlength=n_hh) == 0
-    orphaned_hh = headless & still
-    orphans = np.flatnonzero(orphaned_hh[household] & person_alive)
-    person_alive[orphans] = False
-    household_alive[orphaned_hh] = False
-    return np.flatnonzero(empty), orphans
+    members = np.zeros(n_hh, np.int32)
+    adults = np.zeros(n_hh, np.int32)
+    for i in range(household.size):
+        if person_alive[i]:
+            members[household[i]] += 1
+            if not is_child[i]:
+                adults[household[i]] += 1
+    n_empty = 0
+    dissolved = np.zeros(n_hh, np.bool_)
+    headless = np.zeros(n_hh, np.bool_)
+    any_headless = False
+    for h in range(n_hh):
+        if household_alive[h] and members[h] == 0:
+            household_alive[h] = False
+            dissolved[h] = True
+            n_empty += 1
+        elif household_alive[h] and adults[h] == 0:
+            headless[h] = True
+            any_headless = True
+    empty = np.empty(n_empty, np.int64)
+    j = 0
+    for h in range(n_hh):
+        if dissolved[h]:
+            empty[j] = h
+            j += 1
+    if not any_headless:
+        return empty, np.zeros(0, np.int64)
+    for i in range(household.size):
+        h = household[i]
+        if headless[h] and person_alive[i] and age[i] >= adult_age:
+            is_child[i] = False
+            adults[h] += 1
+    n_orphans = 0
+    for i in range(household.size):
+        h = household[i]
+        if headless[h] and person_alive[i] and adults[h] == 0:
+            n_orphans += 1
+    orphans = np.empty(n_orphans, np.int64)
+    j = 0
+    for i in range(household.size):
+        h = household[i]
+        if headless[h] and person_alive[i] and adults[h] == 0:
+            orphans[j] = i
+            j += 1
+            person_alive[i] = False
+            household_alive[h] = False
+    return empty, orphans

@@ -10,6 +10,7 @@ beats staying away. Out-migration is that module's outside option.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim.synthesis import HouseholdPool
 
@@ -49,14 +50,46 @@ def age_tilt(pool: HouseholdPool, mean_age: float) -> np.ndarray:
     return w / w.sum()
 
 
+class PoolSampler:
+    """Draws pool rows with probabilities ``tilted``, as ``rng.choice(..., p=tilted)`` does
+    (the same uniforms, the same rows: tested), but in constant time per draw: a guide table
+    of the cumulative weights points each uniform near its row."""
+
+    def __init__(self, tilted: np.ndarray, sizes: np.ndarray) -> None:
+        self.cdf = np.cumsum(tilted)
+        self.cdf /= self.cdf[-1]
+        self.mean_size = float((tilted * sizes).sum())
+        self.guide = self.cdf.searchsorted(np.arange(self.cdf.size) / self.cdf.size,
+                                           side="right").astype(np.int64)
+
+    def rows(self, u: np.ndarray) -> np.ndarray:
+        """The row of each uniform ``u`` in [0, 1): ``cdf.searchsorted(u, side="right")``."""
+        return _guided_search(self.cdf, self.guide, u)
+
+
+@njit(cache=True)
+def _guided_search(cdf, guide, u):
+    out = np.empty(u.size, np.int64)
+    m = guide.size
+    for i in range(u.size):
+        j = guide[min(int(u[i] * m), m - 1)]
+        while cdf[j] <= u[i]:
+            j += 1
+        out[i] = j
+    return out
+
+
 def in_migrant_households(pool: HouseholdPool, tilted: np.ndarray, persons_wanted: float,
-                          rng: np.random.Generator, cdf: np.ndarray | None = None
+                          rng: np.random.Generator, sampler: PoolSampler | None = None
                           ) -> np.ndarray:
-    """Pool indices of the in-migrating households (their number is Poisson). ``cdf`` is the
-    cumulative of ``tilted`` (pass it to save recomputing it; the draws are those of
-    ``rng.choice(..., p=tilted)``)."""
-    mean_size = float((tilted * pool.sizes).sum())
+    """Pool indices of the in-migrating households (their number is Poisson). ``sampler``
+    (a :class:`PoolSampler` of ``tilted``) saves recomputing the cumulative weights; the draws
+    are those of ``rng.choice(..., p=tilted)`` either way."""
+    if sampler is None:
+        mean_size = float((tilted * pool.sizes).sum())
+    else:
+        mean_size = sampler.mean_size
     n = rng.poisson(persons_wanted / mean_size) if persons_wanted > 0 else 0
-    if cdf is None:
+    if sampler is None:
         return rng.choice(tilted.size, size=n, p=tilted)
-    return cdf.searchsorted(rng.random(n), side="right")
+    return sampler.rows(rng.random(n))
