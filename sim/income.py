@@ -83,7 +83,8 @@ def draw_incomes(types: np.ndarray, median: float, poverty_rate: float,
 def income_group(income: np.ndarray, median: float, poor_share: float = 0.6,
                  high_share: float = 2.0) -> np.ndarray:
     """0 poor (< 60 % of the median), 1 middle, 2 high (>= 200 % of the median)."""
-    g = np.full(income.shape, MIDDLE, dtype=np.int8)
-    g[income < poor_share * median] = POOR
-    g[income >= high_share * median] = HIGH
+    low = income < poor_share * median
+    high = income >= high_share * median
+    g = high.astype(np.int8) * np.int8(HIGH - MIDDLE) + np.int8(MIDDLE)
+    g -= (low & ~high).astype(np.int8) * np.int8(MIDDLE - POOR)
     return g

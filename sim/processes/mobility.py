@@ -70,10 +70,21 @@ def space_norm(size: np.ndarray, mp: MobilityParameters) -> np.ndarray:
 
 def life_stage(oldest: np.ndarray, children: np.ndarray) -> np.ndarray:
     """0 young (< 30), 1 family (children), 2 middle (30-64), 3 old (65+)."""
-    stage = np.full(oldest.shape, 2, np.int8)
-    stage[oldest >= 65] = 3
-    stage[oldest < 30] = 0
-    stage[children > 0] = 1
+    return _life_stage(np.asarray(oldest), np.asarray(children))
+
+
+@njit(cache=True)
+def _life_stage(oldest, children):
+    stage = np.empty(oldest.shape, np.int8)
+    for i in range(oldest.size):
+        if children[i] > 0:
+            stage[i] = 1
+        elif oldest[i] < 30:
+            stage[i] = 0
+        elif oldest[i] >= 65:
+            stage[i] = 3
+        else:
+            stage[i] = 2
     return stage
 
 
@@ -208,15 +219,17 @@ def household_summary(household, age, is_child, alive, n):
 
 @njit(cache=True)
 def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, can_own,
-            can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_log_floor,
-            d_cost, relet_cost, share_income, share_origin, k, b_rent, b_space, b_similar, b_attach,
+            can_social, vacant, n_vacant, position, d_int, d_float, d_cost, relet_cost,
+            share_income, share_origin, k, b_rent, b_space, b_similar, b_attach,
             u_stay, u_out, key, year, ids, result, seg, amenity, w_start, w_count, w_job, car,
             ticket, x, y, stop_dist, nearest_stop, cell_m, cparams):
     """Sequential choice of the searchers in ``order`` (see the module docstring).
 
     ``vacant[:n_vacant]`` lists vacant dwellings, ``position[d]`` is d's index there (-1 if
-    occupied). ``d_cost`` is each dwelling's monthly cost as let now; a dwelling given up
-    becomes vacant at ``relet_cost``. Writes the chosen dwelling (or -1 = outside) to
+    occupied). A dwelling's attributes are packed in rows, so that a candidate costs two cache
+    lines: ``d_int[d]`` = cell, quartier, tenure; ``d_float[d]`` = log floor space, monthly
+    cost as let now (also kept in ``d_cost``); a dwelling given up becomes vacant at
+    ``relet_cost``. Writes the chosen dwelling (or -1 = outside) to
     ``result``; returns the new ``n_vacant``.
     """
     cand = np.empty(k, np.int64)
@@ -230,7 +243,7 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
             u = uniform_from(base, SLOT_CANDIDATE + tries)
             d = vacant[min(int(u * n_vacant), n_vacant - 1)]
             tries += 1
-            t = d_tenure[d]
+            t = d_int[d, 2]
             if (t == 0 and not can_own[s]) or (t == 2 and not can_social[s]):
                 continue
             dup = False
@@ -247,14 +260,14 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
         options = n_c + (1 if cur >= 0 else 0)
         for j in range(options):
             d = cand[j] if j < n_c else cur
-            c = d_cell[d]
-            log_ratio = d_log_floor[d] - log_norm  # log(min(floor / norm, 2))
+            c = d_int[d, 0]
+            log_ratio = d_float[d, 0] - log_norm  # log(min(floor / norm, 2))
             if log_ratio > log2:
                 log_ratio = log2
-            u = (-b_rent * d_cost[d] / net_income[s] + b_space * log_ratio
+            u = (-b_rent * d_float[d, 1] / net_income[s] + b_space * log_ratio
                  + b_similar * 0.5 * (share_income[c, grp_income[s]]
                                       + share_origin[c, grp_origin[s]]))
-            if d_quartier[d] == home_q[s]:
+            if d_int[d, 1] == home_q[s]:
                 u += b_attach
             u += amenity[c, seg[s]]
             commute = 0.0
@@ -282,24 +295,39 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
                 vacant[n_vacant] = cur
                 position[cur] = n_vacant
                 d_cost[cur] = relet_cost[cur]
+                d_float[cur, 1] = relet_cost[cur]
                 n_vacant += 1
         elif best < 0 and cur >= 0:
             vacant[n_vacant] = cur
             position[cur] = n_vacant
             d_cost[cur] = relet_cost[cur]
+            d_float[cur, 1] = relet_cost[cur]
             n_vacant += 1
     return n_vacant
 
 
-def _log_floor(city: City) -> np.ndarray:
-    """log of each dwelling's floor space (cached while the dwellings stay the same)."""
-    cache = city.__dict__.get("_log_floor_cache")
-    if cache is None or cache[0] is not city.dwelling_floor_space:
+def _dwelling_rows(city: City, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The choice's packed dwelling attributes: (cell, quartier, tenure) as int32 rows and
+    (log floor space, ``cost``) as float64 rows. Cells, quartiers and log floor space are cached
+    while the dwellings stay the same (new dwellings replace the arrays); tenure can change in
+    place, so it is copied on every call."""
+    cache = city.__dict__.get("_choice_rows_cache")
+    if cache is None or cache[0] is not city.dwelling_floor_space or cache[1] is not \
+            city.dwelling_cell or cache[2] is not city.dwelling_quartier:
+        d_int = np.empty((city.n_dwellings, 3), np.int32)
+        d_int[:, 0] = city.dwelling_cell
+        d_int[:, 1] = city.dwelling_quartier
         with np.errstate(divide="ignore"):
-            cache = (city.dwelling_floor_space,
-                     np.log(city.dwelling_floor_space.astype(np.float64)))
-        city.__dict__["_log_floor_cache"] = cache
-    return cache[1]
+            log_floor = np.log(city.dwelling_floor_space.astype(np.float64))
+        cache = (city.dwelling_floor_space, city.dwelling_cell, city.dwelling_quartier, d_int,
+                 log_floor)
+        city.__dict__["_choice_rows_cache"] = cache
+    d_int = cache[3]
+    d_int[:, 2] = city.dwelling_tenure
+    d_float = np.empty((city.n_dwellings, 2))
+    d_float[:, 0] = cache[4]
+    d_float[:, 1] = cost
+    return d_int, d_float
 
 
 class ChoiceAccess:
@@ -370,8 +398,8 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
         searchers["norm"].astype(np.float64), searchers["income_group"].astype(np.int64),
         searchers["origin"].astype(np.int64), searchers["home_quartier"].astype(np.int64),
         searchers["can_own"], searchers["can_social"], vacancies.list, vacancies.count,
-        vacancies.position, city.dwelling_cell, city.dwelling_quartier, city.dwelling_tenure,
-        _log_floor(city), cost, relet_cost.astype(np.float64, copy=False),
+        vacancies.position, *_dwelling_rows(city, cost), cost,
+        relet_cost.astype(np.float64, copy=False),
         share_income, share_origin, k, mp.utility_rent_burden, mp.utility_space,
         mp.utility_similar_neighbours, mp.utility_quartier_attachment, mp.utility_stay,
         mp.utility_outside - mp.utility_rent_burden * searchers["outside_cost"].astype(
@@ -400,9 +428,8 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
     cost = np.zeros(city.n_dwellings)
     shares = np.zeros((city.n_cells, 3))
     _choose(one, np.full(1, -1, np.int64), np.ones(1), np.ones(1), one, one, one,
-            np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position, city.dwelling_cell,
-            city.dwelling_quartier, city.dwelling_tenure, _log_floor(city), cost,
-            cost.copy(), shares, shares[:, :2].copy(), k, 0.0, 0.0, 0.0, 0.0, 0.0,
+            np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position,
+            *_dwelling_rows(city, cost), cost, cost.copy(), shares, shares[:, :2].copy(), k, 0.0, 0.0, 0.0, 0.0, 0.0,
             np.zeros(1), np.uint64(1), np.int64(0), np.zeros(1, np.uint64), one.copy(),
             one.copy(), np.zeros((city.n_cells, 1)), one.copy(), one.copy(),
             np.zeros(1, np.int64), np.zeros(1, np.bool_), np.zeros(1),
