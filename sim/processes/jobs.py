@@ -130,17 +130,22 @@ def household_modes(group, size, children, hid, key, intercept, odds, eligible, 
     ticket = np.empty(n)
     mode = np.empty(n, np.int8)
     lp, lh, l1, lc = odds[0], odds[1], odds[2], odds[3]
+    p_table = np.empty((3, 2, 2))  # P(no car) by income group, one person, children
+    for g in range(3):
+        for one in range(2):
+            for kids in range(2):
+                z = intercept
+                if g == 0:
+                    z += lp
+                elif g == 2:
+                    z += lh
+                if one:
+                    z += l1
+                if kids:
+                    z += lc
+                p_table[g, one, kids] = 1.0 / (1.0 + np.exp(-z))
     for h in range(n):
-        z = intercept
-        if group[h] == 0:
-            z += lp
-        elif group[h] == 2:
-            z += lh
-        if size[h] == 1:
-            z += l1
-        if children[h] > 0:
-            z += lc
-        p_no = 1.0 / (1.0 + np.exp(-z))
+        p_no = p_table[group[h], 1 if size[h] == 1 else 0, 1 if children[h] > 0 else 0]
         car[h] = keyed_uniform(key, 0, hid[h], SLOT_CAR) >= p_no
         ticket[h] = social if eligible[h] else price
         if car[h]:

@@ -218,23 +218,25 @@ def household_summary(household, age, is_child, alive, n):
 
 
 @njit(cache=True)
-def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, can_own,
+def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             can_social, vacant, n_vacant, position, d_int, d_float, d_cost, relet_cost,
-            share_income, share_origin, k, b_rent, b_space, b_similar, b_attach,
-            u_stay, u_out, key, year, ids, result, seg, amenity, w_start, w_count, w_job, car,
+            cell_rows, k, b_rent, b_space, b_similar, b_attach,
+            u_stay, u_out, key, year, ids, result, seg, w_start, w_count, w_job, car,
             ticket, x, y, stop_dist, nearest_stop, cell_m, cparams):
-    """Sequential choice of the searchers in ``order`` (see the module docstring).
+    """Sequential choice of the searchers, one after the other in the order given (see the
+    module docstring).
 
     ``vacant[:n_vacant]`` lists vacant dwellings, ``position[d]`` is d's index there (-1 if
     occupied). A dwelling's attributes are packed in rows, so that a candidate costs two cache
     lines: ``d_int[d]`` = cell, quartier, tenure; ``d_float[d]`` = log floor space, monthly
     cost as let now (also kept in ``d_cost``); a dwelling given up becomes vacant at
-    ``relet_cost``. Writes the chosen dwelling (or -1 = outside) to
-    ``result``; returns the new ``n_vacant``.
+    ``relet_cost``. ``cell_rows[c]`` = the cell's shares of the three income groups, of the
+    two origins, then the amenity of each segment. Writes the chosen dwelling (or -1 =
+    outside) to ``result``; returns the new ``n_vacant``.
     """
     cand = np.empty(k, np.int64)
     log2 = np.log(2.0)
-    for s in order:
+    for s in range(current.size):
         log_norm = np.log(norm[s])
         base = keyed_base(key, year, ids[s])
         n_c = 0
@@ -265,11 +267,11 @@ def _choose(order, current, net_income, norm, grp_income, grp_origin, home_q, ca
             if log_ratio > log2:
                 log_ratio = log2
             u = (-b_rent * d_float[d, 1] / net_income[s] + b_space * log_ratio
-                 + b_similar * 0.5 * (share_income[c, grp_income[s]]
-                                      + share_origin[c, grp_origin[s]]))
+                 + b_similar * 0.5 * (cell_rows[c, grp_income[s]]
+                                      + cell_rows[c, 3 + grp_origin[s]]))
             if d_int[d, 1] == home_q[s]:
                 u += b_attach
-            u += amenity[c, seg[s]]
+            u += cell_rows[c, 5 + seg[s]]
             commute = 0.0
             for w in range(w_start[s], w_start[s] + w_count[s]):
                 commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
@@ -390,27 +392,33 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     result = np.full(n, -1, np.int64)
     if n == 0:
         return result
-    current = searchers["current"].astype(np.int64)
+
+    def in_order(name: str, dtype) -> np.ndarray:  # the searchers' arrays in choice order
+        return np.ascontiguousarray(searchers[name][order], dtype)
+
+    current = in_order("current", np.int64)
     if not allow_stay:
         current = np.full(n, -1, np.int64)
+    net_income = in_order("net_income", np.float64)
+    cell_rows = np.concatenate([share_income, share_origin, access.amenity], axis=1)
+    chosen = np.empty(n, np.int64)
     vacancies.count = _choose(
-        order, current, searchers["net_income"].astype(np.float64),
-        searchers["norm"].astype(np.float64), searchers["income_group"].astype(np.int64),
-        searchers["origin"].astype(np.int64), searchers["home_quartier"].astype(np.int64),
-        searchers["can_own"], searchers["can_social"], vacancies.list, vacancies.count,
-        vacancies.position, *_dwelling_rows(city, cost), cost,
-        relet_cost.astype(np.float64, copy=False),
-        share_income, share_origin, k, mp.utility_rent_burden, mp.utility_space,
-        mp.utility_similar_neighbours, mp.utility_quartier_attachment, mp.utility_stay,
-        mp.utility_outside - mp.utility_rent_burden * searchers["outside_cost"].astype(
-            np.float64) / searchers["net_income"].astype(np.float64),
-        np.uint64(key), np.int64(year), ids, result,
-        searchers["segment"].astype(np.int64), access.amenity,
-        searchers["worker_start"].astype(np.int64), searchers["worker_count"].astype(np.int64),
-        access.worker_job, searchers["car"].astype(np.bool_),
-        searchers["ticket"].astype(np.float64), access.x, access.y, access.stop_dist,
-        access.nearest_stop, float(access.cell_m), access.cparams,
+        current, net_income, in_order("norm", np.float64), in_order("income_group", np.int64),
+        in_order("origin", np.int64), in_order("home_quartier", np.int64),
+        in_order("can_own", np.bool_), in_order("can_social", np.bool_), vacancies.list,
+        vacancies.count, vacancies.position, *_dwelling_rows(city, cost), cost,
+        relet_cost.astype(np.float64, copy=False), cell_rows, k,
+        mp.utility_rent_burden, mp.utility_space, mp.utility_similar_neighbours,
+        mp.utility_quartier_attachment, mp.utility_stay,
+        mp.utility_outside - mp.utility_rent_burden * in_order("outside_cost", np.float64)
+        / net_income,
+        np.uint64(key), np.int64(year), ids[order], chosen, in_order("segment", np.int64),
+        in_order("worker_start", np.int64), in_order("worker_count", np.int64),
+        access.worker_job, in_order("car", np.bool_), in_order("ticket", np.float64),
+        access.x, access.y, access.stop_dist, access.nearest_stop, float(access.cell_m),
+        access.cparams,
     )
+    result[order] = chosen
     return result
 
 
@@ -427,11 +435,11 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
     position[0] = 0
     cost = np.zeros(city.n_dwellings)
     shares = np.zeros((city.n_cells, 3))
-    _choose(one, np.full(1, -1, np.int64), np.ones(1), np.ones(1), one, one, one,
+    _choose(np.full(1, -1, np.int64), np.ones(1), np.ones(1), one, one, one,
             np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position,
-            *_dwelling_rows(city, cost), cost, cost.copy(), shares, shares[:, :2].copy(), k, 0.0, 0.0, 0.0, 0.0, 0.0,
-            np.zeros(1), np.uint64(1), np.int64(0), np.zeros(1, np.uint64), one.copy(),
-            one.copy(), np.zeros((city.n_cells, 1)), one.copy(), one.copy(),
+            *_dwelling_rows(city, cost), cost, cost.copy(), np.zeros((city.n_cells, 6)), k,
+            0.0, 0.0, 0.0, 0.0, 0.0, np.zeros(1), np.uint64(1), np.int64(0),
+            np.zeros(1, np.uint64), one.copy(), one.copy(), one.copy(), one.copy(),
             np.zeros(1, np.int64), np.zeros(1, np.bool_), np.zeros(1),
             np.zeros(city.n_cells), np.zeros(city.n_cells), np.zeros(city.n_cells),
             np.zeros(city.n_cells, np.int64), 100.0, np.ones(10))
