@@ -29,6 +29,25 @@ N_SEGMENTS = 12  # life stage (4) × travel mode (3)
 
 
 @njit(cache=True)
+def _group_rows(group, n):
+    """A counting sort: the order that groups rows by ``group`` (0…n-1), keeping their order
+    within a group (as a stable argsort), and the rows per group (as ``np.bincount``)."""
+    counts = np.zeros(n, np.int64)
+    for i in range(group.size):
+        counts[group[i]] += 1
+    start = np.empty(n, np.int64)
+    total = 0
+    for g in range(n):
+        start[g] = total
+        total += counts[g]
+    order = np.empty(group.size, np.int64)
+    for i in range(group.size):
+        order[start[group[i]]] = i
+        start[group[i]] += 1
+    return order, counts
+
+
+@njit(cache=True)
 def _nearest_free_home(mover_cell, hx, hy, width, free):
     """Home (index) of each mover in order: the nearest with a free place left, or -1."""
     out = np.full(mover_cell.size, -1, np.int64)
@@ -440,8 +459,7 @@ class ServicesMixin:
         # The choice weighs commutes to jobs in the city (a job outside costs about the same
         # from anywhere in the city).
         inside = job >= 0
-        by_hh = np.argsort(pop.household[workers[inside]], kind="stable")
-        counts = np.bincount(pop.household[workers[inside]], minlength=n)
+        by_hh, counts = _group_rows(pop.household[workers[inside]], n)
         info.update({
             "alive_p": person_alive, "car": car, "mode": mode,
             "ticket": ticket.astype(np.float32), "gp": gp.astype(np.float32),

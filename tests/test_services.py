@@ -321,3 +321,12 @@ def test_uniform_from_base_equals_keyed_uniform():
         key, agent = (np.uint64(x) for x in rng.integers(0, 2**63, 2))
         a, b = both(key, np.int64(2031), agent, np.int64(rng.integers(0, 3000)))
         assert a == b
+
+
+def test_group_rows_equals_stable_argsort_and_bincount():
+    from sim.model_services import _group_rows
+
+    group = np.random.default_rng(4).integers(0, 300, 5000).astype(np.int32)
+    order, counts = _group_rows(group, 320)  # groups 300-319 are empty
+    assert np.array_equal(order, np.argsort(group, kind="stable"))
+    assert np.array_equal(counts, np.bincount(group, minlength=320))
