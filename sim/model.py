@@ -135,16 +135,18 @@ class QuartierModel(ServicesMixin, mesa.Model):
         hq = city.dwelling_quartier[pop.dwelling]
         n_persons_start = pop.n_persons
         pq = hq[pop.household]
+        residents_start = metrics.count(pq, n_q)
 
         # 1. Mortality (ages at the start of the year).
         k = self.keys
         dead = mortality.deaths(pop.age, pop.sex, self._q,
                                 keyed_uniforms(k["mortality"], year, pop.pid, 0))
         n_age = demo.max_age + 1
-        by_sex_age = pop.sex.astype(np.int64) * n_age + pop.age
+        by_sex_age = pop.sex.astype(np.int32) * n_age + pop.age
         self._exposure += np.bincount(by_sex_age, minlength=2 * n_age).reshape(2, n_age)
         self._deaths_by_age += np.bincount(by_sex_age[dead], minlength=2 * n_age).reshape(
             2, n_age)
+        del by_sex_age
         person_alive = ~dead
         deaths = metrics.count(pq[dead], n_q)
         event = np.zeros(pop.n_households, bool)
@@ -155,6 +157,7 @@ class QuartierModel(ServicesMixin, mesa.Model):
                                    keyed_uniforms(k["fertility"], year, pop.pid, 0))
         self._births_by_age += np.bincount(pop.age[mothers], minlength=demo.max_age + 1)
         births = metrics.count(pq[mothers], n_q)
+        del pq
         event[pop.household[mothers]] = True
 
         # 3. Ageing; newborns join their mothers' households.
@@ -169,7 +172,6 @@ class QuartierModel(ServicesMixin, mesa.Model):
         )
         pop.add_persons(newborns, newborn_ids)
         person_alive = np.concatenate([person_alive, np.ones(mothers.size, bool)])
-        pq = hq[pop.household]
 
         # 4. Dissolution and adult succession.
         household_alive = np.ones(pop.n_households, bool)
@@ -177,14 +179,15 @@ class QuartierModel(ServicesMixin, mesa.Model):
             pop.household, pop.is_child, pop.age, person_alive, household_alive
         )
         out_by_cause = np.zeros((len(mobility.CAUSES), n_q + 1))
-        out_by_cause[mobility.CAUSES.index("other")] += metrics.count(pq[orphans], n_q)
         orphan_hh = pop.household[orphans]
+        oq = hq[orphan_hh]
+        out_by_cause[mobility.CAUSES.index("other")] += metrics.count(oq, n_q)
         orphans_by_group = {
-            "out_migrants_poor": metrics.count(pq[orphans], n_q, (income.income_group(
+            "out_migrants_poor": metrics.count(oq, n_q, (income.income_group(
                 pop.income[orphan_hh], self.median_income) == 0).astype(float)),
             "out_migrants_migration_background": metrics.count(
-                pq[orphans], n_q, pop.migration_background[orphan_hh].astype(float)),
-            "out_migrants_families": metrics.count(pq[orphans], n_q),
+                oq, n_q, pop.migration_background[orphan_hh].astype(float)),
+            "out_migrants_families": metrics.count(oq, n_q),
         }
 
         # 5. Leaving the parental home: new one-person households that search a dwelling.
@@ -230,20 +233,26 @@ class QuartierModel(ServicesMixin, mesa.Model):
         movers = mobility.movers(info["parts"], info["stage"], event, housed & ~info["nursing"],
                                  pop.hid, np.uint64(k["mobility"]), year, mp)
         searching = np.flatnonzero(movers | (household_alive & (pop.dwelling < 0)))
+        searchers = self._searchers(info, searching, hq)
+        search_cause = mobility.main_cause(info["parts"][searching])
+        # What the rest of the year needs; the other per-household arrays are freed here.
+        info = {key: info[key] for key in (
+            "cost", "relet_cost", "cell_share_income", "cell_share_origin", "choice_access",
+            "size", "group", "origin", "old", "children")}
         vacancies = mobility.Vacancies(city.n_dwellings, np.r_[
             pop.dwelling[housed], np.flatnonzero(city.dwelling_tenure == housing.NURSING)])
         access = info["choice_access"]
         chosen = mobility.choose(
-            self._searchers(info, searching, hq), vacancies, city, info["cost"],
-            info["relet_cost"],
+            searchers, vacancies, city, info["cost"], info["relet_cost"],
             info["cell_share_income"], info["cell_share_origin"], mp, k["mobility"], year,
             access)
+        del searchers
         current = pop.dwelling[searching]
         moved = searching[(chosen >= 0) & (chosen != current)]
         left = searching[chosen < 0]
         moved_from_home = moved[current[(chosen >= 0) & (chosen != current)] >= 0]
         self._move_in(moved, chosen[(chosen >= 0) & (chosen != current)])
-        cause = mobility.main_cause(info["parts"][left])
+        cause = search_cause[chosen < 0]
         cause[pop.dwelling[left] < 0] = mobility.CAUSES.index("no_dwelling")
         household_alive[left] = False
         size = info["size"]
@@ -288,7 +297,9 @@ class QuartierModel(ServicesMixin, mesa.Model):
         household_alive = np.concatenate([household_alive, np.ones(new_rows.size, bool)])
         in_migrants = metrics.count(hq[new_rows[arrivals.household]], n_q)
 
-        # 9. Compact and record.
+        # 9. Compact and record (the year's working arrays are freed first: at a million
+        # households they are what sets the peak memory).
+        del info, access, vacancies, newcomer_info, arrivals, size
         pop.keep(person_alive, household_alive)
         self.year = year
         out_migrants = out_by_cause.sum(axis=0)
@@ -296,8 +307,7 @@ class QuartierModel(ServicesMixin, mesa.Model):
             "births": births, "deaths": deaths, "in_migrants": in_migrants,
             "out_migrants": out_migrants, "leaving_home": leaving,
             "moves_within_city": moves_within,
-            "out_migration_rate": out_migrants / np.maximum(metrics.count(
-                pq[:n_persons_start], n_q), 1.0),
+            "out_migration_rate": out_migrants / np.maximum(residents_start, 1.0),
         }
         for c, name in enumerate(mobility.CAUSES):
             flows[f"out_migrants_cause_{name}"] = out_by_cause[c]
@@ -344,8 +354,8 @@ class QuartierModel(ServicesMixin, mesa.Model):
         alive_p = person_alive & household_alive[pop.household]
         size, children, young, old, oldest = mobility.household_summary(
             pop.household, pop.age, pop.is_child, alive_p, n)
-        scale = income.oecd_scale(size - young, young)
-        net = np.maximum(pop.income * scale, 1.0)
+        net = np.maximum(pop.income * income.oecd_scale(size - young, young), 1.0)
+        del young
         housed = household_alive & (pop.dwelling >= 0)
         d = np.where(housed, pop.dwelling, 0)
         cost, relet = self._choice_costs()
@@ -354,15 +364,8 @@ class QuartierModel(ServicesMixin, mesa.Model):
         group = income.income_group(pop.income, median)
         origin = pop.migration_background
         cell = city.dwelling_cell[d].astype(np.int64)
-        total, nb_income, nb_origin, share_i, share_o = mobility.neighbourhood(
-            cell, group, origin, housed, city.width, city.height)
         norm = mobility.space_norm(size, mp)
         nursing = housed & (city.dwelling_tenure[d] == housing.NURSING)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            city_i = nb_income.sum(axis=0) / max(total.sum(), 1.0)
-            city_o = nb_origin.sum(axis=0) / max(total.sum(), 1.0)
-            cell_i = np.where(total[:, None] > 0, nb_income / total[:, None], city_i[None, :])
-            cell_o = np.where(total[:, None] > 0, nb_origin / total[:, None], city_o[None, :])
         info = {
             "size": size, "children": children, "old": old, "net_income": net,
             "wbs": housing.wbs_eligible(net, size, children, self.scenario.parameters.housing,
@@ -371,9 +374,18 @@ class QuartierModel(ServicesMixin, mesa.Model):
             "nursing": nursing, "cell": cell,
             "burden": burden, "tenant": tenant, "group": group, "origin": origin,
             "norm": norm, "cost": cost, "relet_cost": relet,
-            "cell_share_income": cell_i, "cell_share_origin": cell_o,
         }
+        del oldest, alive_p
         self._access(year, info, person_alive, household_alive)
+        total, nb_income, nb_origin, share_i, share_o = mobility.neighbourhood(
+            cell, group, origin, housed, city.width, city.height)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            city_i = nb_income.sum(axis=0) / max(total.sum(), 1.0)
+            city_o = nb_origin.sum(axis=0) / max(total.sum(), 1.0)
+            info["cell_share_income"] = np.where(total[:, None] > 0, nb_income / total[:, None],
+                                                 city_i[None, :])
+            info["cell_share_origin"] = np.where(total[:, None] > 0, nb_origin / total[:, None],
+                                                 city_o[None, :])
         cp = self.scenario.parameters.choice
         info["parts"] = mobility.all_parts(
             burden, city.dwelling_floor_space[d], norm.astype(np.float64), share_i, share_o,

@@ -468,7 +468,7 @@ class ServicesMixin:
             "commute": commute.astype(np.float32), "segment": (stage * 3 + mode).astype(np.int8),
             "worker_start": (np.cumsum(counts) - counts).astype(np.int32),
             "worker_count": counts.astype(np.int32),
-            "workers": workers, "worker_job": job,
+            "workers": workers,
             "choice_access": ChoiceAccess(amenity, job[inside][by_hh], sv.x, sv.y, sv.stop_dist_m,
                                           sv.nearest_stop, float(city.cell_size_m), cparams),
         })

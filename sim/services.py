@@ -79,15 +79,16 @@ class Facilities:
 
 
 def _weighted_pairs(times, catchment_min: float) -> tuple:
-    """Gaussian weights of a sparse time matrix as CSR matrices (demand × facility and its
-    transpose), computed once per network."""
+    """Gaussian weights of a sparse time matrix as a CSR matrix (demand × facility) and its
+    transpose (a CSC view, no copy: it sums in the same order as a CSR copy would), computed
+    once per network."""
     import scipy.sparse as sps
 
     coo = times.tocoo()
     keep = coo.data <= catchment_min
     w = sps.csr_matrix((gaussian_weight(coo.data[keep], catchment_min / 2),
                         (coo.row[keep], coo.col[keep])), shape=coo.shape)
-    return w, w.T.tocsr()
+    return w, w.T
 
 
 def _fca(supply: np.ndarray, demand: np.ndarray, pairs: tuple) -> np.ndarray:
@@ -329,7 +330,7 @@ class Services:
                     for m, c in zip(MODE_NAMES, (sp.gp_catchment_min, sp.gp_catchment_min,
                                                  sp.gp_catchment_car_min), strict=True)]
             w = sps.vstack(mats).tocsr()
-            self._gp_cache = (key, demand_cells, (w, w.T.tocsr()))
+            self._gp_cache = (key, demand_cells, (w, w.T))
             dist = self.travel.nearest_distance_m(np.arange(self.city.n_cells), f.cell[rows])
             self.gp_within_reach = dist <= sp.gp_reach_m
         _, demand_cells, pairs = self._gp_cache

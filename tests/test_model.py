@@ -168,7 +168,7 @@ def test_household_change_equals_the_vectorised_reference():
     for f in (household_change.update, _reference_household_change):
         args = [a.copy() for a in (household, is_child, age, person_alive, household_alive)]
         results.append((*f(*args), args[1], args[3], args[4]))
-    for got, expected in zip(*results):
+    for got, expected in zip(*results, strict=True):
         assert np.array_equal(got, expected)
     dissolved, orphans = results[0][:2]
     assert dissolved.size > 0 and orphans.size > 0  # both branches are exercised

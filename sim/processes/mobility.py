@@ -219,20 +219,19 @@ def household_summary(household, age, is_child, alive, n):
 
 @njit(cache=True)
 def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
-            can_social, vacant, n_vacant, position, d_int, d_float, d_cost, relet_cost,
-            cell_rows, k, b_rent, b_space, b_similar, b_attach,
+            can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_log_floor,
+            d_cost, relet_cost, cell_rows, k, b_rent, b_space, b_similar, b_attach,
             u_stay, u_out, key, year, ids, result, seg, w_start, w_count, w_job, car,
             ticket, x, y, stop_dist, nearest_stop, cell_m, cparams):
     """Sequential choice of the searchers, one after the other in the order given (see the
     module docstring).
 
     ``vacant[:n_vacant]`` lists vacant dwellings, ``position[d]`` is d's index there (-1 if
-    occupied). A dwelling's attributes are packed in rows, so that a candidate costs two cache
-    lines: ``d_int[d]`` = cell, quartier, tenure; ``d_float[d]`` = log floor space, monthly
-    cost as let now (also kept in ``d_cost``); a dwelling given up becomes vacant at
-    ``relet_cost``. ``cell_rows[c]`` = the cell's shares of the three income groups, of the
-    two origins, then the amenity of each segment. Writes the chosen dwelling (or -1 =
-    outside) to ``result``; returns the new ``n_vacant``.
+    occupied). ``d_cost`` is each dwelling's monthly cost as let now; a dwelling given up
+    becomes vacant at ``relet_cost``. ``cell_rows[c]`` holds the cell's shares of the three
+    income groups and of the two origins, then the amenity of each segment (one row, so that
+    a candidate's cell costs few cache lines). Writes the chosen dwelling (or -1 = outside) to
+    ``result``; returns the new ``n_vacant``.
     """
     cand = np.empty(k, np.int64)
     log2 = np.log(2.0)
@@ -245,7 +244,7 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             u = uniform_from(base, SLOT_CANDIDATE + tries)
             d = vacant[min(int(u * n_vacant), n_vacant - 1)]
             tries += 1
-            t = d_int[d, 2]
+            t = d_tenure[d]
             if (t == 0 and not can_own[s]) or (t == 2 and not can_social[s]):
                 continue
             dup = False
@@ -262,14 +261,14 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
         options = n_c + (1 if cur >= 0 else 0)
         for j in range(options):
             d = cand[j] if j < n_c else cur
-            c = d_int[d, 0]
-            log_ratio = d_float[d, 0] - log_norm  # log(min(floor / norm, 2))
+            c = d_cell[d]
+            log_ratio = d_log_floor[d] - log_norm  # log(min(floor / norm, 2))
             if log_ratio > log2:
                 log_ratio = log2
-            u = (-b_rent * d_float[d, 1] / net_income[s] + b_space * log_ratio
+            u = (-b_rent * d_cost[d] / net_income[s] + b_space * log_ratio
                  + b_similar * 0.5 * (cell_rows[c, grp_income[s]]
                                       + cell_rows[c, 3 + grp_origin[s]]))
-            if d_int[d, 1] == home_q[s]:
+            if d_quartier[d] == home_q[s]:
                 u += b_attach
             u += cell_rows[c, 5 + seg[s]]
             commute = 0.0
@@ -297,39 +296,24 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
                 vacant[n_vacant] = cur
                 position[cur] = n_vacant
                 d_cost[cur] = relet_cost[cur]
-                d_float[cur, 1] = relet_cost[cur]
                 n_vacant += 1
         elif best < 0 and cur >= 0:
             vacant[n_vacant] = cur
             position[cur] = n_vacant
             d_cost[cur] = relet_cost[cur]
-            d_float[cur, 1] = relet_cost[cur]
             n_vacant += 1
     return n_vacant
 
 
-def _dwelling_rows(city: City, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The choice's packed dwelling attributes: (cell, quartier, tenure) as int32 rows and
-    (log floor space, ``cost``) as float64 rows. Cells, quartiers and log floor space are cached
-    while the dwellings stay the same (new dwellings replace the arrays); tenure can change in
-    place, so it is copied on every call."""
-    cache = city.__dict__.get("_choice_rows_cache")
-    if cache is None or cache[0] is not city.dwelling_floor_space or cache[1] is not \
-            city.dwelling_cell or cache[2] is not city.dwelling_quartier:
-        d_int = np.empty((city.n_dwellings, 3), np.int32)
-        d_int[:, 0] = city.dwelling_cell
-        d_int[:, 1] = city.dwelling_quartier
+def _log_floor(city: City) -> np.ndarray:
+    """log of each dwelling's floor space (cached while the dwellings stay the same)."""
+    cache = city.__dict__.get("_log_floor_cache")
+    if cache is None or cache[0] is not city.dwelling_floor_space:
         with np.errstate(divide="ignore"):
-            log_floor = np.log(city.dwelling_floor_space.astype(np.float64))
-        cache = (city.dwelling_floor_space, city.dwelling_cell, city.dwelling_quartier, d_int,
-                 log_floor)
-        city.__dict__["_choice_rows_cache"] = cache
-    d_int = cache[3]
-    d_int[:, 2] = city.dwelling_tenure
-    d_float = np.empty((city.n_dwellings, 2))
-    d_float[:, 0] = cache[4]
-    d_float[:, 1] = cost
-    return d_int, d_float
+            cache = (city.dwelling_floor_space,
+                     np.log(city.dwelling_floor_space.astype(np.float64)))
+        city.__dict__["_log_floor_cache"] = cache
+    return cache[1]
 
 
 class ChoiceAccess:
@@ -337,16 +321,29 @@ class ChoiceAccess:
     doctors and schools for a segment = life stage × travel mode), the workers' job cells
     (``worker_job``, -1 outside the city) and the geometry of the commute cost."""
 
+    _rows: tuple | None = None
+
     def __init__(self, amenity: np.ndarray, worker_job: np.ndarray, x: np.ndarray,
                  y: np.ndarray, stop_dist: np.ndarray, nearest_stop: np.ndarray,
                  cell_m: float, cparams: np.ndarray) -> None:
         self.amenity = np.ascontiguousarray(amenity, np.float64)
-        self.worker_job = worker_job.astype(np.int64)
+        self.worker_job = worker_job.astype(np.int32)
         self.x, self.y = x, y
         self.stop_dist = stop_dist.astype(np.float64)
         self.nearest_stop = nearest_stop.astype(np.int64)
         self.cell_m = cell_m
         self.cparams = cparams.astype(np.float64)
+
+    def cell_rows(self, share_income: np.ndarray, share_origin: np.ndarray) -> np.ndarray:
+        """One row per cell for the choice: the shares of the three income groups and of the
+        two origins, then the amenity of each segment. Built once for a year's shares (both
+        choices of a year use it); ``amenity`` then becomes a view into it."""
+        if (self._rows is None or self._rows[0] is not share_income
+                or self._rows[1] is not share_origin):
+            rows = np.concatenate([share_income, share_origin, self.amenity], axis=1)
+            self.amenity = rows[:, 5:]
+            self._rows = (share_income, share_origin, rows)
+        return self._rows[2]
 
     @classmethod
     def none(cls, n_cells: int) -> ChoiceAccess:
@@ -362,10 +359,10 @@ class Vacancies:
         occupied = np.zeros(n_dwellings, bool)
         occupied[occupied_dwellings] = True
         free = np.flatnonzero(~occupied)
-        self.list = np.empty(n_dwellings, np.int64)
+        self.list = np.empty(n_dwellings, np.int32)
         self.list[:free.size] = free
         self.count = int(free.size)
-        self.position = np.full(n_dwellings, -1, np.int64)
+        self.position = np.full(n_dwellings, -1, np.int32)
         self.position[free] = np.arange(free.size)
 
 
@@ -400,20 +397,21 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     if not allow_stay:
         current = np.full(n, -1, np.int64)
     net_income = in_order("net_income", np.float64)
-    cell_rows = np.concatenate([share_income, share_origin, access.amenity], axis=1)
+    cell_rows = access.cell_rows(share_income, share_origin)
     chosen = np.empty(n, np.int64)
     vacancies.count = _choose(
-        current, net_income, in_order("norm", np.float64), in_order("income_group", np.int64),
-        in_order("origin", np.int64), in_order("home_quartier", np.int64),
+        current, net_income, in_order("norm", np.float64), in_order("income_group", np.int8),
+        in_order("origin", np.int8), in_order("home_quartier", np.int64),
         in_order("can_own", np.bool_), in_order("can_social", np.bool_), vacancies.list,
-        vacancies.count, vacancies.position, *_dwelling_rows(city, cost), cost,
+        vacancies.count, vacancies.position, city.dwelling_cell, city.dwelling_quartier,
+        city.dwelling_tenure, _log_floor(city), cost,
         relet_cost.astype(np.float64, copy=False), cell_rows, k,
         mp.utility_rent_burden, mp.utility_space, mp.utility_similar_neighbours,
         mp.utility_quartier_attachment, mp.utility_stay,
         mp.utility_outside - mp.utility_rent_burden * in_order("outside_cost", np.float64)
         / net_income,
-        np.uint64(key), np.int64(year), ids[order], chosen, in_order("segment", np.int64),
-        in_order("worker_start", np.int64), in_order("worker_count", np.int64),
+        np.uint64(key), np.int64(year), ids[order], chosen, in_order("segment", np.int8),
+        in_order("worker_start", np.int32), in_order("worker_count", np.int32),
         access.worker_job, in_order("car", np.bool_), in_order("ticket", np.float64),
         access.x, access.y, access.stop_dist, access.nearest_stop, float(access.cell_m),
         access.cparams,
@@ -430,16 +428,18 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
         return
     k = mp.choice_set_size
     one = np.zeros(1, np.int64)
-    vacant = np.zeros(1, np.int64)
-    position = np.full(city.n_dwellings, -1, np.int64)
+    vacant = np.zeros(1, np.int32)
+    position = np.full(city.n_dwellings, -1, np.int32)
     position[0] = 0
     cost = np.zeros(city.n_dwellings)
-    shares = np.zeros((city.n_cells, 3))
-    _choose(np.full(1, -1, np.int64), np.ones(1), np.ones(1), one, one, one,
+    small = np.zeros(1, np.int8)
+    _choose(np.full(1, -1, np.int64), np.ones(1), np.ones(1), small, small, one,
             np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position,
-            *_dwelling_rows(city, cost), cost, cost.copy(), np.zeros((city.n_cells, 6)), k,
+            city.dwelling_cell, city.dwelling_quartier, city.dwelling_tenure,
+            _log_floor(city), cost, cost.copy(), np.zeros((city.n_cells, 6)), k,
             0.0, 0.0, 0.0, 0.0, 0.0, np.zeros(1), np.uint64(1), np.int64(0),
-            np.zeros(1, np.uint64), one.copy(), one.copy(), one.copy(), one.copy(),
-            np.zeros(1, np.int64), np.zeros(1, np.bool_), np.zeros(1),
+            np.zeros(1, np.uint64), one.copy(), small, np.zeros(1, np.int32),
+            np.zeros(1, np.int32),
+            np.zeros(1, np.int32), np.zeros(1, np.bool_), np.zeros(1),
             np.zeros(city.n_cells), np.zeros(city.n_cells), np.zeros(city.n_cells),
             np.zeros(city.n_cells, np.int64), 100.0, np.ones(10))
