@@ -185,9 +185,20 @@ def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.n
 
 
 def main_cause(parts: np.ndarray) -> np.ndarray:
-    """Index into :data:`CAUSES`: the largest part, or ``other`` when all are 0."""
-    cause = np.argmax(parts, axis=1).astype(np.int8)
-    cause[parts.max(axis=1) <= 0] = CAUSES.index("other")
+    """Index into :data:`CAUSES`: the largest part (the first of equal ones), or ``other``
+    when all are 0."""
+    return _main_cause(np.ascontiguousarray(parts), CAUSES.index("other"))
+
+
+@njit(cache=True)
+def _main_cause(parts, other):
+    cause = np.empty(parts.shape[0], np.int8)
+    for h in range(parts.shape[0]):
+        best = 0
+        for j in range(1, parts.shape[1]):
+            if parts[h, j] > parts[h, best]:
+                best = j
+        cause[h] = best if parts[h, best] > 0 else other
     return cause
 
 
