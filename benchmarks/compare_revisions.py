@@ -1,0 +1,77 @@
+"""Throughput of this checkout against another git revision, measured alternately.
+
+The machine is shared, so a single throughput figure moves with its load. Running two
+revisions in turn (A, B, A, B, ...) exposes both to the same moments, and their ratio is far
+steadier than either figure. The other revision is checked out into a temporary git worktree;
+each round runs ``benchmarks/throughput.py`` of both trees (each tree its own code and
+scenarios) and the script prints every round's medians, then the median ratio.
+
+    python benchmarks/compare_revisions.py                 # against HEAD~1, 4 rounds
+    python benchmarks/compare_revisions.py --base main --rounds 6
+
+Not a timed test: use it to judge a change that is meant to make the model faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure(tree: Path, households: int, years: int, repeats: int) -> float:
+    """Median household-years/s of ``tree``'s code, from its own throughput benchmark."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    out = subprocess.run(
+        [sys.executable, str(tree / "benchmarks" / "throughput.py"), "--sizes", str(households),
+         "--years", str(years), "--repeats", str(repeats)],
+        cwd=tree, env=env, capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 6 and cells[0].replace(",", "") == str(households):
+            return float(cells[5].replace(",", ""))
+    raise RuntimeError(f"no result for {households} households in the output of {tree}:\n{out}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--base", default="HEAD~1", help="git revision to compare with (HEAD~1)")
+    p.add_argument("--rounds", type=int, default=4, help="alternating rounds (4)")
+    p.add_argument("--households", type=int, default=100_000, help="city size (100000)")
+    p.add_argument("--years", type=int, default=10, help="simulated years per run (10)")
+    p.add_argument("--repeats", type=int, default=3, help="runs per measurement (3)")
+    a = p.parse_args()
+    rev = subprocess.run(["git", "rev-parse", "--short", a.base], cwd=ROOT, capture_output=True,
+                         text=True)
+    if rev.returncode != 0:
+        sys.exit(f"compare_revisions: --base: unknown git revision: {a.base}")
+    with tempfile.TemporaryDirectory(prefix="quartier-base-") as tmp:
+        base = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base), a.base], cwd=ROOT,
+                       check=True)
+        try:
+            print(f"base {rev.stdout.strip()} vs this checkout: {a.households:,} households, "
+                  f"{a.years} years, medians of {a.repeats} runs")
+            ratios = []
+            for r in range(1, a.rounds + 1):
+                old = measure(base, a.households, a.years, a.repeats)
+                new = measure(ROOT, a.households, a.years, a.repeats)
+                ratios.append(new / old)
+                print(f"round {r}: base {old:,.0f}  this {new:,.0f}  ratio {new / old:.3f}",
+                      flush=True)
+            spread = f"{min(ratios):.3f}-{max(ratios):.3f}"
+            print(f"\nsummary: this checkout is {statistics.median(ratios):.3f}x the base "
+                  f"(median of {len(ratios)} rounds; range {spread})")
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT,
+                           check=False)
+
+
+if __name__ == "__main__":
+    main()
