@@ -73,6 +73,8 @@ def _guided_search(cdf, guide, u):
     m = guide.size
     for i in range(u.size):
         j = guide[min(int(u[i] * m), m - 1)]
+        while j > 0 and cdf[j - 1] > u[i]:  # only if u * m was rounded up to the next bin
+            j -= 1
         while cdf[j] <= u[i]:
             j += 1
         out[i] = j
