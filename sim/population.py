@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 AGE_DTYPE = np.int16
 SEX_DTYPE = np.int8
@@ -119,14 +120,9 @@ class Population:
 
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
         """Drop dead/departed persons and dissolved/departed households; renumber."""
-        person_alive = person_alive & household_alive[self.household]
-        new_index = np.cumsum(household_alive, dtype=np.int64) - 1
-        self.age = self.age[person_alive]
-        self.pid = self.pid[person_alive]
-        self.sex = self.sex[person_alive]
-        self.is_child = self.is_child[person_alive]
-        self.job = self.job[person_alive]
-        self.household = new_index[self.household[person_alive]].astype(IDX_DTYPE)
+        (self.age, self.pid, self.sex, self.is_child, self.job,
+         self.household) = _keep_persons(person_alive, household_alive, self.household,
+                                         self.age, self.pid, self.sex, self.is_child, self.job)
         for name in self.HOUSEHOLD_COLUMNS:
             setattr(self, name, getattr(self, name)[household_alive])
 
@@ -194,3 +190,37 @@ class HouseholdView:
     @property
     def size(self) -> int:
         return len(self.ages)
+
+
+@njit(cache=True)
+def _keep_persons(person_alive, household_alive, household, age, pid, sex, is_child, job):
+    """The person columns of the persons kept (alive, in a household kept), in their order,
+    with the households renumbered over the households kept (one pass per column set)."""
+    new_index = np.empty(household_alive.size, household.dtype)
+    k = 0
+    for h in range(household_alive.size):
+        new_index[h] = k
+        if household_alive[h]:
+            k += 1
+    n = 0
+    for i in range(household.size):
+        if person_alive[i] and household_alive[household[i]]:
+            n += 1
+    o_age = np.empty(n, age.dtype)
+    o_pid = np.empty(n, pid.dtype)
+    o_sex = np.empty(n, sex.dtype)
+    o_child = np.empty(n, is_child.dtype)
+    o_job = np.empty(n, job.dtype)
+    o_household = np.empty(n, household.dtype)
+    j = 0
+    for i in range(household.size):
+        h = household[i]
+        if person_alive[i] and household_alive[h]:
+            o_age[j] = age[i]
+            o_pid[j] = pid[i]
+            o_sex[j] = sex[i]
+            o_child[j] = is_child[i]
+            o_job[j] = job[i]
+            o_household[j] = new_index[h]
+            j += 1
+    return o_age, o_pid, o_sex, o_child, o_job, o_household

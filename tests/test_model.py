@@ -185,3 +185,23 @@ def test_main_cause_equals_argmax_with_other_for_no_dissatisfaction():
     expected[parts.max(axis=1) <= 0] = CAUSES.index("other")
     assert np.array_equal(main_cause(parts), expected)
     assert np.array_equal(main_cause(parts[:0]), expected[:0])
+
+
+def test_population_keep_equals_masking_and_renumbering(small_run):
+    import copy
+
+    pop = copy.deepcopy(small_run.population)
+    rng = np.random.default_rng(12)
+    person_alive = rng.random(pop.n_persons) < 0.9
+    household_alive = rng.random(pop.n_households) < 0.9
+    kept = person_alive & household_alive[pop.household]
+    new_index = np.cumsum(household_alive) - 1
+    expected = {name: getattr(pop, name)[kept] for name in ("age", "pid", "sex", "is_child",
+                                                             "job")}
+    expected["household"] = new_index[pop.household[kept]].astype(pop.household.dtype)
+    expected.update({name: getattr(pop, name)[household_alive]
+                     for name in pop.HOUSEHOLD_COLUMNS})
+    pop.keep(person_alive, household_alive)
+    for name, value in expected.items():
+        got = getattr(pop, name)
+        assert got.dtype == value.dtype and np.array_equal(got, value), name
