@@ -47,10 +47,15 @@ def main() -> None:
     p.add_argument("--years", type=int, default=10, help="simulated years per run (10)")
     p.add_argument("--repeats", type=int, default=3, help="runs per measurement (3)")
     a = p.parse_args()
+    for name in ("rounds", "households", "years", "repeats"):
+        if getattr(a, name) < 1:
+            print(f"compare_revisions: --{name}: must be at least 1", file=sys.stderr)
+            sys.exit(2)
     rev = subprocess.run(["git", "rev-parse", "--short", a.base], cwd=ROOT, capture_output=True,
                          text=True)
     if rev.returncode != 0:
-        sys.exit(f"compare_revisions: --base: unknown git revision: {a.base}")
+        print(f"compare_revisions: --base: unknown git revision: {a.base}", file=sys.stderr)
+        sys.exit(2)
     with tempfile.TemporaryDirectory(prefix="quartier-base-") as tmp:
         base = Path(tmp) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base), a.base], cwd=ROOT,
