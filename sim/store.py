@@ -5,6 +5,7 @@ Layout of an experiment folder ``DIR``::
     DIR/manifest.json                  provenance: commands, scenarios and their hashes, runs
     DIR/runs/<run_id>.outcomes.parquet     run_id, year, scope, metric, value
     DIR/runs/<run_id>.cells.parquet        optional per-cell snapshots (when the model has them)
+    DIR/runs/<run_id>.vital.parquet        exposures, deaths, births by sex and age (run total)
     DIR/runs/<run_id>.experiments.parquet  one row; written last, so it marks the run complete
     DIR/comparison.csv                 (``quartier compare`` only) the paired differences
 
@@ -49,6 +50,7 @@ FORMAT = 1
 OUTCOMES_SUFFIX = ".outcomes.parquet"
 EXPERIMENTS_SUFFIX = ".experiments.parquet"
 CELLS_SUFFIX = ".cells.parquet"
+VITAL_SUFFIX = ".vital.parquet"
 
 
 def utc_now() -> str:
@@ -102,6 +104,7 @@ def run_paths(root: str | Path, run_id: str) -> dict[str, Path]:
     return {
         "outcomes": runs / f"{run_id}{OUTCOMES_SUFFIX}",
         "cells": runs / f"{run_id}{CELLS_SUFFIX}",
+        "vital": runs / f"{run_id}{VITAL_SUFFIX}",
         "experiments": runs / f"{run_id}{EXPERIMENTS_SUFFIX}",
     }
 
@@ -280,7 +283,7 @@ class ExperimentStore:
         for tmp in [*runs.glob(".*.tmp"), *self.root.glob(".*.tmp")]:
             tmp.unlink(missing_ok=True)
         done = stored_run_ids(self.root)
-        for suffix in (OUTCOMES_SUFFIX, CELLS_SUFFIX):
+        for suffix in (OUTCOMES_SUFFIX, CELLS_SUFFIX, VITAL_SUFFIX):
             for path in runs.glob(f"*{suffix}"):
                 if path.name[: -len(suffix)] not in done:
                     path.unlink(missing_ok=True)
@@ -291,7 +294,7 @@ class ExperimentStore:
         for run_id in [r for r, e in table.items() if e.get("scenario") == name]:
             # experiments file first: the run stops counting as stored before its data goes
             paths = run_paths(self.root, run_id)
-            for key in ("experiments", "cells", "outcomes"):
+            for key in ("experiments", "cells", "vital", "outcomes"):
                 paths[key].unlink(missing_ok=True)
             del table[run_id]
 
@@ -413,6 +416,26 @@ def load_cells(root: str | Path) -> pd.DataFrame | None:
     root = Path(root)
     paths = [run_paths(root, r)["cells"] for r in sorted(stored_run_ids(root))]
     return _read_many([p for p in paths if p.exists()])
+
+
+def load_vital(root: str | Path, *, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """Vital statistics of the complete runs: ``run_id, sex, age, exposure, deaths, births``,
+    summed over each run's simulated years (see ``QuartierModel.vital_statistics``).
+
+    Runs without vital statistics (the Schelling model, runs stored before they were kept) are
+    left out.
+    """
+    root = Path(root)
+    ids = sorted(stored_run_ids(root) if run_ids is None
+                 else set(run_ids) & stored_run_ids(root))
+    paths = [p for p in (run_paths(root, r)["vital"] for r in ids) if p.exists()]
+    table = _read_many(paths)
+    if table is None:
+        return pd.DataFrame({"run_id": pd.Series(dtype=str), "sex": pd.Series(dtype=str),
+                             "age": pd.Series(dtype="int64"),
+                             **{c: pd.Series(dtype=float)
+                                for c in ("exposure", "deaths", "births")}})
+    return table
 
 
 def read_manifest(root: str | Path) -> dict[str, Any]:

@@ -307,10 +307,29 @@ def sweep(base_scenario: Scenario | str | Path, parameters: dict[str, Any], *,
         raise InputError(source, "years", exc.message) from None
     points = design_points(base, parameters, design=design, samples=samples, seed=seed,
                            source=source)
+    names = [point_name(base.name, i, len(points)) for i in range(len(points))]
+    return run_points(base, points, names=names, out=out, replications=replications,
+                      seed=seed, executor=executor, workers=workers, force=force,
+                      independent_seeds=independent_seeds, progress=progress,
+                      command=command, source=source, design=design)
+
+
+def run_points(base: Scenario, points: list[dict[str, Any]], *, names: list[str],
+               out: str | Path, replications: int = 1, seed: int = 1, executor=None,
+               workers: int = 1, force: bool = False, independent_seeds: bool = False,
+               progress: Progress | None = None, command: str = "sim.run_points (Python)",
+               source: str = "parameters", design: str = "points"
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run given design points (dotted path -> value) of a base scenario, each
+    ``replications`` times with seeds ``seed + r``; the engine of sweeps, calibration and
+    sensitivity analysis.
+
+    ``names[i]`` names point i's scenario (unique per content in one experiment folder). Runs
+    already stored are skipped. Returns ``(experiments, outcomes)`` of these runs.
+    """
     out = Path(out)
     specs, registry = [], {}
-    for index, values in enumerate(points):
-        name = point_name(base.name, index, len(points))
+    for index, (name, values) in enumerate(zip(names, points, strict=True)):
         scenario = _validate_point(base, {**values, "name": name}, source)
         registry[name] = {"hash": scenario_identity(scenario), "base": base.name,
                           "design": design, "design_point": index, "values": values}

@@ -17,7 +17,7 @@ from sim import runner as runner_module
 from sim.errors import InputError
 from sim.results import load
 from sim.runner import Runner, RunsFailed, make_specs
-from sim.store import ExperimentStore, load_cells, read_manifest, stored_run_ids
+from sim.store import ExperimentStore, load_cells, load_vital, read_manifest, stored_run_ids
 
 from .experiment_helpers import one_line_error, quartier, write_scenario, write_sweep
 
@@ -36,8 +36,12 @@ def test_layout_manifest_and_provenance(tmp_path, tiny):
     experiments, outcomes = sim.sweep(tiny, {RATE: [0.04, 0.06]}, replications=2, out=out,
                                       command="test command")
     files = sorted(p.name for p in (out / "runs").iterdir())
-    assert len(files) == 8 and not [f for f in files if f.endswith(".tmp")]
-    assert {f.split(".", 1)[1] for f in files} == {"outcomes.parquet", "experiments.parquet"}
+    assert len(files) == 12 and not [f for f in files if f.endswith(".tmp")]
+    assert {f.split(".", 1)[1] for f in files} == {"outcomes.parquet", "experiments.parquet",
+                                                   "vital.parquet"}
+    vital = load_vital(out)
+    assert set(vital["run_id"]) == set(experiments["run_id"])
+    assert (vital.groupby("run_id")["exposure"].sum() > 0).all()
     manifest = read_manifest(out)
     assert manifest["format"] == 1 and manifest["commands"][-1]["command"] == "test command"
     assert manifest["commands"][-1]["code_version"].startswith(sim.__version__)
@@ -85,7 +89,7 @@ def test_crash_leftovers_are_tidied(tmp_path, tiny):
     with Runner(out) as run:
         report = run.run(specs)
     assert (report.done, report.skipped) == (1, 1)
-    assert not list(runs.glob("*.tmp")) and len(list(runs.iterdir())) == 4
+    assert not list(runs.glob("*.tmp")) and len(list(runs.iterdir())) == 6
     assert set(load(out)[1]["run_id"]) == {s.run_id for s in specs}
 
 
