@@ -57,6 +57,9 @@ h2{color:#1f4e79;border-bottom:2px solid #e3e3e3;padding-bottom:6px}
 .note{background:#fff8e1;border-left:4px solid #e39d2d;padding:8px 12px;margin:10px 0}
 .summary li{margin:4px 0} .figure{margin:10px 0}
 nav a{margin-right:14px;color:#1f4e79} small{color:#666}
+table.data{border-collapse:collapse;font-size:14px}
+table.data th,table.data td{padding:4px 10px;border-bottom:1px solid #e3e3e3;text-align:right}
+table.data th:first-child,table.data td:first-child{text-align:left}
 """
 
 
@@ -115,8 +118,9 @@ def summary_sentences(results: Results, lang: str = "de", n: int = 6) -> list[st
     return out
 
 
-class _Page:
-    """Collects sections of figures and notes; renders the HTML."""
+class Page:
+    """Collects sections of figures, tables and notes for a standalone HTML page
+    (:func:`render_page`); the report, validation and sensitivity pages use it."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
@@ -145,12 +149,20 @@ class _Page:
     def note(self, parts: list[str], message: str) -> None:
         parts.append(f'<p class="note">{html.escape(message)}</p>')
 
+    def paragraph(self, parts: list[str], message: str) -> None:
+        parts.append(f"<p>{html.escape(message)}</p>")
+
+    def table(self, parts: list[str], table: pd.DataFrame) -> None:
+        """A plain HTML table of a data frame (values as given; format them first)."""
+        parts.append('<div class="figure">' + table.to_html(
+            index=False, border=0, classes="data", escape=True, na_rep="–") + "</div>")
+
 
 def build_report(results: Results, lang: str = "de") -> str:
     """The report as one HTML string (plotly.js embedded once)."""
     from plotly.offline import get_plotlyjs
 
-    page = _Page(lang)
+    page = Page(lang)
     out, exp = results.outcomes, results.experiments
     shown = results.scenarios[:MAX_SCENARIOS]
     metrics = set(results.metrics)
@@ -250,34 +262,61 @@ def build_report(results: Results, lang: str = "de") -> str:
     return _render(results, page, summary_sentences(results, lang), get_plotlyjs())
 
 
-def _render(results: Results, page: _Page, summary: list[str], plotlyjs: str) -> str:
+def _render(results: Results, page: Page, summary: list[str], plotlyjs: str) -> str:
     lang = page.lang
     de = lang == "de"
     years = results.years
-    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = (f"{results.root.name} · {len(results.experiments)} "
-            f"{'Läufe' if de else 'runs'} · {years[0]}–{years[-1]} · "
-            f"{'erstellt' if de else 'created'} {created}")
-    nav = " ".join(f'<a href="#{k}">{html.escape(t)}</a>' for k, t, _ in page.sections)
-    body = [f'<section id="summary"><h2>{text("summary", lang)}</h2><ul class="summary">']
-    body += [f"<li>{html.escape(s)}</li>" for s in summary]
-    body.append("</ul></section>")
-    for key, title, parts in page.sections:
-        body.append(f'<section id="{key}"><h2>{html.escape(title)}</h2>{"".join(parts)}'
-                    "</section>")
+            f"{'Läufe' if de else 'runs'} · {years[0]}–{years[-1]}")
     foot = ("Erstellt mit QuartierSim. Bänder und Intervalle: 95 %-t-Intervalle über die "
             "Wiederholungen; Differenzen gepaart (gemeinsame Zufallszahlen)." if de else
             "Made with QuartierSim. Bands and intervals: 95 % t-intervals over the "
             "replications; differences paired (common random numbers).")
+    return render_page(page, title=text("title_report", lang), subtitle=results.root.name,
+                       meta=meta, summary=summary, foot=foot, plotlyjs=plotlyjs)
+
+
+def render_page(page: Page, *, title: str, subtitle: str, meta: str, foot: str,
+                summary: list[str] | None = None, plotlyjs: str | None = None) -> str:
+    """A standalone HTML page (plotly.js embedded once, works offline) of ``page``'s sections,
+    with an optional summary list first."""
+    if plotlyjs is None:
+        from plotly.offline import get_plotlyjs
+
+        plotlyjs = get_plotlyjs()
+    lang = page.lang
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = f"{meta} · {'erstellt' if lang == 'de' else 'created'} {created}"
+    sections = list(page.sections)
+    nav = " ".join(f'<a href="#{k}">{html.escape(t)}</a>' for k, t, _ in sections)
+    body = []
+    if summary is not None:
+        body.append(f'<section id="summary"><h2>{text("summary", lang)}</h2><ul class="summary">')
+        body += [f"<li>{html.escape(s)}</li>" for s in summary]
+        body.append("</ul></section>")
+    for key, heading, parts in sections:
+        body.append(f'<section id="{key}"><h2>{html.escape(heading)}</h2>{"".join(parts)}'
+                    "</section>")
     return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(text('title_report', lang))} – "
-            f"{html.escape(results.root.name)}</title><style>{CSS}</style>"
+            f"<title>{html.escape(title)} – {html.escape(subtitle)}</title>"
+            f"<style>{CSS}</style>"
             f'<script type="text/javascript">{plotlyjs}</script></head><body>'
-            f"<header><h1>{html.escape(text('title_report', lang))}</h1>"
+            f"<header><h1>{html.escape(title)}</h1>"
             f"<p>{html.escape(meta)}</p><nav>{nav}</nav></header>"
             f"<main>{''.join(body)}<p><small>{html.escape(foot)}</small></p></main>"
             "</body></html>\n")
+
+
+def write_page(page_html: str, out: str | Path) -> Path:
+    """Write an HTML page atomically (readable by all: a report is made to be shared)."""
+    from sim.results import write_atomic
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(page_html, encoding="utf-8")
+        os.chmod(tmp, 0o644)  # the temporary file is 0600
+
+    return write_atomic(out, write)
 
 
 def write_report(root: str | Path, out: str | Path, lang: str = "de") -> Path:
@@ -286,12 +325,4 @@ def write_report(root: str | Path, out: str | Path, lang: str = "de") -> Path:
     Raises:
         InputError: for a missing, empty or corrupt result folder.
     """
-    from sim.results import write_atomic
-
-    page = build_report(load_results(root), lang)
-
-    def write(tmp: str) -> None:
-        Path(tmp).write_text(page, encoding="utf-8")
-        os.chmod(tmp, 0o644)  # a report is made to be shared (the temporary file is 0600)
-
-    return write_atomic(out, write)
+    return write_page(build_report(load_results(root), lang), out)
