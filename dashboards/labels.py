@@ -17,6 +17,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "old_age_ratio": ("Altenquotient (65+ / 20-64)", "Old-age ratio (65+ / 20-64)"),
     "share_under_18": ("Anteil unter 18", "Share under 18"),
     "share_65plus": ("Anteil 65+", "Share 65+"),
+    "share_18_24_with_parents": ("18-24-Jährige im Elternhaus", "18-24-year-olds at home"),
     "mean_household_size": ("Personen je Haushalt", "Persons per household"),
     "share_households_size_1": ("Anteil Einpersonenhaushalte", "Share of one-person households"),
     "dwellings": ("Wohnungen", "Dwellings"),

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim.cli_calibration import register as register_calibration_commands
 from sim.cli_dashboards import register as register_dashboard_commands
 from sim.cli_experiments import register as register_experiment_commands
 from sim.errors import InputError
@@ -189,6 +190,7 @@ def metrics() -> None:
 
 register_experiment_commands(app)  # quartier compare, quartier sweep
 register_dashboard_commands(app)  # quartier report, quartier dashboard
+register_calibration_commands(app)  # quartier calibrate, quartier validate
 
 
 def main() -> None:

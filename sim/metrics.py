@@ -41,6 +41,7 @@ STOCK_METRICS = (
     "old_age_ratio",
     "share_under_18",
     "share_65plus",
+    "share_18_24_with_parents",
     "mean_household_size",
     "share_households_size_1",
     "share_households_size_2",
@@ -92,6 +93,7 @@ FLOW_METRICS = (
     "out_migrants_families",
     "moves_within_city",
     "leaving_home",
+    "partnerships",
     "bindings_expired",
     "bindings_bought",
     "dwellings_built",
@@ -105,6 +107,7 @@ DESCRIPTIONS = {
     "old_age_ratio": "Persons 65+ per person aged 20-64 (Altenquotient)",
     "share_under_18": "Share of residents under 18",
     "share_65plus": "Share of residents aged 65+",
+    "share_18_24_with_parents": "Share of 18-24-year-olds living in their parents' household",
     "mean_household_size": "Persons per household",
     "share_households_size_1": "Share of one-person households",
     "share_households_size_2": "Share of two-person households",
@@ -119,6 +122,7 @@ DESCRIPTIONS = {
     "out_migrants": "Persons leaving the city in the year (incl. young adults finding no "
                     "dwelling, and minors left without an adult)",
     "leaving_home": "Young adults leaving the parental home for a dwelling in the city",
+    "partnerships": "Couples formed by two people living alone moving together",
     "share_poor": "Share of residents at risk of poverty (< 60 % of the median income)",
     "share_high_income": "Share of residents with 200 % of the median income or more",
     "share_migration_background": "Share of residents with a migration background",
@@ -203,11 +207,12 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _stock_sums(hq, household, age, sex, private, size, n_q, n_bands):
-    """Per quartier: persons (all, age sum, 65+, 20-64, under 18, in private households),
+def _stock_sums(hq, household, age, sex, is_child, private, size, n_q, n_bands):
+    """Per quartier: persons (all, age sum, 65+, 20-64, under 18, in private households,
+    18-24, 18-24 in their parents' household),
     private households (all, of size 1, 2, 3, 4, 5+), in one pass each; and persons by sex and
     five-year age band (bands × quartiers, men first)."""
-    p = np.zeros((n_q, 6))
+    p = np.zeros((n_q, 8))
     by_band = np.zeros((2 * n_bands, n_q))
     for i in range(household.size):
         q = hq[household[i]]
@@ -223,6 +228,10 @@ def _stock_sums(hq, household, age, sex, private, size, n_q, n_bands):
             p[q, 4] += 1
         if private[household[i]]:
             p[q, 5] += 1
+        if 18 <= a <= 24:
+            p[q, 6] += 1
+            if is_child[i]:
+                p[q, 7] += 1
     h = np.zeros((n_q, 6))
     for j in range(hq.size):
         if private[j]:
@@ -245,7 +254,7 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     size = pop.household_size() if household_size is None else household_size
     n_bands = len(AGE_BANDS)
     p, h, by_band = _stock_sums(household_quartier.astype(np.int64), pop.household, pop.age,
-                                pop.sex, private, size, n_q, n_bands)
+                                pop.sex, pop.is_child, private, size, n_q, n_bands)
     p = np.vstack([p, p.sum(axis=0)])  # quartiers, then the city
     h = np.vstack([h, h.sum(axis=0)])
     persons, households = p[:, 0], h[:, 0]
@@ -256,6 +265,7 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
         "old_age_ratio": _ratio(p[:, 2], p[:, 3]),
         "share_under_18": _ratio(p[:, 4], persons),
         "share_65plus": _ratio(p[:, 2], persons),
+        "share_18_24_with_parents": _ratio(p[:, 7], p[:, 6]),
         "mean_household_size": _ratio(p[:, 5], households),
     }
     for k in (1, 2, 3, 4):
