@@ -35,6 +35,7 @@ from sim.processes import (
     migration,
     mobility,
     mortality,
+    partnership,
 )
 from sim.rng import KEYED_STREAMS, derived_ids, keyed_uniforms, make_streams, stream_keys
 from sim.scenario import Scenario
@@ -218,6 +219,11 @@ class QuartierModel(ServicesMixin, mesa.Model):
         event = np.concatenate([event, np.zeros(n_new, bool)])
         event[cs["left_behind"]] = True
 
+        # 5c. Partnership: two people living alone move together (one dwelling is given up).
+        couples = self._partnerships(year, person_alive, household_alive, event)
+        moved_in_couple = metrics.count(hq[couples[2]], n_q)
+        partnerships = metrics.count(hq[couples[0]], n_q)
+
         # 6. Incomes grow; the housing market: bindings, construction, rents.
         self.income_index *= 1.0 + self.scenario.parameters.income.income_growth
         pop.income *= np.float32(1.0 + self.scenario.parameters.income.income_growth)
@@ -260,7 +266,7 @@ class QuartierModel(ServicesMixin, mesa.Model):
             sel = left[cause == c]
             out_by_cause[c] += metrics.count(hq[sel], n_q, size[sel].astype(float))
         moves_within = metrics.count(hq[moved_from_home], n_q,
-                                     size[moved_from_home].astype(float))
+                                     size[moved_from_home].astype(float)) + moved_in_couple
         leaving = metrics.count(hq[moved[current[(chosen >= 0) & (chosen != current)] < 0]],
                                 n_q)
         who_left = self._who(left, info, hq)
@@ -306,6 +312,7 @@ class QuartierModel(ServicesMixin, mesa.Model):
         flows = {
             "births": births, "deaths": deaths, "in_migrants": in_migrants,
             "out_migrants": out_migrants, "leaving_home": leaving,
+            "partnerships": partnerships,
             "moves_within_city": moves_within,
             "out_migration_rate": out_migrants / np.maximum(residents_start, 1.0),
         }
@@ -317,6 +324,40 @@ class QuartierModel(ServicesMixin, mesa.Model):
         self._record(flows)
 
     # -- helpers of the yearly step ------------------------------------------------------------
+
+    def _partnerships(self, year: int, person_alive: np.ndarray, household_alive: np.ndarray,
+                      event: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Step 5c: pair people living alone; the joiner's household dissolves, the host's
+        income becomes the couple's (equivalence weight 1.5) and its move is a life event."""
+        pop, city = self.population, self.city
+        demo = self.scenario.parameters.demography
+        if demo.partnership_rate <= 0.0:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty
+        alive_members = np.bincount(pop.household[person_alive], minlength=pop.n_households)
+        housed = household_alive & (pop.dwelling >= 0)
+        private = np.zeros(pop.n_households, bool)
+        private[housed] = city.dwelling_tenure[pop.dwelling[housed]] != housing.NURSING
+        alone = private & (alive_members == 1)
+        candidate = (person_alive & ~pop.is_child & alone[pop.household]
+                     & (pop.age >= demo.partnership_min_age)
+                     & (pop.age <= demo.partnership_max_age))
+        floor = np.zeros(pop.n_households, np.float32)
+        floor[housed] = city.dwelling_floor_space[pop.dwelling[housed]]
+        key = self.keys["partnership"]
+        host, joiner, given_up = partnership.couples(
+            pop.age, pop.sex, pop.household, candidate, demo.partnership_rate,
+            keyed_uniforms(key, year, pop.pid, 0), keyed_uniforms(key, year, pop.pid, 1),
+            floor)
+        if host.size:
+            single = pop.income[host].astype(np.float64) + pop.income[given_up]
+            pop.income[host] = (single / 1.5).astype(pop.income.dtype)
+            pop.migration_background[host] = np.maximum(pop.migration_background[host],
+                                                        pop.migration_background[given_up])
+            pop.household[joiner] = host.astype(pop.household.dtype)
+            household_alive[given_up] = False
+            event[host] = True
+        return host, joiner, given_up
 
     @property
     def median_income(self) -> float:

@@ -36,6 +36,7 @@ KEYED_STREAMS = (
     "care",  # care need, its kind and service priority (fixed per person)
     "jobs",  # employment, job location, car ownership (fixed per person / household)
     "schools",  # the order in which pupils take school places
+    "partnership",  # who looks for a partner, and the pairing
 )
 
 

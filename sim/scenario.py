@@ -65,7 +65,7 @@ class CityConfig(_Strict):
 
 
 class DemographyParameters(_Strict):
-    """Mortality, fertility and leaving home (see docs/ODD.md for the sources)."""
+    """Mortality, fertility, leaving home and partnership (see docs/ODD.md for the sources)."""
 
     life_table_period: Literal["2016/18", "2020/22", "2022/24"] = Field(
         "2020/22", description="Destatis period life table (GENESIS 12621-0001) used for q(x)."
@@ -84,6 +84,14 @@ class DemographyParameters(_Strict):
         description="Yearly probability that a child aged 18+ leaves the parental home.",
     )
     leaving_home_min_age: int = Field(18, ge=14, le=40)
+    partnership_rate: float = Field(
+        0.05, ge=0.0, le=1.0,
+        description="Yearly probability that an adult living alone (in the age range below) "
+        "looks for a partner to move in with (no figure in the data; fitted by quartier "
+        "calibrate to the share of one-person households).",
+    )
+    partnership_min_age: int = Field(20, ge=14, le=100)
+    partnership_max_age: int = Field(64, ge=14, le=120)
     max_age: int = Field(110, ge=100, le=120, description="Nobody survives beyond this age.")
 
 
