@@ -209,7 +209,8 @@ STATISTICS: dict[str, Callable[[CityTable, pd.DataFrame], float]] = {
     "out_migrants_per_1000": _per_1000("out_migrants"),
     **{m: _metric(m) for m in (
         "mean_age", "share_18_24_with_parents", "share_households_size_1",
-        "share_households_size_2", "share_households_size_3", "share_households_size_4", "share_households_size_5plus",
+        "share_households_size_2", "share_households_size_3", "share_households_size_4",
+        "share_households_size_5plus",
         "care_dependency_share", "share_cared_at_home", "share_poor",
         "share_migration_background", "owner_occupied_share", "vacancy_rate", "mean_rent_m2",
         "mean_rent_burden", "share_rent_burden_over_30", "share_rent_burden_over_40",
