@@ -378,7 +378,8 @@ def calibrate(problem: Problem, *, out: str | Path, executor=None, workers: int 
                           bounds=[(0.0, 1.0)] * len(u0),
                           options={"maxfev": remaining, "xatol": spec.xatol,
                                    "fatol": spec.fatol, "initial_simplex": np.array(simplex)})
-        message = str(result.message)
+        message = ("converged: the simplex is within xatol and J within fatol"
+                   if result.success else "stopped at max_evaluations")
 
     theta = best["theta"]
     stats = evaluator.statistics(theta[None, :])[0]

@@ -345,3 +345,25 @@ def test_validate_command(tmp_path):
     bad = quartier("validate", ROOT / "scenarios" / "baseline.toml", "--out", out,
                    "--lang", "fr")
     assert bad.returncode == 2 and "--lang" in bad.stderr
+
+
+@pytest.mark.slow
+def test_calibration_on_dask_equals_local_processes(tmp_path, baseline):
+    """The calibration's runs go through the sweep executor: a Dask cluster finds the same
+    evaluations as two local worker processes."""
+    distributed = pytest.importorskip("distributed")
+    spec = CalibrationSpec(
+        base="unused", households=300, years=2, replications=2,
+        targets=["out_migrants_per_1000", "share_households_size_1"],
+        parameters={"parameters.mobility.utility_outside": [2.5, 4.0],
+                    "parameters.demography.partnership_rate": [0.0, 0.2]},
+        initial_points=2, max_evaluations=5)
+    problem = make_problem(spec, base=baseline)
+    local = calibrate(problem, out=tmp_path / "local", workers=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None,
+                                  local_directory=tmp_path / "dask") as cluster, \
+            distributed.Client(cluster) as client:
+        remote = calibrate(problem, out=tmp_path / "dask", executor=client.get_executor())
+    pd.testing.assert_frame_equal(local.trace, remote.trace)
+    pd.testing.assert_frame_equal(local.parameters, remote.parameters)
