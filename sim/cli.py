@@ -14,6 +14,7 @@ from rich.table import Table
 from sim.cli_calibration import register as register_calibration_commands
 from sim.cli_dashboards import register as register_dashboard_commands
 from sim.cli_experiments import register as register_experiment_commands
+from sim.cli_sensitivity import register as register_sensitivity_command
 from sim.errors import InputError
 
 app = typer.Typer(
@@ -191,6 +192,7 @@ def metrics() -> None:
 register_experiment_commands(app)  # quartier compare, quartier sweep
 register_dashboard_commands(app)  # quartier report, quartier dashboard
 register_calibration_commands(app)  # quartier calibrate, quartier validate
+register_sensitivity_command(app)  # quartier sensitivity
 
 
 def main() -> None:
