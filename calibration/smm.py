@@ -265,10 +265,15 @@ class Evaluator:
         self.workers = workers
         self.command = command
         self.run_progress = run_progress
-        self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.cache: dict[str, pd.DataFrame] = {}
+        from sim.runner import scenario_identity
+
+        self._base_identity = scenario_identity(problem.run_base)
 
     def point_name(self, values: dict[str, Any]) -> str:
-        text = json.dumps(values, sort_keys=True)
+        """Names a design point by the base's content and the values (so a changed base
+        never collides with runs stored earlier, and equal points share runs)."""
+        text = self._base_identity + json.dumps(values, sort_keys=True)
         return f"{self.problem.run_base.name}-fit-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
     def statistics(self, thetas: np.ndarray) -> list[pd.DataFrame]:

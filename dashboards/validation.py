@@ -29,19 +29,26 @@ def _i(lang: str) -> int:
     return 0 if lang == "de" else 1
 
 
-def format_value(value: float, unit: str, lang: str = "de") -> str:
-    """A target's value in its unit (shares as percent)."""
+UNITS = {"years": ("Jahre", "years"), "children per woman": ("Kinder je Frau",
+                                                              "children per woman"),
+         "persons": ("Personen", "persons"), "EUR/m²": ("EUR/m²", "EUR/m²"), "index": ("", "")}
+
+
+def format_value(value: float, unit: str, lang: str = "de", *, with_unit: bool = True) -> str:
+    """A target's value in its unit (shares as percent, rates per 1,000 as ‰)."""
     if value is None or not math.isfinite(value):
         return "–"
     if unit == "share":
         text = f"{100 * value:.1f} %"
     elif unit == "per 1000":
         text = f"{value:.1f} ‰"
-    elif unit in ("years", "children per woman", "EUR/m²", "index"):
-        text = f"{value:.2f}" + ("" if unit == "index" else f" {unit}")
     else:
-        text = f"{value:,.1f} {unit}"
-    return text.replace(".", ",") if lang == "de" else text
+        number = f"{value:,.1f}" if unit == "persons" else f"{value:.2f}"
+        label = UNITS.get(unit, (unit, unit))[_i(lang)]
+        text = f"{number} {label}" if with_unit and label else number
+    if lang == "de":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
 
 
 def format_tolerance(value: float, unit: str, lang: str = "de") -> str:
@@ -100,13 +107,15 @@ def validation_chart(table: pd.DataFrame, *, lang: str = "de") -> go.Figure:
                      "arrayminus": (part["z"] - part["z_low"]).fillna(0), "color": color},
             hovertext=hover, hoverinfo="text"))
     span = max(3.0, float(rows[["z", "z_low", "z_high"]].abs().max().max()) * 1.1)
+    order = list(rows["label"])
     fig.update_layout(
         title=("Simuliert vs. beobachtet, in Toleranzen" if de else
                "Simulated vs observed, in tolerances"),
         xaxis={"title": ("(simuliert − beobachtet) / Toleranz" if de else
                          "(simulated − observed) / tolerance"), "range": [-span, span],
                "zeroline": False},
-        yaxis={"automargin": True}, height=max(380, 26 * len(rows) + 140),
+        yaxis={"automargin": True, "categoryorder": "array", "categoryarray": order},
+        height=max(380, 26 * len(rows) + 140),
         template="plotly_white", legend={"orientation": "h", "y": -0.12},
         margin={"l": 20, "r": 20, "t": 60, "b": 60})
     return fig
@@ -129,7 +138,8 @@ def display_table(table: pd.DataFrame, *, lang: str = "de") -> pd.DataFrame:
             format_value(v, u, lang) for v, u in zip(table["simulated"], table["unit"],
                                                      strict=True)],
         ("95 %-KI" if de else "95 % CI"): [
-            f"{format_value(lo, u, lang)} – {format_value(hi, u, lang)}"
+            f"{format_value(lo, u, lang, with_unit=False)} – "
+            f"{format_value(hi, u, lang, with_unit=False)}"
             for lo, hi, u in zip(table["ci_low"], table["ci_high"], table["unit"], strict=True)],
         ("Ergebnis" if de else "result"): [
             "–" if pd.isna(p) else ("✓" if p else ("✗ verfehlt" if de else "✗ missed"))

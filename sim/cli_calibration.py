@@ -267,6 +267,6 @@ def _print_validation(result, lang: str) -> None:
                       format_value(row.observed, row.unit, lang),
                       format_tolerance(row.tolerance, row.unit, lang),
                       format_value(row.simulated, row.unit, lang),
-                      f"{format_value(row.ci_low, row.unit, lang)} – "
-                      f"{format_value(row.ci_high, row.unit, lang)}", mark)
+                      f"{format_value(row.ci_low, row.unit, lang, with_unit=False)} – "
+                      f"{format_value(row.ci_high, row.unit, lang, with_unit=False)}", mark)
     _print_table(table)

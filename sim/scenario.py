@@ -107,8 +107,8 @@ class MigrationParameters(_Strict):
     in_migration_rate: float = Field(
         0.11, ge=0.0, le=1.0,
         description="Persons looking for a dwelling in the city from outside, per resident and "
-        "year; not all find one they prefer to staying away. Set so that in-migrants come to "
-        "about Köln 2023's 53.6 per 1,000 (58,189 / 1,084,831).",
+        "year; not all find one they prefer to staying away. Fitted (scenarios/calibrated.toml) "
+        "so that in-migrants come to about Köln 2023's 53.6 per 1,000 (58,189 / 1,084,831).",
     )
     in_migrant_mean_age: float = Field(
         30.0, ge=15.0, le=70.0, description="Mean age of in-migrants (Köln 2023: about 30)."
@@ -279,9 +279,12 @@ class MobilityParameters(_Strict):
     """Who moves, and where to (discrete choice with the outside option of leaving).
 
     The base move rates by life stage and the utilities are behavioural parameters without a
-    direct official figure. Their defaults are set so that the baseline reproduces about
-    Köln's yearly within-city moves (59.3 per 1,000 residents, 2019) and out-migration (49.5
-    per 1,000, 2023); ``quartier calibrate`` (planned) fits them formally.
+    direct official figure. ``quartier calibrate`` fits the young's move rate and the utility of
+    leaving the city (with in-migration, leaving home and partnership) to Köln's yearly
+    within-city moves (59.3 per 1,000 residents, 2019), in- and out-migration (53.6 and 49.5 per
+    1,000, 2023) and NRW's household sizes; the fitted values are in
+    ``scenarios/calibrated.toml``, which the baseline extends. The defaults here are the
+    hand-set starting values.
     """
 
     move_rate_young: float = Field(
