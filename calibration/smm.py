@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,10 @@ class CalibrationSpec(BaseModel):
                          description="Nelder-Mead stops when the simplex is this small "
                          "(share of each range).")
     fatol: float = Field(0.01, gt=0.0, description="... and J varies by less than this.")
+    method: Literal["smm", "abc"] = Field(
+        "smm", description="smm: design + Nelder-Mead; abc: ABC-SMC with pyABC (posterior).")
+    abc_population: int = Field(40, ge=5, le=10_000, description="ABC particles per generation.")
+    abc_generations: int = Field(4, ge=1, le=100, description="ABC generations at most.")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ class CalibrationResult:
         objective: J at the fitted parameters.
         evaluations: Evaluations made (stored runs are reused, not re-run).
         message: How the search ended.
+        posterior: ABC only: per parameter the posterior's weighted median, mean, 5 % and
+            95 % quantiles.
     """
 
     parameters: pd.DataFrame
@@ -118,6 +124,7 @@ class CalibrationResult:
     evaluations: int
     message: str
     problem: Problem = field(repr=False)
+    posterior: pd.DataFrame | None = None
 
     @property
     def fitted(self) -> dict[str, Any]:
@@ -355,6 +362,17 @@ def calibrate(problem: Problem, *, out: str | Path, executor=None, workers: int 
                 progress(len(trace), budget, best["objective"])
         return values
 
+    posterior = None
+    if spec.method == "abc":
+        from calibration.abc import search
+
+        theta, posterior, message = search(
+            problem, evaluator, record, budget=budget, population=spec.abc_population,
+            generations=spec.abc_generations, out=Path(out))
+        record(theta[None, :], "posterior median")
+        best.update(theta=theta, objective=float(trace[-1]["objective"]))
+        return _result(problem, evaluator, best, trace, message, posterior)
+
     # stage 1: the starting values and a space-filling design, as one batch
     n_initial = min(spec.initial_points, budget - 1)
     thetas = [problem.start]
@@ -386,6 +404,12 @@ def calibrate(problem: Problem, *, out: str | Path, executor=None, workers: int 
         message = ("converged: the simplex is within xatol and J within fatol"
                    if result.success else "stopped at max_evaluations")
 
+    return _result(problem, evaluator, best, trace, message, posterior)
+
+
+def _result(problem: Problem, evaluator: Evaluator, best: dict[str, Any],
+            trace: list[dict[str, Any]], message: str,
+            posterior: pd.DataFrame | None) -> CalibrationResult:
     theta = best["theta"]
     stats = evaluator.statistics(theta[None, :])[0]
     fit_rows = []
@@ -404,7 +428,8 @@ def calibrate(problem: Problem, *, out: str | Path, executor=None, workers: int 
                                "fitted": [fitted[n] for n in problem.names]})
     return CalibrationResult(parameters=parameters, fit=pd.DataFrame(fit_rows),
                              trace=pd.DataFrame(trace), objective=best["objective"],
-                             evaluations=len(trace), message=message, problem=problem)
+                             evaluations=len(trace), message=message, problem=problem,
+                             posterior=posterior)
 
 
 # -- writing the results -------------------------------------------------------------------------
@@ -422,6 +447,9 @@ def write_results(result: CalibrationResult, out: str | Path) -> dict[str, Path]
     write_atomic(paths["fit"], lambda tmp: result.fit.to_csv(tmp, index=False))
     write_atomic(paths["parameters"], lambda tmp: result.parameters.to_csv(tmp, index=False))
     write_parquet_atomic(result.trace, paths["trace"])
+    if result.posterior is not None:
+        paths["posterior"] = out / "calibration_posterior.csv"
+        write_atomic(paths["posterior"], lambda tmp: result.posterior.to_csv(tmp, index=False))
     return paths
 
 
@@ -434,8 +462,10 @@ def scenario_text(result: CalibrationResult, *, name: str = "calibrated",
     spec = p.spec
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     households = f"{spec.households:,}" if spec.households else "the base's"
+    how = ("the simulated method of moments" if spec.method == "smm" else
+           "ABC-SMC (pyABC; posterior medians)")
     lines = [
-        "# Behavioural parameters fitted to official figures by the simulated method of moments",
+        f"# Behavioural parameters fitted to official figures by {how}",
         f"# (`{command or 'quartier calibrate'}`, {stamp}, QuartierSim {__version__}).",
         f"# Runs: {households} households, {spec.years} years, {spec.replications} "
         f"replications with common random numbers (seeds {spec.seed}-"
@@ -452,6 +482,10 @@ def scenario_text(result: CalibrationResult, *, name: str = "calibrated",
     for row in result.parameters.itertuples(index=False):
         lines.append(f"#   {row.parameter}: {_fmt(row.fitted)} ({_fmt(row.start)}; "
                      f"[{_fmt(row.low)}, {_fmt(row.high)}])")
+    if result.posterior is not None:
+        lines += ["#", "# posterior: 5 % - 95 % quantiles"]
+        lines += [f"#   {row.parameter}: {_fmt(row.q05)} - {_fmt(row.q95)}"
+                  for row in result.posterior.itertuples(index=False)]
     lines += ["#", "# Written by `quartier calibrate`; edit the calibration file and run it "
               "again rather than", "# editing this file.", "",
               f'name = "{name}"',

@@ -39,6 +39,9 @@ Calibration file (TOML), see calibration/calibrate.toml:
   replications = 4                      # seeds seed ... seed + 3, the same every evaluation
   initial_points = 16                   # Sobol' points before Nelder-Mead
   max_evaluations = 80
+  method = "smm"                        # or "abc": ABC-SMC with pyABC (a posterior;
+                                        #   pip install 'quartiersim[abc]'), with
+                                        #   abc_population = 40, abc_generations = 4
   targets = ["moves_within_city_per_1000", "out_migrants_per_1000"]
   [parameters]                          # dotted path = [low, high]
   "parameters.mobility.utility_outside" = [2.5, 4.0]
@@ -184,6 +187,13 @@ def _print_fit(result) -> None:
         params.add_row(row.parameter, f"[{row.low:g}, {row.high:g}]", f"{row.start:.4g}",
                        f"{row.fitted:.4g}")
     _print_table(params)
+    if result.posterior is not None:
+        post = Table(title="ABC: Posterior (gewichtet / weighted)")
+        for column in ("Parameter", "Median", "5 %", "95 %"):
+            post.add_column(column, justify="left" if column == "Parameter" else "right")
+        for row in result.posterior.itertuples(index=False):
+            post.add_row(row.parameter, f"{row.median:.4g}", f"{row.q05:.4g}", f"{row.q95:.4g}")
+        _print_table(post)
 
 
 # -- quartier validate ---------------------------------------------------------------------------

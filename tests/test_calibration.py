@@ -367,3 +367,30 @@ def test_calibration_on_dask_equals_local_processes(tmp_path, baseline):
         remote = calibrate(problem, out=tmp_path / "dask", executor=client.get_executor())
     pd.testing.assert_frame_equal(local.trace, remote.trace)
     pd.testing.assert_frame_equal(local.parameters, remote.parameters)
+
+
+@pytest.mark.slow
+def test_abc_gives_a_posterior_and_is_reproducible(tmp_path, baseline):
+    """method = "abc" (pyABC's ABC-SMC): the fitted values are the posterior medians, inside
+    the 5-95 % interval and the ranges; the same seed gives the same posterior."""
+    pytest.importorskip("pyabc")
+    spec = CalibrationSpec(
+        base="unused", households=300, years=1, replications=2, method="abc",
+        abc_population=5, abc_generations=2, max_evaluations=24,
+        targets=["out_migrants_per_1000", "share_households_size_1"],
+        parameters={"parameters.mobility.utility_outside": [2.5, 4.0],
+                    "parameters.demography.partnership_rate": [0.0, 0.2]})
+    problem = make_problem(spec, base=baseline)
+    np.random.seed(12345)
+    state = np.random.get_state()[1].copy()
+    first = calibrate(problem, out=tmp_path / "a")
+    assert np.array_equal(np.random.get_state()[1], state)  # numpy's global state restored
+    again = calibrate(problem, out=tmp_path / "b")
+    pd.testing.assert_frame_equal(first.posterior, again.posterior)
+    post = first.posterior.set_index("parameter")
+    fitted = first.parameters.set_index("parameter")["fitted"]
+    assert np.allclose(fitted, post["median"])
+    assert ((post["q05"] <= post["median"]) & (post["median"] <= post["q95"])).all()
+    assert np.all((problem.low <= fitted.to_numpy()) & (fitted.to_numpy() <= problem.high))
+    assert first.trace["stage"].iloc[-1] == "posterior median"
+    assert "posterior" in scenario_text(first)
