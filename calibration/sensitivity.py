@@ -55,7 +55,6 @@ import hashlib
 import json
 import math
 import time
-import tomllib
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,9 +63,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from sim.errors import InputError
+from sim.errors import InputError, display_path, load_toml_model
 from sim.runner import Progress, scenario_identity, with_horizon
 from sim.scenario import Scenario, load_scenario
 from sim.sweeps import (
@@ -678,26 +677,8 @@ def load_spec(path: str | Path) -> SensitivityFile:
     Raises:
         InputError: naming the file and the field.
     """
-    path = Path(path)
-    source = _display(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(source, None, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(source, None, f"cannot read file ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(source, None, f"not valid TOML: {exc}") from None
-    try:
-        spec = SensitivityFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field_name = ".".join(str(p) for p in err["loc"]) or None
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        if err["type"] not in ("missing", "extra_forbidden") and "input" in err and not (
-                isinstance(err["input"], dict)):
-            msg = f"{msg} (got {err['input']!r})"
-        raise InputError(source, field_name, msg) from None
+    source = _display(Path(path))
+    spec = load_toml_model(path, SensitivityFile)
     if spec.levels % 2:
         raise InputError(source, "levels", f"must be even, e.g. 4 or 6 (got {spec.levels})")
     return spec
@@ -889,7 +870,4 @@ def _json_safe(value: Any) -> Any:
 
 
 def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return display_path(path)

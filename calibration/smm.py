@@ -32,10 +32,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from calibration.moments import Target, load_targets, run_statistics
-from sim.errors import InputError
+from sim.errors import InputError, load_toml_model
 from sim.scenario import Scenario, load_scenario
 
 EvaluationProgress = Callable[[int, int, float], None]
@@ -140,33 +140,19 @@ def load_calibration_file(path: str | Path) -> CalibrationSpec:
     Raises:
         InputError: naming the file and the field.
     """
-    path = Path(path)
-    source = _display(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(source, None, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(source, None, f"cannot read file ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(source, None, f"not valid TOML: {exc}") from None
     from sim.sweeps import flatten_parameters
 
-    if isinstance(raw.get("parameters"), dict):
-        raw["parameters"] = flatten_parameters(raw["parameters"])
-    try:
-        return CalibrationSpec.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [str(p) for p in err["loc"]]
+    def prepare(raw: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(raw.get("parameters"), dict):
+            raw["parameters"] = flatten_parameters(raw["parameters"])
+        return raw
+
+    def field_name(loc: list[str]) -> str:
         if loc[:1] == ["parameters"] and len(loc) > 1:
             loc = ["parameters", f'"{loc[1]}"', *loc[2:]]
-        fld = ".".join(loc) or None
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        if err["type"] not in ("missing", "extra_forbidden") and "input" in err and not (
-                isinstance(err["input"], dict)):
-            msg = f"{msg} (got {err['input']!r})"
-        raise InputError(source, fld, msg) from None
+        return ".".join(loc)
+
+    return load_toml_model(path, CalibrationSpec, prepare=prepare, field_name=field_name)
 
 
 def make_problem(spec: CalibrationSpec, *, base: Scenario | None = None,
@@ -516,11 +502,3 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return str(int(value))
     return f"{float(value):.6g}"
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-

@@ -32,3 +32,53 @@ class InputError(Exception):
             parts.append(self.field)
         parts.append(self.message)
         return ": ".join(parts)
+
+
+def display_path(path: str | Path) -> str:
+    """A path as the user would write it: relative to the working folder when below it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_toml_model(path: str | Path, model, *, prepare=None, field_name=None):
+    """Read a TOML file into a pydantic model (sweep, calibration and sensitivity files).
+
+    Args:
+        path: The file.
+        model: A pydantic model class (``extra="forbid"`` makes unknown keys errors).
+        prepare: Optional function applied to the raw table before validation.
+        field_name: Optional function turning an error's location (list of str) into the
+            field named in the message (default: the dotted path).
+
+    Raises:
+        InputError: naming the file and the field (unknown key, wrong type, bad TOML).
+    """
+    import tomllib
+
+    from pydantic import ValidationError
+
+    source = display_path(path)
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(source, None, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(source, None, f"cannot read file ({exc.__class__.__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(source, None, f"not valid TOML: {exc}") from None
+    if prepare is not None:
+        raw = prepare(raw)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        field = (field_name(loc) if field_name else ".".join(loc)) or None
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        if err["type"] not in ("missing", "extra_forbidden") and "input" in err and not (
+                isinstance(err["input"], dict)):
+            msg = f"{msg} (got {err['input']!r})"
+        raise InputError(source, field, msg) from None

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 import types
 import typing
 from pathlib import Path
@@ -40,9 +39,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from sim.errors import InputError
+from sim.errors import InputError, display_path, load_toml_model
 from sim.runner import Progress, Runner, make_specs, scenario_identity, with_horizon
 from sim.scenario import Scenario, load_scenario
 from sim.store import load_store
@@ -73,26 +72,7 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     Raises:
         InputError: naming the file and the field.
     """
-    path = Path(path)
-    source = _display(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(source, None, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(source, None, f"cannot read file ({exc.__class__.__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(source, None, f"not valid TOML: {exc}") from None
-    try:
-        return SweepFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        if err["type"] not in ("missing", "extra_forbidden") and "input" in err and not (
-                isinstance(err["input"], dict)):
-            msg = f"{msg} (got {err['input']!r})"
-        raise InputError(source, field, msg) from None
+    return load_toml_model(path, SweepFile)
 
 
 # -- designs --------------------------------------------------------------------------------
@@ -362,8 +342,4 @@ def sweep_file(path: str | Path, *, out: str | Path, executor=None, workers: int
 
 
 def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
+    return display_path(path)
