@@ -17,6 +17,7 @@ from sim.cli_experiments import (
     _executor,
     _print_table,
     _RunProgress,
+    command_errors,
 )
 
 CALIBRATE_HELP = """Fit the behavioural parameters to official figures (Kalibrierung).
@@ -133,12 +134,11 @@ def calibrate(
         write_scenario,
     )
     from sim.errors import InputError
-    from sim.runner import RunsFailed
 
     cli = _cli()
     progress = _EvaluationProgress(quiet)
     command = _command_line()
-    try:
+    with command_errors():
         _check_out(out)
         if scenario_out.exists() and scenario_out.is_dir():
             raise InputError("--scenario-out", None, f"{scenario_out} is a folder")
@@ -153,12 +153,6 @@ def calibrate(
                                      command=command)
         paths = write_results(result, out)
         write_scenario(result, scenario_out, command=command)
-    except InputError as exc:
-        cli._fail(exc)
-        return
-    except RunsFailed as exc:
-        cli.err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
     if quiet:
         return
     _print_fit(result)
@@ -225,12 +219,11 @@ def validate(
     from calibration.validation import validate as run_validation
     from dashboards.validation import write_validation_report
     from sim.errors import InputError
-    from sim.runner import RunsFailed
     from sim.scenario import load_scenario
 
     cli = _cli()
     progress = _RunProgress("Validierung", quiet)
-    try:
+    with command_errors():
         if lang not in ("de", "en"):
             raise InputError("--lang", None, f"must be de or en (got {lang!r})")
         _check_out(out)
@@ -243,12 +236,6 @@ def validate(
                                     command=_command_line())
         csv_path = write_table(result, out / "validation.csv")
         html_path = write_validation_report(result, html or out / "validation.html", lang=lang)
-    except InputError as exc:
-        cli._fail(exc)
-        return
-    except RunsFailed as exc:
-        cli.err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
     passed, total = result.counts()
     if not quiet:
         _print_validation(result, lang)

@@ -128,6 +128,23 @@ SCHEDULER_HELP = ("Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (
                   "QuartierSim installed and the scenario's files at the same paths).")
 
 
+@contextmanager
+def command_errors():
+    """Bad input -> one line naming file and field, exit 2; failed runs -> the failures,
+    exit 1 (the runs that succeeded stay stored)."""
+    from sim.errors import InputError
+    from sim.runner import RunsFailed
+
+    cli = _cli()
+    try:
+        yield
+    except InputError as exc:
+        cli._fail(exc)
+    except RunsFailed as exc:
+        cli.err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+
+
 # -- quartier compare ------------------------------------------------------------------------
 
 
@@ -374,24 +391,16 @@ def sweep(
                                "changed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
-    from sim.errors import InputError
-    from sim.runner import RunsFailed
     from sim.sweeps import sweep_file as run_sweep_file
 
     cli = _cli()
     progress = _RunProgress("Sweep", quiet)
-    try:
+    with command_errors():
         _check_out(out)
         with progress, _executor(scheduler) as executor:
             experiments, _ = run_sweep_file(
                 sweep_file, out=out, executor=executor, workers=workers or _default_workers(),
                 force=force, progress=progress, command=_command_line())
-    except InputError as exc:
-        cli._fail(exc)
-        return
-    except RunsFailed as exc:
-        cli.err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
     if quiet:
         return
     stored = progress.first or 0

@@ -17,6 +17,7 @@ from sim.cli_experiments import (
     _executor,
     _print_table,
     _RunProgress,
+    command_errors,
 )
 
 SENSITIVITY_HELP = """Sensitivity analysis (Sensitivitätsanalyse): which behavioural parameters
@@ -99,11 +100,10 @@ def sensitivity(
     from dashboards.labels import LANGUAGES
     from dashboards.sensitivity import write_sensitivity_report
     from sim.errors import InputError
-    from sim.runner import RunsFailed
 
     cli = _cli()
     progress = _RunProgress("Sensitivität / sensitivity", quiet)
-    try:
+    with command_errors():
         _check_out(out)
         if method is not None and method not in METHODS:
             raise InputError("--method", None, f"use morris, sobol or both (got {method!r})")
@@ -117,12 +117,6 @@ def sensitivity(
                               trajectories=trajectories, executor=executor,
                               workers=workers or _default_workers(), force=force,
                               progress=progress, command=_command_line())
-    except InputError as exc:
-        cli._fail(exc)
-        return
-    except RunsFailed as exc:
-        cli.err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
     write_sensitivity_report(result.tables, report, lang, settings=result.settings)
     if quiet:
         return
