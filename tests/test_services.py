@@ -149,6 +149,7 @@ def test_out_migration_by_cause_sums_and_people_are_conserved():
 
 def test_lever_outside_the_grid_is_refused(tmp_path):
     (tmp_path / "base.toml").write_text((SCENARIOS / "baseline.toml").read_text())
+    (tmp_path / "calibrated.toml").write_text((SCENARIOS / "calibrated.toml").read_text())
     (tmp_path / "bad.toml").write_text(
         'extends = "base.toml"\nname = "bad"\n[[levers.mvz.centres]]\ncell = [500, 3]\n')
     with pytest.raises(sim.InputError, match=r"bad.toml: levers.mvz.centres.0.cell"):
