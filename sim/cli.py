@@ -24,7 +24,10 @@ app = typer.Typer(
         "city, household by household, and compare policy scenarios.\n\n"
         "Start with: quartier run scenarios/baseline.toml\n\n"
         "Compare policies: quartier compare scenarios/baseline.toml "
-        "scenarios/rent_mix_quota_30.toml --replications 5"
+        "scenarios/rent_mix_quota_30.toml --replications 5\n\n"
+        "Check the model against official figures: quartier validate; refit its behavioural "
+        "parameters: quartier calibrate; which parameters matter: quartier sensitivity "
+        "calibration/sensitivity.toml"
     ),
     no_args_is_help=True,
     add_completion=False,
