@@ -345,9 +345,13 @@ class QuartierModel(ServicesMixin, mesa.Model):
         floor = np.zeros(pop.n_households, np.float32)
         floor[housed] = city.dwelling_floor_space[pop.dwelling[housed]]
         key = self.keys["partnership"]
+        u_look = np.ones(pop.n_persons)  # numbers keyed to the person: drawn for candidates only
+        u_order = np.ones(pop.n_persons)
+        who = np.flatnonzero(candidate)
+        u_look[who] = keyed_uniforms(key, year, pop.pid[who], 0)
+        u_order[who] = keyed_uniforms(key, year, pop.pid[who], 1)
         host, joiner, given_up = partnership.couples(
-            pop.age, pop.sex, pop.household, candidate, demo.partnership_rate,
-            keyed_uniforms(key, year, pop.pid, 0), keyed_uniforms(key, year, pop.pid, 1),
+            pop.age, pop.sex, pop.household, candidate, demo.partnership_rate, u_look, u_order,
             floor)
         if host.size:
             single = pop.income[host].astype(np.float64) + pop.income[given_up]
