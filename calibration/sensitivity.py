@@ -69,11 +69,11 @@ from sim.errors import InputError, display_path, load_toml_model
 from sim.runner import Progress, scenario_identity, with_horizon
 from sim.scenario import Scenario, load_scenario
 from sim.sweeps import (
-    _is_number,
     _numeric_kind,
     _validate_point,
     field_annotation,
     flatten_parameters,
+    parse_range,
     run_points,
 )
 
@@ -174,14 +174,7 @@ def scenario_problem(parameters: Mapping[str, Any], base: Scenario | None = None
         kind = _numeric_kind(field_annotation(dotted, source))
         if kind is None:
             raise InputError(source, _key(dotted), "needs a numeric field")
-        if not isinstance(spec, list | tuple) or len(spec) != 2 or not all(
-                _is_number(v) for v in spec):
-            raise InputError(source, _key(dotted), f"give a range [low, high] of two numbers "
-                             f"(got {spec!r})")
-        low, high = float(spec[0]), float(spec[1])
-        if not low < high:
-            raise InputError(source, _key(dotted), f"low must be below high (got [{spec[0]}, "
-                             f"{spec[1]}])")
+        low, high = parse_range(spec, source, _key(dotted))
         if base is not None:
             for value in (low, high):
                 _validate_point(base, {dotted: int(round(value)) if kind == "int" else value},

@@ -171,7 +171,7 @@ def make_problem(spec: CalibrationSpec, *, base: Scenario | None = None,
         InputError: unknown target or parameter path, a range that is empty or excludes
             nothing sensible, a non-numeric field.
     """
-    from sim.sweeps import _numeric_kind, field_annotation
+    from sim.sweeps import _numeric_kind, field_annotation, parse_range
 
     base_dir = base_dir or Path.cwd()
     if base is None:
@@ -207,11 +207,7 @@ def make_problem(spec: CalibrationSpec, *, base: Scenario | None = None,
         kind = _numeric_kind(annotation)
         if kind is None:
             raise InputError(source, key, "not a numeric field")
-        if len(bounds) != 2 or not all(math.isfinite(b) for b in bounds):
-            raise InputError(source, key, f"give a range [low, high] (got {bounds!r})")
-        lo, hi = float(bounds[0]), float(bounds[1])
-        if not lo < hi:
-            raise InputError(source, key, f"low must be below high (got [{lo:g}, {hi:g}])")
+        lo, hi = parse_range(bounds, source, key)
         current = float(_get(base, dotted))
         names.append(dotted)
         low.append(lo)

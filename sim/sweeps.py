@@ -185,13 +185,7 @@ def _sampled(parameters: dict[str, Any], kinds: dict[str, str | None], design: s
         if kinds[dotted] is None:
             raise InputError(source, _key(dotted), f"design '{design}' needs a numeric field; "
                              "use design = 'grid' to list values")
-        if len(spec) != 2 or not all(_is_number(v) for v in spec):
-            raise InputError(source, _key(dotted), f"design '{design}' needs a range "
-                             f"[low, high] of two numbers (got {list(spec)!r})")
-        low, high = float(spec[0]), float(spec[1])
-        if not low < high:
-            raise InputError(source, _key(dotted), f"low must be below high (got [{spec[0]}, "
-                             f"{spec[1]}])")
+        low, high = parse_range(spec, source, _key(dotted), need=f"design '{design}' needs")
         lows.append(low)
         highs.append(high)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), DESIGNS.index(design)]))
@@ -218,6 +212,23 @@ def _validate_point(base: Scenario, point: dict[str, Any], source: str) -> Scena
             raise InputError(source, _key(exc.field),
                              f"{exc.message} (got {point[exc.field]!r})") from None
         raise InputError(source, exc.field, exc.message) from None
+
+
+def parse_range(spec: Any, source: str, key: str, *, need: str = "give") -> tuple[float, float]:
+    """``[low, high]``: two finite numbers with low < high (sweeps, calibration, sensitivity).
+
+    Raises:
+        InputError: naming ``source`` and ``key``.
+    """
+    if not isinstance(spec, list | tuple) or len(spec) != 2 or not all(
+            _is_number(v) for v in spec):
+        shown = list(spec) if isinstance(spec, list | tuple) else spec
+        raise InputError(source, key, f"{need} a range [low, high] of two numbers "
+                         f"(got {shown!r})")
+    low, high = float(spec[0]), float(spec[1])
+    if not low < high:
+        raise InputError(source, key, f"low must be below high (got [{spec[0]}, {spec[1]}])")
+    return low, high
 
 
 def _is_number(value: Any) -> bool:
