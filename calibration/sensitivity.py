@@ -51,7 +51,6 @@ false): only citywide outputs enter the analysis.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -71,9 +70,11 @@ from sim.scenario import Scenario, load_scenario
 from sim.sweeps import (
     _numeric_kind,
     _validate_point,
+    content_point_name,
     field_annotation,
     flatten_parameters,
     parse_range,
+    point_values,
     run_points,
 )
 
@@ -482,6 +483,19 @@ class ModelEvaluator:
     named ``<base>-sa-<hash>`` by a hash of the base's content and its values, so the same
     point of another analysis with the same base reuses its runs.
 
+    Args:
+        base: The scenario the design points modify (``years`` and ``households`` override
+            its horizon and size; cell snapshots and per-quartier outcomes are turned off).
+        problem: The varied dotted paths and ranges (:func:`scenario_problem`).
+        outputs: Metric names (``quartier metrics``); their citywide values are analysed.
+        out: The experiment folder (runs in ``out/runs``).
+        last_years: Simulated years at the end of a run averaged into an output.
+        executor, workers, progress, force, command: As for :func:`sim.sweeps.run_points`.
+        source: Named in error messages (the spec file).
+
+    Raises:
+        InputError: bad outputs, years, households, replications (nothing runs).
+
     Attributes:
         outputs: The output names (columns of the returned array).
         points: After a call, one row per distinct design point: ``scenario`` (its name),
@@ -525,14 +539,11 @@ class ModelEvaluator:
 
     def values(self, row: Sequence[float]) -> dict[str, Any]:
         """A design row as a design point (dotted path -> value)."""
-        return {name: int(round(float(v))) if integer else float(v)
-                for name, integer, v in zip(self.problem.names, self.problem.integer, row,
-                                            strict=True)}
+        return point_values(self.problem.names, self.problem.integer, row)
 
     def point_name(self, values: dict[str, Any]) -> str:
-        """``<base>-sa-<10 hex digits>`` of the base's content and the point's values."""
-        blob = json.dumps({"base": self._identity, "values": values}, sort_keys=True)
-        return f"{self.base.name}-sa-{hashlib.sha256(blob.encode()).hexdigest()[:10]}"
+        """``<base>-sa-<hash>`` of the base's content and the point's values."""
+        return content_point_name(self.base, values, "sa", self._identity)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=float)
@@ -574,42 +585,6 @@ class ModelEvaluator:
         table["runs"] = counts.reindex(table["scenario"]).fillna(0).astype(int).to_numpy()
         self.points = table
         return means.reindex(row_names).to_numpy(float)
-
-
-def model_evaluator(base: Scenario, problem: Problem, outputs: Sequence[str], *,
-                    out: str | Path, replications: int = 1, seed: int = 1,
-                    years: int | None = None, households: int | None = None,
-                    last_years: int = 5, executor=None, workers: int = 1,
-                    progress: Progress | None = None, force: bool = False,
-                    command: str = "calibration.sensitivity (Python)",
-                    source: str = "parameters") -> ModelEvaluator:
-    """The model as ``evaluate(X)`` for :func:`morris` and :func:`sobol` (see
-    :class:`ModelEvaluator`).
-
-    Args:
-        base: The scenario the design points modify.
-        problem: The varied dotted paths and ranges (:func:`scenario_problem`).
-        outputs: Metric names (``quartier metrics``); their citywide values are analysed.
-        out: The experiment folder (runs in ``out/runs``).
-        replications: Runs per design point; replicate r uses seed ``seed + r``.
-        seed: Base seed of the runs.
-        years: Years to simulate (default: the base's).
-        households: Households of the city (default: the base's).
-        last_years: Simulated years at the end of a run averaged into an output.
-        executor: Any ``concurrent.futures.Executor`` (e.g. a Dask client's).
-        workers: Local worker processes when no executor is given (1: in this process).
-        progress: ``progress(done, total)`` over runs.
-        force: Replace stored runs of points whose content changed.
-        command: Recorded as provenance.
-        source: Named in error messages (the spec file).
-
-    Raises:
-        InputError: bad outputs, years, households or replications (nothing runs).
-    """
-    return ModelEvaluator(base, problem, outputs, out=out, replications=replications,
-                          seed=seed, years=years, households=households,
-                          last_years=last_years, executor=executor, workers=workers,
-                          progress=progress, force=force, command=command, source=source)
 
 
 def noise_share(points: pd.DataFrame, outputs: Sequence[str], replications: int
@@ -765,7 +740,7 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
     base = prepare_base(load_scenario(base_path), years=spec.years,
                         households=spec.households, source=source)
     problem = scenario_problem(spec.parameters, base, source=source)
-    evaluate = model_evaluator(
+    evaluate = ModelEvaluator(
         base, problem, spec.outputs, out=out, replications=spec.replications, seed=spec.seed,
         last_years=spec.last_years, executor=executor, workers=workers, progress=progress,
         force=force, command=command or f"quartier sensitivity {path}", source=source)

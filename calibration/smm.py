@@ -20,8 +20,6 @@ the same calibration again reuses the stored runs.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import tomllib
 from collections.abc import Callable
@@ -94,10 +92,9 @@ class Problem:
 
     def values(self, theta: np.ndarray) -> dict[str, Any]:
         """A design point (dotted path -> value) for parameter vector ``theta``."""
-        out: dict[str, Any] = {}
-        for name, value, is_int in zip(self.names, theta, self.integer, strict=True):
-            out[name] = int(round(float(value))) if is_int else float(value)
-        return out
+        from sim.sweeps import point_values
+
+        return point_values(self.names, self.integer, theta)
 
 
 @dataclass
@@ -260,10 +257,9 @@ class Evaluator:
         self._base_identity = scenario_identity(problem.run_base)
 
     def point_name(self, values: dict[str, Any]) -> str:
-        """Names a design point by the base's content and the values (so a changed base
-        never collides with runs stored earlier, and equal points share runs)."""
-        text = self._base_identity + json.dumps(values, sort_keys=True)
-        return f"{self.problem.run_base.name}-fit-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+        from sim.sweeps import content_point_name
+
+        return content_point_name(self.problem.run_base, values, "fit", self._base_identity)
 
     def statistics(self, thetas: np.ndarray) -> list[pd.DataFrame]:
         """Per point, the per-run statistics of every target (rows: replications)."""

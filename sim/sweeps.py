@@ -195,13 +195,9 @@ def _sampled(parameters: dict[str, Any], kinds: dict[str, str | None], design: s
     else:
         unit = qmc.Sobol(d, scramble=True, rng=rng).random_base2(int(math.log2(samples)))
     values = qmc.scale(unit, lows, highs)
-    points = []
-    for row in values:
-        point = {}
-        for (dotted, kind), value in zip(kinds.items(), row, strict=True):
-            point[dotted] = int(round(value)) if kind == "int" else float(value)
-        points.append(point)
-    return points
+    names = list(kinds)
+    integer = [kinds[n] == "int" for n in names]
+    return [point_values(names, integer, row) for row in values]
 
 
 def _validate_point(base: Scenario, point: dict[str, Any], source: str) -> Scenario:
@@ -229,6 +225,25 @@ def parse_range(spec: Any, source: str, key: str, *, need: str = "give") -> tupl
     if not low < high:
         raise InputError(source, key, f"low must be below high (got [{spec[0]}, {spec[1]}])")
     return low, high
+
+
+def point_values(names: list[str], integer: list[bool] | np.ndarray, row) -> dict[str, Any]:
+    """A design row as a design point (dotted path -> value); integer fields are rounded."""
+    return {name: int(round(float(v))) if is_int else float(v)
+            for name, is_int, v in zip(names, integer, row, strict=True)}
+
+
+def content_point_name(base: Scenario, values: dict[str, Any], tag: str,
+                       identity: str | None = None) -> str:
+    """``<base>-<tag>-<12 hex digits>``: a design point named by the base's content and its
+    values, so equal points share stored runs and a changed base never collides with runs
+    stored earlier (calibration and sensitivity; ``identity`` saves recomputing the base's)."""
+    import hashlib
+    import json
+
+    identity = identity or scenario_identity(base)
+    blob = json.dumps({"base": identity, "values": values}, sort_keys=True)
+    return f"{base.name}-{tag}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
 
 def _is_number(value: Any) -> bool:

@@ -15,10 +15,10 @@ from SALib.sample import morris as salib_morris_sample
 from SALib.sample import sobol as salib_sobol_sample
 
 from calibration.sensitivity import (
+    ModelEvaluator,
     Problem,
     load_sensitivity,
     load_spec,
-    model_evaluator,
     morris,
     run_outputs,
     run_spec,
@@ -306,7 +306,7 @@ def test_run_outputs_average_the_last_simulated_years():
 def test_model_evaluator_keeps_row_order_rounds_integers_and_shares_runs(tmp_path, baseline):
     problem = scenario_problem({"parameters.mobility.choice_set_size": [5, 15],
                                 OUTSIDE: [2.5, 4.0]}, baseline)
-    evaluate = model_evaluator(baseline, problem, ["population", "out_migration_rate"],
+    evaluate = ModelEvaluator(baseline, problem, ["population", "out_migration_rate"],
                                out=tmp_path / "e", years=1, households=200, seed=3)
     X = np.array([[5.4, 3.0], [14.6, 4.0], [5.4, 3.0]])
     Y = evaluate(X)
