@@ -52,7 +52,7 @@ def child(workers: int, households: int, years: int, runs: int, out: str) -> Non
     )
     t2 = time.perf_counter()
     assert len(experiments) == points * 2, len(experiments)
-    from sim.store import read_manifest
+    from sim.experiments.store import read_manifest
 
     run_s = [run["seconds"] for run in read_manifest(out)["runs"].values()]
     print(json.dumps({"workers": workers, "runs": len(experiments), "import_s": t1 - t0,

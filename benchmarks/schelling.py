@@ -11,7 +11,7 @@ later ones, so both run the same steps from the same kind of start; neither may 
 the window (the table says if one did).
 
 Mesa is ``mesa.examples.basic.schelling.model.Schelling`` as shipped. Ours is
-``sim.schelling.SchellingModel`` with ``happiness_check="start_of_step"`` (Mesa's rule, the
+``sim.model.schelling.SchellingModel`` with ``happiness_check="start_of_step"`` (Mesa's rule, the
 default) and, for information, the fully sequential ``"on_turn"`` variant. numba compilation is
 excluded from the timings (a 20 x 20 model is run first) and reported on its own: once with an
 empty numba cache in a child process (a first run on a new machine) and once as the first call
@@ -54,7 +54,7 @@ MESA_DEFAULTS = {"density": 0.8, "minority_share": 0.5, "tolerance": 0.4, "radiu
 
 
 def build_ours(size: int, seed: int, happiness_check: str = "start_of_step"):
-    from sim.schelling import SchellingModel, SchellingSettings
+    from sim.model.schelling import SchellingModel, SchellingSettings
 
     settings = SchellingSettings(width=size, height=size, torus=False,
                                  happiness_check=happiness_check, **MESA_DEFAULTS)
@@ -116,7 +116,7 @@ def peak_memory(build, size: int, steps: int, seed: int) -> tuple[float, int]:
 _COMPILE_CHILD = """
 import time
 t0 = time.perf_counter()
-import sim.schelling as s
+import sim.model.schelling as s
 t1 = time.perf_counter()
 for check in ("start_of_step", "on_turn"):
     s.SchellingModel(s.SchellingSettings(width=20, height=20, happiness_check=check),
@@ -220,7 +220,7 @@ def mesa_final(size: int, density: float, tolerance: float, seed: int, max_steps
     import numpy as np
     from mesa.examples.basic.schelling.model import Schelling
 
-    from sim.schelling import grid_metrics
+    from sim.model.schelling import grid_metrics
 
     model = Schelling(width=size, height=size, density=density, minority_pc=0.5,
                       homophily=tolerance, radius=1, seed=seed)
@@ -244,7 +244,7 @@ def curve(size: int, density: float, tolerances: list[float], seeds: list[int], 
     import numpy as np
     import pandas as pd
 
-    from sim.schelling import SchellingModel, SchellingSettings
+    from sim.model.schelling import SchellingModel, SchellingSettings
 
     rows = []
     for tolerance in tolerances:

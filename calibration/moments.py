@@ -239,7 +239,7 @@ def run_statistics(outcomes: pd.DataFrame, vital: pd.DataFrame, targets: list[Ta
     Args:
         outcomes: Tidy outcomes (``run_id, year, scope, metric, value``) of one or more runs.
         vital: Vital statistics of the same runs (``run_id, sex, age, exposure, deaths,
-            births``), e.g. from :func:`sim.store.load_vital`.
+            births``), e.g. from :func:`sim.experiments.store.load_vital`.
         targets: From :func:`load_targets`.
         early_years: Simulated years averaged for ``early`` targets.
 

@@ -16,7 +16,7 @@ out-migration and unmet care, and which hardly matter? Two methods, both from SA
 
 Pure analysis (:class:`Problem`, :func:`morris`, :func:`sobol`, the sample and analyse steps)
 is separate from execution (:class:`ModelEvaluator`: design rows -> model runs through
-:func:`sim.sweeps.run_points` -> outputs; :func:`run_spec`: a spec file end to end).
+:func:`sim.experiments.sweeps.run_points` -> outputs; :func:`run_spec`: a spec file end to end).
 
 Every random draw is seeded: designs are drawn with ``seed``, the bootstrap of the confidence
 intervals with ``seed + 1`` (SALib's Sobol analysis takes 0 for "no seed"). Confidence
@@ -65,9 +65,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.errors import InputError, display_path, load_toml_model
-from sim.runner import Progress, scenario_identity, with_horizon
-from sim.scenario import Scenario, load_scenario
-from sim.sweeps import (
+from sim.experiments.runner import Progress, scenario_identity, with_horizon
+from sim.experiments.sweeps import (
     _numeric_kind,
     _validate_point,
     content_point_name,
@@ -77,6 +76,8 @@ from sim.sweeps import (
     point_values,
     run_points,
 )
+from sim.inputs.levers import load_scenario
+from sim.scenario import Scenario
 
 METHODS = ("morris", "sobol", "both")
 DEFAULT_OUTPUTS = ("dissimilarity_income_quartiers", "out_migration_rate", "unmet_care")
@@ -457,7 +458,7 @@ def check_outputs(outputs: Sequence[str], source: str = "parameters") -> tuple[s
     Raises:
         InputError: naming ``source`` and ``outputs``.
     """
-    from sim.metrics import METRICS
+    from sim.state.outcomes import METRICS
 
     if isinstance(outputs, str) or not outputs:
         raise InputError(source, "outputs", "give a list of at least one metric name")
@@ -475,12 +476,12 @@ class ModelEvaluator:
 
     A call turns the rows into design points (dotted path -> value; integer fields rounded),
     runs each distinct point ``replications`` times (seeds ``seed + r``) through
-    :func:`sim.sweeps.run_points` into the experiment folder ``out`` (stored runs are skipped,
-    so an interrupted analysis resumes), and returns per row the mean over replications of
-    :func:`run_outputs`. Rows keep their order; equal rows share their runs. The analysis
-    uses the sampled values (a Morris step of an integer field narrower than 1 may round to no
-    change: give integer fields ranges of several units). A point is
-    named ``<base>-sa-<hash>`` by a hash of the base's content and its values, so the same
+    :func:`sim.experiments.sweeps.run_points` into the experiment folder ``out`` (stored runs are
+    skipped, so an interrupted analysis resumes), and returns per row the mean over replications of
+    :func:`run_outputs`. Rows keep their order; equal rows share their runs. The analysis uses the
+    sampled values (a Morris step of an integer field narrower than 1 may round to no change: give
+    integer fields ranges of several units). A point is named ``<base>-sa-<hash>`` by a hash of the
+    base's content and its values, so the same
     point of another analysis with the same base reuses its runs.
 
     Args:
@@ -490,7 +491,8 @@ class ModelEvaluator:
         outputs: Metric names (``quartier metrics``); their citywide values are analysed.
         out: The experiment folder (runs in ``out/runs``).
         last_years: Simulated years at the end of a run averaged into an output.
-        executor, workers, progress, force, command: As for :func:`sim.sweeps.run_points`.
+        executor, workers, progress, force, command: As for
+            :func:`sim.experiments.sweeps.run_points`.
         source: Named in error messages (the spec file).
 
     Raises:
@@ -707,8 +709,7 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
         InputError: a bad spec file or argument, naming the file (or option) and field.
         RunsFailed: if runs raised (the others are stored; re-run to retry).
     """
-    from sim.results import write_parquet_atomic
-    from sim.store import write_json_atomic
+    from sim.experiments.files import write_json_atomic, write_parquet_atomic
 
     t0 = time.perf_counter()
     path = Path(path)

@@ -13,10 +13,9 @@ means every target is, on average, within its tolerance.
 
 The search is in two stages: a space-filling design (scrambled Sobol' points in the ranges, plus
 the starting values) evaluated as one batch, then Nelder-Mead from the best point (scipy, in
-coordinates scaled to [0, 1]). Runs go through the sweep machinery (:func:`sim.sweeps.run_points`),
-so they run on local processes or a Dask cluster and are stored in an experiment folder: running
-the same calibration again reuses the stored runs.
-"""
+coordinates scaled to [0, 1]). Runs go through the sweep machinery
+(:func:`sim.experiments.sweeps.run_points`), so they run on local processes or a Dask cluster and
+are stored in an experiment folder: running the same calibration again reuses the stored runs."""
 
 from __future__ import annotations
 
@@ -34,7 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from calibration.moments import Target, load_targets, run_statistics
 from sim.errors import InputError, load_toml_model
-from sim.scenario import Scenario, load_scenario
+from sim.inputs.levers import load_scenario
+from sim.scenario import Scenario
 
 EvaluationProgress = Callable[[int, int, float], None]
 """Called as ``progress(evaluations_done, evaluations_max, best_objective)``."""
@@ -92,7 +92,7 @@ class Problem:
 
     def values(self, theta: np.ndarray) -> dict[str, Any]:
         """A design point (dotted path -> value) for parameter vector ``theta``."""
-        from sim.sweeps import point_values
+        from sim.experiments.sweeps import point_values
 
         return point_values(self.names, self.integer, theta)
 
@@ -137,7 +137,7 @@ def load_calibration_file(path: str | Path) -> CalibrationSpec:
     Raises:
         InputError: naming the file and the field.
     """
-    from sim.sweeps import flatten_parameters
+    from sim.experiments.sweeps import flatten_parameters
 
     def prepare(raw: dict[str, Any]) -> dict[str, Any]:
         if isinstance(raw.get("parameters"), dict):
@@ -168,7 +168,7 @@ def make_problem(spec: CalibrationSpec, *, base: Scenario | None = None,
         InputError: unknown target or parameter path, a range that is empty or excludes
             nothing sensible, a non-numeric field.
     """
-    from sim.sweeps import _numeric_kind, field_annotation, parse_range
+    from sim.experiments.sweeps import _numeric_kind, field_annotation, parse_range
 
     base_dir = base_dir or Path.cwd()
     if base is None:
@@ -252,19 +252,19 @@ class Evaluator:
         self.command = command
         self.run_progress = run_progress
         self.cache: dict[str, pd.DataFrame] = {}
-        from sim.runner import scenario_identity
+        from sim.experiments.runner import scenario_identity
 
         self._base_identity = scenario_identity(problem.run_base)
 
     def point_name(self, values: dict[str, Any]) -> str:
-        from sim.sweeps import content_point_name
+        from sim.experiments.sweeps import content_point_name
 
         return content_point_name(self.problem.run_base, values, "fit", self._base_identity)
 
     def statistics(self, thetas: np.ndarray) -> list[pd.DataFrame]:
         """Per point, the per-run statistics of every target (rows: replications)."""
-        from sim.store import load_vital
-        from sim.sweeps import run_points
+        from sim.experiments.store import load_vital
+        from sim.experiments.sweeps import run_points
 
         p = self.problem
         points = [p.values(t) for t in np.atleast_2d(thetas)]
@@ -415,7 +415,7 @@ def _result(problem: Problem, evaluator: Evaluator, best: dict[str, Any],
 
 def write_results(result: CalibrationResult, out: str | Path) -> dict[str, Path]:
     """Write the fit table, the parameters (CSV) and the trace (Parquet), each atomically."""
-    from sim.results import write_atomic, write_parquet_atomic
+    from sim.experiments.files import write_atomic, write_parquet_atomic
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -434,7 +434,7 @@ def write_results(result: CalibrationResult, out: str | Path) -> dict[str, Path]
 def scenario_text(result: CalibrationResult, *, name: str = "calibrated",
                   command: str = "") -> str:
     """The fitted parameters as a scenario file (no ``extends``: a baseline can extend it)."""
-    from sim import __version__
+    from sim.version import __version__
 
     p = result.problem
     spec = p.spec
@@ -483,7 +483,7 @@ def scenario_text(result: CalibrationResult, *, name: str = "calibrated",
 def write_scenario(result: CalibrationResult, path: str | Path, *, name: str = "calibrated",
                    command: str = "") -> Path:
     """Write :func:`scenario_text` atomically; checks that it loads as a scenario first."""
-    from sim.results import write_atomic
+    from sim.experiments.files import write_atomic
 
     text = scenario_text(result, name=name, command=command)
     Scenario.model_validate(tomllib.loads(text))  # never write a file that does not load

@@ -88,8 +88,8 @@ def validate(scenario: Scenario, *, out: str | Path, replications: int = 5, year
         progress: ``progress(done, total)`` over runs.
         command: Recorded as provenance.
     """
-    from sim.store import load_vital
-    from sim.sweeps import run_points
+    from sim.experiments.store import load_vital
+    from sim.experiments.sweeps import run_points
 
     targets = load_targets() if targets is None else targets
     run_base = validation_scenario(scenario, years=years, households=households)
@@ -151,6 +151,6 @@ def fitted_targets(calibration_file: str | Path | None) -> set[str]:
 
 def write_table(result: ValidationResult, path: str | Path) -> Path:
     """The validation table as CSV, atomically."""
-    from sim.results import write_atomic
+    from sim.experiments.files import write_atomic
 
     return write_atomic(Path(path), lambda tmp: result.table.to_csv(tmp, index=False))

@@ -146,7 +146,7 @@ def _load_run(given: Path, base: Path) -> Results:
 
 
 def _load_store(given: Path, base: Path) -> Results:
-    from sim.store import CELLS_SUFFIX, EXPERIMENTS_SUFFIX, OUTCOMES_SUFFIX, RUNS
+    from sim.experiments.store import CELLS_SUFFIX, EXPERIMENTS_SUFFIX, OUTCOMES_SUFFIX, RUNS
 
     manifest: dict = {}
     manifest_path = inside(base, "manifest.json")
@@ -192,7 +192,7 @@ def _load_store(given: Path, base: Path) -> Results:
     if baseline is not None and baseline not in present:
         baseline = None
     if baseline is not None and comparison is None and len(present) > 1:
-        from sim.comparison import paired_differences
+        from sim.experiments.comparison import paired_differences
 
         runs = experiments.drop_duplicates(["scenario", "replicate"])
         comparison = paired_differences(runs, outcomes, baseline=baseline)

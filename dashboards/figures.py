@@ -29,7 +29,7 @@ from dashboards.labels import (
     scope_label,
     text,
 )
-from sim.metrics import DESCRIPTIONS
+from sim.state.outcomes import DESCRIPTIONS
 
 TEMPLATE = "plotly_white"
 COLORS = ("#1f4e79", "#c0504d", "#4f9a46", "#e39d2d", "#7b5aa6", "#2aa3b8", "#8c564b",

@@ -2,7 +2,7 @@
 
 German is the default: planners and welfare associations speak of Quartiere, Wegzüge and
 Mietbelastung. Metrics without a label here fall back to their English description
-(:data:`sim.metrics.DESCRIPTIONS`) or their name, so metrics added to the model later show up
+(:data:`sim.state.outcomes.DESCRIPTIONS`) or their name, so metrics added to the model later show up
 without code changes.
 """
 
@@ -121,7 +121,7 @@ CELL_VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 FACILITY_KINDS: dict[str, tuple[str, str]] = {
-    # kind of sim.services' facility table -> (German, English) marker label
+    # kind of sim.model.services' facility table -> (German, English) marker label
     "gp": ("Hausarztpraxis / MVZ (Ärzte)", "GP practice / MVZ (doctors)"),
     "ambulant_care": ("Ambulanter Pflegedienst (Klienten)", "Ambulant care service (clients)"),
     "nursing_home": ("Pflegeheim (Plätze)", "Nursing home (places)"),
@@ -218,7 +218,7 @@ def metric_label(metric: str, lang: str = "de") -> str:
         sex, band = metric.removeprefix("persons_").split("_age_", 1)
         return f"{text(sex, lang)} {age_band_label(band)}"
     if i == 1:
-        from sim.metrics import DESCRIPTIONS
+        from sim.state.outcomes import DESCRIPTIONS
 
         return DESCRIPTIONS.get(metric, metric)
     return metric

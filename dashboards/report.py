@@ -310,7 +310,7 @@ def render_page(page: Page, *, title: str, subtitle: str, meta: str, foot: str,
 
 def write_page(page_html: str, out: str | Path) -> Path:
     """Write an HTML page atomically (readable by all: a report is made to be shared)."""
-    from sim.results import write_atomic
+    from sim.experiments.files import write_atomic
 
     def write(tmp: str) -> None:
         Path(tmp).write_text(page_html, encoding="utf-8")

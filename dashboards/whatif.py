@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.scenario import Scenario, lever_location_problem
+from sim.inputs.levers import lever_problem
+from sim.scenario import Scenario
 
 BASELINE = "baseline"
 WHATIF = "what-if"
@@ -93,11 +94,11 @@ def whatif_scenario(base: Scenario, whatif: WhatIf) -> Scenario:
 
     Raises:
         InputError: for invalid lever values, or an MVZ placed outside the city (the check of
-            :func:`sim.scenario.lever_location_problem`, which runs would fail with).
+            :func:`sim.inputs.levers.lever_problem`, which runs would fail with).
     """
     overrides = lever_overrides(base, whatif)
     scenario = base.with_values(overrides) if overrides else base
-    problem = lever_location_problem(scenario)
+    problem = lever_problem(scenario)
     if problem is not None:
         raise InputError("what-if", *problem)
     return scenario
@@ -242,7 +243,7 @@ class WhatIfEngine:
         """The cells of the what-if city's quartiers (col, row, cell, quartier): the grid on
         which an MVZ is placed (it can differ from the result folder's city, whose size may
         differ)."""
-        from sim.city import build_city
+        from sim.inputs.city import build_city
 
         if not hasattr(self, "_grid"):
             city = build_city(self.base)
@@ -254,7 +255,7 @@ class WhatIfEngine:
         return self._grid
 
     def facilities(self) -> pd.DataFrame | None:
-        """The what-if city's facilities (``sim.services`` table, as rows), or None while the
+        """The what-if city's facilities (``sim.model.services`` table, as rows), or None while the
         worker builds them (or if that failed)."""
         f = self._facilities
         if f is None or not f.done() or f.cancelled() or f.exception() is not None:
@@ -352,7 +353,7 @@ class WhatIfEngine:
                    metrics: list[str] | None = None) -> pd.DataFrame:
         """Paired differences what-if minus baseline, every scope, in ``year`` (default: the
         last) for ``metrics`` (default: all)."""
-        from sim.comparison import paired_differences
+        from sim.experiments.comparison import paired_differences
 
         out = job.outcomes
         year = int(out["year"].max()) if year is None else int(year)

@@ -15,12 +15,26 @@ The public entry points::
 
 from __future__ import annotations
 
-from sim.errors import InputError
-from sim.scenario import Scenario, load_scenario
+from pathlib import Path
 
-__version__ = "0.1.0"
-__all__ = ["InputError", "Scenario", "build_model", "compare", "load_scenario", "sweep",
-           "__version__"]
+from sim.errors import InputError
+from sim.scenario import Scenario
+from sim.version import __version__
+
+__all__ = ["InputError", "Scenario", "build_model", "compare", "load_scenario", "results",
+           "sweep", "__version__"]
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file (following ``extends``), validate it and check its levers against
+    the city (see :func:`sim.inputs.levers.load_scenario`).
+
+    Raises:
+        InputError: naming the file and the field for any invalid input.
+    """
+    from sim.inputs.levers import load_scenario as _load
+
+    return _load(path)
 
 
 def build_model(scenario: Scenario, *, seed: int):
@@ -31,13 +45,18 @@ def build_model(scenario: Scenario, *, seed: int):
 
 
 def __getattr__(name: str):
-    """``sim.sweep`` and ``sim.compare``, imported on first use (they need pandas and scipy)."""
+    """``sim.sweep``, ``sim.compare`` and ``sim.results``, imported on first use (they need
+    pandas and scipy)."""
     if name == "sweep":
-        from sim.sweeps import sweep
+        from sim.experiments.sweeps import sweep
 
         return sweep
     if name == "compare":
-        from sim.comparison import compare
+        from sim.experiments.comparison import compare
 
         return compare
+    if name == "results":
+        from sim.experiments import results
+
+        return results
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

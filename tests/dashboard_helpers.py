@@ -28,7 +28,7 @@ def compare_folder(tmp_path_factory) -> Path:
 
 def run_folder(tmp_path_factory) -> Path:
     """The folder of a single run (as ``quartier run --out`` writes it)."""
-    from sim.results import write_run
+    from sim.experiments.results import write_run
 
     out = tmp_path_factory.getbasetemp() / "dash-run"
     if not (out / "experiments.parquet").exists():

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from sim.accessibility import (
+from sim.model.accessibility import (
     TravelModel,
     cell_centres,
     gaussian_weight,
@@ -250,7 +250,7 @@ def test_within_equals_dense_below_limit(mode):
 
 
 def test_within_chunks_give_the_same_pairs(monkeypatch):
-    import sim.accessibility as accessibility
+    import sim.model.accessibility as accessibility
 
     model = TravelModel(width=40, height=40, stop_cells=np.array([0, 1599, 820]))
     cells, facilities = np.arange(1600), np.array([5, 400, 820, 1200, 1599])

@@ -34,8 +34,8 @@ from calibration.smm import (
 from calibration.validation import compare, validate
 from dashboards.validation import build_validation_report, validation_chart
 from sim.errors import InputError
-from sim.scenario import load_scenario
-from sim.store import load_vital
+from sim.experiments.store import load_vital
+from sim.inputs.levers import load_scenario
 from tests.experiment_helpers import quartier
 
 ROOT = Path(__file__).resolve().parents[1]

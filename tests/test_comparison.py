@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.comparison import COMPARISON_COLUMNS, Precision, paired_differences
 from sim.errors import InputError
+from sim.experiments.comparison import COMPARISON_COLUMNS, Precision, paired_differences
 
 from .experiment_helpers import one_line_error, quartier, write_scenario
 
@@ -145,7 +145,7 @@ def test_common_random_numbers_narrow_the_intervals(crn_vs_independent):
 
 
 def test_crn_runs_share_seeds_and_independent_runs_do_not(crn_vs_independent, tmp_path):
-    from sim.store import read_manifest
+    from sim.experiments.store import read_manifest
 
     crn, independent = crn_vs_independent
     for result, shared in ((crn, True), (independent, False)):

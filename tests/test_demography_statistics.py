@@ -19,7 +19,7 @@ from calibration.demography import (
     simulated_life_expectancy,
     simulated_tfr,
 )
-from sim import tables
+from sim.inputs import tables
 
 from .conftest import variant
 

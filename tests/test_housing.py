@@ -9,7 +9,9 @@ from scipy import stats
 from scipy.special import ndtri
 
 import sim
-from sim import housing, income
+from sim.model import housing
+from sim.state import income
+from sim.state.city import PRIVATE, SOCIAL
 
 from .conftest import SCENARIOS, variant
 
@@ -74,7 +76,7 @@ def test_quartier_profiles_show_in_incomes_and_tenure(start):
 
 def test_social_tenants_at_the_start_mostly_hold_a_wbs(start):
     pop, city = start.population, start.city
-    social = city.dwelling_tenure[pop.dwelling] == housing.SOCIAL
+    social = city.dwelling_tenure[pop.dwelling] == SOCIAL
     adults, children = pop.adults_children()
     net = pop.income * pop.equivalence_scale()
     wbs = housing.wbs_eligible(net, pop.household_size(), children,
@@ -88,18 +90,18 @@ def test_social_tenants_at_the_start_mostly_hold_a_wbs(start):
 def test_bindings_expire_in_their_year_and_the_lever_extends_them(small):
     model = sim.build_model(small, seed=1)
     city = model.city
-    social = np.flatnonzero(city.dwelling_tenure == housing.SOCIAL)
+    social = np.flatnonzero(city.dwelling_tenure == SOCIAL)
     end = city.dwelling_binding_end[social].copy()
     model.step()  # year = start_year
     year = model.year
-    still = city.dwelling_tenure[social] == housing.SOCIAL
+    still = city.dwelling_tenure[social] == SOCIAL
     assert np.array_equal(still, end >= year)
 
     ext = variant(small, **{"levers.rent_mixing": {"from_year": 2000,
                                                    "binding_extension_years": 10}})
     model = sim.build_model(ext, seed=1)
     model.step()
-    assert np.all(model.city.dwelling_tenure[social] == housing.SOCIAL)
+    assert np.all(model.city.dwelling_tenure[social] == SOCIAL)
     extended = social[end < model.year]
     assert np.all(model.city.dwelling_binding_end[extended] == end[end < model.year] + 10)
 
@@ -113,7 +115,7 @@ def test_sitting_tenants_rents_respect_the_kappungsgrenze(small):
     tenure_before = city.dwelling_tenure.copy()
     model.step()
     stayed = pop.dwelling[pop.moved_in < model.year]
-    private = stayed[(tenure_before[stayed] == housing.PRIVATE)]
+    private = stayed[(tenure_before[stayed] == PRIVATE)]
     growth = city.dwelling_rent_m2[private] / before[private]
     assert growth.max() <= 1.15 ** (1 / 3) + 1e-6
     assert growth.min() >= 1.0 - 1e-6
@@ -136,7 +138,7 @@ def test_quota_builds_social_dwellings(small):
     model.step()
     new = np.arange(n0, model.city.n_dwellings)
     assert new.size > 0
-    assert np.all(model.city.dwelling_tenure[new] == housing.SOCIAL)
+    assert np.all(model.city.dwelling_tenure[new] == SOCIAL)
 
 
 # -- indices on the model's own tables equal PySAL's -----------------------------------------
@@ -244,7 +246,7 @@ def test_new_builds_are_offered_at_the_new_build_rent(small):
     new = np.arange(n0, city.n_dwellings)
     assert new.size > 0
     assert model.market.new_this_year[new].all() and not model.market.new_this_year[:n0].any()
-    private = new[city.dwelling_tenure[new] == housing.PRIVATE]
+    private = new[city.dwelling_tenure[new] == PRIVATE]
     relet = city.cell_rent_m2[city.dwelling_cell[private]]
     expected = relet * (1 + hp.new_build_rent_premium) / (1 + hp.relet_premium)
     # built at last year's level; the level then grew once
@@ -271,7 +273,7 @@ def test_bindings_are_bought_for_fractional_deficits(small):
     city, market = model.city, model.market
     dq = city.dwelling_quartier
     total = np.bincount(dq, minlength=city.n_quartiers)
-    social = np.bincount(dq[city.dwelling_tenure == housing.SOCIAL], minlength=city.n_quartiers)
+    social = np.bincount(dq[city.dwelling_tenure == SOCIAL], minlength=city.n_quartiers)
     # every quartier less than one dwelling short of its target
     market.social_target = (social + 0.9) / np.maximum(total, 1)
     occupied = np.zeros(city.n_dwellings, bool)

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import housing, income
+from sim.state import income
+from sim.state.city import OWNER, SOCIAL
 
 from .conftest import SCENARIOS, variant
 
@@ -42,7 +43,7 @@ def _check_wbs(model) -> None:
     from their members and income, independently of the model's own flags)."""
     pop, city = model.population, model.city
     moved = np.flatnonzero(pop.moved_in == model.year)
-    social = moved[city.dwelling_tenure[pop.dwelling[moved]] == housing.SOCIAL]
+    social = moved[city.dwelling_tenure[pop.dwelling[moved]] == SOCIAL]
     if social.size == 0:
         return
     size = pop.household_size()[social]
@@ -115,7 +116,7 @@ def test_conservation_dwellings_and_wbs(baseline, zensus_city, households, years
 def test_choice_never_overfills_and_respects_tenure(small, n_dwellings, n_searchers, seed, k):
     """The sequential choice on random data: each dwelling ends with at most one household,
     social dwellings only go to WBS holders, owner-occupied ones only to buyers."""
-    from sim.processes import mobility
+    from sim.model.processes import mobility
 
     model = sim.build_model(variant(small, **{"city.households": 50}), seed=1)
     city = model.city
@@ -158,8 +159,8 @@ def test_choice_never_overfills_and_respects_tenure(small, n_dwellings, n_search
     stayed_or_moved = chosen >= 0
     new = stayed_or_moved & (chosen != current)
     tenure = city.dwelling_tenure[chosen[new]]
-    assert np.all(searchers["can_social"][new][tenure == housing.SOCIAL])
-    assert np.all(searchers["can_own"][new][tenure == housing.OWNER])
+    assert np.all(searchers["can_social"][new][tenure == SOCIAL])
+    assert np.all(searchers["can_own"][new][tenure == OWNER])
     # The vacancy list is exactly the dwellings nobody holds now.
     held = np.zeros(n_dwellings, bool)
     held[taken] = True

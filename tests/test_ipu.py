@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.synthesis import ipu
+from sim.inputs.synthesis import ipu
 
 
 def _reference_ipu(incidence, targets, iterations, weights=None):

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.metrics import METRICS
-from sim.rng import make_streams
+from sim.model.rng import make_streams
+from sim.state.outcomes import METRICS
 
 from .conftest import variant
 
@@ -155,7 +155,7 @@ def _reference_household_change(household, is_child, age, person_alive, househol
 
 
 def test_household_change_equals_the_vectorised_reference():
-    from sim.processes import household_change
+    from sim.model.processes import household_change
 
     rng = np.random.default_rng(5)
     n_hh, n = 3000, 8000
@@ -175,7 +175,8 @@ def test_household_change_equals_the_vectorised_reference():
 
 
 def test_main_cause_equals_argmax_with_other_for_no_dissatisfaction():
-    from sim.processes.mobility import CAUSES, main_cause
+    from sim.model.processes.mobility import main_cause
+    from sim.state.outcomes import CAUSES
 
     rng = np.random.default_rng(8)
     parts = (rng.integers(0, 3, (4000, 6)) * rng.random((4000, 6))).astype(np.float32)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.results import load
+from sim.experiments.results import load
 
 from .experiment_helpers import one_line_error, quartier, write_sweep
 
@@ -39,7 +39,7 @@ def test_every_start_method_gives_the_same_runs(tmp_path, small_base, method):
     server or spawn) store the same outcomes as a run in this process."""
     import multiprocessing
 
-    from sim.runner import Runner, make_specs
+    from sim.experiments.runner import Runner, make_specs
 
     if method not in multiprocessing.get_all_start_methods():
         pytest.skip(f"no {method} here")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.processes import partnership
-from sim.scenario import load_scenario
+from sim.inputs.levers import load_scenario
+from sim.model.processes import partnership
 
 ROOT = Path(__file__).resolve().parents[1]
 

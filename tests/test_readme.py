@@ -51,7 +51,7 @@ def test_sweep_example_runs(tmp_path):
         os.chdir(cwd)
     printed = buffer.getvalue()
     assert "parameters.migration.in_migration_rate" in printed and "value" in printed
-    from sim.results import load
+    from sim.experiments.results import load
 
     experiments, _ = load(tmp_path / "results" / "sweep_lhs")
     assert len(experiments) == 16

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from sim.schelling import (
+from sim.model.schelling import (
     METRICS,
     SchellingModel,
     SchellingSettings,
@@ -248,7 +248,7 @@ def test_outcomes_table():
 
 
 def test_importing_keeps_the_multiprocessing_start_method():
-    code = ("import multiprocessing as mp; import sim.schelling; "
+    code = ("import multiprocessing as mp; import sim.model.schelling; "
             "print(mp.get_start_method(allow_none=True))")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,

@@ -16,7 +16,7 @@ from segregation.local import MultiLocationQuotient
 from segregation.multigroup import MultiDissim, MultiInfoTheory
 from segregation.singlegroup import Dissim, Entropy, Interaction, Isolation
 
-from sim.segregation import (
+from sim.model.segregation import (
     counts_by_unit,
     dissimilarity,
     exposure,
@@ -409,7 +409,7 @@ def test_morans_i_edge_cases():
 
 
 def test_by_area_equals_the_single_area_functions():
-    from sim.segregation import by_area
+    from sim.model.segregation import by_area
 
     rng = np.random.default_rng(11)
     n = 600

@@ -3,9 +3,6 @@ SALib itself, spec validation (API and command), and small model runs through ru
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,7 +23,7 @@ from calibration.sensitivity import (
     sobol,
 )
 from sim.errors import InputError
-from sim.store import stored_run_ids
+from sim.experiments.store import stored_run_ids
 
 from .conftest import SCENARIOS
 from .experiment_helpers import one_line_error, quartier
@@ -247,13 +244,8 @@ def test_households_out_of_bounds(tmp_path):
 
 
 def sensitivity_command(*args, timeout: int = 300):
-    """``quartier sensitivity ...``; through sim.cli once it registers the command."""
-    from sim import cli
-
-    if any(c.name == "sensitivity" for c in cli.app.registered_commands):
-        return quartier("sensitivity", *args, timeout=timeout)
-    return subprocess.run([sys.executable, "-m", "sim.cli_sensitivity", "sensitivity",
-                           *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    """``quartier sensitivity ...``."""
+    return quartier("sensitivity", *args, timeout=timeout)
 
 
 @pytest.mark.parametrize(

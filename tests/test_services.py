@@ -14,9 +14,9 @@ import pytest
 from scipy import stats
 
 import sim
-from sim import housing
-from sim.processes import care
-from sim.processes.mobility import CAUSES
+from sim.model.processes import care
+from sim.state.city import NURSING
+from sim.state.outcomes import CAUSES
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -113,7 +113,7 @@ def test_nursing_residents_live_in_places_and_have_the_need(start_models):
     assert need[residents].all()
     assert (np.bincount(pop.household[residents], minlength=pop.n_households)[in_home] == 1
             ).all()
-    places = np.flatnonzero(city.dwelling_tenure == housing.NURSING)
+    places = np.flatnonzero(city.dwelling_tenure == NURSING)
     assert in_home.sum() <= places.size
     occupied = pop.dwelling[pop.dwelling >= 0]
     assert np.unique(occupied).size == occupied.size
@@ -215,9 +215,9 @@ def test_lever_moves_its_outcome(lever_runs, name, scope, metric, agg, sign):
 
 
 def test_cached_2sfca_equals_the_reference_function():
-    """The model's 2SFCA on precomputed weights equals sim.accessibility.two_step_fca."""
-    from sim.accessibility import TravelModel, two_step_fca
-    from sim.services import _fca, _weighted_pairs
+    """The model's 2SFCA on precomputed weights equals sim.model.accessibility.two_step_fca."""
+    from sim.model.accessibility import TravelModel, two_step_fca
+    from sim.model.services import _fca, _weighted_pairs
 
     rng = np.random.default_rng(7)
     tm = TravelModel(width=30, height=20, stop_cells=np.array([45, 300, 512]))
@@ -233,7 +233,7 @@ def test_cached_2sfca_equals_the_reference_function():
 def test_compiled_neighbourhood_equals_the_numpy_version(start_models):
     """The one-pass neighbourhood kernel gives the same counts and shares as a vectorised
     version (random groups, some households not housed)."""
-    from sim.processes import mobility
+    from sim.model.processes import mobility
 
     m = start_models[1]
     city, pop = m.city, m.population
@@ -249,7 +249,7 @@ def test_compiled_neighbourhood_equals_the_numpy_version(start_models):
 
 
 def test_compiled_parts_equal_the_vectorised_formulas(start_models):
-    from sim.processes import mobility
+    from sim.model.processes import mobility
 
     m = start_models[1]
     pop, city = m.population, m.city
@@ -266,7 +266,7 @@ def test_compiled_parts_equal_the_vectorised_formulas(start_models):
 
 
 def test_pool_sampler_draws_equal_generator_choice():
-    from sim.processes.migration import PoolSampler, in_migrant_households
+    from sim.model.processes.migration import PoolSampler, in_migrant_households
 
     class Pool:
         sizes = np.arange(1, 6).repeat(200)
@@ -286,8 +286,8 @@ def test_pool_sampler_draws_equal_generator_choice():
 
 
 def test_compiled_movers_equal_the_vectorised_decision():
-    from sim.processes import mobility
-    from sim.rng import keyed_uniforms
+    from sim.model.processes import mobility
+    from sim.model.rng import keyed_uniforms
 
     rng = np.random.default_rng(3)
     n = 5000
@@ -310,7 +310,7 @@ def test_compiled_movers_equal_the_vectorised_decision():
 def test_uniform_from_base_equals_keyed_uniform():
     from numba import njit
 
-    from sim.rng import keyed_base, keyed_uniform, uniform_from
+    from sim.model.rng import keyed_base, keyed_uniform, uniform_from
 
     @njit
     def both(key, year, agent, slot):
@@ -325,7 +325,7 @@ def test_uniform_from_base_equals_keyed_uniform():
 
 
 def test_group_rows_equals_stable_argsort_and_bincount():
-    from sim.model_services import _group_rows
+    from sim.model.services_mixin import _group_rows
 
     group = np.random.default_rng(4).integers(0, 300, 5000).astype(np.int32)
     order, counts = _group_rows(group, 320)  # groups 300-319 are empty

@@ -13,11 +13,17 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import runner as runner_module
 from sim.errors import InputError
-from sim.results import load
-from sim.runner import Runner, RunsFailed, make_specs
-from sim.store import ExperimentStore, load_cells, load_vital, read_manifest, stored_run_ids
+from sim.experiments import runner as runner_module
+from sim.experiments.results import load
+from sim.experiments.runner import Runner, RunsFailed, make_specs
+from sim.experiments.store import (
+    ExperimentStore,
+    load_cells,
+    load_vital,
+    read_manifest,
+    stored_run_ids,
+)
 
 from .experiment_helpers import one_line_error, quartier, write_scenario, write_sweep
 

@@ -6,8 +6,8 @@ import pytest
 
 import sim
 from sim.errors import InputError
-from sim.results import load
-from sim.sweeps import design_points, point_name
+from sim.experiments.results import load
+from sim.experiments.sweeps import design_points, point_name
 
 from .experiment_helpers import one_line_error, quartier, write_scenario, write_sweep
 
@@ -77,7 +77,7 @@ def test_bad_designs_name_the_field(baseline, kwargs, field, message):
 
 
 def test_unquoted_dotted_keys_mean_the_same(tmp_path, baseline):
-    from sim.sweeps import load_sweep_file
+    from sim.experiments.sweeps import load_sweep_file
 
     quoted = write_sweep(tmp_path, f'[parameters]\n"{RATE}" = [0.04, 0.05]\n', name="q.toml")
     bare = write_sweep(tmp_path, f"[parameters]\n{RATE} = [0.04, 0.05]\n", name="b.toml")

@@ -1,4 +1,4 @@
-"""Tests for the Zensus 100 m grid loader (sim.zensus)."""
+"""Tests for the Zensus 100 m grid loader (sim.inputs.zensus)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from sim.errors import InputError
-from sim.zensus import city_from_zensus, read_zensus_grid
+from sim.inputs.zensus import city_from_zensus, read_zensus_grid
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "sim" / "data" / "zensus_sample.csv"
+SAMPLE = ROOT / "sim" / "inputs" / "data" / "zensus_sample.csv"
 SCENARIO = ROOT / "scenarios" / "zensus_sample.toml"
 HEADER = "GITTER_ID_100m;x_mp_100m;y_mp_100m;Einwohner"
 
@@ -30,7 +30,7 @@ def write(tmp_path: Path, lines: list[str], name: str = "grid.csv", encoding="ut
 
 
 def sample_rows() -> list[dict[str, str]]:
-    """The sample file read independently of sim.zensus."""
+    """The sample file read independently of sim.inputs.zensus."""
     with SAMPLE.open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f, delimiter=";"))
 
@@ -107,8 +107,8 @@ def test_scenario_points_at_the_sample():
     assert (SCENARIO.parent / raw["city"]["zensus_file"]).resolve() == SAMPLE.resolve()
     if not (SCENARIO.parent / "baseline.toml").exists():
         pytest.skip("scenarios/baseline.toml not there yet")
-    from sim.city import build_city
-    from sim.scenario import load_scenario
+    from sim.inputs.city import build_city
+    from sim.inputs.levers import load_scenario
 
     city = build_city(load_scenario(SCENARIO))
     assert city.name == "zensus_sample" and city.n_quartiers == 12
@@ -117,12 +117,12 @@ def test_scenario_points_at_the_sample():
 def test_scenario_builds_the_city(tmp_path):
     # The scenario in a copy of the repository layout, with a minimal stand-in baseline.
     (tmp_path / "scenarios").mkdir()
-    (tmp_path / "sim" / "data").mkdir(parents=True)
+    (tmp_path / "sim" / "inputs" / "data").mkdir(parents=True)
     (tmp_path / "scenarios" / "baseline.toml").write_text('name = "baseline"\n')
     (tmp_path / "scenarios" / SCENARIO.name).write_bytes(SCENARIO.read_bytes())
-    (tmp_path / "sim" / "data" / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
-    from sim.city import build_city
-    from sim.scenario import load_scenario
+    (tmp_path / "sim" / "inputs" / "data" / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
+    from sim.inputs.city import build_city
+    from sim.inputs.levers import load_scenario
 
     scenario = load_scenario(tmp_path / "scenarios" / SCENARIO.name)
     assert scenario.name == "zensus_sample"

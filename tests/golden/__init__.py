@@ -72,7 +72,7 @@ def scenario_of(case: Case) -> sim.Scenario:
 def _scaled_cell(cell: tuple[int, int], scenario: sim.Scenario, households: int) -> list[int]:
     """A lever cell of the full-size Ruhrstadt moved to the same place on the smaller grid
     (the grid grows with the square root of the households)."""
-    from sim.city import build_ruhrstadt
+    from sim.inputs.city import build_ruhrstadt
 
     full = build_ruhrstadt(scenario.city.households or 30_000, scenario.city.layout_seed)
     small = build_ruhrstadt(households, scenario.city.layout_seed)

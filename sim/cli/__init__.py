@@ -1,0 +1,42 @@
+"""The ``quartier`` command line: one module per command group.
+
+``run`` (run, scenario, metrics), ``experiments`` (compare, sweep), ``dashboards`` (report,
+dashboard), ``calibration`` (calibrate, validate) and ``sensitivity``; ``common`` holds what they
+share.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from sim.cli import calibration, dashboards, experiments, run, sensitivity
+
+app = typer.Typer(
+    name="quartier",
+    help=(
+        "QuartierSim: simulate demographic change in the quartiers (Quartiere) of a German "
+        "city, household by household, and compare policy scenarios.\n\n"
+        "Start with: quartier run scenarios/baseline.toml\n\n"
+        "Compare policies: quartier compare scenarios/baseline.toml "
+        "scenarios/rent_mix_quota_30.toml --replications 5\n\n"
+        "Check the model against official figures: quartier validate; refit its behavioural "
+        "parameters: quartier calibrate; which parameters matter: quartier sensitivity "
+        "calibration/sensitivity.toml"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+run.register(app)  # quartier run, quartier scenario, quartier metrics
+experiments.register(app)  # quartier compare, quartier sweep
+dashboards.register(app)  # quartier report, quartier dashboard
+calibration.register(app)  # quartier calibrate, quartier validate
+sensitivity.register(app)  # quartier sensitivity
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+

@@ -1,0 +1,138 @@
+"""What every command shares: the consoles, one-line errors (exit 2), failed runs (exit 1),
+the output-folder check, the progress bar over runs, the executor and table printing."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from sim.errors import InputError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(error: InputError) -> None:
+    """Print the error as one line and exit with status 2."""
+    err_console.print(f"error: {error.one_line()}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def check_out_dir(out: Path) -> None:
+    """An output folder that exists must be a folder, and one that does not must be
+    creatable."""
+    if out.exists() and not out.is_dir():
+        raise InputError("--out", None, f"{out} exists and is not a folder")
+    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise InputError("--out", None, f"cannot create a folder under {parent}")
+
+
+def command_line() -> str:
+    return "quartier " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+class RunProgress:
+    """A rich progress bar over runs that appears with the first report (after validation).
+
+    Call it as ``progress(done, total)``; use as a context manager to close it.
+    """
+
+    def __init__(self, description: str, quiet: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), TextColumn("runs"), TimeElapsedColumn(),
+                            TimeRemainingColumn(), console=console, disable=quiet)
+        self.description = description
+        self.task = None
+        self.first: int | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.task is None:
+            self.first = done
+            self.bar.start()
+            self.task = self.bar.add_task(self.description, total=total, completed=done)
+        else:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def __enter__(self) -> RunProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task is not None:
+            self.bar.stop()
+
+
+@contextmanager
+def executor_for(scheduler: str | None):
+    """A Dask executor for ``--scheduler`` (closed afterwards), or None for local processes."""
+    from sim.errors import InputError
+
+    if not scheduler:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("--scheduler", None, "needs Dask: pip install 'quartiersim[dask]'"
+                         ) from None
+    try:
+        client = Client(scheduler, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError("--scheduler", None, f"cannot connect to {scheduler}: {exc}") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+WORKERS_HELP = ("Local worker processes (default: one per CPU core; 1 runs in this process). "
+                "Ignored with --scheduler.")
+SCHEDULER_HELP = ("Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (workers need "
+                  "QuartierSim installed and the scenario's files at the same paths).")
+
+
+@contextmanager
+def command_errors():
+    """Bad input -> one line naming file and field, exit 2; failed runs -> the failures,
+    exit 1 (the runs that succeeded stay stored)."""
+    from sim.errors import InputError
+    from sim.experiments.runner import RunsFailed
+
+    try:
+        yield
+    except InputError as exc:
+        fail(exc)
+    except RunsFailed as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+
+
+def print_table(table) -> None:
+    """Print a table; to a file or pipe as wide as it needs (a terminal wraps names)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    out = console
+    if not out.is_terminal:
+        width = Measurement.get(out, out.options.update_width(10_000), table).maximum
+        out = Console(width=max(out.width, width), file=out.file)
+    out.print(table)

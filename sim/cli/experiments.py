@@ -1,0 +1,298 @@
+"""The ``quartier compare`` and ``quartier sweep`` commands (registered by :mod:`sim.cli`)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import typer
+
+from sim.cli.common import (
+    SCHEDULER_HELP,
+    WORKERS_HELP,
+    RunProgress,
+    check_out_dir,
+    command_errors,
+    command_line,
+    console,
+    default_workers,
+    err_console,
+    executor_for,
+    fail,
+    print_table,
+)
+
+SWEEP_HELP = """Run a research sweep described by a sweep file; results go to --out.
+
+A sweep varies scenario fields (dotted paths) over a design and runs every design point
+'replications' times; replicate r of every point uses seed 'seed + r' (common random numbers).
+Runs stream to OUT/runs/ as Parquet files (one set per run, written atomically) with
+OUT/manifest.json (provenance). Running the same command again skips stored runs: a sweep that
+was interrupted resumes where it stopped. Read the results with
+sim.results.load(OUT) -> (experiments, outcomes), or with DuckDB.
+
+\b
+Sweep file (TOML):
+  base = "scenarios/baseline.toml"   # relative to the sweep file
+  design = "lhs"                     # grid | lhs | sobol
+  samples = 8                        # design points (lhs; sobol: a power of 2)
+  replications = 2                   # runs per design point
+  years = 10                         # default: the base scenario's
+  seed = 1
+  [parameters]                       # dotted path = [low, high]  (grid: list of values)
+  "parameters.migration.in_migration_rate" = [0.04, 0.07]
+  "city.households" = [20000, 40000]
+
+Design points are named <base>-000, <base>-001, ... Bad files (unknown key or dotted path,
+empty list or range, low >= high, unknown design) give a one-line error and exit status 2.
+"""
+
+
+def register(app: typer.Typer) -> None:
+    """Add the experiment commands to the ``quartier`` app."""
+    app.command("compare")(compare)
+    app.command("sweep", help=SWEEP_HELP)(sweep)
+
+
+# -- quartier compare ------------------------------------------------------------------------
+
+
+def compare(
+    baseline: Path = typer.Argument(..., help="Baseline scenario (TOML), e.g. "
+                                    "scenarios/baseline.toml."),
+    scenarios: list[Path] = typer.Argument(..., help="Policy scenarios to compare with it."),
+    replications: str = typer.Option(
+        "5", "--replications", "-r",
+        help="Replications per scenario, or 'auto' (with --precision): start with 3 and add "
+        "until every headline confidence interval is narrow enough."),
+    precision: str = typer.Option(
+        None, "--precision", "-p",
+        help="With --replications auto: target half-width of the 95 % CI of the headline "
+        "metrics (citywide, final year), in the metric's unit (e.g. 0.1) or relative to the "
+        "baseline mean (e.g. 1%)."),
+    max_replications: int = typer.Option(50, "--max-replications", min=2,
+                                         help="Cap for --replications auto."),
+    metric: list[str] = typer.Option(
+        None, "--metric", "-m",
+        help="Headline metric (repeatable): shown in the table and used by --replications "
+        "auto. Default: all metrics in the table; for auto out_migration_rate, out_migrants, "
+        "population, mean_age, share_65plus as far as recorded."),
+    years: int = typer.Option(None, "--years", "-n", min=1, max=300,
+                              help="Years to simulate (default: the baseline's 'years')."),
+    seed: int = typer.Option(1, "--seed", "-s", min=0,
+                             help="Base seed: replicate r runs with seed + r in every scenario."),
+    out: Path = typer.Option(Path("results/compare"), "--out", "-o",
+                             help="Experiment folder: comparison.csv, runs/, manifest.json."),
+    workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    scope: str = typer.Option("city", "--scope",
+                              help="Scope of the printed tables: 'city' (Gesamtstadt) or a "
+                              "quartier id; comparison.csv always has every scope."),
+    independent_seeds: bool = typer.Option(
+        False, "--independent-seeds",
+        help="Give every run its own seed instead of common random numbers (wider CIs; for "
+        "demonstration)."),
+    force: bool = typer.Option(False, "--force",
+                               help="Replace stored runs of a scenario whose content changed."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
+) -> None:
+    """Compare policy scenarios with a baseline over paired replications (Szenariovergleich).
+
+    Runs every (scenario x replication) pair; replicate r of every scenario uses the same seed
+    (common random numbers), so differences come from the levers, not from noise. Prints, per
+    scenario, the baseline mean, the scenario mean and the paired difference with its 95 %
+    confidence interval (t-interval over the replicate differences) for each metric, marks the
+    differences whose interval excludes 0, and finishes with the table of significant
+    differences. Writes OUT/comparison.csv (every metric, scope and year) and the per-run
+    results (OUT/runs/, OUT/manifest.json). Runs already in OUT are reused.
+    """
+    from sim.errors import InputError
+    from sim.experiments.runner import RunsFailed
+
+    try:
+        check_out_dir(out)
+        if replications != "auto":
+            try:
+                n = int(replications)
+            except ValueError:
+                raise InputError("--replications", None,
+                                 f"a number or 'auto' (got {replications!r})") from None
+            if n < 1:
+                raise InputError("--replications", None, "must be at least 1")
+            if precision is not None:
+                raise InputError("--precision", None, "only with --replications auto")
+        elif precision is None:
+            raise InputError("--precision", None, "--replications auto needs --precision")
+        from sim.experiments.comparison import Precision
+        from sim.inputs.levers import load_scenario
+
+        target = Precision.parse(precision) if precision is not None else None
+        base_sc = load_scenario(baseline)
+        others = [load_scenario(p) for p in scenarios]
+    except InputError as exc:
+        fail(exc)
+        return
+
+    from sim.experiments.comparison import compare as run_compare
+
+    rounds: list[tuple[int, float | None]] = []
+    with RunProgress("Szenariovergleich / comparison", quiet) as progress:
+        try:
+            with executor_for(scheduler) as executor:
+                result = run_compare(
+                    base_sc, others, out=out,
+                    replications="auto" if replications == "auto" else int(replications),
+                    precision=target, years=years, seed=seed, metrics=metric or None,
+                    max_replications=max_replications, independent_seeds=independent_seeds,
+                    executor=executor, workers=workers or default_workers(), force=force,
+                    command=command_line(), progress=progress,
+                    on_round=lambda n, ratio: rounds.append((n, ratio)),
+                )
+        except InputError as exc:
+            progress.__exit__()
+            fail(exc)
+            return
+        except RunsFailed as exc:
+            progress.__exit__()
+            err_console.print(f"error: {exc}", markup=False, highlight=False,
+                                  soft_wrap=True)
+            raise typer.Exit(code=1) from None
+    if quiet:
+        return
+    _print_comparison(result, metrics=metric or None, scope=scope,
+                      independent=independent_seeds)
+    _print_replications(result, replications == "auto", target, rounds)
+    n_runs = result.runs_done + result.runs_skipped
+    console.print(
+        f"Runs: {n_runs} ({result.runs_done} simulated, {result.runs_skipped} already stored). "
+        f"Results: {result.csv}  {out / 'runs'}  {out / 'manifest.json'}",
+        highlight=False, soft_wrap=True)
+
+
+def _is_share(metric: str) -> bool:
+    return metric.startswith("share_") or metric.endswith(("_rate", "_share"))
+
+
+def _formatters(metric: str, magnitude: float):
+    """(value format, difference format, unit suffix) for a metric."""
+    if _is_share(metric):
+        return (lambda v: f"{v:.1%}"), (lambda d: f"{100 * d:+.2f}"), " pp"
+    if not math.isfinite(magnitude):
+        magnitude = 0.0
+    decimals = 0 if magnitude >= 1000 else 1 if magnitude >= 10 else 2 if magnitude >= 1 else 3
+    diff_decimals = min(decimals + 1, 4)
+    return ((lambda v: f"{v:,.{decimals}f}"), (lambda d: f"{d:+,.{diff_decimals}f}"), "")
+
+
+def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None:
+    from rich.table import Table
+
+    table = result.table
+    year = result.final_year
+    scope_label = "Gesamtstadt / whole city" if scope == "city" else f"Quartier {scope}"
+    rows = table[(table["scope"] == scope) & (table["year"] == year)]
+    if metrics:
+        rows = rows[rows["metric"].isin(metrics)]
+    else:  # age bands by sex are for pyramids (dashboards), too many rows for a table
+        rows = rows[~rows["metric"].str.startswith("persons_")]
+    if rows.empty:
+        console.print(f"No results for scope '{scope}' in {year}.")
+        return
+    seeds = "independent seeds" if independent else "common random numbers"
+    significant = []
+    for name in result.scenarios:
+        part = rows[rows["scenario"] == name]
+        out = Table(title=f"{name} vs. {result.baseline} — {scope_label}, {year}, "
+                    f"{result.replications} paired replications")
+        out.add_column("Kennzahl\nmetric", overflow="fold")
+        for header in ("Basis\nbaseline", "Szenario\nscenario", "Differenz\ndifference",
+                       "95 %-KI\n95 % CI"):
+            out.add_column(header, justify="right", no_wrap=True)
+        out.add_column("", justify="center", no_wrap=True)
+        for row in part.itertuples(index=False):
+            fmt_value, fmt_diff, unit = _formatters(
+                row.metric, max(abs(row.baseline_mean), abs(row.scenario_mean)))
+            label = row.metric
+            ci = ("n/a" if not math.isfinite(row.ci_low)
+                  else f"[{fmt_diff(row.ci_low)}, {fmt_diff(row.ci_high)}]")
+            mark = "*" if row.significant else ""
+            cells = [label, fmt_value(row.baseline_mean), fmt_value(row.scenario_mean),
+                     f"{fmt_diff(row.difference)}{unit}", ci, mark]
+            out.add_row(*cells)
+            if row.significant:
+                significant.append((name, *cells[:5]))
+        out.caption = (f"* 95 %-Konfidenzintervall schließt 0 aus / CI excludes 0 "
+                       f"(significant); paired differences, {seeds}; pp = percentage points")
+        print_table(out)
+    summary = Table(title=f"Signifikante Unterschiede / significant differences — "
+                    f"{scope_label}, {year}")
+    for column in ("Szenario\nscenario", "Kennzahl\nmetric", "Basis\nbaseline",
+                   "Wert\nvalue", "Differenz\ndifference", "95 %-KI\n95 % CI"):
+        text = column[0] in "SK"  # scenario and metric names may wrap, numbers never
+        summary.add_column(column, justify="left" if text else "right", no_wrap=not text,
+                           overflow="fold" if text else "ellipsis")
+    for cells in significant:
+        summary.add_row(*cells)
+    if not significant:
+        summary.caption = "keine / none: every 95 % interval includes 0"
+    print_table(summary)
+
+
+def _print_replications(result, auto: bool, target, rounds) -> None:
+    if not auto:
+        return
+    steps = " -> ".join(str(n) for n, _ in rounds)
+    headline = ", ".join(result.headline)
+    if result.precision_reached:
+        console.print(
+            f"Replications (auto): {result.replications} per scenario ({steps}); every "
+            f"headline 95 % half-width ({headline}; citywide, {result.final_year}) is below "
+            f"the precision {_precision_text(target)}.", highlight=False, soft_wrap=True)
+    else:
+        console.print(
+            f"Replications (auto): stopped at the cap of {result.replications} per scenario "
+            f"({steps}); the widest headline half-width is still "
+            f"{result.half_width_ratio:.2f} times the precision {_precision_text(target)} "
+            f"({headline}).", highlight=False, soft_wrap=True)
+
+
+def _precision_text(target) -> str:
+    if target is None:
+        return ""
+    return f"{target.value * 100:g}% of the baseline mean" if target.relative else (
+        f"{target.value:g}")
+
+
+# -- quartier sweep --------------------------------------------------------------------------
+
+
+def sweep(
+    sweep_file: Path = typer.Argument(..., help="Sweep file (TOML), see above."),
+    out: Path = typer.Option(Path("results/sweep"), "--out", "-o",
+                             help="Experiment folder: runs/ and manifest.json."),
+    workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
+    scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    force: bool = typer.Option(False, "--force",
+                               help="Replace stored runs of design points whose content "
+                               "changed."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    from sim.experiments.sweeps import sweep_file as run_sweep_file
+
+    progress = RunProgress("Sweep", quiet)
+    with command_errors():
+        check_out_dir(out)
+        with progress, executor_for(scheduler) as executor:
+            experiments, _ = run_sweep_file(
+                sweep_file, out=out, executor=executor, workers=workers or default_workers(),
+                force=force, progress=progress, command=command_line())
+    if quiet:
+        return
+    stored = progress.first or 0
+    n = len(experiments)
+    points = experiments["design_point"].nunique() if n else 0
+    console.print(
+        f"Sweep: {n} runs ({points} design points x {n // max(points, 1)} replications): "
+        f"{n - stored} simulated, {stored} already stored. Results: {out / 'runs'}  "
+        f"{out / 'manifest.json'}\nRead them with: from sim.results import load; "
+        f"experiments, outcomes = load({str(out)!r})", highlight=False, soft_wrap=True)

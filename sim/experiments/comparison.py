@@ -1,0 +1,370 @@
+"""Scenario comparison with replications: paired differences and their confidence intervals.
+
+Replicate ``r`` of the baseline and of every scenario runs with the same seed (common random
+numbers, see :mod:`sim.experiments.runner`). For each scenario, outcome (metric), scope and year the
+comparison takes the paired differences ``d_r = scenario_r - baseline_r`` over the ``R``
+replications and reports their mean with a t-interval::
+
+    half_width = t(0.975, R - 1) * sd(d, ddof=1) / sqrt(R)
+    ci = [mean(d) - half_width, mean(d) + half_width]
+
+A difference is marked significant when its interval excludes 0. With ``R = 1`` there is no
+interval (NaN). With ``replications="auto"`` replications are added until every headline
+interval is narrower than the requested precision (or a cap is reached).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.experiments.runner import Progress, Runner, make_specs, scenario_identity
+from sim.experiments.store import load_store
+from sim.inputs.levers import load_scenario
+from sim.scenario import Scenario
+
+HEADLINE_METRICS = ("out_migration_rate", "out_migrants", "population", "mean_age",
+                    "share_65plus")
+"""Default headline metrics for ``replications="auto"``: those of this list the model records
+(citywide, in the final year)."""
+
+INITIAL_REPLICATIONS = 3
+COMPARISON_COLUMNS = ["scenario", "metric", "scope", "year", "baseline_mean", "scenario_mean",
+                      "difference", "ci_low", "ci_high", "replications", "sd_difference",
+                      "half_width", "significant"]
+
+
+def paired_differences(experiments: pd.DataFrame, outcomes: pd.DataFrame, *, baseline: str,
+                       scenarios: Sequence[str] | None = None,
+                       confidence: float = 0.95) -> pd.DataFrame:
+    """Paired differences scenario - baseline with t-intervals, per metric, scope and year.
+
+    Args:
+        experiments: One row per run with ``run_id``, ``scenario`` and ``replicate``.
+        outcomes: Tidy outcomes (``run_id, year, scope, metric, value``).
+        baseline: Name of the baseline scenario.
+        scenarios: Names of the scenarios to compare (default: all others, in order of
+            appearance).
+        confidence: Level of the intervals.
+
+    Returns:
+        One row per (scenario, metric, scope, year) with the columns of
+        :data:`COMPARISON_COLUMNS`. Pairs where either value is missing (e.g. flows in the
+        start year) are left out; ``replications`` counts the pairs used.
+    """
+    runs = experiments[["run_id", "scenario", "replicate"]]
+    if runs.duplicated(["scenario", "replicate"]).any():
+        raise ValueError("more than one run per (scenario, replicate); select the runs first")
+    if scenarios is None:
+        scenarios = [s for s in pd.unique(runs["scenario"]) if s != baseline]
+    df = outcomes.merge(runs, on="run_id", how="inner")
+    df["metric"] = df["metric"].astype(str)
+    df["scope"] = df["scope"].astype(str)
+    keys = ["replicate", "metric", "scope", "year"]
+    base = df.loc[df["scenario"] == baseline, [*keys, "value"]].rename(
+        columns={"value": "baseline_value"})
+    other = df.loc[df["scenario"].isin(list(scenarios)), ["scenario", *keys, "value"]]
+    pairs = other.merge(base, on=keys, how="inner")
+    pairs["d"] = pairs["value"] - pairs["baseline_value"]
+    pairs = pairs.dropna(subset=["d"])
+    group = ["scenario", "metric", "scope", "year"]
+    out = pairs.groupby(group, sort=False, observed=True).agg(
+        baseline_mean=("baseline_value", "mean"), scenario_mean=("value", "mean"),
+        difference=("d", "mean"), sd_difference=("d", "std"), replications=("d", "size"),
+    ).reset_index()
+    n = out["replications"].to_numpy()
+    half = t_quantile(confidence, n - 1) * out["sd_difference"].to_numpy() / np.sqrt(n)
+    out["half_width"] = half
+    out["ci_low"] = out["difference"] - half
+    out["ci_high"] = out["difference"] + half
+    out["significant"] = (out["ci_low"] > 0) | (out["ci_high"] < 0)
+    # order: scenarios as given, metrics as the model records them, the city first
+    metric_order = {m: i for i, m in enumerate(pd.unique(df["metric"]))}
+    scope_order = {s: i for i, s in enumerate(["city", *sorted(set(df["scope"]) - {"city"})])}
+    scenario_order = {s: i for i, s in enumerate(scenarios)}
+    out = out.assign(
+        _s=out["scenario"].map(scenario_order), _m=out["metric"].map(metric_order),
+        _q=out["scope"].map(scope_order),
+    ).sort_values(["_s", "_m", "_q", "year"]).drop(columns=["_s", "_m", "_q"])
+    return out[COMPARISON_COLUMNS].reset_index(drop=True)
+
+
+def t_quantile(confidence: float, dof: np.ndarray | int) -> np.ndarray:
+    """Two-sided Student-t quantile for ``confidence``; NaN where ``dof < 1``."""
+    from scipy import stats
+
+    dof = np.asarray(dof, dtype=float)
+    safe = np.where(dof >= 1, dof, 1.0)
+    return np.where(dof >= 1, stats.t.ppf(0.5 + confidence / 2, safe), np.nan)
+
+
+@dataclass
+class Precision:
+    """A target half-width: absolute (in the metric's unit) or relative to the baseline mean.
+
+    Parsed from ``"0.2"`` (absolute) or ``"1%"`` (1 % of the baseline mean's magnitude).
+    """
+
+    value: float
+    relative: bool = False
+
+    @classmethod
+    def parse(cls, text: str | float, source: str = "--precision") -> Precision:
+        raw = str(text).strip()
+        relative = raw.endswith("%")
+        try:
+            value = float(raw[:-1] if relative else raw)
+        except ValueError:
+            raise InputError(source, None, f"not a number or a percentage: {raw!r}") from None
+        if not value > 0 or not math.isfinite(value):
+            raise InputError(source, None, f"must be positive (got {raw!r})")
+        return cls(value / 100 if relative else value, relative)
+
+    def targets(self, baseline_mean: pd.Series) -> pd.Series:
+        """The target half-width of each row."""
+        if self.relative:
+            return self.value * baseline_mean.abs()
+        return pd.Series(self.value, index=baseline_mean.index)
+
+    def __str__(self) -> str:
+        return f"{self.value:.4g} of the baseline mean" if not self.relative else (
+            f"{self.value * 100:.4g}% of the baseline mean")
+
+
+@dataclass
+class ComparisonResult:
+    """What :func:`compare` returns.
+
+    Attributes:
+        table: The paired differences (columns :data:`COMPARISON_COLUMNS`), every scenario,
+            metric, scope and year.
+        baseline: The baseline's name.
+        scenarios: The compared scenarios' names.
+        replications: Replications per scenario.
+        final_year: The last simulated year.
+        headline: The headline metrics used for ``replications="auto"``.
+        precision_reached: Whether every headline half-width is below the precision
+            (None without a precision).
+        half_width_ratio: The largest headline half-width divided by its target (below 1: precise
+            enough; None without a precision).
+        runs_done: Runs simulated by this call.
+        runs_skipped: Runs found in the store.
+        csv: Path of ``comparison.csv``.
+    """
+
+    table: pd.DataFrame
+    baseline: str
+    scenarios: list[str]
+    replications: int
+    final_year: int
+    headline: list[str]
+    precision_reached: bool | None
+    half_width_ratio: float | None
+    runs_done: int
+    runs_skipped: int
+    csv: Path
+
+
+def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str | Path], *,
+            out: str | Path, replications: int | Literal["auto"] = 5,
+            precision: Precision | str | float | None = None, years: int | None = None,
+            seed: int = 1, metrics: Sequence[str] | None = None, max_replications: int = 50,
+            independent_seeds: bool = False, executor=None, workers: int = 1,
+            force: bool = False, command: str = "sim.compare (Python)",
+            progress: Progress | None = None, on_round=None) -> ComparisonResult:
+    """Compare scenarios with a baseline over paired replications; store every run.
+
+    Args:
+        baseline: The baseline scenario (or its file).
+        scenarios: The scenarios to compare with it (or their files).
+        out: The experiment folder (runs, manifest, ``comparison.csv``); stored runs are
+            reused.
+        replications: Replications per scenario, or ``"auto"``: start with 3 and add until
+            every headline half-width is below ``precision`` or ``max_replications`` is reached.
+        precision: Target half-width for ``"auto"``: a number in the metric's unit or a
+            percentage of the baseline mean (``"1%"``).
+        years: Years to simulate (default: the baseline's ``years``), the same for all.
+        seed: Base seed; replicate r runs with ``seed + r`` in every scenario.
+        metrics: Headline metrics (default: those of :data:`HEADLINE_METRICS` recorded).
+        max_replications: Cap for ``"auto"``.
+        independent_seeds: Give every run its own seed (no common random numbers).
+        executor: Any ``concurrent.futures.Executor`` (e.g. Dask's); default local processes.
+        workers: Local worker processes when no executor is given (1: in this process).
+        force: Replace stored runs of a scenario name whose content changed.
+        command: Recorded as provenance.
+        progress: ``progress(done, total)`` callback.
+        on_round: ``on_round(replications, half_width_ratio)`` after each round of
+            ``"auto"``.
+
+    Raises:
+        InputError: for bad scenarios, names used twice, bad options or a store conflict.
+    """
+    base_sc = _as_scenario(baseline)
+    others = [_as_scenario(s) for s in scenarios]
+    if not others:
+        raise InputError("SCENARIO", None, "give at least one scenario to compare with the "
+                         "baseline")
+    seen: dict[str, Scenario] = {base_sc.name: base_sc}
+    for sc in others:
+        if sc.name in seen:
+            raise InputError(sc.source_file or sc.name, "name",
+                             f"two scenarios are named '{sc.name}'; give each its own name")
+        seen[sc.name] = sc
+    auto = replications == "auto"
+    if auto:
+        if precision is None:
+            raise InputError("--precision", None, "--replications auto needs --precision")
+        target = precision if isinstance(precision, Precision) else Precision.parse(precision)
+        if max_replications < 2:
+            raise InputError("--max-replications", None, "must be at least 2")
+    else:
+        try:
+            replications = int(replications)
+        except (TypeError, ValueError):
+            raise InputError("--replications", None,
+                             f"a number or 'auto' (got {replications!r})") from None
+        if replications < 1:
+            raise InputError("--replications", None, "must be at least 1")
+        target = (precision if isinstance(precision, Precision) or precision is None
+                  else Precision.parse(precision))
+    horizon = years if years is not None else base_sc.years
+    all_sc = [base_sc, *others]
+    _check_metric_names(metrics, base_sc)
+    registry = {sc.name: {"hash": scenario_identity(sc), "source_file": sc.source_file,
+                          "role": "baseline" if sc is base_sc else "scenario"} for sc in all_sc}
+    out = Path(out)
+
+    with Runner(out, executor=executor, workers=workers, command=command,
+                progress=progress) as runner:
+        runner.register(registry, force=force)
+        n = min(INITIAL_REPLICATIONS, max_replications) if auto else replications
+        done = 0
+        while True:
+            specs = [spec for sc in all_sc for spec in make_specs(
+                sc, replicates=range(n), seed=seed, out_dir=out, years=horizon,
+                independent_seeds=independent_seeds, command=command)]
+            report = runner.run(specs)
+            done += report.done
+            experiments, outcomes = load_store(out, run_ids=[s.run_id for s in specs],
+                                               expand_values=False)
+            table = paired_differences(experiments, outcomes, baseline=base_sc.name,
+                                       scenarios=[s.name for s in others])
+            final_year = int(outcomes["year"].max())
+            headline = _headline(metrics, outcomes)
+            if auto and not headline:
+                raise InputError("--metric", None, "none of the default headline metrics is "
+                                 "recorded; name one with --metric")
+            ratio = _worst_ratio(table, headline, final_year, target) if target else None
+            if on_round is not None:
+                on_round(n, ratio)
+            if not auto or ratio < 1 or n >= max_replications:
+                break
+            n = _next_replications(table, headline, final_year, target, n, max_replications)
+    # every round's runs are part of the last round's, so the rest was stored before
+    skipped = len({s.run_id for s in specs}) - done
+    csv = out / "comparison.csv"
+    _write_csv_atomic(table, csv)
+    return ComparisonResult(
+        table=table, baseline=base_sc.name, scenarios=[s.name for s in others],
+        replications=n, final_year=final_year, headline=headline,
+        precision_reached=None if ratio is None else bool(ratio < 1),
+        half_width_ratio=ratio, runs_done=done, runs_skipped=skipped, csv=csv,
+    )
+
+
+def headline_rows(table: pd.DataFrame, headline: Sequence[str], year: int) -> pd.DataFrame:
+    """The rows of the headline metrics, citywide, in ``year``."""
+    return table[table["metric"].isin(list(headline)) & (table["scope"] == "city")
+                 & (table["year"] == year)]
+
+
+def _worst_ratio(table: pd.DataFrame, headline: Sequence[str], year: int,
+                 target: Precision) -> float:
+    """Largest half-width / target over the headline rows (below 1: precise enough)."""
+    rows = headline_rows(table, headline, year)
+    if rows.empty:
+        return math.inf
+    goal = target.targets(rows["baseline_mean"])
+    half = rows["half_width"]
+    ratio = np.where(half == 0, 0.0, half / goal.where(goal > 0, np.nan))
+    ratio = np.where(np.isnan(ratio), np.inf, ratio)
+    return float(np.max(ratio))
+
+
+def _next_replications(table: pd.DataFrame, headline: Sequence[str], year: int,
+                       target: Precision, n: int, cap: int) -> int:
+    """Replications for the next round: the estimate from the current spread, at most double.
+
+    ``needed = (t(0.975, n - 1) * sd / target)^2`` for the widest headline row; the next round
+    has at least one replication more and at most twice as many, never more than ``cap``.
+    """
+    rows = headline_rows(table, headline, year)
+    goal = target.targets(rows["baseline_mean"]).to_numpy()
+    sd = rows["sd_difference"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = (t_quantile(0.95, n - 1) * sd / goal) ** 2
+    needed = np.where(np.isfinite(needed), needed, 2 * n)
+    estimate = int(math.ceil(float(np.max(needed)))) if needed.size else n + 1
+    return int(min(cap, max(n + 1, min(2 * n, estimate))))
+
+
+def _headline(metrics: Sequence[str] | None, outcomes: pd.DataFrame) -> list[str]:
+    recorded = set(outcomes["metric"].astype(str).unique())
+    if metrics:
+        unknown = [m for m in metrics if m not in recorded]
+        if unknown:
+            raise InputError("--metric", unknown[0],
+                             "no such outcome (see 'quartier metrics')")
+        return list(metrics)
+    return [m for m in HEADLINE_METRICS if m in recorded]
+
+
+def _check_metric_names(metrics: Sequence[str] | None, baseline: Scenario) -> None:
+    """Reject unknown metric names before anything runs.
+
+    Names in ``sim.state.outcomes.METRICS`` pass at once; any other name is looked up in the
+    outcomes of a one-year run of a tiny version of the baseline (so metrics that the model records
+    elsewhere are accepted without code changes here).
+    """
+    if not metrics:
+        return
+    from sim.state.outcomes import METRICS
+
+    unknown = [m for m in metrics if m not in METRICS]
+    if not unknown:
+        return
+    from sim.model import build_model
+
+    tiny = baseline.with_values({"city.households": 50, "years": 1})
+    recorded = set(build_model(tiny, seed=0).run(1).outcomes()["metric"].astype(str))
+    for m in unknown:
+        if m not in recorded:
+            raise InputError("--metric", m, "no such outcome (see 'quartier metrics')")
+
+
+def _as_scenario(item: Scenario | str | Path) -> Scenario:
+    return item if isinstance(item, Scenario) else load_scenario(item)
+
+
+def _write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
+    from sim.experiments.files import write_atomic
+
+    write_atomic(path, lambda tmp: df.to_csv(tmp, index=False))
+
+
+def significant_rows(result: ComparisonResult, *, metrics: Sequence[str] | None = None,
+                     scope: str = "city", year: int | None = None) -> pd.DataFrame:
+    """The significant differences of a comparison (default: citywide, final year)."""
+    table = result.table
+    year = result.final_year if year is None else year
+    rows = table[(table["scope"] == scope) & (table["year"] == year) & table["significant"]]
+    if metrics:
+        rows = rows[rows["metric"].isin(list(metrics))]
+    return rows

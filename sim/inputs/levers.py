@@ -1,0 +1,68 @@
+"""Scenarios checked against their city: lever locations must lie in the city's cells and
+quartiers. The scenario schema cannot check this alone (it knows no city); every path to a run
+goes through :func:`check_levers`, and :func:`load_scenario` reads a file and checks it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError
+from sim.inputs.city import build_city
+from sim.scenario import Scenario, read_scenario
+from sim.state.city import cell_of, quartier_index
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (following ``extends``) and check its levers against
+    the city.
+
+    Raises:
+        InputError: naming the file and the field for any invalid input.
+    """
+    scenario = read_scenario(path)
+    check_levers(scenario)
+    return scenario
+
+
+def check_levers(scenario: Scenario) -> None:
+    """Raise :class:`InputError` (naming the file that set the field) for the first lever
+    placed outside the city or in an unknown quartier."""
+    problem = lever_problem(scenario)
+    if problem is not None:
+        field, message = problem
+        raise InputError(scenario.file_of(field), field, message)
+
+
+def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
+    """(field, message) for the first lever placed outside the city or in an unknown
+    quartier, else None. Builds the city's geometry (cheap; no population)."""
+    lev = scenario.levers
+    if scenario.model != "quartier" or (
+            lev.mvz is None and lev.public_transport is None and not lev.school_investment
+            and lev.ambulant_care is None):
+        return None
+    city = build_city(scenario)
+    checks: list[tuple[str, Any]] = []
+    if lev.mvz is not None:
+        for i, c in enumerate(lev.mvz.centres):
+            field = "cell" if c.cell is not None else "coordinates"
+            checks.append((f"levers.mvz.centres.{i}.{field}",
+                           lambda c=c: cell_of(city, cell=c.cell, coordinates=c.coordinates)))
+    if lev.public_transport is not None:
+        for i, cell in enumerate(lev.public_transport.extra_stops):
+            checks.append((f"levers.public_transport.extra_stops.{i}",
+                           lambda cell=cell: cell_of(city, cell=cell)))
+    for i, inv in enumerate(lev.school_investment):
+        checks.append((f"levers.school_investment.{i}.quartier",
+                       lambda inv=inv: quartier_index(city, inv.quartier)))
+    if lev.ambulant_care is not None and lev.ambulant_care.quartier is not None:
+        checks.append(("levers.ambulant_care.quartier",
+                       lambda: quartier_index(city, lev.ambulant_care.quartier)))
+    for field, check in checks:
+        try:
+            check()
+        except ValueError as exc:
+            return field, str(exc)
+    return None
+

@@ -1,0 +1,375 @@
+"""The dwelling stock and the housing market.
+
+Dwellings have a cell, floor space, tenure (owner-occupied, private rental, social housing),
+the year a social dwelling's rent binding ends, and the net cold rent per m² of the tenancy.
+Each cell has a re-letting rent level (the local market). Once a year (see docs/ODD.md):
+
+1. bindings that end turn social dwellings into private rentals (unless the rent-mixing lever
+   extends them); the lever may buy new bindings of vacant private dwellings;
+2. new dwellings are built (``construction_rate``; the lever sets the social quota);
+3. the re-letting level of each cell follows its quartier's vacancy: it grows by
+   ``market_rent_growth + vacancy_elasticity × (target_vacancy − vacancy)`` (capped by the
+   lever's ``rent_cap``);
+4. sitting private tenants' rents grow with the local comparable rent (``mietspiegel_growth``),
+   by at most the Kappungsgrenze (``rent_increase_cap_3y`` over three years) and never above
+   the re-letting level; operating costs grow alike.
+
+Money is nominal: incomes grow by ``income_growth`` (see :mod:`sim.state.income`). A household
+moving into a private dwelling pays the cell's re-letting level; social dwellings let at
+their bound rent (growing by ``social_rent_growth``) to households with a WBS
+(:func:`wbs_eligible`); new and newly bound social dwellings start at ``social_rent_m2``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario import Scenario
+from sim.scenario.levers import RentMixingLever
+from sim.state import income as inc
+from sim.state.city import OWNER, PRIVATE, SOCIAL, City, on_market, round_preserving_sum
+from sim.state.population import Population
+
+# Relative floor space by tenure (owner-occupied homes are larger); no figure by tenure is in
+# the calibration data, so these are marked assumptions (calibration/targets/README.md).
+FLOOR_BY_TENURE = np.array([1.45, 0.85, 0.85])
+RENT_CELL_SIGMA = 0.08     # spread of rent levels between the cells of a quartier
+RENT_CONTRACT_SIGMA = 0.10  # spread of sitting tenants' rents around the cell level
+MATCH_NOISE = 1.0  # how loosely households match dwellings by size and price at the start
+
+
+def wbs_eligible(net_income: np.ndarray, size: np.ndarray, children: np.ndarray,
+                 params, index: float = 1.0) -> np.ndarray:
+    """Whether households may rent social housing (a WBS): yearly net household income at
+    most the NRW limit for their size (limits scaled by ``index``, the income growth since
+    the start). The legal income definition differs from net income; net income stands in.
+    """
+    limit = np.where(size <= 1, params.wbs_limit_one_person, params.wbs_limit_two_persons
+                     + params.wbs_limit_per_further_person * np.maximum(size - 2, 0))
+    limit = limit + params.wbs_limit_per_child * children
+    return 12.0 * net_income <= limit * index
+
+
+def initialise(city: City, pop: Population, scenario: Scenario, rng: np.random.Generator
+               ) -> None:
+    """Give households incomes and origins, dwellings their attributes, and match them.
+
+    Called once after synthesis: households keep their quartier, but are re-matched to the
+    quartier's dwellings by tenure, size and price.
+    """
+    hp = scenario.parameters.housing
+    ip = scenario.parameters.income
+    n_q = city.n_quartiers
+    n_h = pop.n_households
+    dq = city.dwelling_quartier
+    hq = dq[pop.dwelling]
+
+    # Incomes by household type; ranks sorted towards the quartiers' income levels.
+    adults, children = pop.adults_children()
+    types = inc.household_type(adults, children)
+    income = inc.draw_incomes(types, ip.median_equivalised_income, ip.poverty_rate,
+                              ip.type_rates(), rng)
+    level = np.array([q.housing_level("income") for q in city.quartiers])
+    score = level[hq] + rng.standard_normal(n_h)
+    for t in np.unique(types):
+        idx = np.flatnonzero(types == t)
+        income[idx[np.argsort(score[idx], kind="stable")]] = np.sort(income[idx])
+    pop.income = income.astype(np.float32)
+    poor = income < 0.6 * ip.median_equivalised_income
+    odds_q = np.array([q.housing_level("migration_background") for q in city.quartiers])
+    logit = np.log(odds_q)[hq] + np.log(ip.migration_background_poverty_odds) * poor
+    pop.migration_background = (rng.random(n_h) < _calibrated_probability(
+        logit, ip.migration_background_share)).astype(np.int8)
+
+    # Tenure: city totals from the scenario, spread over quartiers by their levels (IPF);
+    # within a quartier, cells are mostly of one tenure (whole blocks are social or owned).
+    n_d = city.n_dwellings
+    d_per_q = np.bincount(dq, minlength=n_q).astype(float)
+    totals = round_preserving_sum(np.array([
+        hp.owner_occupied_share, hp.social_housing_share,
+        max(0.0, 1.0 - hp.owner_occupied_share - hp.social_housing_share)]) * n_d)
+    seed = np.array([[q.housing_level("owner"), q.housing_level("social"), 1.0]
+                     for q in city.quartiers]) * d_per_q[:, None]
+    from sim.inputs.synthesis import ipf
+    table = ipf(seed, d_per_q, totals.astype(float))
+    tenure = np.empty(n_d, np.int8)
+    cell_key = rng.random(city.n_cells)
+    order = np.lexsort((rng.random(n_d) * 1e-3 + cell_key[city.dwelling_cell], dq))
+    start = 0
+    for q in range(n_q):
+        n = int(d_per_q[q])
+        counts = round_preserving_sum(table[q] * (n / table[q].sum())) if n else np.zeros(3, int)
+        block = order[start:start + n]
+        tenure[block] = np.repeat(np.array([OWNER, SOCIAL, PRIVATE], np.int8),
+                                  counts[[0, 1, 2]])
+        start += n
+    city.dwelling_tenure = tenure
+
+    # Floor space and rents.
+    f_level = np.array([q.housing_level("floor_space") for q in city.quartiers])
+    floor = f_level[dq] * FLOOR_BY_TENURE[tenure] * np.exp(
+        hp.floor_space_sigma * rng.standard_normal(n_d) - 0.5 * hp.floor_space_sigma**2)
+    floor *= hp.mean_floor_space / floor.mean() if n_d else 1.0
+    city.dwelling_floor_space = np.clip(floor, 15.0, 400.0).astype(np.float32)
+    r_level = np.array([q.housing_level("rent") for q in city.quartiers] + [1.0])
+    cell_q = np.where(city.cell_quartier >= 0, city.cell_quartier, n_q)
+    cell_rent = r_level[cell_q] * np.exp(RENT_CELL_SIGMA * rng.standard_normal(city.n_cells))
+    contract = cell_rent[city.dwelling_cell] * np.exp(
+        RENT_CONTRACT_SIGMA * rng.standard_normal(n_d))
+    private = tenure == PRIVATE
+    scale = hp.rent_m2 / contract[private].mean() if private.any() else hp.rent_m2
+    city.cell_rent_m2 = (cell_rent * scale * (1.0 + hp.relet_premium)).astype(np.float32)
+    rent = (contract * scale).astype(np.float32)
+    social = tenure == SOCIAL
+    rent[social] = rng.uniform(hp.social_rent_existing_min_m2, hp.social_rent_existing_max_m2,
+                               size=int(social.sum()))
+    city.dwelling_rent_m2 = rent
+    binding = np.zeros(n_d, np.int16)
+    binding[social] = scenario.start_year - 1 + rng.integers(
+        1, hp.binding_years_max + 1, size=int(social.sum()))
+    city.dwelling_binding_end = binding
+
+    # Match households to dwellings within each quartier.
+    pop.dwelling = _match(city, pop, hq, scenario, rng).astype(pop.dwelling.dtype)
+
+
+def _calibrated_probability(logit: np.ndarray, share: float) -> np.ndarray:
+    """Probabilities sigmoid(a + logit) with ``a`` chosen so that their mean is ``share``."""
+    if logit.size == 0 or share <= 0.0:
+        return np.zeros(logit.size)
+    if share >= 1.0:
+        return np.ones(logit.size)
+    lo, hi = -30.0, 30.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if (1.0 / (1.0 + np.exp(-(mid + logit)))).mean() < share:
+            lo = mid
+        else:
+            hi = mid
+    return 1.0 / (1.0 + np.exp(-(0.5 * (lo + hi) + logit)))
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    sd = x.std()
+    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+
+
+def _match(city: City, pop: Population, hq: np.ndarray, scenario: Scenario,
+           rng: np.random.Generator) -> np.ndarray:
+    """A dwelling for every household, within its quartier.
+
+    The households most likely to own (income, size, age) get the owner-occupied dwellings,
+    the poorest WBS-eligible ones the social dwellings, the rest private rentals; vacancies
+    are rentals. Within a tenure, larger and richer households get larger, dearer dwellings.
+    """
+    hp = scenario.parameters.housing
+    size = pop.household_size().astype(float)
+    net = pop.income * pop.equivalence_scale()
+    oldest = np.zeros(pop.n_households)
+    np.maximum.at(oldest, pop.household, pop.age.astype(float))
+    own_score = (np.log(pop.income) + 0.3 * np.log(size) + 0.02 * np.minimum(oldest, 65)
+                 + 0.5 * rng.standard_normal(pop.n_households))
+    adults, children = pop.adults_children()
+    eligible = wbs_eligible(net, size, children, hp)
+    social_score = -np.log(pop.income) + 2.0 * eligible + 0.5 * rng.standard_normal(
+        pop.n_households)
+    dq = city.dwelling_quartier
+    tenure = city.dwelling_tenure
+    d_key = _zscore(np.log(city.dwelling_floor_space)) + _zscore(
+        np.log(city.dwelling_rent_m2)) + MATCH_NOISE * rng.standard_normal(city.n_dwellings)
+    h_key = _zscore(np.log(size)) + _zscore(np.log(net)) + MATCH_NOISE * rng.standard_normal(
+        pop.n_households)
+    dwelling = np.empty(pop.n_households, np.int64)
+    for q in range(city.n_quartiers):
+        hh = np.flatnonzero(hq == q)
+        dd = np.flatnonzero(dq == q)
+        if hh.size == 0:
+            continue
+        # Vacant: rentals first (owner-occupied homes are rarely empty).
+        n_vacant = dd.size - hh.size
+        vac_key = rng.random(dd.size) + (tenure[dd] == OWNER)
+        occupied = dd[np.argsort(vac_key, kind="stable")[n_vacant:]]
+        n_t = np.bincount(tenure[occupied], minlength=3)
+        remaining = hh
+        groups = {}
+        take = remaining[np.argsort(-own_score[remaining], kind="stable")[:n_t[OWNER]]]
+        groups[OWNER] = take
+        remaining = np.setdiff1d(remaining, take, assume_unique=True)
+        take = remaining[np.argsort(-social_score[remaining], kind="stable")[:n_t[SOCIAL]]]
+        groups[SOCIAL] = take
+        groups[PRIVATE] = np.setdiff1d(remaining, take, assume_unique=True)
+        for t, members in groups.items():
+            dws = occupied[tenure[occupied] == t]
+            dwelling[members[np.argsort(h_key[members], kind="stable")]] = dws[
+                np.argsort(d_key[dws], kind="stable")]
+    return dwelling
+
+
+class HousingMarket:
+    """The yearly updates of the stock and its rents (see the module docstring)."""
+
+    def __init__(self, city: City, scenario: Scenario) -> None:
+        self.city = city
+        self.params = scenario.parameters.housing
+        self.lever: RentMixingLever | None = scenario.levers.rent_mixing
+        self.operating_costs_m2 = float(self.params.operating_costs_m2)
+        self.social_rent_new_m2 = float(self.params.social_rent_m2)
+        self.extended = np.zeros(city.n_dwellings, bool)
+        self.new_this_year = np.zeros(city.n_dwellings, bool)
+        quartier_ids = city.quartier_ids()
+        target = np.zeros(city.n_quartiers)
+        if self.lever is not None:
+            t = self.lever.social_share_target
+            if isinstance(t, dict):
+                for qid, share in t.items():
+                    target[quartier_ids.index(qid)] = share
+            else:
+                target[:] = t
+        self.social_target = target
+
+    def lever_active(self, year: int) -> bool:
+        return self.lever is not None and year >= self.lever.from_year
+
+    def update(self, year: int, occupied: np.ndarray, rng: np.random.Generator) -> dict:
+        """Run this year's market steps; ``occupied`` marks dwellings with a household.
+
+        Returns counts for the outcomes (bindings expired/bought, dwellings built).
+        """
+        city, hp = self.city, self.params
+        active = self.lever_active(year)
+        stats = {"bindings_expired": 0.0, "bindings_bought": 0.0, "dwellings_built": 0.0}
+
+        # 1. Bindings.
+        tenure = city.dwelling_tenure
+        ending = (tenure == SOCIAL) & (city.dwelling_binding_end < year)
+        if active and self.lever.binding_extension_years > 0:
+            extend = ending & ~self.extended
+            city.dwelling_binding_end[extend] += self.lever.binding_extension_years
+            self.extended |= extend
+            ending &= ~extend
+        tenure[ending] = PRIVATE
+        stats["bindings_expired"] = float(ending.sum())
+        if active and self.social_target.any():
+            stats["bindings_bought"] = float(self._buy_bindings(year, occupied, rng))
+
+        # 2. Construction.
+        vacancy_q = self.vacancy_by_quartier(occupied)
+        n_new = rng.poisson(hp.construction_rate * int(on_market(city).sum()))
+        n_old = city.n_dwellings
+        if n_new:
+            stats["dwellings_built"] = float(self._build(year, n_new, vacancy_q, rng))
+
+        occupied = np.r_[occupied, np.zeros(city.n_dwellings - n_old, bool)]
+
+        # 3. Re-letting levels per cell, from the quartier's vacancy.
+        growth = hp.market_rent_growth + hp.vacancy_elasticity * (hp.target_vacancy - vacancy_q)
+        growth = np.r_[growth, hp.market_rent_growth]  # last: cells outside the quartiers
+        if active and self.lever.rent_cap is not None:
+            growth = np.minimum(growth, self.lever.rent_cap)
+        cell_q = np.where(city.cell_quartier >= 0, city.cell_quartier, city.n_quartiers)
+        city.cell_rent_m2 = (city.cell_rent_m2 * (1.0 + growth[cell_q])).astype(np.float32)
+
+        # 4. Sitting private tenants: with the comparable rent, within the Kappungsgrenze.
+        rent = city.dwelling_rent_m2
+        yearly = min(1.0 + hp.mietspiegel_growth, (1.0 + hp.rent_increase_cap_3y) ** (1 / 3))
+        private = city.dwelling_tenure == PRIVATE
+        relet = city.cell_rent_m2[city.dwelling_cell]
+        raised = np.maximum(rent, np.minimum(rent * yearly, relet))
+        rent[private] = raised[private]
+        self.operating_costs_m2 *= 1.0 + hp.mietspiegel_growth
+        bound = city.dwelling_tenure == SOCIAL
+        rent[bound] *= 1.0 + hp.social_rent_growth
+        self.social_rent_new_m2 *= 1.0 + hp.social_rent_growth
+        owner = city.dwelling_tenure == OWNER
+        rent[owner] = city.cell_rent_m2[city.dwelling_cell[owner]]
+        # Vacant private dwellings are offered at the re-letting level (new ones at theirs).
+        self.new_this_year = np.r_[np.zeros(n_old, bool),
+                                   np.ones(city.n_dwellings - n_old, bool)]
+        offer = private & ~occupied & ~self.new_this_year
+        rent[offer] = city.cell_rent_m2[city.dwelling_cell[offer]]
+        return stats
+
+    def vacancy_by_quartier(self, occupied: np.ndarray) -> np.ndarray:
+        dq = self.city.dwelling_quartier
+        n_q = self.city.n_quartiers
+        market = on_market(self.city)
+        total = np.bincount(dq[market], minlength=n_q).astype(float)
+        vacant = np.bincount(dq[market & ~occupied], minlength=n_q)
+        return np.divide(vacant, total, out=np.zeros(n_q), where=total > 0)
+
+    def _buy_bindings(self, year: int, occupied: np.ndarray, rng: np.random.Generator) -> int:
+        """Vacant private dwellings in quartiers below their target become social."""
+        city = self.city
+        dq = city.dwelling_quartier
+        n_q = city.n_quartiers
+        total = np.bincount(dq[on_market(city)], minlength=n_q).astype(float)
+        social = np.bincount(dq[city.dwelling_tenure == SOCIAL], minlength=n_q)
+        # Whole dwellings missing per quartier (a fraction counts as one).
+        deficit = np.ceil(np.maximum(0.0, self.social_target * total - social) - 1e-9)
+        budget = int(self.lever.max_bindings_bought_per_year * int(on_market(city).sum()))
+        if budget <= 0 or deficit.sum() < 1:
+            return 0
+        quota = np.minimum(deficit, round_preserving_sum(
+            deficit / deficit.sum() * min(budget, deficit.sum()))).astype(int)
+        candidates = np.flatnonzero((city.dwelling_tenure == PRIVATE) & ~occupied)
+        bought = 0
+        for q in np.flatnonzero(quota):
+            pool = candidates[dq[candidates] == q]
+            take = rng.permutation(pool)[:quota[q]]
+            city.dwelling_tenure[take] = SOCIAL
+            city.dwelling_binding_end[take] = year + self.lever.binding_years_new - 1
+            city.dwelling_rent_m2[take] = self.social_rent_new_m2
+            self.extended[take] = False
+            bought += take.size
+        return bought
+
+    def _build(self, year: int, n_new: int, vacancy_q: np.ndarray,
+               rng: np.random.Generator) -> int:
+        """Add ``n_new`` dwellings: where vacancy is lowest, or spread by the lever."""
+        city, hp = self.city, self.params
+        n_q = city.n_quartiers
+        dq = city.dwelling_quartier
+        stock = np.bincount(dq, minlength=n_q).astype(float)
+        active = self.lever_active(year)
+        if active and self.lever.spread_new_building:
+            weight = stock
+        else:
+            weight = stock * np.exp(-20.0 * vacancy_q)
+        if weight.sum() <= 0:
+            return 0
+        per_q = rng.multinomial(n_new, weight / weight.sum())
+        cells_out = []
+        for q in np.flatnonzero(per_q):
+            cells = np.flatnonzero((city.cell_quartier == q) & (city.cell_weight > 0))
+            if cells.size == 0:
+                cells = np.flatnonzero(city.cell_quartier == q)
+            w = city.cell_weight[cells] if city.cell_weight[cells].sum() > 0 else np.ones(
+                cells.size)
+            cells_out.append(rng.choice(cells, size=per_q[q], p=w / w.sum()))
+        cells = np.concatenate(cells_out).astype(np.int32)
+        n = cells.size
+        quota = self.lever.new_building_social_quota if active else 0.0
+        tenure = np.where(rng.random(n) < quota, SOCIAL, PRIVATE).astype(np.int8)
+        floor = hp.mean_floor_space * FLOOR_BY_TENURE[tenure] / FLOOR_BY_TENURE.mean() * np.exp(
+            hp.floor_space_sigma * rng.standard_normal(n) - 0.5 * hp.floor_space_sigma**2)
+        rent = city.cell_rent_m2[cells] * (1.0 + hp.new_build_rent_premium) / (
+            1.0 + hp.relet_premium)
+        rent = np.where(tenure == SOCIAL, self.social_rent_new_m2, rent)
+        binding_years = self.lever.binding_years_new if self.lever is not None else 30
+        binding = np.where(tenure == SOCIAL, year + binding_years - 1, 0)
+        city.add_dwellings(
+            dwelling_cell=cells, dwelling_floor_space=np.clip(floor, 15.0, 400.0),
+            dwelling_tenure=tenure, dwelling_binding_end=binding, dwelling_rent_m2=rent,
+        )
+        self.extended = np.r_[self.extended, np.zeros(n, bool)]
+        return n
+
+    def social_share(self) -> float:
+        t = self.city.dwelling_tenure
+        return float((t == SOCIAL).mean()) if t.size else float("nan")
+
+
+def gross_rent(city: City, dwelling: np.ndarray, operating_costs_m2: float) -> np.ndarray:
+    """Gross cold rent per month (net cold rent + cold operating costs) of dwellings."""
+    return city.dwelling_floor_space[dwelling] * (
+        city.dwelling_rent_m2[dwelling] + operating_costs_m2)

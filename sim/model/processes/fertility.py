@@ -1,0 +1,33 @@
+"""Fertility: births by the mother's single age, rates scaled to the scenario's TFR.
+
+The age pattern is UN WPP 2022's for Germany (5-year groups 10-14 … 50-54, the outer groups
+with tiny rates); its level is the NRW total fertility rate (IT.NRW): the rates over all ages
+sum to the TFR. A woman has at most one birth a year; the newborn joins her household as a child.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.state.population import FEMALE
+
+
+def births(age: np.ndarray, sex: np.ndarray, alive: np.ndarray, asfr: np.ndarray,
+           u: np.ndarray) -> np.ndarray:
+    """Indices of the women who give birth this year.
+
+    Args:
+        age: completed years at the start of the year.
+        sex: 0 male, 1 female.
+        alive: persons alive at the end of the year (survivors give birth).
+        asfr: births per woman and year by single age.
+        u: one uniform number per person (keyed to the person, see ``sim.model.rng``).
+    """
+    eligible = np.flatnonzero((sex == FEMALE) & alive & (asfr[age] > 0))
+    return eligible[u[eligible] < asfr[age[eligible]]]
+
+
+def newborn_sexes(u: np.ndarray, sex_ratio_at_birth: float) -> np.ndarray:
+    """Sex of newborns (0 male, 1 female) given boys per girl, one uniform number each."""
+    boy = sex_ratio_at_birth / (1.0 + sex_ratio_at_birth)
+    return (u >= boy).astype(np.int8)

@@ -1,0 +1,238 @@
+"""Employment, car ownership and commuting.
+
+**Employment**: a person aged 18-74 is employed while a fixed keyed number is below the
+employment rate of its age and sex (NRW Mikrozensus), with lower odds for members of households
+at risk of poverty (rates are adjusted so that the average still matches). **Job location**,
+drawn when a person is first employed and kept for life: in the city with probability
+``share_working_in_city``, at the employer site nearest to a point at a random distance
+(exponential, mean ``inside_commute_mean_km``) and direction from home, so sites are chosen in
+proportion to their density and near home more often; else outside, ``outside_commute_km``
+away.
+
+**Cars**: a household has no car while a fixed keyed number is below a logistic probability
+whose odds depend on income group, size and children (MiD 2017, EVS 2008), with an intercept
+that gives the city share (EVS 2018, NRW cities over 100,000: 32.5 %).
+
+**Commuting cost** of a worker, per month: the cheapest of walking (time only), public
+transport (the household's ticket plus time) and car (if any: distance cost plus time), with
+time valued at ``value_of_time_eur_h``, over ``workdays_per_month`` return trips.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from scipy.optimize import brentq
+
+from sim.model.rng import keyed_uniform, keyed_uniforms
+from sim.scenario.service_parameters import JobsParameters
+
+SLOT_EMPLOYED, SLOT_INSIDE, SLOT_SITE, SLOT_CAR = range(4)
+
+
+def _adjusted(rate: float, poor_share: float, odds: float) -> tuple[float, float]:
+    """Rates for non-poor and poor with the given odds ratio whose mean is ``rate``."""
+    if rate <= 0.0 or rate >= 1.0 or poor_share <= 0.0:
+        return rate, rate
+
+    def mean(p_non: float) -> float:
+        o = odds * p_non / (1.0 - p_non)
+        return (1.0 - poor_share) * p_non + poor_share * o / (1.0 + o) - rate
+
+    p_non = brentq(mean, 1e-9, 1.0 - 1e-9)
+    o = odds * p_non / (1.0 - p_non)
+    return p_non, o / (1.0 + o)
+
+
+def employment_tables(jp: JobsParameters, max_age: int, poor_share: float) -> np.ndarray:
+    """Employment probability by (poor, sex, age), shape (2, 2, max_age + 1)."""
+    n_age = max_age + 1
+    out = np.zeros((2, 2, n_age))
+    for sex, (young, older) in enumerate(((jp.employment_rate_male,
+                                            jp.employment_rate_55_64_male),
+                                           (jp.employment_rate_female,
+                                            jp.employment_rate_55_64_female))):
+        for lo, hi, rate in ((18, 55, young), (55, 65, older), (65, 70, jp.employment_rate_65_69),
+                             (70, 75, jp.employment_rate_70_74)):
+            non, poor = _adjusted(rate, poor_share, jp.poverty_employment_odds)
+            out[0, sex, lo:min(hi, n_age)] = non
+            out[1, sex, lo:min(hi, n_age)] = poor
+    return out
+
+
+def employed(age: np.ndarray, sex: np.ndarray, poor: np.ndarray, pid: np.ndarray,
+             key: np.uint64, table: np.ndarray) -> np.ndarray:
+    a = np.minimum(age.astype(np.int64), table.shape[2] - 1)
+    return keyed_uniforms(key, 0, pid, SLOT_EMPLOYED) < table[poor.astype(np.int64),
+                                                              sex.astype(np.int64), a]
+
+
+class JobSites:
+    """Employer sites, and the job cells of new workers."""
+
+    def __init__(self, site_cells: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+        from scipy.spatial import cKDTree
+
+        self.site_cells = site_cells.astype(np.int64)
+        self.x, self.y = x, y
+        self._tree = cKDTree(np.c_[x[self.site_cells], y[self.site_cells]])
+
+    def draw(self, pid: np.ndarray, home_cell: np.ndarray, key: np.uint64,
+             share_inside: float, mean_km: float) -> np.ndarray:
+        """Job cells (-1 = outside the city) of persons employed for the first time."""
+        cells = np.full(pid.size, -1, np.int32)
+        inside = keyed_uniforms(key, 0, pid, SLOT_INSIDE) < share_inside
+        if self.site_cells.size and inside.any():
+            r = -np.log1p(-keyed_uniforms(key, 0, pid[inside], SLOT_SITE)) * mean_km * 1000
+            a = 2 * np.pi * keyed_uniforms(key, 0, pid[inside], SLOT_SITE + 10)
+            h = home_cell[inside]
+            _, idx = self._tree.query(np.c_[self.x[h] + r * np.cos(a), self.y[h] + r * np.sin(a)])
+            cells[inside] = self.site_cells[np.asarray(idx, np.int64)]
+        return cells
+
+
+@njit(cache=True)
+def person_roles(household, age, sex, pid, person_alive, housed_h, poor_h, key, table, lo1,
+                 hi1, lo2, hi2):
+    """One pass over the persons of housed private households: Grundschule pupils, secondary
+    pupils and the employed (as in :func:`employed`)."""
+    n = household.size
+    prim = np.empty(n, np.int32)
+    sec = np.empty(n, np.int32)
+    work = np.empty(n, np.int32)
+    n1 = n2 = n3 = 0
+    top = table.shape[2] - 1
+    for i in range(n):
+        h = household[i]
+        if not (person_alive[i] and housed_h[h]):
+            continue
+        a = age[i]
+        if lo1 <= a <= hi1:
+            prim[n1] = i
+            n1 += 1
+        elif lo2 <= a <= hi2:
+            sec[n2] = i
+            n2 += 1
+        rate = table[1 if poor_h[h] else 0, sex[i], min(a, top)]
+        if rate > 0.0 and keyed_uniform(key, 0, pid[i], SLOT_EMPLOYED) < rate:
+            work[n3] = i
+            n3 += 1
+    return prim[:n1].copy(), sec[:n2].copy(), work[:n3].copy()
+
+
+@njit(cache=True)
+def household_modes(group, size, children, hid, key, intercept, odds, eligible, net, price,
+                    social, afford_share):
+    """Per household: car (keyed, logit of no car), monthly ticket price, travel mode for
+    errands (0 walk, 1 public transport if the tickets are affordable, 2 car)."""
+    n = group.size
+    car = np.zeros(n, np.bool_)
+    ticket = np.empty(n)
+    mode = np.empty(n, np.int8)
+    lp, lh, l1, lc = odds[0], odds[1], odds[2], odds[3]
+    p_table = np.empty((3, 2, 2))  # P(no car) by income group, one person, children
+    for g in range(3):
+        for one in range(2):
+            for kids in range(2):
+                z = intercept
+                if g == 0:
+                    z += lp
+                elif g == 2:
+                    z += lh
+                if one:
+                    z += l1
+                if kids:
+                    z += lc
+                p_table[g, one, kids] = 1.0 / (1.0 + np.exp(-z))
+    for h in range(n):
+        p_no = p_table[group[h], 1 if size[h] == 1 else 0, 1 if children[h] > 0 else 0]
+        car[h] = keyed_uniform(key, 0, hid[h], SLOT_CAR) >= p_no
+        ticket[h] = social if eligible[h] else price
+        if car[h]:
+            mode[h] = 2
+        else:
+            adults = max(size[h] - children[h], 1)
+            mode[h] = 1 if ticket[h] * adults <= afford_share * net[h] else 0
+    return car, ticket, mode
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
+
+
+def no_car_probability(group: np.ndarray, size: np.ndarray, children: np.ndarray,
+                       jp: JobsParameters, intercept: float) -> np.ndarray:
+    z = (intercept + np.log(jp.no_car_odds_poor) * (group == 0)
+         + np.log(jp.no_car_odds_high) * (group == 2)
+         + np.log(jp.no_car_odds_one_person) * (size == 1)
+         + np.log(jp.no_car_odds_children) * (children > 0))
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def car_intercept(group: np.ndarray, size: np.ndarray, children: np.ndarray,
+                  jp: JobsParameters) -> float:
+    """Intercept of the no-car logit that gives ``no_car_share`` on these households."""
+    if group.size == 0 or not 0.0 < jp.no_car_share < 1.0:
+        return _logit(min(max(jp.no_car_share, 1e-6), 1 - 1e-6))
+    return brentq(lambda b: no_car_probability(group, size, children, jp, b).mean()
+                  - jp.no_car_share, -30.0, 30.0)
+
+
+@njit(cache=True, inline="always")
+def commute_cost(from_cell, job_cell, car, ticket, x, y, stop_dist, nearest_stop, width_m,
+                 params):
+    """Generalised monthly cost (EUR) of one worker's commute.
+
+    ``params``: detour, walk m/min, pt m/min, car m/min, car overhead min, headway min,
+    EUR per km, workdays, EUR per minute, outside distance m.
+    """
+    detour, walk_v, pt_v, car_v, car_over, headway, eur_km, days, eur_min, out_m = (
+        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
+        params[7], params[8], params[9])
+    trips = 2.0 * days
+    if job_cell < 0:
+        d = out_m
+        t_pt = stop_dist[from_cell] * detour / walk_v + 0.5 * headway + d * detour / pt_v
+        pt = ticket + trips * eur_min * t_pt
+        if car:
+            c = trips * (d * detour / 1000.0 * eur_km + eur_min * (d * detour / car_v
+                                                                    + car_over))
+            if c < pt:
+                return c
+        return pt
+    dx = x[from_cell] - x[job_cell]
+    dy = y[from_cell] - y[job_cell]
+    d = np.sqrt(dx * dx + dy * dy)
+    if d < width_m * 0.5:
+        d = width_m * 0.5
+    t_walk = d * detour / walk_v
+    best = trips * eur_min * t_walk
+    s0 = nearest_stop[from_cell]
+    s1 = nearest_stop[job_cell]
+    sx = x[s0] - x[s1]
+    sy = y[s0] - y[s1]
+    t_pt = ((stop_dist[from_cell] + stop_dist[job_cell]) * detour / walk_v + 0.5 * headway
+            + np.sqrt(sx * sx + sy * sy) * detour / pt_v)
+    if t_pt < t_walk:
+        pt = ticket + trips * eur_min * t_pt
+        if pt < best:
+            best = pt
+    if car:
+        c = trips * (d * detour / 1000.0 * eur_km + eur_min * (d * detour / car_v + car_over))
+        if c < best:
+            best = c
+    return best
+
+
+@njit(cache=True)
+def household_commute(worker_household, worker_job, n_households, home_cell, car, ticket, x, y,
+                      stop_dist, nearest_stop, width_m, params):
+    """Sum of the workers' generalised commuting costs per household (EUR per month)."""
+    out = np.zeros(n_households)
+    for i in range(worker_household.size):
+        h = worker_household[i]
+        if home_cell[h] < 0:
+            continue
+        out[h] += commute_cost(home_cell[h], worker_job[i], car[h], ticket[h], x, y,
+                               stop_dist, nearest_stop, width_m, params)
+    return out

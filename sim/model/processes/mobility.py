@@ -1,0 +1,429 @@
+"""Residential mobility: who wants to move, where to, or out of the city.
+
+**Dissatisfaction** of a household in its dwelling has six parts, each 0 when all is well:
+
+- rent: ``max(0, burden - threshold) / threshold`` (capped at 2), burden = gross cold rent /
+  net household income (tenants only);
+- crowding: ``max(0, 1 - floor space / (crowding_threshold × norm))``, norm = 50 m² + 15 m²
+  per further person (the NRW norms of adequate size for social housing);
+- neighbourhood (Schelling): for income group and for origin, the shortfall of the share of
+  own-group households among the other households of the cell and its 8 neighbours below
+  ``homophily_threshold``, relative to it; the mean of the two;
+- health, school and job (see :mod:`sim.model.services_mixin`): GP access below
+  ``health_access_threshold`` of the city average (weighted by life stage), the perceived
+  disadvantage of the children's schools, and commuting costs above
+  ``commute_burden_threshold`` of income.
+
+**Moving**: probability ``base(life stage) × exp(dissatisfaction_effect × (sum of the
+parts))`` plus ``life_event_move_probability`` after a birth or a partner's death,
+capped at 1. Life stages by the oldest member: under 30, families with children, 30-64, 65+.
+
+**Choice** (multinomial logit, as in UrbanSim and SILO): a searching household considers up
+to ``choice_set_size`` vacant dwellings drawn at random (at most twice as many draws) among
+those it may take (social housing
+needs a WBS, buying needs ``owner_min_income`` × the median income), its present dwelling
+(if any), and the outside option of leaving the city. Utility of a dwelling::
+
+    - utility_rent_burden × cost / income + utility_space × log(min(floor / norm, 2))
+    + utility_similar_neighbours × (own income-group share + own-origin share) / 2
+    + utility_quartier_attachment × same quartier
+    + amenity(cell, life stage × travel mode)        (doctors; schools for families)
+    - utility_rent_burden × commuting cost to jobs in the city / income
+
+plus ``utility_stay`` for the present dwelling. Leaving means renting a dwelling of the norm
+size elsewhere at ``outside_rent_m2`` (the regional level), so its utility is
+``utility_outside - utility_rent_burden × that cost / income``: poor households cannot escape
+high rents by leaving. Each option adds a Gumbel draw. Searchers choose one at a time in
+random order; a dwelling taken is no longer vacant and the one left becomes vacant, so no
+dwelling is ever over-occupied.
+A household that leaves is an out-migrant; its **cause** is the largest part of its
+dissatisfaction (``rent``, ``crowding``, ``neighbourhood``, ``health``, ``school``, ``job``),
+``no_dwelling`` for a new household that found no home, else ``other``; persons who find no
+care in the city leave with cause ``care`` (:mod:`sim.model.processes.care`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.model.processes.jobs import commute_cost
+from sim.model.rng import keyed_base, keyed_uniform, keyed_uniforms, uniform_from
+from sim.scenario.parameters import MobilityParameters
+from sim.state.city import City
+from sim.state.outcomes import CAUSES
+
+N_PARTS = 6  # dissatisfaction parts, in the order of CAUSES
+# Slots of the keyed draws of a searching household (see sim.model.rng).
+SLOT_ORDER = 1
+SLOT_CANDIDATE = 1000
+SLOT_GUMBEL = 2000
+STAGES = ("young", "family", "middle", "old")
+
+
+def space_norm(size: np.ndarray, mp: MobilityParameters) -> np.ndarray:
+    """Adequate floor space (m²) for households of ``size`` persons."""
+    return mp.space_norm_first_person + mp.space_norm_per_further_person * np.maximum(
+        size - 1, 0)
+
+
+def life_stage(oldest: np.ndarray, children: np.ndarray) -> np.ndarray:
+    """0 young (< 30), 1 family (children), 2 middle (30-64), 3 old (65+)."""
+    return _life_stage(np.asarray(oldest), np.asarray(children))
+
+
+@njit(cache=True)
+def _life_stage(oldest, children):
+    stage = np.empty(oldest.shape, np.int8)
+    for i in range(oldest.size):
+        if children[i] > 0:
+            stage[i] = 1
+        elif oldest[i] < 30:
+            stage[i] = 0
+        elif oldest[i] >= 65:
+            stage[i] = 3
+        else:
+            stage[i] = 2
+    return stage
+
+
+@njit(cache=True)
+def neighbourhood(cell, income_group, origin, housed, width, height):
+    """Households around each cell (the cell and its 8 neighbours, housed households only):
+    total, by income group (3), by origin (2); and each household's share of its own income
+    group and own origin among the other households around it (NaN without any)."""
+    n_c = width * height
+    counts = np.zeros((n_c, 5))
+    for h in range(cell.size):
+        if housed[h]:
+            counts[cell[h], income_group[h]] += 1
+            counts[cell[h], 3 + origin[h]] += 1
+    nb = np.zeros((n_c, 5))
+    for r in range(height):
+        for c in range(width):
+            k = r * width + c
+            for dr in range(-1, 2):
+                rr = r + dr
+                if rr < 0 or rr >= height:
+                    continue
+                for dc in range(-1, 2):
+                    cc = c + dc
+                    if cc < 0 or cc >= width:
+                        continue
+                    j = rr * width + cc
+                    for g in range(5):
+                        nb[k, g] += counts[j, g]
+    total = nb[:, 0] + nb[:, 1] + nb[:, 2]
+    share_i = np.empty(cell.size)
+    share_o = np.empty(cell.size)
+    for h in range(cell.size):
+        k = cell[h]
+        others = total[k] - 1.0
+        if others > 0:
+            share_i[h] = (nb[k, income_group[h]] - 1.0) / others
+            share_o[h] = (nb[k, 3 + origin[h]] - 1.0) / others
+        else:
+            share_i[h] = np.nan
+            share_o[h] = np.nan
+    return total, nb[:, :3].copy(), nb[:, 3:].copy(), share_i, share_o
+
+
+@njit(cache=True)
+def all_parts(burden, floor, norm, share_income, share_origin, gp, school, commute, net,
+              children, health_weight, active, rent_thr, crowd_thr, tau, health_thr, job_thr):
+    """The six dissatisfaction parts (rent, crowding, neighbourhood, health, school, job) per
+    household in one pass, 0 where ``active`` is False (formulas in the module docstring;
+    tested against a vectorised version)."""
+    n = burden.size
+    out = np.zeros((n, 6), np.float32)
+    for h in range(n):
+        if not active[h]:
+            continue
+        out[h, 0] = min(max((burden[h] - rent_thr) / rent_thr, 0.0), 2.0)
+        out[h, 1] = min(max(1.0 - floor[h] / (crowd_thr * norm[h]), 0.0), 1.0)
+        if tau > 0:
+            gi = 0.0
+            if not np.isnan(share_income[h]):
+                gi = min(max((tau - share_income[h]) / tau, 0.0), 1.0)
+            go = 0.0
+            if not np.isnan(share_origin[h]):
+                go = min(max((tau - share_origin[h]) / tau, 0.0), 1.0)
+            out[h, 2] = 0.5 * (gi + go)
+        out[h, 3] = health_weight[h] * min(max(1.0 - gp[h] / health_thr, 0.0), 1.0)
+        if children[h] > 0:
+            out[h, 4] = school[h]
+        out[h, 5] = min(max((commute[h] / net[h] - job_thr) / job_thr, 0.0), 2.0)
+    return out
+
+
+@njit(cache=True)
+def _movers(parts, stage, event, active, hid, key, year, base, effect, life_event):
+    out = np.zeros(stage.size, np.bool_)
+    for h in range(stage.size):
+        if not active[h]:
+            continue
+        total = 0.0
+        for j in range(parts.shape[1]):
+            total += parts[h, j]
+        p = base[stage[h]] * np.exp(effect * total)
+        if event[h]:
+            p += life_event
+        out[h] = keyed_uniform(key, year, hid[h], 0) < min(p, 1.0)
+    return out
+
+
+def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.ndarray,
+           hid: np.ndarray, key: np.uint64, year: int, mp: MobilityParameters) -> np.ndarray:
+    """Households that search this year: ``active`` ones whose keyed number (slot 0) is below
+    the move probability ``base(stage) × exp(effect × sum of parts)`` (+ life event), capped
+    at 1."""
+    base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
+                     mp.move_rate_old])
+    return _movers(parts, stage, event, active, hid, np.uint64(key), np.int64(year), base,
+                   mp.dissatisfaction_effect, mp.life_event_move_probability)
+
+
+def main_cause(parts: np.ndarray) -> np.ndarray:
+    """Index into :data:`CAUSES`: the largest part (the first of equal ones), or ``other``
+    when all are 0."""
+    return _main_cause(np.ascontiguousarray(parts), CAUSES.index("other"))
+
+
+@njit(cache=True)
+def _main_cause(parts, other):
+    cause = np.empty(parts.shape[0], np.int8)
+    for h in range(parts.shape[0]):
+        best = 0
+        for j in range(1, parts.shape[1]):
+            if parts[h, j] > parts[h, best]:
+                best = j
+        cause[h] = best if parts[h, best] > 0 else other
+    return cause
+
+
+@njit(cache=True)
+def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
+            can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_log_floor,
+            d_cost, relet_cost, cell_rows, k, b_rent, b_space, b_similar, b_attach,
+            u_stay, u_out, key, year, ids, result, seg, w_start, w_count, w_job, car,
+            ticket, x, y, stop_dist, nearest_stop, cell_m, cparams):
+    """Sequential choice of the searchers, one after the other in the order given (see the
+    module docstring).
+
+    ``vacant[:n_vacant]`` lists vacant dwellings, ``position[d]`` is d's index there (-1 if
+    occupied). ``d_cost`` is each dwelling's monthly cost as let now; a dwelling given up
+    becomes vacant at ``relet_cost``. ``cell_rows[c]`` holds the cell's shares of the three
+    income groups and of the two origins, then the amenity of each segment (one row, so that
+    a candidate's cell costs few cache lines). Writes the chosen dwelling (or -1 = outside) to
+    ``result``; returns the new ``n_vacant``.
+    """
+    cand = np.empty(k, np.int64)
+    log2 = np.log(2.0)
+    for s in range(current.size):
+        log_norm = np.log(norm[s])
+        base = keyed_base(key, year, ids[s])
+        n_c = 0
+        tries = 0
+        while n_c < k and tries < 2 * k and n_vacant > 0:
+            u = uniform_from(base, SLOT_CANDIDATE + tries)
+            d = vacant[min(int(u * n_vacant), n_vacant - 1)]
+            tries += 1
+            t = d_tenure[d]
+            if (t == 0 and not can_own[s]) or (t == 2 and not can_social[s]):
+                continue
+            dup = False
+            for j in range(n_c):
+                if cand[j] == d:
+                    dup = True
+                    break
+            if not dup:
+                cand[n_c] = d
+                n_c += 1
+        best = -1
+        best_u = u_out[s] - np.log(-np.log(uniform_from(base, SLOT_GUMBEL + k + 1)))
+        cur = current[s]
+        options = n_c + (1 if cur >= 0 else 0)
+        for j in range(options):
+            d = cand[j] if j < n_c else cur
+            c = d_cell[d]
+            log_ratio = d_log_floor[d] - log_norm  # log(min(floor / norm, 2))
+            if log_ratio > log2:
+                log_ratio = log2
+            u = (-b_rent * d_cost[d] / net_income[s] + b_space * log_ratio
+                 + b_similar * 0.5 * (cell_rows[c, grp_income[s]]
+                                      + cell_rows[c, 3 + grp_origin[s]]))
+            if d_quartier[d] == home_q[s]:
+                u += b_attach
+            u += cell_rows[c, 5 + seg[s]]
+            commute = 0.0
+            for w in range(w_start[s], w_start[s] + w_count[s]):
+                commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
+                                        nearest_stop, cell_m, cparams)
+            u -= b_rent * commute / net_income[s]
+            if j < n_c:
+                u -= np.log(-np.log(uniform_from(base, SLOT_GUMBEL + j)))
+            else:
+                u += u_stay - np.log(-np.log(uniform_from(base, SLOT_GUMBEL + k)))
+            if u > best_u:
+                best_u = u
+                best = d
+        result[s] = best
+        if best >= 0 and best != cur:
+            # Take the new dwelling off the vacancy list.
+            p = position[best]
+            last = vacant[n_vacant - 1]
+            vacant[p] = last
+            position[last] = p
+            position[best] = -1
+            n_vacant -= 1
+            if cur >= 0:
+                vacant[n_vacant] = cur
+                position[cur] = n_vacant
+                d_cost[cur] = relet_cost[cur]
+                n_vacant += 1
+        elif best < 0 and cur >= 0:
+            vacant[n_vacant] = cur
+            position[cur] = n_vacant
+            d_cost[cur] = relet_cost[cur]
+            n_vacant += 1
+    return n_vacant
+
+
+def _log_floor(city: City) -> np.ndarray:
+    """log of each dwelling's floor space (cached while the dwellings stay the same)."""
+    cache = city.__dict__.get("_log_floor_cache")
+    if cache is None or cache[0] is not city.dwelling_floor_space:
+        with np.errstate(divide="ignore"):
+            cache = (city.dwelling_floor_space,
+                     np.log(city.dwelling_floor_space.astype(np.float64)))
+        city.__dict__["_log_floor_cache"] = cache
+    return cache[1]
+
+
+class ChoiceAccess:
+    """What the choice needs about services: ``amenity`` (n_cells × segments: utility of
+    doctors and schools for a segment = life stage × travel mode), the workers' job cells
+    (``worker_job``, -1 outside the city) and the geometry of the commute cost."""
+
+    _rows: tuple | None = None
+
+    def __init__(self, amenity: np.ndarray, worker_job: np.ndarray, x: np.ndarray,
+                 y: np.ndarray, stop_dist: np.ndarray, nearest_stop: np.ndarray,
+                 cell_m: float, cparams: np.ndarray) -> None:
+        self.amenity = np.ascontiguousarray(amenity, np.float64)
+        self.worker_job = worker_job.astype(np.int32)
+        self.x, self.y = x, y
+        self.stop_dist = stop_dist.astype(np.float64)
+        self.nearest_stop = nearest_stop.astype(np.int64)
+        self.cell_m = cell_m
+        self.cparams = cparams.astype(np.float64)
+
+    def cell_rows(self, share_income: np.ndarray, share_origin: np.ndarray) -> np.ndarray:
+        """One row per cell for the choice: the shares of the three income groups and of the
+        two origins, then the amenity of each segment. Built once for a year's shares (both
+        choices of a year use it); ``amenity`` then becomes a view into it."""
+        if (self._rows is None or self._rows[0] is not share_income
+                or self._rows[1] is not share_origin):
+            rows = np.concatenate([share_income, share_origin, self.amenity], axis=1)
+            self.amenity = rows[:, 5:]
+            self._rows = (share_income, share_origin, rows)
+        return self._rows[2]
+
+    @classmethod
+    def none(cls, n_cells: int) -> ChoiceAccess:
+        z = np.zeros(n_cells)
+        return cls(np.zeros((n_cells, 1)), np.zeros(0, np.int64), z, z, z,
+                   np.zeros(n_cells, np.int64), 100.0, np.ones(10))
+
+
+class Vacancies:
+    """The list of vacant dwellings, shared by all searchers of a year."""
+
+    def __init__(self, n_dwellings: int, occupied_dwellings: np.ndarray) -> None:
+        occupied = np.zeros(n_dwellings, bool)
+        occupied[occupied_dwellings] = True
+        free = np.flatnonzero(~occupied)
+        self.list = np.empty(n_dwellings, np.int32)
+        self.list[:free.size] = free
+        self.count = int(free.size)
+        self.position = np.full(n_dwellings, -1, np.int32)
+        self.position[free] = np.arange(free.size)
+
+
+def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
+           relet_cost: np.ndarray, share_income: np.ndarray, share_origin: np.ndarray,
+           mp: MobilityParameters, key: np.uint64, year: int, access: ChoiceAccess,
+           allow_stay: bool = True) -> np.ndarray:
+    """Let searchers choose in random order. ``searchers`` holds equal-length arrays:
+    ``current`` (dwelling or -1), ``net_income``, ``norm``, ``income_group``, ``origin``,
+    ``home_quartier`` (-1 for none), ``can_own``, ``can_social``, ``outside_cost`` (monthly
+    cost of a norm-sized dwelling elsewhere), ``id`` (household ids: the order and every draw
+    are keyed to them, with the stream ``key`` and the ``year``, see ``sim.model.rng``), and for
+    access to services: ``segment`` (column of ``access.amenity``), ``worker_start`` /
+    ``worker_count`` (their rows in ``access.worker_job``), ``car``, ``ticket``. ``cost``
+    (float64, the monthly cost of each dwelling as let now) is updated in place as dwellings
+    are given up.
+
+    Returns the chosen dwelling of each searcher, or -1 for the outside option.
+    """
+    n = searchers["current"].size
+    k = mp.choice_set_size
+    ids = searchers["id"].astype(np.uint64)
+    order = np.argsort(keyed_uniforms(key, year, ids, SLOT_ORDER))  # distinct keys
+    result = np.full(n, -1, np.int64)
+    if n == 0:
+        return result
+
+    def in_order(name: str, dtype) -> np.ndarray:  # the searchers' arrays in choice order
+        return np.ascontiguousarray(searchers[name][order], dtype)
+
+    current = in_order("current", np.int64)
+    if not allow_stay:
+        current = np.full(n, -1, np.int64)
+    net_income = in_order("net_income", np.float64)
+    cell_rows = access.cell_rows(share_income, share_origin)
+    chosen = np.empty(n, np.int64)
+    vacancies.count = _choose(
+        current, net_income, in_order("norm", np.float64), in_order("income_group", np.int8),
+        in_order("origin", np.int8), in_order("home_quartier", np.int64),
+        in_order("can_own", np.bool_), in_order("can_social", np.bool_), vacancies.list,
+        vacancies.count, vacancies.position, city.dwelling_cell, city.dwelling_quartier,
+        city.dwelling_tenure, _log_floor(city), cost,
+        relet_cost.astype(np.float64, copy=False), cell_rows, k,
+        mp.utility_rent_burden, mp.utility_space, mp.utility_similar_neighbours,
+        mp.utility_quartier_attachment, mp.utility_stay,
+        mp.utility_outside - mp.utility_rent_burden * in_order("outside_cost", np.float64)
+        / net_income,
+        np.uint64(key), np.int64(year), ids[order], chosen, in_order("segment", np.int8),
+        in_order("worker_start", np.int32), in_order("worker_count", np.int32),
+        access.worker_job, in_order("car", np.bool_), in_order("ticket", np.float64),
+        access.x, access.y, access.stop_dist, access.nearest_stop, float(access.cell_m),
+        access.cparams,
+    )
+    result[order] = chosen
+    return result
+
+
+def warm_up(city: City, mp: MobilityParameters) -> None:
+    """Load the compiled kernels (numba's cache) with the model's array types, so that the
+    first simulated year does not pay for it. Uses fixed inputs, no random numbers, and
+    changes nothing."""
+    if city.n_dwellings == 0:
+        return
+    k = mp.choice_set_size
+    one = np.zeros(1, np.int64)
+    vacant = np.zeros(1, np.int32)
+    position = np.full(city.n_dwellings, -1, np.int32)
+    position[0] = 0
+    cost = np.zeros(city.n_dwellings)
+    small = np.zeros(1, np.int8)
+    _choose(np.full(1, -1, np.int64), np.ones(1), np.ones(1), small, small, one,
+            np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position,
+            city.dwelling_cell, city.dwelling_quartier, city.dwelling_tenure,
+            _log_floor(city), cost, cost.copy(), np.zeros((city.n_cells, 6)), k,
+            0.0, 0.0, 0.0, 0.0, 0.0, np.zeros(1), np.uint64(1), np.int64(0),
+            np.zeros(1, np.uint64), one.copy(), small, np.zeros(1, np.int32),
+            np.zeros(1, np.int32),
+            np.zeros(1, np.int32), np.zeros(1, np.bool_), np.zeros(1),
+            np.zeros(city.n_cells), np.zeros(city.n_cells), np.zeros(city.n_cells),
+            np.zeros(city.n_cells, np.int64), 100.0, np.ones(10))

@@ -1,0 +1,184 @@
+"""The outcome catalogue: every metric recorded each year (name, stock or flow, meaning) and the
+causes of leaving the city. The model computes them (:mod:`sim.model.metrics`); reports,
+dashboards and comparisons read their names and descriptions from here.
+"""
+
+from __future__ import annotations
+
+CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "job", "care",
+          "no_dwelling", "other")
+
+SEGREGATION_INDICES = (
+    ("dissimilarity_income", "Dissimilarity D, persons at risk of poverty vs the rest"),
+    ("dissimilarity_origin", "Dissimilarity D, persons with vs without migration background"),
+    ("dissimilarity_age65", "Dissimilarity D, persons 65+ vs the rest"),
+    ("multigroup_dissimilarity_income", "Multigroup D over the three income groups"),
+    ("theil_h_income", "Theil's information index H over the three income groups"),
+    ("isolation_poor", "Isolation of persons at risk of poverty (xPx)"),
+    ("exposure_poor", "Exposure of persons at risk of poverty to the rest (xPy)"),
+    ("isolation_origin", "Isolation of persons with migration background (xPx)"),
+)
+SEGREGATION_METRICS = tuple(f"{name}_{unit}" for name, _ in SEGREGATION_INDICES
+                            for unit in ("cells", "quartiers"))
+# Persons by sex and five-year age band (population pyramids).
+AGE_BANDS = (*(f"{a:02d}_{a + 4:02d}" for a in range(0, 85, 5)), "85plus")
+PYRAMID_METRICS = tuple(f"persons_{sex}_age_{band}" for sex in ("male", "female")
+                        for band in AGE_BANDS)
+
+# Access outcomes of the year (start of the move season; missing in the start year).
+ACCESS_METRICS = ("gp_access_65plus", "no_car_share", "share_walk_only", "commuting_cost_share",
+                  "employment_rate", "school_dissimilarity_income", "school_poor_share")
+
+STOCK_METRICS = (
+    "population",
+    "households",
+    "mean_age",
+    "old_age_ratio",
+    "share_under_18",
+    "share_65plus",
+    "share_18_24_with_parents",
+    "mean_household_size",
+    "share_households_size_1",
+    "share_households_size_2",
+    "share_households_size_3",
+    "share_households_size_4",
+    "share_households_size_5plus",
+    "dwellings",
+    "vacancy_rate",
+    # housing and incomes
+    "share_poor",
+    "share_high_income",
+    "share_migration_background",
+    "mean_equivalised_income",
+    "owner_occupied_share",
+    "social_housing_share",
+    "mean_rent_m2",
+    "mean_rent_burden",
+    "share_rent_burden_over_30",
+    "share_rent_burden_over_40",
+    "share_crowded",
+    # segregation over cells (per quartier: over the quartier's cells) and over quartiers
+    *SEGREGATION_METRICS,
+    "morans_i_income",
+    "location_quotient_poor",
+    "location_quotient_migration_background",
+    "location_quotient_65plus",
+    *PYRAMID_METRICS,
+    # care, doctors, schools, jobs
+    "care_dependent",
+    "care_dependency_share",
+    "share_cared_at_home",
+    "nursing_home_residents",
+    "unmet_care",
+    "share_gp_within_reach",
+    "share_65plus_gp_within_reach",
+    "gp_doctors",
+    *ACCESS_METRICS,
+)
+FLOW_METRICS = (
+    "births",
+    "deaths",
+    "in_migrants",
+    "out_migrants",
+    "out_migration_rate",
+    *(f"out_migrants_cause_{c}" for c in CAUSES),
+    "out_migrants_poor",
+    "out_migrants_migration_background",
+    "out_migrants_65plus",
+    "out_migrants_families",
+    "moves_within_city",
+    "leaving_home",
+    "partnerships",
+    "bindings_expired",
+    "bindings_bought",
+    "dwellings_built",
+)
+METRICS = STOCK_METRICS + FLOW_METRICS
+
+DESCRIPTIONS = {
+    "population": "Residents (persons)",
+    "households": "Households",
+    "mean_age": "Mean age of residents (years)",
+    "old_age_ratio": "Persons 65+ per person aged 20-64 (Altenquotient)",
+    "share_under_18": "Share of residents under 18",
+    "share_65plus": "Share of residents aged 65+",
+    "share_18_24_with_parents": "Share of 18-24-year-olds living in their parents' household",
+    "mean_household_size": "Persons per household",
+    "share_households_size_1": "Share of one-person households",
+    "share_households_size_2": "Share of two-person households",
+    "share_households_size_3": "Share of three-person households",
+    "share_households_size_4": "Share of four-person households",
+    "share_households_size_5plus": "Share of households of five or more",
+    "dwellings": "Dwellings",
+    "vacancy_rate": "Share of dwellings vacant",
+    "births": "Live births in the year",
+    "deaths": "Deaths in the year",
+    "in_migrants": "Persons moving into the city in the year",
+    "out_migrants": "Persons leaving the city in the year (incl. young adults finding no "
+                    "dwelling, and minors left without an adult)",
+    "leaving_home": "Young adults leaving the parental home for a dwelling in the city",
+    "partnerships": "Couples formed by two people living alone moving together",
+    "share_poor": "Share of residents at risk of poverty (< 60 % of the median income)",
+    "share_high_income": "Share of residents with 200 % of the median income or more",
+    "share_migration_background": "Share of residents with a migration background",
+    "mean_equivalised_income": "Mean net equivalised income of residents (EUR/month)",
+    "owner_occupied_share": "Share of dwellings that are owner-occupied",
+    "social_housing_share": "Share of dwellings that are rent-bound social housing",
+    "mean_rent_m2": "Mean net cold rent per m² of occupied rental dwellings (EUR)",
+    "mean_rent_burden": "Mean rent burden of tenant households (gross cold rent / income)",
+    "share_rent_burden_over_30": "Share of tenant households paying 30 % of income or more",
+    "share_rent_burden_over_40": "Share of tenant households paying more than 40 % of income",
+    "share_crowded": "Share of households feeling crowded (floor space below "
+                     "crowding_threshold × the norm)",
+    "morans_i_income": "Moran's I of mean equivalised income over populated cells (queen)",
+    "location_quotient_poor": "Share at risk of poverty here / share in the city",
+    "location_quotient_migration_background": "Share with migration background here / city",
+    "location_quotient_65plus": "Share aged 65+ here / share in the city",
+    "out_migration_rate": "Out-migrants per resident at the start of the year",
+    "out_migrants_cause_rent": "Out-migrants (persons) whose main reason was the rent burden",
+    "out_migrants_cause_crowding": "Out-migrants whose main reason was crowding",
+    "out_migrants_cause_neighbourhood": "Out-migrants whose main reason was the neighbourhood",
+    "out_migrants_cause_no_dwelling": "Out-migrants who found no dwelling (new households)",
+    "out_migrants_cause_other": "Out-migrants without a housing reason (life stage, orphans)",
+    "out_migrants_poor": "Out-migrants from households at risk of poverty",
+    "out_migrants_migration_background": "Out-migrants with a migration background",
+    "out_migrants_65plus": "Out-migrants aged 65+",
+    "out_migrants_families": "Out-migrants in households with children",
+    "moves_within_city": "Persons moving from one dwelling to another within the city",
+    "bindings_expired": "Social dwellings whose rent binding ended (city only)",
+    "bindings_bought": "Private dwellings given a social binding by the lever (city only)",
+    "dwellings_built": "New dwellings (city only)",
+    "out_migrants_cause_health": "Out-migrants whose main reason was poor access to doctors",
+    "out_migrants_cause_school": "Out-migrants whose main reason was their children's school",
+    "out_migrants_cause_job": "Out-migrants whose main reason was the cost of commuting",
+    "out_migrants_cause_care": "Persons leaving the city for care (no ambulant service within "
+                               "reach and no free nursing-home place, or no place for "
+                               "inpatient care)",
+    "care_dependent": "Persons in need of long-term care (Pflegebedürftige)",
+    "care_dependency_share": "Share of residents in need of long-term care",
+    "share_cared_at_home": "Share of the care-dependent cared for at home",
+    "nursing_home_residents": "Residents of nursing homes",
+    "unmet_care": "Persons needing an ambulant care service with none within reach this year",
+    "share_gp_within_reach": "Share of residents within reach of a GP practice (gp_reach_m "
+                             "airline, 1,000 m)",
+    "share_65plus_gp_within_reach": "Share of residents 65+ within reach of a GP practice",
+    "gp_doctors": "General practitioners incl. MVZ doctors (city only)",
+    "gp_access_65plus": "GP access of residents 65+ (2SFCA, 1 = city average doctors per "
+                        "resident)",
+    "no_car_share": "Share of households without a car",
+    "share_walk_only": "Share of residents without car who cannot afford public transport",
+    "commuting_cost_share": "Mean generalised commuting cost / income of households with "
+                            "workers",
+    "employment_rate": "Employed persons per resident aged 18-64",
+    "school_dissimilarity_income": "Dissimilarity D of pupils at risk of poverty vs the rest "
+                                   "over Grundschulen (city only)",
+    "school_poor_share": "Share of Grundschule pupils from households at risk of poverty (by "
+                         "the school's quartier)",
+}
+for _name, _text in SEGREGATION_INDICES:
+    DESCRIPTIONS[f"{_name}_cells"] = f"{_text}; over cells (per quartier: its own cells)"
+    DESCRIPTIONS[f"{_name}_quartiers"] = f"{_text}; over quartiers (city only)"
+for _name in PYRAMID_METRICS:
+    _sex, _band = _name[len("persons_"):].split("_age_")
+    _ages = "-".join(str(int(a)) for a in _band.removesuffix("plus").split("_"))
+    DESCRIPTIONS[_name] = f"Residents, {_sex}, aged {_ages}{'+' if 'plus' in _band else ''}"

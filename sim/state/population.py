@@ -1,0 +1,254 @@
+"""Households and persons as numpy columns (struct of arrays).
+
+Persons and households are rows in parallel arrays; a person's ``household`` is the row of its
+household. There is no Python object per agent: processes work on whole columns at once. A
+:class:`HouseholdView` gives one household's attributes for inspection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from sim.state.income import oecd_scale
+
+AGE_DTYPE = np.int16
+SEX_DTYPE = np.int8
+IDX_DTYPE = np.int32
+INCOME_DTYPE = np.float32
+ID_DTYPE = np.uint64
+MALE, FEMALE = 0, 1
+SEXES = ("male", "female")
+
+
+@dataclass
+class Population:
+    """The people of the city.
+
+    Person columns (one row per person):
+        age: completed years.
+        sex: 0 male, 1 female.
+        household: row of the person's household.
+        is_child: lives in the parental home as a child of the household's adults.
+        pid: the person's id (uint64; stable for life, the same in every scenario of a seed).
+        job: cell of the person's job (-1 outside the city, -2 never employed yet); see
+            :mod:`sim.model.processes.jobs`.
+
+    Household columns (one row per household):
+        dwelling: index of the dwelling the household occupies (-1 while searching).
+        income: net equivalised income, EUR per month (see :mod:`sim.state.income`).
+        migration_background: 1 if the household has a migration background.
+        moved_in: Year the household moved into its dwelling (-1: before the start).
+        hid: the household's id (uint64; stable, the same in every scenario of a seed).
+    """
+
+    age: np.ndarray
+    sex: np.ndarray
+    household: np.ndarray
+    is_child: np.ndarray
+    dwelling: np.ndarray
+    income: np.ndarray = field(default_factory=lambda: np.zeros(0, INCOME_DTYPE))
+    migration_background: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    moved_in: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    pid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
+    hid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
+    job: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+
+    HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid")
+
+    @classmethod
+    def empty(cls) -> Population:
+        return cls(
+            age=np.zeros(0, AGE_DTYPE), sex=np.zeros(0, SEX_DTYPE),
+            household=np.zeros(0, IDX_DTYPE), is_child=np.zeros(0, bool),
+            dwelling=np.zeros(0, IDX_DTYPE),
+        )
+
+    @property
+    def n_persons(self) -> int:
+        return int(self.age.size)
+
+    @property
+    def n_households(self) -> int:
+        return int(self.dwelling.size)
+
+    def household_size(self) -> np.ndarray:
+        return np.bincount(self.household, minlength=self.n_households)
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.age, self.sex, self.household, self.is_child,
+                                      self.dwelling, self.income, self.migration_background))
+
+    def add_households(self, dwelling: np.ndarray, income: np.ndarray,
+                       migration_background: np.ndarray, moved_in: int = -1,
+                       hid: np.ndarray | None = None) -> np.ndarray:
+        """Add household rows (members are added separately); returns the new rows. Without
+        ``hid`` the ids are the rows (the initial population)."""
+        first = self.n_households
+        self.hid = np.concatenate([self.hid, (np.arange(first, first + dwelling.size)
+                                              if hid is None else hid).astype(ID_DTYPE)])
+        self.moved_in = np.concatenate(
+            [self.moved_in, np.full(dwelling.size, moved_in, np.int16)])
+        self.dwelling = np.concatenate([self.dwelling, dwelling.astype(IDX_DTYPE)])
+        self.income = np.concatenate([self.income, income.astype(INCOME_DTYPE)])
+        self.migration_background = np.concatenate(
+            [self.migration_background, migration_background.astype(np.int8)])
+        return np.arange(first, self.n_households)
+
+    def append(self, members: Members, dwellings: np.ndarray, income: np.ndarray | None = None,
+               migration_background: np.ndarray | None = None, moved_in: int = -1,
+               pid: np.ndarray | None = None, hid: np.ndarray | None = None) -> np.ndarray:
+        """Add whole households with their members; returns the new households' rows.
+        Without ids, persons and households get their rows as ids (the initial population)."""
+        first = self.n_households
+        n = dwellings.size
+        first_person = self.n_persons
+        self.pid = np.concatenate([self.pid, (np.arange(first_person, first_person
+                                                        + members.age.size)
+                                              if pid is None else pid).astype(ID_DTYPE)])
+        self.age = np.concatenate([self.age, members.age])
+        self.sex = np.concatenate([self.sex, members.sex])
+        self.household = np.concatenate(
+            [self.household, (members.household + first).astype(IDX_DTYPE)]
+        )
+        self.is_child = np.concatenate([self.is_child, members.is_child])
+        self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
+        return self.add_households(
+            dwellings,
+            np.zeros(n, INCOME_DTYPE) if income is None else income,
+            np.zeros(n, np.int8) if migration_background is None else migration_background,
+            moved_in, hid,
+        )
+
+    def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
+        """Drop dead/departed persons and dissolved/departed households; renumber."""
+        (self.age, self.pid, self.sex, self.is_child, self.job,
+         self.household) = _keep_persons(person_alive, household_alive, self.household,
+                                         self.age, self.pid, self.sex, self.is_child, self.job)
+        for name in self.HOUSEHOLD_COLUMNS:
+            setattr(self, name, getattr(self, name)[household_alive])
+
+    def adults_children(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per household: members who are adults (not children) and children."""
+        n = self.n_households
+        children = np.bincount(self.household[self.is_child], minlength=n)
+        return self.household_size() - children, children
+
+    def equivalence_scale(self) -> np.ndarray:
+        """New OECD scale per household (members 14+ count as adults)."""
+        young = np.bincount(self.household[self.age < 14], minlength=self.n_households)
+        return oecd_scale(self.household_size() - young, young)
+
+    def add_persons(self, members: Members, pid: np.ndarray) -> None:
+        """Add persons to existing households (``members.household`` are household rows)."""
+        self.pid = np.concatenate([self.pid, pid.astype(ID_DTYPE)])
+        self.age = np.concatenate([self.age, members.age])
+        self.sex = np.concatenate([self.sex, members.sex])
+        self.household = np.concatenate([self.household, members.household])
+        self.is_child = np.concatenate([self.is_child, members.is_child])
+        self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
+
+
+@dataclass
+class Members:
+    """Persons of a batch of households; ``household`` numbers the batch's households 0…n-1."""
+
+    age: np.ndarray
+    sex: np.ndarray
+    household: np.ndarray
+    is_child: np.ndarray
+
+    @property
+    def n_households(self) -> int:
+        return int(self.household.max()) + 1 if self.household.size else 0
+
+    def take(self, starts: np.ndarray, sizes: np.ndarray, chosen: np.ndarray) -> Members:
+        """Copy the households ``chosen`` (by batch number, repeats allowed) into a new batch.
+
+        Requires persons ordered by household, with ``starts``/``sizes`` their offsets.
+        """
+        sz = sizes[chosen]
+        total = int(sz.sum())
+        new_hh = np.repeat(np.arange(chosen.size, dtype=IDX_DTYPE), sz)
+        offset = np.arange(total) - np.repeat(np.cumsum(sz) - sz, sz)
+        rows = np.repeat(starts[chosen], sz) + offset
+        return Members(self.age[rows], self.sex[rows], new_hh, self.is_child[rows])
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    """One household, for inspection (not used by the processes)."""
+
+    index: int
+    dwelling: int
+    cell: int
+    quartier: str
+    ages: tuple[int, ...]
+    sexes: tuple[str, ...]
+    children: tuple[bool, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.ages)
+
+
+@njit(cache=True)
+def _keep_persons(person_alive, household_alive, household, age, pid, sex, is_child, job):
+    """The person columns of the persons kept (alive, in a household kept), in their order,
+    with the households renumbered over the households kept (one pass per column set)."""
+    new_index = np.empty(household_alive.size, household.dtype)
+    k = 0
+    for h in range(household_alive.size):
+        new_index[h] = k
+        if household_alive[h]:
+            k += 1
+    n = 0
+    for i in range(household.size):
+        if person_alive[i] and household_alive[household[i]]:
+            n += 1
+    o_age = np.empty(n, age.dtype)
+    o_pid = np.empty(n, pid.dtype)
+    o_sex = np.empty(n, sex.dtype)
+    o_child = np.empty(n, is_child.dtype)
+    o_job = np.empty(n, job.dtype)
+    o_household = np.empty(n, household.dtype)
+    j = 0
+    for i in range(household.size):
+        h = household[i]
+        if person_alive[i] and household_alive[h]:
+            o_age[j] = age[i]
+            o_pid[j] = pid[i]
+            o_sex[j] = sex[i]
+            o_child[j] = is_child[i]
+            o_job[j] = job[i]
+            o_household[j] = new_index[h]
+            j += 1
+    return o_age, o_pid, o_sex, o_child, o_job, o_household
+
+
+@njit(cache=True)
+def household_summary(household, age, is_child, alive, n):
+    """Per household, over living members: size, children, members under 14, members 65+,
+    age of the oldest (one pass over the persons)."""
+    size = np.zeros(n, np.int32)
+    children = np.zeros(n, np.int32)
+    young = np.zeros(n, np.int32)
+    old = np.zeros(n, np.int32)
+    oldest = np.zeros(n, np.int16)
+    for i in range(household.size):
+        if not alive[i]:
+            continue
+        h = household[i]
+        a = age[i]
+        size[h] += 1
+        if is_child[i]:
+            children[h] += 1
+        if a < 14:
+            young[h] += 1
+        elif a >= 65:
+            old[h] += 1
+        if a > oldest[h]:
+            oldest[h] = a
+    return size, children, young, old, oldest
