@@ -22,7 +22,7 @@ def test_time_series_has_one_trace_per_scope(small):
     assert names == set(model.city.quartier_ids()) | {"city"}
     city = next(t for t in fig.data if t.name == "city")
     assert list(city.x) == sorted(df["year"].unique())
-    assert city.y[0] == model._records[0][1]["population"][-1]
+    assert city.y[0] == model.records.years[0][1]["population"][-1]
     flows = fg.time_series(df, "births", scopes=["city"])
     assert len(flows.data) == 1 and len(flows.data[0].x) == 2  # the start year has no flows
     with pytest.raises(ValueError):

@@ -261,7 +261,7 @@ def test_in_migrant_poverty_rate_applies_to_every_household_type(small):
     n = 100_000
     for adults, children in ((np.ones(n, int), np.zeros(n, int)),
                              (np.full(n, 3), np.zeros(n, int))):
-        draws = model._draw_incomes(adults, children, rng, poverty_rate=0.6)
+        draws = model.draw_incomes(adults, children, rng, poverty_rate=0.6)
         # binomial standard error 0.0015; 5 sigma
         assert np.mean(draws < 0.6 * model.median_income) == pytest.approx(0.6, abs=0.008)
 

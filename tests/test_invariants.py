@@ -116,7 +116,7 @@ def test_conservation_dwellings_and_wbs(baseline, zensus_city, households, years
 def test_choice_never_overfills_and_respects_tenure(small, n_dwellings, n_searchers, seed, k):
     """The sequential choice on random data: each dwelling ends with at most one household,
     social dwellings only go to WBS holders, owner-occupied ones only to buyers."""
-    from sim.model.processes import mobility
+    from sim.model import mobility
 
     model = sim.build_model(variant(small, **{"city.households": 50}), seed=1)
     city = model.city

@@ -129,7 +129,7 @@ def test_quartiers_have_distinct_profiles(baseline):
 
 def test_in_migrant_profile_hits_its_mean_age(small):
     model = sim.build_model(small, seed=5)
-    pool, weights = model.pool, model._in_weights
+    pool, weights = model.in_migrants.pool, model.in_migrants.weights
     ages = pool.members.age.astype(float)
     sums = np.add.reduceat(ages, pool.starts)
     mean = (weights * sums).sum() / (weights * pool.sizes).sum()
@@ -175,7 +175,7 @@ def test_household_change_equals_the_vectorised_reference():
 
 
 def test_main_cause_equals_argmax_with_other_for_no_dissatisfaction():
-    from sim.model.processes.mobility import main_cause
+    from sim.model.mobility import main_cause
     from sim.state.outcomes import CAUSES
 
     rng = np.random.default_rng(8)

@@ -72,10 +72,10 @@ def test_a_couple_shares_one_dwelling_and_income(small):
     model = sim.build_model(sc, seed=2)
     pop = model.population
     before = pop.income.copy()
-    alive = np.ones(pop.n_persons, bool)
-    household_alive = np.ones(pop.n_households, bool)
-    event = np.zeros(pop.n_households, bool)
-    host, joiner, given_up = model._partnerships(2024, alive, household_alive, event)
+    year = model.begin_year(2024)
+    household_alive, event = year.household_alive, year.life_event
+    host, joiner, given_up = partnership.form_couples(
+        model, year, sc.parameters.demography, model.draws("partnership"))
     assert host.size > 50
     assert np.all(pop.household[joiner] == host) and not household_alive[given_up].any()
     assert np.allclose(pop.income[host], (before[host] + before[given_up]) / 1.5, rtol=1e-6)

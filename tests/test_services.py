@@ -14,8 +14,9 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.model.processes import care
-from sim.state.city import NURSING
+from sim.model import care_need as care
+from sim.model.schedule import processes, run_processes
+from sim.state.city import NURSING, in_nursing_home
 from sim.state.outcomes import CAUSES
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -91,8 +92,8 @@ def test_care_need_follows_the_rate_tables(start_models):
     m = start_models[0]
     pop = m.population
     need, inpatient, ambulant, _ = care.needs(pop.age, pop.sex, pop.pid, m.keys["care"],
-                                              m._care_tables)
-    prevalence = m._care_tables[0]
+                                              m.care.tables)
+    prevalence = m.care.tables[0]
     for lo, hi in ((0, 65), (65, 75), (75, 85), (85, 90), (90, 111)):
         for sex in (0, 1):
             sel = (pop.age >= lo) & (pop.age < hi) & (pop.sex == sex)
@@ -105,9 +106,9 @@ def test_care_need_follows_the_rate_tables(start_models):
 def test_nursing_residents_live_in_places_and_have_the_need(start_models):
     m = start_models[0]
     pop, city = m.population, m.city
-    in_home = m._nursing_households()
+    in_home = in_nursing_home(pop.dwelling, city)
     need, inpatient, _, _ = care.needs(pop.age, pop.sex, pop.pid, m.keys["care"],
-                                       m._care_tables)
+                                       m.care.tables)
     residents = in_home[pop.household]
     assert residents.sum() > 0
     assert need[residents].all()
@@ -233,7 +234,7 @@ def test_cached_2sfca_equals_the_reference_function():
 def test_compiled_neighbourhood_equals_the_numpy_version(start_models):
     """The one-pass neighbourhood kernel gives the same counts and shares as a vectorised
     version (random groups, some households not housed)."""
-    from sim.model.processes import mobility
+    from sim.model import mobility
 
     m = start_models[1]
     city, pop = m.city, m.population
@@ -249,12 +250,14 @@ def test_compiled_neighbourhood_equals_the_numpy_version(start_models):
 
 
 def test_compiled_parts_equal_the_vectorised_formulas(start_models):
-    from sim.model.processes import mobility
+    from sim.model import mobility
 
     m = start_models[1]
     pop, city = m.population, m.city
-    info = m._household_info(np.ones(pop.n_persons, bool), np.ones(pop.n_households, bool),
-                             m.year + 1)
+    year = m.begin_year(m.year + 1)
+    run_processes(m, year, processes("situation", "travel", "doctors", "schools", "jobs",
+                                     "dissatisfaction"))
+    info = year.situation
     mp, cp = m.scenario.parameters.mobility, m.scenario.parameters.choice
     d = pop.dwelling
     cell = city.dwelling_cell[d].astype(np.int64)
@@ -266,7 +269,7 @@ def test_compiled_parts_equal_the_vectorised_formulas(start_models):
 
 
 def test_pool_sampler_draws_equal_generator_choice():
-    from sim.model.processes.migration import PoolSampler, in_migrant_households
+    from sim.model.processes.in_migration import PoolSampler, in_migrant_households
 
     class Pool:
         sizes = np.arange(1, 6).repeat(200)
@@ -286,7 +289,7 @@ def test_pool_sampler_draws_equal_generator_choice():
 
 
 def test_compiled_movers_equal_the_vectorised_decision():
-    from sim.model.processes import mobility
+    from sim.model import mobility
     from sim.model.rng import keyed_uniforms
 
     rng = np.random.default_rng(3)
@@ -325,9 +328,9 @@ def test_uniform_from_base_equals_keyed_uniform():
 
 
 def test_group_rows_equals_stable_argsort_and_bincount():
-    from sim.model.services_mixin import _group_rows
+    from sim.model.processes.dissatisfaction import group_rows
 
     group = np.random.default_rng(4).integers(0, 300, 5000).astype(np.int32)
-    order, counts = _group_rows(group, 320)  # groups 300-319 are empty
+    order, counts = group_rows(group, 320)  # groups 300-319 are empty
     assert np.array_equal(order, np.argsort(group, kind="stable"))
     assert np.array_equal(counts, np.bincount(group, minlength=320))

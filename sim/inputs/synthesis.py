@@ -60,6 +60,12 @@ def size_targets(n_households: int) -> np.ndarray:
     return round_preserving_sum(full * n_households)
 
 
+def mean_household_size() -> float:
+    """Persons per household of the NRW household-size shares (:func:`size_targets`)."""
+    sizes = size_targets(1_000_000)
+    return float((sizes * np.arange(1, 7)).sum() / sizes.sum())
+
+
 def _draw_adults(rng, n, sex, p_age_by_sex, min_age=18):
     """Ages (>= min_age) for given sexes, from the age structure."""
     ages = np.empty(n, dtype=np.int64)

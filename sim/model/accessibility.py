@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from scipy.spatial import cKDTree
 
 MODES = ("walk", "pt", "car")
@@ -478,3 +479,49 @@ def share_within(demand: np.ndarray, value: np.ndarray, limit: float) -> float:
     if total <= 0:
         return float("nan")
     return float(demand[value <= limit].sum() / total)
+
+
+@njit(cache=True, inline="always")
+def commute_cost(from_cell, job_cell, car, ticket, x, y, stop_dist, nearest_stop, width_m,
+                 params):
+    """Generalised monthly cost (EUR) of one worker's commute.
+
+    ``params``: detour, walk m/min, pt m/min, car m/min, car overhead min, headway min,
+    EUR per km, workdays, EUR per minute, outside distance m.
+    """
+    detour, walk_v, pt_v, car_v, car_over, headway, eur_km, days, eur_min, out_m = (
+        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
+        params[7], params[8], params[9])
+    trips = 2.0 * days
+    if job_cell < 0:
+        d = out_m
+        t_pt = stop_dist[from_cell] * detour / walk_v + 0.5 * headway + d * detour / pt_v
+        pt = ticket + trips * eur_min * t_pt
+        if car:
+            c = trips * (d * detour / 1000.0 * eur_km + eur_min * (d * detour / car_v
+                                                                    + car_over))
+            if c < pt:
+                return c
+        return pt
+    dx = x[from_cell] - x[job_cell]
+    dy = y[from_cell] - y[job_cell]
+    d = np.sqrt(dx * dx + dy * dy)
+    if d < width_m * 0.5:
+        d = width_m * 0.5
+    t_walk = d * detour / walk_v
+    best = trips * eur_min * t_walk
+    s0 = nearest_stop[from_cell]
+    s1 = nearest_stop[job_cell]
+    sx = x[s0] - x[s1]
+    sy = y[s0] - y[s1]
+    t_pt = ((stop_dist[from_cell] + stop_dist[job_cell]) * detour / walk_v + 0.5 * headway
+            + np.sqrt(sx * sx + sy * sy) * detour / pt_v)
+    if t_pt < t_walk:
+        pt = ticket + trips * eur_min * t_pt
+        if pt < best:
+            best = pt
+    if car:
+        c = trips * (d * detour / 1000.0 * eur_km + eur_min * (d * detour / car_v + car_over))
+        if c < best:
+            best = c
+    return best

@@ -230,6 +230,13 @@ class HousingMarket:
     def lever_active(self, year: int) -> bool:
         return self.lever is not None and year >= self.lever.from_year
 
+    def let(self, dwellings: np.ndarray) -> None:
+        """New private tenancies pay the cell's re-letting level (new builds keep theirs)."""
+        city = self.city
+        private = dwellings[(city.dwelling_tenure[dwellings] == PRIVATE)
+                            & ~self.new_this_year[dwellings]]
+        city.dwelling_rent_m2[private] = city.cell_rent_m2[city.dwelling_cell[private]]
+
     def update(self, year: int, occupied: np.ndarray, rng: np.random.Generator) -> dict:
         """Run this year's market steps; ``occupied`` marks dwellings with a household.
 

@@ -27,7 +27,7 @@ def count(quartier: np.ndarray, n_q: int, weights: np.ndarray | None = None) -> 
     return with_city(np.bincount(quartier, weights=weights, minlength=n_q)[:n_q].astype(float))
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
@@ -86,21 +86,21 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     out = {
         "population": persons,
         "households": households,
-        "mean_age": _ratio(p[:, 1], persons),
-        "old_age_ratio": _ratio(p[:, 2], p[:, 3]),
-        "share_under_18": _ratio(p[:, 4], persons),
-        "share_65plus": _ratio(p[:, 2], persons),
-        "share_18_24_with_parents": _ratio(p[:, 7], p[:, 6]),
-        "mean_household_size": _ratio(p[:, 5], households),
+        "mean_age": ratio(p[:, 1], persons),
+        "old_age_ratio": ratio(p[:, 2], p[:, 3]),
+        "share_under_18": ratio(p[:, 4], persons),
+        "share_65plus": ratio(p[:, 2], persons),
+        "share_18_24_with_parents": ratio(p[:, 7], p[:, 6]),
+        "mean_household_size": ratio(p[:, 5], households),
     }
     for k in (1, 2, 3, 4):
-        out[f"share_households_size_{k}"] = _ratio(h[:, k], households)
-    out["share_households_size_5plus"] = _ratio(h[:, 5], households)
+        out[f"share_households_size_{k}"] = ratio(h[:, k], households)
+    out["share_households_size_5plus"] = ratio(h[:, 5], households)
     for i, name in enumerate(PYRAMID_METRICS):
         out[name] = with_city(by_band[i].astype(float))
     dwellings = count(dwelling_quartier[market], n_q)
     out["dwellings"] = dwellings
-    out["vacancy_rate"] = _ratio(dwellings - households, dwellings)
+    out["vacancy_rate"] = ratio(dwellings - households, dwellings)
     return out
 
 
@@ -192,24 +192,24 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     hs = np.vstack([hs, hs.sum(axis=0)])
     persons = hs[:, 0]
     out: dict[str, np.ndarray] = {
-        "share_poor": _ratio(hs[:, 1], persons),
-        "share_high_income": _ratio(hs[:, 2], persons),
-        "share_migration_background": _ratio(hs[:, 3], persons),
-        "mean_equivalised_income": _ratio(hs[:, 4], persons),
+        "share_poor": ratio(hs[:, 1], persons),
+        "share_high_income": ratio(hs[:, 2], persons),
+        "share_migration_background": ratio(hs[:, 3], persons),
+        "mean_equivalised_income": ratio(hs[:, 4], persons),
     }
     market = tenure != NURSING
     by_tenure = np.bincount(dq * 4 + tenure, minlength=4 * n_q).reshape(n_q, 4)
     by_tenure = np.vstack([by_tenure, by_tenure.sum(axis=0)]).astype(float)
     dwellings = by_tenure[:, :3].sum(axis=1)
     del market
-    out["owner_occupied_share"] = _ratio(by_tenure[:, OWNER], dwellings)
-    out["social_housing_share"] = _ratio(by_tenure[:, SOCIAL], dwellings)
+    out["owner_occupied_share"] = ratio(by_tenure[:, OWNER], dwellings)
+    out["social_housing_share"] = ratio(by_tenure[:, SOCIAL], dwellings)
     tenants = hs[:, 5]
-    out["mean_rent_m2"] = _ratio(hs[:, 6], tenants)
-    out["mean_rent_burden"] = _ratio(hs[:, 7], tenants)
-    out["share_rent_burden_over_30"] = _ratio(hs[:, 8], tenants)
-    out["share_rent_burden_over_40"] = _ratio(hs[:, 9], tenants)
-    out["share_crowded"] = _ratio(hs[:, 10], hs[:, 11])
+    out["mean_rent_m2"] = ratio(hs[:, 6], tenants)
+    out["mean_rent_burden"] = ratio(hs[:, 7], tenants)
+    out["share_rent_burden_over_30"] = ratio(hs[:, 8], tenants)
+    out["share_rent_burden_over_40"] = ratio(hs[:, 9], tenants)
+    out["share_crowded"] = ratio(hs[:, 10], hs[:, 11])
 
     # Persons per cell by group: poor, middle, high, migration background, 65+.
     cell = city.dwelling_cell[d].astype(np.int64)
@@ -293,3 +293,73 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
         "mean_rent_m2": np.divide(rent_sum[built], tenants[built],
                                   out=np.full(built.size, np.nan), where=tenants[built] > 0),
     })
+
+
+@njit(cache=True)
+def household_access_sums(q, housed, size, old, gp, car, walk_only, commute, net, n_q):
+    """Per quartier over housed private households: 65+ × GP access, 65+, without car,
+    households, persons walk-only, persons, commuting cost / income, commuting households."""
+    out = np.zeros((n_q, 8))
+    for h in range(q.size):
+        if not housed[h]:
+            continue
+        k = q[h]
+        out[k, 0] += old[h] * gp[h]
+        out[k, 1] += old[h]
+        if not car[h]:
+            out[k, 2] += 1
+        out[k, 3] += 1
+        if walk_only[h]:
+            out[k, 4] += size[h]
+        out[k, 5] += size[h]
+        if commute[h] > 0:
+            out[k, 6] += commute[h] / net[h]
+            out[k, 7] += 1
+    return out
+
+
+@njit(cache=True)
+def worker_sums(q, household, age, alive, housed, worker, n_q):
+    """Per quartier: employed persons 18-64 and all persons 18-64 (living, housed)."""
+    out = np.zeros((n_q, 2))
+    for i in range(household.size):
+        h = household[i]
+        if alive[i] and housed[h] and 18 <= age[i] < 65:
+            out[q[h], 1] += 1
+            if worker[i]:
+                out[q[h], 0] += 1
+    return out
+
+
+def access_outcomes(q: np.ndarray, housed: np.ndarray, size: np.ndarray, old: np.ndarray,
+                    gp: np.ndarray, car: np.ndarray, walk_only: np.ndarray,
+                    commute: np.ndarray, net_income: np.ndarray, household: np.ndarray,
+                    age: np.ndarray, alive: np.ndarray, worker: np.ndarray,
+                    primary_pupils: np.ndarray, primary_poor: np.ndarray,
+                    primary_quartier: np.ndarray, n_q: int) -> dict[str, np.ndarray]:
+    """The access outcomes (``ACCESS_METRICS``) from the households' situation: GP access of
+    the 65+, car-free households, walk-only residents, commuting cost / income, employment
+    18-64, and the segregation of poor pupils over primary schools (``primary_*``: pupils
+    and poor pupils per school, and its quartier)."""
+    hs = household_access_sums(q, housed, size, old, gp, car, walk_only, commute, net_income,
+                               n_q)
+    ps = worker_sums(q, household, age, alive, housed, worker, n_q)
+    hs = np.vstack([hs, hs.sum(axis=0)])
+    ps = np.vstack([ps, ps.sum(axis=0)])
+    out = {
+        "gp_access_65plus": ratio(hs[:, 0], hs[:, 1]),
+        "no_car_share": ratio(hs[:, 2], hs[:, 3]),
+        "share_walk_only": ratio(hs[:, 4], hs[:, 5]),
+        "commuting_cost_share": ratio(hs[:, 6], hs[:, 7]),
+        "employment_rate": ratio(ps[:, 0], ps[:, 1]),
+    }
+    pupils, poor = primary_pupils, primary_poor
+    d = np.full(n_q + 1, np.nan)
+    if pupils.sum() > 0 and 0 < poor.sum() < pupils.sum():
+        d[-1] = 0.5 * np.abs(poor / poor.sum() - (pupils - poor) / (pupils - poor).sum()).sum()
+    out["school_dissimilarity_income"] = d
+    out["school_poor_share"] = np.r_[ratio(
+        np.bincount(primary_quartier, weights=poor, minlength=n_q).astype(float),
+        np.bincount(primary_quartier, weights=pupils, minlength=n_q).astype(float)),
+        poor.sum() / max(pupils.sum(), 1.0)]
+    return out

@@ -117,7 +117,7 @@ def expected_residents(city: City) -> np.ndarray:
     return w / total if total > 0 else w
 
 
-def _draw_cells(rng: np.random.Generator, weight: np.ndarray, n: int) -> np.ndarray:
+def draw_cells(rng: np.random.Generator, weight: np.ndarray, n: int) -> np.ndarray:
     """``n`` cells drawn with probability ∝ ``weight``, spread without repeats while possible."""
     weight = np.maximum(weight, 0.0)
     positive = np.count_nonzero(weight)
@@ -175,15 +175,15 @@ class Services:
         n_prac = max(1, int(round(n_doctors / (2.0 - sp.single_handed_share))))
         rng = rngs["gp"]
         sizes = np.where(rng.random(n_prac) < sp.single_handed_share, 1.0, 2.0)
-        f.add(GP, _draw_cells(rng, residents * level["doctors"][cq], n_prac), sizes)
+        f.add(GP, draw_cells(rng, residents * level["doctors"][cq], n_prac), sizes)
         # Ambulant care services (capacity in clients) and nursing homes (places).
         clients = sp.ambulant_clients_per_1000 * pop_total / 1000.0
         n_amb = max(1, int(round(clients / sp.ambulant_clients_per_service)))
-        f.add(AMBULANT, _draw_cells(rngs["ambulant_care"], residents, n_amb),
+        f.add(AMBULANT, draw_cells(rngs["ambulant_care"], residents, n_amb),
               clients * (1.0 + sp.ambulant_capacity_reserve) / n_amb)
         places = sp.nursing_places_per_1000 * pop_total / 1000.0
         n_homes = max(1, int(np.ceil(places / sp.nursing_places_per_home)))
-        f.add(NURSING_HOME, _draw_cells(rngs["nursing_home"], residents, n_homes),
+        f.add(NURSING_HOME, draw_cells(rngs["nursing_home"], residents, n_homes),
               np.full(n_homes, 0.0))
         home_places = _spread(places, np.ones(n_homes))
         f.capacity[f.kind == NURSING_HOME] = home_places
@@ -197,7 +197,7 @@ class Services:
             for q in range(city.n_quartiers):
                 if per_q[q]:
                     w = np.where(cq == q, residents + 1e-9 * (cq == q), 0.0)
-                    f.add(kind, _draw_cells(rngs[KIND_NAMES[kind]], w, int(per_q[q])), 0.0)
+                    f.add(kind, draw_cells(rngs[KIND_NAMES[kind]], w, int(per_q[q])), 0.0)
             rows = np.flatnonzero(f.kind == kind)
             f.capacity[rows] = np.ceil(total * (1.0 + sp.school_capacity_reserve) / rows.size)
         # Employers: sites of about JOBS_PER_EMPLOYER jobs (capacity is set by Jobs).

@@ -159,6 +159,11 @@ def on_market(city: City) -> np.ndarray:
     return city.dwelling_tenure != NURSING
 
 
+def in_nursing_home(dwelling: np.ndarray, city: City) -> np.ndarray:
+    """Whether households with these dwellings (-1: none) live in a nursing-home place."""
+    return (dwelling >= 0) & (city.dwelling_tenure[np.maximum(dwelling, 0)] == NURSING)
+
+
 def rented(tenure: np.ndarray) -> np.ndarray:
     """Private or social rental (not owner-occupied, not a nursing-home place)."""
     return (tenure == PRIVATE) | (tenure == SOCIAL)

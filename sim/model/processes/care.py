@@ -1,92 +1,247 @@
-"""Long-term care need (Pflegebedürftigkeit) and where care is given.
+"""The yearly care step: where care is given, and who leaves for lack of it.
 
-Every person has three fixed random numbers (keyed to the person, so the same in every
-scenario of a seed): frailty ``v``, severity ``w`` and dependence on services ``x``. A person
-needs care while ``v < p(age, sex)``, the prevalence of care need at that age (so the share in
-need matches the Pflegestatistik at every age, and a person once in need stays in need as
-prevalence rises with age); needs a nursing home while also ``w < i(age)`` (the share of the
-care-dependent in full inpatient care); otherwise needs an ambulant service while ``x < a(age)``
-(the share of those cared for at home who use one), else is cared for by relatives.
+Who needs care, and what kind, is fixed per person (:mod:`sim.model.care_need`). Care at home
+with an ambulant service needs capacity within reach (2SFCA of the services' clients over the
+persons in need, see :mod:`sim.model.services`): a person is served while a fourth fixed number
+``z`` is below the cell's capacity per person in need. Who needs a nursing home, or an ambulant
+service that is not within reach, moves into the nearest nursing home of the city with a free
+place, else leaves the city (out-migration with cause ``care``). A person living alone moves
+with the household; otherwise the person founds a one-person household in the home, and the
+household left behind has a life event.
 
-Care at home with an ambulant service needs capacity within reach (2SFCA of the services'
-clients over the persons in need, see :mod:`sim.model.services`): a person is served while a fourth
-fixed number ``z`` is below the cell's capacity per person in need. Who needs a nursing home,
-or an ambulant service that is not within reach, moves into a nursing home of the city if a
-place is free, else leaves the city (out-migration with cause ``care``).
+Nursing-home places are dwellings of tenure ``NURSING`` (one per resident), off the housing
+market; they are added when the model is built (:func:`add_nursing_places`), and at the start
+those who need a home live in one (:func:`admit_initial_residents`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 
-from sim.model.rng import keyed_base, keyed_uniform, uniform_from
-from sim.scenario.service_parameters import CareParameters
+from sim.model.care_need import SLOT_FRAILTY, SLOT_PRIORITY, SLOT_SERVICE, SLOT_SEVERITY, needs
+from sim.model.metrics import count
+from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
+from sim.model.services import NURSING_HOME
+from sim.state.city import NURSING, in_nursing_home
+from sim.state.income import income_group
 
-SLOT_FRAILTY, SLOT_SEVERITY, SLOT_SERVICE, SLOT_PRIORITY = range(4)
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
+    from sim.scenario.service_parameters import CareParameters
+
+SLOT_NURSING_ID = 6  # of the ids key: a person who founds a household in a nursing home
+SLOT_CARE_ORDER = 7  # of the care key: the order in which persons take free places
 
 
-def _steps(bands: tuple[int, ...], values: tuple[float, ...], n_age: int) -> np.ndarray:
-    out = np.zeros(n_age)
-    for k, lower in enumerate(bands):
-        out[min(lower, n_age):] = values[k]
-    return out
+@dataclass
+class CareState:
+    """What the care step keeps from year to year.
+
+    Attributes:
+        tables: Prevalence of care need, inpatient share and ambulant share
+            (:func:`sim.model.care_need.rate_tables`).
+        unmet_by_cell: Persons whose ambulant care was not within reach last year, by cell
+            (where the ambulant-care lever adds capacity).
+        unmet: Persons with unmet ambulant care this year, by quartier (city last).
+    """
+
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray]
+    unmet_by_cell: np.ndarray
+    unmet: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def rate_tables(cp: CareParameters, max_age: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Prevalence of care need by (sex, age) at the 2023 level, the inpatient share and the
-    ambulant share of home care by age."""
-    n_age = max_age + 1
-    inp = _steps(cp.inpatient_bands, cp.inpatient_share, n_age)
-    amb = _steps(cp.inpatient_bands, cp.ambulant_share_of_home, n_age)
-    prev_2021 = np.stack([_steps(cp.age_bands, cp.prevalence_male, n_age),
-                          _steps(cp.age_bands, cp.prevalence_female, n_age)])
-    home = prev_2021 * (1.0 - inp) * cp.home_growth_2021_2023
-    inpatient = prev_2021 * inp * cp.inpatient_growth_2021_2023
-    prevalence = np.minimum(home + inpatient, 0.98)
-    share_inpatient = np.divide(inpatient, home + inpatient, out=np.zeros_like(home),
-                                where=home + inpatient > 0)
-    return prevalence, share_inpatient, amb
+def add_nursing_places(model: QuartierModel) -> None:
+    """One dwelling of tenure ``NURSING`` per place of every nursing home."""
+    f, city = model.services.facilities, model.city
+    homes = np.flatnonzero(f.kind == NURSING_HOME)
+    places = f.capacity[homes].astype(np.int64)
+    n = int(places.sum())
+    city.add_dwellings(
+        dwelling_cell=np.repeat(f.cell[homes], places),
+        dwelling_floor_space=np.zeros(n), dwelling_tenure=np.full(n, NURSING),
+        dwelling_binding_end=np.zeros(n), dwelling_rent_m2=np.zeros(n))
+
+
+def admit_initial_residents(model: QuartierModel) -> None:
+    """At the start, persons who need a nursing home live in one (those for whom no place is
+    free stay at home). Dwellings emptied this way were never private dwellings: they are
+    removed, so that the start's vacancy rate holds."""
+    pop, city = model.population, model.city
+    alive_p = np.ones(pop.n_persons, bool)
+    alive_h = np.ones(pop.n_households, bool)
+    _, inpatient, _, _ = needs(pop.age, pop.sex, pop.pid, model.keys["care"], model.care.tables)
+    movers = np.flatnonzero(inpatient & _may_move_to_home(model, alive_p, alive_h))
+    old_dwelling = pop.dwelling.copy()
+    to_nursing_home(model, movers, model.scenario.start_year - 1, alive_h, None)
+    freed = np.setdiff1d(old_dwelling, pop.dwelling[pop.dwelling >= 0])
+    freed = freed[city.dwelling_tenure[freed] != NURSING]
+    if freed.size:
+        keep = np.ones(city.n_dwellings, bool)
+        keep[freed] = False
+        new_index = np.cumsum(keep) - 1
+        pop.dwelling = new_index[pop.dwelling].astype(pop.dwelling.dtype)
+        for name in city.DWELLING_COLUMNS:
+            setattr(city, name, getattr(city, name)[keep])
+
+
+def step(model: QuartierModel, year: YearState, params: CareParameters,
+         draws: Draws) -> None:
+    """Who needs care, who gets it at home, who moves into a home or leaves (cause ``care``)."""
+    pop, city = model.population, model.city
+    n_q = city.n_quartiers
+    sv = model.services
+    person_alive, household_alive = year.person_alive, year.household_alive
+    n_old = household_alive.size
+    h_ok = household_alive & (pop.dwelling >= 0) & ~in_nursing_home(pop.dwelling, city)
+    hcell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
+    prevalence, share_inpatient, amb = model.care.tables
+    size, adults, kids, amb_by_cell, cand, cand_inpatient, cand_z = care_pass(
+        pop.household, pop.age, pop.sex, pop.pid, pop.is_child, person_alive,
+        household_alive, h_ok, hcell, np.uint64(draws.key), prevalence,
+        share_inpatient, amb, city.n_cells)
+    sv.add_ambulant_lever(year.year, model.care.unmet_by_cell)
+    sv.update_ambulant(year.year, amb_by_cell)
+    cand_h = pop.household[cand]
+    cand_cell = hcell[cand_h]
+    ambulant = ~cand_inpatient
+    served = ambulant & (cand_z < sv.ambulant_access[cand_cell])
+    unserved = ambulant & ~served
+    model.care.unmet_by_cell = np.bincount(cand_cell[unserved], minlength=city.n_cells)
+    hq = city.dwelling_quartier[np.maximum(pop.dwelling, 0)]
+    model.care.unmet = count(hq[cand_h[unserved]], n_q)
+    # Who moves to a home: not the last adult of a household with children.
+    may = (kids[cand_h] == 0) | (adults[cand_h] > 1)
+    movers = cand[(cand_inpatient | unserved) & may]
+    order = np.argsort(keyed_uniforms(draws.key, year.year, pop.pid[movers], SLOT_CARE_ORDER),
+                       kind="stable")
+    movers = movers[order]
+    mover_h = pop.household[movers].copy()
+    mover_q = hq[mover_h]
+    placed, new_rows = to_nursing_home(model, movers, year.year, household_alive,
+                                       person_alive, size.copy())
+    leave = movers[~placed]
+    leave_h = mover_h[~placed]
+    size = size - np.bincount(mover_h[placed], minlength=n_old)
+    leaving = np.bincount(leave_h, minlength=n_old)
+    whole = size[leave_h] == leaving[leave_h]  # every member left: the household leaves
+    household_alive[leave_h[whole]] = False
+    person_alive[leave[~whole]] = False
+    q_leave = mover_q[~placed]
+    poor = income_group(pop.income[leave_h], model.median_income) == 0
+    year.add_out_migrants("care", count(q_leave, n_q), {
+        "out_migrants_poor": count(q_leave, n_q, poor.astype(float)),
+        "out_migrants_migration_background": count(
+            q_leave, n_q, pop.migration_background[leave_h].astype(float)),
+        "out_migrants_65plus": count(q_leave, n_q, (pop.age[leave] >= 65).astype(float)),
+    })
+    # After the masks above: registering the new households replaces the year's arrays.
+    year.add_households(city.dwelling_quartier[pop.dwelling[new_rows]] if new_rows.size
+                        else np.zeros(0, np.int64))
+    year.life_event[mover_h[placed & (pop.household[movers] != mover_h)]] = True
+
+
+def _may_move_to_home(model: QuartierModel, person_alive: np.ndarray,
+                      household_alive: np.ndarray) -> np.ndarray:
+    """Adults of living, housed households not yet in a home; not the last adult of a
+    household with children."""
+    pop = model.population
+    n = pop.n_households
+    alive = person_alive & household_alive[pop.household]
+    by_kind = np.bincount(pop.household[alive].astype(np.int64) * 2 + pop.is_child[alive],
+                          minlength=2 * n).reshape(n, 2)
+    adults = by_kind[:, 0]
+    with_children = by_kind[:, 1] > 0
+    ok_h = household_alive & (pop.dwelling >= 0) & ~in_nursing_home(pop.dwelling, model.city)
+    ok_h &= ~with_children | (adults > 1)
+    return alive & ~pop.is_child & ok_h[pop.household]
+
+
+def to_nursing_home(model: QuartierModel, movers: np.ndarray, year: int,
+                    household_alive: np.ndarray, person_alive: np.ndarray | None,
+                    size: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Move persons (rows, in order) into free places of the nearest home with one.
+
+    A person alone takes the place with the household; else the person founds a new
+    one-person household there. Returns (placed mask over ``movers``, new household rows).
+    """
+    pop, city = model.population, model.city
+    placed = np.zeros(movers.size, bool)
+    if movers.size == 0:
+        return placed, np.zeros(0, np.int64)
+    nursing_d = np.flatnonzero(city.dwelling_tenure == NURSING)
+    taken = np.zeros(city.n_dwellings, bool)
+    live = household_alive & (pop.dwelling >= 0)
+    taken[pop.dwelling[live]] = True
+    free = nursing_d[~taken[nursing_d]]
+    if free.size == 0:
+        return placed, np.zeros(0, np.int64)
+    # Free places grouped by home (sorted by cell, then dwelling).
+    free = free[np.lexsort((free, city.dwelling_cell[free]))]
+    home_cells, first, counts = np.unique(city.dwelling_cell[free], return_index=True,
+                                          return_counts=True)
+    if size is None:  # living members per household
+        alive = np.ones(pop.n_persons, bool) if person_alive is None else person_alive
+        size = np.bincount(pop.household[alive & household_alive[pop.household]],
+                           minlength=pop.n_households)
+    mover_cell = city.dwelling_cell[pop.dwelling[pop.household[movers]]].astype(np.int64)
+    home = _nearest_free_home(mover_cell, (home_cells % city.width).astype(np.float64),
+                              (home_cells // city.width).astype(np.float64),
+                              float(city.width), counts.astype(np.int64))
+    placed = home >= 0
+    # The k-th person sent to a home takes its k-th free place.
+    rank = np.zeros(movers.size, np.int64)
+    for j in np.unique(home[placed]):
+        sel = np.flatnonzero(home == j)
+        rank[sel] = np.arange(sel.size)
+    place = np.where(placed, free[first[np.maximum(home, 0)] + rank], -1)
+    h = pop.household[movers]
+    whole = np.zeros(movers.size, bool)
+    new_parent, new_place = [], []
+    for i in np.flatnonzero(placed):  # sequential: a household may send two persons
+        if size[h[i]] == 1:
+            whole[i] = True
+        else:
+            size[h[i]] -= 1
+            new_parent.append(movers[i])
+            new_place.append(place[i])
+    pop.dwelling[h[whole]] = place[whole]
+    pop.moved_in[h[whole]] = year
+    new_rows = np.zeros(0, np.int64)
+    if new_parent:
+        parents = np.asarray(new_parent, np.int64)
+        hh = pop.household[parents]
+        new_rows = pop.add_households(
+            np.asarray(new_place), pop.income[hh].copy(), pop.migration_background[hh],
+            moved_in=year, hid=model.new_ids(pop.pid[parents], SLOT_NURSING_ID))
+        pop.household[parents] = new_rows
+    return placed, new_rows
 
 
 @njit(cache=True)
-def _needs(age, sex, pid, key, prevalence, share_inpatient, amb, need, inpatient, ambulant, z):
-    top = prevalence.shape[1] - 1
-    for i in range(age.size):
-        a = min(age[i], top)
-        s = sex[i]
-        need[i] = keyed_uniform(key, 0, pid[i], SLOT_FRAILTY) < prevalence[s, a]
-        if need[i]:
-            inpatient[i] = keyed_uniform(key, 0, pid[i], SLOT_SEVERITY) < share_inpatient[s, a]
-            if not inpatient[i]:
-                ambulant[i] = keyed_uniform(key, 0, pid[i], SLOT_SERVICE) < amb[a]
-            z[i] = keyed_uniform(key, 0, pid[i], SLOT_PRIORITY)
-
-
-@njit(cache=True)
-def care_sums(hq, household, age, sex, pid, key, prevalence, nursing_h, reach_h, n_q):
-    """Per quartier: persons, in care need, in need and at home, not in a nursing home, of
-    those within reach of a GP, 65+ not in a home, of those within reach (one pass)."""
-    out = np.zeros((n_q, 7))
-    top = prevalence.shape[1] - 1
-    for i in range(household.size):
-        h = household[i]
-        q = hq[h]
-        home = not nursing_h[h]
-        need = keyed_uniform(key, 0, pid[i], SLOT_FRAILTY) < prevalence[sex[i], min(age[i], top)]
-        out[q, 0] += 1
-        if need:
-            out[q, 1] += 1
-            if home:
-                out[q, 2] += 1
-        if home:
-            out[q, 3] += 1
-            if reach_h[h]:
-                out[q, 4] += 1
-            if age[i] >= 65:
-                out[q, 5] += 1
-                if reach_h[h]:
-                    out[q, 6] += 1
+def _nearest_free_home(mover_cell, hx, hy, width, free):
+    """Home (index) of each mover in order: the nearest with a free place left, or -1."""
+    out = np.full(mover_cell.size, -1, np.int64)
+    left = free.copy()
+    for i in range(mover_cell.size):
+        cx = mover_cell[i] % width
+        cy = mover_cell[i] // width
+        best = -1
+        best_d = 1e300
+        for j in range(hx.size):
+            if left[j] > 0:
+                d = (hx[j] - cx) ** 2 + (hy[j] - cy) ** 2
+                if d < best_d:
+                    best_d = d
+                    best = j
+        if best >= 0:
+            out[i] = best
+            left[best] -= 1
     return out
 
 
@@ -148,17 +303,3 @@ def care_pass(household, age, sex, pid, is_child, person_alive, household_alive,
         cand_z[n_c] = uniform_from(base, SLOT_PRIORITY)
         n_c += 1
     return size, adults, kids, amb_by_cell, cand[:n_c], cand_inp[:n_c], cand_z[:n_c]
-
-
-def needs(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, key: np.uint64,
-          tables: tuple[np.ndarray, np.ndarray, np.ndarray]
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per person: in care need, needs a nursing home, needs an ambulant service, and the
-    service priority number ``z``."""
-    prevalence, share_inpatient, amb = tables
-    n = age.size
-    need, inpatient, ambulant = (np.zeros(n, np.bool_) for _ in range(3))
-    z = np.ones(n)
-    _needs(age, sex, pid, np.uint64(key), prevalence, share_inpatient, amb, need, inpatient,
-           ambulant, z)
-    return need, inpatient, ambulant, z

@@ -7,9 +7,18 @@ sum to the TFR. A woman has at most one birth a year; the newborn joins her hous
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from sim.model.rng import keyed_uniforms
 from sim.state.population import FEMALE
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
+    from sim.scenario.parameters import DemographyParameters
 
 
 def births(age: np.ndarray, sex: np.ndarray, alive: np.ndarray, asfr: np.ndarray,
@@ -31,3 +40,16 @@ def newborn_sexes(u: np.ndarray, sex_ratio_at_birth: float) -> np.ndarray:
     """Sex of newborns (0 male, 1 female) given boys per girl, one uniform number each."""
     boy = sex_ratio_at_birth / (1.0 + sex_ratio_at_birth)
     return (u >= boy).astype(np.int8)
+
+
+def step(model: QuartierModel, year: YearState, params: DemographyParameters,
+         draws: Draws) -> dict[str, np.ndarray]:
+    """Which surviving women give birth (ages at the start of the year); the birth is a life
+    event of the household. The newborns join their households in the ageing step."""
+    pop = model.population
+    mothers = births(pop.age, pop.sex, year.person_alive, model.fertility_rates,
+                     keyed_uniforms(draws.key, year.year, pop.pid, 0))
+    model.vital.count_births(pop.age[mothers])
+    year.mothers = mothers
+    year.life_event[pop.household[mothers]] = True
+    return {"births": year.count(pop.household[mothers])}

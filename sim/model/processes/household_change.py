@@ -7,8 +7,16 @@ leave the city (in reality: to relatives or care; they are counted as out-migran
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
+
+from sim.state.income import income_group
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.year import YearState
 
 
 def update(household: np.ndarray, is_child: np.ndarray, age: np.ndarray,
@@ -20,6 +28,22 @@ def update(household: np.ndarray, is_child: np.ndarray, age: np.ndarray,
     because no adult is left), both in ascending order.
     """
     return _update(household, is_child, age, person_alive, household_alive, adult_age)
+
+
+def step(model: QuartierModel, year: YearState, params: None, draws: None) -> None:
+    """Households whose members have all died dissolve; minors left without an adult leave the
+    city (cause ``other``)."""
+    pop = model.population
+    _, orphans = update(pop.household, pop.is_child, pop.age, year.person_alive,
+                        year.household_alive)
+    orphan_hh = pop.household[orphans]
+    poor = income_group(pop.income[orphan_hh], model.median_income) == 0
+    year.add_out_migrants("other", year.count(orphan_hh), {
+        "out_migrants_poor": year.count(orphan_hh, poor.astype(float)),
+        "out_migrants_migration_background": year.count(
+            orphan_hh, pop.migration_background[orphan_hh].astype(float)),
+        "out_migrants_families": year.count(orphan_hh),
+    })
 
 
 @njit(cache=True)

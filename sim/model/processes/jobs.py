@@ -20,14 +20,97 @@ time valued at ``value_of_time_eur_h``, over ``workdays_per_month`` return trips
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 from scipy.optimize import brentq
 
+from sim.model.accessibility import commute_cost
 from sim.model.rng import keyed_uniform, keyed_uniforms
+from sim.model.services import EMPLOYER, JOBS_PER_EMPLOYER, draw_cells
 from sim.scenario.service_parameters import JobsParameters
+from sim.state.income import income_group
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
 
 SLOT_EMPLOYED, SLOT_INSIDE, SLOT_SITE, SLOT_CAR = range(4)
+
+
+@dataclass
+class JobsState:
+    """What employment and commuting keep for the run.
+
+    Attributes:
+        employment_table: Employment probability by (poor, sex, age).
+        sites: The employer sites, which place new workers' jobs.
+        car_intercept: Intercept of the no-car logit fitted to the start population.
+    """
+
+    employment_table: np.ndarray
+    sites: JobSites
+    car_intercept: float
+
+
+def setup(model: QuartierModel) -> JobsState:
+    """The employment table, employer sites for the jobs held by residents in the city (added
+    to the facilities) and the car logit's intercept, from the start population."""
+    pop, city, sv = model.population, model.city, model.services
+    jp = model.scenario.parameters.jobs
+    group = income_group(pop.income, model.median_income)
+    poor_share = float((group[pop.household] == 0).mean()) if pop.n_persons else 0.0
+    table = employment_tables(jp, model.scenario.parameters.demography.max_age, poor_share)
+    emp = employed(pop.age, pop.sex, group[pop.household] == 0, pop.pid, model.keys["jobs"],
+                   table)
+    inside_jobs = emp.sum() * jp.share_working_in_city
+    n_sites = max(1, int(round(inside_jobs / JOBS_PER_EMPLOYER)))
+    site_cells = draw_cells(sv.rngs["employer"], sv.employer_weight, n_sites)
+    if site_cells.size == 0:
+        site_cells = np.flatnonzero(city.cell_quartier >= 0)[:1]
+    site_jobs = np.full(site_cells.size, max(inside_jobs, 1.0) / site_cells.size)
+    sv.facilities.add(EMPLOYER, site_cells, site_jobs, 0, "Arbeitsstätte")
+    size = pop.household_size()
+    children = np.bincount(pop.household[pop.is_child], minlength=pop.n_households)
+    return JobsState(table, JobSites(site_cells, sv.x, sv.y),
+                     car_intercept(group, size, children, jp))
+
+
+def step(model: QuartierModel, year: YearState, params: JobsParameters, draws: Draws) -> None:
+    """New workers get a job (kept for life); every household's commuting cost is the sum of
+    its workers' generalised costs from its cell."""
+    pop, city, sv = model.population, model.city, model.services
+    s = year.situation
+    workers, cell = s["workers"], s["cell"]
+    first = workers[pop.job[workers] == -2]
+    pop.job[first] = model.jobs.sites.draw(pop.pid[first], cell[pop.household[first]],
+                                           draws.key, params.share_working_in_city,
+                                           params.inside_commute_mean_km)
+    job = pop.job[workers].astype(np.int64)
+    home_cell = np.where(s["housed"] & ~s["nursing"], cell, -1)
+    ticket = s.pop("ticket_price")
+    commute = household_commute(
+        pop.household[workers].astype(np.int64), job, pop.n_households, home_cell, s["car"],
+        ticket.astype(np.float64), sv.x, sv.y, sv.stop_dist_m, sv.nearest_stop,
+        float(city.cell_size_m), commute_params(model))
+    s["commute"] = commute.astype(np.float32)
+    s["ticket"] = ticket.astype(np.float32)
+
+
+def commute_params(model: QuartierModel) -> np.ndarray:
+    """The parameters of :func:`commute_cost` this year (money grown with incomes)."""
+    sp = model.scenario.parameters.services
+    jp = model.scenario.parameters.jobs
+    return np.array([
+        sp.detour_factor, sp.walk_speed_m_s * 60.0, sp.pt_speed_kmh * 1000.0 / 60.0,
+        sp.car_speed_kmh * 1000.0 / 60.0, sp.car_overhead_min, model.services.headway_min,
+        jp.car_cost_per_km * model.income_index, jp.workdays_per_month,
+        jp.value_of_time_eur_h * model.income_index / 60.0,
+        jp.outside_commute_km * 1000.0,
+    ])
 
 
 def _adjusted(rate: float, poor_share: float, odds: float) -> tuple[float, float]:
@@ -176,52 +259,6 @@ def car_intercept(group: np.ndarray, size: np.ndarray, children: np.ndarray,
         return _logit(min(max(jp.no_car_share, 1e-6), 1 - 1e-6))
     return brentq(lambda b: no_car_probability(group, size, children, jp, b).mean()
                   - jp.no_car_share, -30.0, 30.0)
-
-
-@njit(cache=True, inline="always")
-def commute_cost(from_cell, job_cell, car, ticket, x, y, stop_dist, nearest_stop, width_m,
-                 params):
-    """Generalised monthly cost (EUR) of one worker's commute.
-
-    ``params``: detour, walk m/min, pt m/min, car m/min, car overhead min, headway min,
-    EUR per km, workdays, EUR per minute, outside distance m.
-    """
-    detour, walk_v, pt_v, car_v, car_over, headway, eur_km, days, eur_min, out_m = (
-        params[0], params[1], params[2], params[3], params[4], params[5], params[6],
-        params[7], params[8], params[9])
-    trips = 2.0 * days
-    if job_cell < 0:
-        d = out_m
-        t_pt = stop_dist[from_cell] * detour / walk_v + 0.5 * headway + d * detour / pt_v
-        pt = ticket + trips * eur_min * t_pt
-        if car:
-            c = trips * (d * detour / 1000.0 * eur_km + eur_min * (d * detour / car_v
-                                                                    + car_over))
-            if c < pt:
-                return c
-        return pt
-    dx = x[from_cell] - x[job_cell]
-    dy = y[from_cell] - y[job_cell]
-    d = np.sqrt(dx * dx + dy * dy)
-    if d < width_m * 0.5:
-        d = width_m * 0.5
-    t_walk = d * detour / walk_v
-    best = trips * eur_min * t_walk
-    s0 = nearest_stop[from_cell]
-    s1 = nearest_stop[job_cell]
-    sx = x[s0] - x[s1]
-    sy = y[s0] - y[s1]
-    t_pt = ((stop_dist[from_cell] + stop_dist[job_cell]) * detour / walk_v + 0.5 * headway
-            + np.sqrt(sx * sx + sy * sy) * detour / pt_v)
-    if t_pt < t_walk:
-        pt = ticket + trips * eur_min * t_pt
-        if pt < best:
-            best = pt
-    if car:
-        c = trips * (d * detour / 1000.0 * eur_km + eur_min * (d * detour / car_v + car_over))
-        if c < best:
-            best = c
-    return best
 
 
 @njit(cache=True)

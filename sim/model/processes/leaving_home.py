@@ -10,7 +10,21 @@ when it finds nothing it prefers to that.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from scipy.special import ndtri
+
+from sim.model.rng import keyed_uniforms
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
+    from sim.scenario.parameters import DemographyParameters
+
+SLOT_FOUNDED_ID = 2  # of the ids key
+SLOT_INCOME = 5  # of the leaving-home key, keyed to the new household
 
 
 def leavers(age: np.ndarray, is_child: np.ndarray, alive: np.ndarray, rate: float,
@@ -19,3 +33,22 @@ def leavers(age: np.ndarray, is_child: np.ndarray, alive: np.ndarray, rate: floa
     uniform number per person."""
     eligible = np.flatnonzero(is_child & alive & (age >= min_age))
     return eligible[u[eligible] < rate]
+
+
+def step(model: QuartierModel, year: YearState, params: DemographyParameters,
+         draws: Draws) -> None:
+    """Children who leave home found one-person households without a dwelling (they search
+    in the moving step), with an income drawn for a single adult."""
+    pop = model.population
+    who = leavers(pop.age, pop.is_child, year.person_alive, params.leaving_home_rate,
+                  params.leaving_home_min_age, keyed_uniforms(draws.key, year.year, pop.pid, 0))
+    parent = pop.household[who]
+    founded = model.new_ids(pop.pid[who], SLOT_FOUNDED_ID)
+    new_rows = pop.add_households(
+        np.full(who.size, -1), model.draw_incomes(
+            np.ones(who.size), np.zeros(who.size),
+            z=ndtri(keyed_uniforms(draws.key, year.year, founded, SLOT_INCOME))),
+        pop.migration_background[parent], hid=founded)
+    pop.household[who] = new_rows
+    pop.is_child[who] = False
+    year.add_households(year.household_quartier[parent])

@@ -11,9 +11,20 @@ less the quality added by school investment (``levers.school_investment``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 from scipy.spatial import cKDTree
+
+from sim.model.rng import keyed_uniforms
+from sim.model.services import PRIMARY, SECONDARY
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
+    from sim.scenario.service_parameters import ServicesChoiceParameters
 
 NEAREST = 12
 
@@ -69,3 +80,48 @@ def disadvantage(poor_share: np.ndarray, city_share: float, quality: np.ndarray)
         return np.zeros_like(poor_share)
     rel = np.clip((poor_share - city_share) / (1.0 - city_share), 0.0, 1.0)
     return np.clip(rel - quality, 0.0, 1.0)
+
+
+def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters,
+         draws: Draws) -> None:
+    """Assign this year's pupils to primary and secondary schools; each household's school
+    dissatisfaction is the largest disadvantage among its pupils' schools."""
+    pop, sv = model.population, model.services
+    f = sv.facilities
+    s = year.situation
+    poor_h = s["group"] == 0
+    disadvantage_hh = np.zeros(pop.n_households)
+    state = {}
+    for kind, pupils in zip((PRIMARY, SECONDARY), s["pupils"], strict=True):
+        rows = f.open(kind, year.year)
+        pc = s["cell"][pop.household[pupils]]
+        key = ("nearest", kind, rows.size)
+        if model.schools_cache.get(key) is None:
+            model.schools_cache[key] = nearest_schools(sv.x, sv.y, f.cell[rows])
+        nearest = model.schools_cache[key]
+        order = np.argsort(keyed_uniforms(draws.key, year.year, pop.pid[pupils], kind))
+        school = assign(order, pc, nearest, f.capacity[rows], sv.x, sv.y, f.cell[rows])
+        n_s = rows.size
+        total = np.bincount(school, minlength=n_s).astype(float)
+        poor = np.bincount(school, weights=poor_h[pop.household[pupils]].astype(float),
+                           minlength=n_s)
+        share = np.divide(poor, total, out=np.zeros(n_s), where=total > 0)
+        city_share = poor.sum() / max(total.sum(), 1.0)
+        dis = disadvantage(share, city_share, school_quality(model, year.year, f.cell[rows]))
+        np.maximum.at(disadvantage_hh, pop.household[pupils], dis[school])
+        state[kind] = {"pupils": total, "poor": poor, "cells": f.cell[rows], "dis": dis,
+                       "nearest_dis": dis[nearest[:, 0]]}
+    s["schools"] = state
+    s["school"] = (disadvantage_hh * params.school_weight).astype(np.float32)
+
+
+def school_quality(model: QuartierModel, year: int, school_cells: np.ndarray) -> np.ndarray:
+    """The quality added by school investment (``levers.school_investment``) to each school."""
+    quality = np.zeros(school_cells.size)
+    cq = model.city.cell_quartier[school_cells]
+    ids = model.city.quartier_ids()
+    for inv in model.scenario.levers.school_investment:
+        if year >= inv.from_year:
+            quality[cq == ids.index(inv.quartier)] = np.maximum(
+                quality[cq == ids.index(inv.quartier)], inv.quality)
+    return quality

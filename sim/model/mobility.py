@@ -47,7 +47,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.model.processes.jobs import commute_cost
+from sim.model.accessibility import commute_cost
 from sim.model.rng import keyed_base, keyed_uniform, keyed_uniforms, uniform_from
 from sim.scenario.parameters import MobilityParameters
 from sim.state.city import City

@@ -1,0 +1,90 @@
+"""Dissatisfaction and what the choice weighs: each housed household's six dissatisfaction
+parts (rent burden, crowding, neighbourhood, health, school, job; :mod:`sim.model.mobility`),
+the income and origin shares around every cell, and the amenity of every cell for each segment
+(life stage × travel mode: doctors for all, schools for families) with the workers' jobs for the
+commuting term of the choice (docs/ODD.md 7.16)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit
+
+from sim.model.mobility import ChoiceAccess, all_parts, neighbourhood
+from sim.model.processes.doctors import health_weights
+from sim.model.processes.jobs import commute_params
+from sim.model.services import PRIMARY
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.year import YearState
+    from sim.scenario.parameters import MobilityParameters
+
+N_SEGMENTS = 12  # life stage (4) × travel mode (3)
+
+
+def step(model: QuartierModel, year: YearState, params: MobilityParameters,
+         draws: None) -> None:
+    """Add the dissatisfaction parts, the cells' neighbourhood shares and the choice's access
+    inputs to ``year.situation``."""
+    pop, city, sv = model.population, model.city, model.services
+    cp = model.scenario.parameters.choice
+    s = year.situation
+    housed, cell = s["housed"], s["cell"]
+    # Amenity per (cell, stage × mode); workers with a job in the city, grouped by household.
+    amenity = np.zeros((city.n_cells, N_SEGMENTS))
+    weights = health_weights(cp)
+    fam_dis = s["schools"][PRIMARY]["nearest_dis"]
+    for st in range(4):
+        for m in range(3):
+            a = cp.utility_health * weights[st] * np.minimum(sv.gp_access[m], 1.5)
+            if st == 1:
+                a = a - cp.utility_school * cp.school_weight * fam_dis
+            amenity[:, st * 3 + m] = a
+    workers = s["workers"]
+    job = pop.job[workers].astype(np.int64)
+    inside = job >= 0
+    by_hh, counts = group_rows(pop.household[workers[inside]], pop.n_households)
+    s.update({
+        "segment": (s["stage"] * 3 + s["mode"]).astype(np.int8),
+        "worker_start": (np.cumsum(counts) - counts).astype(np.int32),
+        "worker_count": counts.astype(np.int32),
+        "choice_access": ChoiceAccess(amenity, job[inside][by_hh], sv.x, sv.y, sv.stop_dist_m,
+                                      sv.nearest_stop, float(city.cell_size_m),
+                                      commute_params(model)),
+    })
+    total, nb_income, nb_origin, share_i, share_o = neighbourhood(
+        cell, s["group"], s["origin"], housed, city.width, city.height)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        city_i = nb_income.sum(axis=0) / max(total.sum(), 1.0)
+        city_o = nb_origin.sum(axis=0) / max(total.sum(), 1.0)
+        s["cell_share_income"] = np.where(total[:, None] > 0, nb_income / total[:, None],
+                                          city_i[None, :])
+        s["cell_share_origin"] = np.where(total[:, None] > 0, nb_origin / total[:, None],
+                                          city_o[None, :])
+    s["parts"] = all_parts(
+        s["burden"], city.dwelling_floor_space[s["dwelling"]], s["norm"].astype(np.float64),
+        share_i, share_o, s["gp"], s["school"], s["commute"], s["net_income"], s["children"],
+        s["health_weight"], housed & ~s["nursing"], params.rent_burden_threshold,
+        params.crowding_threshold, params.homophily_threshold, cp.health_access_threshold,
+        cp.commute_burden_threshold)
+
+
+@njit(cache=True)
+def group_rows(group, n):
+    """A counting sort: the order that groups rows by ``group`` (0…n-1), keeping their order
+    within a group (as a stable argsort), and the rows per group (as ``np.bincount``)."""
+    counts = np.zeros(n, np.int64)
+    for i in range(group.size):
+        counts[group[i]] += 1
+    start = np.empty(n, np.int64)
+    total = 0
+    for g in range(n):
+        start[g] = total
+        total += counts[g]
+    order = np.empty(group.size, np.int64)
+    for i in range(group.size):
+        order[start[group[i]]] = i
+        start[group[i]] += 1
+    return order, counts

@@ -1,0 +1,203 @@
+"""In-migration: households from outside look for a dwelling in the city.
+
+Persons looking to move in arrive at ``in_migration_rate`` per resident, as whole households
+drawn from the synthetic household pool, tilted towards younger households so that their mean
+age is ``in_migrant_mean_age`` (Köln 2023: about 30). Their incomes and origins are drawn keyed
+to the newcomer's id, their car and ticket as for residents; their jobs are not known before
+they arrive (no commuting term). Whether they come is decided by residential choice
+(:mod:`sim.model.mobility`) among the vacancies the movers left, with no "stay" option: those
+who prefer staying away do not come. Out-migration is the movers' outside option.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit
+from scipy.special import ndtri
+
+from sim.inputs.synthesis import HouseholdPool
+from sim.model.housing import wbs_eligible
+from sim.model.mobility import choose, life_stage, space_norm
+from sim.model.processes.moving import outside_cost_m2
+from sim.model.processes.travel import travel_modes
+from sim.model.rng import keyed_uniforms
+from sim.state.income import income_group, oecd_scale
+from sim.state.population import Members
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
+    from sim.scenario.parameters import MigrationParameters
+
+SLOT_NEWCOMER_ID = 3  # of the ids key: (year, position of the draw)
+SLOT_MEMBER_ID = 4  # of the ids key: (newcomer household id ^ member position)
+SLOT_INCOME, SLOT_ABROAD, SLOT_ORIGIN = 5, 6, 7  # of the in-migration key
+
+
+def _tilt_lambda(oldest: np.ndarray, sizes: np.ndarray, age_sums: np.ndarray,
+                 base: np.ndarray, mean_age: float) -> float:
+    """Lambda such that weights ``base * exp(-lambda * oldest)`` give the persons' mean age
+    ``mean_age`` (persons' ages summed per household in ``age_sums``)."""
+    centre = float(oldest.mean()) if oldest.size else 0.0
+
+    def persons_mean(lam: float) -> float:
+        z = -lam * (oldest - centre)
+        w = base * np.exp(z - z.max())
+        return float((w * age_sums).sum() / (w * sizes).sum())
+
+    lo, hi = -1.0, 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if persons_mean(mid) > mean_age:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def age_tilt(pool: HouseholdPool, mean_age: float) -> np.ndarray:
+    """Pool weights tilted by exp(-lambda * oldest member's age) to reach a persons' mean age.
+
+    Lambda is found by bisection; the result is normalised to sum to 1.
+    """
+    ages = pool.members.age.astype(float)
+    oldest = np.maximum.reduceat(ages, pool.starts)
+    age_sums = np.add.reduceat(ages, pool.starts)
+    lam = _tilt_lambda(oldest, pool.sizes.astype(float), age_sums, pool.weights, mean_age)
+    z = -lam * (oldest - oldest.mean())
+    w = pool.weights * np.exp(z - z.max())
+    return w / w.sum()
+
+
+class PoolSampler:
+    """Draws pool rows with probabilities ``tilted``, as ``rng.choice(..., p=tilted)`` does
+    (the same uniforms, the same rows: tested), but in constant time per draw: a guide table
+    of the cumulative weights points each uniform near its row."""
+
+    def __init__(self, tilted: np.ndarray, sizes: np.ndarray) -> None:
+        self.cdf = np.cumsum(tilted)
+        self.cdf /= self.cdf[-1]
+        self.mean_size = float((tilted * sizes).sum())
+        self.guide = self.cdf.searchsorted(np.arange(self.cdf.size) / self.cdf.size,
+                                           side="right").astype(np.int64)
+
+    def rows(self, u: np.ndarray) -> np.ndarray:
+        """The row of each uniform ``u`` in [0, 1): ``cdf.searchsorted(u, side="right")``."""
+        return _guided_search(self.cdf, self.guide, u)
+
+
+@njit(cache=True)
+def _guided_search(cdf, guide, u):
+    out = np.empty(u.size, np.int64)
+    m = guide.size
+    for i in range(u.size):
+        j = guide[min(int(u[i] * m), m - 1)]
+        while j > 0 and cdf[j - 1] > u[i]:  # only if u * m was rounded up to the next bin
+            j -= 1
+        while cdf[j] <= u[i]:
+            j += 1
+        out[i] = j
+    return out
+
+
+def in_migrant_households(pool: HouseholdPool, tilted: np.ndarray, persons_wanted: float,
+                          rng: np.random.Generator, sampler: PoolSampler | None = None
+                          ) -> np.ndarray:
+    """Pool indices of the in-migrating households (their number is Poisson). ``sampler``
+    (a :class:`PoolSampler` of ``tilted``) saves recomputing the cumulative weights; the draws
+    are those of ``rng.choice(..., p=tilted)`` either way."""
+    if sampler is None:
+        mean_size = float((tilted * pool.sizes).sum())
+    else:
+        mean_size = sampler.mean_size
+    n = rng.poisson(persons_wanted / mean_size) if persons_wanted > 0 else 0
+    if sampler is None:
+        return rng.choice(tilted.size, size=n, p=tilted)
+    return sampler.rows(rng.random(n))
+
+
+class InMigrantProfile:
+    """The households that may move in: the synthetic pool, its weights tilted to the
+    in-migrants' mean age, and a fast sampler of those weights."""
+
+    def __init__(self, pool: HouseholdPool, mean_age: float) -> None:
+        self.pool = pool
+        self.weights = age_tilt(pool, mean_age)
+        self.sampler = PoolSampler(self.weights, pool.sizes)
+
+
+def step(model: QuartierModel, year: YearState, params: MigrationParameters,
+         draws: Draws) -> dict[str, np.ndarray]:
+    """Newcomers choose among the vacancies, or stay away; those who come join the city."""
+    pop, city = model.population, model.city
+    profile = model.in_migrants
+    pool = profile.pool
+    pool_rows = in_migrant_households(pool, profile.weights,
+                                      params.in_migration_rate * year.persons_start, draws.rng,
+                                      profile.sampler)
+    arrivals = pool.members.take(pool.starts, pool.sizes, pool_rows)
+    newcomers = _newcomers(model, arrivals, year.year, draws)
+    s = year.situation
+    chosen = choose(newcomers, year.vacancies, city, s["cost"], s["relet_cost"],
+                    s["cell_share_income"], s["cell_share_origin"],
+                    model.scenario.parameters.mobility, draws.key, year.year,
+                    s["choice_access"], allow_stay=False)
+    come = chosen >= 0
+    keep_members = come[arrivals.household]
+    member_ids = model.new_ids(newcomers["id"][arrivals.household]
+                               ^ np.arange(arrivals.age.size, dtype=np.uint64), SLOT_MEMBER_ID)
+    renumber = np.cumsum(come) - 1
+    arrivals = Members(arrivals.age[keep_members], arrivals.sex[keep_members],
+                       renumber[arrivals.household[keep_members]].astype(
+                           arrivals.household.dtype), arrivals.is_child[keep_members])
+    new_rows = pop.append(arrivals, chosen[come], newcomers["income"][come],
+                          newcomers["origin"][come], moved_in=year.year,
+                          pid=member_ids[keep_members], hid=newcomers["id"][come])
+    model.market.let(chosen[come])
+    year.add_households(city.dwelling_quartier[chosen[come]])
+    year.add_persons(arrivals.age.size)
+    return {"in_migrants": year.count(new_rows[arrivals.household])}
+
+
+def _newcomers(model: QuartierModel, arrivals: Members, year: int, draws: Draws) -> dict:
+    """The choice's table of in-migrant households: incomes and origins (keyed to their ids),
+    cars, tickets and segments."""
+    mig = model.scenario.parameters.migration
+    ip = model.scenario.parameters.income
+    hp = model.scenario.parameters.housing
+    mp = model.scenario.parameters.mobility
+    n = arrivals.n_households
+    hh = arrivals.household
+    size = np.bincount(hh, minlength=n)
+    children = np.bincount(hh[arrivals.is_child], minlength=n)
+    young = np.bincount(hh[arrivals.age < 14], minlength=n)
+    # Ids from the year and the draw's position: the same newcomers in every scenario.
+    ids = model.new_ids((np.uint64(year) << np.uint64(32)) + np.arange(n, dtype=np.uint64),
+                        SLOT_NEWCOMER_ID)
+    key = draws.key
+    inc = model.draw_incomes(size - children, children,
+                             poverty_rate=mig.in_migrant_poverty_rate,
+                             z=ndtri(keyed_uniforms(key, year, ids, SLOT_INCOME)))
+    abroad = keyed_uniforms(key, year, ids, SLOT_ABROAD) < mig.in_migrant_share_from_abroad
+    origin = (abroad | (keyed_uniforms(key, year, ids, SLOT_ORIGIN)
+                        < ip.migration_background_share)).astype(np.int64)
+    median = model.median_income
+    net = np.maximum(inc * oecd_scale(size - young, young), 1.0)
+    oldest = np.zeros(n)
+    np.maximum.at(oldest, hh, arrivals.age.astype(float))
+    group = income_group(inc, median)
+    wbs = wbs_eligible(net, size, children, hp, model.income_index)
+    car, ticket, mode = travel_modes(model, group, size, children, ids, wbs, net, year)
+    stage = life_stage(oldest, children)
+    return {
+        "size": size, "children": children, "oldest": oldest,
+        "current": np.full(n, -1), "income": inc, "net_income": net, "id": ids,
+        "norm": space_norm(size, mp), "income_group": group, "origin": origin,
+        "home_quartier": np.full(n, -1), "can_own": inc >= hp.owner_min_income * median,
+        "can_social": wbs, "outside_cost": space_norm(size, mp) * outside_cost_m2(model, year),
+        "segment": (stage * 3 + mode).astype(np.int8), "car": car, "ticket": ticket,
+        "worker_start": np.zeros(n, np.int64), "worker_count": np.zeros(n, np.int64),
+    }

@@ -1,0 +1,105 @@
+"""Residential mobility with the outside option: who searches, where they move, who leaves the
+city and why (:mod:`sim.model.mobility` holds the rules of searching and choosing).
+
+Housed households search with a probability that rises with their dissatisfaction (and after a
+life event); households in nursing homes never search; new households without a dwelling always
+search. Searchers choose one at a time, in keyed random order, among a sample of vacancies,
+staying, and leaving the city. A household that leaves is an out-migrant with a cause: the
+largest part of its dissatisfaction, or ``no_dwelling`` for a new household that found none.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model.mobility import Vacancies, choose, main_cause, movers
+from sim.state.city import NURSING
+from sim.state.outcomes import CAUSES
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
+    from sim.scenario.parameters import MobilityParameters
+
+# What in-migration still needs of the households' situation (the rest is freed before the
+# choice: at a million households these arrays set the peak memory).
+KEPT_FOR_IN_MIGRATION = ("cost", "relet_cost", "cell_share_income", "cell_share_origin",
+                         "choice_access", "size", "group", "origin", "old", "children")
+
+
+def step(model: QuartierModel, year: YearState, params: MobilityParameters,
+         draws: Draws) -> dict[str, np.ndarray]:
+    """Searchers choose; movers move in, out-migrants leave (by cause and group). Returns the
+    moves within the city and the new households that found a home (``leaving_home``)."""
+    pop, city = model.population, model.city
+    s = year.situation
+    housed = s["housed"]
+    searching = np.flatnonzero(
+        movers(s["parts"], s["stage"], year.life_event, housed & ~s["nursing"], pop.hid,
+               np.uint64(draws.key), year.year, params)
+        | (year.household_alive & (pop.dwelling < 0)))
+    searchers = _searchers(model, year, searching)
+    search_cause = main_cause(s["parts"][searching])
+    s = year.situation = {key: s[key] for key in KEPT_FOR_IN_MIGRATION}
+    year.vacancies = Vacancies(city.n_dwellings, np.r_[
+        pop.dwelling[housed], np.flatnonzero(city.dwelling_tenure == NURSING)])
+    chosen = choose(searchers, year.vacancies, city, s["cost"], s["relet_cost"],
+                    s["cell_share_income"], s["cell_share_origin"], params, draws.key,
+                    year.year, s["choice_access"])
+    del searchers
+    current = pop.dwelling[searching]
+    moving = (chosen >= 0) & (chosen != current)
+    moved = searching[moving]
+    left = searching[chosen < 0]
+    moved_from_home = moved[current[moving] >= 0]
+    pop.dwelling[moved] = chosen[moving]
+    pop.moved_in[moved] = year.year
+    model.market.let(chosen[moving])
+    cause = search_cause[chosen < 0]
+    cause[pop.dwelling[left] < 0] = CAUSES.index("no_dwelling")
+    year.household_alive[left] = False
+    size = s["size"]
+    for c, name in enumerate(CAUSES):
+        sel = left[cause == c]
+        year.add_out_migrants(name, year.count(sel, size[sel].astype(float)))
+    weight = size[left].astype(float)
+    year.add_out_migrant_groups({
+        "out_migrants_poor": year.count(left, weight * (s["group"][left] == 0)),
+        "out_migrants_migration_background": year.count(left, weight * s["origin"][left]),
+        "out_migrants_65plus": year.count(left, s["old"][left].astype(float)),
+        "out_migrants_families": year.count(left, weight * (s["children"][left] > 0)),
+    })
+    return {"moves_within_city": year.count(moved_from_home,
+                                            size[moved_from_home].astype(float)),
+            "leaving_home": year.count(moved[current[moving] < 0])}
+
+
+def _searchers(model: QuartierModel, year: YearState, rows: np.ndarray) -> dict:
+    """The choice's table of the searching households (``rows``)."""
+    pop, s = model.population, year.situation
+    hp = model.scenario.parameters.housing
+    inc = pop.income[rows]
+    return {
+        "current": pop.dwelling[rows], "net_income": s["net_income"][rows],
+        "norm": s["norm"][rows], "income_group": s["group"][rows],
+        "origin": s["origin"][rows], "home_quartier": year.household_quartier[rows],
+        "can_own": inc >= hp.owner_min_income * model.median_income,
+        "can_social": s["wbs"][rows], "id": pop.hid[rows],
+        "outside_cost": s["norm"][rows] * outside_cost_m2(model, year.year),
+        "segment": s["segment"][rows], "worker_start": s["worker_start"][rows],
+        "worker_count": s["worker_count"][rows], "car": s["car"][rows],
+        "ticket": s["ticket"][rows],
+    }
+
+
+def outside_cost_m2(model: QuartierModel, year: int) -> float:
+    """Monthly gross cold rent per m² of a dwelling outside the city in ``year`` (the regional
+    level, grown like market rents, plus operating costs)."""
+    hp = model.scenario.parameters.housing
+    mp = model.scenario.parameters.mobility
+    years = year - model.scenario.start_year + 1
+    return mp.outside_rent_m2 * (1.0 + hp.market_rent_growth) ** years + (
+        model.market.operating_costs_m2)

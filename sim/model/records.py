@@ -1,0 +1,138 @@
+"""What a run records: the yearly stocks and flows (the tidy ``outcomes`` table), optional cell
+snapshots for maps, and the vital statistics (exposures, deaths and births by sex and age)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.model import metrics
+from sim.model.care_need import care_sums
+from sim.model.mobility import space_norm
+from sim.state.city import NURSING, in_nursing_home, on_market
+from sim.state.outcomes import FLOW_METRICS, METRICS
+from sim.state.population import SEXES
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+
+
+class VitalStatistics:
+    """Exposures, deaths and births by sex and single age, summed over the simulated years."""
+
+    def __init__(self, max_age: int) -> None:
+        n_age = max_age + 1
+        self.exposure = np.zeros((2, n_age))
+        self.deaths = np.zeros((2, n_age))
+        self.births = np.zeros(n_age)
+
+    def count_exposure_and_deaths(self, sex: np.ndarray, age: np.ndarray,
+                                  dead: np.ndarray) -> None:
+        """Persons at the start of the year (the life table's exposure) and the year's deaths."""
+        n_age = self.births.size
+        by_sex_age = sex.astype(np.int32) * n_age + age
+        self.exposure += np.bincount(by_sex_age, minlength=2 * n_age).reshape(2, n_age)
+        self.deaths += np.bincount(by_sex_age[dead], minlength=2 * n_age).reshape(2, n_age)
+
+    def count_births(self, mother_age: np.ndarray) -> None:
+        self.births += np.bincount(mother_age, minlength=self.births.size)
+
+    def table(self) -> pd.DataFrame:
+        """``sex, age, exposure, deaths, births``; births are by the mother's age, so only the
+        female rows carry them."""
+        rows = []
+        for s, sex in enumerate(SEXES):
+            rows.append(pd.DataFrame({
+                "sex": sex, "age": np.arange(self.births.size), "exposure": self.exposure[s],
+                "deaths": self.deaths[s],
+                "births": self.births if sex == "female" else 0.0,
+            }))
+        return pd.concat(rows, ignore_index=True)
+
+
+class Records:
+    """The yearly records of one run."""
+
+    def __init__(self, cell_snapshots: bool) -> None:
+        self.years: list[tuple[int, dict[str, np.ndarray]]] = []
+        self.snapshots: list[pd.DataFrame] | None = [] if cell_snapshots else None
+
+    @staticmethod
+    def no_flows(n_quartiers: int) -> dict[str, np.ndarray]:
+        """The flows of the start state: missing (NaN)."""
+        nan = np.full(n_quartiers + 1, np.nan)
+        return {m: nan for m in FLOW_METRICS}
+
+    def record(self, model: QuartierModel, flows: dict[str, np.ndarray],
+               access: dict[str, np.ndarray]) -> None:
+        """Record the stocks at the end of ``model.year`` with the year's flows and the access
+        outcomes measured at the start of its move season."""
+        pop, city = model.population, model.city
+        hq = city.dwelling_quartier[pop.dwelling]
+        size = pop.household_size()
+        private = city.dwelling_tenure[pop.dwelling] != NURSING
+        values = metrics.stocks(pop, hq, city.dwelling_quartier, city.n_quartiers, size,
+                                private=private, market=on_market(city))
+        mp = model.scenario.parameters.mobility
+        values.update(metrics.housing_stocks(
+            pop, city, hq, model.median_income, model.market.operating_costs_m2,
+            mp.crowding_threshold * space_norm(size, mp), size))
+        values.update(_service_stocks(model, hq))
+        values.update(access)
+        values.update(flows)
+        self.years.append((model.year, values))
+        if self.snapshots is not None:
+            self.snapshots.append(metrics.cell_snapshot(pop, city, model.median_income,
+                                                        model.year))
+
+    def outcomes(self, run_id: str, scopes: list[str], per_quartier: bool) -> pd.DataFrame:
+        """Tidy results: ``run_id, year, scope, metric, value`` (``scopes``: the quartier ids
+        and ``"city"``, last)."""
+        scopes_idx = list(range(len(scopes))) if per_quartier else [len(scopes) - 1]
+        names = list(METRICS)
+        years = np.array([y for y, _ in self.years])
+        values = np.stack([
+            np.stack([rec[m][scopes_idx] for m in names]) for _, rec in self.years
+        ])  # [year, metric, scope]
+        n_y, n_m, n_s = values.shape
+        return pd.DataFrame({
+            "run_id": run_id,
+            "year": np.repeat(years, n_m * n_s).astype(np.int32),
+            "scope": pd.Categorical(np.tile([scopes[i] for i in scopes_idx], n_y * n_m)),
+            "metric": pd.Categorical(np.tile(np.repeat(names, n_s), n_y)),
+            "value": values.ravel(),
+        })
+
+    def cell_snapshots(self, run_id: str) -> pd.DataFrame | None:
+        if self.snapshots is None:
+            return None
+        table = pd.concat(self.snapshots, ignore_index=True)
+        table.insert(0, "run_id", run_id)
+        return table
+
+
+def _service_stocks(model: QuartierModel, hq: np.ndarray) -> dict[str, np.ndarray]:
+    """Care dependency, nursing-home residents, unmet care, reach of GPs and the doctors."""
+    pop, city = model.population, model.city
+    n_q = city.n_quartiers
+    sv = model.services
+    hcell = city.dwelling_cell[pop.dwelling].astype(np.int64)
+    c = care_sums(hq.astype(np.int64), pop.household, pop.age, pop.sex, pop.pid,
+                  np.uint64(model.keys["care"]), model.care.tables[0],
+                  in_nursing_home(pop.dwelling, city), sv.gp_within_reach[hcell], n_q)
+    c = np.vstack([c, c.sum(axis=0)])
+    persons, dependent = c[:, 0], c[:, 1]
+    return {
+        "care_dependent": dependent,
+        "care_dependency_share": metrics.ratio(dependent, persons),
+        "share_cared_at_home": metrics.ratio(c[:, 2], dependent),
+        "nursing_home_residents": persons - c[:, 3],
+        "unmet_care": model.care.unmet,
+        "share_gp_within_reach": metrics.ratio(c[:, 4], c[:, 3]),
+        "share_65plus_gp_within_reach": metrics.ratio(c[:, 6], c[:, 5]),
+        "gp_doctors": np.r_[np.full(n_q, np.nan), sv.facilities.capacity[
+            sv.facilities.open(0, model.year)].sum()],
+    }
+
