@@ -64,19 +64,19 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from sim import load_scenario
 from sim.errors import InputError, display_path, load_toml_model
 from sim.experiments.runner import Progress, scenario_identity, with_horizon
 from sim.experiments.sweeps import (
-    _numeric_kind,
-    _validate_point,
     content_point_name,
     field_annotation,
     flatten_parameters,
+    numeric_kind,
     parse_range,
     point_values,
     run_points,
+    validate_point,
 )
-from sim.inputs.levers import load_scenario
 from sim.scenario import Scenario
 
 METHODS = ("morris", "sobol", "both")
@@ -173,13 +173,13 @@ def scenario_problem(parameters: Mapping[str, Any], base: Scenario | None = None
         if dotted == "name":
             raise InputError(source, _key(dotted), "a design point's name is set by the "
                              "analysis")
-        kind = _numeric_kind(field_annotation(dotted, source))
+        kind = numeric_kind(field_annotation(dotted, source))
         if kind is None:
             raise InputError(source, _key(dotted), "needs a numeric field")
         low, high = parse_range(spec, source, _key(dotted))
         if base is not None:
             for value in (low, high):
-                _validate_point(base, {dotted: int(round(value)) if kind == "int" else value},
+                validate_point(base, {dotted: int(round(value)) if kind == "int" else value},
                                 source)
         names.append(dotted)
         bounds.append((low, high))

@@ -32,8 +32,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from calibration.moments import Target, load_targets, run_statistics
+from sim import load_scenario
 from sim.errors import InputError, load_toml_model
-from sim.inputs.levers import load_scenario
 from sim.scenario import Scenario
 
 EvaluationProgress = Callable[[int, int, float], None]
@@ -168,7 +168,7 @@ def make_problem(spec: CalibrationSpec, *, base: Scenario | None = None,
         InputError: unknown target or parameter path, a range that is empty or excludes
             nothing sensible, a non-numeric field.
     """
-    from sim.experiments.sweeps import _numeric_kind, field_annotation, parse_range
+    from sim.experiments.sweeps import field_annotation, numeric_kind, parse_range
 
     base_dir = base_dir or Path.cwd()
     if base is None:
@@ -201,7 +201,7 @@ def make_problem(spec: CalibrationSpec, *, base: Scenario | None = None,
             annotation = field_annotation(dotted, source)
         except InputError:
             raise InputError(source, key, "no such scenario field") from None
-        kind = _numeric_kind(annotation)
+        kind = numeric_kind(annotation)
         if kind is None:
             raise InputError(source, key, "not a numeric field")
         lo, hi = parse_range(bounds, source, key)

@@ -410,7 +410,7 @@ class _Dashboard:
 
     def mvz_problem(self, cell) -> str | None:
         """A friendly message if an MVZ cannot go into ``cell`` (outside the city), else None
-        (the model's own check, :func:`sim.inputs.levers.lever_problem`)."""
+        (the model's own check, :func:`sim.check_levers`)."""
         try:
             whatif_scenario(self.engine.base, WhatIf(mvz_cell=(int(cell[0]), int(cell[1]))))
         except InputError:

@@ -21,11 +21,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+import sim
 from sim.errors import InputError
-from sim.inputs.levers import lever_problem
+from sim.experiments.runner import city_cells, facility_table, run_in_memory
 from sim.scenario import Scenario
 
 BASELINE = "baseline"
@@ -94,13 +94,14 @@ def whatif_scenario(base: Scenario, whatif: WhatIf) -> Scenario:
 
     Raises:
         InputError: for invalid lever values, or an MVZ placed outside the city (the check of
-            :func:`sim.inputs.levers.lever_problem`, which runs would fail with).
+            :func:`sim.check_levers`, which runs would fail with).
     """
     overrides = lever_overrides(base, whatif)
     scenario = base.with_values(overrides) if overrides else base
-    problem = lever_problem(scenario)
-    if problem is not None:
-        raise InputError("what-if", *problem)
+    try:
+        sim.check_levers(scenario)
+    except InputError as exc:
+        raise InputError("what-if", exc.field, exc.message) from None
     return scenario
 
 
@@ -109,31 +110,7 @@ def whatif_scenario(base: Scenario, whatif: WhatIf) -> Scenario:
 
 def _warm_up(payload: dict[str, Any]) -> None:
     """Pool initializer: import the model and load its compiled kernels with a tiny run."""
-    simulate(payload, seed=0, years=int(payload["years"]))
-
-
-def simulate(payload: dict[str, Any], seed: int, years: int) -> pd.DataFrame:
-    """Run one scenario (given as plain data) and return its outcomes (module level, so
-    picklable; one BLAS thread)."""
-    from threadpoolctl import threadpool_limits
-
-    from sim.model import build_model
-
-    with threadpool_limits(limits=1):
-        scenario = Scenario.model_validate(payload)
-        return build_model(scenario, seed=seed).run(years).outcomes()
-
-
-def facility_table(payload: dict[str, Any], seed: int) -> pd.DataFrame:
-    """The facilities of a scenario's city (the model's own table; facilities are geography,
-    the same for every seed): built in a worker, as the population synthesis takes a while."""
-    from sim.model import build_model
-
-    scenario = Scenario.model_validate(payload)
-    model = build_model(scenario, seed=seed)
-    return pd.DataFrame(model.services.facilities.table(model.city),
-                        columns=["kind", "cell", "col", "row", "capacity", "opening_year",
-                                 "name"])
+    run_in_memory(payload, seed=0, years=int(payload["years"]))
 
 
 # -- the engine ------------------------------------------------------------------------------
@@ -220,7 +197,7 @@ class WhatIfEngine:
             else "spawn"
         ctx = multiprocessing.get_context(method)
         if method == "forkserver":
-            ctx.set_forkserver_preload(["dashboards.whatif", "sim.model"])
+            ctx.set_forkserver_preload(["dashboards.whatif", "sim.experiments.runner"])
         tiny = self.base.with_values({"city.households": 200, "years": 2})
         tiny = whatif_scenario(tiny, WhatIf(social_share=0.3)).model_dump()
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
@@ -229,7 +206,7 @@ class WhatIfEngine:
         self._facilities = self._pool.submit(facility_table, payload, self.seed)
         import scipy.stats  # noqa: F401  (the comparison's t-quantiles; slow to import)
 
-        self._baseline = [self._pool.submit(simulate, payload, self.seed + r, self.years)
+        self._baseline = [self._pool.submit(run_in_memory, payload, self.seed + r, self.years)
                           for r in range(self.replications)]
 
     def shutdown(self, wait: bool = False) -> None:
@@ -243,15 +220,8 @@ class WhatIfEngine:
         """The cells of the what-if city's quartiers (col, row, cell, quartier): the grid on
         which an MVZ is placed (it can differ from the result folder's city, whose size may
         differ)."""
-        from sim.inputs.city import build_city
-
         if not hasattr(self, "_grid"):
-            city = build_city(self.base)
-            cells = np.flatnonzero(city.cell_quartier >= 0)
-            ids = np.array(city.quartier_ids(), dtype=object)
-            self._grid = pd.DataFrame({"col": cells % city.width, "row": cells // city.width,
-                                       "cell": cells,
-                                       "quartier": ids[city.cell_quartier[cells]]})
+            self._grid = city_cells(self.base)
         return self._grid
 
     def facilities(self) -> pd.DataFrame | None:
@@ -289,7 +259,7 @@ class WhatIfEngine:
                     job.finished = time.perf_counter()
             job = Job(id=str(next(self._ids)), whatif=whatif, overrides=overrides,
                       started=time.perf_counter(),
-                      futures=[self._pool.submit(simulate, payload, self.seed + r, self.years)
+                      futures=[self._pool.submit(run_in_memory, payload, self.seed + r, self.years)
                                for r in range(self.replications)])
             self._jobs[job.id] = job
         return job

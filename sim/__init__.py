@@ -21,8 +21,8 @@ from sim.errors import InputError
 from sim.scenario import Scenario
 from sim.version import __version__
 
-__all__ = ["InputError", "Scenario", "build_model", "compare", "load_scenario", "results",
-           "sweep", "__version__"]
+__all__ = ["InputError", "Scenario", "build_model", "check_levers", "compare", "load_scenario",
+           "results", "sweep", "__version__"]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -35,6 +35,18 @@ def load_scenario(path: str | Path) -> Scenario:
     from sim.inputs.levers import load_scenario as _load
 
     return _load(path)
+
+
+def check_levers(scenario: Scenario) -> None:
+    """Check a scenario's lever locations against its city (cells inside it, quartiers it
+    has); :func:`load_scenario` and :func:`build_model` do this too.
+
+    Raises:
+        InputError: naming the file that set the field, the field and the problem.
+    """
+    from sim.inputs.levers import check_levers as _check
+
+    _check(scenario)
 
 
 def build_model(scenario: Scenario, *, seed: int):

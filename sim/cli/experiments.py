@@ -294,5 +294,6 @@ def sweep(
     console.print(
         f"Sweep: {n} runs ({points} design points x {n // max(points, 1)} replications): "
         f"{n - stored} simulated, {stored} already stored. Results: {out / 'runs'}  "
-        f"{out / 'manifest.json'}\nRead them with: from sim.results import load; "
-        f"experiments, outcomes = load({str(out)!r})", highlight=False, soft_wrap=True)
+        f"{out / 'manifest.json'}\nRead them with: import sim; "
+        f"experiments, outcomes = sim.results.load({str(out)!r})", highlight=False,
+        soft_wrap=True)

@@ -213,6 +213,46 @@ def _execute_run(spec: RunSpec) -> dict[str, Any]:
             "outcome_rows": len(outcomes)}
 
 
+def run_in_memory(scenario: dict[str, Any], seed: int, years: int):
+    """Run one scenario (plain data, as ``Scenario.model_dump()`` gives it) and return its
+    outcomes table without storing it: the what-if panel's runs (module level, so picklable;
+    one BLAS thread, as :func:`execute_run`)."""
+    from threadpoolctl import threadpool_limits
+
+    from sim.model import build_model
+
+    with threadpool_limits(limits=1):
+        return build_model(Scenario.model_validate(scenario), seed=seed).run(years).outcomes()
+
+
+def facility_table(scenario: dict[str, Any], seed: int):
+    """The facilities of a scenario's city: ``kind, cell, col, row, capacity, opening_year,
+    name``. Facilities are geography, the same for every seed, but they are sized by the
+    synthetic population, so this takes a model build (run it in a worker)."""
+    import pandas as pd
+
+    from sim.model import build_model
+
+    model = build_model(Scenario.model_validate(scenario), seed=seed)
+    return pd.DataFrame(model.services.facilities.table(model.city),
+                        columns=["kind", "cell", "col", "row", "capacity", "opening_year",
+                                 "name"])
+
+
+def city_cells(scenario: Scenario):
+    """The cells of a scenario's quartiers: ``col, row, cell, quartier`` (from the geography
+    alone; no population is built)."""
+    import pandas as pd
+
+    from sim.inputs.city import build_city
+
+    city = build_city(scenario)
+    cells = np.flatnonzero(city.cell_quartier >= 0)
+    ids = np.array(city.quartier_ids(), dtype=object)
+    return pd.DataFrame({"col": cells % city.width, "row": cells // city.width, "cell": cells,
+                         "quartier": ids[city.cell_quartier[cells]]})
+
+
 def _json(values: dict[str, Any]) -> str:
     import json
 

@@ -115,7 +115,7 @@ def flatten_parameters(parameters: dict[str, Any], prefix: str = "") -> dict[str
     return flat
 
 
-def _numeric_kind(annotation: Any) -> str | None:
+def numeric_kind(annotation: Any) -> str | None:
     """'int', 'float' or None for a field annotation (Optional unwrapped)."""
     args = (typing.get_args(annotation)
             if isinstance(annotation, types.UnionType) or typing.get_origin(annotation)
@@ -155,7 +155,7 @@ def design_points(base: Scenario, parameters: dict[str, Any], *, design: str = "
         if len(spec) == 0:
             raise InputError(source, _key(dotted), "empty list of values" if design == "grid"
                              else "empty range; give [low, high]")
-        kinds[dotted] = _numeric_kind(annotation)
+        kinds[dotted] = numeric_kind(annotation)
     if design == "grid":
         if samples is not None:
             raise InputError(source, "samples", "only for lhs and sobol (a grid runs every "
@@ -166,7 +166,7 @@ def design_points(base: Scenario, parameters: dict[str, Any], *, design: str = "
     else:
         points = _sampled(parameters, kinds, design, samples, seed, source)
     for point in points:
-        _validate_point(base, point, source)
+        validate_point(base, point, source)
     return points
 
 
@@ -201,7 +201,7 @@ def _sampled(parameters: dict[str, Any], kinds: dict[str, str | None], design: s
     return [point_values(names, integer, row) for row in values]
 
 
-def _validate_point(base: Scenario, point: dict[str, Any], source: str) -> Scenario:
+def validate_point(base: Scenario, point: dict[str, Any], source: str) -> Scenario:
     try:
         return base.with_values(point)
     except InputError as exc:
@@ -337,7 +337,7 @@ def run_points(base: Scenario, points: list[dict[str, Any]], *, names: list[str]
     out = Path(out)
     specs, registry = [], {}
     for index, (name, values) in enumerate(zip(names, points, strict=True)):
-        scenario = _validate_point(base, {**values, "name": name}, source)
+        scenario = validate_point(base, {**values, "name": name}, source)
         registry[name] = {"hash": scenario_identity(scenario), "base": base.name,
                           "design": design, "design_point": index, "values": values}
         specs += make_specs(scenario, replicates=range(replications), seed=seed, out_dir=out,

@@ -29,6 +29,7 @@ from numba import njit
 from scipy.spatial import cKDTree
 
 MODES = ("walk", "pt", "car")
+WALK, PT, CAR = range(3)  # indices into MODES
 DECAYS = ("uniform", "gaussian")
 
 # Candidate pairs handled per chunk in `TravelModel.within` (bounds peak memory).

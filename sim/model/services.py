@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.accessibility import TravelModel, cell_centres, gaussian_weight
+from sim.model.accessibility import MODES, TravelModel, cell_centres, gaussian_weight
 from sim.model.rng import make_streams
 from sim.scenario import Scenario
 from sim.state.city import City, cell_of, quartier_index
@@ -33,8 +33,6 @@ from sim.state.city import City, cell_of, quartier_index
 GP, AMBULANT, NURSING_HOME, PRIMARY, SECONDARY, EMPLOYER = range(6)
 KIND_NAMES = ("gp", "ambulant_care", "nursing_home", "primary_school", "secondary_school",
               "employer")
-WALK, PT, CAR = range(3)
-MODE_NAMES = ("walk", "pt", "car")
 JOBS_PER_EMPLOYER = 50  # workplaces are grouped into sites of about this size (a design choice)
 
 
@@ -303,7 +301,7 @@ class Services:
             import scipy.sparse as sps
 
             mats = [_weighted_pairs(self.travel.within(demand_cells, f.cell[rows], m, c), c)[0]
-                    for m, c in zip(MODE_NAMES, (sp.gp_catchment_min, sp.gp_catchment_min,
+                    for m, c in zip(MODES, (sp.gp_catchment_min, sp.gp_catchment_min,
                                                  sp.gp_catchment_car_min), strict=True)]
             w = sps.vstack(mats).tocsr()
             self._gp_cache = (key, demand_cells, (w, w.T))

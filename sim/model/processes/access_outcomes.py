@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import metrics
-from sim.model.services import PRIMARY, WALK
+from sim.model.accessibility import WALK
+from sim.model.services import PRIMARY
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
