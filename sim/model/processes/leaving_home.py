@@ -4,8 +4,8 @@ Each child aged ``leaving_home_min_age`` or older leaves with the yearly probabi
 ``leaving_home_rate`` and founds a one-person household. The default rate is chosen so that,
 with the model's ageing, about 62 % of 18-24-year-olds live with their parents (Destatis 2015,
 Germany; 45 % in cities of 500,000+). The new household needs a vacant dwelling in the city;
-the new household searches like everyone else (``sim.model.processes.mobility``) and leaves the city
-when it finds nothing it prefers to that.
+the new household searches like everyone else (the ``moving`` step) and leaves the city when it
+finds nothing it prefers to that.
 """
 
 from __future__ import annotations
