@@ -25,7 +25,7 @@ import pandas as pd
 
 import sim
 from sim.errors import InputError
-from sim.experiments.runner import city_cells, facility_table, run_in_memory
+from sim.experiments.runner import city_cells, end_with_parent, facility_table, run_in_memory
 from sim.scenario import Scenario
 
 BASELINE = "baseline"
@@ -109,7 +109,9 @@ def whatif_scenario(base: Scenario, whatif: WhatIf) -> Scenario:
 
 
 def _warm_up(payload: dict[str, Any]) -> None:
-    """Pool initializer: import the model and load its compiled kernels with a tiny run."""
+    """Pool initializer: end with the app, import the model and load its compiled kernels with
+    a tiny run."""
+    end_with_parent()
     run_in_memory(payload, seed=0, years=int(payload["years"]))
 
 

@@ -11,7 +11,6 @@ from sim.cli.common import (
     SCHEDULER_HELP,
     WORKERS_HELP,
     RunProgress,
-    check_out_dir,
     command_errors,
     command_line,
     console,
@@ -19,6 +18,7 @@ from sim.cli.common import (
     executor_for,
     print_table,
 )
+from sim.experiments.files import check_output_folder
 
 CALIBRATE_HELP = """Fit the behavioural parameters to official figures (Kalibrierung).
 
@@ -138,7 +138,7 @@ def calibrate(
     progress = _EvaluationProgress(quiet)
     command = command_line()
     with command_errors():
-        check_out_dir(out)
+        check_output_folder(out)
         if scenario_out.exists() and scenario_out.is_dir():
             raise InputError("--scenario-out", None, f"{scenario_out} is a folder")
         spec = load_calibration_file(calibration_file)
@@ -218,13 +218,15 @@ def validate(
     from calibration.validation import validate as run_validation
     from dashboards.validation import write_validation_report
     from sim.errors import InputError
+    from sim.experiments.results import check_output_file
     from sim.inputs.levers import load_scenario
 
     progress = RunProgress("Validierung", quiet)
     with command_errors():
         if lang not in ("de", "en"):
             raise InputError("--lang", None, f"must be de or en (got {lang!r})")
-        check_out_dir(out)
+        check_output_folder(out)
+        check_output_file(html or out / "validation.html", "--html")
         fitted = fitted_targets(calibration_file if calibration_file.exists() else None)
         sc = load_scenario(scenario)
         with progress, executor_for(scheduler) as executor:

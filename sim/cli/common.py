@@ -7,7 +7,6 @@ import os
 import shlex
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -22,16 +21,6 @@ def fail(error: InputError) -> None:
     """Print the error as one line and exit with status 2."""
     err_console.print(f"error: {error.one_line()}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
-
-
-def check_out_dir(out: Path) -> None:
-    """An output folder that exists must be a folder, and one that does not must be
-    creatable."""
-    if out.exists() and not out.is_dir():
-        raise InputError("--out", None, f"{out} exists and is not a folder")
-    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
-    if not parent.is_dir():
-        raise InputError("--out", None, f"cannot create a folder under {parent}")
 
 
 def command_line() -> str:
@@ -116,12 +105,13 @@ def command_errors():
     exit 1 (the runs that succeeded stay stored)."""
     from sim.errors import InputError
     from sim.experiments.runner import RunsFailed
+    from sim.experiments.store import LockLost
 
     try:
         yield
     except InputError as exc:
         fail(exc)
-    except RunsFailed as exc:
+    except (RunsFailed, LockLost) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
 

@@ -44,12 +44,12 @@ def report(
     (Mietbelastung, Sozialwohnungen) and the comparison table with 95 % intervals.
     """
     from sim.errors import InputError
+    from sim.experiments.results import check_output_file
 
     target = out if out is not None else folder / "report.html"
     try:
         _check_lang(lang)
-        if target.exists() and target.is_dir():
-            raise InputError("--out", None, f"{target} is a folder; give a file name")
+        check_output_file(target)
         from dashboards.report import write_report
 
         path = write_report(folder, target, lang=lang)

@@ -11,7 +11,6 @@ from sim.cli.common import (
     SCHEDULER_HELP,
     WORKERS_HELP,
     RunProgress,
-    check_out_dir,
     command_errors,
     command_line,
     console,
@@ -21,6 +20,7 @@ from sim.cli.common import (
     fail,
     print_table,
 )
+from sim.experiments.files import check_output_folder
 
 SWEEP_HELP = """Run a research sweep described by a sweep file; results go to --out.
 
@@ -110,7 +110,7 @@ def compare(
     from sim.experiments.runner import RunsFailed
 
     try:
-        check_out_dir(out)
+        check_output_folder(out)
         if replications != "auto":
             try:
                 n = int(replications)
@@ -281,7 +281,7 @@ def sweep(
 
     progress = RunProgress("Sweep", quiet)
     with command_errors():
-        check_out_dir(out)
+        check_output_folder(out)
         with progress, executor_for(scheduler) as executor:
             experiments, _ = run_sweep_file(
                 sweep_file, out=out, executor=executor, workers=workers or default_workers(),

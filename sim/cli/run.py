@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.cli.common import check_out_dir, command_line, console, fail
+from sim.cli.common import command_line, console, fail
 from sim.errors import InputError
 
 
@@ -62,7 +62,8 @@ def run(
                               help="Years to simulate (default: the scenario's 'years')."),
     seed: int = typer.Option(1, "--seed", "-s", min=0, help="Random seed; same seed, same result."),
     out: Path = typer.Option(Path("results/run"), "--out", "-o",
-                             help="Folder for experiments.parquet and outcomes.parquet."),
+                             help="Folder for experiments.parquet and outcomes.parquet "
+                             "(new, empty, or an earlier run's: it is replaced whole)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Run one scenario and write its tidy results (Parquet) to --out.
@@ -70,18 +71,21 @@ def run(
     Shows a progress bar, prints a summary of the city at the start and the end, and writes
     OUT/experiments.parquet (what was run) and OUT/outcomes.parquet (run_id, year, scope,
     metric, value; scope is 'city' or a quartier id). Read them with pandas or DuckDB.
+    The folder is replaced as one unit when the run is done: an interrupted or failed run
+    leaves the earlier one as it was.
     """
+    from sim.experiments import results
     from sim.inputs.levers import load_scenario
 
     try:
         sc = load_scenario(scenario)
         if years is not None:
             sc = sc.with_values({"years": years})
-        check_out_dir(out)
+        results.check_seed(seed)
+        results.check_run_folder(out)
     except InputError as exc:
         fail(exc)
         return
-    from sim.experiments import results
     from sim.model import build_model
 
     n_years = sc.years
@@ -100,7 +104,14 @@ def run(
             return
         progress.update(task, description=f"{sc.name}: simulating")
         model.run(n_years, progress=lambda y: progress.update(task, advance=1, year=str(y)))
-    paths = results.write_run(model, out, command=command_line())
+    try:
+        paths = results.write_run(model, out, command=command_line())
+    except InputError as exc:
+        fail(exc)
+        return
+    except OSError as exc:
+        fail(InputError("--out", None, f"cannot write {out}: {exc.strerror or exc}"))
+        return
     if not quiet:
         _print_summary(model)
         console.print(f"Results: {paths['outcomes']}  {paths['experiments']}")

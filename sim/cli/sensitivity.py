@@ -11,7 +11,6 @@ from sim.cli.common import (
     SCHEDULER_HELP,
     WORKERS_HELP,
     RunProgress,
-    check_out_dir,
     command_errors,
     command_line,
     console,
@@ -19,6 +18,7 @@ from sim.cli.common import (
     executor_for,
     print_table,
 )
+from sim.experiments.files import check_output_folder
 
 SENSITIVITY_HELP = """Sensitivity analysis (Sensitivitätsanalyse): which behavioural parameters
 drive the headline outcomes, and which hardly matter?
@@ -100,17 +100,17 @@ def sensitivity(
     from dashboards.labels import LANGUAGES
     from dashboards.sensitivity import write_sensitivity_report
     from sim.errors import InputError
+    from sim.experiments.results import check_output_file
 
     progress = RunProgress("Sensitivität / sensitivity", quiet)
     with command_errors():
-        check_out_dir(out)
+        check_output_folder(out)
         if method is not None and method not in METHODS:
             raise InputError("--method", None, f"use morris, sobol or both (got {method!r})")
         if lang not in LANGUAGES:
             raise InputError("--lang", None, f"use de or en (got {lang!r})")
         report = html or out / "sensitivity.html"
-        if report.is_dir():
-            raise InputError("--html", None, f"{report} is a folder; give a file name")
+        check_output_file(report, "--html")
         with progress, executor_for(scheduler) as executor:
             result = run_spec(spec, out=out, method=method, samples=samples,
                               trajectories=trajectories, executor=executor,

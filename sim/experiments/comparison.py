@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.experiments.results import COMPARISON_FILE
 from sim.experiments.runner import Progress, Runner, make_specs, scenario_identity
 from sim.experiments.store import load_store
 from sim.inputs.levers import load_scenario
@@ -269,7 +270,7 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
             n = _next_replications(table, headline, final_year, target, n, max_replications)
     # every round's runs are part of the last round's, so the rest was stored before
     skipped = len({s.run_id for s in specs}) - done
-    csv = out / "comparison.csv"
+    csv = out / COMPARISON_FILE
     _write_csv_atomic(table, csv)
     return ComparisonResult(
         table=table, baseline=base_sc.name, scenarios=[s.name for s in others],

@@ -27,13 +27,15 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.experiments.store import ExperimentStore, PlannedRun, run_paths
+from sim.experiments.files import temporary_name
+from sim.experiments.results import check_seed
+from sim.experiments.store import ExperimentStore, LockLost, PlannedRun, check_lock, run_paths
 from sim.scenario import Scenario
 
 Progress = Callable[[int, int], None]
@@ -56,6 +58,9 @@ class RunSpec:
         command: The command that started the experiment (provenance).
         design_point: Index of the sweep's design point, if any.
         values: The swept values of the design point, by dotted path.
+        lock_token: The token of the folder's lock held by the command that planned the run
+            (set by :class:`Runner`): the worker stores the run only while that command holds
+            the folder.
     """
 
     scenario: dict[str, Any]
@@ -68,6 +73,7 @@ class RunSpec:
     command: str = ""
     design_point: int | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    lock_token: str = ""
 
     @property
     def scenario_name(self) -> str:
@@ -144,6 +150,7 @@ def make_specs(scenario: Scenario, *, replicates: Iterable[int], seed: int, out_
     specs = []
     for r in replicates:
         s = replicate_seed(seed, r, scenario=sc.name, independent=independent_seeds)
+        check_seed(s, "seed")
         specs.append(RunSpec(scenario=payload, scenario_hash=digest, run_id=run_id_for(digest, s),
                              seed=s, replicate=int(r), years=sc.years, out_dir=str(out_dir),
                              command=command, design_point=design_point,
@@ -177,7 +184,6 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
 def _execute_run(spec: RunSpec) -> dict[str, Any]:
     import pandas as pd
 
-    from sim.experiments.files import write_parquet_atomic
     from sim.experiments.results import experiment_row
     from sim.model import build_model
 
@@ -192,25 +198,46 @@ def _execute_run(spec: RunSpec) -> dict[str, Any]:
     if model.run_id != spec.run_id:
         raise RuntimeError(f"run id {model.run_id} differs from the planned {spec.run_id}")
     model.run(spec.years)
-    paths = run_paths(spec.out_dir, spec.run_id)
     outcomes = model.outcomes()
-    write_parquet_atomic(outcomes, paths["outcomes"])
+    tables = {"outcomes": outcomes}
     snapshots = getattr(model, "cell_snapshots", None)
     cells = snapshots() if callable(snapshots) else None
     if cells is not None:
-        write_parquet_atomic(cells, paths["cells"])
+        tables["cells"] = cells
     vital = getattr(model, "vital_statistics", None)
     if callable(vital):
         table = vital()
         table.insert(0, "run_id", spec.run_id)
-        write_parquet_atomic(table, paths["vital"])
+        tables["vital"] = table
     experiments = experiment_row(model, spec.command)
     experiments["replicate"] = np.int64(spec.replicate)
     experiments["design_point"] = pd.array([spec.design_point], dtype="Int64")
     experiments["design_values"] = _json(spec.values)
-    write_parquet_atomic(experiments, paths["experiments"])  # last: marks the run complete
+    tables["experiments"] = experiments  # last: marks the run complete
+    store_run(spec, tables)
     return {"run_id": spec.run_id, "seconds": time.perf_counter() - t0,
             "outcome_rows": len(outcomes)}
+
+
+def store_run(spec: RunSpec, tables: dict[str, Any]) -> None:
+    """Store a run's tables (in their order; ``experiments`` last) as one unit, as far as files
+    allow: every file is written under a temporary name first; only then, and only while the
+    command that planned the run still holds the folder (:func:`check_lock`), are they renamed
+    into place, the experiments file last. A failure before the renames stores nothing."""
+    paths = run_paths(spec.out_dir, spec.run_id)
+    written: list[tuple[Path, Path]] = []
+    try:
+        for name, table in tables.items():
+            tmp = paths[name].parent / temporary_name(paths[name].name)
+            written.append((tmp, paths[name]))
+            table.to_parquet(tmp, index=False)
+        if spec.lock_token:
+            check_lock(spec.out_dir, spec.lock_token)
+        for tmp, final in written:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
 
 
 def run_in_memory(scenario: dict[str, Any], seed: int, years: int):
@@ -260,8 +287,24 @@ def _json(values: dict[str, Any]) -> str:
 
 
 def _warm_up() -> None:
-    """Pool initializer: import the model once per worker, before the first run."""
+    """Pool initializer: end with the command, and import the model once per worker, before
+    the first run."""
+    end_with_parent()
     import sim.model  # noqa: F401
+
+
+def end_with_parent(interval_s: float = 0.2) -> None:
+    """End this worker process soon after its parent ends (a killed command, or the fork
+    server of a killed command): a daemon thread watches the parent's process id. Without it,
+    workers of a killed command would go on with the runs already queued."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def _ready() -> int:
@@ -393,7 +436,8 @@ class Runner:
         """
         assert self.store is not None, "use Runner as a context manager"
         t0 = time.perf_counter()
-        unique = list({s.run_id: s for s in specs}.values())
+        token = self.store.token
+        unique = list({s.run_id: replace(s, lock_token=token) for s in specs}.values())
         todo = self.store.plan(s.planned() for s in unique)
         todo_ids = {p.run_id for p in todo}
         todo_specs = [s for s in unique if s.run_id in todo_ids]
@@ -402,6 +446,8 @@ class Runner:
         self._tick(report.skipped, total)
 
         def finished(spec: RunSpec, info: dict[str, Any] | None, error: BaseException | None):
+            if isinstance(error, LockLost):
+                raise error  # the folder is another command's now: stop at once
             if error is None:
                 report.done += 1
                 self.store.mark_done(spec.run_id, {"seconds": round(info["seconds"], 3)})
@@ -424,8 +470,9 @@ class Runner:
             elif todo_specs:
                 self._stream(todo_specs, finished)
         finally:
-            self.store.refresh_status()
-            self.store.save()
+            if self.store.holds_lock():
+                self.store.refresh_status()
+                self.store.save()
         report.seconds = time.perf_counter() - t0
         if report.failed and raise_on_failure:
             raise RunsFailed(report.failed)

@@ -14,22 +14,27 @@ The scenario a run executes has ``years`` set to the run's horizon, and ``years`
 scenario content, so a 5-year and a 20-year run of the same scenario and seed have different ids
 and never collide.
 
-Every file is written atomically (temporary name, then rename). A run counts as stored only when
-its ``experiments`` file exists; a crash leaves at most an ``outcomes`` file without one, which
-the next command in the folder removes and runs again. Re-running a command therefore skips the
-stored runs and does only the missing ones.
+A run's files are first written under temporary names that name their writer (host and process
+id), then renamed into place, the ``experiments`` file last: a run counts as stored only when its
+``experiments`` file exists, and a crash leaves at most temporary files, which the next command
+in the folder removes once their writer is gone (never those of a live command). Re-running a
+command therefore skips the stored runs and does only the missing ones.
 
 Scenarios are checked by name: a folder never holds runs of two different scenario contents under
 one name (the horizon aside). A command that would mix them is refused unless ``force`` is given,
 which first deletes the stored runs of the conflicting scenarios.
 
-Only one command may work in a folder at a time (``DIR/.lock`` holds its process id).
+Only one command may work in a folder at a time: ``DIR/.lock`` holds its process id, host and a
+random token. Workers store a run only while the command that planned it holds the lock
+(:func:`check_lock`), so a command whose lock was taken over, or that has died, writes nothing
+more; a command that lost its lock leaves the manifest and the new lock alone.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import time
 from collections.abc import Iterable
@@ -41,7 +46,12 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError
-from sim.experiments.files import code_version, write_json_atomic
+from sim.experiments.files import (
+    code_version,
+    process_alive,
+    remove_stale_temporaries,
+    write_json_atomic,
+)
 
 MANIFEST = "manifest.json"
 RUNS = "runs"
@@ -120,6 +130,7 @@ class ExperimentStore:
     def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
         self.root = root
         self.manifest = manifest
+        self.token = ""  # of the lock this store holds (set by open)
         self._lock_path = root / LOCK
         self._dirty = False
         self._last_save = 0.0
@@ -141,10 +152,11 @@ class ExperimentStore:
             (root / RUNS).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError("--out", None, f"cannot create {root}: {exc.strerror}") from None
-        _take_lock(root / LOCK)
+        token = _take_lock(root / LOCK)
         try:
             manifest = _read_manifest(root)
             store = cls(root, manifest)
+            store.token = token
             store._tidy()
             store.manifest.setdefault("commands", []).append(
                 {"command": command, "started_utc": utc_now(), "code_version": code_version()}
@@ -156,12 +168,20 @@ class ExperimentStore:
         return store
 
     def close(self) -> None:
-        """Write the manifest and release the lock."""
+        """Write the manifest and release the lock (if this store still holds them: a command
+        that lost its lock touches neither)."""
+        if not self.holds_lock():
+            return
         try:
             self.refresh_status()
             self.save()
         finally:
-            self._lock_path.unlink(missing_ok=True)
+            if self.holds_lock():
+                self._lock_path.unlink(missing_ok=True)
+
+    def holds_lock(self) -> bool:
+        """Whether the folder's lock is still this store's."""
+        return bool(self.token) and lock_holder(self.root).get("token") == self.token
 
     def __enter__(self) -> ExperimentStore:
         return self
@@ -256,6 +276,7 @@ class ExperimentStore:
         """Write the manifest atomically (if it changed)."""
         if not self._dirty and (self.root / MANIFEST).exists():
             return
+        check_lock(self.root, self.token)
         self.manifest["updated_utc"] = utc_now()
         write_json_atomic(self.manifest, self.root / MANIFEST)
         self._dirty = False
@@ -264,15 +285,11 @@ class ExperimentStore:
     # -- internals --------------------------------------------------------------------------
 
     def _tidy(self) -> None:
-        """Remove temporary files and outcomes of runs that never completed (crash leftovers)."""
-        runs = self.root / RUNS
-        for tmp in [*runs.glob(".*.tmp"), *self.root.glob(".*.tmp")]:
-            tmp.unlink(missing_ok=True)
-        done = stored_run_ids(self.root)
-        for suffix in (OUTCOMES_SUFFIX, CELLS_SUFFIX, VITAL_SUFFIX):
-            for path in runs.glob(f"*{suffix}"):
-                if path.name[: -len(suffix)] not in done:
-                    path.unlink(missing_ok=True)
+        """Remove the temporary files of commands that are gone (crash leftovers; never those of
+        a live command). Data files of a run without its experiments file are left: readers
+        ignore them, and storing the run again replaces them."""
+        remove_stale_temporaries(self.root / RUNS)
+        remove_stale_temporaries(self.root)
         self.refresh_status()
 
     def _delete_scenario_runs(self, name: str) -> None:
@@ -303,8 +320,11 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     return manifest
 
 
-def _take_lock(path: Path) -> None:
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "started_utc": utc_now()}
+def _take_lock(path: Path) -> str:
+    """Create the folder's lock; returns its token (the lock names the command that holds it:
+    its process, host and a random token its workers check before they store a run)."""
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started_utc": utc_now(),
+          "token": secrets.token_hex(8)}
     for _ in range(2):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -313,7 +333,7 @@ def _take_lock(path: Path) -> None:
                 holder = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 holder = {}
-            if holder.get("host") == me["host"] and _alive(int(holder.get("pid", -1))):
+            if holder.get("host") == me["host"] and process_alive(int(holder.get("pid", -1))):
                 raise InputError("--out", None, f"{path.parent} is in use by process "
                                  f"{holder['pid']} (remove {path} if that is wrong)") from None
             if holder.get("host") not in (None, me["host"]):
@@ -323,20 +343,35 @@ def _take_lock(path: Path) -> None:
             continue
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(me, fh)
-        return
+        return me["token"]
     raise InputError("--out", None, f"cannot lock {path.parent}")
 
 
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
+def lock_holder(root: str | Path) -> dict[str, Any]:
+    """The lock of an experiment folder as recorded (pid, host, token), or {} if none."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        holder = json.loads((Path(root) / LOCK).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+class LockLost(RuntimeError):
+    """The command that started a run no longer holds its folder: the run is not stored."""
+
+
+def check_lock(root: str | Path, token: str) -> None:
+    """Raise :class:`LockLost` unless the command with ``token`` still holds the folder's lock
+    and still runs: workers call this before they store a run, so that they never write into a
+    folder another command has taken over, nor go on after their command has died."""
+    holder = lock_holder(root)
+    if holder.get("token") != token:
+        raise LockLost(f"{root}: another command has taken over this folder (its .lock was "
+                       "removed or replaced); this run was not stored, run the command again")
+    if holder.get("host") == socket.gethostname() and not process_alive(
+            int(holder.get("pid", -1))):
+        raise LockLost(f"{root}: the command that started this run has ended; not stored")
+
 
 
 # -- reading ---------------------------------------------------------------------------------
