@@ -36,6 +36,7 @@ from sim.experiments.store import (
 )
 
 from .experiment_helpers import one_line_error, quartier, write_scenario, write_sweep
+from .process_helpers import alive, descendants
 
 RATE = "parameters.migration.in_migration_rate"
 
@@ -232,35 +233,6 @@ def test_check_lock_refuses_another_token_and_a_dead_holder(tmp_path):
 
 
 # -- processes of two commands ---------------------------------------------------------------
-
-
-def descendants(pid: int) -> set[int]:
-    """The processes below ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pids: set[int]) -> set[int]:
-    out = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            out.add(pid)
-    return out
 
 
 def start_sweep(sweep: Path, out: Path) -> subprocess.Popen:
