@@ -18,7 +18,6 @@ events, and their difference comes from the levers rather than from noise. With
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import sys
@@ -36,7 +35,7 @@ import numpy as np
 from sim.experiments.files import temporary_name
 from sim.experiments.results import check_seed
 from sim.experiments.store import ExperimentStore, LockLost, PlannedRun, check_lock, run_paths
-from sim.scenario import Scenario
+from sim.scenario import Scenario, run_id
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` when runs start and after each run."""
@@ -88,11 +87,6 @@ class RunSpec:
 
 
 # -- identities and seeds --------------------------------------------------------------------
-
-
-def run_id_for(scenario_hash: str, seed: int) -> str:
-    """The run id the model gives (scenario content hash and seed); checked by the worker."""
-    return hashlib.sha256(f"{scenario_hash}:{int(seed)}".encode()).hexdigest()[:16]
 
 
 def with_horizon(scenario: Scenario, years: int | None) -> Scenario:
@@ -151,7 +145,7 @@ def make_specs(scenario: Scenario, *, replicates: Iterable[int], seed: int, out_
     for r in replicates:
         s = replicate_seed(seed, r, scenario=sc.name, independent=independent_seeds)
         check_seed(s, "seed")
-        specs.append(RunSpec(scenario=payload, scenario_hash=digest, run_id=run_id_for(digest, s),
+        specs.append(RunSpec(scenario=payload, scenario_hash=digest, run_id=run_id(digest, s),
                              seed=s, replicate=int(r), years=sc.years, out_dir=str(out_dir),
                              command=command, design_point=design_point,
                              values=dict(values or {})))

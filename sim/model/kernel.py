@@ -10,7 +10,6 @@ different scenarios with the same seed share random numbers where they share eve
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 
 import numpy as np
@@ -28,7 +27,7 @@ from sim.model.rng import KEYED_STREAMS, derived_ids, make_streams, stream_keys
 from sim.model.schedule import SCHEDULE, Draws, run_processes
 from sim.model.services import Services
 from sim.model.year import YearState
-from sim.scenario import Scenario
+from sim.scenario import Scenario, run_id
 from sim.state import income
 from sim.state.city import City
 from sim.state.population import SEXES, HouseholdView, Population
@@ -245,7 +244,3 @@ def build_model(scenario: Scenario, *, seed: int):
     check_levers(scenario)
     return QuartierModel(scenario, seed)
 
-
-def run_id(scenario_hash: str, seed: int) -> str:
-    """Identifies a run: the scenario's content and the seed."""
-    return hashlib.sha256(f"{scenario_hash}:{int(seed)}".encode()).hexdigest()[:16]

@@ -13,6 +13,6 @@ Modules: ``schema`` (the :class:`Scenario`), ``parameters`` and ``service_parame
 """
 
 from sim.scenario.loading import read_scenario
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, run_id
 
-__all__ = ["Scenario", "read_scenario"]
+__all__ = ["Scenario", "read_scenario", "run_id"]

@@ -199,3 +199,7 @@ class Scenario(StrictModel):
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
+
+def run_id(scenario_hash: str, seed: int) -> str:
+    """Identifies a run: the scenario's content (:meth:`Scenario.content_hash`) and the seed."""
+    return hashlib.sha256(f"{scenario_hash}:{int(seed)}".encode()).hexdigest()[:16]
