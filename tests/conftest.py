@@ -25,3 +25,11 @@ def baseline() -> sim.Scenario:
 @pytest.fixture(scope="session")
 def small(baseline) -> sim.Scenario:
     return variant(baseline, **{"city.households": 2000, "years": 5})
+
+
+@pytest.fixture()
+def tiny(baseline) -> sim.Scenario:
+    """A tiny run for the results store: its own files only (the baseline records cell
+    snapshots for the maps)."""
+    return baseline.with_values({"city.households": 150, "years": 2, "name": "tiny",
+                                 "outcomes.cell_snapshots": False})

@@ -41,12 +41,6 @@ from .process_helpers import alive, descendants
 RATE = "parameters.migration.in_migration_rate"
 
 
-@pytest.fixture()
-def tiny(baseline):
-    return baseline.with_values({"city.households": 150, "years": 2, "name": "tiny",
-                                 "outcomes.cell_snapshots": False})
-
-
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file below ``folder`` with its bytes."""
     return {str(p.relative_to(folder)): p.read_bytes()

@@ -30,13 +30,6 @@ from .experiment_helpers import one_line_error, quartier, write_scenario, write_
 RATE = "parameters.migration.in_migration_rate"
 
 
-@pytest.fixture()
-def tiny(baseline):
-    # the store's own files only (the baseline records cell snapshots for the maps)
-    return baseline.with_values({"city.households": 150, "years": 2, "name": "tiny",
-                                 "outcomes.cell_snapshots": False})
-
-
 def test_layout_manifest_and_provenance(tmp_path, tiny):
     out = tmp_path / "exp"
     experiments, outcomes = sim.sweep(tiny, {RATE: [0.04, 0.06]}, replications=2, out=out,

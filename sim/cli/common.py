@@ -23,6 +23,18 @@ def fail(error: InputError) -> None:
     raise typer.Exit(code=2)
 
 
+@contextmanager
+def output_errors(target, option: str = "--out"):
+    """Bad input -> its one line; a file that cannot be written (full disk, no permission) ->
+    one line naming it; exit status 2 for both."""
+    try:
+        yield
+    except InputError as exc:
+        fail(exc)
+    except OSError as exc:
+        fail(InputError(option, None, f"cannot write {target}: {exc.strerror or exc}"))
+
+
 def command_line() -> str:
     return "quartier " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sim.cli.common import (
-    console,
-    fail,
-)
+from sim.cli.common import console, fail, output_errors
 
 LANG_HELP = "Language of labels and texts: de (Deutsch, default) or en (English)."
 
@@ -43,22 +40,15 @@ def report(
     segregation (indices, maps, difference maps), access to care and doctors, housing costs
     (Mietbelastung, Sozialwohnungen) and the comparison table with 95 % intervals.
     """
-    from sim.errors import InputError
     from sim.experiments.results import check_output_file
 
     target = out if out is not None else folder / "report.html"
-    try:
+    with output_errors(target):
         _check_lang(lang)
         check_output_file(target)
         from dashboards.report import write_report
 
         path = write_report(folder, target, lang=lang)
-    except InputError as exc:
-        fail(exc)
-        return
-    except OSError as exc:
-        fail(InputError("--out", None, f"cannot write {target}: {exc.strerror}"))
-        return
     console.print(f"Report: {path}", highlight=False, soft_wrap=True)
 
 

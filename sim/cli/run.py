@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.cli.common import command_line, console, fail
+from sim.cli.common import command_line, console, fail, output_errors
 from sim.errors import InputError
 
 
@@ -104,14 +104,8 @@ def run(
             return
         progress.update(task, description=f"{sc.name}: simulating")
         model.run(n_years, progress=lambda y: progress.update(task, advance=1, year=str(y)))
-    try:
+    with output_errors(out):
         paths = results.write_run(model, out, command=command_line())
-    except InputError as exc:
-        fail(exc)
-        return
-    except OSError as exc:
-        fail(InputError("--out", None, f"cannot write {out}: {exc.strerror or exc}"))
-        return
     if not quiet:
         _print_summary(model)
         console.print(f"Results: {paths['outcomes']}  {paths['experiments']}")
