@@ -254,6 +254,7 @@ replications = 2
 """)
     out = tmp_path / "killed"
     proc = start_sweep(sweep, out)
+    workers: set[int] = set()
     try:
         wait_until(lambda: len(descendants(proc.pid)) >= 2 and stored_run_ids(out), proc)
         workers = descendants(proc.pid)
@@ -266,8 +267,8 @@ replications = 2
         files = snapshot(out / "runs")
         time.sleep(1.0)
         assert snapshot(out / "runs") == files  # nobody writes any more
-    finally:
-        for pid in alive(descendants(proc.pid)) | {proc.pid}:
+    finally:  # workers that outlived their command are no longer below it: kill those seen
+        for pid in alive(workers | descendants(proc.pid)) | {proc.pid}:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
