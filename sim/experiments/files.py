@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.errors import InputError
 from sim.version import __version__
 
 if TYPE_CHECKING:
@@ -128,8 +129,6 @@ def check_output_folder(folder: Path, source: str = "--out") -> None:
     Raises:
         InputError: naming ``source`` (the option) and what is wrong.
     """
-    from sim.errors import InputError
-
     if folder.exists() and not folder.is_dir():
         raise InputError(source, None, f"{folder} exists and is not a folder")
     parent = folder if folder.exists() else next((p for p in folder.parents if p.exists()),

@@ -16,7 +16,7 @@ those who need a home live in one (:func:`admit_initial_residents`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,7 +53,7 @@ class CareState:
 
     tables: tuple[np.ndarray, np.ndarray, np.ndarray]
     unmet_by_cell: np.ndarray
-    unmet: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unmet: np.ndarray
 
 
 def add_nursing_places(model: QuartierModel) -> None:

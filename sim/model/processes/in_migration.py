@@ -192,12 +192,13 @@ def _newcomers(model: QuartierModel, arrivals: Members, year: int, draws: Draws)
     wbs = wbs_eligible(net, size, children, hp, model.income_index)
     car, ticket, mode = travel_modes(model, group, size, children, ids, wbs, net, year)
     stage = life_stage(oldest, children)
+    norm = space_norm(size, mp)
     return {
         "size": size, "children": children, "oldest": oldest,
         "current": np.full(n, -1), "income": inc, "net_income": net, "id": ids,
-        "norm": space_norm(size, mp), "income_group": group, "origin": origin,
+        "norm": norm, "income_group": group, "origin": origin,
         "home_quartier": np.full(n, -1), "can_own": inc >= hp.owner_min_income * median,
-        "can_social": wbs, "outside_cost": space_norm(size, mp) * outside_cost_m2(model, year),
+        "can_social": wbs, "outside_cost": norm * outside_cost_m2(model, year),
         "segment": (stage * 3 + mode).astype(np.int8), "car": car, "ticket": ticket,
         "worker_start": np.zeros(n, np.int64), "worker_count": np.zeros(n, np.int64),
     }
