@@ -29,7 +29,7 @@ HEADLINE = ("population", "out_migrants", "out_migrants_poor", "out_migrants_cau
             "share_rent_burden_over_30", "dissimilarity_income_quartiers",
             "dissimilarity_income_cells", "share_65plus_gp_within_reach", "gp_access_65plus",
             "unmet_care", "commuting_cost_share", "share_walk_only",
-            "out_migrants_cause_health", "out_migrants_cause_job")
+            "out_migrants_cause_health", "out_migrants_cause_commuting")
 T = {
     "title": ("QuartierSim – Dashboard", "QuartierSim – dashboard"),
     "scenarios": ("Szenarien", "Scenarios"),

@@ -90,7 +90,9 @@ CAUSE_LABELS: dict[str, tuple[str, str]] = {
     "care": ("Pflege", "Care"),
     "health": ("Ärztliche Versorgung", "Doctors"),
     "school": ("Schule", "School"),
-    "job": ("Arbeit", "Job"),
+    "commuting": ("Pendelkosten", "Commuting"),
+    "education": ("Ausbildung/Studium anderswo", "Education elsewhere"),
+    "job": ("Arbeitsplatz anderswo", "Job elsewhere"),
 }
 
 INDEX_LABELS: dict[str, tuple[str, str]] = {

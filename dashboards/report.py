@@ -41,7 +41,7 @@ CARE_SERIES = ("care_dependency_share", "share_cared_at_home", "unmet_care",
                "share_65plus_gp_within_reach", "gp_access_65plus")
 CARE_EXTRA = ("care_dependent", "school_dissimilarity_income", "commuting_cost_share")
 """Matched by CARE_PATTERN or shown elsewhere, but not in the care section's whiskers."""
-SERVICE_CAUSES = ("health", "care", "school", "job")
+SERVICE_CAUSES = ("health", "care", "school", "commuting")
 SEGREGATION_SERIES = ("dissimilarity_income_quartiers", "dissimilarity_income_cells",
                       "morans_i_income")
 

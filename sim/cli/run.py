@@ -49,7 +49,7 @@ SUMMARY_FLOWS = (
     ("out_migrants_cause_rent", "Fortzüge wegen Miete / out-migrants, cause rent"),
     ("out_migrants_cause_health", "Fortzüge wegen Arztversorgung / cause health"),
     ("out_migrants_cause_care", "Fortzüge wegen Pflege / cause care"),
-    ("out_migrants_cause_job", "Fortzüge wegen Pendelkosten / cause job"),
+    ("out_migrants_cause_commuting", "Fortzüge wegen Pendelkosten / cause commuting"),
     ("moves", "Umzüge / moves"),
 )
 

@@ -40,7 +40,7 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
     lev = scenario.levers
     if scenario.model != "quartier" or (
             lev.mvz is None and lev.public_transport is None and not lev.school_investment
-            and lev.ambulant_care is None):
+            and lev.ambulant_care is None and lev.demolition is None):
         return None
     city = build_city(scenario)
     checks: list[tuple[str, Any]] = []
@@ -59,6 +59,10 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
     if lev.ambulant_care is not None and lev.ambulant_care.quartier is not None:
         checks.append(("levers.ambulant_care.quartier",
                        lambda: quartier_index(city, lev.ambulant_care.quartier)))
+    if lev.demolition is not None and isinstance(lev.demolition.rate, dict):
+        for qid in lev.demolition.rate:
+            checks.append((f"levers.demolition.rate.{qid}",
+                           lambda qid=qid: quartier_index(city, qid)))
     for field, check in checks:
         try:
             check()

@@ -6,7 +6,12 @@ Each cell has a re-letting rent level (the local market). Once a year (see docs/
 
 1. bindings that end turn social dwellings into private rentals (unless the rent-mixing lever
    extends them); the lever may buy new bindings of vacant private dwellings;
-2. new dwellings are built (``construction_rate``; the lever sets the social quota);
+2. new dwellings are built at a rate that follows demand: ``construction_rate`` ×
+   exp(``construction_vacancy_elasticity`` × (target − vacancy) / target) × (re-letting rent /
+   the region's) ** ``construction_rent_elasticity``, kept between ``construction_rate_floor``
+   and ``construction_rate_max`` (the lever sets the social quota); dwellings vacant for
+   ``long_vacancy_years`` or more are withdrawn from the market at ``demolition_rate`` a year,
+   or at the demolition lever's rate where it is higher (Rückbau);
 3. the re-letting level of each cell follows its quartier's vacancy: it grows by
    ``market_rent_growth + vacancy_elasticity × (target_vacancy − vacancy)`` (capped by the
    lever's ``rent_cap``);
@@ -25,9 +30,18 @@ from __future__ import annotations
 import numpy as np
 
 from sim.scenario import Scenario
-from sim.scenario.levers import RentMixingLever
+from sim.scenario.levers import DemolitionLever, RentMixingLever
 from sim.state import income as inc
-from sim.state.city import OWNER, PRIVATE, SOCIAL, City, on_market, round_preserving_sum
+from sim.state.city import (
+    OWNER,
+    PRIVATE,
+    SOCIAL,
+    WITHDRAWN,
+    City,
+    on_market,
+    quartier_index,
+    round_preserving_sum,
+)
 from sim.state.population import Population
 
 # Relative floor space by tenure (owner-occupied homes are larger); no figure by tenure is in
@@ -226,6 +240,20 @@ class HousingMarket:
             else:
                 target[:] = t
         self.social_target = target
+        self.start_year = scenario.start_year
+        self.outside_rent_m2 = float(scenario.parameters.mobility.outside_rent_m2)
+        self.vacant_years = np.zeros(city.n_dwellings, np.int16)
+        self.vacancy = float(scenario.parameters.housing.target_vacancy)
+        self.demolition: DemolitionLever | None = scenario.levers.demolition
+        rate = np.zeros(city.n_quartiers)
+        if self.demolition is not None:
+            r = self.demolition.rate
+            if isinstance(r, dict):
+                for qid, share in r.items():
+                    rate[quartier_index(city, qid)] = share
+            else:
+                rate[:] = r
+        self.demolition_lever_rate = rate
 
     def lever_active(self, year: int) -> bool:
         return self.lever is not None and year >= self.lever.from_year
@@ -259,12 +287,17 @@ class HousingMarket:
         if active and self.social_target.any():
             stats["bindings_bought"] = float(self._buy_bindings(year, occupied, rng))
 
-        # 2. Construction.
+        # 2. Construction after demand, and demolition of long-vacant dwellings.
         vacancy_q = self.vacancy_by_quartier(occupied)
-        n_new = rng.poisson(hp.construction_rate * int(on_market(city).sum()))
+        market = on_market(city)
+        stats["construction_rate"] = self.construction_rate(year)
+        n_new = rng.poisson(stats["construction_rate"] * int(market.sum()))
+        stats["dwellings_demolished"] = float(self._demolish(year, occupied, rng))
         n_old = city.n_dwellings
         if n_new:
             stats["dwellings_built"] = float(self._build(year, n_new, vacancy_q, rng))
+        self.vacant_years = np.r_[self.vacant_years,
+                                  np.zeros(city.n_dwellings - n_old, np.int16)]
 
         occupied = np.r_[occupied, np.zeros(city.n_dwellings - n_old, bool)]
 
@@ -295,6 +328,56 @@ class HousingMarket:
         offer = private & ~occupied & ~self.new_this_year
         rent[offer] = city.cell_rent_m2[city.dwelling_cell[offer]]
         return stats
+
+    def observe_vacancy(self, occupied_dwellings: np.ndarray) -> None:
+        """Remember the city's vacancy at the end of a year (after in-migration), from the
+        dwellings occupied then: next year's demand and construction respond to it."""
+        market = on_market(self.city)
+        occupied = np.zeros(self.city.n_dwellings, bool)
+        occupied[occupied_dwellings[occupied_dwellings >= 0]] = True
+        n = int(market.sum())
+        self.vacancy = float((market & ~occupied).sum() / n) if n else 0.0
+
+    def construction_rate(self, year: int) -> float:
+        """New dwellings per market dwelling this year, from the city's vacancy (at the start of
+        the previous year) and its re-letting rents against the region's (see the module
+        docstring)."""
+        hp, city = self.params, self.city
+        target = max(hp.target_vacancy, 1e-6)
+        market = on_market(city)
+        if not market.any():
+            return 0.0
+        relet = float(city.cell_rent_m2[city.dwelling_cell[market]].mean())
+        region = self.outside_rent_m2 * (1.0 + hp.market_rent_growth) ** (
+            year - self.start_year + 1)
+        rate = (hp.construction_rate
+                * np.exp(hp.construction_vacancy_elasticity * (target - self.vacancy) / target)
+                * (relet / region) ** hp.construction_rent_elasticity)
+        return float(np.clip(rate, hp.construction_rate_floor,
+                             max(hp.construction_rate_max, hp.construction_rate_floor)))
+
+    def _demolish(self, year: int, occupied: np.ndarray, rng: np.random.Generator) -> int:
+        """Withdraw long-vacant market dwellings (tenure ``WITHDRAWN``): each with the yearly
+        ``demolition_rate``, or the demolition lever's rate of its quartier where higher."""
+        city, hp = self.city, self.params
+        n = city.n_dwellings
+        if self.vacant_years.size < n:  # dwellings added by other steps (nursing places)
+            self.vacant_years = np.r_[self.vacant_years,
+                                      np.zeros(n - self.vacant_years.size, np.int16)]
+        vacant = on_market(city) & ~occupied[:n]
+        self.vacant_years = np.where(vacant, np.minimum(self.vacant_years + 1, 10_000),
+                                     0).astype(np.int16)
+        long_vacant = np.flatnonzero(self.vacant_years >= hp.long_vacancy_years)
+        rate = np.full(city.n_quartiers, hp.demolition_rate)
+        if self.demolition is not None and year >= self.demolition.from_year:
+            rate = np.maximum(rate, self.demolition_lever_rate)
+        if long_vacant.size == 0 or not rate.any():
+            return 0
+        u = rng.random(long_vacant.size)
+        gone = long_vacant[u < rate[city.dwelling_quartier[long_vacant]]]
+        city.dwelling_tenure[gone] = WITHDRAWN
+        self.vacant_years[gone] = 0
+        return int(gone.size)
 
     def vacancy_by_quartier(self, occupied: np.ndarray) -> np.ndarray:
         dq = self.city.dwelling_quartier

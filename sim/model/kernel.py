@@ -86,6 +86,7 @@ class QuartierModel(mesa.Model):
         care.admit_initial_residents(self)
         self.schools_cache: dict = {}
         self.market = housing.HousingMarket(self.city, scenario)
+        self.market.observe_vacancy(self.population.dwelling)
         mobility.warm_up(self.city, params.mobility)
         demo = params.demography
         self.death_probabilities = tables.death_probabilities(demo.life_table_period,

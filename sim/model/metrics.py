@@ -172,7 +172,7 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     :func:`sim.model.segregation.by_area` (tested equal to the single-area functions, which are
     tested equal to PySAL).
     """
-    from sim.state.city import NURSING, OWNER, SOCIAL
+    from sim.state.city import OWNER, SOCIAL
     from sim.state.income import income_group
     from sim.state.population import household_summary
 
@@ -197,11 +197,9 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
         "share_migration_background": ratio(hs[:, 3], persons),
         "mean_equivalised_income": ratio(hs[:, 4], persons),
     }
-    market = tenure != NURSING
-    by_tenure = np.bincount(dq * 4 + tenure, minlength=4 * n_q).reshape(n_q, 4)
+    by_tenure = np.bincount(dq * 5 + tenure, minlength=5 * n_q).reshape(n_q, 5)
     by_tenure = np.vstack([by_tenure, by_tenure.sum(axis=0)]).astype(float)
-    dwellings = by_tenure[:, :3].sum(axis=1)
-    del market
+    dwellings = by_tenure[:, :3].sum(axis=1)  # on the market: not NURSING, not WITHDRAWN
     out["owner_occupied_share"] = ratio(by_tenure[:, OWNER], dwellings)
     out["social_housing_share"] = ratio(by_tenure[:, SOCIAL], dwellings)
     tenants = hs[:, 5]
@@ -251,7 +249,7 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
     """One year's per-cell table (cells with dwellings only); see ``QuartierModel``."""
     import pandas as pd
 
-    from sim.state.city import NURSING, SOCIAL, rented
+    from sim.state.city import SOCIAL, on_market, rented
     from sim.state.income import income_group
 
     n_c = city.n_cells
@@ -259,7 +257,7 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
     size = pop.household_size().astype(float)
     group = income_group(pop.income, median)
     old = np.bincount(pop.household[pop.age >= 65], minlength=pop.n_households)
-    market = city.dwelling_tenure != NURSING
+    market = on_market(city)
     dwellings = np.bincount(city.dwelling_cell[market], minlength=n_c)
     households = np.bincount(cell[market[pop.dwelling]], minlength=n_c)
     persons = np.bincount(cell, weights=size, minlength=n_c)

@@ -353,7 +353,7 @@ class Vacancies:
 def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
            relet_cost: np.ndarray, share_income: np.ndarray, share_origin: np.ndarray,
            mp: MobilityParameters, key: np.uint64, year: int, access: ChoiceAccess,
-           allow_stay: bool = True) -> np.ndarray:
+           allow_stay: bool = True, allow_outside: bool = True) -> np.ndarray:
     """Let searchers choose in random order. ``searchers`` holds equal-length arrays:
     ``current`` (dwelling or -1), ``net_income``, ``norm``, ``income_group``, ``origin``,
     ``home_quartier`` (-1 for none), ``can_own``, ``can_social``, ``outside_cost`` (monthly
@@ -363,6 +363,9 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     ``worker_count`` (their rows in ``access.worker_job``), ``car``, ``ticket``. ``cost``
     (float64, the monthly cost of each dwelling as let now) is updated in place as dwellings
     are given up.
+
+    ``allow_stay=False``: the present dwelling is no option (newcomers);
+    ``allow_outside=False``: leaving (staying away) is no option while a candidate exists.
 
     Returns the chosen dwelling of each searcher, or -1 for the outside option.
     """
@@ -381,6 +384,10 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     if not allow_stay:
         current = np.full(n, -1, np.int64)
     net_income = in_order("net_income", np.float64)
+    outside = (mp.utility_outside - mp.utility_rent_burden * in_order("outside_cost", np.float64)
+               / net_income)
+    if not allow_outside:
+        outside = np.full(n, -1e300)
     cell_rows = access.cell_rows(share_income, share_origin)
     chosen = np.empty(n, np.int64)
     vacancies.count = _choose(
@@ -391,9 +398,7 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
         city.dwelling_tenure, _log_floor(city), cost,
         relet_cost.astype(np.float64, copy=False), cell_rows, k,
         mp.utility_rent_burden, mp.utility_space, mp.utility_similar_neighbours,
-        mp.utility_quartier_attachment, mp.utility_stay,
-        mp.utility_outside - mp.utility_rent_burden * in_order("outside_cost", np.float64)
-        / net_income,
+        mp.utility_quartier_attachment, mp.utility_stay, outside,
         np.uint64(key), np.int64(year), ids[order], chosen, in_order("segment", np.int8),
         in_order("worker_start", np.int32), in_order("worker_count", np.int32),
         access.worker_job, in_order("car", np.bool_), in_order("ticket", np.float64),

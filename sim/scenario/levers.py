@@ -133,6 +133,25 @@ class AmbulantCareLever(StrictModel):
                                  "the one with the most unmet care).")
 
 
+class DemolitionLever(StrictModel):
+    """Rückbau: long-vacant dwellings are demolished (levers.demolition)."""
+
+    from_year: int = Field(2025, ge=1900, le=2200, description="First year the lever acts.")
+    rate: float | dict[str, float] = Field(
+        0.5,
+        description="Share of the long-vacant dwellings demolished per year, citywide (a "
+        "number) or per quartier (a table quartier id = share; others: no lever).",
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> DemolitionLever:
+        values = self.rate.values() if isinstance(self.rate, dict) else [self.rate]
+        for v in values:
+            if not 0.0 <= v <= 1.0:
+                raise ValueError("rate must lie between 0 and 1")
+        return self
+
+
 class Levers(StrictModel):
     """Policy levers (each with the year it takes effect)."""
 
@@ -141,4 +160,5 @@ class Levers(StrictModel):
     public_transport: PublicTransportLever | None = None
     school_investment: list[SchoolInvestment] = Field(default_factory=list)
     ambulant_care: AmbulantCareLever | None = None
+    demolition: DemolitionLever | None = None
 

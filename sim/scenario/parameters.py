@@ -52,17 +52,38 @@ class DemographyParameters(StrictModel):
 class MigrationParameters(StrictModel):
     """Migration across the city boundary.
 
-    In-migration: newcomers arrive at ``in_migration_rate`` per resident and year as whole
-    households (their profile below) and take a vacant dwelling if one in their choice set
-    beats staying away. Out-migration is not a rate: it is the outside option of every
-    household that searches (see ``mobility``).
+    In-migration is demand: persons who would like to move in arrive at ``in_migration_rate``
+    per resident and year while the city's vacancy is at ``housing.target_vacancy``; their number
+    scales with ``(vacancy / target_vacancy) ** demand_vacancy_elasticity`` (with few vacant
+    dwellings fewer find anything to look at). They choose by the movers' logit among the
+    vacancies, with staying away as the outside option: rents against the region's and the
+    services they value act through that choice. Years listed in ``observed_in_migration``
+    replace the demand by observed arrivals (historical mode).
+
+    Out-migration has two parts: young adults' moves for education and jobs elsewhere (a base
+    schedule, ``education_job_*``) and the outside option of every household that searches
+    (see ``mobility``).
     """
 
     in_migration_rate: float = Field(
         0.11, ge=0.0, le=1.0,
-        description="Persons looking for a dwelling in the city from outside, per resident and "
-        "year; not all find one they prefer to staying away. Fitted (scenarios/calibrated.toml) "
-        "so that in-migrants come to about Köln 2023's 53.6 per 1,000 (58,189 / 1,084,831).",
+        description="Persons who would like to move into the city, per resident and year, at "
+        "the target vacancy; not all find a dwelling they prefer to staying away. Fitted "
+        "(scenarios/calibrated.toml) so that in-migrants come to about Köln 2023's 53.6 per "
+        "1,000 (58,189 / 1,084,831).",
+    )
+    demand_vacancy_elasticity: float = Field(
+        0.5, ge=0.0, le=10.0,
+        description="Elasticity of the in-migration demand to the city's vacancy (at the end "
+        "of the previous year) relative to the target vacancy (ASSUMPTION: no figure in the "
+        "data; in the sensitivity analysis). Above about 0.6 the one-year lag makes vacancy "
+        "swing from year to year.",
+    )
+    observed_in_migration: dict[int, float] = Field(
+        default_factory=dict,
+        description="Historical mode: in-migrants per resident for the years given (a table "
+        "year = rate, e.g. the 2015/16 arrivals). In these years that many persons come and "
+        "take vacancies; staying away is not an option. Other years use the demand.",
     )
     in_migrant_mean_age: float = Field(
         30.0, ge=15.0, le=70.0, description="Mean age of in-migrants (Köln 2023: about 30)."
@@ -79,6 +100,22 @@ class MigrationParameters(StrictModel):
         description="At-risk-of-poverty rate of in-migrants (no figure in the data: default the "
         "household type's rate).",
     )
+    education_job_rate: float = Field(
+        0.105, ge=0.0, le=1.0,
+        description="Yearly probability that a young-adult household (all members "
+        "education_job_min_age to education_job_max_age, no children) leaves the city for "
+        "education or a job elsewhere. DERIVED: peak moves across municipal borders of "
+        "20-26-year-olds 169-187 per 1,000 (BiB 2010; mean 0.178) × the share of education and "
+        "job motives among young adults leaving (job 41.0 %, study 15.8 %, training about 2 %: "
+        "0.588, Münsterland survey); applied to the whole age band (ASSUMPTION).",
+    )
+    education_share: float = Field(
+        0.30, ge=0.0, le=1.0,
+        description="Share of those moves made for education (DERIVED: (15.8 + 2) / (41.0 + "
+        "15.8 + 2), Münsterland survey); the rest for a job.",
+    )
+    education_job_min_age: int = Field(18, ge=14, le=40)
+    education_job_max_age: int = Field(29, ge=14, le=60)
 
 
 class IncomeParameters(StrictModel):
@@ -215,8 +252,37 @@ class HousingParameters(StrictModel):
     )
     construction_rate: float = Field(
         0.004, ge=0.0, le=0.1,
-        description="New dwellings per existing dwelling and year (no figure in the data: an "
-        "assumption).",
+        description="New dwellings per existing dwelling and year when the city's vacancy is at "
+        "target_vacancy and its re-letting rents at the region's (ASSUMPTION: no figure in the "
+        "data).",
+    )
+    construction_rate_floor: float = Field(
+        0.001, ge=0.0, le=0.1,
+        description="New dwellings per dwelling and year however weak the demand (ASSUMPTION).",
+    )
+    construction_rate_max: float = Field(
+        0.02, ge=0.0, le=0.2,
+        description="Most new dwellings per dwelling and year however strong the demand "
+        "(ASSUMPTION).",
+    )
+    construction_vacancy_elasticity: float = Field(
+        1.0, ge=0.0, le=20.0,
+        description="Construction grows by exp(this × (target_vacancy − vacancy) / "
+        "target_vacancy) (ASSUMPTION; in the sensitivity analysis).",
+    )
+    construction_rent_elasticity: float = Field(
+        1.0, ge=0.0, le=20.0,
+        description="… and by (re-letting rent / the region's) ** this (ASSUMPTION).",
+    )
+    long_vacancy_years: int = Field(
+        3, ge=1, le=50,
+        description="A dwelling vacant this many years in a row counts as long vacant "
+        "(ASSUMPTION).",
+    )
+    demolition_rate: float = Field(
+        0.05, ge=0.0, le=1.0,
+        description="Share of long-vacant dwellings withdrawn from the market each year "
+        "without any lever (Rückbau; ASSUMPTION: no figure in the data).",
     )
     new_build_rent_premium: float = Field(
         0.31, ge=0.0, le=3.0,

@@ -16,6 +16,7 @@ import numpy as np
 
 OWNER, PRIVATE, SOCIAL = 0, 1, 2
 NURSING = 3  # places in nursing homes (one per resident): not on the housing market
+WITHDRAWN = 4  # demolished or withdrawn from the market (Rückbau): kept as a row, never let
 
 HOUSEHOLD_CLASSES = (
     "single_young",
@@ -155,8 +156,8 @@ def round_preserving_sum(values: np.ndarray) -> np.ndarray:
 
 
 def on_market(city: City) -> np.ndarray:
-    """Dwellings of the housing market (all but nursing-home places)."""
-    return city.dwelling_tenure != NURSING
+    """Dwellings of the housing market (all but nursing-home places and withdrawn ones)."""
+    return city.dwelling_tenure < NURSING
 
 
 def in_nursing_home(dwelling: np.ndarray, city: City) -> np.ndarray:

@@ -5,8 +5,8 @@ dashboards and comparisons read their names and descriptions from here.
 
 from __future__ import annotations
 
-CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "job", "care",
-          "no_dwelling", "other")
+CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "commuting", "care",
+          "education", "job", "no_dwelling", "other")
 
 SEGREGATION_INDICES = (
     ("dissimilarity_income", "Dissimilarity D, persons at risk of poverty vs the rest"),
@@ -92,6 +92,9 @@ FLOW_METRICS = (
     "bindings_expired",
     "bindings_bought",
     "dwellings_built",
+    "dwellings_demolished",
+    "construction_rate",
+    "in_migration_demand",
 )
 METRICS = STOCK_METRICS + FLOW_METRICS
 
@@ -148,9 +151,17 @@ DESCRIPTIONS = {
     "bindings_expired": "Social dwellings whose rent binding ended (city only)",
     "bindings_bought": "Private dwellings given a social binding by the lever (city only)",
     "dwellings_built": "New dwellings (city only)",
+    "dwellings_demolished": "Long-vacant dwellings withdrawn from the market (Rückbau)",
+    "construction_rate": "New dwellings per market dwelling this year, after demand (city only)",
+    "in_migration_demand": "Persons who would like to move into the city this year (demand; "
+                           "those who come are in_migrants)",
     "out_migrants_cause_health": "Out-migrants whose main reason was poor access to doctors",
     "out_migrants_cause_school": "Out-migrants whose main reason was their children's school",
-    "out_migrants_cause_job": "Out-migrants whose main reason was the cost of commuting",
+    "out_migrants_cause_commuting": "Out-migrants whose main reason was the cost of "
+                                    "commuting",
+    "out_migrants_cause_education": "Young adults leaving for education elsewhere (base "
+                                    "schedule, 18-29)",
+    "out_migrants_cause_job": "Young adults leaving for a job elsewhere (base schedule, 18-29)",
     "out_migrants_cause_care": "Persons leaving the city for care (no ambulant service within "
                                "reach and no free nursing-home place, or no place for "
                                "inpatient care)",

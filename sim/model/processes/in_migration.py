@@ -1,12 +1,18 @@
 """In-migration: households from outside look for a dwelling in the city.
 
-Persons looking to move in arrive at ``in_migration_rate`` per resident, as whole households
-drawn from the synthetic household pool, tilted towards younger households so that their mean
-age is ``in_migrant_mean_age`` (Köln 2023: about 30). Their incomes and origins are drawn keyed
-to the newcomer's id, their car and ticket as for residents; their jobs are not known before
-they arrive (no commuting term). Whether they come is decided by residential choice
-(:mod:`sim.model.mobility`) among the vacancies the movers left, with no "stay" option: those
-who prefer staying away do not come. Out-migration is the movers' outside option.
+In-migration is demand, not a queue. Persons who would like to move in number
+``in_migration_rate`` per resident × ``(vacancy / target_vacancy) ** demand_vacancy_elasticity``
+(the city's vacancy at the start of the year: with few vacant dwellings fewer find anything to
+look at). They arrive as whole households drawn from the synthetic household pool, tilted
+towards younger households so that their mean age is ``in_migrant_mean_age`` (Köln 2023:
+about 30). Their incomes and origins are drawn keyed to the newcomer's id, their car and ticket
+as for residents; their jobs are not known before they arrive (no commuting term). Whether they
+come is decided by residential choice (:mod:`sim.model.mobility`) among the vacancies the
+movers left, with staying away as the outside option: the rent against the region's and the
+services they value act there, so a vacancy stays empty when nobody prefers it.
+
+In a year listed in ``observed_in_migration`` (historical mode) that many persons per resident
+arrive and take vacancies (staying away is no option) until the vacancies run out.
 """
 
 from __future__ import annotations
@@ -135,8 +141,10 @@ def step(model: QuartierModel, year: YearState, params: MigrationParameters,
     pop, city = model.population, model.city
     profile = model.in_migrants
     pool = profile.pool
-    pool_rows = in_migrant_households(pool, profile.weights,
-                                      params.in_migration_rate * year.persons_start, draws.rng,
+    observed = params.observed_in_migration.get(year.year)
+    wanted = demand(params, model.scenario.parameters.housing.target_vacancy,
+                    model.market.vacancy, year.persons_start, observed)
+    pool_rows = in_migrant_households(pool, profile.weights, wanted, draws.rng,
                                       profile.sampler)
     arrivals = pool.members.take(pool.starts, pool.sizes, pool_rows)
     newcomers = _newcomers(model, arrivals, year.year, draws)
@@ -144,7 +152,7 @@ def step(model: QuartierModel, year: YearState, params: MigrationParameters,
     chosen = choose(newcomers, year.vacancies, city, s["cost"], s["relet_cost"],
                     s["cell_share_income"], s["cell_share_origin"],
                     model.scenario.parameters.mobility, draws.key, year.year,
-                    s["choice_access"], allow_stay=False)
+                    s["choice_access"], allow_stay=False, allow_outside=observed is None)
     come = chosen >= 0
     keep_members = come[arrivals.household]
     member_ids = model.new_ids(newcomers["id"][arrivals.household]
@@ -159,7 +167,20 @@ def step(model: QuartierModel, year: YearState, params: MigrationParameters,
     model.market.let(chosen[come])
     year.add_households(city.dwelling_quartier[chosen[come]])
     year.add_persons(arrivals.age.size)
-    return {"in_migrants": year.count(new_rows[arrivals.household])}
+    model.market.observe_vacancy(pop.dwelling[year.household_alive])
+    n_q = city.n_quartiers
+    return {"in_migrants": year.count(new_rows[arrivals.household]),
+            "in_migration_demand": np.r_[np.full(n_q, np.nan), float(pool.sizes[pool_rows].sum())]}
+
+
+def demand(params: MigrationParameters, target_vacancy: float, vacancy: float,
+           persons: float, observed: float | None = None) -> float:
+    """Persons who would like to move in this year: ``observed`` per resident in historical
+    mode, else ``in_migration_rate`` per resident scaled by the vacancy against the target."""
+    if observed is not None:
+        return observed * persons
+    relative = max(vacancy, 0.0) / max(target_vacancy, 1e-9)
+    return params.in_migration_rate * persons * relative ** params.demand_vacancy_elasticity
 
 
 def _newcomers(model: QuartierModel, arrivals: Members, year: int, draws: Draws) -> dict:

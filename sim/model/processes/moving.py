@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.mobility import Vacancies, choose, main_cause, movers
-from sim.state.city import NURSING
+from sim.state.city import on_market
 from sim.state.outcomes import CAUSES
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     search_cause = main_cause(s["parts"][searching])
     s = year.situation = {key: s[key] for key in KEPT_FOR_IN_MIGRATION}
     year.vacancies = Vacancies(city.n_dwellings, np.r_[
-        pop.dwelling[housed], np.flatnonzero(city.dwelling_tenure == NURSING)])
+        pop.dwelling[housed], np.flatnonzero(~on_market(city))])
     chosen = choose(searchers, year.vacancies, city, s["cost"], s["relet_cost"],
                     s["cell_share_income"], s["cell_share_origin"], params, draws.key,
                     year.year, s["choice_access"])

@@ -1,0 +1,64 @@
+"""Young adults leave the city for education or a job elsewhere (a base schedule of
+out-migration, independent of dissatisfaction).
+
+A household whose members are all aged ``education_job_min_age`` to ``education_job_max_age``
+(no children; including young adults who have just left home and have no dwelling yet) leaves
+the city with the yearly probability ``education_job_rate``; its motive is education with
+probability ``education_share``, else a job. Both draws are keyed to the household.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model.rng import keyed_uniforms
+from sim.state.city import in_nursing_home
+from sim.state.income import income_group
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
+    from sim.scenario.parameters import MigrationParameters
+
+SLOT_LEAVE, SLOT_MOTIVE = 0, 1
+
+
+def young_households(age: np.ndarray, is_child: np.ndarray, household: np.ndarray,
+                     person_alive: np.ndarray, n_households: int, min_age: int,
+                     max_age: int) -> np.ndarray:
+    """Whether each household has living members, all aged ``min_age``-``max_age``, none a
+    child of the household."""
+    alive = person_alive
+    members = np.bincount(household[alive], minlength=n_households)
+    in_band = alive & (age >= min_age) & (age <= max_age) & ~is_child
+    return (members > 0) & (np.bincount(household[in_band], minlength=n_households) == members)
+
+
+def step(model: QuartierModel, year: YearState, params: MigrationParameters,
+         draws: Draws) -> None:
+    """Young-adult households leave for education or a job, recorded by motive."""
+    pop, city = model.population, model.city
+    n = pop.n_households
+    if params.education_job_rate <= 0.0:
+        return
+    young = young_households(pop.age, pop.is_child, pop.household, year.person_alive, n,
+                             params.education_job_min_age, params.education_job_max_age)
+    young &= year.household_alive & ~in_nursing_home(pop.dwelling, city)
+    rows = np.flatnonzero(young)
+    hid = pop.hid[rows]
+    leave = keyed_uniforms(draws.key, year.year, hid, SLOT_LEAVE) < params.education_job_rate
+    rows, hid = rows[leave], hid[leave]
+    education = keyed_uniforms(draws.key, year.year, hid, SLOT_MOTIVE) < params.education_share
+    year.household_alive[rows] = False
+    size = np.bincount(pop.household[year.person_alive], minlength=n)[rows].astype(float)
+    for motive, sel in (("education", education), ("job", ~education)):
+        year.add_out_migrants(motive, year.count(rows[sel], size[sel]))
+    poor = income_group(pop.income[rows], model.median_income) == 0
+    year.add_out_migrant_groups({
+        "out_migrants_poor": year.count(rows, size * poor),
+        "out_migrants_migration_background": year.count(
+            rows, size * pop.migration_background[rows]),
+    })
