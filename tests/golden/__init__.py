@@ -29,7 +29,7 @@ SEEDS = (1, 2)
 SCENARIOS = (
     "baseline", "combined", "mvz_centre", "mvz_hochfeld", "mvz_incentive",
     "rent_mix_binding_extension", "rent_mix_no_action", "rent_mix_quota_30", "school_hochfeld",
-    "ticket_58", "ticket_free", "ticket_sozialticket", "zensus_sample", "schelling",
+    "ticket_58", "ticket_free", "ticket_sozialticket", "zensus_sample", "schelling", "rueckbau",
 )
 TABLES = ("outcomes", "cells", "vital")
 
