@@ -64,12 +64,12 @@ def scenario_of(case: Case) -> sim.Scenario:
     mvz = scenario.levers.mvz
     if mvz is not None and mvz.centres and scenario.city.kind == "ruhrstadt":
         values["levers.mvz.centres"] = [
-            {**c.model_dump(), "cell": _scaled_cell(c.cell, scenario, case.households)}
+            {**c.model_dump(), "cell": scaled_cell(c.cell, scenario, case.households)}
             for c in mvz.centres]
     return scenario.with_values(values)
 
 
-def _scaled_cell(cell: tuple[int, int], scenario: sim.Scenario, households: int) -> list[int]:
+def scaled_cell(cell: tuple[int, int], scenario: sim.Scenario, households: int) -> list[int]:
     """A lever cell of the full-size Ruhrstadt moved to the same place on the smaller grid
     (the grid grows with the square root of the households)."""
     from sim.inputs.city import build_ruhrstadt
