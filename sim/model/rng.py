@@ -37,6 +37,7 @@ KEYED_STREAMS = (
     "jobs",  # employment, job location, car ownership (fixed per person / household)
     "schools",  # the order in which pupils take school places
     "partnership",  # who looks for a partner, and the pairing
+    "doctors",  # GPs' retirement, refill of their seats and new doctors' ages (per doctor)
 )
 
 
