@@ -56,6 +56,10 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
     for i, inv in enumerate(lev.school_investment):
         checks.append((f"levers.school_investment.{i}.quartier",
                        lambda inv=inv: quartier_index(city, inv.quartier)))
+    if (lev.mvz is not None and lev.mvz.incentive is not None
+            and lev.mvz.incentive.quartier is not None):
+        checks.append(("levers.mvz.incentive.quartier",
+                       lambda: quartier_index(city, lev.mvz.incentive.quartier)))
     if lev.ambulant_care is not None and lev.ambulant_care.quartier is not None:
         checks.append(("levers.ambulant_care.quartier",
                        lambda: quartier_index(city, lev.ambulant_care.quartier)))

@@ -27,6 +27,11 @@ def count(quartier: np.ndarray, n_q: int, weights: np.ndarray | None = None) -> 
     return with_city(np.bincount(quartier, weights=weights, minlength=n_q)[:n_q].astype(float))
 
 
+# The Bedarfsplanung's thresholds of the Versorgungsgrad: undersupply below 75 %, oversupply
+# from 110 % (gp_planning.csv; the access outcomes count residents beyond them).
+GP_UNDERSUPPLY, GP_OVERSUPPLY = 0.75, 1.10
+
+
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
@@ -334,13 +339,27 @@ def access_outcomes(q: np.ndarray, housed: np.ndarray, size: np.ndarray, old: np
                     commute: np.ndarray, net_income: np.ndarray, household: np.ndarray,
                     age: np.ndarray, alive: np.ndarray, worker: np.ndarray,
                     primary_pupils: np.ndarray, primary_poor: np.ndarray,
-                    primary_quartier: np.ndarray, n_q: int) -> dict[str, np.ndarray]:
-    """The access outcomes (``ACCESS_METRICS``) from the households' situation: GP access of
-    the 65+, car-free households, walk-only residents, commuting cost / income, employment
-    18-64, and the segregation of poor pupils over primary schools (``primary_*``: pupils
-    and poor pupils per school, and its quartier)."""
+                    primary_quartier: np.ndarray, n_q: int,
+                    inhabitants_per_gp: float) -> dict[str, np.ndarray]:
+    """The access outcomes (``ACCESS_METRICS``) from the households' situation: GP access
+    (Versorgungsgrad) of the 65+ and of all residents, inhabitants per GP within reach and the
+    shares of residents below the Bedarfsplanung's 75 % and above its 110 %, car-free
+    households, walk-only residents, commuting cost / income, employment 18-64, and the
+    segregation of poor pupils over primary schools (``primary_*``: pupils and poor pupils
+    per school, and its quartier)."""
     hs = household_access_sums(q, housed, size, old, gp, car, walk_only, commute, net_income,
                                n_q)
+    qh, w, a = q[housed], size[housed].astype(float), gp[housed].astype(float)
+    residents = count(qh, n_q, w)
+    in_reach = count(qh, n_q, w * a)  # Σ residents × Versorgungsgrad
+    coverage = {
+        "gp_coverage": ratio(in_reach, residents),
+        "inhabitants_per_gp": ratio(residents * inhabitants_per_gp, in_reach),
+        "share_gp_coverage_below_75": ratio(count(qh, n_q, w * (a < GP_UNDERSUPPLY)),
+                                            residents),
+        "share_gp_coverage_above_110": ratio(count(qh, n_q, w * (a > GP_OVERSUPPLY)),
+                                             residents),
+    }
     ps = worker_sums(q, household, age, alive, housed, worker, n_q)
     hs = np.vstack([hs, hs.sum(axis=0)])
     ps = np.vstack([ps, ps.sum(axis=0)])
@@ -350,6 +369,7 @@ def access_outcomes(q: np.ndarray, housed: np.ndarray, size: np.ndarray, old: np
         "share_walk_only": ratio(hs[:, 4], hs[:, 5]),
         "commuting_cost_share": ratio(hs[:, 6], hs[:, 7]),
         "employment_rate": ratio(ps[:, 0], ps[:, 1]),
+        **coverage,
     }
     pupils, poor = primary_pupils, primary_poor
     d = np.full(n_q + 1, np.nan)

@@ -9,8 +9,8 @@
 - neighbourhood (Schelling): for income group and for origin, the shortfall of the share of
   own-group households among the other households of the cell and its 8 neighbours below
   ``homophily_threshold``, relative to it; the mean of the two;
-- health, school and job (see :mod:`sim.model.processes.dissatisfaction`): GP access below
-  ``health_access_threshold`` of the city average (weighted by life stage), the perceived
+- health, school and job (see :mod:`sim.model.processes.dissatisfaction`): GP access (the
+  Versorgungsgrad) below ``health_access_threshold`` (weighted by life stage), the perceived
   disadvantage of the children's schools, and commuting costs above
   ``commute_burden_threshold`` of income.
 

@@ -132,7 +132,22 @@ def _service_stocks(model: QuartierModel, hq: np.ndarray) -> dict[str, np.ndarra
         "unmet_care": model.care.unmet,
         "share_gp_within_reach": metrics.ratio(c[:, 4], c[:, 3]),
         "share_65plus_gp_within_reach": metrics.ratio(c[:, 6], c[:, 5]),
-        "gp_doctors": np.r_[np.full(n_q, np.nan), sv.facilities.capacity[
-            sv.facilities.open(0, model.year)].sum()],
+        **_gp_stocks(model),
     }
+
+
+def _gp_stocks(model: QuartierModel) -> dict[str, np.ndarray]:
+    """GPs working at the end of the year by the quartier of their practice: doctors (seat
+    weights), their mean age and the share aged 60+."""
+    sv, city = model.services, model.city
+    doctors, f = sv.doctors, sv.facilities
+    working = doctors.active & (f.opening_year[doctors.facility] <= model.year)
+    q = city.cell_quartier[f.cell[doctors.facility[working]]].astype(np.int64)
+    w = doctors.weight[working]
+    age = doctors.age[working].astype(float)
+    n_q = city.n_quartiers
+    n = metrics.count(q, n_q, w)
+    return {"gp_doctors": n,
+            "gp_mean_age": metrics.ratio(metrics.count(q, n_q, w * age), n),
+            "share_gps_60plus": metrics.ratio(metrics.count(q, n_q, w * (age >= 60)), n)}
 

@@ -38,6 +38,7 @@ KEYED_STREAMS = (
     "schools",  # the order in which pupils take school places
     "partnership",  # who looks for a partner, and the pairing
     "education_job",  # young adults leaving for education or a job elsewhere
+    "doctors",  # GPs' retirement, refill of their seats and new doctors' ages (per doctor)
 )
 
 

@@ -83,7 +83,7 @@ SCHEDULE: tuple[Process, ...] = (
     Process("housing_market", housing_market.step, "housing", "housing"),
     Process("situation", situation.step, "mobility", "jobs", at_start=True),
     Process("travel", travel.step, "jobs", at_start=True),
-    Process("doctors", doctors.step, "choice", at_start=True),
+    Process("doctors", doctors.step, "choice", "doctors", at_start=True),
     Process("schools", schools.step, "choice", "schools", at_start=True),
     Process("jobs", jobs.step, "jobs", "jobs", at_start=True),
     Process("access_outcomes", access_outcomes.step, at_start=True),

@@ -4,16 +4,20 @@ nursing homes, schools, employers and public-transport stops.
 Supply is set per inhabitant from NRW figures (``parameters.services``) and placed once at the
 start in cells drawn in proportion to their residents and the quartier's service level
 (``services`` in ``sim/inputs/data/ruhrstadt.toml``; neutral for Zensus cities). Levers add supply:
-MVZ (``levers.mvz``), incentives for doctors in the weakest-served quartier, school
-investment, ambulant care and public transport (stops, headways, fares).
+MVZ (``levers.mvz``), incentives for doctors (by default in the weakest-served quartier), school
+investment, ambulant care and public transport (stops, headways, fares). Every GP is a doctor
+with an age who retires and may get a successor (:mod:`sim.model.gp_supply`); a GP facility's
+capacity is its active doctors.
 
 Each year :meth:`Services.update` recomputes access from the simulated population:
 
 - **Doctors**: multi-modal 2SFCA (demand = residents by cell and travel mode: walking,
   public transport if the household can afford the tickets, car if it has one), Gaussian decay
-  within ``gp_catchment_min`` (by car ``gp_catchment_car_min``). Access is reported
-  relative to the city's doctors per resident (1 = average). Reach: residents within
-  ``gp_reach_m`` airline of a practice.
+  within ``gp_catchment_min`` (by car ``gp_catchment_car_min``). Access is the
+  Bedarfsplanung's Versorgungsgrad: doctors within reach per inhabitant ×
+  ``gp_inhabitants_per_gp`` (1 = one GP per 1,671 inhabitants), not relative to the city, so
+  more doctors anywhere never lower any cell's access. Reach: residents within ``gp_reach_m``
+  airline of a practice with a doctor.
 - **Ambulant care**: 2SFCA of service capacity (clients) over the persons who need it, by car
   (services drive to clients).
 - **Schools**: see :mod:`sim.model.processes.schools`.
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.model import gp_supply
 from sim.model.accessibility import MODES, TravelModel, cell_centres, gaussian_weight
 from sim.model.rng import make_streams
 from sim.scenario import Scenario
@@ -144,8 +149,12 @@ class Services:
 
     Attributes:
         facilities: All facilities (including those a lever opens later).
-        gp_access: Relative GP access per (mode, cell), 1 = the city's doctors per resident.
-        gp_within_reach: Per cell, whether a GP practice lies within ``gp_reach_m``.
+        doctors: The GPs' seats (:class:`sim.model.gp_supply.Doctors`); the capacity of a GP
+            facility is the weight of its active seats.
+        gp_access: GP access (Versorgungsgrad) per (mode, cell): 2SFCA doctors per
+            inhabitant × ``gp_inhabitants_per_gp``, 1 = the Bedarfsplanung's ratio.
+        gp_within_reach: Per cell, whether a GP practice with a doctor lies within
+            ``gp_reach_m``.
         ambulant_access: Ambulant capacity per person in need within reach, per cell.
     """
 
@@ -173,7 +182,15 @@ class Services:
         n_prac = max(1, int(round(n_doctors / (2.0 - sp.single_handed_share))))
         rng = rngs["gp"]
         sizes = np.where(rng.random(n_prac) < sp.single_handed_share, 1.0, 2.0)
-        f.add(GP, draw_cells(rng, residents * level["doctors"][cq], n_prac), sizes)
+        gp_rows = f.add(GP, draw_cells(rng, residents * level["doctors"][cq], n_prac), sizes)
+        # Their doctors' ages, with the same layout generator (after the placement).
+        self.doctors = gp_supply.Doctors()
+        seat_rows = np.repeat(gp_rows, sizes.astype(np.int64))
+        self.doctors.add(np.arange(seat_rows.size, dtype=np.uint64), seat_rows,
+                         np.ones(seat_rows.size),
+                         gp_supply.draw_start_ages(rng, seat_rows.size, sp.gp_start_age_edges,
+                                                   sp.gp_start_age_shares))
+        self.doctors_level = level["doctors"][:-1]
         # Ambulant care services (capacity in clients) and nursing homes (places).
         clients = sp.ambulant_clients_per_1000 * pop_total / 1000.0
         n_amb = max(1, int(round(clients / sp.ambulant_clients_per_service)))
@@ -204,9 +221,11 @@ class Services:
         # Levers: MVZ centres.
         lev = scenario.levers
         if lev.mvz is not None:
-            for centre in lev.mvz.centres:
+            for i, centre in enumerate(lev.mvz.centres):
                 c = cell_of(city, cell=centre.cell, coordinates=centre.coordinates)
-                f.add(GP, c, centre.doctors, centre.opening_year, centre.name or "MVZ")
+                row = f.add(GP, c, centre.doctors, centre.opening_year, centre.name or "MVZ")
+                self._add_lever_doctors(row[0], centre.doctors, gp_supply.MVZ_TAG, i,
+                                        centre.opening_year)
         self._ambulant_lever_pending = lev.ambulant_care is not None
         self.facilities = f
         # Stops on a lattice over the city's cells.
@@ -238,6 +257,7 @@ class Services:
             car_overhead_min=sp.car_overhead_min,
         )
         self._gp_cache = None
+        self._reach_rows = None
         # Per cell: distance to the nearest stop and that stop's cell (for the commute kernel).
         if self.stop_cells.size:
             from scipy.spatial import cKDTree
@@ -268,16 +288,27 @@ class Services:
 
     # -- doctors ----------------------------------------------------------------------------
 
-    def add_incentive_doctors(self, year: int, quartier_of_cell: np.ndarray,
-                              residents_65: np.ndarray) -> None:
-        """Incentive lever: doctors for the quartier whose 65+ residents have the lowest
-        GP access (by last year's access), in its cell with the most 65+ residents."""
+    def _add_lever_doctors(self, row: int, capacity: float, tag: np.uint64, group: int,
+                           year: int) -> None:
+        """Seats of a facility a lever opens; their doctors get ages when it opens."""
+        weights = gp_supply.seat_weights(capacity)
+        self.doctors.add(gp_supply.lever_ids(tag, group, weights.size, year),
+                         np.full(weights.size, row), weights,
+                         np.full(weights.size, gp_supply.NO_AGE))
+
+    def incentive_quartier(self, year: int, quartier_of_cell: np.ndarray,
+                           residents_65: np.ndarray) -> int | None:
+        """The quartier the doctor incentive targets in ``year`` (None if it does not act):
+        its ``quartier``, else the one whose 65+ residents have the lowest GP access (by last
+        year's access, the weakest mode of each cell)."""
         lever = self.scenario.levers.mvz
         if lever is None or lever.incentive is None:
-            return
+            return None
         inc = lever.incentive
         if not inc.from_year <= year <= inc.until_year:
-            return
+            return None
+        if inc.quartier is not None:
+            return quartier_index(self.city, inc.quartier)
         n_q = self.city.n_quartiers
         inside = quartier_of_cell >= 0
         weight = residents_65[inside]
@@ -285,14 +316,44 @@ class Services:
         num = np.bincount(quartier_of_cell[inside], weights=weight * acc, minlength=n_q)
         den = np.bincount(quartier_of_cell[inside], weights=weight, minlength=n_q)
         mean = np.where(den > 0, num / np.maximum(den, 1e-12), np.inf)
-        q = int(np.argmin(mean))
-        cells = np.flatnonzero(quartier_of_cell == q)
+        return int(np.argmin(mean))
+
+    def add_incentive_doctors(self, year: int, quartier: int, quartier_of_cell: np.ndarray,
+                              residents_65: np.ndarray) -> None:
+        """Incentive lever: ``doctors_per_year`` doctors in ``quartier``, in its cell with the
+        most 65+ residents."""
+        inc = self.scenario.levers.mvz.incentive
+        if inc.doctors_per_year <= 0:
+            return
+        cells = np.flatnonzero(quartier_of_cell == quartier)
         c = int(cells[np.argmax(residents_65[cells])])
-        self.facilities.add(GP, c, inc.doctors_per_year, year, "Förderpraxis")
-        self._gp_cache = None
+        row = self.facilities.add(GP, c, inc.doctors_per_year, year, "Förderpraxis")
+        self._add_lever_doctors(row[0], inc.doctors_per_year, gp_supply.INCENTIVE_TAG, 0, year)
+
+    def refill_probabilities(self, incentive_quartier: int | None) -> np.ndarray:
+        """Per seat: the probability that a retiring doctor gets a successor,
+        min(1, ``gp_refill_probability`` × the quartier's doctors level), at least the
+        incentive's ``refill_probability`` in the quartier it targets this year."""
+        q = self.city.cell_quartier[self.facilities.cell[self.doctors.facility]].astype(
+            np.int64)
+        level = np.where(q >= 0, self.doctors_level[np.maximum(q, 0)], 1.0)
+        p = np.minimum(1.0, self.params.gp_refill_probability * level)
+        if incentive_quartier is not None:
+            raised = self.scenario.levers.mvz.incentive.refill_probability
+            p = np.where(q == incentive_quartier, np.maximum(p, raised), p)
+        return p
+
+    def set_gp_capacity(self) -> None:
+        """GP facilities' capacity = their active doctors."""
+        f = self.facilities
+        gp = f.kind == GP
+        f.capacity[gp] = self.doctors.capacity(f.kind.size)[gp]
 
     def update_gp(self, year: int, residents_by_mode: np.ndarray) -> None:
-        """GP access per (mode, cell) from residents by (mode, cell), shape (3, n_cells)."""
+        """GP access per (mode, cell) from residents by (mode, cell), shape (3, n_cells): the
+        2SFCA doctors per inhabitant × ``gp_inhabitants_per_gp`` (the Versorgungsgrad). The
+        weights are rebuilt only when practices open or the network changes; doctors retiring
+        or arriving change capacities only."""
         f, sp = self.facilities, self.params
         rows = f.open(GP, year)
         key = (rows.size, self.travel)
@@ -305,18 +366,18 @@ class Services:
                                                  sp.gp_catchment_car_min), strict=True)]
             w = sps.vstack(mats).tocsr()
             self._gp_cache = (key, demand_cells, (w, w.T))
-            dist = self.travel.nearest_distance_m(np.arange(self.city.n_cells), f.cell[rows])
-            self.gp_within_reach = dist <= sp.gp_reach_m
         _, demand_cells, pairs = self._gp_cache
+        staffed = rows[f.capacity[rows] > 0]
+        if self._reach_rows is None or not np.array_equal(self._reach_rows, staffed):
+            self._reach_rows = staffed
+            dist = self.travel.nearest_distance_m(np.arange(self.city.n_cells), f.cell[staffed])
+            self.gp_within_reach = dist <= sp.gp_reach_m
         demand = residents_by_mode[:, demand_cells].ravel()
         access = _fca(f.capacity[rows], demand, pairs)
         self.last_gp_demand = residents_by_mode
-        total_res = residents_by_mode.sum()
-        level = f.capacity[rows].sum() / total_res if total_res > 0 else 0.0
         out = np.zeros((3, self.city.n_cells))
         out[:, demand_cells] = access.reshape(3, -1)
-        self.gp_access = out / level if level > 0 else out
-        self.gp_level = level
+        self.gp_access = out * sp.gp_inhabitants_per_gp
 
     # -- ambulant care ----------------------------------------------------------------------
 

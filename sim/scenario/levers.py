@@ -76,14 +76,24 @@ class MvzCentre(StrictModel):
 
 
 class DoctorIncentive(StrictModel):
-    """Incentives that bring doctors to the weakest-served quartier each year."""
+    """Incentives that bring doctors to a quartier each year and help its practices find
+    successors."""
 
     from_year: int = Field(2025, ge=1900, le=2200)
     until_year: int = Field(2200, ge=1900, le=2200)
+    quartier: str | None = Field(
+        None, description="Quartier id the incentive targets (default: each year the quartier "
+        "whose residents 65+ have the lowest GP access).",
+    )
     doctors_per_year: float = Field(
-        1.0, gt=0.0, le=100.0,
-        description="Doctors added per year to the quartier with the lowest GP access of its "
-        "65+ residents (in its most populous cell).",
+        1.0, ge=0.0, le=100.0,
+        description="Doctors added per year to the targeted quartier (in its cell with the "
+        "most residents 65+).",
+    )
+    refill_probability: float = Field(
+        0.9, ge=0.0, le=1.0,
+        description="Probability that a retiring GP's seat in the targeted quartier gets a "
+        "successor during the incentive's years (if higher than without it).",
     )
 
 

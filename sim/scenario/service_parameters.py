@@ -3,6 +3,7 @@ and travel times, long-term care, employment and commuting, and how access enter
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -23,6 +24,45 @@ class ServicesParameters(StrictModel):
         59.6, ge=0.0, le=1000.0,
         description="General practitioners (Hausärzte) per 100,000 inhabitants (KV "
         "Westfalen-Lippe 2019: 59.6).",
+    )
+    gp_inhabitants_per_gp: float = Field(
+        1671.0, gt=0.0, le=100_000.0,
+        description="The Bedarfsplanung's general ratio (allgemeine Verhältniszahl) of "
+        "inhabitants per Hausarzt: a GP access (Versorgungsgrad) of 1 means one GP per this many "
+        "inhabitants within reach (G-BA; KV Nordrhein 'Als angemessen gilt ein Verhältnis von "
+        "1.671 Einwohnern je Hausarzt'; 1,581 after the Leistungsbedarfsfaktor update).",
+    )
+    gp_start_age_edges: tuple[int, ...] = Field(
+        (35, 50, 60, 65, 70, 75),
+        description="Edges of the age bands of the GPs at the start (completed years; a band "
+        "runs from one edge to the year before the next).",
+    )
+    gp_start_age_shares: tuple[float, ...] = Field(
+        (0.2868, 0.3052, 0.223, 0.145, 0.04),
+        description="Shares of the GPs at the start per age band, uniform within a band "
+        "(reproduce Germany's mean age 55.1 (2025), 40.8 % aged 60+ and 18.5 % over 65 (2024); "
+        "the split within under 60 and within 65+ is an assumption).",
+    )
+    gp_active_share_ages: tuple[int, ...] = Field(
+        (65, 68, 70),
+        description="Ages from which the KV planning assumption counts a smaller share of GPs "
+        "as still active (KV Nordrhein & Westfalen-Lippe 2019).",
+    )
+    gp_active_shares: tuple[float, ...] = Field(
+        (0.5, 0.2, 0.0),
+        description="Share of GPs still active from each of gp_active_share_ages (KV NRW 2019: "
+        "50 % at 65-68, 20 % at 68-70, none from 70); yearly hazards follow (docs/ODD.md 7.13).",
+    )
+    gp_refill_probability: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Probability that a retiring GP's seat gets a successor, before the "
+        "quartier's doctors level (Nordrhein: about 100 Allgemeinmedizin specialist exams a "
+        "year against more than 200 GP retirements).",
+    )
+    gp_new_doctor_ages: tuple[int, int] = Field(
+        (35, 49),
+        description="Ages of new GPs (successors, MVZ and incentive doctors), uniform (an "
+        "assumption).",
     )
     single_handed_share: float = Field(
         0.675, ge=0.0, le=1.0,
@@ -115,6 +155,27 @@ class ServicesParameters(StrictModel):
         description="Street distance per airline distance (no figure in the data: an "
         "assumption).",
     )
+
+    @model_validator(mode="after")
+    def _gp_ages(self) -> ServicesParameters:
+        edges, shares = self.gp_start_age_edges, self.gp_start_age_shares
+        if len(edges) != len(shares) + 1 or any(b <= a for a, b in pairwise(edges)):
+            raise ValueError("gp_start_age_edges must rise and have one more entry than "
+                             "gp_start_age_shares")
+        if any(s < 0 for s in shares) or abs(sum(shares) - 1.0) > 1e-6:
+            raise ValueError("gp_start_age_shares must be non-negative and sum to 1")
+        ages, active = self.gp_active_share_ages, self.gp_active_shares
+        if len(ages) != len(active) or any(b <= a for a, b in pairwise(ages)):
+            raise ValueError("gp_active_share_ages must rise and match gp_active_shares")
+        if any(not 0.0 <= s <= 1.0 for s in active) or any(
+                b > a for a, b in pairwise(active)):
+            raise ValueError("gp_active_shares must lie in [0, 1] and not rise")
+        if not (0 < edges[0] and edges[-1] <= 121 and all(0 < a <= 120 for a in ages)):
+            raise ValueError("GP ages must lie between 1 and 120")
+        lo, hi = self.gp_new_doctor_ages
+        if not 0 < lo <= hi <= 120:
+            raise ValueError("gp_new_doctor_ages must be (youngest, oldest) within 1-120")
+        return self
 
 
 class CareParameters(StrictModel):
@@ -269,16 +330,24 @@ class ServicesChoiceParameters(StrictModel):
         1.0, ge=0.0, description="Weight of the school's composition for families."
     )
     health_access_threshold: float = Field(
-        0.5, gt=0.0, le=2.0,
-        description="GP access (relative to the city's average) below which households are "
-        "dissatisfied (an assumption).",
+        0.75, gt=0.0, le=2.0,
+        description="GP access (Versorgungsgrad, 1 = services.gp_inhabitants_per_gp "
+        "inhabitants per GP within reach) below which households are dissatisfied (the "
+        "Bedarfsplanung's undersupply threshold, 75 %).",
+    )
+    health_access_cap: float = Field(
+        1.1, gt=0.0, le=5.0,
+        description="GP access above which more doctors add no utility (the Bedarfsplanung's "
+        "oversupply threshold, 110 %).",
     )
     commute_burden_threshold: float = Field(
         0.25, gt=0.0, le=1.0,
         description="Generalised commuting cost / income felt as a strain (an assumption).",
     )
     utility_health: float = Field(
-        1.0, ge=0.0, description="Utility per unit of relative GP access (capped at 1.5)."
+        1.0, ge=0.0,
+        description="Utility per unit of GP access (Versorgungsgrad, capped at "
+        "health_access_cap)."
     )
     utility_school: float = Field(
         1.5, ge=0.0, description="Utility loss per unit of the school's relative disadvantage."

@@ -26,8 +26,10 @@ PYRAMID_METRICS = tuple(f"persons_{sex}_age_{band}" for sex in ("male", "female"
                         for band in AGE_BANDS)
 
 # Access outcomes of the year (start of the move season; missing in the start year).
-ACCESS_METRICS = ("gp_access_65plus", "no_car_share", "share_walk_only", "commuting_cost_share",
-                  "employment_rate", "school_dissimilarity_income", "school_poor_share")
+ACCESS_METRICS = ("gp_access_65plus", "gp_coverage", "inhabitants_per_gp",
+                  "share_gp_coverage_below_75", "share_gp_coverage_above_110", "no_car_share",
+                  "share_walk_only", "commuting_cost_share", "employment_rate",
+                  "school_dissimilarity_income", "school_poor_share")
 
 STOCK_METRICS = (
     "population",
@@ -73,6 +75,8 @@ STOCK_METRICS = (
     "share_gp_within_reach",
     "share_65plus_gp_within_reach",
     "gp_doctors",
+    "gp_mean_age",
+    "share_gps_60plus",
     *ACCESS_METRICS,
 )
 FLOW_METRICS = (
@@ -95,6 +99,8 @@ FLOW_METRICS = (
     "dwellings_demolished",
     "construction_rate",
     "in_migration_demand",
+    "gp_retirements",
+    "gp_refills",
 )
 METRICS = STOCK_METRICS + FLOW_METRICS
 
@@ -173,9 +179,24 @@ DESCRIPTIONS = {
     "share_gp_within_reach": "Share of residents within reach of a GP practice (gp_reach_m "
                              "airline, 1,000 m)",
     "share_65plus_gp_within_reach": "Share of residents 65+ within reach of a GP practice",
-    "gp_doctors": "General practitioners incl. MVZ doctors (city only)",
-    "gp_access_65plus": "GP access of residents 65+ (2SFCA, 1 = city average doctors per "
-                        "resident)",
+    "gp_doctors": "General practitioners incl. MVZ doctors, by the quartier of their practice "
+                  "(part-time seats count their share)",
+    "gp_mean_age": "Mean age of the GPs, by the quartier of their practice",
+    "share_gps_60plus": "Share of the GPs aged 60+, by the quartier of their practice",
+    "gp_retirements": "GPs retiring in the year, by the quartier of their practice",
+    "gp_refills": "Retiring GPs' seats taken by a successor in the year, by the quartier of "
+                  "the practice",
+    "gp_access_65plus": "GP access (Versorgungsgrad) of residents 65+: 2SFCA doctors within "
+                        "reach per inhabitant × the Bedarfsplanung's 1,671 inhabitants per GP "
+                        "(1 = 100 %)",
+    "gp_coverage": "GP access (Versorgungsgrad) of all residents not in nursing homes: 2SFCA "
+                   "doctors within reach per inhabitant × 1,671 (1 = 100 %)",
+    "inhabitants_per_gp": "Residents per GP within reach (2SFCA; the Bedarfsplanung's ratio is "
+                          "1,671)",
+    "share_gp_coverage_below_75": "Share of residents whose GP access is below 75 % "
+                                  "(the Bedarfsplanung's undersupply threshold)",
+    "share_gp_coverage_above_110": "Share of residents whose GP access is above 110 % "
+                                   "(the Bedarfsplanung's oversupply threshold)",
     "no_car_share": "Share of households without a car",
     "share_walk_only": "Share of residents without car who cannot afford public transport",
     "commuting_cost_share": "Mean generalised commuting cost / income of households with "

@@ -1,5 +1,6 @@
 """The year's access outcomes, measured at the start of the move season (after the access
-steps, before anyone moves): GP access of residents 65+, households without a car, residents
+steps, before anyone moves): GP access (Versorgungsgrad) of residents 65+ and of all
+residents with the shares below 75 % and above 110 %, households without a car, residents
 who can only walk, commuting cost relative to income, employment of 18-64-year-olds, and how
 unevenly poor pupils spread over primary schools (:func:`sim.model.metrics.access_outcomes`)."""
 
@@ -30,4 +31,5 @@ def step(model: QuartierModel, year: YearState, params: None, draws: None) -> No
         year.household_quartier[: pop.n_households].astype(np.int64),
         s["housed"] & ~s["nursing"], s["size"], s["old"], s["gp"], s["car"], s["mode"] == WALK,
         s["commute"], s["net_income"], pop.household, pop.age, s["alive_p"], is_worker,
-        primary["pupils"], primary["poor"], model.city.cell_quartier[primary["cells"]], n_q)
+        primary["pupils"], primary["poor"], model.city.cell_quartier[primary["cells"]], n_q,
+        model.scenario.parameters.services.gp_inhabitants_per_gp)

@@ -38,7 +38,7 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     fam_dis = s["schools"][PRIMARY]["nearest_dis"]
     for st in range(4):
         for m in range(3):
-            a = cp.utility_health * weights[st] * np.minimum(sv.gp_access[m], 1.5)
+            a = cp.utility_health * weights[st] * np.minimum(sv.gp_access[m], cp.health_access_cap)
             if st == 1:
                 a = a - cp.utility_school * cp.school_weight * fam_dis
             amenity[:, st * 3 + m] = a

@@ -1,10 +1,15 @@
-"""Access to doctors (GPs and MVZ) from the current population; the doctor incentive lever adds
-a GP where residents 65+ are worst served.
+"""The GPs of the year and access to them: doctors age, retire and may get successors
+(:mod:`sim.model.gp_supply`); the doctor incentive lever adds GPs to its quartier and raises
+the chance that its retiring doctors find successors; MVZ doctors start when their centre opens.
 
 Multi-modal 2SFCA (:meth:`sim.model.services.Services.update_gp`): demand is the residents by
-cell and travel mode, supply the doctors open this year. A household's GP access is its cell's
-access by its travel mode, relative to the city's doctors per resident; it weighs on
-dissatisfaction by life stage (65+ most, then families).
+cell and travel mode, supply the doctors working this year. A household's GP access is its
+cell's access by its travel mode, as the Bedarfsplanung's Versorgungsgrad (1 = one GP per
+``gp_inhabitants_per_gp`` inhabitants within reach); it weighs on dissatisfaction by life stage
+(65+ most, then families).
+
+In the start state's pass (year ``start_year - 1``) nobody ages or retires: the doctors are
+those of the start.
 """
 
 from __future__ import annotations
@@ -13,8 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model import gp_supply
+from sim.model.metrics import count
+
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
     from sim.model.year import YearState
     from sim.scenario.service_parameters import ServicesChoiceParameters
 
@@ -26,23 +35,45 @@ def health_weights(params: ServicesChoiceParameters) -> np.ndarray:
 
 
 def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters,
-         draws: None) -> None:
-    """Add incentive doctors (if the lever acts), update GP access and give every household
-    its access and the weight of access by its life stage."""
+         draws: Draws) -> dict[str, np.ndarray] | None:
+    """The doctors of the year (ageing, retirement and successors, except in the start
+    state; the incentive's doctors; MVZ opening), then GP access, and every household's access
+    and the weight of access by its life stage. Returns the retirements and refilled seats by
+    the quartier of the practice."""
     pop, city, sv = model.population, model.city, model.services
+    sp = model.scenario.parameters.services
     s = year.situation
     cell, size, mode = s["cell"], s["size"], s["mode"]
     housed = s["housed"] & ~s["nursing"]
+    quartier_of_cell = city.cell_quartier.astype(np.int64)
+    target = None
     lever = model.scenario.levers.mvz
     if lever is not None and lever.incentive is not None:
         alive = year.person_alive & year.household_alive[pop.household]
         pc = cell[pop.household]
         old = alive & (pop.age >= 65) & housed[pop.household]
-        sv.add_incentive_doctors(year.year, city.cell_quartier.astype(np.int64),
-                                 np.bincount(pc[old], minlength=city.n_cells).astype(float))
+        residents_65 = np.bincount(pc[old], minlength=city.n_cells).astype(float)
+        target = sv.incentive_quartier(year.year, quartier_of_cell, residents_65)
+    doctors, f = sv.doctors, sv.facilities
+    flows = None
+    if year.year >= model.scenario.start_year:
+        retired, refilled = gp_supply.age_and_retire(
+            doctors, year.year, draws.key,
+            gp_supply.retirement_hazards(sp.gp_active_share_ages, sp.gp_active_shares),
+            sv.refill_probabilities(target), sp.gp_new_doctor_ages)
+        seat_q = quartier_of_cell[f.cell[doctors.facility]]
+        n_q = city.n_quartiers
+        flows = {"gp_retirements": count(seat_q[retired], n_q, doctors.weight[retired]),
+                 "gp_refills": count(seat_q[refilled], n_q, doctors.weight[refilled])}
+    if target is not None:
+        sv.add_incentive_doctors(year.year, target, quartier_of_cell, residents_65)
+    opening = f.opening_year[doctors.facility] <= year.year
+    gp_supply.start_practice(doctors, opening, year.year, draws.key, sp.gp_new_doctor_ages)
+    sv.set_gp_capacity()
     residents = np.bincount((mode.astype(np.int64) * city.n_cells + cell)[housed],
                             weights=size[housed],
                             minlength=3 * city.n_cells).reshape(3, city.n_cells)
     sv.update_gp(year.year, residents)
     s["gp"] = sv.gp_access[mode, cell].astype(np.float32)
     s["health_weight"] = health_weights(params).astype(np.float32)[s["stage"]]
+    return flows
