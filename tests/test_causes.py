@@ -154,13 +154,18 @@ def test_the_same_seed_gives_the_same_causes(cause_runs):
     pd.testing.assert_frame_equal(cause_runs[0], cause_runs[1])
 
 
-def test_the_causes_changes_add_up_to_the_change_in_total_out_migration(baseline, tmp_path):
+@pytest.fixture(scope="module")
+def small_comparison(baseline, tmp_path_factory):
     base = baseline.with_values({"city.households": 400, "name": "base",
                                  "outcomes.cell_snapshots": False})
     policy = base.with_values({"parameters.mobility.rent_burden_threshold": 0.4,
                                "name": "higher_threshold"})
-    result = sim.compare(base, [policy], replications=2, years=2, out=tmp_path / "c")
-    table = result.table
+    return sim.compare(base, [policy], replications=2, years=2,
+                       out=tmp_path_factory.mktemp("causes") / "c")
+
+
+def test_the_causes_changes_add_up_to_the_change_in_total_out_migration(small_comparison):
+    table = small_comparison.table
     flows = table[table["metric"] == "out_migrants"]
     assert flows["year"].nunique() == 2 and flows["scope"].nunique() > 2
     for scope in set(flows["scope"]):
@@ -188,3 +193,19 @@ def test_the_breakdown_puts_the_total_first_and_skips_tables_without_causes():
     assert list(rows["difference"]) == [-3.0, -2.0, -1.0, -3.0]
     only_total = outcomes[outcomes["metric"] == "out_migrants"]
     assert cause_breakdown(paired_differences(exp, only_total, baseline="base")).empty
+
+
+def test_the_printed_comparison_shows_the_total_next_to_the_causes(small_comparison, capsys):
+    from sim.cli.experiments import _print_comparison
+
+    _print_comparison(small_comparison, metrics=None, scope="city", independent=False)
+    printed = capsys.readouterr().out
+    tables = printed.split("Wegzüge insgesamt und nach Grund")
+    assert len(tables) == 2  # one scenario: its table, then its causes
+    assert "out_migrants_cause_" not in tables[0]  # the causes are not rows of the main table
+    causes = tables[1].split("Signifikante Unterschiede")[0]
+    assert causes.index("TOTAL (out_migrants)") < causes.index("of which: rent")
+    for cause in CAUSES:
+        assert f"of which: {cause} " in causes
+    assert "sum of causes" in causes and "parts of the total, not totals" in " ".join(
+        causes.split())
