@@ -209,3 +209,15 @@ def test_the_printed_comparison_shows_the_total_next_to_the_causes(small_compari
         assert f"of which: {cause} " in causes
     assert "sum of causes" in causes and "parts of the total, not totals" in " ".join(
         causes.split())
+
+
+def test_the_report_shows_the_total_next_to_the_causes(small_comparison):
+    from dashboards.report import cause_table
+
+    shown = cause_table(small_comparison.table, "en")
+    labels = list(shown["Cause of leaving"])
+    assert labels[0] == "Out-migrants in total" and labels[-1] == "Sum of the causes"
+    assert len(labels) == len(CAUSES) + 2
+    assert all(label.startswith("of which cause: ") for label in labels[1:-1])
+    assert shown["Difference"].iloc[0] == shown["Difference"].iloc[-1]  # the sum is the total
+    assert (shown["Scenario"] == "higher_threshold").all()
