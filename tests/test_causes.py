@@ -126,6 +126,17 @@ def test_typical_parts_are_medians_over_the_active_households():
     active = np.array([True, True, True, False])
     assert np.array_equal(typical_parts(parts, active), [1.0, 2.0])
     assert np.array_equal(typical_parts(parts, np.zeros(4, bool)), [0.0, 0.0])
+    # the shortcut for columns that are mostly 0 gives numpy's median, also at exactly half
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 7, 10, 1000, 1001):
+        parts = rng.random((n, 6)).astype(np.float32)
+        parts[rng.random((n, 6)) < np.array([0.0, 0.3, 0.5, 0.7, 1.0, 0.5])] = 0
+        parts[: n // 2, 2] = 0  # half of the column exactly (an even n's median is a mean)
+        parts[:, 5] -= 0.2  # negative values take the long way
+        active = rng.random(n) < 0.9
+        active[0] = True
+        expected = np.median(parts[active], axis=0)
+        assert np.array_equal(typical_parts(parts, active), expected.astype(np.float64))
 
 
 def test_the_part_causes_are_causes_of_the_outcomes():

@@ -192,10 +192,33 @@ PART_CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "job")
 
 def typical_parts(parts: np.ndarray, active: np.ndarray) -> np.ndarray:
     """The city's typical value of each dissatisfaction part this year: its median over the
-    ``active`` households (housed, not in a nursing home; zeros when there are none)."""
-    if not active.any():
-        return np.zeros(parts.shape[1])
-    return np.median(parts[active], axis=0).astype(np.float64)
+    ``active`` households (housed, not in a nursing home; zeros when there are none).
+
+    Most parts are 0 for most households, and then so is the median: one pass counts the
+    zeros, and only the columns where they are no majority are sorted."""
+    n_active, zeros, negative = _zero_counts(parts, active)
+    typical = np.zeros(parts.shape[1])
+    for j in range(parts.shape[1]):
+        if n_active > 0 and (negative[j] > 0 or 2 * zeros[j] <= n_active):
+            typical[j] = np.median(parts[active, j])
+    return typical
+
+
+@njit(cache=True)
+def _zero_counts(parts, active):
+    zeros = np.zeros(parts.shape[1], np.int64)
+    negative = np.zeros(parts.shape[1], np.int64)
+    n_active = 0
+    for h in range(parts.shape[0]):
+        if not active[h]:
+            continue
+        n_active += 1
+        for j in range(parts.shape[1]):
+            if parts[h, j] == 0:
+                zeros[j] += 1
+            elif parts[h, j] < 0:
+                negative[j] += 1
+    return n_active, zeros, negative
 
 
 def counterfactual_causes(parts: np.ndarray, typical: np.ndarray, stage: np.ndarray,
