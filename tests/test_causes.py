@@ -232,3 +232,18 @@ def test_the_report_shows_the_total_next_to_the_causes(small_comparison):
     assert all(label.startswith("of which cause: ") for label in labels[1:-1])
     assert shown["Difference"].iloc[0] == shown["Difference"].iloc[-1]  # the sum is the total
     assert (shown["Scenario"] == "higher_threshold").all()
+
+
+def test_the_motives_script_reads_the_survey_rows_and_maps_every_cause():
+    from calibration.motives import MAPPING, SURVEY_ROWS, survey_shares, survey_value, table
+
+    assert survey_value("ein Drittel (~33)") == 33.0
+    assert survey_value("1/8 (12.5 DERIVED)") == 12.5
+    assert survey_value("rund 15") == 15.0
+    survey = survey_shares()
+    assert set(survey) == set(SURVEY_ROWS) and all(0 < v[0] < 100 for v in survey.values())
+    mapped = [c for causes, _, _ in MAPPING for c in causes]
+    assert sorted(mapped) == sorted(CAUSES)  # every cause once
+    shares = pd.Series(100 / len(CAUSES), index=list(CAUSES))
+    text = table(shares, survey)
+    assert text.count("\n") == len(MAPPING) + 2 and "47 %" in text
