@@ -98,7 +98,8 @@ CAUSE_LABELS: dict[str, tuple[str, str]] = {
     "crowding": ("Enge der Wohnung", "Crowding"),
     "neighbourhood": ("Nachbarschaft", "Neighbourhood"),
     "no_dwelling": ("Keine Wohnung gefunden", "No dwelling found"),
-    "other": ("Sonstiges (Lebensphase)", "Other (life stage)"),
+    "other": ("Kein einzelner Grund entscheidend (Lebensphase, Ereignisse)",
+              "No single decisive reason (life stage, events)"),
     "care": ("Pflege", "Care"),
     "health": ("Ärztliche Versorgung", "Doctors"),
     "school": ("Schule", "School"),
@@ -173,6 +174,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "difference_map": ("Differenzkarte: Szenario minus Basis",
                        "Difference map: scenario minus baseline"),
     "out_by_cause": ("Wegzüge nach Grund", "Out-migrants by cause"),
+    "total_and_causes": ("Wegzüge insgesamt und nach Grund", "Out-migrants in total and by cause"),
+    "total_out": ("Wegzüge insgesamt", "Out-migrants in total"),
+    "of_which": ("davon Grund", "of which cause"),
+    "sum_of_causes": ("Summe der Gründe", "Sum of the causes"),
+    "part_of_total": ("Teil der Wegzüge insgesamt", "part of all out-migrants"),
+    "causes_note": (
+        "Die Gründe sind Teile der Wegzüge insgesamt, keine eigenen Summen. Grund eines "
+        "Wegzugs ist der Teil der Unzufriedenheit, ohne den der Haushalt in diesem Jahr nicht "
+        "gesucht hätte (auf dem typischen Wert der Stadt, mit derselben Zufallszahl); waren es "
+        "mehrere, zählt er zu gleichen Teilen, sonst als „kein einzelner Grund“. Die "
+        "Differenzen der Gründe ergeben zusammen die Differenz insgesamt: Ein Hebel, der einen "
+        "Grund senkt, senkt die Wegzüge nur um die Differenz insgesamt.",
+        "Causes are parts of all out-migrants, not totals. The cause of a departure is the part "
+        "of the household's dissatisfaction without which it would not have searched this year "
+        "(at the city's typical value, with the same random number); where several were, it "
+        "counts in equal shares, else as 'no single decisive reason'. The causes' differences "
+        "add up to the total's difference: a lever that lowers one cause lowers out-migration "
+        "only by the total's difference."),
     "pyramid": ("Bevölkerungspyramide", "Population pyramid"),
     "indices": ("Segregationsindizes", "Segregation indices"),
     "over_quartiers": ("über Quartiere", "over quartiers"),
@@ -222,7 +241,8 @@ def metric_label(metric: str, lang: str = "de") -> str:
         return METRIC_LABELS[metric][i]
     if metric.startswith("out_migrants_cause_"):
         cause = metric.removeprefix("out_migrants_cause_")
-        return f"{('Wegzüge', 'Out-migrants')[i]}: {cause_label(cause, lang)}"
+        return (f"{('Wegzüge, davon Grund', 'Out-migrants, of which cause')[i]}: "
+                f"{cause_label(cause, lang)}")
     for unit, names in (("_quartiers", ("Quartiere", "quartiers")),
                         ("_cells", ("Zellen", "cells"))):
         base = metric.removesuffix(unit)

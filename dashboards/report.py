@@ -21,7 +21,8 @@ import plotly.io as pio
 
 from dashboards import figures as fg
 from dashboards.data import Results, load_results
-from dashboards.labels import metric_label, text
+from dashboards.labels import cause_label, metric_label, text
+from sim.experiments.comparison import cause_breakdown
 
 MAX_SCENARIOS = 8
 """Scenarios shown in one figure (sweeps may have many design points)."""
@@ -75,6 +76,35 @@ def _significant(results: Results, n: int = 6) -> pd.DataFrame:
     return rows.head(n)
 
 
+def cause_table(comparison: pd.DataFrame, lang: str = "de") -> pd.DataFrame:
+    """Each scenario's effect on all out-migrants, then on each cause and their sum
+    (citywide, final year), formatted for the report; empty without causes."""
+    rows = cause_breakdown(comparison)
+    if rows.empty:
+        return pd.DataFrame()
+    labels = {"total": text("total_out", lang), "sum of causes": text("sum_of_causes", lang)}
+    out = pd.DataFrame({
+        text("scenario", lang): rows["scenario"],
+        text("cause", lang): [
+            labels.get(r, f"{text('of_which', lang)}: "
+                          f"{cause_label(m.removeprefix(fg.CAUSE_PREFIX), lang)}")
+            for r, m in zip(rows["row"], rows["metric"], strict=True)],
+    })
+    size = rows["baseline_mean"].abs().max()
+    decimals = 0 if size >= 1000 else 1 if size >= 10 else 2  # one format for the whole table
+
+    def persons(value: float, sign: str = "") -> str:
+        return "" if pd.isna(value) else fg.localise(f"{value:{sign},.{decimals}f}", lang)
+
+    for key, column in (("baseline", "baseline_mean"), ("scenario", "scenario_mean")):
+        out[f"{text(key, lang)} "] = [persons(v) for v in rows[column]]
+    out[text("difference", lang)] = [persons(v, "+") for v in rows["difference"]]
+    out[text("ci", lang)] = ["" if pd.isna(lo) else f"[{persons(lo, '+')}, {persons(hi, '+')}]"
+                             for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)]
+    out["*"] = ["*" if s else "" for s in rows["significant"]]
+    return out
+
+
 def summary_sentences(results: Results, lang: str = "de", n: int = 6) -> list[str]:
     """The summary: the largest significant differences (or what the folder holds)."""
     de = lang == "de"
@@ -107,14 +137,23 @@ def summary_sentences(results: Results, lang: str = "de", n: int = 6) -> list[st
         out.append("Keine: jedes 95 %-Intervall schließt 0 ein." if de else
                    "None: every 95 % interval includes 0.")
         return out
+    totals = cause_breakdown(table)
+    totals = totals[totals["row"] == "total"].set_index("scenario")
     for r in rows.itertuples(index=False):
         m = r.metric
         ci = (f"[{fg.format_difference(m, r.ci_low, lang)}, "
               f"{fg.format_difference(m, r.ci_high, lang)}]")
-        out.append(
+        sentence = (
             f"{r.scenario}: {metric_label(m, lang)} {fg.format_value(m, r.baseline_mean, lang)}"
             f" → {fg.format_value(m, r.scenario_mean, lang)} "
             f"({fg.format_difference(m, r.difference, lang)}, {text('ci', lang)} {ci})")
+        if m.startswith(fg.CAUSE_PREFIX) and r.scenario in totals.index:
+            total = totals.loc[r.scenario]
+            sentence += (f"; {text('part_of_total', lang)}: {text('total_out', lang)} "
+                         f"{fg.format_difference('out_migrants', total['difference'], lang)} "
+                         f"[{fg.format_difference('out_migrants', total['ci_low'], lang)}, "
+                         f"{fg.format_difference('out_migrants', total['ci_high'], lang)}]")
+        out.append(sentence)
     return out
 
 
@@ -187,6 +226,12 @@ def build_report(results: Results, lang: str = "de") -> str:
     # who leaves and why
     parts = page.section("leaving", text("who_leaves", lang))
     page.figure(parts, lambda: fg.out_migration_by_cause(out, exp, scenarios=shown, lang=lang))
+    if results.comparison is not None:
+        causes = cause_table(results.comparison, lang)
+        if not causes.empty:
+            page.paragraph(parts, text("total_and_causes", lang))
+            page.table(parts, causes)
+            page.note(parts, text("causes_note", lang))
     whiskers(parts, [*LEAVING_METRICS, *(m for m in sorted(metrics)
                                          if m.startswith(fg.CAUSE_PREFIX))])
     for m in ("out_migrants", "out_migrants_poor"):

@@ -243,9 +243,10 @@ def test_comparison_table_formats_values_and_marks_significance():
 
 
 def test_labels_follow_the_metric_names():
-    assert metric_label("out_migrants_cause_rent") == "Wegzüge: Miete"
-    assert metric_label("out_migrants_cause_commuting", "en") == "Out-migrants: Commuting"
-    assert metric_label("out_migrants_cause_new_reason") == "Wegzüge: new reason"
+    assert metric_label("out_migrants_cause_rent") == "Wegzüge, davon Grund: Miete"
+    assert (metric_label("out_migrants_cause_commuting", "en")
+            == "Out-migrants, of which cause: Commuting")
+    assert metric_label("out_migrants_cause_new_reason") == "Wegzüge, davon Grund: new reason"
     assert metric_label("persons_female_age_85plus") == "Frauen 85+"
     assert metric_label("dissimilarity_income_quartiers", "en") == (
         "Dissimilarity D (poor / rest), quartiers")

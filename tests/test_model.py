@@ -174,20 +174,6 @@ def test_household_change_equals_the_vectorised_reference():
     assert dissolved.size > 0 and orphans.size > 0  # both branches are exercised
 
 
-def test_main_cause_equals_argmax_with_other_for_no_dissatisfaction():
-    from sim.model.mobility import main_cause
-    from sim.state.outcomes import CAUSES
-
-    rng = np.random.default_rng(8)
-    parts = (rng.integers(0, 3, (4000, 6)) * rng.random((4000, 6))).astype(np.float32)
-    parts[:50] = 0.0  # content households
-    parts[50:100, 2] = parts[50:100, 4] = 0.7  # ties: the first one counts
-    expected = np.argmax(parts, axis=1).astype(np.int8)
-    expected[parts.max(axis=1) <= 0] = CAUSES.index("other")
-    assert np.array_equal(main_cause(parts), expected)
-    assert np.array_equal(main_cause(parts[:0]), expected[:0])
-
-
 def test_population_keep_equals_masking_and_renumbering(small_run):
     import copy
 

@@ -22,6 +22,8 @@ from sim.cli.common import (
 )
 from sim.experiments.files import check_output_folder
 
+CAUSE_PREFIX = "out_migrants_cause_"
+
 SWEEP_HELP = """Run a research sweep described by a sweep file; results go to --out.
 
 A sweep varies scenario fields (dotted paths) over a design and runs every design point
@@ -193,13 +195,21 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None
     rows = table[(table["scope"] == scope) & (table["year"] == year)]
     if metrics:
         rows = rows[rows["metric"].isin(metrics)]
-    else:  # age bands by sex are for pyramids (dashboards), too many rows for a table
-        rows = rows[~rows["metric"].str.startswith("persons_")]
+    else:  # age bands by sex are for pyramids (dashboards), too many rows for a table;
+        # causes of leaving have their own table, next to the total
+        rows = rows[~rows["metric"].str.startswith(("persons_", CAUSE_PREFIX))]
     if rows.empty:
         console.print(f"No results for scope '{scope}' in {year}.")
         return
     seeds = "independent seeds" if independent else "common random numbers"
+    from sim.experiments.comparison import cause_breakdown
+
     significant = []
+    causes = cause_breakdown(table, scope=scope, year=year)
+    if metrics and not any(m == "out_migrants" or m.startswith(CAUSE_PREFIX) for m in metrics):
+        causes = causes.iloc[:0]
+    totals = dict(causes.loc[causes["row"] == "total", ["scenario", "difference"]]
+                  .itertuples(index=False, name=None))
     for name in result.scenarios:
         part = rows[rows["scenario"] == name]
         out = Table(title=f"{name} vs. {result.baseline} — {scope_label}, {year}, "
@@ -212,18 +222,21 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None
         for row in part.itertuples(index=False):
             fmt_value, fmt_diff, unit = _formatters(
                 row.metric, max(abs(row.baseline_mean), abs(row.scenario_mean)))
-            label = row.metric
+            label = _cause_label(row.metric, totals.get(name), fmt_diff)
             ci = ("n/a" if not math.isfinite(row.ci_low)
                   else f"[{fmt_diff(row.ci_low)}, {fmt_diff(row.ci_high)}]")
             mark = "*" if row.significant else ""
             cells = [label, fmt_value(row.baseline_mean), fmt_value(row.scenario_mean),
                      f"{fmt_diff(row.difference)}{unit}", ci, mark]
             out.add_row(*cells)
-            if row.significant:
-                significant.append((name, *cells[:5]))
+            if row.significant and not (row.metric.startswith(CAUSE_PREFIX)
+                                        and name in totals):
+                significant.append((name, *cells[:5]))  # causes: from their own table
         out.caption = (f"* 95 %-Konfidenzintervall schließt 0 aus / CI excludes 0 "
                        f"(significant); paired differences, {seeds}; pp = percentage points")
         print_table(out)
+        _print_causes(causes[causes["scenario"] == name], name, result, scope_label, year,
+                      significant)
     summary = Table(title=f"Signifikante Unterschiede / significant differences — "
                     f"{scope_label}, {year}")
     for column in ("Szenario\nscenario", "Kennzahl\nmetric", "Basis\nbaseline",
@@ -236,6 +249,55 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None
     if not significant:
         summary.caption = "keine / none: every 95 % interval includes 0"
     print_table(summary)
+
+
+def _cause_label(metric: str, total: float | None, fmt_diff) -> str:
+    """A metric's name; a cause of leaving says that it is a part of all out-migrants and
+    shows the total's change next to it."""
+    if not metric.startswith(CAUSE_PREFIX) or total is None:
+        return metric
+    return f"{metric} (Teil von / part of out_migrants: gesamt / total {fmt_diff(total)})"
+
+
+def _print_causes(rows, name: str, result, scope_label: str, year: int,
+                  significant: list) -> None:
+    """The lever's effect on all out-migrants, then on each cause (parts of that total); the
+    significant cause rows go to ``significant`` labelled with the total."""
+    from rich.table import Table
+
+    if rows.empty:
+        return
+    total = rows[rows["row"] == "total"].iloc[0]
+    fmt_value, fmt_diff, _ = _formatters(
+        "out_migrants", max(abs(total.baseline_mean), abs(total.scenario_mean)))
+    out = Table(title=f"Wegzüge insgesamt und nach Grund / out-migrants in total and by cause "
+                f"— {name} vs. {result.baseline}, {scope_label}, {year}")
+    out.add_column("Wegzüge\nout-migrants", overflow="fold")
+    for header in ("Basis\nbaseline", "Szenario\nscenario", "Differenz\ndifference",
+                   "95 %-KI\n95 % CI"):
+        out.add_column(header, justify="right", no_wrap=True)
+    out.add_column("", justify="center", no_wrap=True)
+    for row in rows.itertuples(index=False):
+        cause = row.metric.removeprefix(CAUSE_PREFIX)
+        label = {"total": "INSGESAMT / TOTAL (out_migrants)",
+                 "sum of causes": "Summe der Gründe / sum of causes"}.get(
+                     row.row, f"  davon / of which: {cause}")
+        ci = ("" if not math.isfinite(row.ci_low)
+              else f"[{fmt_diff(row.ci_low)}, {fmt_diff(row.ci_high)}]")
+        cells = [label, fmt_value(row.baseline_mean), fmt_value(row.scenario_mean),
+                 fmt_diff(row.difference), ci, "*" if row.significant else ""]
+        out.add_row(*cells, end_section=row.row == "total")
+        if row.row == "cause" and row.significant:
+            significant.append((name, _cause_label(row.metric, total.difference, fmt_diff),
+                                *cells[1:5]))
+    out.caption = ("Die Gründe sind Teile der Wegzüge insgesamt, keine eigenen Summen: "
+                   "ohne seinen Grund hätte der Haushalt in diesem Jahr nicht gesucht "
+                   "(kontrafaktisch); die Differenzen der Gründe ergeben zusammen die Differenz "
+                   "insgesamt. / Causes are "
+                   "parts of the total, not totals: a cause is what the household would not "
+                   "have searched without (counterfactual); their differences add up to the "
+                   "total's difference.")
+    print_table(out)
 
 
 def _print_replications(result, auto: bool, target, rounds) -> None:

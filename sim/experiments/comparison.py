@@ -97,6 +97,57 @@ def paired_differences(experiments: pd.DataFrame, outcomes: pd.DataFrame, *, bas
     return out[COMPARISON_COLUMNS].reset_index(drop=True)
 
 
+TOTAL_OUT_MIGRATION = "out_migrants"
+CAUSE_PREFIX = "out_migrants_cause_"
+CAUSE_COLUMNS = ["scenario", "scope", "year", "row", "metric", "baseline_mean",
+                 "scenario_mean", "difference", "ci_low", "ci_high", "significant"]
+
+
+def cause_breakdown(table: pd.DataFrame, *, scope: str = "city",
+                    year: int | None = None) -> pd.DataFrame:
+    """A lever's effect on total out-migration next to its effect by cause.
+
+    Per scenario, first the row of the total (``row = "total"``, metric ``out_migrants``),
+    then one row per cause (``row = "cause"``, metrics ``out_migrants_cause_*``), then their
+    sum (``row = "sum of causes"``: the causes' differences added up; it equals the total's
+    difference up to float rounding, because every run's causes add up to its out-migrants
+    and a mean of paired differences is linear). A cause's difference is the change in the
+    out-migrants that cause accounts for, a part of the total change, not a total.
+
+    Args:
+        table: Paired differences (:func:`paired_differences`).
+        scope: ``"city"`` or a quartier id.
+        year: Default: the table's last year.
+
+    Returns:
+        The columns of :data:`CAUSE_COLUMNS` (no interval for the sum); empty without the
+        out-migration metrics.
+    """
+    if table.empty:
+        return pd.DataFrame(columns=CAUSE_COLUMNS)
+    year = int(table["year"].max()) if year is None else year
+    rows = table[(table["scope"].astype(str) == str(scope)) & (table["year"] == year)]
+    out = []
+    for name in pd.unique(rows["scenario"]):
+        part = rows[rows["scenario"] == name]
+        total = part[part["metric"] == TOTAL_OUT_MIGRATION]
+        causes = part[part["metric"].str.startswith(CAUSE_PREFIX)]
+        if total.empty or causes.empty:
+            continue
+        out.append(total.assign(row="total"))
+        out.append(causes.assign(row="cause"))
+        out.append(pd.DataFrame([{
+            "scenario": name, "scope": str(scope), "year": year, "row": "sum of causes",
+            "metric": "out_migrants_cause_*",
+            "baseline_mean": causes["baseline_mean"].sum(),
+            "scenario_mean": causes["scenario_mean"].sum(),
+            "difference": causes["difference"].sum(), "ci_low": np.nan, "ci_high": np.nan,
+            "significant": False}]))
+    if not out:
+        return pd.DataFrame(columns=CAUSE_COLUMNS)
+    return pd.concat(out, ignore_index=True)[CAUSE_COLUMNS]
+
+
 def t_quantile(confidence: float, dof: np.ndarray | int) -> np.ndarray:
     """Two-sided Student-t quantile for ``confidence``; NaN where ``dof < 1``."""
     from scipy import stats

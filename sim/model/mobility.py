@@ -36,10 +36,14 @@ size elsewhere at ``outside_rent_m2`` (the regional level), so its utility is
 high rents by leaving. Each option adds a Gumbel draw. Searchers choose one at a time in
 random order; a dwelling taken is no longer vacant and the one left becomes vacant, so no
 dwelling is ever over-occupied.
-A household that leaves is an out-migrant; its **cause** is the largest part of its
-dissatisfaction (``rent``, ``crowding``, ``neighbourhood``, ``health``, ``school``, ``job``),
-``no_dwelling`` for a new household that found no home, else ``other``; persons who find no
-care in the city leave with cause ``care`` (:mod:`sim.model.processes.care`).
+A household that leaves is an out-migrant; its **cause** is counterfactual: the part of its
+dissatisfaction (``rent``, ``crowding``, ``neighbourhood``, ``health``, ``school``, ``job``)
+without which it would not have searched this year, i.e. with that part at the city's typical
+value (the median over housed households) and the same keyed number it would have stayed put.
+Several such parts share the household equally; with none it is ``other`` (it would have
+searched anyway). Only the search is re-decided, not the choice. ``no_dwelling`` is a new
+household that found no home; persons who find no care in the city leave with cause ``care``
+(:mod:`sim.model.processes.care`).
 """
 
 from __future__ import annotations
@@ -51,9 +55,8 @@ from sim.model.accessibility import commute_cost
 from sim.model.rng import keyed_base, keyed_uniform, keyed_uniforms, uniform_from
 from sim.scenario.parameters import MobilityParameters
 from sim.state.city import City
-from sim.state.outcomes import CAUSES
 
-N_PARTS = 6  # dissatisfaction parts, in the order of CAUSES
+N_PARTS = 6  # dissatisfaction parts, in the order of PART_CAUSES
 # Slots of the keyed draws of a searching household (see sim.model.rng).
 SLOT_ORDER = 1
 SLOT_CANDIDATE = 1000
@@ -183,22 +186,87 @@ def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.n
                    mp.dissatisfaction_effect, mp.life_event_move_probability)
 
 
-def main_cause(parts: np.ndarray) -> np.ndarray:
-    """Index into :data:`CAUSES`: the largest part (the first of equal ones), or ``other``
-    when all are 0."""
-    return _main_cause(np.ascontiguousarray(parts), CAUSES.index("other"))
+PART_CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "commuting")
+"""The causes named after the dissatisfaction parts, in the order of the parts' columns."""
+
+
+def typical_parts(parts: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """The city's typical value of each dissatisfaction part this year: its median over the
+    ``active`` households (housed, not in a nursing home; zeros when there are none).
+
+    Most parts are 0 for most households, and then so is the median: one pass counts the
+    zeros, and only the columns where they are no majority are sorted."""
+    n_active, zeros, negative = _zero_counts(parts, active)
+    typical = np.zeros(parts.shape[1])
+    for j in range(parts.shape[1]):
+        if n_active > 0 and (negative[j] > 0 or 2 * zeros[j] <= n_active):
+            typical[j] = np.median(parts[active, j])
+    return typical
 
 
 @njit(cache=True)
-def _main_cause(parts, other):
-    cause = np.empty(parts.shape[0], np.int8)
+def _zero_counts(parts, active):
+    zeros = np.zeros(parts.shape[1], np.int64)
+    negative = np.zeros(parts.shape[1], np.int64)
+    n_active = 0
     for h in range(parts.shape[0]):
-        best = 0
-        for j in range(1, parts.shape[1]):
-            if parts[h, j] > parts[h, best]:
-                best = j
-        cause[h] = best if parts[h, best] > 0 else other
-    return cause
+        if not active[h]:
+            continue
+        n_active += 1
+        for j in range(parts.shape[1]):
+            if parts[h, j] == 0:
+                zeros[j] += 1
+            elif parts[h, j] < 0:
+                negative[j] += 1
+    return n_active, zeros, negative
+
+
+def counterfactual_causes(parts: np.ndarray, typical: np.ndarray, stage: np.ndarray,
+                          event: np.ndarray, hid: np.ndarray, key: np.uint64, year: int,
+                          mp: MobilityParameters) -> np.ndarray:
+    """Why searching households searched: one row per household, one column per part
+    (:data:`PART_CAUSES`) and a last one for ``other``; each row sums to 1.
+
+    A part is decisive when the household, with that part set to ``typical`` and everything
+    else (its keyed number of slot 0, its life event) unchanged, would not have searched (see
+    :func:`movers`). Parts at or below the typical value are never decisive. The decisive
+    parts share the household equally; without any, the row is all ``other``: it would have
+    searched anyway (base rate, life event, or no single part enough).
+    """
+    base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
+                     mp.move_rate_old])
+    return _counterfactual_causes(
+        np.ascontiguousarray(parts), np.ascontiguousarray(typical, np.float64), stage, event,
+        hid, np.uint64(key), np.int64(year), base, mp.dissatisfaction_effect,
+        mp.life_event_move_probability)
+
+
+@njit(cache=True)
+def _counterfactual_causes(parts, typical, stage, event, hid, key, year, base, effect,
+                           life_event):
+    n, m = parts.shape
+    weights = np.zeros((n, m + 1))
+    for h in range(n):
+        u = keyed_uniform(key, year, hid[h], 0)
+        decisive = 0
+        for j in range(m):
+            if not parts[h, j] > typical[j]:
+                continue
+            total = 0.0  # summed in the order of _movers, with part j replaced
+            for k in range(m):
+                total += typical[j] if k == j else parts[h, k]
+            p = base[stage[h]] * np.exp(effect * total)
+            if event[h]:
+                p += life_event
+            if u >= min(p, 1.0):
+                weights[h, j] = 1.0
+                decisive += 1
+        if decisive == 0:
+            weights[h, m] = 1.0
+        else:
+            for j in range(m):
+                weights[h, j] /= decisive
+    return weights
 
 
 @njit(cache=True)

@@ -104,6 +104,8 @@ FLOW_METRICS = (
 )
 METRICS = STOCK_METRICS + FLOW_METRICS
 
+_COUNTERFACTUAL = (" (counterfactual cause of the search, not of the choice to leave; shared "
+                   "equally where several reasons were each decisive; part of out_migrants)")
 DESCRIPTIONS = {
     "population": "Residents (persons)",
     "households": "Households",
@@ -144,11 +146,17 @@ DESCRIPTIONS = {
     "location_quotient_migration_background": "Share with migration background here / city",
     "location_quotient_65plus": "Share aged 65+ here / share in the city",
     "out_migration_rate": "Out-migrants per resident at the start of the year",
-    "out_migrants_cause_rent": "Out-migrants (persons) whose main reason was the rent burden",
-    "out_migrants_cause_crowding": "Out-migrants whose main reason was crowding",
-    "out_migrants_cause_neighbourhood": "Out-migrants whose main reason was the neighbourhood",
+    "out_migrants_cause_rent": "Out-migrants (persons) who would not have searched this year "
+                               "with the city's typical rent burden" + _COUNTERFACTUAL,
+    "out_migrants_cause_crowding": "Out-migrants who would not have searched this year with "
+                                   "the city's typical crowding" + _COUNTERFACTUAL,
+    "out_migrants_cause_neighbourhood": "Out-migrants who would not have searched this year "
+                                        "with the city's typical neighbourhood mix"
+                                        + _COUNTERFACTUAL,
     "out_migrants_cause_no_dwelling": "Out-migrants who found no dwelling (new households)",
-    "out_migrants_cause_other": "Out-migrants without a housing reason (life stage, orphans)",
+    "out_migrants_cause_other": "Out-migrants whom no single reason made search this year (base "
+                                "rate by life stage, life events, several reasons only "
+                                "together; orphans); part of out_migrants",
     "out_migrants_poor": "Out-migrants from households at risk of poverty",
     "out_migrants_migration_background": "Out-migrants with a migration background",
     "out_migrants_65plus": "Out-migrants aged 65+",
@@ -161,10 +169,12 @@ DESCRIPTIONS = {
     "construction_rate": "New dwellings per market dwelling this year, after demand (city only)",
     "in_migration_demand": "Persons who would like to move into the city this year (demand; "
                            "those who come are in_migrants)",
-    "out_migrants_cause_health": "Out-migrants whose main reason was poor access to doctors",
-    "out_migrants_cause_school": "Out-migrants whose main reason was their children's school",
-    "out_migrants_cause_commuting": "Out-migrants whose main reason was the cost of "
-                                    "commuting",
+    "out_migrants_cause_health": "Out-migrants who would not have searched this year with "
+                                 "the city's typical access to doctors" + _COUNTERFACTUAL,
+    "out_migrants_cause_school": "Out-migrants who would not have searched this year with "
+                                 "the city's typical school disadvantage" + _COUNTERFACTUAL,
+    "out_migrants_cause_commuting": "Out-migrants who would not have searched this year "
+                                    "with the city's typical commuting cost" + _COUNTERFACTUAL,
     "out_migrants_cause_education": "Young adults leaving for education elsewhere (base "
                                     "schedule, 18-29)",
     "out_migrants_cause_job": "Young adults leaving for a job elsewhere (base schedule, 18-29)",

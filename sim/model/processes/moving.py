@@ -5,7 +5,9 @@ Housed households search with a probability that rises with their dissatisfactio
 life event); households in nursing homes never search; new households without a dwelling always
 search. Searchers choose one at a time, in keyed random order, among a sample of vacancies,
 staying, and leaving the city. A household that leaves is an out-migrant with a cause: the
-largest part of its dissatisfaction, or ``no_dwelling`` for a new household that found none.
+parts of its dissatisfaction without which it would not have searched this year (shared
+equally; ``other`` if none: see :func:`sim.model.mobility.counterfactual_causes`), or
+``no_dwelling`` for a new household that found none.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.mobility import Vacancies, choose, main_cause, movers
+from sim.model.mobility import (
+    PART_CAUSES,
+    Vacancies,
+    choose,
+    counterfactual_causes,
+    movers,
+    typical_parts,
+)
 from sim.state.city import on_market
-from sim.state.outcomes import CAUSES
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -37,12 +45,14 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     pop, city = model.population, model.city
     s = year.situation
     housed = s["housed"]
+    active = housed & ~s["nursing"]
     searching = np.flatnonzero(
-        movers(s["parts"], s["stage"], year.life_event, housed & ~s["nursing"], pop.hid,
+        movers(s["parts"], s["stage"], year.life_event, active, pop.hid,
                np.uint64(draws.key), year.year, params)
         | (year.household_alive & (pop.dwelling < 0)))
     searchers = _searchers(model, year, searching)
-    search_cause = main_cause(s["parts"][searching])
+    why = {"parts": s["parts"][searching], "stage": s["stage"][searching],
+           "typical": typical_parts(s["parts"], active)}  # for the causes of leaving
     s = year.situation = {key: s[key] for key in KEPT_FOR_IN_MIGRATION}
     year.vacancies = Vacancies(city.n_dwellings, np.r_[
         pop.dwelling[housed], np.flatnonzero(~on_market(city))])
@@ -58,13 +68,9 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     pop.dwelling[moved] = chosen[moving]
     pop.moved_in[moved] = year.year
     model.market.let(chosen[moving])
-    cause = search_cause[chosen < 0]
-    cause[pop.dwelling[left] < 0] = CAUSES.index("no_dwelling")
-    year.household_alive[left] = False
     size = s["size"]
-    for c, name in enumerate(CAUSES):
-        sel = left[cause == c]
-        year.add_out_migrants(name, year.count(sel, size[sel].astype(float)))
+    _record_causes(model, year, left, why, chosen < 0, size, draws, params)
+    year.household_alive[left] = False
     weight = size[left].astype(float)
     year.add_out_migrant_groups({
         "out_migrants_poor": year.count(left, weight * (s["group"][left] == 0)),
@@ -75,6 +81,26 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     return {"moves_within_city": year.count(moved_from_home,
                                             size[moved_from_home].astype(float)),
             "leaving_home": year.count(moved[current[moving] < 0])}
+
+
+def _record_causes(model: QuartierModel, year: YearState, left: np.ndarray, why: dict,
+                   leaving: np.ndarray, size: np.ndarray, draws: Draws,
+                   params: MobilityParameters) -> None:
+    """Record the out-migrants ``left`` (persons) by cause: ``no_dwelling`` for those that
+    had no home, else their counterfactual causes (fractions of a household where several
+    parts were each decisive). ``why`` holds the searchers' parts and life stages and the
+    year's typical parts; ``leaving`` marks the searchers in ``left``."""
+    homeless = model.population.dwelling[left] < 0
+    housed = left[~homeless]
+    year.add_out_migrants("no_dwelling", year.count(left[homeless],
+                                                    size[left[homeless]].astype(float)))
+    weights = counterfactual_causes(
+        why["parts"][leaving][~homeless], why["typical"], why["stage"][leaving][~homeless],
+        year.life_event[housed], model.population.hid[housed], np.uint64(draws.key),
+        year.year, params)
+    persons = size[housed].astype(float)
+    for c, name in enumerate((*PART_CAUSES, "other")):
+        year.add_out_migrants(name, year.count(housed, persons * weights[:, c]))
 
 
 def _searchers(model: QuartierModel, year: YearState, rows: np.ndarray) -> dict:
