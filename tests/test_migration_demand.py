@@ -187,3 +187,22 @@ def test_default_vacancy_stays_between_2_and_6_percent(baseline):
     for seed in (1, 2, 3):
         v = _city_series(baseline, seed, ("vacancy_rate",))["vacancy_rate"]
         assert v.min() >= 0.02 and v.max() <= 0.06, (seed, v.min(), v.max())
+
+
+@pytest.mark.slow
+def test_documented_trajectories_are_reached(baseline):
+    """The demands in calibration/trajectories.toml (written by ``python -m
+    calibration.trajectories``) give their documented 19-year change within ±1 point
+    (mean of the same seeds), from the same start: a shrinking and a growing city."""
+    import tomllib
+
+    from calibration import trajectories
+
+    doc = tomllib.loads((trajectories.OUT).read_text(encoding="utf-8"))
+    assert doc["baseline_rate"] == baseline.parameters.migration.in_migration_rate
+    for name, target in trajectories.TARGETS.items():
+        entry = doc[name]
+        got = trajectories.change(baseline, entry["in_migration_rate"], seeds=doc["seeds"],
+                                  years=doc["years"], households=doc["households"])
+        assert abs(got - target) <= 0.01, (name, got)
+        assert got == pytest.approx(entry["change"], abs=1e-4)
