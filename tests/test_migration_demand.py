@@ -50,12 +50,23 @@ def test_observed_in_migration_comes_whatever_its_preference(small):
     assert b["in_migrants"] == pytest.approx(b["in_migration_demand"], rel=0.05)
 
 
-def test_vacancy_is_observed_after_in_migration(small):
-    m = sim.build_model(variant(small, years=1), seed=2).run()
-    recorded = m.outcomes()
-    rate = recorded[(recorded.scope == "city") & (recorded.metric == "vacancy_rate")
-                    & (recorded.year == m.year)].value.item()
-    assert m.market.vacancy == pytest.approx(rate, abs=1e-12)
+def test_the_market_knows_the_smoothed_year_end_vacancy(small):
+    """The vacancy demand and construction respond to: the start's, then smoothed with each
+    year-end vacancy (after in-migration) as recorded."""
+    m = sim.build_model(variant(small, years=2), seed=2)
+    alpha = small.parameters.migration.vacancy_smoothing
+    known = m.market.vacancy
+    for _ in range(2):
+        m.step()
+        out = m.outcomes()
+        rate = out[(out.scope == "city") & (out.metric == "vacancy_rate")
+                   & (out.year == m.year)].value.item()
+        known = (1 - alpha) * known + alpha * rate
+        assert m.market.vacancy == pytest.approx(known, abs=1e-12)
+    start = out[(out.scope == "city") & (out.metric == "vacancy_rate")
+                & (out.year == small.start_year - 1)].value.item()
+    m0 = sim.build_model(small, seed=2)
+    assert m0.market.vacancy == pytest.approx(start, abs=1e-12)
 
 
 # -- education and job moves ------------------------------------------------------------------

@@ -243,7 +243,8 @@ class HousingMarket:
         self.start_year = scenario.start_year
         self.outside_rent_m2 = float(scenario.parameters.mobility.outside_rent_m2)
         self.vacant_years = np.zeros(city.n_dwellings, np.int16)
-        self.vacancy = float(scenario.parameters.housing.target_vacancy)
+        self.vacancy: float | None = None  # the market's vacancy as newcomers and builders see it
+        self.vacancy_smoothing = float(scenario.parameters.migration.vacancy_smoothing)
         self.demolition: DemolitionLever | None = scenario.levers.demolition
         rate = np.zeros(city.n_quartiers)
         if self.demolition is not None:
@@ -330,17 +331,24 @@ class HousingMarket:
         return stats
 
     def observe_vacancy(self, occupied_dwellings: np.ndarray) -> None:
-        """Remember the city's vacancy at the end of a year (after in-migration), from the
-        dwellings occupied then: next year's demand and construction respond to it."""
+        """Update the vacancy the market knows from the dwellings occupied at the end of a year
+        (after in-migration): the start state's vacancy at first, then exponentially smoothed
+        with ``migration.vacancy_smoothing`` (the recent years' vacancy newcomers and
+        builders hear of). Next year's demand and construction respond to it."""
         market = on_market(self.city)
         occupied = np.zeros(self.city.n_dwellings, bool)
         occupied[occupied_dwellings[occupied_dwellings >= 0]] = True
         n = int(market.sum())
-        self.vacancy = float((market & ~occupied).sum() / n) if n else 0.0
+        now = float((market & ~occupied).sum() / n) if n else 0.0
+        if self.vacancy is None:
+            self.vacancy = now
+        else:
+            alpha = self.vacancy_smoothing
+            self.vacancy = (1.0 - alpha) * self.vacancy + alpha * now
 
     def construction_rate(self, year: int) -> float:
-        """New dwellings per market dwelling this year, from the city's vacancy (at the start of
-        the previous year) and its re-letting rents against the region's (see the module
+        """New dwellings per market dwelling this year, from the vacancy the market knows (see
+        :meth:`observe_vacancy`) and the re-letting rents against the region's (see the module
         docstring)."""
         hp, city = self.params, self.city
         target = max(hp.target_vacancy, 1e-6)

@@ -73,11 +73,16 @@ class MigrationParameters(StrictModel):
         "1,000 (58,189 / 1,084,831).",
     )
     demand_vacancy_elasticity: float = Field(
-        0.5, ge=0.0, le=10.0,
-        description="Elasticity of the in-migration demand to the city's vacancy (at the end "
-        "of the previous year) relative to the target vacancy (ASSUMPTION: no figure in the "
-        "data; in the sensitivity analysis). Above about 0.6 the one-year lag makes vacancy "
-        "swing from year to year.",
+        1.0, ge=0.0, le=10.0,
+        description="Elasticity of the in-migration demand to the city's vacancy (as the "
+        "market knows it, see vacancy_smoothing) relative to the target vacancy (ASSUMPTION: no "
+        "figure in the data; in the sensitivity analysis).",
+    )
+    vacancy_smoothing: float = Field(
+        0.5, gt=0.0, le=1.0,
+        description="Weight of the latest year-end vacancy in the vacancy the market knows "
+        "(exponential smoothing; 1 = last year's only). ASSUMPTION: with 1 the one-year lag "
+        "makes vacancy swing from year to year when the elasticity is 1.",
     )
     observed_in_migration: dict[int, float] = Field(
         default_factory=dict,

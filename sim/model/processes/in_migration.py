@@ -2,8 +2,8 @@
 
 In-migration is demand, not a queue. Persons who would like to move in number
 ``in_migration_rate`` per resident × ``(vacancy / target_vacancy) ** demand_vacancy_elasticity``
-(the city's vacancy at the start of the year: with few vacant dwellings fewer find anything to
-look at). They arrive as whole households drawn from the synthetic household pool, tilted
+(the recent years' year-end vacancy, smoothed: with few vacant dwellings fewer find anything
+to look at). They arrive as whole households drawn from the synthetic household pool, tilted
 towards younger households so that their mean age is ``in_migrant_mean_age`` (Köln 2023:
 about 30). Their incomes and origins are drawn keyed to the newcomer's id, their car and ticket
 as for residents; their jobs are not known before they arrive (no commuting term). Whether they
