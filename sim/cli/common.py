@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
-from sim.errors import InputError
+from sim.errors import InputError, io_error
 
 console = Console()
 err_console = Console(stderr=True)
@@ -32,7 +32,7 @@ def output_errors(target, option: str = "--out"):
     except InputError as exc:
         fail(exc)
     except OSError as exc:
-        fail(InputError(option, None, f"cannot write {target}: {exc.strerror or exc}"))
+        fail(io_error(exc, option, target))
 
 
 def command_line() -> str:
@@ -113,8 +113,9 @@ SCHEDULER_HELP = ("Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (
 
 @contextmanager
 def command_errors():
-    """Bad input -> one line naming file and field, exit 2; failed runs -> the failures,
-    exit 1 (the runs that succeeded stay stored)."""
+    """Bad input -> one line naming file and field, exit 2; a write that fails (full disk,
+    read-only folder, no permission) -> one line naming the path, exit 2; failed runs -> the
+    failures, exit 1 (the runs that succeeded stay stored)."""
     from sim.errors import InputError
     from sim.experiments.runner import RunsFailed
     from sim.experiments.store import LockLost
@@ -126,6 +127,8 @@ def command_errors():
     except (RunsFailed, LockLost) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
+    except OSError as exc:
+        fail(io_error(exc, "--out"))
 
 
 def print_table(table) -> None:

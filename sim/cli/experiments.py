@@ -106,7 +106,7 @@ def compare(
     differences. Writes OUT/comparison.csv (every metric, scope and year) and the per-run
     results (OUT/runs/, OUT/manifest.json). Runs already in OUT are reused.
     """
-    from sim.errors import InputError
+    from sim.errors import InputError, io_error
     from sim.experiments.runner import RunsFailed
 
     try:
@@ -151,6 +151,10 @@ def compare(
         except InputError as exc:
             progress.__exit__()
             fail(exc)
+            return
+        except OSError as exc:
+            progress.__exit__()
+            fail(io_error(exc, "--out", out))
             return
         except RunsFailed as exc:
             progress.__exit__()

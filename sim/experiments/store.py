@@ -47,7 +47,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, io_error
 from sim.experiments.files import (
     code_version,
     process_alive,
@@ -154,8 +154,11 @@ class ExperimentStore:
         try:
             (root / RUNS).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError("--out", None, f"cannot create {root}: {exc.strerror}") from None
-        token = _take_lock(root / LOCK)
+            raise io_error(exc, "--out", root) from None
+        try:
+            token = _take_lock(root / LOCK)
+        except OSError as exc:
+            raise io_error(exc, "--out", root / LOCK) from None
         try:
             manifest = _read_manifest(root)
             store = cls(root, manifest)
@@ -165,8 +168,10 @@ class ExperimentStore:
                 {"command": command, "started_utc": utc_now(), "code_version": code_version()}
             )
             store.save()
-        except BaseException:
+        except BaseException as exc:
             (root / LOCK).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise io_error(exc, "--out", root) from None
             raise
         return store
 
