@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from sim.errors import InputError
-from sim.experiments.store import LOCK, _take_lock
+from sim.experiments.lock import LOCK
+from sim.experiments.lock import take_lock as _take_lock
 
 TRIALS = 200
 CONTENDERS = 6

@@ -32,16 +32,11 @@ more; a command that lost its lock leaves the manifest and the new lock alone.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import secrets
-import socket
 import time
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,25 +45,25 @@ import pandas as pd
 from sim.errors import InputError, io_error
 from sim.experiments.files import (
     code_version,
-    process_alive,
     remove_stale_temporaries,
-    temporary_name,
     write_json_atomic,
+)
+from sim.experiments.lock import (  # noqa: F401  (lock_holder, LockLost: part of this API)
+    LOCK,
+    LockLost,
+    check_lock,
+    lock_holder,
+    take_lock,
+    utc_now,
 )
 
 MANIFEST = "manifest.json"
 RUNS = "runs"
-LOCK = ".lock"
 FORMAT = 1
 OUTCOMES_SUFFIX = ".outcomes.parquet"
 EXPERIMENTS_SUFFIX = ".experiments.parquet"
 CELLS_SUFFIX = ".cells.parquet"
 VITAL_SUFFIX = ".vital.parquet"
-
-
-def utc_now() -> str:
-    """The current time, UTC, to the second (ISO 8601)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -115,12 +110,32 @@ def is_store(root: str | Path) -> bool:
 
 
 def stored_run_ids(root: str | Path) -> set[str]:
-    """Ids of the complete runs in an experiment folder (those with an experiments file)."""
+    """Ids of the complete runs in an experiment folder (those with an experiments file and
+    an outcomes file: a run whose outcomes were lost counts as not stored and is run again)."""
     runs = Path(root) / RUNS
     if not runs.is_dir():
         return set()
+    outcomes = {p.name[: -len(OUTCOMES_SUFFIX)] for p in runs.glob(f"*{OUTCOMES_SUFFIX}")}
     return {p.name[: -len(EXPERIMENTS_SUFFIX)] for p in runs.glob(f"*{EXPERIMENTS_SUFFIX}")
-            if not p.name.startswith(".")}
+            if not p.name.startswith(".")} & outcomes
+
+
+def _parquet_whole(path: Path) -> bool:
+    """Whether ``path`` looks like a whole Parquet file (the magic bytes at both ends)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            fh.seek(-4, os.SEEK_END)
+            return head == b"PAR1" and fh.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def damaged_run_ids(root: str | Path) -> set[str]:
+    """Stored runs whose experiments or outcomes file is damaged (not a whole Parquet file)."""
+    return {r for r in stored_run_ids(root)
+            if not all(_parquet_whole(run_paths(root, r)[k]) for k in ("experiments",
+                                                                          "outcomes"))}
 
 
 class ExperimentStore:
@@ -156,7 +171,7 @@ class ExperimentStore:
         except OSError as exc:
             raise io_error(exc, "--out", root) from None
         try:
-            token = _take_lock(root / LOCK)
+            token = take_lock(root / LOCK)
         except OSError as exc:
             raise io_error(exc, "--out", root / LOCK) from None
         try:
@@ -234,7 +249,12 @@ class ExperimentStore:
         return replaced
 
     def plan(self, runs: Iterable[PlannedRun]) -> list[PlannedRun]:
-        """Record planned runs in the manifest (written at once); return those not yet stored."""
+        """Record planned runs in the manifest (written at once); return those not yet stored.
+        Damaged runs (a file not whole) are removed first, so they are run again."""
+        for run_id in damaged_run_ids(self.root):
+            paths = run_paths(self.root, run_id)
+            for key in ("experiments", "cells", "vital", "outcomes"):
+                paths[key].unlink(missing_ok=True)
         done = stored_run_ids(self.root)
         table = self.manifest.setdefault("runs", {})
         todo = []
@@ -321,140 +341,35 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(str(path), None, f"unreadable manifest ({exc.__class__.__name__})"
-                         ) from None
+        raise InputError(str(path), None, f"unreadable manifest ({exc.__class__.__name__}); "
+                         f"{_NEW_FOLDER}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InputError(str(path), "format", f"not a QuartierSim manifest of format {FORMAT}")
+        raise InputError(str(path), "format", f"not a QuartierSim manifest of format {FORMAT}"
+                         f"; {_NEW_FOLDER}")
+    problem = manifest_problem(manifest)
+    if problem is not None:
+        raise InputError(str(path), problem[0], f"{problem[1]}; {_NEW_FOLDER}")
     return manifest
 
 
-def _take_lock(path: Path) -> str:
-    """Take the folder's lock; returns its token (the lock names the command that holds it:
-    its process, host and a random token its workers check before they store a run).
-
-    The lock appears whole or not at all: it is written under a temporary name and then
-    hard-linked to ``.lock``, which fails if ``.lock`` exists (atomic, so of many commands that
-    try at the same instant exactly one gets it, and nobody ever reads a half-written lock). A
-    lock whose process is gone is removed only under :func:`_takeover_guard`, and only if it is
-    still the very lock found stale, so that a takeover never removes a lock just taken by
-    another command.
-    """
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "started_utc": utc_now(),
-          "token": secrets.token_hex(8)}
-    if path.is_dir() or (path.exists() and not path.is_file()):
-        raise InputError(str(path), None, "is not a lock file (a folder or another kind of "
-                         f"file); remove it if no command works in {path.parent}")
-    tmp = path.parent / temporary_name(LOCK.lstrip("."))
-    tmp.write_text(json.dumps(me), encoding="utf-8")
-    try:
-        for _ in range(5):
-            if _link_lock(tmp, path):
-                return me["token"]
-            raw = _read_bytes(path)
-            holder = _parse_holder(raw)
-            if holder.get("host") == me["host"] and process_alive(_pid(holder)):
-                raise InputError("--out", None, f"{path.parent} is in use by process "
-                                 f"{holder['pid']} (remove {path} if that is wrong)")
-            if holder.get("host") not in (None, me["host"]):
-                raise InputError("--out", None, f"{path.parent} is in use by a command on "
-                                 f"{holder['host']} (remove {path} if that is wrong)")
-            if raw is not None:
-                _remove_if_unchanged(path, raw)  # left by a command that died
-    finally:
-        tmp.unlink(missing_ok=True)
-    raise InputError("--out", None, f"cannot lock {path.parent}: other commands keep taking it")
+_NEW_FOLDER = ("the manifest is damaged or was not written by QuartierSim: use a new folder "
+               "(the complete runs stay readable with sim.results.load)")
 
 
-def _link_lock(tmp: Path, path: Path) -> bool:
-    """Put the complete lock ``tmp`` in place as ``path`` unless ``path`` exists."""
-    try:
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-            raise
-    # a file system without hard links: create exclusively and write (not atomic for readers)
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(tmp.read_bytes())
-    return True
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise InputError(str(path), None, "is a folder, not a lock file; remove it if no "
-                         f"command works in {path.parent}") from None
-
-
-def _parse_holder(raw: bytes | None) -> dict[str, Any]:
-    try:
-        holder = json.loads(raw.decode("utf-8")) if raw else {}
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return holder if isinstance(holder, dict) else {}
-
-
-def _pid(holder: dict[str, Any]) -> int:
-    try:
-        return int(holder.get("pid", -1))
-    except (TypeError, ValueError):
-        return -1
-
-
-@contextmanager
-def _takeover_guard(path: Path):
-    """An exclusive ``flock`` on ``.lock.takeover`` beside the lock, held while a stale lock
-    is checked and removed, so that two takeovers never overlap."""
-    import fcntl
-
-    fd = os.open(path.with_name(path.name + ".takeover"), os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _remove_if_unchanged(path: Path, raw: bytes) -> None:
-    """Remove the stale lock ``path`` if it still holds ``raw`` (not a lock taken since)."""
-    with _takeover_guard(path):
-        if _read_bytes(path) == raw:
-            path.unlink(missing_ok=True)
-
-
-def lock_holder(root: str | Path) -> dict[str, Any]:
-    """The lock of an experiment folder as recorded (pid, host, token), or {} if none."""
-    try:
-        holder = json.loads((Path(root) / LOCK).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return holder if isinstance(holder, dict) else {}
-
-
-class LockLost(RuntimeError):
-    """The command that started a run no longer holds its folder: the run is not stored."""
-
-
-def check_lock(root: str | Path, token: str) -> None:
-    """Raise :class:`LockLost` unless the command with ``token`` still holds the folder's lock
-    and still runs: workers call this before they store a run, so that they never write into a
-    folder another command has taken over, nor go on after their command has died."""
-    holder = lock_holder(root)
-    if holder.get("token") != token:
-        raise LockLost(f"{root}: another command has taken over this folder (its .lock was "
-                       "removed or replaced); this run was not stored, run the command again")
-    if holder.get("host") == socket.gethostname() and not process_alive(_pid(holder)):
-        raise LockLost(f"{root}: the command that started this run has ended; not stored")
-
+def manifest_problem(manifest: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, what is wrong) for a manifest of the right format but the wrong shape."""
+    tables = {"scenarios": dict, "runs": dict, "commands": list}
+    for key, kind in tables.items():
+        if key in manifest and not isinstance(manifest[key], kind):
+            return key, f"must be a {'table' if kind is dict else 'list'}, not " \
+                        f"{type(manifest[key]).__name__}"
+    for name, info in manifest.get("scenarios", {}).items():
+        if not isinstance(info, dict) or not isinstance(info.get("hash"), str):
+            return f"scenarios.{name}", "must be a table with a 'hash' (a string)"
+    for run_id, entry in manifest.get("runs", {}).items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str):
+            return f"runs.{run_id}", "must be a table with a 'scenario' (a string)"
+    return None
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -465,7 +380,13 @@ def _read_many(paths: list[Path]) -> pd.DataFrame | None:
 
     if not paths:
         return None
-    return ds.dataset([str(p) for p in paths], format="parquet").to_table().to_pandas()
+    try:
+        return ds.dataset([str(p) for p in paths], format="parquet").to_table().to_pandas()
+    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+        bad = next((p for p in paths if not _parquet_whole(p)), None)
+        raise InputError(str(bad or paths[0].parent), None,
+                         f"damaged run file ({exc.__class__.__name__}); run the command that "
+                         "wrote this folder again: it recomputes damaged runs") from None
 
 
 def load_store(root: str | Path, *, run_ids: Iterable[str] | None = None,
@@ -537,5 +458,9 @@ def load_vital(root: str | Path, *, run_ids: Iterable[str] | None = None) -> pd.
 
 
 def read_manifest(root: str | Path) -> dict[str, Any]:
-    """The manifest of an experiment folder, as a dict."""
-    return json.loads((Path(root) / MANIFEST).read_text(encoding="utf-8"))
+    """The manifest of an experiment folder, as a dict.
+
+    Raises:
+        InputError: naming the manifest, for one that is unreadable or of the wrong shape.
+    """
+    return _read_manifest(Path(root))
