@@ -105,6 +105,19 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+YES_HELP = ("Start a design of more than 1,000 runs (without it, such a design is refused "
+            "with its number of runs and estimated time; more than 100,000 runs never start).")
+
+
+def announcer(what: str, quiet: bool):
+    """A function printing a design's size and estimated time at once (before the runs)."""
+    def announce(summary: str) -> None:
+        if not quiet:
+            console.print(f"{what}: {summary}; preparing the runs ...", highlight=False,
+                          soft_wrap=True)
+    return announce
+
+
 WORKERS_HELP = ("Local worker processes (default: one per CPU core; 1 runs in this process). "
                 "Ignored with --scheduler.")
 SCHEDULER_HELP = ("Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (workers need "

@@ -10,7 +10,9 @@ import typer
 from sim.cli.common import (
     SCHEDULER_HELP,
     WORKERS_HELP,
+    YES_HELP,
     RunProgress,
+    announcer,
     command_errors,
     command_line,
     console,
@@ -280,6 +282,7 @@ def sweep(
                                help="Replace stored runs of design points whose content "
                                "changed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
 ) -> None:
     from sim.experiments.sweeps import sweep_file as run_sweep_file
 
@@ -289,7 +292,8 @@ def sweep(
         with progress, executor_for(scheduler) as executor:
             experiments, _ = run_sweep_file(
                 sweep_file, out=out, executor=executor, workers=workers or default_workers(),
-                force=force, progress=progress, command=command_line())
+                force=force, progress=progress, command=command_line(), confirmed=yes,
+                announce=announcer("Sweep", quiet))
     if quiet:
         return
     stored = progress.first or 0
