@@ -49,6 +49,11 @@ def _problems(sc: Scenario) -> Iterator[tuple[str, str]]:
     demo = sc.parameters.demography
     yield from _ordered(f"{p}demography.partnership_min_age", demo.partnership_min_age,
                         f"{p}demography.partnership_max_age", demo.partnership_max_age)
+    rate = sc.parameters.migration.in_migrant_poverty_rate
+    if rate is not None and not 0.0 < rate < 0.5:
+        yield (f"{p}migration.in_migrant_poverty_rate",
+               f"must lie above 0 and below 0.5 (got {rate}), as income.poverty_rate: incomes "
+               "are log-normal with this share below 60 % of the median")
     housing = sc.parameters.housing
     yield from _ordered(f"{p}housing.social_rent_existing_min_m2",
                         housing.social_rent_existing_min_m2,
