@@ -167,7 +167,8 @@ def _check_run(path) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, phases=[Phase.generate, Phase.shrink],
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+          phases=[Phase.generate, Phase.shrink],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(generated=overrides(), households=st.integers(min_value=40, max_value=250))
 def test_generated_documents_are_an_error_line_or_a_run(tmp_path_factory, generated,
