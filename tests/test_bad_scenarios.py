@@ -139,3 +139,15 @@ def test_twenty_million_households_under_a_memory_limit_are_refused_before_build
         assert "\n" not in line and "huge.toml: city.households: too large" in line
         assert "this machine has 6.0 GiB" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_seed_beyond_the_range_names_the_file_and_field(tmp_path):
+    base = _scenario(tmp_path, "small", "[city]\nhouseholds = 150\n")
+    sweep = tmp_path / "seeds.toml"
+    sweep.write_text(f'base = "{base.name}"\nseed = {2**63 - 1}\nreplications = 2\n'
+                     '[parameters]\n"parameters.mobility.move_rate_young" = [0.2]\n',
+                     encoding="utf-8")
+    result = CliRunner().invoke(app, ["sweep", str(sweep), "--out", str(tmp_path / "out"),
+                                      "-w", "1", "-q"])
+    _one_line_error(result, "seeds.toml: seed: must be between 0 and")
+    assert not (tmp_path / "out").exists()

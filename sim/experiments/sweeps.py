@@ -361,9 +361,15 @@ def run_points(base: Scenario, points: list[dict[str, Any]], *, names: list[str]
         scenario = validate_point(base, {**values, "name": name}, source)
         registry[name] = {"hash": scenario_identity(scenario), "base": base.name,
                           "design": design, "design_point": index, "values": values}
-        specs += make_specs(scenario, replicates=range(replications), seed=seed, out_dir=out,
-                            independent_seeds=independent_seeds, command=command,
-                            design_point=index, values=values)
+        try:
+            specs += make_specs(scenario, replicates=range(replications), seed=seed,
+                                out_dir=out, independent_seeds=independent_seeds,
+                                command=command, design_point=index, values=values)
+        except InputError as exc:
+            if exc.source != "seed":
+                raise
+            raise InputError(source, "seed", f"{exc.message} (replicate r runs seed + r)"
+                             ) from None
     with Runner(out, executor=executor, workers=workers, command=command,
                 progress=progress) as runner:
         runner.register(registry, force=force)
