@@ -66,6 +66,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim import load_scenario
 from sim.errors import InputError, display_path, load_toml_model
+from sim.experiments.bounds import check_design_size
 from sim.experiments.runner import Progress, scenario_identity, with_horizon
 from sim.experiments.sweeps import (
     content_point_name,
@@ -684,7 +685,7 @@ class SensitivityResult:
 def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
              samples: int | None = None, trajectories: int | None = None, executor=None,
              workers: int = 1, progress: Progress | None = None, force: bool = False,
-             command: str = "") -> SensitivityResult:
+             command: str = "", confirmed: bool = True, announce=None) -> SensitivityResult:
     """Run the analysis a spec file describes; write its tables next to the runs.
 
     Everything is validated before the first run. The Morris and Sobol designs run as one
@@ -704,6 +705,9 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
         progress: ``progress(done, total)`` over runs.
         force: Replace stored runs of design points whose content changed.
         command: Recorded as provenance.
+        confirmed: Whether more than :data:`sim.experiments.bounds.CONFIRM_RUNS` runs may
+            start (``--yes``); more than ``MAX_RUNS`` never do.
+        announce: Called at once with the design's size and estimated time.
 
     Raises:
         InputError: a bad spec file or argument, naming the file (or option) and field.
@@ -740,7 +744,16 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
         raise InputError(source, "base", f"file not found: {spec.base}")
     base = prepare_base(load_scenario(base_path), years=spec.years,
                         households=spec.households, source=source)
+    if spec.last_years > base.years:
+        raise InputError(source, "last_years", f"{spec.last_years} is more than the "
+                         f"{base.years} simulated years (years)")
     problem = scenario_problem(spec.parameters, base, source=source)
+    rows = ((trajectories * (problem.d + 1) if method in ("morris", "both") else 0)
+            + (samples * (problem.d + 2) if method in ("sobol", "both") else 0))
+    summary = check_design_size(rows * spec.replications, base, workers=workers,
+                                confirmed=confirmed, source=source)
+    if announce is not None:
+        announce(summary)
     evaluate = ModelEvaluator(
         base, problem, spec.outputs, out=out, replications=spec.replications, seed=spec.seed,
         last_years=spec.last_years, executor=executor, workers=workers, progress=progress,

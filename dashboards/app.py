@@ -19,7 +19,9 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from dashboards import figures as fg
+from dashboards import inputs
 from dashboards.data import Results, load_results
+from dashboards.inputs import in_page
 from dashboards.labels import CELL_VARIABLES, cell_variable_label, metric_label, scope_label
 from dashboards.whatif import WhatIf, WhatIfEngine, whatif_scenario
 from sim.errors import InputError
@@ -258,8 +260,12 @@ class _Dashboard:
         @app.callback(Output("map", "figure"), Input("scenarios", "value"),
                       Input("year", "value"), Input("map-variable", "value"),
                       Input("map-mode", "value"))
+        @in_page(message_figure)
         def _map(scenarios, year, variable, mode):
-            scenarios = scenarios or [self.baseline]
+            scenarios = self.scenarios(scenarios, [self.baseline])
+            year = self.year(year)
+            variable = inputs.choice(variable, CELL_VARIABLES, "map-variable")
+            mode = inputs.choice(mode, ("values", "difference"), "map-mode")
             if not self.cells:
                 return message_figure(fg.text("no_cells", lang))
             if mode == "difference":
@@ -274,6 +280,7 @@ class _Dashboard:
 
         @app.callback(Output("quartier", "value"), Input("map", "clickData"),
                       prevent_initial_call=True)
+        @in_page(lambda message: dash.no_update)
         def _pick_quartier(click):
             try:
                 quartier = str(click["points"][0]["customdata"])
@@ -283,19 +290,22 @@ class _Dashboard:
 
         @app.callback(Output("series", "figure"), Input("scenarios", "value"),
                       Input("metric", "value"), Input("quartier", "value"))
+        @in_page(message_figure)
         def _series(scenarios, metric, quartier):
-            return _safe(fg.time_series_bands, r.outcomes, self.exp, metric,
-                         scope=quartier or "city", scenarios=scenarios or r.scenarios,
+            return _safe(fg.time_series_bands, r.outcomes, self.exp, self.metric(metric),
+                         scope=self.scope(quartier), scenarios=self.scenarios(scenarios),
                          lang=lang)
 
         @app.callback(Output("causes", "figure"), Output("pyramid", "figure"),
                       Input("scenarios", "value"), Input("quartier", "value"),
                       Input("year", "value"))
+        @in_page(lambda message: (message_figure(message),) * 2)
         def _leaving(scenarios, quartier, year):
-            scope = quartier or "city"
+            scope, year = self.scope(quartier), self.year(year)
+            scenarios = self.scenarios(scenarios)
             causes = _safe(fg.out_migration_by_cause, r.outcomes, self.exp, scope=scope,
-                           scenarios=scenarios or r.scenarios, lang=lang)
-            name = (scenarios or [self.baseline])[0]
+                           scenarios=scenarios, lang=lang)
+            name = scenarios[0]
             runs = set(r.runs_of(name))
             first = r.years[0]
             pyramid = _safe(fg.population_pyramid, r.outcomes[r.outcomes["run_id"].isin(runs)],
@@ -306,15 +316,18 @@ class _Dashboard:
         @app.callback(Output("segregation", "figure"), Output("whiskers", "figure"),
                       Input("scenarios", "value"), Input("year", "value"),
                       Input("quartier", "value"))
+        @in_page(lambda message: (message_figure(message),) * 2)
         def _segregation(scenarios, year, quartier):
+            scenarios, year = self.scenarios(scenarios), self.year(year)
+            scope = self.scope(quartier)
             seg = _safe(fg.segregation_indices, r.outcomes, self.exp, year=year,
-                        scenarios=scenarios or r.scenarios, lang=lang)
+                        scenarios=scenarios, lang=lang)
             if r.comparison is None:
                 return seg, message_figure(fg.text("no_comparison", lang))
-            table = r.comparison[r.comparison["scenario"].isin(scenarios or r.scenarios)]
+            table = r.comparison[r.comparison["scenario"].isin(scenarios)]
             names = [m for m in HEADLINE if m in set(table["metric"])] or None
             return seg, _safe(fg.comparison_whiskers, table, year=year,
-                              scope=quartier or "city", metrics=names, lang=lang)
+                              scope=scope, metrics=names, lang=lang)
 
         if self.engine.available:
             self.whatif_callbacks()
@@ -326,20 +339,19 @@ class _Dashboard:
                       Output("whatif-map-refresh", "disabled"),
                       Input("whatif-map-refresh", "n_intervals"), State("mvz-cell", "data"),
                       prevent_initial_call=True)
+        @in_page(lambda message: (message_figure(message), True))
         def _facilities(_, cell):
             if engine.facilities() is None:
                 return dash.no_update, False
-            return self.whatif_map(cell), True
+            return self.whatif_map(inputs.cell(cell)), True
 
         @app.callback(Output("mvz-cell", "data"), Output("whatif-map", "figure"),
                       Output("mvz-label", "children"), Input("whatif-map", "clickData"),
                       prevent_initial_call=True)
+        @in_page(lambda message: (dash.no_update, dash.no_update,
+                                  _t("failed", lang, e=message)))
         def _place(click):
-            try:
-                point = click["points"][0]
-                cell = [int(round(point["x"])), int(round(point["y"]))]
-            except (TypeError, KeyError, IndexError, ValueError):
-                return dash.no_update, dash.no_update, dash.no_update
+            cell = list(inputs.click_cell(click))
             grid = engine.city_grid()
             match = grid[(grid["col"] == cell[0]) & (grid["row"] == cell[1])]
             quartier = str(match["quartier"].iloc[0]) if len(match) else ""
@@ -354,6 +366,7 @@ class _Dashboard:
                       Input("whatif-run", "n_clicks"), State("social-share", "value"),
                       State("ticket-price", "value"), State("mvz-cell", "data"),
                       prevent_initial_call=True)
+        @in_page(lambda message: (dash.no_update, True, _t("failed", lang, e=message)))
         def _run(n_clicks, share, price, cell):
             whatif = self.question(share, price, cell)
             if whatif is None:
@@ -376,8 +389,11 @@ class _Dashboard:
                       Input("whatif-poll", "n_intervals"), Input("metric", "value"),
                       Input("quartier", "value"), State("whatif-job", "data"),
                       prevent_initial_call=True)
+        @in_page(lambda message: ("0", "1", _t("failed", lang, e=message), True,
+                                  dash.no_update, dash.no_update))
         def _poll(_, metric, quartier, job_id):
-            job = engine.job(job_id) if job_id else None
+            metric, quartier = self.metric(metric), self.scope(quartier)
+            job = engine.job(job_id) if isinstance(job_id, str) else None
             if job is None:
                 return (dash.no_update,) * 6
             finished = engine.poll(job)
@@ -417,14 +433,34 @@ class _Dashboard:
             return _t("mvz_outside", self.lang, c=cell[0], r=cell[1])
         return None
 
+    # -- checked inputs (see dashboards.inputs) ---------------------------------------------
+
+    def scenarios(self, value, default=None) -> list[str]:
+        return inputs.choices(value, self.r.scenarios, "scenarios",
+                              default if default is not None else self.r.scenarios)
+
+    def year(self, value) -> int:
+        return int(inputs.choice(value, self.r.years, "year"))
+
+    def metric(self, value) -> str:
+        return inputs.choice(value, self.r.metrics, "metric")
+
+    def scope(self, value) -> str:
+        return inputs.choice(value or "city", ["city", *self.r.quartiers], "quartier")
+
     def question(self, share, price, cell) -> WhatIf | None:
-        """The what-if question of the controls (None: nothing moved)."""
+        """The what-if question of the controls (None: nothing moved). Values are checked as
+        numbers here and against the scenario schema when the question is submitted.
+
+        Raises:
+            InputError: naming the control, for a value that is no (finite) number.
+        """
         d = self.defaults
-        social = float(share) if share is not None and abs(
-            float(share) - d["social_share"]) > 1e-9 else None
-        ticket = (float(price) if price is not None
-                  and abs(float(price) - d["ticket_price"]) > 1e-9 else None)
-        mvz = tuple(cell) if cell else None
+        share = inputs.number(share, "social-share", "levers.rent_mixing.social_share_target")
+        price = inputs.number(price, "ticket-price", "levers.public_transport.ticket_price_eur")
+        social = share if share is not None and abs(share - d["social_share"]) > 1e-9 else None
+        ticket = price if price is not None and abs(price - d["ticket_price"]) > 1e-9 else None
+        mvz = inputs.cell(cell)
         if social is None and ticket is None and mvz is None:
             return None
         return WhatIf(mvz_cell=mvz, social_share=social, ticket_price=ticket)

@@ -7,6 +7,7 @@ with status 2.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -32,6 +33,29 @@ class InputError(Exception):
             parts.append(self.field)
         parts.append(self.message)
         return ": ".join(parts)
+
+
+_IO_HINTS = {
+    errno.ENOSPC: "the disk is full: free space and run the command again",
+    errno.EDQUOT: "the disk quota is used up: free space and run the command again",
+    errno.EROFS: "the file system is read-only: give a folder on a writable one",
+    errno.EACCES: "permission denied: give a folder you may write to",
+    errno.EPERM: "not permitted: give a folder you may write to",
+    errno.ENOTDIR: "a file is in the way where a folder should be: give another path",
+    errno.EISDIR: "a folder is in the way where a file should be: give another path",
+    errno.EEXIST: "a file is in the way: give another path",
+    errno.ENAMETOOLONG: "the name is too long: give a shorter path",
+}
+
+
+def io_error(exc: OSError, source: str, target: str | Path | None = None) -> InputError:
+    """A failed write (full disk, read-only folder, no permission, a file in the way) as one
+    line naming the path (``target``, else the file that failed) and what to do; files
+    already written are left as they were."""
+    path = target if target is not None else exc.filename
+    what = f"cannot write {display_path(path)}" if path is not None else "cannot write"
+    hint = _IO_HINTS.get(exc.errno or 0, exc.strerror or exc.__class__.__name__)
+    return InputError(source, None, f"{what}: {hint} (nothing was changed)")
 
 
 def display_path(path: str | Path) -> str:

@@ -10,7 +10,9 @@ import typer
 from sim.cli.common import (
     SCHEDULER_HELP,
     WORKERS_HELP,
+    YES_HELP,
     RunProgress,
+    announcer,
     command_errors,
     command_line,
     console,
@@ -123,6 +125,7 @@ def calibrate(
     workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
 ) -> None:
     from calibration.smm import (
         calibrate as run_calibration,
@@ -146,6 +149,8 @@ def calibrate(
             spec = spec.model_copy(update={"max_evaluations": max_evaluations})
         problem = make_problem(spec, source=str(calibration_file),
                                base_dir=calibration_file.resolve().parent)
+        _check_size(spec, problem, str(calibration_file), workers or default_workers(), yes,
+                    quiet)
         with progress, executor_for(scheduler) as executor:
             result = run_calibration(problem, out=out, executor=executor,
                                      workers=workers or default_workers(), progress=progress,
@@ -159,6 +164,21 @@ def calibrate(
         f"Distance J = {result.objective:.3g} after {result.evaluations} evaluations "
         f"({result.message}). Fitted parameters: {scenario_out}  Fit: {paths['fit']}  "
         f"Trace: {paths['trace']}", highlight=False, soft_wrap=True)
+
+
+def _check_size(spec, problem, source: str, workers: int, yes: bool, quiet: bool) -> None:
+    """Refuse a calibration of too many runs (or without --yes); state its size at once."""
+    from sim.errors import InputError
+    from sim.experiments.bounds import check_design_size
+
+    if spec.early_years > spec.years:
+        raise InputError(source, "early_years", f"{spec.early_years} is more than the "
+                         f"{spec.years} simulated years (years)")
+    evaluations = (spec.abc_population * spec.abc_generations if spec.method == "abc"
+                   else spec.max_evaluations)
+    summary = check_design_size(evaluations * spec.replications, problem.run_base,
+                                workers=workers, confirmed=yes, source=source)
+    announcer("Kalibrierung / calibration", quiet)(f"at most {summary}")
 
 
 def _print_fit(result) -> None:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
-from sim.errors import InputError
+from sim.errors import InputError, io_error
 
 console = Console()
 err_console = Console(stderr=True)
@@ -32,7 +32,7 @@ def output_errors(target, option: str = "--out"):
     except InputError as exc:
         fail(exc)
     except OSError as exc:
-        fail(InputError(option, None, f"cannot write {target}: {exc.strerror or exc}"))
+        fail(io_error(exc, option, target))
 
 
 def command_line() -> str:
@@ -105,6 +105,19 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+YES_HELP = ("Start a design of more than 1,000 runs (without it, such a design is refused "
+            "with its number of runs and estimated time; more than 100,000 runs never start).")
+
+
+def announcer(what: str, quiet: bool):
+    """A function printing a design's size and estimated time at once (before the runs)."""
+    def announce(summary: str) -> None:
+        if not quiet:
+            console.print(f"{what}: {summary}; preparing the runs ...", highlight=False,
+                          soft_wrap=True)
+    return announce
+
+
 WORKERS_HELP = ("Local worker processes (default: one per CPU core; 1 runs in this process). "
                 "Ignored with --scheduler.")
 SCHEDULER_HELP = ("Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (workers need "
@@ -113,8 +126,9 @@ SCHEDULER_HELP = ("Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (
 
 @contextmanager
 def command_errors():
-    """Bad input -> one line naming file and field, exit 2; failed runs -> the failures,
-    exit 1 (the runs that succeeded stay stored)."""
+    """Bad input -> one line naming file and field, exit 2; a write that fails (full disk,
+    read-only folder, no permission) -> one line naming the path, exit 2; failed runs -> the
+    failures, exit 1 (the runs that succeeded stay stored)."""
     from sim.errors import InputError
     from sim.experiments.runner import RunsFailed
     from sim.experiments.store import LockLost
@@ -126,6 +140,8 @@ def command_errors():
     except (RunsFailed, LockLost) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
+    except OSError as exc:
+        fail(io_error(exc, "--out"))
 
 
 def print_table(table) -> None:

@@ -10,7 +10,9 @@ import typer
 from sim.cli.common import (
     SCHEDULER_HELP,
     WORKERS_HELP,
+    YES_HELP,
     RunProgress,
+    announcer,
     command_errors,
     command_line,
     console,
@@ -108,7 +110,7 @@ def compare(
     differences. Writes OUT/comparison.csv (every metric, scope and year) and the per-run
     results (OUT/runs/, OUT/manifest.json). Runs already in OUT are reused.
     """
-    from sim.errors import InputError
+    from sim.errors import InputError, io_error
     from sim.experiments.runner import RunsFailed
 
     try:
@@ -153,6 +155,10 @@ def compare(
         except InputError as exc:
             progress.__exit__()
             fail(exc)
+            return
+        except OSError as exc:
+            progress.__exit__()
+            fail(io_error(exc, "--out", out))
             return
         except RunsFailed as exc:
             progress.__exit__()
@@ -338,6 +344,7 @@ def sweep(
                                help="Replace stored runs of design points whose content "
                                "changed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
 ) -> None:
     from sim.experiments.sweeps import sweep_file as run_sweep_file
 
@@ -347,7 +354,8 @@ def sweep(
         with progress, executor_for(scheduler) as executor:
             experiments, _ = run_sweep_file(
                 sweep_file, out=out, executor=executor, workers=workers or default_workers(),
-                force=force, progress=progress, command=command_line())
+                force=force, progress=progress, command=command_line(), confirmed=yes,
+                announce=announcer("Sweep", quiet))
     if quiet:
         return
     stored = progress.first or 0

@@ -10,7 +10,9 @@ import typer
 from sim.cli.common import (
     SCHEDULER_HELP,
     WORKERS_HELP,
+    YES_HELP,
     RunProgress,
+    announcer,
     command_errors,
     command_line,
     console,
@@ -95,6 +97,7 @@ def sensitivity(
                                help="Replace stored runs of design points whose content "
                                "changed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
 ) -> None:
     from calibration.sensitivity import METHODS, run_spec
     from dashboards.labels import LANGUAGES
@@ -115,7 +118,8 @@ def sensitivity(
             result = run_spec(spec, out=out, method=method, samples=samples,
                               trajectories=trajectories, executor=executor,
                               workers=workers or default_workers(), force=force,
-                              progress=progress, command=command_line())
+                              progress=progress, command=command_line(), confirmed=yes,
+                              announce=announcer("Sensitivität / sensitivity", quiet))
     write_sensitivity_report(result.tables, report, lang, settings=result.settings)
     if quiet:
         return

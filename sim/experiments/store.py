@@ -34,38 +34,36 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import socket
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, io_error
 from sim.experiments.files import (
     code_version,
-    process_alive,
     remove_stale_temporaries,
     write_json_atomic,
+)
+from sim.experiments.lock import (  # noqa: F401  (lock_holder, LockLost: part of this API)
+    LOCK,
+    LockLost,
+    check_lock,
+    lock_holder,
+    take_lock,
+    utc_now,
 )
 
 MANIFEST = "manifest.json"
 RUNS = "runs"
-LOCK = ".lock"
 FORMAT = 1
 OUTCOMES_SUFFIX = ".outcomes.parquet"
 EXPERIMENTS_SUFFIX = ".experiments.parquet"
 CELLS_SUFFIX = ".cells.parquet"
 VITAL_SUFFIX = ".vital.parquet"
-
-
-def utc_now() -> str:
-    """The current time, UTC, to the second (ISO 8601)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -112,12 +110,32 @@ def is_store(root: str | Path) -> bool:
 
 
 def stored_run_ids(root: str | Path) -> set[str]:
-    """Ids of the complete runs in an experiment folder (those with an experiments file)."""
+    """Ids of the complete runs in an experiment folder (those with an experiments file and
+    an outcomes file: a run whose outcomes were lost counts as not stored and is run again)."""
     runs = Path(root) / RUNS
     if not runs.is_dir():
         return set()
+    outcomes = {p.name[: -len(OUTCOMES_SUFFIX)] for p in runs.glob(f"*{OUTCOMES_SUFFIX}")}
     return {p.name[: -len(EXPERIMENTS_SUFFIX)] for p in runs.glob(f"*{EXPERIMENTS_SUFFIX}")
-            if not p.name.startswith(".")}
+            if not p.name.startswith(".")} & outcomes
+
+
+def _parquet_whole(path: Path) -> bool:
+    """Whether ``path`` looks like a whole Parquet file (the magic bytes at both ends)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            fh.seek(-4, os.SEEK_END)
+            return head == b"PAR1" and fh.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def damaged_run_ids(root: str | Path) -> set[str]:
+    """Stored runs whose experiments or outcomes file is damaged (not a whole Parquet file)."""
+    return {r for r in stored_run_ids(root)
+            if not all(_parquet_whole(run_paths(root, r)[k]) for k in ("experiments",
+                                                                          "outcomes"))}
 
 
 class ExperimentStore:
@@ -151,8 +169,11 @@ class ExperimentStore:
         try:
             (root / RUNS).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError("--out", None, f"cannot create {root}: {exc.strerror}") from None
-        token = _take_lock(root / LOCK)
+            raise io_error(exc, "--out", root) from None
+        try:
+            token = take_lock(root / LOCK)
+        except OSError as exc:
+            raise io_error(exc, "--out", root / LOCK) from None
         try:
             manifest = _read_manifest(root)
             store = cls(root, manifest)
@@ -162,8 +183,10 @@ class ExperimentStore:
                 {"command": command, "started_utc": utc_now(), "code_version": code_version()}
             )
             store.save()
-        except BaseException:
+        except BaseException as exc:
             (root / LOCK).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise io_error(exc, "--out", root) from None
             raise
         return store
 
@@ -226,7 +249,12 @@ class ExperimentStore:
         return replaced
 
     def plan(self, runs: Iterable[PlannedRun]) -> list[PlannedRun]:
-        """Record planned runs in the manifest (written at once); return those not yet stored."""
+        """Record planned runs in the manifest (written at once); return those not yet stored.
+        Damaged runs (a file not whole) are removed first, so they are run again."""
+        for run_id in damaged_run_ids(self.root):
+            paths = run_paths(self.root, run_id)
+            for key in ("experiments", "cells", "vital", "outcomes"):
+                paths[key].unlink(missing_ok=True)
         done = stored_run_ids(self.root)
         table = self.manifest.setdefault("runs", {})
         todo = []
@@ -313,65 +341,35 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(str(path), None, f"unreadable manifest ({exc.__class__.__name__})"
-                         ) from None
+        raise InputError(str(path), None, f"unreadable manifest ({exc.__class__.__name__}); "
+                         f"{_NEW_FOLDER}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InputError(str(path), "format", f"not a QuartierSim manifest of format {FORMAT}")
+        raise InputError(str(path), "format", f"not a QuartierSim manifest of format {FORMAT}"
+                         f"; {_NEW_FOLDER}")
+    problem = manifest_problem(manifest)
+    if problem is not None:
+        raise InputError(str(path), problem[0], f"{problem[1]}; {_NEW_FOLDER}")
     return manifest
 
 
-def _take_lock(path: Path) -> str:
-    """Create the folder's lock; returns its token (the lock names the command that holds it:
-    its process, host and a random token its workers check before they store a run)."""
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "started_utc": utc_now(),
-          "token": secrets.token_hex(8)}
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                holder = {}
-            if holder.get("host") == me["host"] and process_alive(int(holder.get("pid", -1))):
-                raise InputError("--out", None, f"{path.parent} is in use by process "
-                                 f"{holder['pid']} (remove {path} if that is wrong)") from None
-            if holder.get("host") not in (None, me["host"]):
-                raise InputError("--out", None, f"{path.parent} is in use by a command on "
-                                 f"{holder['host']} (remove {path} if that is wrong)") from None
-            path.unlink(missing_ok=True)  # left by a command that died
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(me, fh)
-        return me["token"]
-    raise InputError("--out", None, f"cannot lock {path.parent}")
+_NEW_FOLDER = ("the manifest is damaged or was not written by QuartierSim: use a new folder "
+               "(the complete runs stay readable with sim.results.load)")
 
 
-def lock_holder(root: str | Path) -> dict[str, Any]:
-    """The lock of an experiment folder as recorded (pid, host, token), or {} if none."""
-    try:
-        holder = json.loads((Path(root) / LOCK).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return holder if isinstance(holder, dict) else {}
-
-
-class LockLost(RuntimeError):
-    """The command that started a run no longer holds its folder: the run is not stored."""
-
-
-def check_lock(root: str | Path, token: str) -> None:
-    """Raise :class:`LockLost` unless the command with ``token`` still holds the folder's lock
-    and still runs: workers call this before they store a run, so that they never write into a
-    folder another command has taken over, nor go on after their command has died."""
-    holder = lock_holder(root)
-    if holder.get("token") != token:
-        raise LockLost(f"{root}: another command has taken over this folder (its .lock was "
-                       "removed or replaced); this run was not stored, run the command again")
-    if holder.get("host") == socket.gethostname() and not process_alive(
-            int(holder.get("pid", -1))):
-        raise LockLost(f"{root}: the command that started this run has ended; not stored")
-
+def manifest_problem(manifest: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, what is wrong) for a manifest of the right format but the wrong shape."""
+    tables = {"scenarios": dict, "runs": dict, "commands": list}
+    for key, kind in tables.items():
+        if key in manifest and not isinstance(manifest[key], kind):
+            return key, f"must be a {'table' if kind is dict else 'list'}, not " \
+                        f"{type(manifest[key]).__name__}"
+    for name, info in manifest.get("scenarios", {}).items():
+        if not isinstance(info, dict) or not isinstance(info.get("hash"), str):
+            return f"scenarios.{name}", "must be a table with a 'hash' (a string)"
+    for run_id, entry in manifest.get("runs", {}).items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("scenario"), str):
+            return f"runs.{run_id}", "must be a table with a 'scenario' (a string)"
+    return None
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -382,7 +380,13 @@ def _read_many(paths: list[Path]) -> pd.DataFrame | None:
 
     if not paths:
         return None
-    return ds.dataset([str(p) for p in paths], format="parquet").to_table().to_pandas()
+    try:
+        return ds.dataset([str(p) for p in paths], format="parquet").to_table().to_pandas()
+    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+        bad = next((p for p in paths if not _parquet_whole(p)), None)
+        raise InputError(str(bad or paths[0].parent), None,
+                         f"damaged run file ({exc.__class__.__name__}); run the command that "
+                         "wrote this folder again: it recomputes damaged runs") from None
 
 
 def load_store(root: str | Path, *, run_ids: Iterable[str] | None = None,
@@ -454,5 +458,9 @@ def load_vital(root: str | Path, *, run_ids: Iterable[str] | None = None) -> pd.
 
 
 def read_manifest(root: str | Path) -> dict[str, Any]:
-    """The manifest of an experiment folder, as a dict."""
-    return json.loads((Path(root) / MANIFEST).read_text(encoding="utf-8"))
+    """The manifest of an experiment folder, as a dict.
+
+    Raises:
+        InputError: naming the manifest, for one that is unreadable or of the wrong shape.
+    """
+    return _read_manifest(Path(root))

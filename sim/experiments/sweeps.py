@@ -42,6 +42,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.errors import InputError, display_path, load_toml_model
+from sim.experiments.bounds import check_design_size
 from sim.experiments.runner import Progress, Runner, make_specs, scenario_identity, with_horizon
 from sim.experiments.store import load_store
 from sim.inputs.levers import load_scenario
@@ -170,6 +171,17 @@ def design_points(base: Scenario, parameters: dict[str, Any], *, design: str = "
     return points
 
 
+def design_size(parameters: Any, design: str, samples: Any) -> int:
+    """Design points a parameter table gives, counted before anything is expanded (a value
+    that is not a list counts once; :func:`design_points` refuses it later)."""
+    if design != "grid":
+        return samples if isinstance(samples, int) and samples > 0 else 1
+    if not isinstance(parameters, dict):
+        return 1
+    return math.prod(max(1, len(v)) if isinstance(v, list | tuple) else 1
+                     for v in flatten_parameters(parameters).values())
+
+
 def _sampled(parameters: dict[str, Any], kinds: dict[str, str | None], design: str,
              samples: int | None, seed: int, source: str) -> list[dict[str, Any]]:
     from scipy.stats import qmc
@@ -271,7 +283,8 @@ def sweep(base_scenario: Scenario | str | Path, parameters: dict[str, Any], *,
           replications: int = 1, years: int | None = None, seed: int = 1, executor=None,
           workers: int = 1, force: bool = False, independent_seeds: bool = False,
           progress: Progress | None = None, command: str = "sim.sweep (Python)",
-          source: str = "parameters") -> tuple[pd.DataFrame, pd.DataFrame]:
+          source: str = "parameters", confirmed: bool = True,
+          announce=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run a sweep and return its ``(experiments, outcomes)`` tables.
 
     Runs already in ``out`` are skipped (resume); results stream to disk as runs finish and
@@ -293,6 +306,9 @@ def sweep(base_scenario: Scenario | str | Path, parameters: dict[str, Any], *,
         progress: ``progress(done, total)`` callback.
         command: Recorded as provenance.
         source: Named in error messages (the sweep file when run from one).
+        confirmed: Whether more than :data:`sim.experiments.bounds.CONFIRM_RUNS` runs may
+            start (``quartier sweep --yes``); more than ``MAX_RUNS`` never do.
+        announce: Called at once with the design's size and estimated time (a line of text).
 
     Returns:
         ``experiments``: one row per run (``run_id, scenario, seed, replicate, design_point,
@@ -312,6 +328,11 @@ def sweep(base_scenario: Scenario | str | Path, parameters: dict[str, Any], *,
         base = with_horizon(base, years)
     except InputError as exc:
         raise InputError(source, "years", exc.message) from None
+    runs = design_size(parameters, design, samples) * replications
+    summary = check_design_size(runs, base, workers=workers, confirmed=confirmed,
+                                source=source)
+    if announce is not None:
+        announce(summary)
     points = design_points(base, parameters, design=design, samples=samples, seed=seed,
                            source=source)
     names = [point_name(base.name, i, len(points)) for i in range(len(points))]
@@ -340,9 +361,15 @@ def run_points(base: Scenario, points: list[dict[str, Any]], *, names: list[str]
         scenario = validate_point(base, {**values, "name": name}, source)
         registry[name] = {"hash": scenario_identity(scenario), "base": base.name,
                           "design": design, "design_point": index, "values": values}
-        specs += make_specs(scenario, replicates=range(replications), seed=seed, out_dir=out,
-                            independent_seeds=independent_seeds, command=command,
-                            design_point=index, values=values)
+        try:
+            specs += make_specs(scenario, replicates=range(replications), seed=seed,
+                                out_dir=out, independent_seeds=independent_seeds,
+                                command=command, design_point=index, values=values)
+        except InputError as exc:
+            if exc.source != "seed":
+                raise
+            raise InputError(source, "seed", f"{exc.message} (replicate r runs seed + r)"
+                             ) from None
     with Runner(out, executor=executor, workers=workers, command=command,
                 progress=progress) as runner:
         runner.register(registry, force=force)
@@ -352,7 +379,8 @@ def run_points(base: Scenario, points: list[dict[str, Any]], *, names: list[str]
 
 def sweep_file(path: str | Path, *, out: str | Path, executor=None, workers: int = 1,
                force: bool = False, progress: Progress | None = None,
-               command: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+               command: str = "", confirmed: bool = True,
+               announce=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the sweep a sweep file describes (see the module docstring for the format)."""
     path = Path(path)
     spec = load_sweep_file(path)
@@ -365,7 +393,8 @@ def sweep_file(path: str | Path, *, out: str | Path, executor=None, workers: int
     return sweep(load_scenario(base_path), spec.parameters, out=out, design=spec.design,
                  samples=spec.samples, replications=spec.replications, years=spec.years,
                  seed=spec.seed, executor=executor, workers=workers, force=force,
-                 progress=progress, command=command or f"quartier sweep {path}", source=source)
+                 progress=progress, command=command or f"quartier sweep {path}", source=source,
+                 confirmed=confirmed, announce=announce)
 
 
 def _display(path: Path) -> str:

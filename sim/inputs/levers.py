@@ -1,6 +1,8 @@
-"""Scenarios checked against their city: lever locations must lie in the city's cells and
-quartiers. The scenario schema cannot check this alone (it knows no city); every path to a run
-goes through :func:`check_levers`, and :func:`load_scenario` reads a file and checks it."""
+"""Scenarios checked against their city and this machine: lever locations must lie in the
+city's cells and quartiers, and a run must fit in memory. The scenario schema cannot check this
+alone (it knows no city); every path to a run (``quartier scenario``, ``run``, comparisons,
+sweeps, :func:`sim.build_model`) goes through :func:`check_levers`, and :func:`load_scenario`
+reads a file and checks it."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from sim.errors import InputError
 from sim.inputs.city import build_city
+from sim.inputs.memory import memory_problem
 from sim.scenario import Scenario, read_scenario
 from sim.state.city import cell_of, quartier_index
 
@@ -27,8 +30,9 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def check_levers(scenario: Scenario) -> None:
     """Raise :class:`InputError` (naming the file that set the field) for the first lever
-    placed outside the city or in an unknown quartier."""
-    problem = lever_problem(scenario)
+    placed outside the city or in an unknown quartier, or for a run too large for this
+    machine's memory (checked first: it needs no city)."""
+    problem = memory_problem(scenario) or lever_problem(scenario)
     if problem is not None:
         field, message = problem
         raise InputError(scenario.file_of(field), field, message)
@@ -40,7 +44,8 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
     lev = scenario.levers
     if scenario.model != "quartier" or (
             lev.mvz is None and lev.public_transport is None and not lev.school_investment
-            and lev.ambulant_care is None and lev.demolition is None):
+            and lev.ambulant_care is None and lev.demolition is None
+            and not _quartier_targets(scenario)):
         return None
     city = build_city(scenario)
     checks: list[tuple[str, Any]] = []
@@ -60,6 +65,9 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
             and lev.mvz.incentive.quartier is not None):
         checks.append(("levers.mvz.incentive.quartier",
                        lambda: quartier_index(city, lev.mvz.incentive.quartier)))
+    for qid in _quartier_targets(scenario):
+        checks.append((f"levers.rent_mixing.social_share_target.{qid}",
+                       lambda qid=qid: quartier_index(city, qid)))
     if lev.ambulant_care is not None and lev.ambulant_care.quartier is not None:
         checks.append(("levers.ambulant_care.quartier",
                        lambda: quartier_index(city, lev.ambulant_care.quartier)))
@@ -74,3 +82,9 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
             return field, str(exc)
     return None
 
+
+def _quartier_targets(scenario: Scenario) -> list[str]:
+    """Quartier ids named by a per-quartier social-share target."""
+    mixing = scenario.levers.rent_mixing
+    target = mixing.social_share_target if mixing is not None else None
+    return list(target) if isinstance(target, dict) else []

@@ -232,6 +232,7 @@ def build_model(scenario: Scenario, *, seed: int):
     """
     if seed < 0:
         raise ValueError("seed must be a non-negative integer")
+    check_levers(scenario)  # lever locations and memory, before anything is built
     if scenario.model == "schelling":
         from sim.model.schelling import SchellingModel
 
@@ -242,6 +243,5 @@ def build_model(scenario: Scenario, *, seed: int):
         )
         model.scenario, model.scenario_hash = scenario, scenario_hash
         return model
-    check_levers(scenario)
     return QuartierModel(scenario, seed)
 

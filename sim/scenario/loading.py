@@ -23,7 +23,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import InputError, display_path
+from sim.scenario.checks import ScenarioProblem
 from sim.scenario.schema import Scenario
+
+MAX_EXTENDS_DEPTH = 32  # files in one ``extends`` chain
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -59,6 +62,10 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise InputError(display_path(chain[-1]), "extends", f"cycle: {cycle}")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise InputError(display_path(chain[0]), "extends", f"chain of more than "
+                         f"{MAX_EXTENDS_DEPTH} files (reached {path.name}); a scenario may "
+                         "extend at most that many files in a row")
     raw = _read_toml(path)
     parent = raw.pop("extends", None)
     if parent is None:
@@ -97,6 +104,9 @@ def read_scenario(path: str | Path) -> Scenario:
     raw["source_file"] = str(path.resolve())
     try:
         scenario = Scenario.model_validate(raw)
+    except ScenarioProblem as exc:
+        file = _origin_of(exc.field, origin) or str(path)
+        raise InputError(display_path(file), exc.field, exc.message) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]

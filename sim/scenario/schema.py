@@ -12,6 +12,7 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from sim.errors import InputError, display_path
 from sim.scenario.base import StrictModel
+from sim.scenario.checks import ScenarioProblem, scenario_problem
 from sim.scenario.levers import Levers
 from sim.scenario.parameters import Parameters
 
@@ -134,6 +135,13 @@ class Scenario(StrictModel):
     source_file: str | None = Field(None, exclude=True, description="Where it was loaded from.")
     _origins: dict[str, str] = PrivateAttr(default_factory=dict)  # field -> file that set it
 
+    @model_validator(mode="after")
+    def _whole(self) -> Scenario:
+        problem = scenario_problem(self)
+        if problem is not None:
+            raise ScenarioProblem(*problem)
+        return self
+
     def with_values(self, values: dict[str, Any]) -> Scenario:
         """A validated copy with fields set by dotted path.
 
@@ -157,6 +165,8 @@ class Scenario(StrictModel):
         data["source_file"] = self.source_file
         try:
             return Scenario.model_validate(data).with_origins(self._origins)
+        except ScenarioProblem as exc:
+            raise InputError("parameters", exc.field, exc.message) from None
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
