@@ -60,8 +60,10 @@ def check_run_folder(out_dir: str | Path, source: str = "--out") -> None:
 
 def experiment_row(model, command: str | None = None) -> pd.DataFrame:
     """The ``experiments`` table of one run (one row)."""
+    from sim.experiments.gis import provenance
+
     scenario = model.scenario
-    return pd.DataFrame([{
+    row = {
         "run_id": model.run_id,
         "scenario": scenario.name,
         "scenario_hash": model.scenario_hash,
@@ -73,7 +75,9 @@ def experiment_row(model, command: str | None = None) -> pd.DataFrame:
         "parameters": json.dumps(scenario.model_dump(), sort_keys=True, ensure_ascii=False),
         "command": command or "",
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }])
+    }
+    row.update(provenance(model))  # cities built from files: grid, files, facility kinds
+    return pd.DataFrame([row])
 
 
 def _households_start(model) -> int:
