@@ -143,8 +143,8 @@ def export(experiments: pd.DataFrame, outcomes: pd.DataFrame, cells: pd.DataFram
         outputs = {name: target for name in layers}
     else:
         outputs = {name: target.with_name(f"{target.stem}_{name}.geojson") for name in layers}
-    temporary = {path: path.with_name(f".{path.name}.{os.getpid()}.tmp") for path in
-                 set(outputs.values())}
+    temporary = {path: path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+                 for path in set(outputs.values())}
     try:
         for name, layer in layers.items():
             tmp = temporary[outputs[name]]

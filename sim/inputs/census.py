@@ -98,7 +98,7 @@ def read_csv_text(text: str, source: str, name: str) -> pd.DataFrame:
         raise InputError(source, "header", "the separator must be ';'")
     if "merkmal" in lower:
         return _long_2011(raw, lower, source, name)
-    return _wide(raw, lower, source)
+    return _wide(raw, lower, source, name)
 
 
 def _long_2011(raw: pd.DataFrame, lower: dict, source: str, name: str) -> pd.DataFrame:
@@ -115,14 +115,15 @@ def _long_2011(raw: pd.DataFrame, lower: dict, source: str, name: str) -> pd.Dat
     return _frame(x, y, res, attribute.to_numpy(object), value)
 
 
-def _wide(raw: pd.DataFrame, lower: dict, source: str) -> pd.DataFrame:
+def _wide(raw: pd.DataFrame, lower: dict, source: str, name: str) -> pd.DataFrame:
     id_col = next((lower[c] for c in ("gitter_id_100m", "gitter_id_1km", "gitter_id_1000m")
                    if c in lower), None)
     if id_col is None:
         raise InputError(source, "header", "missing column 'GITTER_ID_100m' or "
                          "'GITTER_ID_1km'")
-    is_2022 = "werterlaeuternde_zeichen" in lower or any(
-        raw[c].str.contains(",", regex=False).any() for c in raw.columns if c != id_col)
+    # Zensus 2022 files (decimal comma) have a werterlaeuternde_Zeichen column or say 2022 in
+    # their name; the 2011 files use a decimal point.
+    is_2022 = "werterlaeuternde_zeichen" in lower or "2022" in name
     skip = {id_col, *(c for c in raw.columns if c.lower().startswith(("x_mp", "y_mp")))}
     skip |= {c for c in raw.columns if c.lower() in ("werterlaeuternde_zeichen",
                                                       "gitter_id_100m_neu")}
@@ -131,10 +132,10 @@ def _wide(raw: pd.DataFrame, lower: dict, source: str) -> pd.DataFrame:
     for column in raw.columns:
         if column in skip:
             continue
-        name = NAMES_2022.get(column.lower(), column)
+        attribute = NAMES_2022.get(column.lower(), column)
         value = _numbers(raw[column], source, column, decimal="," if is_2022 else ".",
                          missing_codes=() if is_2022 else (-1.0, -9.0))
-        parts.append(_frame(x, y, res, np.full(len(raw), name, object), value))
+        parts.append(_frame(x, y, res, np.full(len(raw), attribute, object), value))
     if not parts:
         raise InputError(source, "header", "no attribute column besides the grid id")
     return pd.concat(parts, ignore_index=True)
@@ -222,7 +223,7 @@ def _numbers(values: pd.Series, source: str, column: str, decimal: str,
     clean = text.where(~suppressed, "nan")
     if decimal == ",":
         clean = clean.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    out = clean.astype(float).to_numpy()
+    out = np.array(clean.astype(float), dtype=float)
     for code in missing_codes:
         out[out == code] = np.nan
     return out
