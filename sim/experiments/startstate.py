@@ -26,36 +26,41 @@ def _factor(model) -> float:
         MIGRATION_BACKGROUND_PER_FOREIGNER
 
 
-def model_by_quartier(model) -> pd.DataFrame:
+def model_by_quartier(model, private_only: bool = False) -> pd.DataFrame:
     """Persons, households and the shares of the census per quartier of the model's state.
 
-    Households in nursing homes count in the nursing home's quartier; vacancy and floor space
-    are those of the housing market's dwellings (nursing places excluded).
+    Households in nursing homes count in the nursing home's quartier (with ``private_only``
+    they are left out of the persons and shares); vacancy and floor space are those of the
+    housing market's dwellings (nursing places excluded).
     """
     pop, city = model.population, model.city
     n_q = city.n_quartiers
     hq = city.dwelling_quartier[pop.dwelling]
     size = pop.household_size().astype(float)
+    if private_only:  # a quartier index past the last leaves them out of every count
+        hq = np.where(city.dwelling_tenure[pop.dwelling] == NURSING, n_q, hq)
     pq = hq[pop.household]
     age = pop.age.astype(int)
-    persons = np.bincount(pq, minlength=n_q).astype(float)
-    households = np.bincount(hq, minlength=n_q).astype(float)
-    background = np.bincount(hq, weights=size * pop.migration_background, minlength=n_q)
+    n_q_all = n_q + 1 if private_only else n_q
+    persons = np.bincount(pq, minlength=n_q_all).astype(float)[:n_q]
+    households = np.bincount(hq, minlength=n_q_all).astype(float)[:n_q]
+    background = np.bincount(hq, weights=size * pop.migration_background,
+                             minlength=n_q_all)[:n_q]
     market = city.dwelling_tenure != NURSING
     occupied = np.zeros(city.n_dwellings, bool)
     occupied[pop.dwelling] = True
     dq = city.dwelling_quartier
     stock = np.bincount(dq[market], minlength=n_q)
     vacant = np.bincount(dq[market & ~occupied], minlength=n_q)
-    at_home = market[pop.dwelling]
+    at_home = market[pop.dwelling] & (hq < n_q)
     floor = np.bincount(hq[at_home], weights=city.dwelling_floor_space[pop.dwelling[at_home]],
                         minlength=n_q)
     persons_home = np.bincount(hq[at_home], weights=size[at_home], minlength=n_q)
     return pd.DataFrame({
         "quartier": city.quartier_ids(), "name": [q.name for q in city.quartiers],
         "persons": persons, "households": households,
-        "under18": np.bincount(pq, weights=age < 18, minlength=n_q) / persons,
-        "age65": np.bincount(pq, weights=age >= 65, minlength=n_q) / persons,
+        "under18": np.bincount(pq, weights=age < 18, minlength=n_q_all)[:n_q] / persons,
+        "age65": np.bincount(pq, weights=age >= 65, minlength=n_q_all)[:n_q] / persons,
         "foreign": background / _factor(model) / persons,
         "household_size": np.bincount(hq[at_home], weights=size[at_home], minlength=n_q)
         / np.bincount(hq[at_home], minlength=n_q),
