@@ -212,7 +212,9 @@ def _numbers(values: pd.Series, source: str, column: str, decimal: str,
     text = values.str.strip().str.strip('"')
     suppressed = text.isin(SUPPRESSED).to_numpy()
     other = "," if decimal == "." else "."
-    pattern = r"^-?\d+(\.\d+)?$" if decimal == "." else r"^-?\d{1,3}(\.\d{3})*(,\d+)?$|^-?\d+(,\d+)?$"
+    # 2022: decimal comma, optionally a point between thousands (1.204).
+    pattern = (r"^-?\d+(\.\d+)?$" if decimal == "." else
+               r"^-?\d{1,3}(\.\d{3})*(,\d+)?$|^-?\d+(,\d+)?$")
     ok = text.str.match(pattern).to_numpy() | suppressed
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])

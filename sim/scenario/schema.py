@@ -15,7 +15,6 @@ from sim.scenario.base import StrictModel
 from sim.scenario.levers import Levers
 from sim.scenario.parameters import Parameters
 
-
 FACILITY_KINDS = ("primary_school", "secondary_school", "kita", "gp", "nursing_home",
                    "ambulant_care", "stop")
 
