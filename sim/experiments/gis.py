@@ -18,6 +18,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
@@ -44,8 +45,12 @@ def provenance(model) -> dict:
         "city_files": json.dumps({
             "census": [str(model.scenario.resolve_path(f).resolve()) for f in cfg.census or []],
             "boundaries": str(model.scenario.resolve_path(cfg.boundaries or "").resolve()),
-            "quartier_layer": cfg.quartier_layer, "quartier_name_field":
-                cfg.quartier_name_field, "quartier_id_field": cfg.quartier_id_field},
+            "city_layer": cfg.city_layer, "quartier_layer": cfg.quartier_layer,
+            "quartier_name_field": cfg.quartier_name_field,
+            "quartier_id_field": cfg.quartier_id_field,
+            "facilities": [{**spec.model_dump(), "file": str(
+                model.scenario.resolve_path(spec.file).resolve())}
+                for spec in cfg.facilities or []]},
             ensure_ascii=False),
         "facilities_real": ",".join(real.real_kinds()),
         "facilities_synthesised": ",".join(real.synthesised_kinds()),
@@ -158,3 +163,56 @@ def export(experiments: pd.DataFrame, outcomes: pd.DataFrame, cells: pd.DataFram
                 tmp.unlink()
     return sorted(set(outputs.values()))
 
+
+
+def map_geography(experiments: pd.DataFrame) -> dict | None:
+    """What the report and dashboard draw on the maps of a city built from files, in the
+    maps' cell coordinates (column, row of the grid): the quartier outlines (``outlines``:
+    quartier_id, name, col, row; rings separated by NaN), a point inside each quartier for its
+    name (``labels``) and the facilities the files give (``facilities``: kind, name, col, row,
+    capacity). None for other cities, or when the files have moved."""
+    import shapely
+
+    from sim.inputs.boundaries import read_outline, read_quartiers
+    from sim.inputs.facilities import read_facilities
+    from sim.scenario.schema import FacilityFile
+
+    if "grid" not in experiments.columns or experiments["grid"].isna().all():
+        return None
+    grid = json.loads(experiments["grid"].dropna().iloc[0])
+    files = json.loads(experiments["city_files"].dropna().iloc[0])
+    try:
+        shapes = read_quartiers(files["boundaries"], files["quartier_layer"],
+                                files["quartier_name_field"], files.get("quartier_id_field"))
+        outline = read_outline(files["boundaries"], files.get("city_layer"), shapes)
+        facilities = [read_facilities(FacilityFile(**spec), spec["file"], outline)
+                      for spec in files.get("facilities", [])]
+    except InputError:
+        return None
+    size = float(grid["cell_size_m"])
+
+    def col_row(x, y):
+        return ((np.asarray(x) - grid["origin_x"]) / size - 0.5,
+                (np.asarray(y) - grid["origin_y"]) / size - 0.5)
+
+    rows = []
+    for qid, name, geometry in zip(shapes["quartier_id"], shapes["name"], shapes.geometry,
+                                   strict=True):
+        for polygon in getattr(geometry, "geoms", [geometry]):
+            xy = np.asarray(polygon.exterior.coords)
+            col, row = col_row(xy[:, 0], xy[:, 1])
+            rows.append(pd.DataFrame({"quartier_id": qid, "name": name,
+                                      "col": np.r_[col, np.nan], "row": np.r_[row, np.nan]}))
+    points = shapely.point_on_surface(shapes.geometry.to_numpy())
+    label_col, label_row = col_row(shapely.get_x(points), shapely.get_y(points))
+    labels = pd.DataFrame({"quartier_id": shapes["quartier_id"], "name": shapes["name"],
+                           "col": label_col, "row": label_row})
+    if facilities:
+        table = pd.concat(facilities, ignore_index=True)
+        fcol, frow = col_row(table["x"], table["y"])
+        table = pd.DataFrame({"kind": table["kind"], "name": table["name"], "col": fcol,
+                              "row": frow, "capacity": table["capacity"]})
+    else:
+        table = pd.DataFrame(columns=["kind", "name", "col", "row", "capacity"])
+    return {"outlines": pd.concat(rows, ignore_index=True), "labels": labels,
+            "facilities": table}
