@@ -36,7 +36,7 @@ from sim.state.population import Population
 MIGRATION_BACKGROUND_PER_FOREIGNER = 202_896 / 99_518
 TILT_ITERATIONS = 30
 POOL_HOUSEHOLDS = 15_000  # the candidate pool is sized for this many households at most
-TILT_CHUNK = 16  # 1 km cells tilted at once (bounds the memory of the Newton steps)
+TILT_CHUNK = 64  # 1 km cells tilted at once (bounds the memory of the Newton steps)
 # Floor space within a class is uniform over its 10 m²; the open classes span 20-30 and
 # 180-210 m² (ASSUMPTION).
 FLOOR_CLASS_WIDTH = 10.0
@@ -177,6 +177,9 @@ def tilt(base: np.ndarray, features: np.ndarray, targets: np.ndarray,
     goal = (targets - centre) / scale
     log_base = np.log(base[valid] / base[valid].sum())
     lam = np.zeros((targets.shape[0], x.shape[1]))
+    # Products of feature pairs, so that every covariance is one matrix product.
+    pairs = [(i, j) for i in range(z.shape[1]) for j in range(i, z.shape[1])]
+    products = np.column_stack([z[:, i] * z[:, j] for i, j in pairs])
     for _ in range(iterations):
         logits = log_base[None, :] + lam @ z.T
         logits -= logits.max(axis=1, keepdims=True)
@@ -186,8 +189,10 @@ def tilt(base: np.ndarray, features: np.ndarray, targets: np.ndarray,
         gap = goal - mean
         if np.abs(gap).max() < 1e-4:
             break
-        weighted = (w[:, :, None] * z[None, :, :]).transpose(0, 2, 1)  # [k, feature, n]
-        cov = weighted @ z - mean[:, :, None] * mean[:, None, :]
+        second = w @ products
+        cov = np.empty((targets.shape[0], z.shape[1], z.shape[1]))
+        for k, (i, j) in enumerate(pairs):
+            cov[:, i, j] = cov[:, j, i] = second[:, k] - mean[:, i] * mean[:, j]
         cov += 1e-6 * np.eye(x.shape[1])[None]
         step = np.linalg.solve(cov, gap[:, :, None])[:, :, 0]
         lam += np.clip(step, -2.0, 2.0)
