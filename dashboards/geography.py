@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from dashboards.labels import facility_label
 
 MARKERS = {"primary_school": ("triangle-up", 8), "secondary_school": ("triangle-down", 9),
-           "kita": ("circle", 5), "gp": ("cross", 10), "nursing_home": ("square", 8),
+           "kita": ("circle", 3), "gp": ("cross", 10), "nursing_home": ("square", 8),
            "ambulant_care": ("diamond", 8), "stop": ("circle-open", 5)}
 
 
