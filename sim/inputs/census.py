@@ -172,18 +172,20 @@ def read_tidy_parquet(path: str | Path) -> pd.DataFrame:
     value = raw["value"].to_numpy(float).copy()
     if "missing" in raw.columns:
         value[raw["missing"].to_numpy(bool)] = np.nan
-    out = _frame(x, y, res, attribute.to_numpy(object), value)
+    given = ids.to_numpy(object) if ids.str.startswith("CRS3035RES").all() else None
+    out = _frame(x, y, res, attribute.to_numpy(object), value, cell_id=given)
     if "frac_in_city" in raw.columns:
         out["frac_in_city"] = raw["frac_in_city"].to_numpy(float)
     return out
 
 
-def _frame(x, y, res, attribute, value) -> pd.DataFrame:
-    corner_x, corner_y = x - res // 2, y - res // 2
-    label = np.where(res == 100, "100m", "1000m")
-    cell_id = ("CRS3035RES" + pd.Series(label) + "N" + pd.Series(corner_y).astype(str) + "E"
-               + pd.Series(corner_x).astype(str))
-    return pd.DataFrame({"cell_id": cell_id.to_numpy(object), "x": x, "y": y,
+def _frame(x, y, res, attribute, value, cell_id=None) -> pd.DataFrame:
+    if cell_id is None:  # the INSPIRE id from the lower-left corner
+        corner_x, corner_y = x - res // 2, y - res // 2
+        label = np.where(res == 100, "100m", "1000m")
+        cell_id = ("CRS3035RES" + pd.Series(label) + "N" + pd.Series(corner_y).astype(str)
+                   + "E" + pd.Series(corner_x).astype(str)).to_numpy(object)
+    return pd.DataFrame({"cell_id": cell_id, "x": x, "y": y,
                          "resolution": res, "attribute": attribute, "value": value})
 
 

@@ -90,8 +90,33 @@ class RealCityData:
         return [k for k in MODEL_KINDS if k not in set(self.facilities["kind"])]
 
 
+_CACHE: dict[str, City] = {}
+CACHE_SIZE = 2  # cities kept per process (runs of a comparison or sweep share their city)
+
+
 def build_real_city(scenario: Scenario) -> City:
-    """The city a ``kind = "files"`` scenario describes (dwellings not yet furnished)."""
+    """The city a ``kind = "files"`` scenario describes (dwellings not yet furnished).
+
+    The files are read once per process: later calls with the same ``[city]`` section and
+    unchanged files (same size and modification time) get a copy of the city built then.
+    """
+    import copy
+    import json
+
+    cfg = scenario.city
+    files = [scenario.resolve_path(f) for f in cfg.referenced_files()]
+    stamps = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else str(f)
+              for f in files]
+    key = json.dumps([cfg.model_dump(), stamps], sort_keys=True, default=str)
+    if key not in _CACHE:
+        city = _build(scenario)
+        while len(_CACHE) >= CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = city
+    return copy.deepcopy(_CACHE[key])
+
+
+def _build(scenario: Scenario) -> City:
     cfg = scenario.city
     boundaries = scenario.resolve_path(cfg.boundaries or "")
     quartiers = read_quartiers(boundaries, cfg.quartier_layer, cfg.quartier_name_field,
@@ -104,6 +129,13 @@ def build_real_city(scenario: Scenario) -> City:
     cells, floor_classes = census_targets(census, grid, cell_quartier, outline,
                                           source=", ".join(map(str, census_paths)))
     facilities = _facilities(scenario, outline, grid)
+    scale = 1.0
+    if cfg.households is not None:  # a smaller copy of the city (quick runs and tests)
+        scale = min(1.0, cfg.households / cells["households"].sum())
+        for column in ("persons", "households", "dwellings", "census_dwellings",
+                       "census_vacant"):
+            cells[column] = cells[column] * scale
+        facilities["capacity"] = facilities["capacity"] * scale
     n_q = len(quartiers)
     persons_q = np.bincount(cells["quartier"], weights=cells["persons"], minlength=n_q)
     households_q = np.bincount(cells["quartier"], weights=cells["households"], minlength=n_q)

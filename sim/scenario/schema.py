@@ -56,7 +56,8 @@ class CityConfig(StrictModel):
     households: int | None = Field(
         None, gt=0, le=20_000_000,
         description="Households at the start (default: 30,000 for 'ruhrstadt'; for 'zensus' "
-        "the grid's inhabitants divided by the mean household size).",
+        "the grid's inhabitants divided by the mean household size; for 'files' the census' "
+        "households, and a smaller number scales every cell down for quick runs).",
     )
     zensus_file: str | None = Field(
         None, description="Zensus 2022 100 m grid CSV (kind='zensus'), relative to this file."
