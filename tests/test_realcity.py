@@ -268,3 +268,29 @@ def test_essen_start_state_matches_the_census():
     d_model = startstate.foreign_dissimilarity_model(model)
     assert d_model == pytest.approx(startstate.foreign_dissimilarity_census(census), abs=0.02)
     assert startstate.morans_i_cells(model) > 0.2
+
+
+def test_report_maps_draw_stadtteile_and_facilities(small_city, tmp_path):
+    from dashboards import figures as fg
+    from dashboards.geography import add_geography
+    from dashboards.report import write_report
+    from sim.experiments.gis import map_geography
+    from sim.experiments.results import write_run
+
+    write_run(sim.build_model(small_city, seed=4).run(1), tmp_path / "run")
+    experiments = pd.read_parquet(tmp_path / "run" / "experiments.parquet")
+    cells = pd.read_parquet(tmp_path / "run" / "cells.parquet")
+    geography = map_geography(experiments)
+    assert sorted(geography["labels"]["name"]) == ["Nord", "Sued"]
+    assert sorted(geography["facilities"]["name"]) == ["GS Nord", "GS Sued", "Gymnasium"]
+    # outlines in cell coordinates: the 2 km square spans columns -0.5 … 19.5
+    ring = geography["outlines"].dropna()
+    assert ring["col"].min() == pytest.approx(-0.5) and ring["col"].max() == pytest.approx(19.5)
+    fig = add_geography(fg.cell_map(cells, "share_poor"), geography)
+    names = [t.name for t in fig.data]
+    assert fig.data[0].type == "heatmap" and "Stadtteile" in names and "quartier names" in names
+    assert list(fig.data[names.index("quartier names")].text) == list(geography["labels"]["name"])
+    low, high = fig.layout.yaxis.range
+    assert low < high  # north up: rows count from the south
+    page = write_report(tmp_path / "run", tmp_path / "report.html")
+    assert "GS Nord" in page.read_text(encoding="utf-8")
