@@ -137,6 +137,7 @@ def test_national_file_is_cut_to_a_boundary_in_bounded_memory(tmp_path):
                          text=True, check=True)
     cells, people, peak = map(int, out.stdout.split())
     assert cells == expected_cells and people == expected_people
+    print(f"national cut: {cells} cells kept of 20,000,000, peak memory {peak / 1024**3:.2f} GiB")
     assert peak <= 2 * 1024**3, f"peak memory {peak / 1024**3:.2f} GiB"
 
 
