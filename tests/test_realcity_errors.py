@@ -185,3 +185,9 @@ def test_export_unknown_format(tmp_path):
     result = CliRunner().invoke(app, ["export", str(tmp_path), "--format", "shp"])
     assert_one_line(result, "--format", "gpkg or geojson")
     assert snapshot(tmp_path) == before
+
+
+def test_facility_csv_with_an_unknown_crs(city_dir):
+    scenario = write_city(city_dir)
+    scenario.write_text(scenario.read_text().replace('crs = "EPSG:4326"', 'crs = "EPSG:999999"'))
+    run_check_unchanged(city_dir, scenario, "schulen.csv", "crs", "EPSG:999999")
