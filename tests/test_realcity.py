@@ -295,3 +295,24 @@ def test_report_maps_draw_stadtteile_and_facilities(small_city, tmp_path):
     assert low < high  # north up: rows count from the south
     page = write_report(tmp_path / "run", tmp_path / "report.html")
     assert "GS Nord" in page.read_text(encoding="utf-8")
+
+
+def test_large_census_files_are_cut_while_read(small_city, monkeypatch):
+    """Above a size (64 MB; here every file) a census CSV with centre columns is streamed and
+    cut to the city: the same city as when read whole (a 1 km cell added far away is dropped)."""
+    from sim.inputs import census as census_module
+    from sim.inputs.realcity import _build
+
+    whole = _build(small_city)
+    path = small_city.resolve_path(small_city.city.census[0])
+    original = path.read_text()
+    try:
+        path.write_text(original + "1kmN3200E4300;4300500;3200500;999;50.0;40.0;15.0;20.0;"
+                        "10.0;2.0;3.0;40.0;80.0\n")
+        monkeypatch.setattr(census_module, "STREAM_BYTES", 0)
+        read = census_module.read_census(path, area=whole.real.outline.buffer(1000))
+        assert 4300500 not in set(read["x"]) and len(read) == 4 * 10  # 4 cells, 10 values
+        cut = _build(small_city)
+    finally:
+        path.write_text(original)
+    pd.testing.assert_frame_equal(cut.real.cells, whole.real.cells)

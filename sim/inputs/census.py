@@ -54,11 +54,27 @@ _TABLES = (("bevoelkerung", "demography"), ("demograph", "demography"),
 _ID = re.compile(r"^(?:CRS3035RES)?(100m|1000m|1km)N(\d+)E(\d+)$")
 
 
-def read_census(path: str | Path) -> pd.DataFrame:
-    """Read one census file of any layout above (by content and suffix); see the module doc."""
+# CSV and ZIP files larger than this are read by streaming, keeping only the cells near the city.
+STREAM_BYTES = 64 * 1024**2
+
+
+def read_census(path: str | Path, area=None) -> pd.DataFrame:
+    """Read one census file of any layout above (by content and suffix); see the module doc.
+
+    With ``area`` (a shapely geometry in EPSG:3035), a large CSV or ZIP of the wide layouts
+    (with ``x_mp_*``/``y_mp_*`` columns, e.g. a national Zensus 2022 file) is cut to the cells
+    whose centre lies in ``area`` while streaming (:func:`cut_to_boundary`).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(path, None, "file not found")
+    if (area is not None and path.suffix.lower() in (".csv", ".zip")
+            and path.stat().st_size > STREAM_BYTES):
+        columns = _coordinate_columns(path)
+        if columns is not None:
+            kept = cut_to_boundary(path, area, x_column=columns[0], y_column=columns[1])
+            text = kept.astype(str).to_csv(sep=";", index=False)
+            return read_csv_text(text, str(path), path.name)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return read_tidy_parquet(path)
@@ -233,6 +249,30 @@ def _numbers(values: pd.Series, source: str, column: str, decimal: str,
     return out
 
 
+def _header(path: Path) -> list[str]:
+    """The column names in the first line of a CSV (or of the first CSV in a ZIP)."""
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            member = next((m for m in archive.namelist() if m.lower().endswith(".csv")), None)
+            if member is None:
+                return []
+            with archive.open(member) as fh:
+                first = fh.readline()
+    else:
+        with Path(path).open("rb") as fh:
+            first = fh.readline()
+    return [h.strip().strip('"') for h in _decode(first, path).strip().split(";")]
+
+
+def _coordinate_columns(path: Path) -> tuple[str, str] | None:
+    """The centre columns (``x_mp_100m``/``y_mp_100m`` or ``x_mp_1km``/``y_mp_1km``) of a
+    CSV, or None."""
+    header = _header(path)
+    xs = [h for h in header if h.lower().startswith("x_mp")]
+    ys = [h for h in header if h.lower().startswith("y_mp")]
+    return (xs[0], ys[0]) if xs and ys else None
+
+
 def _decode(data: bytes, source) -> str:
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
@@ -296,11 +336,16 @@ def cut_to_boundary(path: str | Path, boundary, *, x_column: str = "x_mp_100m",
     else:
         import pyarrow.csv as pacsv
 
+        # Every column as text, as in the file (numbers with a decimal comma, '–').
+        names = _header(path)
+
         def stream(fh) -> None:
             reader = pacsv.open_csv(
                 fh, read_options=pacsv.ReadOptions(block_size=64 << 20),
                 parse_options=pacsv.ParseOptions(delimiter=";"),
-                convert_options=pacsv.ConvertOptions(strings_can_be_null=False))
+                convert_options=pacsv.ConvertOptions(
+                    strings_can_be_null=False,
+                    column_types={name: pa.string() for name in names}))
             for batch in reader:
                 cut(batch)
 

@@ -123,7 +123,9 @@ def _build(scenario: Scenario) -> City:
                                cfg.quartier_id_field)
     outline = read_outline(boundaries, cfg.city_layer, quartiers)
     census_paths = [scenario.resolve_path(f) for f in cfg.census or []]
-    census = pd.concat([read_census(p) for p in census_paths], ignore_index=True)
+    # Large national files are cut while reading (1 km cells reaching into the city kept).
+    near = outline.buffer(KM)
+    census = pd.concat([read_census(p, area=near) for p in census_paths], ignore_index=True)
     grid = _grid(outline)
     cell_quartier = _assign_cells(grid, quartiers)
     cells, floor_classes = census_targets(census, grid, cell_quartier, outline,
