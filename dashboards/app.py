@@ -21,10 +21,12 @@ from dash import Input, Output, State, dcc, html
 from dashboards import figures as fg
 from dashboards import inputs
 from dashboards.data import Results, load_results
+from dashboards.geography import add_geography
 from dashboards.inputs import in_page
 from dashboards.labels import CELL_VARIABLES, cell_variable_label, metric_label, scope_label
 from dashboards.whatif import WhatIf, WhatIfEngine, whatif_scenario
 from sim.errors import InputError
+from sim.experiments.gis import map_geography
 
 HEADLINE = ("population", "out_migrants", "out_migrants_poor", "out_migrants_cause_rent",
             "share_poor", "social_housing_share", "mean_rent_burden",
@@ -132,6 +134,8 @@ class _Dashboard:
                        for s in results.scenarios} if cells is not None else {})
         self.baseline = results.baseline or results.scenarios[0]
         self.exp = exp
+        # Stadtteil outlines and facilities of a city built from files (None otherwise).
+        self.geography = map_geography(exp) if cells is not None else None
         app.layout = self.layout()
         self.callbacks()
 
@@ -272,11 +276,15 @@ class _Dashboard:
                 other = next((s for s in scenarios if s != self.baseline), None)
                 if other is None or r.baseline is None:
                     return message_figure(fg.text("no_comparison", lang))
-                return _safe(fg.difference_map, r.cells, self.exp, baseline=self.baseline,
-                             scenario=other, variable=variable, year=year, lang=lang)
+                return add_geography(_safe(
+                    fg.difference_map, r.cells, self.exp, baseline=self.baseline,
+                    scenario=other, variable=variable, year=year, lang=lang),
+                    self.geography, lang)
             name = scenarios[0]
-            return _safe(fg.cell_map, self.cells[name], variable, year=year, lang=lang,
-                         title=f"{cell_variable_label(variable, lang)} – {name}, {year}")
+            return add_geography(_safe(
+                fg.cell_map, self.cells[name], variable, year=year, lang=lang,
+                title=f"{cell_variable_label(variable, lang)} – {name}, {year}"),
+                self.geography, lang)
 
         @app.callback(Output("quartier", "value"), Input("map", "clickData"),
                       prevent_initial_call=True)

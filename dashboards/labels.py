@@ -143,6 +143,8 @@ FACILITY_KINDS: dict[str, tuple[str, str]] = {
     "primary_school": ("Grundschule (Plätze)", "Primary school (places)"),
     "secondary_school": ("Weiterführende Schule (Plätze)", "Secondary school (places)"),
     "employer": ("Arbeitsstätte (Stellen)", "Employer (jobs)"),
+    "kita": ("Kita", "Day-care centre (Kita)"),
+    "stop": ("Haltestelle", "Stop"),
 }
 
 TEXT: dict[str, tuple[str, str]] = {

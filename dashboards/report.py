@@ -21,8 +21,10 @@ import plotly.io as pio
 
 from dashboards import figures as fg
 from dashboards.data import Results, load_results
+from dashboards.geography import add_geography
 from dashboards.labels import cause_label, metric_label, text
 from sim.experiments.comparison import cause_breakdown
+from sim.experiments.gis import map_geography
 
 MAX_SCENARIOS = 8
 """Scenarios shown in one figure (sweeps may have many design points)."""
@@ -209,6 +211,7 @@ def build_report(results: Results, lang: str = "de") -> str:
     base_runs = set(results.runs_of(baseline))
     cells = results.cells
     base_cells = cells[cells["run_id"].isin(base_runs)] if cells is not None else None
+    geography = map_geography(exp) if cells is not None else None
     others = [s for s in shown if s != baseline] if results.baseline else []
 
     def series(parts: list[str], metric: str, scope: str = "city") -> None:
@@ -248,12 +251,13 @@ def build_report(results: Results, lang: str = "de") -> str:
     series(parts, "dissimilarity_income_quartiers")
     series(parts, "school_dissimilarity_income")
     if base_cells is not None:
-        page.figure(parts, lambda: fg.cell_map(
+        page.figure(parts, lambda: add_geography(fg.cell_map(
             base_cells, "share_poor", lang=lang,
-            title=f"{fg.cell_variable_label('share_poor', lang)} – {baseline}"))
+            title=f"{fg.cell_variable_label('share_poor', lang)} – {baseline}"), geography, lang))
         for s in others:
-            page.figure(parts, lambda s=s: fg.difference_map(
-                cells, exp, baseline=baseline, scenario=s, variable="share_poor", lang=lang))
+            page.figure(parts, lambda s=s: add_geography(fg.difference_map(
+                cells, exp, baseline=baseline, scenario=s, variable="share_poor", lang=lang),
+                geography, lang))
     else:
         page.note(parts, text("no_cells", lang))
 
@@ -284,13 +288,13 @@ def build_report(results: Results, lang: str = "de") -> str:
               "commuting_cost_share"):
         series(parts, m)
     if base_cells is not None:
-        page.figure(parts, lambda: fg.cell_map(
+        page.figure(parts, lambda: add_geography(fg.cell_map(
             base_cells, "mean_rent_m2", lang=lang,
-            title=f"{fg.cell_variable_label('mean_rent_m2', lang)} – {baseline}"))
+            title=f"{fg.cell_variable_label('mean_rent_m2', lang)} – {baseline}"), geography, lang))
         for s in others:
-            page.figure(parts, lambda s=s: fg.difference_map(
+            page.figure(parts, lambda s=s: add_geography(fg.difference_map(
                 cells, exp, baseline=baseline, scenario=s, variable="social_share",
-                lang=lang))
+                lang=lang), geography, lang))
 
     # the comparison
     parts = page.section("comparison", text("comparison", lang))

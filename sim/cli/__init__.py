@@ -1,15 +1,15 @@
 """The ``quartier`` command line: one module per command group.
 
 ``run`` (run, scenario, metrics), ``experiments`` (compare, sweep), ``dashboards`` (report,
-dashboard), ``calibration`` (calibrate, validate) and ``sensitivity``; ``common`` holds what they
-share.
+dashboard), ``calibration`` (calibrate, validate), ``sensitivity`` and ``city`` (city check,
+export); ``common`` holds what they share.
 """
 
 from __future__ import annotations
 
 import typer
 
-from sim.cli import calibration, dashboards, experiments, run, sensitivity
+from sim.cli import calibration, city, dashboards, experiments, run, sensitivity
 
 app = typer.Typer(
     name="quartier",
@@ -34,6 +34,7 @@ experiments.register(app)  # quartier compare, quartier sweep
 dashboards.register(app)  # quartier report, quartier dashboard
 calibration.register(app)  # quartier calibrate, quartier validate
 sensitivity.register(app)  # quartier sensitivity
+city.register(app)  # quartier city check, quartier export
 
 
 def main() -> None:

@@ -60,8 +60,10 @@ def check_run_folder(out_dir: str | Path, source: str = "--out") -> None:
 
 def experiment_row(model, command: str | None = None) -> pd.DataFrame:
     """The ``experiments`` table of one run (one row)."""
+    from sim.experiments.gis import provenance
+
     scenario = model.scenario
-    return pd.DataFrame([{
+    row = {
         "run_id": model.run_id,
         "scenario": scenario.name,
         "scenario_hash": model.scenario_hash,
@@ -70,10 +72,30 @@ def experiment_row(model, command: str | None = None) -> pd.DataFrame:
         "years": model.year - scenario.start_year + 1,
         "households_start": _households_start(model),
         "code_version": code_version(),
-        "parameters": json.dumps(scenario.model_dump(), sort_keys=True, ensure_ascii=False),
+        "parameters": json.dumps(_stored_scenario(scenario), sort_keys=True,
+                                 ensure_ascii=False),
         "command": command or "",
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }])
+    }
+    row.update(provenance(model))  # cities built from files: grid, files, facility kinds
+    return pd.DataFrame([row])
+
+
+def _stored_scenario(scenario) -> dict:
+    """The scenario as stored with the run; a city built from files names its files by
+    absolute path, so that the stored scenario builds the same city from anywhere."""
+    data = scenario.model_dump()
+    city = data["city"]
+    if city.get("kind") == "files":
+        def absolute(path: str) -> str:
+            return str(scenario.resolve_path(path).resolve())
+
+        city["census"] = [absolute(f) for f in city.get("census") or []]
+        if city.get("boundaries"):
+            city["boundaries"] = absolute(city["boundaries"])
+        for spec in city.get("facilities") or []:
+            spec["file"] = absolute(spec["file"])
+    return data
 
 
 def _households_start(model) -> int:

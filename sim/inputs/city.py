@@ -71,6 +71,10 @@ def build_ruhrstadt(households: int, layout_seed: int = 2024) -> City:
 
 def build_city(scenario: Scenario) -> City:
     """The geography a scenario names (dwellings not yet furnished)."""
+    if scenario.city.kind == "files":
+        from sim.inputs.realcity import build_real_city
+
+        return build_real_city(scenario)
     if scenario.city.kind == "zensus":
         from sim.inputs.zensus import city_from_zensus
 

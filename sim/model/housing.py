@@ -90,10 +90,11 @@ def initialise(city: City, pop: Population, scenario: Scenario, rng: np.random.G
         income[idx[np.argsort(score[idx], kind="stable")]] = np.sort(income[idx])
     pop.income = income.astype(np.float32)
     poor = income < 0.6 * ip.median_equivalised_income
-    odds_q = np.array([q.housing_level("migration_background") for q in city.quartiers])
-    logit = np.log(odds_q)[hq] + np.log(ip.migration_background_poverty_odds) * poor
-    pop.migration_background = (rng.random(n_h) < _calibrated_probability(
-        logit, ip.migration_background_share)).astype(np.int8)
+    if city.real is None:  # a city built from files brings its households' origins
+        odds_q = np.array([q.housing_level("migration_background") for q in city.quartiers])
+        logit = np.log(odds_q)[hq] + np.log(ip.migration_background_poverty_odds) * poor
+        pop.migration_background = (rng.random(n_h) < _calibrated_probability(
+            logit, ip.migration_background_share)).astype(np.int8)
 
     # Tenure: city totals from the scenario, spread over quartiers by their levels (IPF);
     # within a quartier, cells are mostly of one tenure (whole blocks are social or owned).
@@ -124,7 +125,8 @@ def initialise(city: City, pop: Population, scenario: Scenario, rng: np.random.G
     floor = f_level[dq] * FLOOR_BY_TENURE[tenure] * np.exp(
         hp.floor_space_sigma * rng.standard_normal(n_d) - 0.5 * hp.floor_space_sigma**2)
     floor *= hp.mean_floor_space / floor.mean() if n_d else 1.0
-    city.dwelling_floor_space = np.clip(floor, 15.0, 400.0).astype(np.float32)
+    if city.real is None:  # a city built from files brings its dwellings' floor space
+        city.dwelling_floor_space = np.clip(floor, 15.0, 400.0).astype(np.float32)
     r_level = np.array([q.housing_level("rent") for q in city.quartiers] + [1.0])
     cell_q = np.where(city.cell_quartier >= 0, city.cell_quartier, n_q)
     cell_rent = r_level[cell_q] * np.exp(RENT_CELL_SIGMA * rng.standard_normal(city.n_cells))

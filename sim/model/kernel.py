@@ -72,8 +72,12 @@ class QuartierModel(mesa.Model):
         self.city: City = build_city(scenario)
         n_households = scenario.city.households or self._default_households()
         self.population: Population
-        self.population, pool = synthesize(self.city, n_households, scenario,
-                                           self.streams["population"])
+        if self.city.real is not None:  # a city built from files: households follow its census
+            from sim.inputs.realpopulation import synthesize_real as synthesize_city
+        else:
+            synthesize_city = synthesize
+        self.population, pool = synthesize_city(self.city, n_households, scenario,
+                                                self.streams["population"])
         self.income_index = 1.0  # incomes and WBS limits relative to the start
         housing.initialise(self.city, self.population, scenario, self.streams["population"])
         self.year = scenario.start_year - 1

@@ -144,6 +144,27 @@ def _spread(total: float, weight: np.ndarray) -> np.ndarray:
     return base
 
 
+def _real_facilities(f: Facilities, city: City, sp) -> Facilities:
+    """The synthesised facilities with every kind the city's files give replaced by the given
+    points (capacity: the file's, else the synthesised mean; schools get the capacity reserve).
+    Kinds the model has no process for (Kitas) stay on the city's map only."""
+    points = city.real.facilities  # type: ignore[attr-defined]
+    given = [k for k in KIND_NAMES if k in set(points["kind"])]
+    keep = ~np.isin(f.kind, [KIND_NAMES.index(k) for k in given])
+    out = Facilities(f.kind[keep], f.cell[keep], f.capacity[keep], f.opening_year[keep],
+                     f.quality[keep], [n for n, k in zip(f.name, keep, strict=True) if k])
+    for name in given:
+        kind = KIND_NAMES.index(name)
+        rows = points[points["kind"] == name]
+        default = f.capacity[f.kind == kind].mean() if (f.kind == kind).any() else 1.0
+        capacity = rows["capacity"].fillna(default).to_numpy(float)
+        if kind in (PRIMARY, SECONDARY):
+            capacity = np.ceil(capacity * (1.0 + sp.school_capacity_reserve))
+        for cell, cap, label in zip(rows["cell"], capacity, rows["name"], strict=True):
+            out.add(kind, int(cell), cap, 0, str(label))
+    return out
+
+
 class Services:
     """Facilities, travel times and the yearly access indicators of a city.
 
@@ -215,6 +236,8 @@ class Services:
                     f.add(kind, draw_cells(rngs[KIND_NAMES[kind]], w, int(per_q[q])), 0.0)
             rows = np.flatnonzero(f.kind == kind)
             f.capacity[rows] = np.ceil(total * (1.0 + sp.school_capacity_reserve) / rows.size)
+        if city.real is not None:  # a city built from files: its given kinds replace these
+            f = _real_facilities(f, city, sp)
         # Employers: sites of about JOBS_PER_EMPLOYER jobs (capacity is set by Jobs).
         site_weight = (city.cell_weight + 0.25 * (cq >= 0)) * level["jobs"][cq]
         self.employer_weight = site_weight

@@ -79,6 +79,11 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict
         base, origin = _load_raw(parent_path, (*chain, path))
         base.pop("name", None)  # a name is never inherited
     merged = _merge(base, raw, origin, str(path))
+    city = raw.get("city")
+    if isinstance(city, dict) and "census_year" in city and "start_year" not in raw:
+        # A real city starts in its census year unless the same file says otherwise.
+        merged["start_year"] = city["census_year"]
+        origin["start_year"] = str(path)
     return merged, origin
 
 

@@ -16,17 +16,49 @@ from sim.scenario.checks import ScenarioProblem, scenario_problem
 from sim.scenario.levers import Levers
 from sim.scenario.parameters import Parameters
 
+FACILITY_KINDS = ("primary_school", "secondary_school", "kita", "gp", "nursing_home",
+                   "ambulant_care", "stop")
+
+
+class FacilityFile(StrictModel):
+    """One layer of facility locations (``[[city.facilities]]``) of a real city."""
+
+    kind: Literal["primary_school", "secondary_school", "school", "kita", "gp", "nursing_home",
+                  "ambulant_care", "stop"] = Field(
+        ..., description="What the points are. 'school' splits by `school_type_field`: "
+        "Grundschule is primary, the other general schools secondary.")
+    file: str = Field(..., description="GeoJSON, GeoPackage, Shapefile or CSV, relative to "
+                      "the scenario file.")
+    layer: str | None = Field(None, description="Layer of a GeoPackage (default: the only one).")
+    capacity_field: str | None = Field(
+        None, description="Column with the capacity (pupils, doctors, places); default: "
+        "synthesised sizes.")
+    name_field: str | None = Field(None, description="Column with the facility's name.")
+    school_type_field: str | None = Field(
+        None, description="kind='school': column with the school type (Schulform).")
+    x_field: str | None = Field(None, description="CSV: column of the x coordinate.")
+    y_field: str | None = Field(None, description="CSV: column of the y coordinate.")
+    crs: str | None = Field(None, description="CSV: CRS of the coordinates, e.g. 'EPSG:4326'.")
+    sozialindex_field: str | None = Field(
+        None, description="Schools: column with the NRW school Sozialindex (1-9), used for the "
+        "poverty proxy.")
+    outside: Literal["error", "drop"] = Field(
+        "error", description="A point outside the city is an error, or is left out ('drop').")
+
 
 class CityConfig(StrictModel):
-    """The place: a built-in synthetic city or a Zensus 2022 100 m grid file."""
+    """The place: the built-in synthetic city, a Zensus 2022 100 m grid file, or a real city
+    described by its files (census grids, boundaries, facilities)."""
 
-    kind: Literal["ruhrstadt", "zensus"] = Field(
-        "ruhrstadt", description="'ruhrstadt' (built-in synthetic city) or 'zensus' (grid CSV)."
+    kind: Literal["ruhrstadt", "zensus", "files"] = Field(
+        "ruhrstadt", description="'ruhrstadt' (built-in synthetic city), 'zensus' (grid CSV) "
+        "or 'files' (census grids, boundaries and facilities; see README 'Your own city')."
     )
     households: int | None = Field(
         None, gt=0, le=20_000_000,
         description="Households at the start (default: 30,000 for 'ruhrstadt'; for 'zensus' "
-        "the grid's inhabitants divided by the mean household size).",
+        "the grid's inhabitants divided by the mean household size; for 'files' the census' "
+        "households, and a smaller number scales every cell down for quick runs).",
     )
     zensus_file: str | None = Field(
         None, description="Zensus 2022 100 m grid CSV (kind='zensus'), relative to this file."
@@ -43,11 +75,52 @@ class CityConfig(StrictModel):
         2024, ge=0, description="Fixes the geography of the synthetic city (not the people)."
     )
 
+    name: str | None = Field(None, description="kind='files': the city's name.")
+    census: list[str] | None = Field(
+        None, description="kind='files': census grid files (Zensus 2011 100 m long CSV, 1 km "
+        "CSV, Zensus 2022 ZIP or CSV, or the tidy Parquet of the bundle), relative to this file.")
+    census_year: int | None = Field(
+        None, ge=2011, le=2100, description="kind='files': the census year; the start year "
+        "unless start_year is given.")
+    boundaries: str | None = Field(
+        None, description="kind='files': GeoPackage, GeoJSON or Shapefile with the city "
+        "outline and its quartiers (any CRS; reprojected to EPSG:3035).")
+    city_layer: str | None = Field(
+        None, description="kind='files': layer of the city outline (default: the union of the "
+        "quartiers).")
+    quartier_layer: str | None = Field(None, description="kind='files': layer of the quartiers "
+                                       "(Stadtteile).")
+    quartier_name_field: str | None = Field(None, description="kind='files': column with the "
+                                            "quartier's name.")
+    quartier_id_field: str | None = Field(None, description="kind='files': column with the "
+                                          "quartier's id (default: the name).")
+    facilities: list[FacilityFile] | None = Field(
+        None, description="kind='files': facility layers; kinds not given are synthesised.")
+    migration_background_per_foreigner: float | None = Field(
+        None, ge=1.0, le=10.0, description="kind='files': persons with a migration background "
+        "per foreign national (default 2.04: Essen 2019, Stadt Essen Amt für Statistik).")
+
     @model_validator(mode="after")
     def _zensus_needs_file(self) -> CityConfig:
         if self.kind == "zensus" and not self.zensus_file:
             raise ValueError("kind = 'zensus' needs city.zensus_file")
+        if self.kind == "files":
+            for key in ("census", "boundaries", "quartier_layer", "quartier_name_field"):
+                if not getattr(self, key):
+                    raise ValueError(f"kind = 'files' needs city.{key}")
         return self
+
+    def referenced_files(self) -> list[str]:
+        """Every input file the city names (kind='files'), for the content hash."""
+        files = list(self.census or []) + ([self.boundaries] if self.boundaries else [])
+        return files + [f.file for f in self.facilities or []]
+
+
+# City fields added for real cities: left out of the content hash while unset, so the hashes
+# (and run ids) of the other cities stay as they were.
+_REAL_CITY_KEYS = ("name", "census", "census_year", "boundaries", "city_layer", "quartier_layer",
+                   "quartier_name_field", "quartier_id_field", "facilities",
+                   "migration_background_per_foreigner")
 
 
 
@@ -137,6 +210,10 @@ class Scenario(StrictModel):
 
     @model_validator(mode="after")
     def _whole(self) -> Scenario:
+        """A real city starts in its census year unless the file sets ``start_year``; then
+        the checks that need the whole scenario."""
+        if self.city.census_year is not None and "start_year" not in self.model_fields_set:
+            self.__dict__["start_year"] = self.city.census_year
         problem = scenario_problem(self)
         if problem is not None:
             raise ScenarioProblem(*problem)
@@ -202,12 +279,29 @@ class Scenario(StrictModel):
         depend on where the files lie.
         """
         data = self.model_dump(exclude={"description"})
+        for key in _REAL_CITY_KEYS:
+            if data["city"].get(key) is None:
+                data["city"].pop(key, None)
+        if self.city.kind == "files":
+            data["city"]["file_digests"] = [_file_digest(self.resolve_path(f))
+                                            for f in self.city.referenced_files()]
         if self.city.zensus_file:
             path = self.resolve_path(self.city.zensus_file)
             digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
             data["city"]["zensus_file"] = f"sha256:{digest}"
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file's content ('missing' if absent), read in blocks."""
+    if not path.is_file():
+        return "missing"
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
 
 
 def run_id(scenario_hash: str, seed: int) -> str:

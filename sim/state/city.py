@@ -76,6 +76,9 @@ class City:
         dwelling_binding_end: Year a social dwelling's rent binding ends (0 if none).
         dwelling_rent_m2: Net cold rent per m² of the tenancy (owner-occupied: the local level).
         cell_rent_m2: Re-letting rent per m² per cell (the local market level).
+        real: For a city built from files (``city.kind = "files"``): its
+            :class:`sim.inputs.realcity.RealCityData` (census targets per cell, quartier
+            polygons, facility points); None for the other cities.
     """
 
     name: str
@@ -94,6 +97,7 @@ class City:
     dwelling_binding_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     dwelling_rent_m2: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     cell_rent_m2: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    real: object | None = None
 
     DWELLING_COLUMNS = ("dwelling_cell", "dwelling_floor_space", "dwelling_tenure",
                         "dwelling_binding_end", "dwelling_rent_m2")
@@ -138,6 +142,17 @@ class City:
             self.origin_x + (col + 0.5) * self.cell_size_m,
             self.origin_y + (row + 0.5) * self.cell_size_m,
         )
+
+    def grid_ids(self) -> np.ndarray:
+        """The Zensus/INSPIRE id of every cell, ``CRS3035RES100mN{y}E{x}`` (lower-left corner;
+        meaningful when the origin is in EPSG:3035, as for Zensus and real cities)."""
+        col = np.arange(self.n_cells) % self.width
+        row = np.arange(self.n_cells) // self.width
+        x = (self.origin_x + col * self.cell_size_m).astype(np.int64)
+        y = (self.origin_y + row * self.cell_size_m).astype(np.int64)
+        size = int(self.cell_size_m)
+        return np.array([f"CRS3035RES{size}mN{b}E{a}" for a, b in zip(x, y, strict=True)],
+                        dtype=object)
 
     def household_targets(self, households: int) -> np.ndarray:
         """Households per quartier at the start: the profiles' shares, rounded to sum exactly."""
