@@ -236,7 +236,11 @@ class HousingParameters(StrictModel):
         description="Extra yearly rent growth per point of vacancy below the target vacancy.",
     )
     target_vacancy: float = Field(
-        0.03, ge=0.0, lt=0.5, description="Vacancy at which re-letting rents grow at the base rate."
+        0.033, ge=0.0, lt=0.5,
+        description="Vacancy at which re-letting rents grow at the base rate, in-migration "
+        "demand is at in_migration_rate and construction at construction_rate: Zensus 2022 "
+        "NRW's 3.3 % of all dwellings, the start's vacancy (ASSUMPTION: the start market is in "
+        "balance).",
     )
     rent_increase_cap_3y: float = Field(
         0.20, ge=0.0, le=1.0,
