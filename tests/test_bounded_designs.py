@@ -101,7 +101,6 @@ def test_sensitivity_last_years_beyond_the_horizon_is_refused(tmp_path):
 @pytest.mark.parametrize("change, field", [
     ("max_evaluations = 100000", f"more than the {MAX_RUNS:,} runs"),
     ("max_evaluations = 400", "need --yes"),
-    ("early_years = 9", "early_years: 9 is more than the 5 simulated years"),
 ])
 def test_calibration_designs_are_bounded(tmp_path, change, field):
     text = (ROOT / "calibration" / "calibrate.toml").read_text(encoding="utf-8")

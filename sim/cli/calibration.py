@@ -168,12 +168,8 @@ def calibrate(
 
 def _check_size(spec, problem, source: str, workers: int, yes: bool, quiet: bool) -> None:
     """Refuse a calibration of too many runs (or without --yes); state its size at once."""
-    from sim.errors import InputError
     from sim.experiments.bounds import check_design_size
 
-    if spec.early_years > spec.years:
-        raise InputError(source, "early_years", f"{spec.early_years} is more than the "
-                         f"{spec.years} simulated years (years)")
     evaluations = (spec.abc_population * spec.abc_generations if spec.method == "abc"
                    else spec.max_evaluations)
     summary = check_design_size(evaluations * spec.replications, problem.run_base,

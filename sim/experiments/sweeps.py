@@ -46,6 +46,7 @@ from sim.experiments.bounds import check_design_size
 from sim.experiments.runner import Progress, Runner, make_specs, scenario_identity, with_horizon
 from sim.experiments.store import load_store
 from sim.inputs.levers import load_scenario
+from sim.inputs.memory import memory_problem
 from sim.scenario import Scenario
 
 DESIGNS = ("grid", "lhs", "sobol")
@@ -214,13 +215,20 @@ def _sampled(parameters: dict[str, Any], kinds: dict[str, str | None], design: s
 
 
 def validate_point(base: Scenario, point: dict[str, Any], source: str) -> Scenario:
+    """The scenario of a design point, checked by the schema and for the memory a run needs
+    (a design point too large for this machine is refused before anything runs)."""
     try:
-        return base.with_values(point)
+        scenario = base.with_values(point)
     except InputError as exc:
         if exc.field in point:
             raise InputError(source, _key(exc.field),
                              f"{exc.message} (got {point[exc.field]!r})") from None
         raise InputError(source, exc.field, exc.message) from None
+    problem = memory_problem(scenario)
+    if problem is not None:
+        field, message = problem
+        raise InputError(source, _key(field) if field in point else field, message)
+    return scenario
 
 
 def parse_range(spec: Any, source: str, key: str, *, need: str = "give") -> tuple[float, float]:
