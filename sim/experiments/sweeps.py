@@ -183,6 +183,22 @@ def design_size(parameters: Any, design: str, samples: Any) -> int:
                      for v in flatten_parameters(parameters).values())
 
 
+def _typical_point(base: Scenario, parameters: Any) -> Scenario:
+    """The base with swept sizes (households, years, Schelling grid) at the mean of their
+    values or range, for the estimated time of a design; the base if that is no scenario."""
+    sizes = ("city.households", "years", "schelling.width", "schelling.height")
+    flat = flatten_parameters(parameters) if isinstance(parameters, dict) else {}
+    typical = {}
+    for path in sizes:
+        values = flat.get(path)
+        if isinstance(values, list | tuple) and values and all(_is_number(v) for v in values):
+            typical[path] = int(round(sum(values) / len(values)))
+    try:
+        return base.with_values(typical) if typical else base
+    except InputError:
+        return base
+
+
 def _sampled(parameters: dict[str, Any], kinds: dict[str, str | None], design: str,
              samples: int | None, seed: int, source: str) -> list[dict[str, Any]]:
     from scipy.stats import qmc
@@ -337,8 +353,8 @@ def sweep(base_scenario: Scenario | str | Path, parameters: dict[str, Any], *,
     except InputError as exc:
         raise InputError(source, "years", exc.message) from None
     runs = design_size(parameters, design, samples) * replications
-    summary = check_design_size(runs, base, workers=workers, confirmed=confirmed,
-                                source=source)
+    summary = check_design_size(runs, _typical_point(base, parameters), workers=workers,
+                                confirmed=confirmed, source=source)
     if announce is not None:
         announce(summary)
     points = design_points(base, parameters, design=design, samples=samples, seed=seed,
