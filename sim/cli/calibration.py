@@ -127,6 +127,7 @@ def calibrate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
     yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
 ) -> None:
+    announcer("Kalibrierung / calibration", quiet)(f"reading {calibration_file}")
     from calibration.smm import (
         calibrate as run_calibration,
     )
@@ -174,7 +175,7 @@ def _check_size(spec, problem, source: str, workers: int, yes: bool, quiet: bool
                    else spec.max_evaluations)
     summary = check_design_size(evaluations * spec.replications, problem.run_base,
                                 workers=workers, confirmed=yes, source=source)
-    announcer("Kalibrierung / calibration", quiet)(f"at most {summary}")
+    announcer("Kalibrierung / calibration", quiet)(f"at most {summary}; starting")
 
 
 def _print_fit(result) -> None:

@@ -356,7 +356,7 @@ def sweep(base_scenario: Scenario | str | Path, parameters: dict[str, Any], *,
     summary = check_design_size(runs, _typical_point(base, parameters), workers=workers,
                                 confirmed=confirmed, source=source)
     if announce is not None:
-        announce(summary)
+        announce(f"{summary}; preparing the runs")
     points = design_points(base, parameters, design=design, samples=samples, seed=seed,
                            source=source)
     names = [point_name(base.name, i, len(points)) for i in range(len(points))]
