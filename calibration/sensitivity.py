@@ -744,20 +744,21 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
         raise InputError(source, "base", f"file not found: {spec.base}")
     base = prepare_base(load_scenario(base_path), years=spec.years,
                         households=spec.households, source=source)
-    if spec.last_years > base.years:
+    if "last_years" in spec.model_fields_set and spec.last_years > base.years:
         raise InputError(source, "last_years", f"{spec.last_years} is more than the "
                          f"{base.years} simulated years (years)")
     problem = scenario_problem(spec.parameters, base, source=source)
+    evaluate = ModelEvaluator(
+        base, problem, spec.outputs, out=out, replications=spec.replications, seed=spec.seed,
+        last_years=spec.last_years, executor=executor, workers=workers, progress=progress,
+        force=force, command=command or f"quartier sensitivity {path}", source=source)
+
     rows = ((trajectories * (problem.d + 1) if method in ("morris", "both") else 0)
             + (samples * (problem.d + 2) if method in ("sobol", "both") else 0))
     summary = check_design_size(rows * spec.replications, base, workers=workers,
                                 confirmed=confirmed, source=source)
     if announce is not None:
-        announce(summary)
-    evaluate = ModelEvaluator(
-        base, problem, spec.outputs, out=out, replications=spec.replications, seed=spec.seed,
-        last_years=spec.last_years, executor=executor, workers=workers, progress=progress,
-        force=force, command=command or f"quartier sensitivity {path}", source=source)
+        announce(f"{summary}; preparing the runs")
 
     designs: dict[str, np.ndarray] = {}
     if method in ("morris", "both"):

@@ -127,6 +127,7 @@ def calibrate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
     yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
 ) -> None:
+    announcer("Kalibrierung / calibration", quiet)(f"reading {calibration_file}")
     from calibration.smm import (
         calibrate as run_calibration,
     )
@@ -168,17 +169,13 @@ def calibrate(
 
 def _check_size(spec, problem, source: str, workers: int, yes: bool, quiet: bool) -> None:
     """Refuse a calibration of too many runs (or without --yes); state its size at once."""
-    from sim.errors import InputError
     from sim.experiments.bounds import check_design_size
 
-    if spec.early_years > spec.years:
-        raise InputError(source, "early_years", f"{spec.early_years} is more than the "
-                         f"{spec.years} simulated years (years)")
     evaluations = (spec.abc_population * spec.abc_generations if spec.method == "abc"
                    else spec.max_evaluations)
     summary = check_design_size(evaluations * spec.replications, problem.run_base,
                                 workers=workers, confirmed=yes, source=source)
-    announcer("Kalibrierung / calibration", quiet)(f"at most {summary}")
+    announcer("Kalibrierung / calibration", quiet)(f"at most {summary}; starting")
 
 
 def _print_fit(result) -> None:

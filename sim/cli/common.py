@@ -110,11 +110,11 @@ YES_HELP = ("Start a design of more than 1,000 runs (without it, such a design i
 
 
 def announcer(what: str, quiet: bool):
-    """A function printing a design's size and estimated time at once (before the runs)."""
+    """A function printing at once what a command is doing (reading its file; the design's
+    size and estimated time, before the runs are prepared)."""
     def announce(summary: str) -> None:
         if not quiet:
-            console.print(f"{what}: {summary}; preparing the runs ...", highlight=False,
-                          soft_wrap=True)
+            console.print(f"{what}: {summary} ...", highlight=False, soft_wrap=True)
     return announce
 
 

@@ -346,6 +346,7 @@ def sweep(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
 ) -> None:
+    announcer("Sweep", quiet)(f"reading {sweep_file}")  # at once, before the imports
     from sim.experiments.sweeps import sweep_file as run_sweep_file
 
     progress = RunProgress("Sweep", quiet)

@@ -99,6 +99,7 @@ def sensitivity(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
     yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
 ) -> None:
+    announcer("Sensitivität / sensitivity", quiet)(f"reading {spec}")
     from calibration.sensitivity import METHODS, run_spec
     from dashboards.labels import LANGUAGES
     from dashboards.sensitivity import write_sensitivity_report

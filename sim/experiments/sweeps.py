@@ -46,6 +46,7 @@ from sim.experiments.bounds import check_design_size
 from sim.experiments.runner import Progress, Runner, make_specs, scenario_identity, with_horizon
 from sim.experiments.store import load_store
 from sim.inputs.levers import load_scenario
+from sim.inputs.memory import memory_problem
 from sim.scenario import Scenario
 
 DESIGNS = ("grid", "lhs", "sobol")
@@ -182,6 +183,22 @@ def design_size(parameters: Any, design: str, samples: Any) -> int:
                      for v in flatten_parameters(parameters).values())
 
 
+def _typical_point(base: Scenario, parameters: Any) -> Scenario:
+    """The base with swept sizes (households, years, Schelling grid) at the mean of their
+    values or range, for the estimated time of a design; the base if that is no scenario."""
+    sizes = ("city.households", "years", "schelling.width", "schelling.height")
+    flat = flatten_parameters(parameters) if isinstance(parameters, dict) else {}
+    typical = {}
+    for path in sizes:
+        values = flat.get(path)
+        if isinstance(values, list | tuple) and values and all(_is_number(v) for v in values):
+            typical[path] = int(round(sum(values) / len(values)))
+    try:
+        return base.with_values(typical) if typical else base
+    except InputError:
+        return base
+
+
 def _sampled(parameters: dict[str, Any], kinds: dict[str, str | None], design: str,
              samples: int | None, seed: int, source: str) -> list[dict[str, Any]]:
     from scipy.stats import qmc
@@ -214,13 +231,20 @@ def _sampled(parameters: dict[str, Any], kinds: dict[str, str | None], design: s
 
 
 def validate_point(base: Scenario, point: dict[str, Any], source: str) -> Scenario:
+    """The scenario of a design point, checked by the schema and for the memory a run needs
+    (a design point too large for this machine is refused before anything runs)."""
     try:
-        return base.with_values(point)
+        scenario = base.with_values(point)
     except InputError as exc:
         if exc.field in point:
             raise InputError(source, _key(exc.field),
                              f"{exc.message} (got {point[exc.field]!r})") from None
         raise InputError(source, exc.field, exc.message) from None
+    problem = memory_problem(scenario)
+    if problem is not None:
+        field, message = problem
+        raise InputError(source, _key(field) if field in point else field, message)
+    return scenario
 
 
 def parse_range(spec: Any, source: str, key: str, *, need: str = "give") -> tuple[float, float]:
@@ -329,10 +353,10 @@ def sweep(base_scenario: Scenario | str | Path, parameters: dict[str, Any], *,
     except InputError as exc:
         raise InputError(source, "years", exc.message) from None
     runs = design_size(parameters, design, samples) * replications
-    summary = check_design_size(runs, base, workers=workers, confirmed=confirmed,
-                                source=source)
+    summary = check_design_size(runs, _typical_point(base, parameters), workers=workers,
+                                confirmed=confirmed, source=source)
     if announce is not None:
-        announce(summary)
+        announce(f"{summary}; preparing the runs")
     points = design_points(base, parameters, design=design, samples=samples, seed=seed,
                            source=source)
     names = [point_name(base.name, i, len(points)) for i in range(len(points))]

@@ -1,7 +1,7 @@
 """The base of every scenario table: unknown keys are errors, numbers are finite (no NaN or
 infinity), of a magnitude a simulation can compute with (0, or between 1e-6 and 1e9 either way:
-no parameter of the model lies outside, and values outside overflow its arithmetic) and never
-true/false; values are frozen."""
+no parameter of the model lies outside, and values outside overflow or underflow its arithmetic:
+divisions, root finders, catchment widths) and never true/false; values are frozen."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-SMALLEST = 1e-6  # magnitude of the smallest non-zero number a scenario may hold
-LARGEST = 1e9  # ... and of the largest (ints too, except seeds)
+SMALLEST = 1e-6  # the smallest magnitude of a non-zero number (floats)
+LARGEST = 1e9  # the largest magnitude of a number (floats; ints have their own bounds)
 
 
 def _allows_bool(annotation: Any) -> bool:
@@ -34,8 +34,9 @@ class StrictModel(BaseModel):
                 cls.model_fields[info.field_name].annotation):
             raise ValueError("must be a value of its kind, not true/false")
         for number in (value if isinstance(value, list | tuple) else (value,)):
-            if isinstance(number, float) and number == number and abs(number) != float("inf") \
-                    and number != 0 and not SMALLEST <= abs(number) <= LARGEST:
+            if not isinstance(number, float) or number != number or abs(number) == float("inf"):
+                continue  # not a number, or NaN/infinity (refused as not finite)
+            if number != 0 and not SMALLEST <= abs(number) <= LARGEST:
                 raise ValueError(f"must be 0 or of magnitude {SMALLEST:g} to {LARGEST:g} "
                                  f"(got {number!r})")
         return value

@@ -50,10 +50,10 @@ def _problems(sc: Scenario) -> Iterator[tuple[str, str]]:
     yield from _ordered(f"{p}demography.partnership_min_age", demo.partnership_min_age,
                         f"{p}demography.partnership_max_age", demo.partnership_max_age)
     rate = sc.parameters.migration.in_migrant_poverty_rate
-    if rate is not None and not 0.0 < rate < 0.5:
+    if rate is not None and rate <= 0.0:
         yield (f"{p}migration.in_migrant_poverty_rate",
-               f"must lie above 0 and below 0.5 (got {rate}), as income.poverty_rate: incomes "
-               "are log-normal with this share below 60 % of the median")
+               f"must lie above 0 (got {rate}): incomes are log-normal with this share below "
+               "60 % of the median, which no share of 0 gives")
     housing = sc.parameters.housing
     yield from _ordered(f"{p}housing.social_rent_existing_min_m2",
                         housing.social_rent_existing_min_m2,
