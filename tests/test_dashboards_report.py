@@ -110,7 +110,7 @@ def test_report_sections_summary_and_one_plotly_js(compared):
                     "Wohnkosten", "Szenariovergleich", "Zusammenfassung"):
         assert section in page
     care = page.split('id="care"', 1)[1].split("<section", 1)[0]
-    for label in ("Pflegequote", "Ungedeckter Pflegebedarf", "Hausarzt-Erreichbarkeit 65+",
+    for label in ("Pflegequote", "Ungedeckter Pflegebedarf", "Hausärztlicher Versorgungsgrad 65+",
                   "Wegzüge wegen Pflege"):
         assert json.dumps(label)[1:-1] in care  # the services model's metrics are shown
     assert "Dienste-Modell" not in page
@@ -118,7 +118,7 @@ def test_report_sections_summary_and_one_plotly_js(compared):
     assert all(t.strip('"') in page for t in titles)  # figure JSON escapes umlauts
     english = build_report(results, "en")
     assert "Who leaves, and why?" in english and "Housing costs" in english
-    assert "Access to care and doctors" in english and "GP access 65+" in english
+    assert "Access to care and doctors" in english and "GP coverage 65+" in english
     # results of a model version without the services model: the section says so
     older = load_results(compared)
     older.outcomes = older.outcomes[~older.outcomes["metric"].astype(str).str.contains(

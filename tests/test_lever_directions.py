@@ -65,7 +65,10 @@ PAIRED = [
     ("rueckbau", "baseline", "vacancy_rate", "mean", -1, True),
     ("rueckbau", "baseline", "dwellings_demolished", "sum", +1, True),
 ]
-QUARTIER_METRICS_CITY_ONLY = {"gp_doctors", "dwellings_demolished"}  # recorded for the city only
+# Checked citywide only: recorded for the city only (GPs, demolitions), or, for the rent
+# burden of all tenants, changed in a quartier by who moves there (social dwellings let to poor
+# households raise a better-off quartier's share of high burdens): no clear direction there.
+QUARTIER_METRICS_CITY_ONLY = {"gp_doctors", "dwellings_demolished", "share_rent_burden_over_40"}
 
 
 def _run(args: tuple[str, int, int, int]) -> tuple[tuple[str, int, int], pd.DataFrame]:
