@@ -186,7 +186,7 @@ def test_calibration_recovers_known_parameters(tmp_path, baseline):
     are fitted from the defaults with other seeds (1-4). Tolerance: each parameter within 10 %
     of its range of the true value."""
     spec = CalibrationSpec(
-        base="unused", households=4000, years=5, replications=4, seed=1,
+        base="unused", households=8000, years=5, replications=4, seed=1,
         targets=["out_migrants_per_1000", "share_households_size_1"],
         parameters={"parameters.mobility.utility_outside": [2.5, 4.0],
                     "parameters.demography.partnership_rate": [0.0, 0.15]},

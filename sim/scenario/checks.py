@@ -21,20 +21,25 @@ class ScenarioProblem(InputError):
     """A rule across fields is broken; ``field`` names the field to change. The source is
     filled in by whoever knows the file (``read_scenario``: the file that set the field)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str,
+                 other: tuple[str, str] | None = None) -> None:
         super().__init__("scenario", field, message)
+        self.other = other  # (field, message) naming the other field of a broken pair
 
 
-def scenario_problem(scenario: Scenario) -> tuple[str, str] | None:
-    """(field, message) of the first broken rule, else None."""
+def scenario_problem(scenario: Scenario) -> tuple | None:
+    """(field, message[, (other field, message)]) of the first broken rule, else None."""
     return next(_problems(scenario), None)
 
 
 def _ordered(low_field: str, low: float, high_field: str, high: float
-             ) -> Iterator[tuple[str, str]]:
+             ) -> Iterator[tuple]:
     if low > high:
         name = high_field.rpartition(".")[2]
-        yield low_field, f"{low} is above {name} ({high}); the minimum must not exceed it"
+        low_name = low_field.rpartition(".")[2]
+        yield (low_field, f"{low} is above {name} ({high}); the minimum must not exceed it",
+               (high_field, f"{high} is below {low_name} ({low}); the maximum must not be "
+                            "below it"))
 
 
 def _sorted(field: str, values: tuple) -> Iterator[tuple[str, str]]:

@@ -110,8 +110,11 @@ def read_scenario(path: str | Path) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ScenarioProblem as exc:
-        file = _origin_of(exc.field, origin) or str(path)
-        raise InputError(display_path(file), exc.field, exc.message) from None
+        field, message = exc.field, exc.message
+        if exc.other is not None and field not in origin and exc.other[0] in origin:
+            field, message = exc.other  # name the field of the pair that a file set
+        file = _origin_of(field, origin) or str(path)
+        raise InputError(display_path(file), field, message) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]
