@@ -151,3 +151,15 @@ def test_a_sweep_seed_beyond_the_range_names_the_file_and_field(tmp_path):
                                       "-w", "1", "-q"])
     _one_line_error(result, "seeds.toml: seed: must be between 0 and")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_census_year_that_is_no_year_is_named(tmp_path):
+    """Found by the generated documents: a NaN census year was copied to the start year and
+    the error named ``start_year`` instead of the field the file set."""
+    path = tmp_path / "city.toml"
+    path.write_text('name = "city"\n[city]\nhouseholds = 40\ncensus_year = nan\n',
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["scenario", str(path)])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "city.toml: city.census_year:" in line and "\n" not in line, line

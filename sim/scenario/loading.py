@@ -80,8 +80,10 @@ def _load_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict
         base.pop("name", None)  # a name is never inherited
     merged = _merge(base, raw, origin, str(path))
     city = raw.get("city")
-    if isinstance(city, dict) and "census_year" in city and "start_year" not in raw:
-        # A real city starts in its census year unless the same file says otherwise.
+    year = city.get("census_year") if isinstance(city, dict) else None
+    if isinstance(year, int) and not isinstance(year, bool) and "start_year" not in raw:
+        # A real city starts in its census year unless the same file says otherwise (a bad
+        # census year is left to the schema, which names it).
         merged["start_year"] = city["census_year"]
         origin["start_year"] = str(path)
     return merged, origin
