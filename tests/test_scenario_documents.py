@@ -117,6 +117,9 @@ def overrides(draw) -> tuple[dict[str, Any], set[str]]:
             values[leaf.path] = draw(valid)
             continue
         options = BAD_VALUES + _out_of_range(leaf)
+        if any(k in (tuple, list) or typing.get_origin(k) in (tuple, list)
+               for k in _kinds(leaf.annotation)):
+            options = [v for v in options if not isinstance(v, list)]  # [1, 2] may be valid
         if float in _kinds(leaf.annotation):
             options = [v for v in options if not isinstance(v, int | float)
                        or isinstance(v, bool) or not math.isfinite(v) or v in
