@@ -337,7 +337,7 @@ class MobilityParameters(StrictModel):
         description="Extra move probability after a birth or the death of a partner.",
     )
     rent_burden_threshold: float = Field(
-        0.30, ge=0.0, le=1.0, description="Rent burden (gross cold rent / income) felt as a strain."
+        0.30, gt=0.0, le=1.0, description="Rent burden (gross cold rent / income) felt as a strain."
     )
     space_norm_first_person: float = Field(
         50.0, gt=0.0, description="Adequate floor space (m²) for one person (NRW WBS norm)."
