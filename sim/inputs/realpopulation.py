@@ -9,7 +9,8 @@ Method (docs/ODD.md, "Real-city start state"):
    persons under 18, persons 65+ and sum of ages (mean age × household size).
 2. Each piece of a 1 km cell inside one quartier gets its households (the census persons over
    the household size, rounded so that every quartier's total is kept) by systematic sampling
-   from the cell's weights; they are spread over the piece's 100 m cells by the cells'
+   from the cell's weights, along the candidates ordered by persons 65+, under 18, household
+   size and sum of ages (implicit stratification: small pieces get close to the expected mix); they are spread over the piece's 100 m cells by the cells'
    households.
 3. Dwellings per 100 m cell: its households over one minus its vacancy; floor spaces drawn from
    the cell's 100 m floor-space classes, scaled so that the floor space per resident is that
@@ -64,6 +65,10 @@ def synthesize_real(city: City, n_households: int, scenario: Scenario,
         size * cells["age65"].to_numpy()[first], size * cells["mean_age"].to_numpy()[first]])
     weights = np.vstack([tilt(pool.weights, features, targets[i:i + TILT_CHUNK])
                          for i in range(0, len(targets), TILT_CHUNK)])
+    # Candidates ordered by persons 65+, under 18, size and sum of ages: systematic sampling
+    # along this order draws every kind of household close to its expected count, even in
+    # small pieces (implicit stratification).
+    strata = np.lexsort((features[:, 3], features[:, 0], features[:, 1], features[:, 2]))
 
     # Households per cell, whole numbers that keep every quartier's total.
     quartier = cells["quartier"].to_numpy()
@@ -82,7 +87,7 @@ def synthesize_real(city: City, n_households: int, scenario: Scenario,
         n = int(per_cell[rows].sum())
         if n == 0:
             continue
-        picked = systematic_sample(weights[km_row[rows[0]]], n, rng)
+        picked = strata[systematic_sample(weights[km_row[rows[0]]][strata], n, rng)]
         chosen[start:start + n] = rng.permutation(picked)
         home_cell[start:start + n] = np.repeat(rows, per_cell[rows])
         start += n

@@ -132,6 +132,27 @@ def draw_cells(rng: np.random.Generator, weight: np.ndarray, n: int) -> np.ndarr
     return rng.choice(weight.size, size=n, replace=True, p=p).astype(np.int64)
 
 
+def _local_nursing_homes(f: Facilities, city: City, places: float, per_home: float,
+                         rng: np.random.Generator) -> None:
+    """Nursing homes of a city built from files whose files give none: each quartier gets
+    places in proportion to its residents 65+ (census), in homes of at most ``per_home``
+    places, in cells drawn by their residents 65+. ASSUMPTION: homes stand where their
+    residents lived, so that moving the persons in need of a home into one keeps each
+    quartier's age structure (the census counts home residents where the homes are)."""
+    cells = city.real.cells  # type: ignore[union-attr]
+    old = np.zeros(city.n_cells)
+    old[cells["cell"].to_numpy()] = cells["persons"].to_numpy() * np.nan_to_num(
+        cells["age65"].to_numpy())
+    cq = city.cell_quartier.astype(np.int64)
+    inside = cq >= 0
+    per_q = _spread(places, np.bincount(cq[inside], weights=old[inside],
+                                        minlength=city.n_quartiers))
+    for q in np.flatnonzero(per_q):
+        n_homes = int(np.ceil(per_q[q] / per_home))
+        cells_q = draw_cells(rng, np.where(cq == q, old + 1e-9, 0.0), n_homes)
+        f.add(NURSING_HOME, cells_q, _spread(per_q[q], np.ones(cells_q.size)).astype(float))
+
+
 def _spread(total: float, weight: np.ndarray) -> np.ndarray:
     """Integer counts per group summing to round(total), in proportion to ``weight``."""
     n = int(round(total))
@@ -219,10 +240,13 @@ class Services:
               clients * (1.0 + sp.ambulant_capacity_reserve) / n_amb)
         places = sp.nursing_places_per_1000 * pop_total / 1000.0
         n_homes = max(1, int(np.ceil(places / sp.nursing_places_per_home)))
-        f.add(NURSING_HOME, draw_cells(rngs["nursing_home"], residents, n_homes),
-              np.full(n_homes, 0.0))
-        home_places = _spread(places, np.ones(n_homes))
-        f.capacity[f.kind == NURSING_HOME] = home_places
+        if city.real is None:
+            f.add(NURSING_HOME, draw_cells(rngs["nursing_home"], residents, n_homes),
+                  np.full(n_homes, 0.0))
+            f.capacity[f.kind == NURSING_HOME] = _spread(places, np.ones(n_homes))
+        else:
+            _local_nursing_homes(f, city, places, sp.nursing_places_per_home,
+                                 rngs["nursing_home"])
         # Schools: per quartier in proportion to its pupils.
         for kind, total, per_school in ((PRIMARY, pupils[0], sp.pupils_per_primary_school),
                                         (SECONDARY, pupils[1], sp.pupils_per_secondary_school)):
