@@ -170,6 +170,10 @@ def fmt_diff(metric: str, x: float, digits: int) -> str:
     return fmt_num(x, digits, sign=True)
 
 
+STORE_FIELDS = {"base", "value", "diff", "low", "high", "ci", "dci", "dcis", "sig", "rel", "level",
+                "range", "s1", "s1sum", "per1000", "growth", "yrange", "ratio"}
+
+
 def render_store(store: Store, args: list[str]) -> str:
     """Keys: FIELD/SCENARIO/METRIC[/SCOPE[/AGG[/BASELINE[/DIGITS]]]] with FIELD one of
     base, value, diff, ci, dci (difference and CI), dcis (and whether significant), sig, rel
@@ -182,6 +186,8 @@ def render_store(store: Store, args: list[str]) -> str:
     agg = rest[1] if len(rest) > 1 and rest[1] else "final"
     baseline = rest[2] if len(rest) > 2 and rest[2] else "baseline"
     digits = int(rest[3]) if len(rest) > 3 and rest[3] else None
+    if what in ("per1000", "growth", "yrange", "ratio"):
+        return seed_figure(store, what, scenario, metric, scope, agg, rest)
     if what in ("level", "range", "s1", "s1sum"):
         if what == "s1sum":   # seed 1, summed over the simulated years
             o = store.outcomes
@@ -213,6 +219,45 @@ def render_store(store: Store, args: list[str]) -> str:
         "sig": lambda: "significant" if p["sig"] else "not significant",
         "rel": lambda: fmt_num(100 * p["diff"] / p["base"], 0, sign=True) + " %",
     }[what]()
+
+
+def seed_figure(store: Store, what: str, scenario: str, metric: str, scope: str, agg: str,
+                rest: list[str]) -> str:
+    """Figures of one trajectory (seed 1) or of all years of seeds 1-5.
+
+    per1000: the mean yearly rate of a flow per 1,000 residents over the simulated years up to
+    AGG = ``sinceYYYY`` (the calibration's statistic); growth: the population's change from
+    the start to the last year (``range`` as AGG: over seeds 1-5); yrange: the lowest and
+    highest value over all simulated years and seeds; ratio: the sum over the simulated years
+    of METRIC divided by that of the metric named after AGG (``sum``), seed 1."""
+    o = store.outcomes
+    rows = o[(o["scenario"] == scenario) & (o["scope"] == scope)]
+
+    def series(name, seed=1):
+        r = rows[(rows["metric"] == name) & (rows["seed"] == seed)]
+        return r.set_index("year")["value"].sort_index()
+
+    if what == "per1000":
+        end = int(agg[5:]) if agg.startswith("since") else store.final_year
+        rate = (series(metric) / series("population")).loc[store.start_year + 1:end]
+        return fmt_num(1000 * float(rate.mean()), 1)
+    if what == "growth":
+        seeds = sorted(rows["seed"].unique()) if agg == "range" else [1]
+        changes = []
+        for seed in seeds:
+            pop = series(metric, seed)
+            changes.append(100 * (pop.iloc[-1] / pop.iloc[0] - 1))
+        if len(changes) == 1:
+            return fmt_num(changes[0], 1, sign=True) + " %"
+        return f"{fmt_num(min(changes), 1, sign=True)} to {fmt_num(max(changes), 1, sign=True)} %"
+    if what == "yrange":
+        r = rows[(rows["metric"] == metric) & (rows["year"] > store.start_year)]["value"]
+        return f"{fmt_level(metric, float(r.min())).removesuffix(' %')}-{fmt_level(metric, float(r.max()))}"
+    if what == "ratio":
+        num = series(metric).loc[store.start_year + 1:].sum()
+        den = series(rest[2]).loc[store.start_year + 1:].sum()
+        return fmt_num(100 * num / den, 0) + " %"
+    raise KeyError(what)
 
 
 def table_main(store: Store) -> str:
@@ -322,7 +367,7 @@ TABLES = {"main": table_main, "levers": table_levers, "rent_mix": table_rent_mix
 # session: the CLI session of the README
 def run_session(scratch: Path) -> str:
     out = scratch / "baseline"
-    env = dict(os.environ, COLUMNS="100", TERM="dumb", PYTHONPATH=str(ROOT))
+    env = dict(os.environ, COLUMNS="250", TERM="dumb", PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-m", "sim.cli", "run", BASELINE, "--out", str(out)],
                           cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     text = done.stdout.replace(str(out), "results/baseline")
@@ -440,42 +485,90 @@ def render_calibrated(info: dict, args: list[str]) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # recorded: expensive measurements, kept as measured with their revision and date
-RECORDED = {
-    "sensitivity": "quartier sensitivity calibration/sensitivity.toml --method morris "
-                   "--out results/sensitivity  (440 runs, about 10-20 min on 2 cores)",
-    "calibration_recovery": "pytest tests/test_calibration.py -m slow  (parameter recovery)",
-    "throughput": "python benchmarks/throughput.py --repeats 9  (1M households: minutes)",
-    "revisions": "python benchmarks/compare_revisions.py --base f569743",
-    "parallel": "python benchmarks/parallel.py --wait-idle --repeats 5",
-    "whatif": "python benchmarks/whatif.py",
-    "schelling": "python benchmarks/schelling.py --curve --mesa; python benchmarks/schelling.py",
-    "crn": "python benchmarks/crn.py",
-    "essen_speed": "python benchmarks/essen.py build; python benchmarks/essen.py run",
-    "essen": "quartier compare scenarios/essen.toml scenarios/essen_rent_mix_quota_30.toml "
-             "--replications 3 --out results/essen_compare; python docs/essen_figures.py "
-             "results/essen_compare  (6 runs of 291,000 households)",
-    "essen_start": "quartier city check scenarios/essen.toml; the start state of seeds 1-3 "
-                   "against the census (sim.experiments.startstate)",
+PY = "python"
+RECORDED = {  # name: (commands, what they measure); their blocks are updated by hand
+    "sensitivity": ([["quartier", "sensitivity", "calibration/sensitivity.toml", "--method", "morris",
+                      "--out", "{scratch}/sensitivity", "--yes", "-q"]],
+                    "Morris screening, 5,000 households, 440 runs (10-20 min on 2 cores)"),
+    "calibration_recovery": ([[PY, "-m", "pytest", "tests/test_calibration.py", "-m", "slow", "-q"]],
+                             "parameter recovery of the calibration"),
+    "throughput": ([[PY, "benchmarks/throughput.py", "--repeats", "9"]],
+                   "10k, 100k and 1M households (the 1M run takes minutes)"),
+    "revisions": ([[PY, "benchmarks/compare_revisions.py", "--base", "f569743"]],
+                  "throughput against an earlier revision"),
+    "parallel": ([[PY, "benchmarks/parallel.py", "--wait-idle", "--repeats", "5"]],
+                 "1 against 2 workers"),
+    "whatif": ([[PY, "benchmarks/whatif.py"]], "the dashboard's what-if answer time"),
+    "schelling": ([[PY, "benchmarks/schelling.py", "--curve", "--mesa"], [PY, "benchmarks/schelling.py"]],
+                  "Schelling mode against Mesa's example"),
+    "crn": ([[PY, "benchmarks/crn.py"]], "the gain of common random numbers"),
+    "essen_speed": ([[PY, "benchmarks/essen.py", "build"], [PY, "benchmarks/essen.py", "run"]],
+                    "building and running Essen"),
+    "essen_start": ([["quartier", "city", "check", "scenarios/essen.toml"]],
+                    "Essen's start state against the census, seeds 1-3"),
 }
-LABEL = re.compile(r"\*Measured at revision (?P<rev>[0-9a-f]{7,40}) \((?P<date>\d{4}-\d\d-\d\d)\)")
+LABEL = re.compile(r"measured at revision (?P<rev>[0-9a-f]{7,40}) \((?P<date>\d{4}-\d\d-\d\d)\)",
+                   re.I)
 
 
 def run_recorded(scratch: Path) -> dict:
-    """Runs the expensive commands (``--all``); their output goes to docs/measurements/."""
+    """Runs the expensive measurements (``--all``); their output goes to docs/measurements/,
+    from which their blocks and labels are updated."""
     target = ROOT / "docs" / "measurements"
     target.mkdir(exist_ok=True)
-    for name, command in RECORDED.items():
-        shell = command.split("  (")[0].replace("quartier ", f"{sys.executable} -m sim.cli ", 1)
-        shell = shell.replace("python ", f"{sys.executable} ")
-        print(f"[recorded/{name}] {shell}", flush=True)
-        done = subprocess.run(shell, shell=True, cwd=ROOT, capture_output=True, text=True,
-                              env=dict(os.environ, PYTHONPATH=str(ROOT)))
-        (target / f"{name}.txt").write_text(done.stdout + done.stderr, encoding="utf-8")
-    return {"revision": revision(), "date": time.strftime("%Y-%m-%d")}
+    for name, (commands, _) in RECORDED.items():
+        log = []
+        for argv in commands:
+            argv = [a.format(scratch=scratch) for a in argv]
+            if argv[0] == "quartier":
+                argv = [sys.executable, "-m", "sim.cli", *argv[1:]]
+            elif argv[0] == PY:
+                argv = [sys.executable, *argv[1:]]
+            print(f"[recorded/{name}] {' '.join(argv)}", flush=True)
+            done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
+                                  env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            log.append(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}")
+        (target / f"{name}.txt").write_text(
+            f"revision {revision()}, {time.strftime('%Y-%m-%d')}\n" + "\n".join(log),
+            encoding="utf-8")
+        print(f"  -> docs/measurements/{name}.txt: update the block recorded/{name} and its label")
+    return {}
 
 
 def render_recorded(info, args: list[str]) -> str:
-    raise NotImplementedError  # recorded blocks are updated from docs/measurements/ by hand
+    raise NotImplementedError("recorded blocks are updated by hand from docs/measurements/")
+
+
+# ---------------------------------------------------------------------------------------------
+# essen: the Essen comparison (expensive: 6 runs of 291,000 households), its report and the
+# screenshots of docs/essen_figures.py
+ESSEN = ["scenarios/essen.toml", "scenarios/essen_rent_mix_quota_30.toml"]
+
+
+def run_essen(scratch: Path):
+    import sim
+    from sim.experiments.results import load
+
+    out = scratch / "essen_compare"
+    result = sim.compare(ESSEN[0], ESSEN[1:], replications=3, out=out, workers=2,
+                         command="python docs/figures.py --all")
+    subprocess.run([sys.executable, str(ROOT / "docs" / "essen_figures.py"), str(out)],
+                   cwd=ROOT, check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    experiments, outcomes = load(out)
+    store = Store(experiments, outcomes, result.table)
+    store.label = f"measured at revision {revision()} ({time.strftime('%Y-%m-%d')})"
+    return store
+
+
+def render_essen(store: Store, args: list[str]) -> str:
+    """As ``store`` (the baseline is ``essen``), and ``label``."""
+    if args[0] == "label":
+        return f"*{store.label}*"
+    what, scenario, metric, *rest = args
+    rest = rest + [""] * (3 - len(rest))
+    if not rest[2]:
+        rest[2] = "essen"
+    return render_store(store, [what, scenario, metric, *rest])
 
 
 SOURCES: dict[str, Source] = {s.name: s for s in [
@@ -491,7 +584,11 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
     Source("calibrated", "quartier calibrate (the header of scenarios/calibrated.toml)",
            "30,000 households, 5 years, 4 replications", "cheap", run_calibrated,
            render_calibrated, notes="reads the file; re-fitting is a decision of its own"),
-    Source("recorded", "see RECORDED", "various", "expensive", run_recorded, render_recorded),
+    Source("essen", "quartier compare scenarios/essen.toml scenarios/essen_rent_mix_quota_30.toml "
+           "--replications 3; python docs/essen_figures.py", "Essen, 291,000 households, 20 years",
+           "expensive", run_essen, render_essen, notes="seeds 1-3; about 5-10 min on 2 cores"),
+    Source("recorded", "the commands in RECORDED", "various", "expensive", run_recorded,
+           render_recorded),
 ]}
 
 
@@ -544,7 +641,7 @@ def fill(results: dict) -> int:
 
         def sub(m):
             nonlocal changed
-            if m["key"].split("/")[0] not in results or m["key"].startswith("recorded"):
+            if m["key"].split("/")[0] not in results or m["key"].startswith("recorded/"):
                 return m[0]
             now = render(results, m["key"])
             changed += now != m["body"]
@@ -566,8 +663,8 @@ def main() -> None:
     if args.list:
         for s in SOURCES.values():
             print(f"{s.name:11} {s.cost:9} {s.command}\n{'':21} {s.scale}; {s.notes}")
-        for name, command in RECORDED.items():
-            print(f"  recorded/{name}: {command}")
+        for name, (commands, what) in RECORDED.items():
+            print(f"  recorded/{name}: {what}: " + "; ".join(" ".join(c) for c in commands))
         return
     names = args.only or [n for n, s in SOURCES.items() if args.all or s.cost == "cheap"]
     start = time.perf_counter()
