@@ -7,7 +7,7 @@
 
 A figure sits in a Markdown file between markers, inline or over several lines::
 
-    segregation falls from <!-- figure:store/base/rent_mix_quota_30/dissimilarity_income_quartiers -->0.285<!-- /figure -->
+    D is <!-- figure:store/base/combined/dissimilarity_income_quartiers -->0.285<!-- /figure -->
 
 The key's first part names the source (the command that measures it); the rest says which
 number or table of it. The script runs each source once, in a fresh scratch folder (the
@@ -30,9 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -107,7 +107,7 @@ class Store:
         self._cache: dict = {}
 
     def per_run(self, scenario: str, metric: str, scope: str = "city",
-                agg: str = "final") -> "pd.Series":  # noqa: F821
+                agg: str = "final") -> pd.Series:  # noqa: F821
         """One value per seed: ``final`` year, ``start`` year, ``YEAR``, or over the years
         after the first lever year (``mean``/``total`` over 2025-end, as the lever table)."""
         key = (scenario, metric, scope, agg)
@@ -252,7 +252,8 @@ def seed_figure(store: Store, what: str, scenario: str, metric: str, scope: str,
         return f"{fmt_num(min(changes), 1, sign=True)} to {fmt_num(max(changes), 1, sign=True)} %"
     if what == "yrange":
         r = rows[(rows["metric"] == metric) & (rows["year"] > store.start_year)]["value"]
-        return f"{fmt_level(metric, float(r.min())).removesuffix(' %')}-{fmt_level(metric, float(r.max()))}"
+        low, high = fmt_level(metric, float(r.min())), fmt_level(metric, float(r.max()))
+        return f"{low.removesuffix(' %')}-{high}"
     if what == "ratio":
         num = series(metric).loc[store.start_year + 1:].sum()
         den = series(rest[2]).loc[store.start_year + 1:].sum()
@@ -266,7 +267,7 @@ def table_main(store: Store) -> str:
                "dissimilarity_income_quartiers", "share_65plus_gp_within_reach",
                "share_walk_only", "mean_rent_burden", "care_dependency_share",
                "out_migrants", "out_migrants_poor"]
-    lines = [f"| scenario | metric | baseline | scenario | difference (95 % CI) | |",
+    lines = ["| scenario | metric | baseline | scenario | difference (95 % CI) | |",
              "|---|---|---:|---:|---:|---|"]
     for scenario in MAIN:
         for metric in metrics:
@@ -382,9 +383,8 @@ def render_session(text: str, args: list[str]) -> str:
 # ---------------------------------------------------------------------------------------------
 # validation: quartier validate (the baseline, 5 runs of 5 years, seeds 1-5)
 def run_validation(scratch: Path):
-    from calibration.validation import fitted_targets, validate
-
     import sim
+    from calibration.validation import fitted_targets, validate
 
     scenario = sim.load_scenario(BASELINE)
     return validate(scenario, out=scratch / "validation", replications=5, years=5,
@@ -407,7 +407,8 @@ def render_validation(result, args: list[str]) -> str:
             unit = "share" if r.unit in ("share", "fraction") else r.unit
             observed = "—" if math.isnan(r.observed) else _val(r.observed, unit)
             tol = "—" if math.isnan(r.tolerance) else "±" + (
-                fmt_num(100 * r.tolerance, 1) + " pt" if unit == "share" else fmt_num(r.tolerance, 2))
+                fmt_num(100 * r.tolerance, 1) + " pt" if unit == "share"
+                else fmt_num(r.tolerance, 2))
             ci = f"{_val(r.ci_low, unit)}-{_val(r.ci_high, unit)}".replace(" %-", "-")
             sim_ = (f"{_val(r.simulated, unit)} ({ci})" if not math.isnan(r.simulated) else "n/a")
             mark = "" if r.passed is None or str(r.passed) == "<NA>" else ("✓" if r.passed else "✗")
@@ -463,7 +464,8 @@ def render_calibrated(info: dict, args: list[str]) -> str:
                        f"{fmt_num(100 * sim_, 1)} %")
             else:
                 row = (fmt_num(obs, 1), f"±{fmt_num(tol, 0)}", fmt_num(sim_, 1))
-            lines.append(f"| `{name}` | {row[0]} | {row[1]} | {row[2]}{' (missed)' if missed else ''} |")
+            missed = " (missed)" if missed else ""
+            lines.append(f"| `{name}` | {row[0]} | {row[1]} | {row[2]}{missed} |")
         return "\n".join(lines)
     if args[0] == "parameters":
         lines = ["| parameter | range (assumed) | fitted |", "|---|---|---:|"]
@@ -487,10 +489,11 @@ def render_calibrated(info: dict, args: list[str]) -> str:
 # recorded: expensive measurements, kept as measured with their revision and date
 PY = "python"
 RECORDED = {  # name: (commands, what they measure); their blocks are updated by hand
-    "sensitivity": ([["quartier", "sensitivity", "calibration/sensitivity.toml", "--method", "morris",
+    "sensitivity": ([["quartier", "sensitivity", "calibration/sensitivity.toml", "--method",
+                      "morris",
                       "--out", "{scratch}/sensitivity", "--yes", "-q"]],
                     "Morris screening, 5,000 households, 440 runs (10-20 min on 2 cores)"),
-    "calibration_recovery": ([[PY, "-m", "pytest", "tests/test_calibration.py", "-m", "slow", "-q"]],
+    "calibration_recovery": ([[PY, "-m", "pytest", "tests/test_calibration.py", "-m", "slow"]],
                              "parameter recovery of the calibration"),
     "throughput": ([[PY, "benchmarks/throughput.py", "--repeats", "9"]],
                    "10k, 100k and 1M households (the 1M run takes minutes)"),
@@ -499,7 +502,8 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
     "parallel": ([[PY, "benchmarks/parallel.py", "--wait-idle", "--repeats", "5"]],
                  "1 against 2 workers"),
     "whatif": ([[PY, "benchmarks/whatif.py"]], "the dashboard's what-if answer time"),
-    "schelling": ([[PY, "benchmarks/schelling.py", "--curve", "--mesa"], [PY, "benchmarks/schelling.py"]],
+    "schelling": ([[PY, "benchmarks/schelling.py", "--curve", "--mesa"],
+                   [PY, "benchmarks/schelling.py"]],
                   "Schelling mode against Mesa's example"),
     "crn": ([[PY, "benchmarks/crn.py"]], "the gain of common random numbers"),
     "essen_speed": ([[PY, "benchmarks/essen.py", "build"], [PY, "benchmarks/essen.py", "run"]],
