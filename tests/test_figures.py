@@ -36,6 +36,9 @@ def test_blocks_are_well_formed():
         opened = text.count("<!-- figure:")
         closed = text.count("<!-- /figure -->")
         assert opened == closed, f"{path.name}: {opened} figure blocks opened, {closed} closed"
+        for line in text.splitlines():   # a line opening with a comment would not render inline
+            assert not (line.lstrip().startswith("<!-- figure:") and "<!-- /figure -->" in line
+                        and not line.rstrip().endswith("```")), f"{path.name}: {line[:60]}"
     for path, key, body in blocks:
         assert key.split("/")[0] in figures.SOURCES, f"{path.name}: unknown source in {key}"
         assert "<!-- figure:" not in body, f"{path.name}: a block inside {key}"
