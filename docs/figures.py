@@ -381,6 +381,28 @@ def render_session(text: str, args: list[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# citycheck: `quartier city check scenarios/essen.toml` (builds Essen's start state, seed 1)
+def run_citycheck(scratch: Path) -> str:
+    env = dict(os.environ, COLUMNS="250", TERM="dumb", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "sim.cli", "city", "check", ESSEN[0]], cwd=ROOT,
+                          env=env, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def render_citycheck(text: str, args: list[str]) -> str:
+    """The table with its first two Stadtteile, the last one and the city; an ellipsis row
+    between."""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    rows = [i for i, line in enumerate(lines) if line.startswith("│")]
+    first = lines[rows[0]]
+    cells = first.split("│")[1:-1]
+    dots = "│" + "│".join(" …".ljust(len(c)) if k < 2 else "… ".rjust(len(c))
+                         for k, c in enumerate(cells)) + "│"
+    kept = lines[:rows[0]] + lines[rows[0]:rows[0] + 2] + [dots] + lines[rows[-2]:]
+    return (f"\n```console\n$ quartier city check {ESSEN[0]}\n" + "\n".join(kept) + "\n```\n")
+
+
+# ---------------------------------------------------------------------------------------------
 # validation: quartier validate (the baseline, 5 runs of 5 years, seeds 1-5)
 def run_validation(scratch: Path):
     import sim
@@ -583,6 +605,8 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
     Source("session", f"quartier run {BASELINE} --out results/baseline",
            "Ruhrstadt, 30,000 households, 20 years", "cheap", run_session, render_session,
            notes="seed 1"),
+    Source("citycheck", f"quartier city check {ESSEN[0]}", "Essen, 291,000 households",
+           "cheap", run_citycheck, render_citycheck, notes="the start state, seed 1"),
     Source("validation", "quartier validate", "Ruhrstadt, 30,000 households, 5 years", "cheap",
            run_validation, render_validation, notes="seeds 1-5"),
     Source("calibrated", "quartier calibrate (the header of scenarios/calibrated.toml)",

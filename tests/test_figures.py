@@ -75,8 +75,9 @@ def _differences(results) -> list[str]:
 
 @pytest.mark.slow
 def test_quick_figures_match(tmp_path):
-    """The CLI session, the validation table and the calibration header (about 30 s)."""
-    results = figures.measure(["session", "validation", "calibrated"], tmp_path, log=lambda _: None)
+    """The CLI sessions, the validation table and the calibration header (about 40 s)."""
+    results = figures.measure(["session", "citycheck", "validation", "calibrated"], tmp_path,
+                              log=lambda _: None)
     differences = _differences(results)
     assert not differences, "run `python docs/figures.py`:\n" + "\n".join(differences)
 
