@@ -1,4 +1,4 @@
-"""The Essen figures of the README, made from a comparison folder.
+"""The Essen figures of the user guide (docs/user_guide.md), made from a comparison folder.
 
     quartier compare scenarios/essen.toml scenarios/essen_rent_mix_quota_30.toml \\
         --replications 3 -o results/essen_compare

@@ -3,7 +3,7 @@
 :data:`MAX_RUNS` runs never; the refusal states how many runs and how long they would take.
 
 The time of a run is estimated from the household-years it simulates at the measured
-throughput (README, Performance: about 700,000 household-years/s at 10,000 households and 1M,
+throughput (docs/performance.md: about 700,000 household-years/s at 10,000 households and 1M,
 1M at 100,000; build 1.3-7 s), so the estimate is rough, on the safe side, and says so.
 """
 
