@@ -75,11 +75,12 @@ class HouseholdParameters(StrictModel):
         "Innofact 2008; 16 %, Umzug AG 2013).",
     )
     single_parent_partnership_rate: float = Field(
-        0.07, ge=0.0, le=1.0,
+        0.03, ge=0.0, le=1.0,
         description="Yearly probability that a single parent (aged demography."
         "partnership_min_age to partnership_max_age) looks for a partner who moves in "
-        "(ASSUMPTION: about half of single parents live with a new partner within five to six "
-        "years; chosen so that the share of single-parent households stays near its start).",
+        "(ASSUMPTION: about the fitted rate of people living alone, demography."
+        "partnership_rate; with it the share of single-parent households stays within a "
+        "point of its start over 20 years in the baseline).",
     )
     leaving_home_partner_share: float = Field(
         0.15, ge=0.0, le=1.0,
