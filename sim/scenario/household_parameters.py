@@ -68,11 +68,11 @@ class HouseholdParameters(StrictModel):
         "dwelling (ASSUMPTION).",
     )
     outside_partner_share: float = Field(
-        0.15, ge=0.0, le=1.0,
-        description="Share of people living alone who look for a partner (demography."
-        "partnership_rate) and find one from outside the city, who moves in (ASSUMPTION, "
-        "of the order of the share of moves made to move in with a partner: rund 15 %, "
-        "Innofact 2008; 16 %, Umzug AG 2013).",
+        0.3, ge=0.0, le=1.0,
+        description="Share of people living alone or single parents looking for a partner "
+        "who find one from outside the city, who moves in (ASSUMPTION: no figure in the data; "
+        "moving in with a partner is the main reason of rund 15-16 % of all moves, Innofact "
+        "2008, Umzug AG 2013, and many cross the city boundary).",
     )
     single_parent_partnership_rate: float = Field(
         0.03, ge=0.0, le=1.0,
@@ -83,10 +83,11 @@ class HouseholdParameters(StrictModel):
         "point of its start over 20 years in the baseline).",
     )
     leaving_home_partner_share: float = Field(
-        0.15, ge=0.0, le=1.0,
+        0.3, ge=0.0, le=1.0,
         description="Share of young adults leaving home (demography.leaving_home_rate) who "
-        "leave to move in with a partner: they pair with someone living alone or leaving home "
-        "(ASSUMPTION, as outside_partner_share).",
+        "leave to move in with a partner: they pair with someone living alone, a single "
+        "parent or another young adult leaving home (ASSUMPTION: no figure in the data; "
+        "private reasons are 40.7 % of young adults' reasons to leave, Münsterland survey).",
     )
 
     fertility_without_partner_ratio: float = Field(
