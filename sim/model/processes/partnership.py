@@ -21,6 +21,7 @@ calibrate`` to the share of one-person households.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -86,8 +87,9 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
     """Pair people in the city (:func:`form_couples`) and bring partners from outside
     (:func:`outside_partners`); the joiners' moves count as moves within the city, the partners
     from outside as in-migrants."""
-    host, _, given_up, moved = form_couples(model, year, params, draws)
-    outside = outside_partners(model, year, params, draws)
+    lookers = _lookers(model, year, params, draws) if params.partnership_rate > 0 else None
+    host, _, given_up, moved = form_couples(model, year, params, draws, lookers)
+    outside = outside_partners(model, year, params, draws, lookers)
     return {"partnerships": year.count(host),
             "moves_within_city": year.count(given_up, moved.astype(float)),
             "partners_from_outside": year.count(outside),
@@ -106,11 +108,29 @@ def _private_households(model: QuartierModel, year: YearState) -> tuple[np.ndarr
     return private, adults, size, young
 
 
+@dataclass(frozen=True)
+class Lookers:
+    """Who looks for a partner this year, and their households before anyone pairs.
+
+    Attributes:
+        inside, outside: Persons looking in the city, and finding a partner from outside.
+        priority: Per person, whether their household hosts the couple (single parent: 2,
+            living alone: 1, leaving home: 0).
+        floor: Per household, the floor space of its private dwelling (-1: none).
+        size, young: Per household, living members and members under 14.
+    """
+
+    inside: np.ndarray
+    outside: np.ndarray
+    priority: np.ndarray
+    floor: np.ndarray
+    size: np.ndarray
+    young: np.ndarray
+
+
 def _lookers(model: QuartierModel, year: YearState, params: DemographyParameters,
-             draws: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Persons looking for a partner this year: in the city (``inside``), from outside
-    (``outside``); and per person whether their household may host the couple (``single
-    parent``: 2, living alone: 1, leaving home: 0); and the households' floor space."""
+             draws: Draws) -> Lookers:
+    """Persons looking for a partner this year (see :class:`Lookers`)."""
     pop, city = model.population, model.city
     hp = model.scenario.parameters.households
     private, adults, size, young = _private_households(model, year)
@@ -134,11 +154,12 @@ def _lookers(model: QuartierModel, year: YearState, params: DemographyParameters
     floor = np.full(pop.n_households, -1.0, np.float64)
     h = np.flatnonzero(private)
     floor[h] = city.dwelling_floor_space[pop.dwelling[h]]
-    return who[look & ~outside], who[outside], priority, floor
+    return Lookers(who[look & ~outside], who[outside], priority, floor, size, young)
 
 
 def form_couples(model: QuartierModel, year: YearState, params: DemographyParameters,
-                 draws: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 draws: Draws, lookers: Lookers | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pair those looking in the city: the joiner's household moves in with the host's and
     dissolves, the couple's net income is the sum of both, its move is a life event.
 
@@ -150,7 +171,8 @@ def form_couples(model: QuartierModel, year: YearState, params: DemographyParame
     empty = np.zeros(0, np.int64)
     if params.partnership_rate <= 0.0:
         return empty, empty, empty, empty
-    inside, _, priority, floor = _lookers(model, year, params, draws)
+    lookers = lookers or _lookers(model, year, params, draws)
+    inside, priority, floor = lookers.inside, lookers.priority, lookers.floor
     candidate = np.zeros(pop.n_persons, bool)
     candidate[inside] = True
     u_order = np.ones(pop.n_persons)  # numbers keyed to the person: drawn for candidates only
@@ -162,7 +184,7 @@ def form_couples(model: QuartierModel, year: YearState, params: DemographyParame
                                      np.zeros(pop.n_persons), u_order, rank)
     if host.size == 0:
         return host, joiner, given_up, empty
-    _, _, size, young = _private_households(model, year)
+    size, young = lookers.size, lookers.young
     net = (pop.income[host].astype(np.float64) * oecd_scale(size[host] - young[host],
                                                              young[host])
            + pop.income[given_up] * oecd_scale(size[given_up] - young[given_up],
@@ -185,7 +207,7 @@ def form_couples(model: QuartierModel, year: YearState, params: DemographyParame
 
 
 def outside_partners(model: QuartierModel, year: YearState, params: DemographyParameters,
-                     draws: Draws) -> np.ndarray:
+                     draws: Draws, lookers: Lookers | None = None) -> np.ndarray:
     """Partners from outside move in with those looking outside; returns their households.
 
     The partner is of the opposite sex, older (a woman's partner) or younger (a man's) by the
@@ -195,11 +217,12 @@ def outside_partners(model: QuartierModel, year: YearState, params: DemographyPa
     if (params.partnership_rate <= 0.0
             or model.scenario.parameters.households.outside_partner_share <= 0.0):
         return np.zeros(0, np.int64)
-    _, outside, _, _ = _lookers(model, year, params, draws)
+    lookers = lookers or _lookers(model, year, params, draws)
+    outside = lookers.outside
     if outside.size == 0:
         return outside
     hh = pop.household[outside]
-    _, _, size, young = _private_households(model, year)
+    size, young = lookers.size, lookers.young  # their households took no part in form_couples
     key, pid = draws.key, pop.pid[outside]
     gap = COUPLE_AGE_GAP_MEAN + COUPLE_AGE_GAP_SD * ndtri(
         keyed_uniforms(key, year.year, pid, SLOT_PARTNER_AGE))
