@@ -14,8 +14,8 @@ from sim.scenario.base import StrictModel
 # the knots. ASSUMPTION in shape, chosen to reproduce the published durations at divorce (NRW
 # 2022, IT.NRW: most divorces after 6 years of marriage, mean duration 15.3 years; Destatis
 # 2017: 17.5 % after 25 years or more; 0.3 % after 50 years or more).
-DURATION_KNOTS = (0, 2, 4, 6, 9, 15, 25, 35, 50)
-DURATION_HAZARD = (0.35, 0.8, 1.0, 1.0, 0.9, 0.7, 0.5, 0.25, 0.03)
+DURATION_KNOTS = (0, 2, 4, 6, 8, 12, 25, 35, 50)
+DURATION_HAZARD = (0.2, 0.5, 0.85, 1.0, 1.0, 0.8, 0.4, 0.2, 0.03)
 
 
 class HouseholdParameters(StrictModel):
