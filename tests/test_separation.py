@@ -14,6 +14,7 @@ from sim.inputs.levers import load_scenario
 from sim.model.processes import fertility, partnership, separation
 from sim.scenario.household_parameters import HouseholdParameters
 from sim.state.income import oecd_scale
+from sim.state.population import household_adults
 
 ROOT = Path(__file__).resolve().parents[1]
 # NRW 2023: 29,116 divorces (IT.NRW) over 18,139,116 residents at the end of 2022
@@ -88,7 +89,7 @@ def test_a_separation_founds_a_searching_household_and_keeps_children_with_one_p
     model = sim.build_model(sc, seed=4)
     pop = model.population
     year = model.begin_year(2024)
-    adults, first, second, size, young = separation.household_adults(
+    adults, first, second, size, young = household_adults(
         pop.household, pop.is_child, pop.age, year.person_alive, pop.n_households)
     couples = np.flatnonzero(adults == 2)
     before_income, before_rows = pop.income.copy(), pop.n_households

@@ -101,7 +101,7 @@ class HouseholdParameters(StrictModel):
     @field_validator("duration_knots")
     @classmethod
     def _increasing(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if len(v) < 2 or any(b <= a for a, b in zip(v, v[1:])) or v[0] < 0:
+        if len(v) < 2 or any(b <= a for a, b in zip(v[:-1], v[1:], strict=True)) or v[0] < 0:
             raise ValueError("must be at least two increasing union durations from 0 up")
         return v
 

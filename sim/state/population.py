@@ -261,3 +261,28 @@ def household_summary(household, age, is_child, alive, n):
         if a > oldest[h]:
             oldest[h] = a
     return size, children, young, old, oldest
+
+
+@njit(cache=True)
+def household_adults(household, is_child, age, alive, n):
+    """Per household, over living members: adults, the first and second adult (person rows,
+    -1 if none), members and members under 14."""
+    adults = np.zeros(n, np.int32)
+    first = np.full(n, -1, np.int64)
+    second = np.full(n, -1, np.int64)
+    size = np.zeros(n, np.int32)
+    young = np.zeros(n, np.int32)
+    for i in range(household.size):
+        if not alive[i]:
+            continue
+        h = household[i]
+        size[h] += 1
+        if age[i] < 14:
+            young[h] += 1
+        if not is_child[i]:
+            if adults[h] == 0:
+                first[h] = i
+            elif adults[h] == 1:
+                second[h] = i
+            adults[h] += 1
+    return adults, first, second, size, young

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.processes.separation import household_adults
 from sim.model.rng import keyed_uniforms
-from sim.state.population import FEMALE
+from sim.state.population import FEMALE, household_adults
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel

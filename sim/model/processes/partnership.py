@@ -2,19 +2,19 @@
 find a partner.
 
 Each adult aged ``partnership_min_age`` to ``partnership_max_age`` who lives alone in a private
-dwelling, looks for a partner with the yearly probability ``partnership_rate``; the one adult
-of a single-parent household there with ``households.single_parent_partnership_rate``. Of those looking, the share
-``households.outside_partner_share`` finds a partner from outside the city, who moves in (an
-in-migrant of the opposite sex, aged like a partner of the synthetic couples, with an income
-drawn for a single adult). The others look in the city, together with the share
-``households.leaving_home_partner_share`` of this year's young adults leaving home (in the age
-range), who leave to move in with a partner. Those looking in the city are paired man with
-woman: the larger group is cut at random to the size of the smaller, then both are sorted by
-age and paired by rank (partners of similar age). The couple lives in the single parent's
-dwelling, else in the larger of the two; a young adult leaving home moves in with the partner
-(two leaving home together search a dwelling in the ``moving`` step). The other household's
-members move in and its dwelling is given up (a move within the city). The couple's net
-income is the sum of the two households' net incomes; the union starts this year
+dwelling looks for a partner with the yearly probability ``partnership_rate``; the one adult
+of a single-parent household there with ``households.single_parent_partnership_rate``. Of
+those looking, the share ``households.outside_partner_share`` finds a partner from outside the
+city, who moves in (an in-migrant of the opposite sex, aged like a partner of the synthetic
+couples, with an income drawn for a single adult). The others look in the city, together with
+the share ``households.leaving_home_partner_share`` of this year's young adults leaving home
+(in the age range), who leave to move in with a partner. Those looking in the city are paired
+man with woman: the larger group is cut at random to the size of the smaller, then both are
+sorted by age and paired by rank (partners of similar age). The couple lives in the single
+parent's dwelling, else in the larger of the two; a young adult leaving home moves in with the
+partner (two leaving home together search a dwelling in the ``moving`` step). The other
+household's members move in and its dwelling is given up (a move within the city). The
+couple's net income is the sum of the two households' net incomes; the union starts this year
 (``separation``). No official figure of the rate is in the data: it is fitted by ``quartier
 calibrate`` to the share of one-person households.
 """
@@ -25,15 +25,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from scipy.special import ndtri
 
 from sim.inputs.synthesis import COUPLE_AGE_GAP_MEAN, COUPLE_AGE_GAP_SD
-from sim.model.processes.separation import household_adults
 from sim.model.rng import keyed_uniforms
 from sim.state.city import NURSING
 from sim.state.income import oecd_scale
-from sim.state.population import Members
+from sim.state.population import Members, household_adults
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel

@@ -32,11 +32,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 
 from sim.model.rng import keyed_uniforms
 from sim.state.city import NURSING
 from sim.state.income import oecd_scale
+from sim.state.population import household_adults
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -46,31 +46,6 @@ if TYPE_CHECKING:
 
 SLOT_SEPARATE, SLOT_DIVORCE, SLOT_WHO, SLOT_UNION = 0, 1, 2, 3  # of the separation key
 SLOT_LEAVER_ID = 5  # of the ids key: 8 × year + 5, keyed to the leaving partner
-
-
-@njit(cache=True)
-def household_adults(household, is_child, age, alive, n):
-    """Per household, over living members: adults, the first and second adult (person rows,
-    -1 if none), members and members under 14."""
-    adults = np.zeros(n, np.int32)
-    first = np.full(n, -1, np.int64)
-    second = np.full(n, -1, np.int64)
-    size = np.zeros(n, np.int32)
-    young = np.zeros(n, np.int32)
-    for i in range(household.size):
-        if not alive[i]:
-            continue
-        h = household[i]
-        size[h] += 1
-        if age[i] < 14:
-            young[h] += 1
-        if not is_child[i]:
-            if adults[h] == 0:
-                first[h] = i
-            elif adults[h] == 1:
-                second[h] = i
-            adults[h] += 1
-    return adults, first, second, size, young
 
 
 def hazard_shape(duration: np.ndarray, knots: tuple[int, ...],
