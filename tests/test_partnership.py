@@ -68,17 +68,20 @@ def test_couples_lower_the_share_living_alone_and_are_counted(small):
 
 
 def test_a_couple_shares_one_dwelling_and_income(small):
-    sc = small.with_values({"parameters.demography.partnership_rate": 0.3})
+    sc = small.with_values({"parameters.demography.partnership_rate": 0.3,
+                            "parameters.households.single_parent_partnership_rate": 0.0,
+                            "parameters.households.leaving_home_partner_share": 0.0})
     model = sim.build_model(sc, seed=2)
     pop = model.population
     before = pop.income.copy()
     year = model.begin_year(2024)
     household_alive, event = year.household_alive, year.life_event
-    host, joiner, given_up = partnership.form_couples(
+    host, joiner, given_up, moved = partnership.form_couples(
         model, year, sc.parameters.demography, model.draws("partnership"))
     assert host.size > 50
     assert np.all(pop.household[joiner] == host) and not household_alive[given_up].any()
     assert np.allclose(pop.income[host], (before[host] + before[given_up]) / 1.5, rtol=1e-6)
-    assert event[host].all()
+    assert event[host].all() and np.all(moved == 1)
+    assert np.all(pop.union_start[host] == 2024)
     size = np.bincount(pop.household, minlength=pop.n_households)
     assert np.all(size[host] == 2)

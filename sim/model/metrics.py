@@ -101,6 +101,10 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     for k in (1, 2, 3, 4):
         out[f"share_households_size_{k}"] = ratio(h[:, k], households)
     out["share_households_size_5plus"] = ratio(h[:, 5], households)
+    children = np.bincount(pop.household[pop.is_child], minlength=pop.n_households)
+    single_parent = private & (size - children == 1) & (children > 0)
+    out["share_single_parent_households"] = ratio(
+        count(household_quartier[single_parent], n_q), households)
     for i, name in enumerate(PYRAMID_METRICS):
         out[name] = with_city(by_band[i].astype(float))
     dwellings = count(dwelling_quartier[market], n_q)

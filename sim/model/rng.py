@@ -37,6 +37,7 @@ KEYED_STREAMS = (
     "jobs",  # employment, job location, car ownership (fixed per person / household)
     "schools",  # the order in which pupils take school places
     "partnership",  # who looks for a partner, and the pairing
+    "separation",  # which couples separate, who leaves, when start couples formed
     "education_job",  # young adults leaving for education or a job elsewhere
     "doctors",  # GPs' retirement, refill of their seats and new doctors' ages (per doctor)
 )

@@ -37,6 +37,7 @@ from sim.model.processes import (
     moving,
     partnership,
     schools,
+    separation,
     situation,
     travel,
 )
@@ -79,6 +80,7 @@ SCHEDULE: tuple[Process, ...] = (
     Process("education_job", education_job.step, "migration", "education_job"),
     Process("care", care.step, "care", "care"),
     Process("partnership", partnership.step, "demography", "partnership"),
+    Process("separation", separation.step, "households", "separation"),
     Process("incomes", incomes.step, "income"),
     Process("housing_market", housing_market.step, "housing", "housing"),
     Process("situation", situation.step, "mobility", "jobs", at_start=True),

@@ -45,6 +45,7 @@ STOCK_METRICS = (
     "share_households_size_3",
     "share_households_size_4",
     "share_households_size_5plus",
+    "share_single_parent_households",
     "dwellings",
     "vacancy_rate",
     # housing and incomes
@@ -93,6 +94,9 @@ FLOW_METRICS = (
     "moves_within_city",
     "leaving_home",
     "partnerships",
+    "partners_from_outside",
+    "separations",
+    "divorces",
     "bindings_expired",
     "bindings_bought",
     "dwellings_built",
@@ -128,7 +132,15 @@ DESCRIPTIONS = {
     "out_migrants": "Persons leaving the city in the year (incl. young adults finding no "
                     "dwelling, and minors left without an adult)",
     "leaving_home": "Young adults leaving the parental home for a dwelling in the city",
-    "partnerships": "Couples formed by two people living alone moving together",
+    "partnerships": "Couples formed in the city: a person living alone or leaving home moves "
+                    "in with a partner living alone, a single parent or leaving home",
+    "partners_from_outside": "Partners from outside the city moving in with a person living "
+                             "alone or a single parent (part of in_migrants)",
+    "separations": "Couples separating (married or not); one partner founds a household of "
+                   "their own",
+    "divorces": "Separations of married couples (counted in the year of the separation)",
+    "share_single_parent_households": "Share of households with one adult and children (of "
+                                      "any age) living with them (Alleinerziehende)",
     "share_poor": "Share of residents at risk of poverty (< 60 % of the median income)",
     "share_high_income": "Share of residents with 200 % of the median income or more",
     "share_migration_background": "Share of residents with a migration background",

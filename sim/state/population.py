@@ -42,6 +42,8 @@ class Population:
         migration_background: 1 if the household has a migration background.
         moved_in: Year the household moved into its dwelling (-1: before the start).
         hid: the household's id (uint64; stable, the same in every scenario of a seed).
+        union_start: Year the household's couple formed (-1: not known, or no couple; see
+            :mod:`sim.model.processes.separation`).
     """
 
     age: np.ndarray
@@ -55,8 +57,10 @@ class Population:
     pid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
     hid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
     job: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    union_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
 
-    HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid")
+    HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid",
+                         "union_start")
 
     @classmethod
     def empty(cls) -> Population:
@@ -83,10 +87,15 @@ class Population:
 
     def add_households(self, dwelling: np.ndarray, income: np.ndarray,
                        migration_background: np.ndarray, moved_in: int = -1,
-                       hid: np.ndarray | None = None) -> np.ndarray:
+                       hid: np.ndarray | None = None,
+                       union_start: np.ndarray | None = None) -> np.ndarray:
         """Add household rows (members are added separately); returns the new rows. Without
-        ``hid`` the ids are the rows (the initial population)."""
+        ``hid`` the ids are the rows (the initial population); without ``union_start`` the
+        couple's start is not known (-1)."""
         first = self.n_households
+        self.union_start = np.concatenate(
+            [self.union_start, np.full(dwelling.size, -1, np.int16) if union_start is None
+             else union_start.astype(np.int16)])
         self.hid = np.concatenate([self.hid, (np.arange(first, first + dwelling.size)
                                               if hid is None else hid).astype(ID_DTYPE)])
         self.moved_in = np.concatenate(
@@ -252,3 +261,28 @@ def household_summary(household, age, is_child, alive, n):
         if a > oldest[h]:
             oldest[h] = a
     return size, children, young, old, oldest
+
+
+@njit(cache=True)
+def household_adults(household, is_child, age, alive, n):
+    """Per household, over living members: adults, the first and second adult (person rows,
+    -1 if none), members and members under 14."""
+    adults = np.zeros(n, np.int32)
+    first = np.full(n, -1, np.int64)
+    second = np.full(n, -1, np.int64)
+    size = np.zeros(n, np.int32)
+    young = np.zeros(n, np.int32)
+    for i in range(household.size):
+        if not alive[i]:
+            continue
+        h = household[i]
+        size[h] += 1
+        if age[i] < 14:
+            young[h] += 1
+        if not is_child[i]:
+            if adults[h] == 0:
+                first[h] = i
+            elif adults[h] == 1:
+                second[h] = i
+            adults[h] += 1
+    return adults, first, second, size, young

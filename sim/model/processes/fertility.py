@@ -3,6 +3,11 @@
 The age pattern is UN WPP 2022's for Germany (5-year groups 10-14 … 50-54, the outer groups
 with tiny rates); its level is the NRW total fertility rate (IT.NRW): the rates over all ages
 sum to the TFR. A woman has at most one birth a year; the newborn joins her household as a child.
+
+Women living with a partner (one of the two adults of a household) give birth more often than
+women without one: at each age the rate of women without a partner is
+``households.fertility_without_partner_ratio`` times that of women with one, both scaled so
+that the age's rate over all women stays the official one.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.rng import keyed_uniforms
-from sim.state.population import FEMALE
+from sim.state.population import FEMALE, household_adults
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -36,6 +41,24 @@ def births(age: np.ndarray, sex: np.ndarray, alive: np.ndarray, asfr: np.ndarray
     return eligible[u[eligible] < asfr[age[eligible]]]
 
 
+def rates_by_partner(age: np.ndarray, partnered: np.ndarray, asfr: np.ndarray,
+                     ratio: float) -> np.ndarray:
+    """Each woman's birth probability: ``asfr`` of her age, split between women with and
+    without a partner (relative rate ``ratio``) so that the age's mean stays ``asfr``.
+
+    Args:
+        age, partnered: Per woman.
+        asfr: Births per woman and year by single age.
+        ratio: Rate of women without a partner relative to women with one.
+    """
+    n_age = asfr.size
+    women = np.bincount(age, minlength=n_age).astype(float)
+    with_partner = np.bincount(age[partnered], minlength=n_age).astype(float)
+    weight = with_partner + ratio * (women - with_partner)
+    scale = np.divide(women, weight, out=np.ones(n_age), where=weight > 0)
+    return np.minimum(asfr[age] * scale[age] * np.where(partnered, 1.0, ratio), 1.0)
+
+
 def newborn_sexes(u: np.ndarray, sex_ratio_at_birth: float) -> np.ndarray:
     """Sex of newborns (0 male, 1 female) given boys per girl, one uniform number each."""
     boy = sex_ratio_at_birth / (1.0 + sex_ratio_at_birth)
@@ -47,8 +70,18 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
     """Which surviving women give birth (ages at the start of the year); the birth is a life
     event of the household. The newborns join their households in the ageing step."""
     pop = model.population
-    mothers = births(pop.age, pop.sex, year.person_alive, model.fertility_rates,
-                     keyed_uniforms(draws.key, year.year, pop.pid, 0))
+    ratio = model.scenario.parameters.households.fertility_without_partner_ratio
+    if ratio == 1.0:
+        mothers = births(pop.age, pop.sex, year.person_alive, model.fertility_rates,
+                         keyed_uniforms(draws.key, year.year, pop.pid, 0))
+    else:
+        asfr = model.fertility_rates
+        women = np.flatnonzero((pop.sex == FEMALE) & year.person_alive & (asfr[pop.age] > 0))
+        adults = household_adults(pop.household, pop.is_child, pop.age, year.person_alive,
+                                  pop.n_households)[0]
+        partnered = ~pop.is_child[women] & (adults[pop.household[women]] == 2)
+        rate = rates_by_partner(pop.age[women], partnered, asfr, ratio)
+        mothers = women[keyed_uniforms(draws.key, year.year, pop.pid[women], 0) < rate]
     model.vital.count_births(pop.age[mothers])
     year.mothers = mothers
     year.life_event[pop.household[mothers]] = True

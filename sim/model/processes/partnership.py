@@ -1,22 +1,37 @@
-"""Partnership formation: two people living alone move together.
+"""Partnership formation: people living alone, single parents and young adults leaving home
+find a partner.
 
-Each adult living alone in a private dwelling, aged ``partnership_min_age`` to
-``partnership_max_age``, looks for a partner with the yearly probability ``partnership_rate``.
-Those looking are paired man with woman: the larger group is cut at random to the size of the
-smaller, then both are sorted by age and paired by rank (partners of similar age). The couple
-lives in the larger of their two dwellings; the other dwelling is given up (a move within the
-city). No official figure of the rate is in the data: it is fitted by ``quartier calibrate`` to
-the share of one-person households.
+Each adult aged ``partnership_min_age`` to ``partnership_max_age`` who lives alone in a private
+dwelling looks for a partner with the yearly probability ``partnership_rate``; the one adult
+of a single-parent household there with ``households.single_parent_partnership_rate``. Of
+those looking, the share ``households.outside_partner_share`` finds a partner from outside the
+city, who moves in (an in-migrant of the opposite sex, aged like a partner of the synthetic
+couples, with an income drawn for a single adult). The others look in the city, together with
+the share ``households.leaving_home_partner_share`` of this year's young adults leaving home
+(in the age range), who leave to move in with a partner. Those looking in the city are paired
+man with woman: the larger group is cut at random to the size of the smaller, then both are
+sorted by age and paired by rank (partners of similar age). The couple lives in the single
+parent's dwelling, else in the larger of the two; a young adult leaving home moves in with the
+partner (two leaving home together search a dwelling in the ``moving`` step). The other
+household's members move in and its dwelling is given up (a move within the city). The
+couple's net income is the sum of the two households' net incomes; the union starts this year
+(``separation``). No official figure of the rate is in the data: it is fitted by ``quartier
+calibrate`` to the share of one-person households.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import ndtri
 
+from sim.inputs.synthesis import COUPLE_AGE_GAP_MEAN, COUPLE_AGE_GAP_SD
 from sim.model.rng import keyed_uniforms
 from sim.state.city import NURSING
+from sim.state.income import oecd_scale
+from sim.state.population import Members, household_adults
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -24,7 +39,9 @@ if TYPE_CHECKING:
     from sim.model.year import YearState
     from sim.scenario.parameters import DemographyParameters
 
-SLOT_LOOK, SLOT_ORDER = 0, 1
+SLOT_LOOK, SLOT_ORDER, SLOT_OUTSIDE, SLOT_PARTNER_AGE, SLOT_PARTNER_INCOME = range(5)
+SLOT_LEAVER_LOOK = 5  # of the partnership key: a young adult leaving home looks for a partner
+SLOT_PARTNER_ID = 3  # of the ids key: 8 × year + 3, keyed to the person the partner joins
 
 
 def couples(age: np.ndarray, sex: np.ndarray, household: np.ndarray, candidate: np.ndarray,
@@ -65,48 +82,160 @@ def couples(age: np.ndarray, sex: np.ndarray, household: np.ndarray, candidate: 
 
 def step(model: QuartierModel, year: YearState, params: DemographyParameters,
          draws: Draws) -> dict[str, np.ndarray]:
-    """Pair people living alone (:func:`form_couples`); the joiner's move counts as a move
-    within the city."""
-    host, _, given_up = form_couples(model, year, params, draws)
-    return {"partnerships": year.count(host), "moves_within_city": year.count(given_up)}
+    """Pair people in the city (:func:`form_couples`) and bring partners from outside
+    (:func:`outside_partners`); the joiners' moves count as moves within the city, the partners
+    from outside as in-migrants."""
+    lookers = _lookers(model, year, params, draws) if params.partnership_rate > 0 else None
+    host, _, given_up, moved = form_couples(model, year, params, draws, lookers)
+    outside = outside_partners(model, year, params, draws, lookers)
+    return {"partnerships": year.count(host),
+            "moves_within_city": year.count(given_up, moved.astype(float)),
+            "partners_from_outside": year.count(outside),
+            "in_migrants": year.count(outside)}
+
+
+def _private_households(model: QuartierModel, year: YearState) -> tuple[np.ndarray, ...]:
+    """Per household: in a private dwelling, living adults, members, members under 14."""
+    pop, city = model.population, model.city
+    n = pop.n_households
+    adults, _, _, size, young = household_adults(pop.household, pop.is_child, pop.age,
+                                                 year.person_alive, n)
+    housed = year.household_alive & (pop.dwelling >= 0)
+    private = np.zeros(n, bool)
+    private[housed] = city.dwelling_tenure[pop.dwelling[housed]] != NURSING
+    return private, adults, size, young
+
+
+@dataclass(frozen=True)
+class Lookers:
+    """Who looks for a partner this year, and their households before anyone pairs.
+
+    Attributes:
+        inside, outside: Persons looking in the city, and finding a partner from outside.
+        priority: Per person, whether their household hosts the couple (single parent: 2,
+            living alone: 1, leaving home: 0).
+        floor: Per household, the floor space of its private dwelling (-1: none).
+        size, young: Per household, living members and members under 14.
+    """
+
+    inside: np.ndarray
+    outside: np.ndarray
+    priority: np.ndarray
+    floor: np.ndarray
+    size: np.ndarray
+    young: np.ndarray
+
+
+def _lookers(model: QuartierModel, year: YearState, params: DemographyParameters,
+             draws: Draws) -> Lookers:
+    """Persons looking for a partner this year (see :class:`Lookers`)."""
+    pop, city = model.population, model.city
+    hp = model.scenario.parameters.households
+    private, adults, size, young = _private_households(model, year)
+    in_range = (year.person_alive & ~pop.is_child & (pop.age >= params.partnership_min_age)
+                & (pop.age <= params.partnership_max_age))
+    alone = private & (size == 1)
+    single_parent = private & (adults == 1) & (size > 1)
+    leaving = year.household_alive & (pop.dwelling < 0) & (size == 1)
+    who = np.flatnonzero(in_range & (alone | single_parent | leaving)[pop.household])
+    hh = pop.household[who]
+    u_look = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_LOOK)
+    u_out = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_OUTSIDE)
+    u_leaver = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_LEAVER_LOOK)
+    housed = alone[hh] | single_parent[hh]
+    rate = np.where(single_parent[hh], hp.single_parent_partnership_rate,
+                    params.partnership_rate)
+    look = np.where(housed, u_look < rate, u_leaver < hp.leaving_home_partner_share)
+    outside = look & housed & (u_out < hp.outside_partner_share)
+    priority = np.zeros(pop.n_persons, np.int8)
+    priority[who] = np.where(single_parent[hh], 2, np.where(alone[hh], 1, 0))
+    floor = np.full(pop.n_households, -1.0, np.float64)
+    h = np.flatnonzero(private)
+    floor[h] = city.dwelling_floor_space[pop.dwelling[h]]
+    return Lookers(who[look & ~outside], who[outside], priority, floor, size, young)
 
 
 def form_couples(model: QuartierModel, year: YearState, params: DemographyParameters,
-                 draws: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pair people living alone: the joiner's household dissolves, the host's income becomes
-    the couple's (equivalence weight 1.5) and its move is a life event.
+                 draws: Draws, lookers: Lookers | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pair those looking in the city: the joiner's household moves in with the host's and
+    dissolves, the couple's net income is the sum of both, its move is a life event.
 
     Returns:
-        ``(host, joiner, given_up)`` as :func:`couples`.
+        ``(host, joiner, given_up, moved)`` as :func:`couples`, and the persons who moved
+        with each joiner (the joiner included).
     """
-    pop, city = model.population, model.city
+    pop = model.population
     empty = np.zeros(0, np.int64)
     if params.partnership_rate <= 0.0:
-        return empty, empty, empty
-    household_alive = year.household_alive
-    alive_members = np.bincount(pop.household[year.person_alive], minlength=pop.n_households)
-    housed = household_alive & (pop.dwelling >= 0)
-    private = np.zeros(pop.n_households, bool)
-    private[housed] = city.dwelling_tenure[pop.dwelling[housed]] != NURSING
-    alone = private & (alive_members == 1)
-    candidate = (year.person_alive & ~pop.is_child & alone[pop.household]
-                 & (pop.age >= params.partnership_min_age)
-                 & (pop.age <= params.partnership_max_age))
-    floor = np.zeros(pop.n_households, np.float32)
-    floor[housed] = city.dwelling_floor_space[pop.dwelling[housed]]
-    u_look = np.ones(pop.n_persons)  # numbers keyed to the person: drawn for candidates only
-    u_order = np.ones(pop.n_persons)
-    who = np.flatnonzero(candidate)
-    u_look[who] = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_LOOK)
-    u_order[who] = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_ORDER)
-    host, joiner, given_up = couples(pop.age, pop.sex, pop.household, candidate,
-                                     params.partnership_rate, u_look, u_order, floor)
-    if host.size:
-        single = pop.income[host].astype(np.float64) + pop.income[given_up]
-        pop.income[host] = (single / 1.5).astype(pop.income.dtype)
-        pop.migration_background[host] = np.maximum(pop.migration_background[host],
-                                                    pop.migration_background[given_up])
-        pop.household[joiner] = host.astype(pop.household.dtype)
-        household_alive[given_up] = False
-        year.life_event[host] = True
-    return host, joiner, given_up
+        return empty, empty, empty, empty
+    lookers = lookers or _lookers(model, year, params, draws)
+    inside, priority, floor = lookers.inside, lookers.priority, lookers.floor
+    candidate = np.zeros(pop.n_persons, bool)
+    candidate[inside] = True
+    u_order = np.ones(pop.n_persons)  # numbers keyed to the person: drawn for candidates only
+    u_order[inside] = keyed_uniforms(draws.key, year.year, pop.pid[inside], SLOT_ORDER)
+    # hosting: a single parent's household first, then the larger dwelling
+    rank = np.zeros(pop.n_households)
+    rank[pop.household[inside]] = priority[inside] * 1e6 + floor[pop.household[inside]]
+    host, joiner, given_up = couples(pop.age, pop.sex, pop.household, candidate, 1.0,
+                                     np.zeros(pop.n_persons), u_order, rank)
+    if host.size == 0:
+        return host, joiner, given_up, empty
+    size, young = lookers.size, lookers.young
+    net = (pop.income[host].astype(np.float64) * oecd_scale(size[host] - young[host],
+                                                             young[host])
+           + pop.income[given_up] * oecd_scale(size[given_up] - young[given_up],
+                                               young[given_up]))
+    total, total_young = size[host] + size[given_up], young[host] + young[given_up]
+    pop.income[host] = (net / oecd_scale(total - total_young, total_young)).astype(
+        pop.income.dtype)
+    pop.migration_background[host] = np.maximum(pop.migration_background[host],
+                                                pop.migration_background[given_up])
+    target = np.arange(pop.n_households)
+    target[given_up] = host
+    moving = np.zeros(pop.n_households, bool)
+    moving[given_up] = True
+    persons = np.flatnonzero(moving[pop.household] & year.person_alive)
+    pop.household[persons] = target[pop.household[persons]].astype(pop.household.dtype)
+    year.household_alive[given_up] = False
+    year.life_event[host] = True
+    pop.union_start[host] = year.year
+    return host, joiner, given_up, size[given_up]
+
+
+def outside_partners(model: QuartierModel, year: YearState, params: DemographyParameters,
+                     draws: Draws, lookers: Lookers | None = None) -> np.ndarray:
+    """Partners from outside move in with those looking outside; returns their households.
+
+    The partner is of the opposite sex, older (a woman's partner) or younger (a man's) by the
+    synthetic couples' age gap, and brings an income drawn for a single adult.
+    """
+    pop = model.population
+    if (params.partnership_rate <= 0.0
+            or model.scenario.parameters.households.outside_partner_share <= 0.0):
+        return np.zeros(0, np.int64)
+    lookers = lookers or _lookers(model, year, params, draws)
+    outside = lookers.outside
+    if outside.size == 0:
+        return outside
+    hh = pop.household[outside]
+    size, young = lookers.size, lookers.young  # their households took no part in form_couples
+    key, pid = draws.key, pop.pid[outside]
+    gap = COUPLE_AGE_GAP_MEAN + COUPLE_AGE_GAP_SD * ndtri(
+        keyed_uniforms(key, year.year, pid, SLOT_PARTNER_AGE))
+    sign = np.where(pop.sex[outside] == 1, 1.0, -1.0)
+    age = np.clip(np.rint(pop.age[outside] + sign * gap), 18,
+                  model.scenario.parameters.demography.max_age - 1).astype(pop.age.dtype)
+    own = model.draw_incomes(np.ones(outside.size), np.zeros(outside.size), z=ndtri(
+        keyed_uniforms(key, year.year, pid, SLOT_PARTNER_INCOME)))
+    net = pop.income[hh].astype(np.float64) * oecd_scale(size[hh] - young[hh], young[hh]) + own
+    pop.income[hh] = (net / oecd_scale(size[hh] + 1 - young[hh], young[hh])).astype(
+        pop.income.dtype)
+    pop.add_persons(Members(age, (1 - pop.sex[outside]).astype(pop.sex.dtype),
+                            hh.astype(pop.household.dtype), np.zeros(outside.size, bool)),
+                    model.new_ids(pid, 8 * year.year + SLOT_PARTNER_ID))
+    year.add_persons(outside.size)
+    year.life_event[hh] = True
+    pop.union_start[hh] = year.year
+    return hh
