@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from sim.scenario.base import StrictModel
+from sim.scenario.cost_parameters import CostParameters
 from sim.scenario.service_parameters import (
     CareParameters,
     JobsParameters,
@@ -398,4 +399,5 @@ class Parameters(StrictModel):
     care: CareParameters = CareParameters()
     jobs: JobsParameters = JobsParameters()
     choice: ServicesChoiceParameters = ServicesChoiceParameters()
+    costs: CostParameters = CostParameters()  # unit costs of the levers (not behaviour)
 
