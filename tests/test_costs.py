@@ -218,3 +218,14 @@ def test_compare_writes_and_prints_the_costs(tmp_path):
     ce = pd.read_parquet(out / "cost_effectiveness.parquet")
     assert list(ce.columns) == cm.CE_COLUMNS and len(ce) == len(cm.EFFECTS)
     assert ce["cost_eur"].iloc[0] == pytest.approx(costs["eur"].sum() / 2)
+    # the report's section shows both tables
+    from dashboards.costs import cost_section
+    from dashboards.data import load_results
+    from dashboards.report import Page
+
+    page = Page("en")
+    cost_section(load_results(out), page)
+    (key, _, parts), = page.sections
+    html = "".join(parts)
+    assert key == "costs" and "Sozialticket: fares paid by the public" in html
+    assert "out-migrant kept" in html
