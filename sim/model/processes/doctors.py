@@ -67,7 +67,7 @@ def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters
                  "gp_refills": count(seat_q[refilled], n_q, doctors.weight[refilled])}
         # What the incentive pays for (docs/costs.md): its new doctors and the successors
         # in its quartier.
-        funded = refilled[seat_q[refilled] == target] if target is not None else refilled[:0]
+        funded = refilled & (seat_q == target) if target is not None else refilled & False
         flows["gp_incentive_refills"] = count(seat_q[funded], n_q, doctors.weight[funded])
         added = np.zeros(n_q + 1)
         if target is not None and lever.incentive.doctors_per_year > 0:
