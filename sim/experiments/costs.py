@@ -481,8 +481,6 @@ def cost_effectiveness(experiments: pd.DataFrame, outcomes: pd.DataFrame,
     significant effect at no extra cost); ``"one replication"`` (no interval); ``"not
     recorded"`` (the runs lack the effect's metric).
     """
-    from sim.experiments.comparison import t_quantile
-
     runs = experiments[["run_id", "scenario", "replicate"]]
     start = _start_year(experiments, outcomes)
     effects = _per_run_effects(outcomes, start)
@@ -515,9 +513,14 @@ def cost_effectiveness(experiments: pd.DataFrame, outcomes: pd.DataFrame,
     return pd.DataFrame(out, columns=CE_COLUMNS)
 
 
-def _ratio(cost: np.ndarray, effect: np.ndarray, confidence: float) -> dict:
-    from sim.experiments.comparison import t_quantile
+def t_quantile(confidence: float, dof: int) -> float:
+    """Two-sided Student-t quantile (as in the comparison's intervals)."""
+    from scipy import stats
 
+    return float(stats.t.ppf(0.5 + confidence / 2, dof))
+
+
+def _ratio(cost: np.ndarray, effect: np.ndarray, confidence: float) -> dict:
     nan = math.nan
     n = effect.size
     row = {"effect_mean": float(effect.mean()) if n else nan, "effect_ci_low": nan,
