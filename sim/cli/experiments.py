@@ -321,8 +321,12 @@ def _print_costs(result) -> None:
                    "EUR"):
         out.add_column(header, justify="right" if header == "EUR" else "left",
                        overflow="fold")
-    for r in result.costs.itertuples(index=False):
-        out.add_row(r.scenario, r.lever, r.item, f"{r.first_year}-{r.last_year}", euros(r.eur))
+    for name, part in result.costs.groupby("scenario", sort=False):
+        for r in part.itertuples(index=False):
+            out.add_row(r.scenario, r.lever, r.item, f"{r.first_year}-{r.last_year}",
+                        euros(r.eur))
+        out.add_row("", "", "Summe / total", f"{part['first_year'].min()}-"
+                    f"{part['last_year'].max()}", euros(part["eur"].sum()), end_section=True)
     if result.costs.empty:
         out.caption = "keine Hebel / no levers"
     print_table(out)
