@@ -321,7 +321,7 @@ def _print_costs(result) -> None:
                    "EUR"):
         out.add_column(header, justify="right" if header == "EUR" else "left",
                        overflow="fold")
-    for name, part in result.costs.groupby("scenario", sort=False):
+    for _, part in result.costs.groupby("scenario", sort=False):
         for r in part.itertuples(index=False):
             out.add_row(r.scenario, r.lever, r.item, f"{r.first_year}-{r.last_year}",
                         euros(r.eur))
