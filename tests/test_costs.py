@@ -229,3 +229,12 @@ def test_compare_writes_and_prints_the_costs(tmp_path):
     html = "".join(parts)
     assert key == "costs" and "Sozialticket: fares paid by the public" in html
     assert "out-migrant kept" in html
+
+
+def test_unit_costs_do_not_change_the_run_identity(baseline):
+    """Costs are computed after the run: changing a unit cost reuses the stored runs."""
+    dearer = baseline.with_values({"parameters.costs.binding_purchase_eur_m2_month": 5.0})
+    assert dearer.parameters.costs.binding_purchase_eur_m2_month == 5.0
+    assert dearer.content_hash() == baseline.content_hash()
+    assert baseline.with_values({"parameters.income.income_growth": 0.02}).content_hash() \
+        != baseline.content_hash()
