@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from dashboards import figures as fg
+from dashboards.costs import cost_section
 from dashboards.data import Results, load_results
 from dashboards.geography import add_geography
 from dashboards.labels import cause_label, metric_label, text
@@ -295,6 +296,8 @@ def build_report(results: Results, lang: str = "de") -> str:
             page.figure(parts, lambda s=s: add_geography(fg.difference_map(
                 cells, exp, baseline=baseline, scenario=s, variable="social_share",
                 lang=lang), geography, lang))
+
+    cost_section(results, page)  # dashboards/costs.py
 
     # the comparison
     parts = page.section("comparison", text("comparison", lang))

@@ -170,6 +170,7 @@ def compare(
     _print_comparison(result, metrics=metric or None, scope=scope,
                       independent=independent_seeds)
     _print_replications(result, replications == "auto", target, rounds)
+    _print_costs(result)
     n_runs = result.runs_done + result.runs_skipped
     console.print(
         f"Runs: {n_runs} ({result.runs_done} simulated, {result.runs_skipped} already stored). "
@@ -303,6 +304,48 @@ def _print_causes(rows, name: str, result, scope_label: str, year: int,
                    "parts of the total, not totals: a cause is what the household would not "
                    "have searched without (counterfactual); their differences add up to the "
                    "total's difference.")
+    print_table(out)
+
+
+def _print_costs(result) -> None:
+    """The levers' costs over the horizon, then the cost per unit of effect."""
+    from rich.table import Table
+
+    from sim.experiments.costs import display_table, euros
+
+    if result.costs is None or result.cost_effectiveness is None:
+        return
+    out = Table(title="Kosten der Hebel / lever costs (nominal EUR, sum over the horizon, "
+                f"mean of {result.replications} replications)")
+    for header in ("Szenario\nscenario", "Hebel\nlever", "Posten\nitem", "Jahre\nyears",
+                   "EUR"):
+        out.add_column(header, justify="right" if header == "EUR" else "left",
+                       overflow="fold")
+    for _, part in result.costs.groupby("scenario", sort=False):
+        for r in part.itertuples(index=False):
+            out.add_row(r.scenario, r.lever, r.item, f"{r.first_year}-{r.last_year}",
+                        euros(r.eur))
+        out.add_row("", "", "Summe / total", f"{part['first_year'].min()}-"
+                    f"{part['last_year'].max()}", euros(part["eur"].sum()), end_section=True)
+    if result.costs.empty:
+        out.caption = "keine Hebel / no levers"
+    print_table(out)
+    table = display_table(result.cost_effectiveness)
+    out = Table(title=f"Kosten-Wirksamkeit / cost-effectiveness vs. {result.baseline} "
+                f"({result.replications} paired replications)")
+    for col in table.columns:
+        out.add_column(col, justify="left" if col in ("scenario", "effect") else "right",
+                       overflow="fold")
+    previous = None
+    for row in table.itertuples(index=False):
+        out.add_row(*[("" if i in (1, 2) and row[0] == previous else str(v))
+                      for i, v in enumerate(row)], end_section=False)
+        previous = row[0]
+    out.caption = ("Extra cost: the scenario's lever costs minus the baseline's, paired by "
+                   "replicate. Effects: out-migrants and poor out-migrants avoided (sum over "
+                   "the years), D and residents 65+ near a GP in the final year. 'no effect': "
+                   "the effect's 95 % interval includes 0, so no cost per unit is given. "
+                   "Intervals: t (cost, effect), Fieller (EUR per unit). See docs/costs.md.")
     print_table(out)
 
 

@@ -209,6 +209,12 @@ class ComparisonResult:
         runs_done: Runs simulated by this call.
         runs_skipped: Runs found in the store.
         csv: Path of ``comparison.csv``.
+        costs: Lever costs per scenario, lever and item over the horizon, mean over the
+            replications (:func:`sim.experiments.costs.cost_summary`); the rows of every run
+            are in ``costs.parquet``.
+        cost_effectiveness: Extra cost and EUR per unit of effect with intervals
+            (:func:`sim.experiments.costs.cost_effectiveness`), also in
+            ``cost_effectiveness.parquet``.
     """
 
     table: pd.DataFrame
@@ -222,6 +228,8 @@ class ComparisonResult:
     runs_done: int
     runs_skipped: int
     csv: Path
+    costs: pd.DataFrame | None = None
+    cost_effectiveness: pd.DataFrame | None = None
 
 
 def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str | Path], *,
@@ -323,12 +331,31 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     skipped = len({s.run_id for s in specs}) - done
     csv = out / COMPARISON_FILE
     _write_csv_atomic(table, csv)
+    summary, effectiveness = _costs(experiments, outcomes, {sc.name: sc for sc in all_sc},
+                                    base_sc.name, [s.name for s in others], out)
     return ComparisonResult(
         table=table, baseline=base_sc.name, scenarios=[s.name for s in others],
         replications=n, final_year=final_year, headline=headline,
         precision_reached=None if ratio is None else bool(ratio < 1),
         half_width_ratio=ratio, runs_done=done, runs_skipped=skipped, csv=csv,
+        costs=summary, cost_effectiveness=effectiveness,
     )
+
+
+def _costs(experiments: pd.DataFrame, outcomes: pd.DataFrame, scenarios: dict, baseline: str,
+           others: list[str], out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Lever costs and cost-effectiveness of a comparison, written to the experiment folder
+    (``costs.parquet``: every run's cost rows; ``cost_effectiveness.parquet``)."""
+    from sim.experiments import costs as cost_module
+    from sim.experiments.files import write_atomic
+
+    rows = cost_module.costs_of_runs(experiments, outcomes, scenarios)
+    effectiveness = cost_module.cost_effectiveness(experiments, outcomes, rows,
+                                                   baseline=baseline, scenarios=others)
+    write_atomic(out / cost_module.COST_FILE, lambda tmp: rows.to_parquet(tmp, index=False))
+    write_atomic(out / cost_module.COST_EFFECTIVENESS_FILE,
+                 lambda tmp: effectiveness.to_parquet(tmp, index=False))
+    return cost_module.cost_summary(rows, experiments), effectiveness
 
 
 def headline_rows(table: pd.DataFrame, headline: Sequence[str], year: int) -> pd.DataFrame:

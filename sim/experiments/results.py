@@ -27,6 +27,7 @@ from sim.experiments.store import LOCK, MANIFEST, RUNS, is_store, load_store
 MAX_SEED = 2**63 - 1  # seeds are stored as 64-bit integers
 RUN_FILES = ("experiments.parquet", "outcomes.parquet", "cells.parquet")
 COMPARISON_FILE = "comparison.csv"  # of quartier compare, in its experiment folder
+COST_FILES = ("costs.parquet", "cost_effectiveness.parquet")  # of quartier compare, beside it
 REPLACED_WITH_THE_RUN = (*RUN_FILES, "report.html")  # a report describes the earlier run
 
 
@@ -123,7 +124,8 @@ def check_output_file(path: str | Path, source: str = "--out") -> None:
     if folder.name == RUNS and is_store(folder.parent):
         raise InputError(source, None, f"{path} lies in the runs folder of an experiment; give "
                          "another file name")
-    if is_store(folder) and resolved.name in (MANIFEST, LOCK, COMPARISON_FILE):
+    if is_store(folder) and resolved.name in (MANIFEST, LOCK, COMPARISON_FILE,
+                                                      *COST_FILES):
         raise InputError(source, None, f"{path} is a file of the experiment folder "
                          f"{folder}; give another file name")
     if resolved.name in RUN_FILES and (folder / "outcomes.parquet").exists():

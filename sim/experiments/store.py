@@ -8,6 +8,8 @@ Layout of an experiment folder ``DIR``::
     DIR/runs/<run_id>.vital.parquet        exposures, deaths, births by sex and age (run total)
     DIR/runs/<run_id>.experiments.parquet  one row; written last, so it marks the run complete
     DIR/comparison.csv                 (``quartier compare`` only) the paired differences
+    DIR/costs.parquet                  (compare) every run's lever cost rows (docs/costs.md)
+    DIR/cost_effectiveness.parquet     (compare) extra cost and EUR per unit of effect
 
 A run is identified by its ``run_id`` (the model's: a hash of the scenario content and the seed).
 The scenario a run executes has ``years`` set to the run's horizon, and ``years`` is part of the

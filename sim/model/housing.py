@@ -231,6 +231,8 @@ class HousingMarket:
         self.operating_costs_m2 = float(self.params.operating_costs_m2)
         self.social_rent_new_m2 = float(self.params.social_rent_m2)
         self.extended = np.zeros(city.n_dwellings, bool)
+        self.bought = np.zeros(city.n_dwellings, bool)  # binding bought by the lever
+        self.demolished_by_lever = 0.0
         self.new_this_year = np.zeros(city.n_dwellings, bool)
         quartier_ids = city.quartier_ids()
         target = np.zeros(city.n_quartiers)
@@ -275,7 +277,9 @@ class HousingMarket:
         """
         city, hp = self.city, self.params
         active = self.lever_active(year)
-        stats = {"bindings_expired": 0.0, "bindings_bought": 0.0, "dwellings_built": 0.0}
+        stats = {"bindings_expired": 0.0, "bindings_bought": 0.0, "dwellings_built": 0.0,
+                 "bindings_extended": 0.0, "social_dwellings_built": 0.0}
+        self._pad_flags()
 
         # 1. Bindings.
         tenure = city.dwelling_tenure
@@ -285,6 +289,7 @@ class HousingMarket:
             city.dwelling_binding_end[extend] += self.lever.binding_extension_years
             self.extended |= extend
             ending &= ~extend
+            stats["bindings_extended"] = float(extend.sum())
         tenure[ending] = PRIVATE
         stats["bindings_expired"] = float(ending.sum())
         if active and self.social_target.any():
@@ -296,9 +301,12 @@ class HousingMarket:
         stats["construction_rate"] = self.construction_rate(year)
         n_new = rng.poisson(stats["construction_rate"] * int(market.sum()))
         stats["dwellings_demolished"] = float(self._demolish(year, occupied, rng))
+        stats["dwellings_demolished_lever"] = self.demolished_by_lever
         n_old = city.n_dwellings
         if n_new:
             stats["dwellings_built"] = float(self._build(year, n_new, vacancy_q, rng))
+            stats["social_dwellings_built"] = float(
+                (city.dwelling_tenure[n_old:] == SOCIAL).sum())
         self.vacant_years = np.r_[self.vacant_years,
                                   np.zeros(city.n_dwellings - n_old, np.int16)]
 
@@ -330,7 +338,27 @@ class HousingMarket:
                                    np.ones(city.n_dwellings - n_old, bool)]
         offer = private & ~occupied & ~self.new_this_year
         rent[offer] = city.cell_rent_m2[city.dwelling_cell[offer]]
+        stats.update(self.lever_bound_floor_space())
         return stats
+
+    def _pad_flags(self) -> None:
+        """Extend the per-dwelling lever flags to dwellings added by other steps."""
+        n = self.city.n_dwellings
+        for name in ("extended", "bought"):
+            flags = getattr(self, name)
+            if flags.size < n:
+                setattr(self, name, np.r_[flags, np.zeros(n - flags.size, bool)])
+
+    def lever_bound_floor_space(self) -> dict[str, float]:
+        """Floor space (m²) of the social dwellings whose binding the lever bought or extended
+        and that are still bound (what the lever pays for this year, see docs/costs.md)."""
+        city = self.city
+        self._pad_flags()
+        bound = city.dwelling_tenure == SOCIAL
+        floor = city.dwelling_floor_space
+        return {"bound_floor_space_bought": float(floor[bound & self.bought].sum()),
+                "bound_floor_space_extended": float(
+                    floor[bound & self.extended & ~self.bought].sum())}
 
     def observe_vacancy(self, occupied_dwellings: np.ndarray) -> None:
         """Update the vacancy the market knows from the dwellings occupied at the end of a year
@@ -368,7 +396,12 @@ class HousingMarket:
 
     def _demolish(self, year: int, occupied: np.ndarray, rng: np.random.Generator) -> int:
         """Withdraw long-vacant market dwellings (tenure ``WITHDRAWN``): each with the yearly
-        ``demolition_rate``, or the demolition lever's rate of its quartier where higher."""
+        ``demolition_rate``, or the demolition lever's rate of its quartier where higher.
+
+        Returns the dwellings withdrawn; ``demolished_by_lever`` is set to the part the lever
+        accounts for (in a quartier where the lever's rate r_l exceeds the background rate r_b,
+        the share 1 - r_b / r_l of its withdrawals)."""
+        self.demolished_by_lever = 0.0
         city, hp = self.city, self.params
         n = city.n_dwellings
         if self.vacant_years.size < n:  # dwellings added by other steps (nursing places)
@@ -378,7 +411,8 @@ class HousingMarket:
         self.vacant_years = np.where(vacant, np.minimum(self.vacant_years + 1, 10_000),
                                      0).astype(np.int16)
         long_vacant = np.flatnonzero(self.vacant_years >= hp.long_vacancy_years)
-        rate = np.full(city.n_quartiers, hp.demolition_rate)
+        base = np.full(city.n_quartiers, hp.demolition_rate)
+        rate = base
         if self.demolition is not None and year >= self.demolition.from_year:
             rate = np.maximum(rate, self.demolition_lever_rate)
         if long_vacant.size == 0 or not rate.any():
@@ -387,6 +421,8 @@ class HousingMarket:
         gone = long_vacant[u < rate[city.dwelling_quartier[long_vacant]]]
         city.dwelling_tenure[gone] = WITHDRAWN
         self.vacant_years[gone] = 0
+        lever_share = np.where(rate > base, 1.0 - base / np.where(rate > 0, rate, 1.0), 0.0)
+        self.demolished_by_lever = float(lever_share[city.dwelling_quartier[gone]].sum())
         return int(gone.size)
 
     def vacancy_by_quartier(self, occupied: np.ndarray) -> np.ndarray:
@@ -420,6 +456,7 @@ class HousingMarket:
             city.dwelling_binding_end[take] = year + self.lever.binding_years_new - 1
             city.dwelling_rent_m2[take] = self.social_rent_new_m2
             self.extended[take] = False
+            self.bought[take] = True
             bought += take.size
         return bought
 
@@ -462,6 +499,7 @@ class HousingMarket:
             dwelling_tenure=tenure, dwelling_binding_end=binding, dwelling_rent_m2=rent,
         )
         self.extended = np.r_[self.extended, np.zeros(n, bool)]
+        self.bought = np.r_[self.bought, np.zeros(n, bool)]
         return n
 
     def social_share(self) -> float:

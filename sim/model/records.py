@@ -132,6 +132,7 @@ def _service_stocks(model: QuartierModel, hq: np.ndarray) -> dict[str, np.ndarra
         "unmet_care": model.care.unmet,
         "share_gp_within_reach": metrics.ratio(c[:, 4], c[:, 3]),
         "share_65plus_gp_within_reach": metrics.ratio(c[:, 6], c[:, 5]),
+        "residents_65plus_gp_within_reach": c[:, 6].astype(float),
         **_gp_stocks(model),
     }
 

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from sim.scenario.base import StrictModel
 from sim.scenario.household_parameters import HouseholdParameters
+from sim.scenario.cost_parameters import CostParameters
 from sim.scenario.service_parameters import (
     CareParameters,
     JobsParameters,
@@ -400,4 +401,5 @@ class Parameters(StrictModel):
     jobs: JobsParameters = JobsParameters()
     choice: ServicesChoiceParameters = ServicesChoiceParameters()
     households: HouseholdParameters = HouseholdParameters()
+    costs: CostParameters = CostParameters()  # unit costs of the levers (not behaviour)
 

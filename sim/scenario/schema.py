@@ -279,6 +279,7 @@ class Scenario(StrictModel):
         depend on where the files lie.
         """
         data = self.model_dump(exclude={"description"})
+        data["parameters"].pop("costs", None)  # unit costs: computed after the run
         for key in _REAL_CITY_KEYS:
             if data["city"].get(key) is None:
                 data["city"].pop(key, None)

@@ -29,7 +29,8 @@ PYRAMID_METRICS = tuple(f"persons_{sex}_age_{band}" for sex in ("male", "female"
 ACCESS_METRICS = ("gp_access_65plus", "gp_coverage", "inhabitants_per_gp",
                   "share_gp_coverage_below_75", "share_gp_coverage_above_110", "no_car_share",
                   "share_walk_only", "commuting_cost_share", "employment_rate",
-                  "school_dissimilarity_income", "school_poor_share")
+                  "school_dissimilarity_income", "school_poor_share", "ticket_holders",
+                  "sozialticket_holders")
 
 STOCK_METRICS = (
     "population",
@@ -75,6 +76,7 @@ STOCK_METRICS = (
     "unmet_care",
     "share_gp_within_reach",
     "share_65plus_gp_within_reach",
+    "residents_65plus_gp_within_reach",
     "gp_doctors",
     "gp_mean_age",
     "share_gps_60plus",
@@ -105,6 +107,14 @@ FLOW_METRICS = (
     "in_migration_demand",
     "gp_retirements",
     "gp_refills",
+    # what the levers pay for (costs, docs/costs.md)
+    "social_dwellings_built",
+    "bindings_extended",
+    "bound_floor_space_bought",
+    "bound_floor_space_extended",
+    "dwellings_demolished_lever",
+    "gp_incentive_doctors",
+    "gp_incentive_refills",
 )
 METRICS = STOCK_METRICS + FLOW_METRICS
 
@@ -177,6 +187,26 @@ DESCRIPTIONS = {
     "bindings_expired": "Social dwellings whose rent binding ended (city only)",
     "bindings_bought": "Private dwellings given a social binding by the lever (city only)",
     "dwellings_built": "New dwellings (city only)",
+    "social_dwellings_built": "New dwellings built as social housing (the rent-mixing lever's "
+                              "quota; city only)",
+    "bindings_extended": "Expiring social bindings extended by the rent-mixing lever (city "
+                         "only)",
+    "bound_floor_space_bought": "Floor space (m²) of social dwellings under a binding the "
+                                "lever bought, still bound at the end of the market step (city "
+                                "only)",
+    "bound_floor_space_extended": "Floor space (m²) of social dwellings whose binding the lever "
+                                  "extended, still bound (city only)",
+    "dwellings_demolished_lever": "Withdrawn dwellings the demolition lever accounts for (its "
+                                  "rate's excess over the background rate; city only)",
+    "gp_incentive_doctors": "Doctors the incentive lever adds in the year, by the quartier it "
+                            "targets",
+    "gp_incentive_refills": "Retiring GPs' seats refilled in the incentive's target quartier "
+                            "during its years (successors it subsidises)",
+    "ticket_holders": "Persons with a monthly public-transport ticket: adults of households "
+                      "travelling by public transport (no car, tickets affordable)",
+    "sozialticket_holders": "Ticket holders on the Sozialticket (part of ticket_holders)",
+    "residents_65plus_gp_within_reach": "Residents 65+ within reach of a GP practice "
+                                        "(persons)",
     "dwellings_demolished": "Long-vacant dwellings withdrawn from the market (Rückbau)",
     "construction_rate": "New dwellings per market dwelling this year, after demand (city only)",
     "in_migration_demand": "Persons who would like to move into the city this year (demand; "

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model import metrics
-from sim.model.accessibility import WALK
+from sim.model.accessibility import PT, WALK
 from sim.model.services import PRIMARY
 
 if TYPE_CHECKING:
@@ -33,3 +33,19 @@ def step(model: QuartierModel, year: YearState, params: None, draws: None) -> No
         s["commute"], s["net_income"], pop.household, pop.age, s["alive_p"], is_worker,
         primary["pupils"], primary["poor"], model.city.cell_quartier[primary["cells"]], n_q,
         model.scenario.parameters.services.gp_inhabitants_per_gp)
+    year.access.update(ticket_holders(
+        year.household_quartier[: pop.n_households].astype(np.int64),
+        s["housed"] & ~s["nursing"], s["size"], s["children"], s["mode"] == PT,
+        s["sozialticket"], n_q))
+
+
+def ticket_holders(q: np.ndarray, housed: np.ndarray, size: np.ndarray, children: np.ndarray,
+                   transit: np.ndarray, social: np.ndarray, n_q: int) -> dict[str, np.ndarray]:
+    """Persons with a monthly ticket, by quartier and the city: the adults of housed
+    households that travel by public transport (no car, tickets affordable), all and those on
+    the Sozialticket. The ticket lever's cost counts their ticket-months (docs/costs.md)."""
+    adults = np.maximum(size.astype(np.int64) - children.astype(np.int64), 1).astype(float)
+    holds = housed & transit
+    on_social = holds & social
+    return {"ticket_holders": metrics.count(q[holds], n_q, adults[holds]),
+            "sozialticket_holders": metrics.count(q[on_social], n_q, adults[on_social])}

@@ -65,6 +65,14 @@ def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters
         n_q = city.n_quartiers
         flows = {"gp_retirements": count(seat_q[retired], n_q, doctors.weight[retired]),
                  "gp_refills": count(seat_q[refilled], n_q, doctors.weight[refilled])}
+        # What the incentive pays for (docs/costs.md): its new doctors and the successors
+        # in its quartier.
+        funded = refilled & (seat_q == target) if target is not None else refilled & False
+        flows["gp_incentive_refills"] = count(seat_q[funded], n_q, doctors.weight[funded])
+        added = np.zeros(n_q + 1)
+        if target is not None and lever.incentive.doctors_per_year > 0:
+            added[[target, n_q]] = lever.incentive.doctors_per_year
+        flows["gp_incentive_doctors"] = added
     if target is not None:
         sv.add_incentive_doctors(year.year, target, quartier_of_cell, residents_65)
     opening = f.opening_year[doctors.facility] <= year.year

@@ -30,7 +30,8 @@ def step(model: QuartierModel, year: YearState, params: JobsParameters, draws: D
     s = year.situation
     car, ticket, mode = travel_modes(model, s["group"], s["size"], s["children"],
                                      model.population.hid, s["wbs"], s["net_income"], year.year)
-    s.update({"car": car, "ticket_price": ticket, "mode": mode})
+    s.update({"car": car, "ticket_price": ticket, "mode": mode,
+              "sozialticket": sozialticket_eligible(model, s["group"], s["wbs"], year.year)})
 
 
 def ticket_prices(model: QuartierModel, year: int) -> tuple[float, float, str]:
@@ -55,14 +56,21 @@ def ticket_prices(model: QuartierModel, year: int) -> tuple[float, float, str]:
     return price * index, min(social, price) * index, rule
 
 
+def sozialticket_eligible(model: QuartierModel, group: np.ndarray, wbs: np.ndarray,
+                          year: int) -> np.ndarray:
+    """Per household: may it buy the Sozialticket this year (the lever's rule from its year)?"""
+    rule = ticket_prices(model, year)[2]
+    return {"poverty": group == 0, "wbs": np.asarray(wbs, bool),
+            "none": np.zeros(group.size, bool)}[rule]
+
+
 def travel_modes(model: QuartierModel, group: np.ndarray, size: np.ndarray,
                  children: np.ndarray, hid: np.ndarray, wbs: np.ndarray,
                  net_income: np.ndarray, year: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per household: car, monthly ticket price, travel mode (see ``jobs.household_modes``)."""
     jp = model.scenario.parameters.jobs
-    price, social, rule = ticket_prices(model, year)
-    eligible = {"poverty": group == 0, "wbs": wbs,
-                "none": np.zeros(group.size, bool)}[rule]
+    price, social, _ = ticket_prices(model, year)
+    eligible = sozialticket_eligible(model, group, wbs, year)
     return household_modes(
         group, size, children, hid, np.uint64(model.keys["jobs"]), model.jobs.car_intercept,
         np.log([jp.no_car_odds_poor, jp.no_car_odds_high, jp.no_car_odds_one_person,
