@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from sim.scenario.base import StrictModel
+from sim.scenario.kita_parameters import KitaParameters
 from sim.scenario.service_parameters import (
     CareParameters,
     JobsParameters,
@@ -398,4 +399,5 @@ class Parameters(StrictModel):
     care: CareParameters = CareParameters()
     jobs: JobsParameters = JobsParameters()
     choice: ServicesChoiceParameters = ServicesChoiceParameters()
+    kitas: KitaParameters = KitaParameters()
 

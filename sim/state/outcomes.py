@@ -29,7 +29,11 @@ PYRAMID_METRICS = tuple(f"persons_{sex}_age_{band}" for sex in ("male", "female"
 ACCESS_METRICS = ("gp_access_65plus", "gp_coverage", "inhabitants_per_gp",
                   "share_gp_coverage_below_75", "share_gp_coverage_above_110", "no_car_share",
                   "share_walk_only", "commuting_cost_share", "employment_rate",
-                  "school_dissimilarity_income", "school_poor_share")
+                  "school_dissimilarity_income", "school_poor_share",
+                  # Kitas and education (sim/model/processes/kitas.py)
+                  "kita_coverage_under3", "kita_coverage_3to6", "kita_unmet_demand",
+                  "kita_places_under3", "kita_places_3to6", "kita_coverage_poor",
+                  "kita_coverage_not_poor", "poor_pupils_disadvantaged_school_share")
 
 STOCK_METRICS = (
     "population",
@@ -216,6 +220,20 @@ DESCRIPTIONS = {
                                    "over Grundschulen (city only)",
     "school_poor_share": "Share of Grundschule pupils from households at risk of poverty (by "
                          "the school's quartier)",
+    "kita_coverage_under3": "Share of children under 3 with a Kita place (incl. Tagespflege; "
+                            "by the child's quartier)",
+    "kita_coverage_3to6": "Share of children aged 3 to under 6 with a Kita place (by the "
+                          "child's quartier)",
+    "kita_unmet_demand": "Children under 6 whose parents want a Kita place and have none",
+    "kita_places_under3": "Kita places for children under 3 (by the Kita's quartier)",
+    "kita_places_3to6": "Kita places for children aged 3 to under 6 (by the Kita's quartier)",
+    "kita_coverage_poor": "Share of children under 6 from households at risk of poverty with "
+                          "a Kita place",
+    "kita_coverage_not_poor": "Share of children under 6 from other households with a Kita "
+                              "place",
+    "poor_pupils_disadvantaged_school_share": "Share of pupils from households at risk of "
+        "poverty attending a disadvantaged school (high Sozialindex where the school file "
+        "gives it, else a high share of poor pupils; by the pupil's quartier)",
 }
 for _name, _text in SEGREGATION_INDICES:
     DESCRIPTIONS[f"{_name}_cells"] = f"{_text}; over cells (per quartier: its own cells)"
