@@ -39,6 +39,8 @@ DIRECT = [
     ("ticket_sozialticket", "share_walk_only", -1),
     ("ticket_58", "commuting_cost_share", +1),
     ("ticket_58", "share_walk_only", +1),
+    ("kitas_hochfeld", "kita_coverage_under3", +1),
+    ("kitas_hochfeld", "kita_coverage_3to6", +1),
 ]
 
 # scenario, reference, metric, aggregate over 2025-2034, sign, citywide effect required.
