@@ -115,7 +115,7 @@ CAUSE_LABELS: dict[str, tuple[str, str]] = {
               "No single decisive reason (life stage, events)"),
     "care": ("Pflege", "Care"),
     "health": ("Ärztliche Versorgung", "Doctors"),
-    "school": ("Schule", "School"),
+    "school": ("Schule und Kita", "School and Kita"),
     "commuting": ("Pendelkosten", "Commuting"),
     "education": ("Ausbildung/Studium anderswo", "Education elsewhere"),
     "job": ("Arbeitsplatz anderswo", "Job elsewhere"),

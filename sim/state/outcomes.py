@@ -176,7 +176,8 @@ DESCRIPTIONS = {
     "out_migrants_cause_health": "Out-migrants who would not have searched this year with "
                                  "the city's typical access to doctors" + _COUNTERFACTUAL,
     "out_migrants_cause_school": "Out-migrants who would not have searched this year with "
-                                 "the city's typical school disadvantage" + _COUNTERFACTUAL,
+                                 "the city's typical school disadvantage and Kita "
+                                 "shortfall (education)" + _COUNTERFACTUAL,
     "out_migrants_cause_commuting": "Out-migrants who would not have searched this year "
                                     "with the city's typical commuting cost" + _COUNTERFACTUAL,
     "out_migrants_cause_education": "Young adults leaving for education elsewhere (base "
