@@ -127,3 +127,31 @@ def test_education_outcomes_are_shares_and_poor_pupils_are_overrepresented():
                    "poor_pupils_disadvantaged_school_share"):
         assert city[metric].between(0.0, 1.0).all(), metric
     assert city["poor_pupils_disadvantaged_school_share"].mean() > 0.0
+
+
+@pytest.mark.slow
+def test_essen_kitas_come_from_the_file_and_cover_within_5_points_of_nrw():
+    """Essen (a copy of 20,000 households): the 312 Kitas of the city's file at NRW-average
+    places, with their age ranges. The data has no Essen Betreuungsquote, so the start coverage
+    is compared with NRW's (1.3.2022): within ±5 points."""
+    sc = sim.load_scenario(SCENARIOS / "essen.toml").with_values({
+        "years": 1, "city.households": 20000, "outcomes.cell_snapshots": False})
+    m = sim.build_model(sc, seed=1)
+    assert m.kitas.origin == "file"
+    points = m.city.real.facilities
+    kitas = points[points["kind"] == "kita"]
+    assert len(kitas) == 312
+    from_3 = (kitas["from_age"] >= 3).sum()
+    assert from_3 > 0
+    f = m.services.facilities
+    from sim.model.services import KITA_3TO6, KITA_UNDER3
+    assert (f.kind == KITA_UNDER3).sum() == (f.kind == KITA_3TO6).sum() == 312
+    assert (f.capacity[f.kind == KITA_UNDER3] == 0).sum() == from_3
+    out = m.outcomes()
+    start = out[(out.year == sc.start_year - 1) & (out.scope == "city")].set_index("metric")
+    assert start.value["kita_coverage_under3"] == pytest.approx(
+        nrw_rate("<3", "2022-03-01"), abs=0.05)
+    assert start.value["kita_coverage_3to6"] == pytest.approx(
+        nrw_rate("3 to <6", "2022-03-01"), abs=0.05)
+    # Schools of the NRW register carry their Sozialindex into the education outcome.
+    assert np.isfinite(m.kitas.sozialindex).sum() > 100

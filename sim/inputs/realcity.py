@@ -50,9 +50,9 @@ FLOOR_PREFIX = "dwellings_WOHNFLAECHE_10S_"
 VACANT = "dwellings_NUTZUNG_DETAIL_HHGEN_4"
 FOREIGN = "demography_STAATSANGE_KURZ_2"
 SUPPRESSION_LIMIT = 2  # Zensus 2011 100 m counts of 1 and 2 are not published
-# Facility kinds the model uses; others (Kitas) are shown on maps and counted only.
+# Facility kinds the model uses (synthesised where the files give none).
 MODEL_KINDS = ("gp", "ambulant_care", "nursing_home", "primary_school", "secondary_school",
-               "stop")
+               "kita", "stop")
 
 
 @dataclass

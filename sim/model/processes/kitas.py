@@ -3,7 +3,8 @@ one; and the education outcomes of children from poor households.
 
 **Places.** Where the city file gives Kitas (Essen), each given Kita is a facility at its
 location with the file's places, or, without places in the file, the NRW average per Kita
-(``places_per_kita_*``, times the city's scale). Otherwise (Ruhrstadt) Kitas are synthesised
+(``places_per_kita_*``, times the city's scale); a Kita taking children only from 3 (or only
+under 3) has no places of the other group. Otherwise (Ruhrstadt) Kitas are synthesised
 once, in the start state: each quartier gets the places its children would use at NRW's take-up
 rates (the Betreuungsquote), in Kitas of the NRW average size, placed in cells drawn in
 proportion to residents with the city's layout seed. ``levers.kitas`` adds Kitas with an
@@ -104,6 +105,11 @@ def setup(model: QuartierModel, kp: KitaParameters, children: np.ndarray) -> Kit
         u3 = np.where(np.isnan(total), kp.places_per_kita_under3 * scale, total * share_u3)
         o3 = np.where(np.isnan(total), kp.places_per_kita_3to6 * scale,
                       total * (1.0 - share_u3))
+        if "from_age" in points:  # the ages a Kita takes, where the file gives them
+            u3 = np.where(points["from_age"].to_numpy(float) >= 3, 0.0, u3)
+            o3 = np.where(points["to_age"].to_numpy(float) <= 3, 0.0, o3)
+        # Whole places, the total kept (a scaled-down city has fractions of a Kita's places).
+        u3, o3 = _spread(u3.sum(), u3), _spread(o3.sum(), o3)
         for cell, a, b, label in zip(points["cell"], u3, o3, points["name"], strict=True):
             f.add(KITA_UNDER3, int(cell), a, 0, str(label))
             f.add(KITA_3TO6, int(cell), b, 0, str(label))
