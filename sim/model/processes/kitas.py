@@ -223,33 +223,67 @@ def step(model: QuartierModel, year: YearState, params: KitaParameters, draws: D
                      f.cell[rows], kp.max_distance_m)
         placed[sel] = got >= 0
     q = year.household_quartier[hh].astype(np.int64)
-    poor = s["group"][hh] == 0
-    u3 = age < 3
-    unmet = wish & ~placed
-    out = {
-        "kita_coverage_under3": ratio(count(q[u3 & placed], n_q), count(q[u3], n_q)),
-        "kita_coverage_3to6": ratio(count(q[~u3 & placed], n_q), count(q[~u3], n_q)),
-        "kita_unmet_demand": count(q[unmet], n_q),
+    t = _tallies(q, age < 3, wish, placed, s["group"][hh] == 0, n_q)
+    year.access.update({
+        "kita_coverage_under3": ratio(t[:, 1], t[:, 0]),
+        "kita_coverage_3to6": ratio(t[:, 3], t[:, 2]),
+        "kita_unmet_demand": t[:, 5] - t[:, 6],
         "kita_places_under3": places[KITA_UNDER3],
         "kita_places_3to6": places[KITA_3TO6],
-        "kita_coverage_poor": ratio(count(q[poor & placed], n_q), count(q[poor], n_q)),
-        "kita_coverage_not_poor": ratio(count(q[~poor & placed], n_q), count(q[~poor], n_q)),
+        "kita_coverage_poor": ratio(t[:, 8], t[:, 7]),
+        "kita_coverage_not_poor": ratio(t[:, 1] + t[:, 3] - t[:, 8],
+                                        t[:, 0] + t[:, 2] - t[:, 7]),
         "poor_pupils_disadvantaged_school_share": disadvantaged_school_share(
             model, year, state, kp),
-    }
-    year.access.update(out)
+    })
     # Families: their share of children wanting a place and without one.
-    n_h = pop.n_households
-    wants = np.bincount(hh, weights=wish.astype(float), minlength=n_h)
-    lacks = np.bincount(hh, weights=unmet.astype(float), minlength=n_h)
-    part = kp.kita_weight * np.divide(lacks, wants, out=np.zeros(n_h), where=wants > 0)
-    s["school"] = (s["school"] + part).astype(np.float32)
+    s["school"] = _add_shortfall(s["school"], hh, wish, placed, kp.kita_weight)
     # The choice: each quartier's shortfall of places above the city's.
-    short = ratio(count(q[unmet], n_q), count(q[wish], n_q))
-    short = np.nan_to_num(short)
+    short = np.divide(t[:, 5] - t[:, 6], t[:, 5], out=np.zeros(n_q + 1), where=t[:, 5] > 0)
     rel = np.clip((short[:-1] - short[-1]) / max(1.0 - short[-1], 1e-9), 0.0, 1.0)
     cq = city.cell_quartier.astype(np.int64)
     s["kita_shortfall_cell"] = np.where(cq >= 0, kp.kita_weight * rel[np.maximum(cq, 0)], 0.0)
+
+
+@njit(cache=True)
+def _tallies(q, under3, wish, placed, poor, n_q):
+    """Per quartier (the city last): children under 3 and placed, aged 3-5 and placed, wanting
+    a place and placed, poor and poor placed (columns 0-8; column 4 unused)."""
+    t = np.zeros((n_q + 1, 9))
+    for i in range(q.size):
+        for r in (q[i], n_q):
+            g = 0 if under3[i] else 2
+            t[r, g] += 1.0
+            if placed[i]:
+                t[r, g + 1] += 1.0
+                t[r, 6] += 1.0
+            if wish[i]:
+                t[r, 5] += 1.0
+            if poor[i]:
+                t[r, 7] += 1.0
+                if placed[i]:
+                    t[r, 8] += 1.0
+    return t
+
+
+@njit(cache=True)
+def _add_shortfall(school, hh, wish, placed, weight):
+    """``school`` (per household) plus ``weight`` × each household's share of its children
+    wanting a place who have none."""
+    out = school.copy()
+    wants = np.zeros(school.size)
+    lacks = np.zeros(school.size)
+    for i in range(hh.size):
+        if wish[i]:
+            wants[hh[i]] += 1.0
+            if not placed[i]:
+                lacks[hh[i]] += 1.0
+    for i in range(hh.size):
+        h = hh[i]
+        if wants[h] > 0:
+            out[h] = school[h] + weight * lacks[h] / wants[h]
+            wants[h] = 0.0  # once per household
+    return out
 
 
 def disadvantaged_school_share(model: QuartierModel, year: YearState, state: KitaState,
