@@ -155,3 +155,37 @@ def test_essen_kitas_come_from_the_file_and_cover_within_5_points_of_nrw():
         nrw_rate("3 to <6", "2022-03-01"), abs=0.05)
     # Schools of the NRW register carry their Sozialindex into the education outcome.
     assert np.isfinite(m.kitas.sozialindex).sum() > 100
+
+
+@pytest.mark.slow
+def test_school_investment_places_are_taken_at_the_quartiers_schools():
+    """The school lever's ``extra_places`` act on the assignment: in 2025 (before anyone
+    moves, the same population) Hochfeld's schools, full without them, take more pupils, and
+    more pupils attend their nearest school; the places added are the lever's, in Hochfeld."""
+    from sim.model.processes.schools import extra_places
+    from sim.model.schedule import processes, run_processes
+    from sim.model.services import PRIMARY, SECONDARY
+
+    taken, nearest = {}, {}
+    for name in ("school_hochfeld", "school_hochfeld_places"):
+        sc = sim.load_scenario(SCENARIOS / f"{name}.toml").with_values({
+            "years": 1, "outcomes.cell_snapshots": False})
+        m = sim.build_model(sc, seed=3).run()
+        year = m.begin_year(m.year + 1)
+        assert year.year == 2025
+        run_processes(m, year, processes("situation", "travel", "doctors", "schools"))
+        hochfeld = m.city.quartier_ids().index("hochfeld")
+        s = year.situation
+        taken[name] = nearest[name] = 0
+        for kind, pupils in zip((PRIMARY, SECONDARY), s["pupils"], strict=True):
+            st = s["schools"][kind]
+            in_q = m.city.cell_quartier[st["cells"]] == hochfeld
+            taken[name] += int(st["pupils"][in_q].sum())
+            home = s["cell"][m.population.household[pupils]]
+            nearest[name] += int((st["school"] == st["nearest"][home, 0]).sum())
+            extra = extra_places(m, 2025, st["cells"])
+            assert not extra[~in_q].any()
+            given = sum(i.extra_places for i in sc.levers.school_investment)
+            assert given - in_q.sum() < extra.sum() <= given
+    assert taken["school_hochfeld_places"] > taken["school_hochfeld"]
+    assert nearest["school_hochfeld_places"] > nearest["school_hochfeld"]

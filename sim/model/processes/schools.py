@@ -112,7 +112,8 @@ def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters
         dis = disadvantage(share, city_share, school_quality(model, year.year, f.cell[rows]))
         np.maximum.at(disadvantage_hh, pop.household[pupils], dis[school])
         state[kind] = {"pupils": total, "poor": poor, "cells": f.cell[rows], "dis": dis,
-                       "nearest_dis": dis[nearest[:, 0]], "rows": rows, "school": school}
+                       "nearest_dis": dis[nearest[:, 0]], "rows": rows, "school": school,
+                       "nearest": nearest}
     s["schools"] = state
     s["school"] = (disadvantage_hh * params.school_weight).astype(np.float32)
 
