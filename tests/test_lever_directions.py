@@ -64,6 +64,8 @@ PAIRED = [
     ("rent_mix_binding_extension", "rent_mix_no_action", "social_housing_share", "mean", +1,
      True),
     ("school_hochfeld", "baseline", "out_migrants_cause_school", "sum", -1, False),
+    ("kitas_hochfeld", "baseline", "kita_coverage_under3", "mean", +1, True),
+    ("kitas_hochfeld", "baseline", "kita_unmet_demand", "mean", -1, True),
     ("rueckbau", "baseline", "vacancy_rate", "mean", -1, True),
     ("rueckbau", "baseline", "dwellings_demolished", "sum", +1, True),
 ]
