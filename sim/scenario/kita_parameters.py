@@ -6,16 +6,20 @@ every parameter."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from sim.scenario.base import StrictModel
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class KitaParameters(StrictModel):
     """Demand for day care, the places synthesised where the city file gives none, how
     children are assigned, and what missing places do to families."""
 
-    take_up_by_age_under3: tuple[float, float, float] = Field(
+    take_up_by_age_under3: tuple[Share, Share, Share] = Field(
         (0.011, 0.277, 0.626),
         description="Share of children aged 0, 1 and 2 in day care (Kita + Tagespflege), the "
         "Betreuungsquote by single age, NRW 1.3.2022: 1.1 %, 27.7 %, 62.6 % (IT.NRW via WDR; "
