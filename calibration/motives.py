@@ -63,7 +63,7 @@ MAPPING = (
      ("housing_essen", "space_2015", "housing_2013")),
     (("neighbourhood",), "neighbourhood / neighbours (no share for movers)", ()),
     (("health", "care"), "doctors and care (no survey figure)", ()),
-    (("school",), "children's school (no survey figure)", ()),
+    (("school",), "children's school or Kita (no survey figure)", ()),
     (("job", "education"), "job and education elsewhere (the young adults' base schedule)",
      ("job_2008", "job_2013")),
     (("commuting",), "cost of commuting (no survey figure)", ()),

@@ -91,6 +91,19 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
                                     "School segregation D (poor / other primary pupils)"),
     "school_poor_share": ("Anteil armutsgefährdeter Grundschüler",
                           "Share of primary pupils at risk of poverty"),
+    "kita_coverage_under3": ("Betreuungsquote unter 3 (Kita)", "Kita coverage under 3"),
+    "kita_coverage_3to6": ("Betreuungsquote 3 bis unter 6 (Kita)", "Kita coverage 3 to 6"),
+    "kita_unmet_demand": ("Fehlende Kita-Plätze (gewünscht, nicht versorgt)",
+                          "Unmet Kita demand (children)"),
+    "kita_places_under3": ("Kita-Plätze unter 3", "Kita places under 3"),
+    "kita_places_3to6": ("Kita-Plätze 3 bis unter 6", "Kita places 3 to 6"),
+    "kita_coverage_poor": ("Kita-Quote armutsgefährdeter Kinder (unter 6)",
+                           "Kita coverage of poor children (under 6)"),
+    "kita_coverage_not_poor": ("Kita-Quote übriger Kinder (unter 6)",
+                               "Kita coverage of other children (under 6)"),
+    "poor_pupils_disadvantaged_school_share": (
+        "Anteil armer Schüler an benachteiligten Schulen",
+        "Share of poor pupils in disadvantaged schools"),
 }
 
 CAUSE_LABELS: dict[str, tuple[str, str]] = {
@@ -102,7 +115,7 @@ CAUSE_LABELS: dict[str, tuple[str, str]] = {
               "No single decisive reason (life stage, events)"),
     "care": ("Pflege", "Care"),
     "health": ("Ärztliche Versorgung", "Doctors"),
-    "school": ("Schule", "School"),
+    "school": ("Schule und Kita", "School and Kita"),
     "commuting": ("Pendelkosten", "Commuting"),
     "education": ("Ausbildung/Studium anderswo", "Education elsewhere"),
     "job": ("Arbeitsplatz anderswo", "Job elsewhere"),
@@ -144,6 +157,8 @@ FACILITY_KINDS: dict[str, tuple[str, str]] = {
     "secondary_school": ("Weiterführende Schule (Plätze)", "Secondary school (places)"),
     "employer": ("Arbeitsstätte (Stellen)", "Employer (jobs)"),
     "kita": ("Kita", "Day-care centre (Kita)"),
+    "kita_under3": ("Kita (Plätze unter 3)", "Kita (places under 3)"),
+    "kita_3to6": ("Kita (Plätze 3 bis unter 6)", "Kita (places 3 to 6)"),
     "stop": ("Haltestelle", "Stop"),
 }
 

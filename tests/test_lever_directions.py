@@ -39,6 +39,8 @@ DIRECT = [
     ("ticket_sozialticket", "share_walk_only", -1),
     ("ticket_58", "commuting_cost_share", +1),
     ("ticket_58", "share_walk_only", +1),
+    ("kitas_hochfeld", "kita_coverage_under3", +1),
+    ("kitas_hochfeld", "kita_coverage_3to6", +1),
 ]
 
 # scenario, reference, metric, aggregate over 2025-2034, sign, citywide effect required.
@@ -62,6 +64,8 @@ PAIRED = [
     ("rent_mix_binding_extension", "rent_mix_no_action", "social_housing_share", "mean", +1,
      True),
     ("school_hochfeld", "baseline", "out_migrants_cause_school", "sum", -1, False),
+    ("kitas_hochfeld", "baseline", "kita_coverage_under3", "mean", +1, True),
+    ("kitas_hochfeld", "baseline", "kita_unmet_demand", "mean", -1, True),
     ("rueckbau", "baseline", "vacancy_rate", "mean", -1, True),
     ("rueckbau", "baseline", "dwellings_demolished", "sum", +1, True),
 ]

@@ -198,7 +198,7 @@ def test_runs_record_real_and_synthesised_facilities(small_city, tmp_path):
     row = pd.read_parquet(paths["experiments"]).iloc[0]
     assert row["facilities_real"] == "primary_school,secondary_school"
     assert set(row["facilities_synthesised"].split(",")) == {"gp", "ambulant_care",
-                                                              "nursing_home", "stop"}
+                                                              "nursing_home", "kita", "stop"}
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson"])

@@ -21,7 +21,8 @@ PRIMARY_TYPES = ("grundschule",)
 # Not general schools: vocational colleges and schools of continuing education are left out.
 NOT_GENERAL = ("berufskolleg", "weiterbildungskolleg", "abendgymnasium", "abendrealschule",
                "kolleg", "förderschule", "klinikschule")
-COLUMNS = ("kind", "name", "x", "y", "capacity", "sozialindex", "source")
+COLUMNS = ("kind", "name", "x", "y", "capacity", "sozialindex", "from_age", "to_age",
+           "source")
 
 
 def read_facilities(spec, path: str | Path, outline) -> pd.DataFrame:
@@ -37,7 +38,7 @@ def read_facilities(spec, path: str | Path, outline) -> pd.DataFrame:
         frame = read_layer(path, spec.layer, what="facility")
         where = f"layer {frame.attrs['layer']}"
     for field in (spec.capacity_field, spec.name_field, spec.school_type_field,
-                  spec.sozialindex_field):
+                  spec.sozialindex_field, spec.age_range_field):
         if field and field not in frame.columns:
             raise InputError(source, f"{where}: field {field}", "no such column")
     if not set(frame.geometry.geom_type.dropna()) <= {"Point"}:
@@ -68,6 +69,9 @@ def read_facilities(spec, path: str | Path, outline) -> pd.DataFrame:
     index = np.full(len(frame), np.nan)
     if spec.sozialindex_field:
         index = pd.to_numeric(frame[spec.sozialindex_field], errors="coerce").to_numpy(float)
+    from_age, to_age = np.full(len(frame), np.nan), np.full(len(frame), np.nan)
+    if spec.age_range_field:
+        from_age, to_age = age_range(frame[spec.age_range_field].astype(str))
     names = (frame[spec.name_field].astype(str).to_numpy(object) if spec.name_field
              else np.full(len(frame), spec.kind, object))
     kind = np.full(len(frame), spec.kind, object)
@@ -82,10 +86,23 @@ def read_facilities(spec, path: str | Path, outline) -> pd.DataFrame:
         keep = general
         x, y, capacity, names, kind, index = (x[keep], y[keep], capacity[keep], names[keep],
                                               kind[keep], index[keep])
+        from_age, to_age = from_age[keep], to_age[keep]
     out = pd.DataFrame({"kind": kind, "name": names, "x": x, "y": y, "capacity": capacity,
-                        "sozialindex": index, "source": source})
+                        "sozialindex": index, "from_age": from_age, "to_age": to_age,
+                        "source": source})
     out.attrs["dropped_outside"] = dropped
     return out
+
+
+def age_range(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """First age and the age before which care ends (exclusive) from texts such as 'Betreuung
+    für Kinder von 2 J. - Schulpflicht' (2, 6) or 'von 0 bis unter 3J.' (0, 3); NaN where the
+    text gives none (e.g. a Kita still to open)."""
+    first = pd.to_numeric(text.str.extract(r"von\s*(\d+)", expand=False), errors="coerce")
+    below = pd.to_numeric(text.str.extract(r"bis unter\s*(\d+)", expand=False),
+                          errors="coerce")
+    below = below.where(below.notna() | ~text.str.contains("Schulpflicht"), 6.0)
+    return first.to_numpy(float), below.to_numpy(float)
 
 
 def _read_csv(spec, path: str | Path):

@@ -45,7 +45,7 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
     if scenario.model != "quartier" or (
             lev.mvz is None and lev.public_transport is None and not lev.school_investment
             and lev.ambulant_care is None and lev.demolition is None
-            and not _quartier_targets(scenario)):
+            and not lev.kitas and not _quartier_targets(scenario)):
         return None
     city = build_city(scenario)
     checks: list[tuple[str, Any]] = []
@@ -61,6 +61,9 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
     for i, inv in enumerate(lev.school_investment):
         checks.append((f"levers.school_investment.{i}.quartier",
                        lambda inv=inv: quartier_index(city, inv.quartier)))
+    for i, kita in enumerate(lev.kitas):
+        checks.append((f"levers.kitas.{i}.quartier",
+                       lambda kita=kita: quartier_index(city, kita.quartier)))
     if (lev.mvz is not None and lev.mvz.incentive is not None
             and lev.mvz.incentive.quartier is not None):
         checks.append(("levers.mvz.incentive.quartier",

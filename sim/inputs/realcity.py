@@ -50,9 +50,9 @@ FLOOR_PREFIX = "dwellings_WOHNFLAECHE_10S_"
 VACANT = "dwellings_NUTZUNG_DETAIL_HHGEN_4"
 FOREIGN = "demography_STAATSANGE_KURZ_2"
 SUPPRESSION_LIMIT = 2  # Zensus 2011 100 m counts of 1 and 2 are not published
-# Facility kinds the model uses; others (Kitas) are shown on maps and counted only.
+# Facility kinds the model uses (synthesised where the files give none).
 MODEL_KINDS = ("gp", "ambulant_care", "nursing_home", "primary_school", "secondary_school",
-               "stop")
+               "kita", "stop")
 
 
 @dataclass
@@ -71,6 +71,7 @@ class RealCityData:
         facilities: ``kind, name, x, y, capacity, source, cell``.
         census_year: The census year.
         files: The files read (census, boundaries, facilities).
+        scale: The city's households as a share of the census's (1 = the whole city).
     """
 
     cells: pd.DataFrame
@@ -80,6 +81,7 @@ class RealCityData:
     facilities: pd.DataFrame
     census_year: int | None
     files: list[str] = field(default_factory=list)
+    scale: float = 1.0
 
     def real_kinds(self) -> list[str]:
         """Facility kinds given by the files."""
@@ -163,7 +165,7 @@ def _build(scenario: Scenario) -> City:
     city.real = RealCityData(
         cells=cells, floor_classes=floor_classes, quartiers=quartiers, outline=outline,
         facilities=facilities, census_year=cfg.census_year,
-        files=[str(p) for p in (*census_paths, boundaries)])
+        files=[str(p) for p in (*census_paths, boundaries)], scale=scale)
     return city
 
 

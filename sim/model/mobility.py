@@ -11,7 +11,8 @@
   ``homophily_threshold``, relative to it; the mean of the two;
 - health, school and job (see :mod:`sim.model.processes.dissatisfaction`): GP access (the
   Versorgungsgrad) below ``health_access_threshold`` (weighted by life stage), the perceived
-  disadvantage of the children's schools, and commuting costs above
+  disadvantage of the children's schools plus the share of children without the Kita place
+  their parents want (:mod:`sim.model.processes.kitas`), and commuting costs above
   ``commute_burden_threshold`` of income.
 
 **Moving**: probability ``base(life stage) × exp(dissatisfaction_effect × (sum of the

@@ -32,6 +32,7 @@ KEYED_STREAMS = (
     "leaving_home",
     "mobility",  # move decisions and choices of residents
     "in_migration",  # newcomers' choices, incomes and origins
+    "kitas",  # which children want a day-care place, and their priority
     "ids",  # ids of agents born, founded or arriving during the run
     "care",  # care need, its kind and service priority (fixed per person)
     "jobs",  # employment, job location, car ownership (fixed per person / household)

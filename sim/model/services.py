@@ -35,9 +35,9 @@ from sim.model.rng import make_streams
 from sim.scenario import Scenario
 from sim.state.city import City, cell_of, quartier_index
 
-GP, AMBULANT, NURSING_HOME, PRIMARY, SECONDARY, EMPLOYER = range(6)
+GP, AMBULANT, NURSING_HOME, PRIMARY, SECONDARY, EMPLOYER, KITA_UNDER3, KITA_3TO6 = range(8)
 KIND_NAMES = ("gp", "ambulant_care", "nursing_home", "primary_school", "secondary_school",
-              "employer")
+              "employer", "kita_under3", "kita_3to6")
 JOBS_PER_EMPLOYER = 50  # workplaces are grouped into sites of about this size (a design choice)
 
 
@@ -168,7 +168,7 @@ def _spread(total: float, weight: np.ndarray) -> np.ndarray:
 def _real_facilities(f: Facilities, city: City, sp) -> Facilities:
     """The synthesised facilities with every kind the city's files give replaced by the given
     points (capacity: the file's, else the synthesised mean; schools get the capacity reserve).
-    Kinds the model has no process for (Kitas) stay on the city's map only."""
+    Kitas are placed by :mod:`sim.model.processes.kitas`."""
     points = city.real.facilities  # type: ignore[attr-defined]
     given = [k for k in KIND_NAMES if k in set(points["kind"])]
     keep = ~np.isin(f.kind, [KIND_NAMES.index(k) for k in given])

@@ -132,6 +132,30 @@ class SchoolInvestment(StrictModel):
         "perceive it (share of pupils at risk of poverty above the city's).",
     )
     from_year: int = Field(2025, ge=1900, le=2200)
+    extra_places: int = Field(
+        0, ge=0, le=100_000,
+        description="School places added to the quartier's schools (spread over them), so "
+        "that more of the quartier's pupils find a place at a nearby school.",
+    )
+
+
+class KitaLever(StrictModel):
+    """A new Kita (or an extension) in a quartier (``[[levers.kitas]]``): its places for
+    children under 3 and aged 3 to under 6, open from ``opening_year`` on."""
+
+    quartier: str = Field(..., description="Quartier id; the Kita goes to its cell with the "
+                          "most residents.")
+    places_under3: int = Field(0, ge=0, le=10_000, description="Places for children under 3.")
+    places_3to6: int = Field(0, ge=0, le=10_000,
+                             description="Places for children aged 3 to under 6.")
+    opening_year: int = Field(2025, ge=1900, le=2200)
+    name: str = ""
+
+    @model_validator(mode="after")
+    def _some_places(self) -> KitaLever:
+        if self.places_under3 + self.places_3to6 <= 0:
+            raise ValueError("a Kita needs places (places_under3 or places_3to6 above 0)")
+        return self
 
 
 class AmbulantCareLever(StrictModel):
@@ -169,6 +193,7 @@ class Levers(StrictModel):
     mvz: MvzLever | None = None
     public_transport: PublicTransportLever | None = None
     school_investment: list[SchoolInvestment] = Field(default_factory=list)
+    kitas: list[KitaLever] = Field(default_factory=list)
     ambulant_care: AmbulantCareLever | None = None
     demolition: DemolitionLever | None = None
 

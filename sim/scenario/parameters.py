@@ -12,6 +12,7 @@ from pydantic import Field
 from sim.scenario.base import StrictModel
 from sim.scenario.household_parameters import HouseholdParameters
 from sim.scenario.cost_parameters import CostParameters
+from sim.scenario.kita_parameters import KitaParameters
 from sim.scenario.service_parameters import (
     CareParameters,
     JobsParameters,
@@ -402,4 +403,5 @@ class Parameters(StrictModel):
     choice: ServicesChoiceParameters = ServicesChoiceParameters()
     households: HouseholdParameters = HouseholdParameters()
     costs: CostParameters = CostParameters()  # unit costs of the levers (not behaviour)
+    kitas: KitaParameters = KitaParameters()
 

@@ -42,6 +42,10 @@ class FacilityFile(StrictModel):
     sozialindex_field: str | None = Field(
         None, description="Schools: column with the NRW school Sozialindex (1-9), used for the "
         "poverty proxy.")
+    age_range_field: str | None = Field(
+        None, description="Kitas: column with the ages taken, as 'von 3 J. - Schulpflicht' or "
+        "'von 0 bis unter 3J.': a Kita from age 3 gets no places under 3, one up to under 3 "
+        "none for ages 3-6.")
     outside: Literal["error", "drop"] = Field(
         "error", description="A point outside the city is an error, or is left out ('drop').")
 

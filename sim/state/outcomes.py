@@ -30,7 +30,11 @@ ACCESS_METRICS = ("gp_access_65plus", "gp_coverage", "inhabitants_per_gp",
                   "share_gp_coverage_below_75", "share_gp_coverage_above_110", "no_car_share",
                   "share_walk_only", "commuting_cost_share", "employment_rate",
                   "school_dissimilarity_income", "school_poor_share", "ticket_holders",
-                  "sozialticket_holders")
+                  "sozialticket_holders",
+                  # Kitas and education (sim/model/processes/kitas.py)
+                  "kita_coverage_under3", "kita_coverage_3to6", "kita_unmet_demand",
+                  "kita_places_under3", "kita_places_3to6", "kita_coverage_poor",
+                  "kita_coverage_not_poor", "poor_pupils_disadvantaged_school_share")
 
 STOCK_METRICS = (
     "population",
@@ -214,7 +218,8 @@ DESCRIPTIONS = {
     "out_migrants_cause_health": "Out-migrants who would not have searched this year with "
                                  "the city's typical access to doctors" + _COUNTERFACTUAL,
     "out_migrants_cause_school": "Out-migrants who would not have searched this year with "
-                                 "the city's typical school disadvantage" + _COUNTERFACTUAL,
+                                 "the city's typical school disadvantage and Kita "
+                                 "shortfall (education)" + _COUNTERFACTUAL,
     "out_migrants_cause_commuting": "Out-migrants who would not have searched this year "
                                     "with the city's typical commuting cost" + _COUNTERFACTUAL,
     "out_migrants_cause_education": "Young adults leaving for education elsewhere (base "
@@ -258,6 +263,20 @@ DESCRIPTIONS = {
                                    "over Grundschulen (city only)",
     "school_poor_share": "Share of Grundschule pupils from households at risk of poverty (by "
                          "the school's quartier)",
+    "kita_coverage_under3": "Share of children under 3 with a Kita place (incl. Tagespflege; "
+                            "by the child's quartier)",
+    "kita_coverage_3to6": "Share of children aged 3 to under 6 with a Kita place (by the "
+                          "child's quartier)",
+    "kita_unmet_demand": "Children under 6 whose parents want a Kita place and have none",
+    "kita_places_under3": "Kita places for children under 3 (by the Kita's quartier)",
+    "kita_places_3to6": "Kita places for children aged 3 to under 6 (by the Kita's quartier)",
+    "kita_coverage_poor": "Share of children under 6 from households at risk of poverty with "
+                          "a Kita place",
+    "kita_coverage_not_poor": "Share of children under 6 from other households with a Kita "
+                              "place",
+    "poor_pupils_disadvantaged_school_share": "Share of pupils from households at risk of "
+        "poverty attending a disadvantaged school (high Sozialindex where the school file "
+        "gives it, else a high share of poor pupils; by the pupil's quartier)",
 }
 for _name, _text in SEGREGATION_INDICES:
     DESCRIPTIONS[f"{_name}_cells"] = f"{_text}; over cells (per quartier: its own cells)"

@@ -36,11 +36,12 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     amenity = np.zeros((city.n_cells, N_SEGMENTS))
     weights = health_weights(cp)
     fam_dis = s["schools"][PRIMARY]["nearest_dis"]
+    kita_short = s.get("kita_shortfall_cell", 0.0)  # Kita places missing (processes.kitas)
     for st in range(4):
         for m in range(3):
             a = cp.utility_health * weights[st] * np.minimum(sv.gp_access[m], cp.health_access_cap)
             if st == 1:
-                a = a - cp.utility_school * cp.school_weight * fam_dis
+                a = a - cp.utility_school * (cp.school_weight * fam_dis + kita_short)
             amenity[:, st * 3 + m] = a
     workers = s["workers"]
     job = pop.job[workers].astype(np.int64)

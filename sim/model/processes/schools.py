@@ -6,7 +6,8 @@ nearest school (airline) among the ``K`` nearest with a free place, else the nea
 with a free place anywhere, else the nearest school (over capacity). Composition is the share
 of pupils from households at risk of poverty. A school's **relative disadvantage**, as
 families perceive it, is ``(poor share − city share) / (1 − city share)`` clipped to [0, 1],
-less the quality added by school investment (``levers.school_investment``).
+less the quality added by school investment (``levers.school_investment``); its
+``extra_places`` add school places to the quartier's schools.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters
             model.schools_cache[key] = nearest_schools(sv.x, sv.y, f.cell[rows])
         nearest = model.schools_cache[key]
         order = np.argsort(keyed_uniforms(draws.key, year.year, pop.pid[pupils], kind))
-        school = assign(order, pc, nearest, f.capacity[rows], sv.x, sv.y, f.cell[rows])
+        capacity = f.capacity[rows] + extra_places(model, year.year, f.cell[rows])
+        school = assign(order, pc, nearest, capacity, sv.x, sv.y, f.cell[rows])
         n_s = rows.size
         total = np.bincount(school, minlength=n_s).astype(float)
         poor = np.bincount(school, weights=poor_h[pop.household[pupils]].astype(float),
@@ -110,7 +112,8 @@ def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters
         dis = disadvantage(share, city_share, school_quality(model, year.year, f.cell[rows]))
         np.maximum.at(disadvantage_hh, pop.household[pupils], dis[school])
         state[kind] = {"pupils": total, "poor": poor, "cells": f.cell[rows], "dis": dis,
-                       "nearest_dis": dis[nearest[:, 0]]}
+                       "nearest_dis": dis[nearest[:, 0]], "rows": rows, "school": school,
+                       "nearest": nearest}
     s["schools"] = state
     s["school"] = (disadvantage_hh * params.school_weight).astype(np.float32)
 
@@ -125,3 +128,17 @@ def school_quality(model: QuartierModel, year: int, school_cells: np.ndarray) ->
             quality[cq == ids.index(inv.quartier)] = np.maximum(
                 quality[cq == ids.index(inv.quartier)], inv.quality)
     return quality
+
+
+def extra_places(model: QuartierModel, year: int, school_cells: np.ndarray) -> np.ndarray:
+    """The places added by school investment (``extra_places``) to each school: a quartier's
+    places spread evenly over its schools (of each level)."""
+    extra = np.zeros(school_cells.size)
+    cq = model.city.cell_quartier[school_cells]
+    ids = model.city.quartier_ids()
+    for inv in model.scenario.levers.school_investment:
+        if year >= inv.from_year and inv.extra_places > 0:
+            mine = cq == ids.index(inv.quartier)
+            if mine.any():
+                extra[mine] += inv.extra_places / mine.sum()
+    return np.floor(extra)
