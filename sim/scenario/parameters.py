@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from sim.scenario.base import StrictModel
+from sim.scenario.care_grade_parameters import CareGradeParameters
 from sim.scenario.service_parameters import (
     CareParameters,
     JobsParameters,
@@ -396,6 +397,7 @@ class Parameters(StrictModel):
     mobility: MobilityParameters = MobilityParameters()
     services: ServicesParameters = ServicesParameters()
     care: CareParameters = CareParameters()
+    care_grades: CareGradeParameters = CareGradeParameters()
     jobs: JobsParameters = JobsParameters()
     choice: ServicesChoiceParameters = ServicesChoiceParameters()
 
