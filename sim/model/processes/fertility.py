@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.rng import keyed_uniforms
+from sim.state.city import in_nursing_home
 from sim.state.population import FEMALE
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
     pop = model.population
     mothers = births(pop.age, pop.sex, year.person_alive, model.fertility_rates,
                      keyed_uniforms(draws.key, year.year, pop.pid, 0))
+    mothers = mothers[~in_nursing_home(pop.dwelling, model.city)[pop.household[mothers]]]  # none in homes
     model.vital.count_births(pop.age[mothers])
     year.mothers = mothers
     year.life_event[pop.household[mothers]] = True
