@@ -2,12 +2,12 @@
 
 Every person has five fixed random numbers (keyed to the person, so the same in every scenario
 of a seed): frailty ``v``, severity ``w``, dependence on services ``x``, service priority ``z``
-and a rank offset ``j``. Each year (:func:`assign_grades`), among the living persons of one sex and single age,
-those with the lowest ``v`` are in care need, as many as the prevalence p(age, sex) says; the
-needy of that age are ranked by ``v`` and split into Pflegegrad 5 (lowest ``v``) down to 1 by the
-grade shares. A person's grade thus starts low (onset happens at the top of the needy ranks as
-prevalence rises with age) and rises as the more frail of the cohort die before them
-(progression); higher grades die more often (:mod:`sim.model.processes.mortality`).
+and a rank offset ``j``. Each year (:func:`assign_grades`), among the living persons of one
+sex and single age, those with the lowest ``v`` are in care need, as many as the prevalence
+p(age, sex) says; the needy of that age are ranked by ``v`` and split into Pflegegrad 5 (lowest
+``v``) down to 1 by the grade shares. A person's grade thus starts low (onset happens at the
+top of the needy ranks as prevalence rises with age) and rises as the more frail of the cohort
+die before them (progression); higher grades die more often (:mod:`sim.model.processes.mortality`).
 
 The setting follows the grade and age: a person needs a nursing home while ``w`` is below the
 inpatient share of the grade at that age and sex, otherwise an ambulant service while ``x`` is

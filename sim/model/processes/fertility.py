@@ -50,7 +50,8 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
     pop = model.population
     mothers = births(pop.age, pop.sex, year.person_alive, model.fertility_rates,
                      keyed_uniforms(draws.key, year.year, pop.pid, 0))
-    mothers = mothers[~in_nursing_home(pop.dwelling, model.city)[pop.household[mothers]]]  # none in homes
+    home = in_nursing_home(pop.dwelling, model.city)
+    mothers = mothers[~home[pop.household[mothers]]]  # no births in nursing homes
     model.vital.count_births(pop.age[mothers])
     year.mothers = mothers
     year.life_event[pop.household[mothers]] = True
