@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
+from sim.model.rng import keyed_base, uniform_from
 from sim.scenario.care_grade_parameters import CareGradeParameters
 from sim.scenario.service_parameters import CareParameters
 
@@ -109,31 +109,59 @@ def rate_tables(cp: CareParameters, cg: CareGradeParameters, max_age: int) -> Ca
 
 
 @njit(cache=True)
-def _grades(order, cell, jitter, n_cells, prevalence_flat, cut, out_rows):
-    """Pflegegrad of the persons in ``order`` (sorted by cell, then frailty)."""
-    n_in = np.zeros(n_cells, np.int64)
-    for i in range(order.size):
-        n_in[cell[order[i]]] += 1
-    grade = np.zeros(order.size, np.int8)
-    i = 0
-    while i < order.size:
-        c = cell[order[i]]
-        n = n_in[c]
-        m = int(np.floor(prevalence_flat[c] * n + 0.5))
-        for k in range(n):
-            if k < m:
-                s = (k + jitter[order[i + k]]) / m
-                g = 5
-                for j in range(cut.size):
-                    if s < cut[j]:
-                        break
-                    g -= 1
-                grade[i + k] = max(g, 1)
-        i += n
-    out = np.zeros(out_rows, np.int8)
-    for i in range(order.size):
-        out[order[i]] = grade[i]
-    return out
+def _grades(age, sex, pid, alive, key, prevalence, cut):
+    """Pflegegrad per person: persons bucketed by (sex, age), each bucket sorted by frailty."""
+    n_age = prevalence.shape[1]
+    n_cells = 2 * n_age
+    n = age.size
+    cell = np.empty(n, np.int64)
+    start = np.zeros(n_cells + 1, np.int64)
+    for i in range(n):
+        if alive[i]:
+            c = sex[i] * n_age + min(age[i], n_age - 1)
+            cell[i] = c
+            start[c + 1] += 1
+        else:
+            cell[i] = -1
+    for c in range(n_cells):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    members = np.empty(start[n_cells], np.int64)
+    for i in range(n):
+        c = cell[i]
+        if c >= 0:
+            members[fill[c]] = i
+            fill[c] += 1
+    grade = np.zeros(n, np.int8)
+    for c in range(n_cells):
+        lo = start[c]
+        n_c = start[c + 1] - lo
+        m = int(np.floor(prevalence[c // n_age, c % n_age] * n_c + 0.5))
+        if m == 0:
+            continue
+        idx = members[lo:lo + n_c]
+        v = np.empty(n_c)
+        base = np.empty(n_c, np.uint64)
+        for k in range(n_c):
+            base[k] = keyed_base(key, 0, pid[idx[k]])
+            v[k] = uniform_from(base[k], SLOT_FRAILTY)
+        # the m lowest, then sorted (sorting only the needy is the cheap part)
+        if m < n_c:
+            t = np.partition(v, m - 1)[m - 1]
+            low = np.flatnonzero(v <= t)[:m]
+        else:
+            low = np.arange(n_c)
+        order = low[np.argsort(v[low])]
+        for k in range(m):
+            i = idx[order[k]]
+            s = (k + uniform_from(base[order[k]], SLOT_RANK)) / m
+            g = 5
+            for j in range(cut.size):
+                if s < cut[j]:
+                    break
+                g -= 1
+            grade[i] = max(g, 1)
+    return grade
 
 
 def assign_grades(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, alive: np.ndarray,
@@ -145,18 +173,7 @@ def assign_grades(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, alive: np.n
     (0 = lowest ``v``) among the m needy: Pflegegrad 5 while (k + j) / m is below the share of
     PG5, and so on, with j a fifth fixed number per person (unbiased grade shares however
     small the age group)."""
-    prevalence = tables.prevalence
-    n_age = prevalence.shape[1]
-    rows = np.flatnonzero(alive)
-    cell = (sex[rows].astype(np.int64) * n_age + np.minimum(age[rows], n_age - 1))
-    v = keyed_uniforms(np.uint64(key), 0, pid[rows], SLOT_FRAILTY)
-    local = np.argsort(cell + v, kind="stable")
-    jitter = keyed_uniforms(np.uint64(key), 0, pid[rows], SLOT_RANK)
-    grade_rows = _grades(local, cell, jitter, 2 * n_age, prevalence.ravel(), tables.grade_cut,
-                         rows.size)
-    out = np.zeros(age.size, np.int8)
-    out[rows] = grade_rows
-    return out
+    return _grades(age, sex, pid, alive, np.uint64(key), tables.prevalence, tables.grade_cut)
 
 
 @njit(cache=True)

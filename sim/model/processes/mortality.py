@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.model.rng import keyed_uniforms
 
@@ -35,17 +36,29 @@ def deaths(age: np.ndarray, sex: np.ndarray, q: np.ndarray, u: np.ndarray) -> np
     return u < q[sex, age]
 
 
-def grade_death_probabilities(age: np.ndarray, sex: np.ndarray, grade: np.ndarray,
-                              q: np.ndarray, risk_per_grade: float) -> np.ndarray:
+@njit(cache=True)
+def grade_death_probabilities(age, sex, grade, q, risk_per_grade):
     """Death probability per person: q(sex, age) × r^grade / mean of r^grade over the persons
-    of the same sex and age (capped below 1)."""
+    of the same sex and age (capped at 0.999 below the last age, where q = 1)."""
     n_age = q.shape[1]
-    cell = sex.astype(np.int64) * n_age + age
-    risk = np.power(risk_per_grade, grade.astype(np.float64))
-    n = np.bincount(cell, minlength=2 * n_age)
-    mean = np.bincount(cell, weights=risk, minlength=2 * n_age) / np.maximum(n, 1)
-    q_cell = q.ravel()[cell]
-    return np.where(q_cell >= 1.0, 1.0, np.minimum(q_cell * risk / mean[cell], 0.999))
+    risk_of = np.empty(6)
+    for g in range(6):
+        risk_of[g] = risk_per_grade ** g
+    total = np.zeros(2 * n_age)
+    n = np.zeros(2 * n_age)
+    for i in range(age.size):
+        c = sex[i] * n_age + age[i]
+        total[c] += risk_of[grade[i]]
+        n[c] += 1.0
+    out = np.empty(age.size)
+    for i in range(age.size):
+        c = sex[i] * n_age + age[i]
+        qc = q[sex[i], age[i]]
+        if qc >= 1.0:
+            out[i] = 1.0
+        else:
+            out[i] = min(qc * risk_of[grade[i]] * n[c] / total[c], 0.999)
+    return out
 
 
 def step(model: QuartierModel, year: YearState, params: DemographyParameters,
