@@ -259,7 +259,7 @@ def person_settings(model) -> tuple[np.ndarray, np.ndarray]:
     grade = pop.pflegegrad
     inp, amb, z = settings(pop.age, pop.sex, pop.pid, grade, model.keys["care"], tables)
     nursing = in_nursing_home(pop.dwelling, city)[pop.household]
-    cell = city.dwelling_cell[pop.dwelling[pop.household]].astype(np.int64)
+    cell = city.dwelling_cell[np.maximum(pop.dwelling, 0)[pop.household]].astype(np.int64)
     served = amb & ~inp & (z < sv.ambulant_access[cell])
     setting = np.where(grade == 0, 0, np.where(nursing, 3, np.where(served, 2, 1)))
     return grade, setting.astype(np.int8)
