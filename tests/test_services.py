@@ -91,9 +91,10 @@ def test_care_need_follows_the_rate_tables(start_models):
     """The share in need by age band and sex equals the tables (binomial tolerance, 4 sd)."""
     m = start_models[0]
     pop = m.population
-    need, inpatient, ambulant, _ = care.needs(pop.age, pop.sex, pop.pid, m.keys["care"],
-                                              m.care.tables)
-    prevalence = m.care.tables[0]
+    need = pop.pflegegrad > 0
+    inpatient, ambulant, _ = care.settings(pop.age, pop.sex, pop.pid, pop.pflegegrad,
+                                           m.keys["care"], m.care.tables)
+    prevalence = m.care.tables.prevalence
     for lo, hi in ((0, 65), (65, 75), (75, 85), (85, 90), (90, 111)):
         for sex in (0, 1):
             sel = (pop.age >= lo) & (pop.age < hi) & (pop.sex == sex)
@@ -107,8 +108,7 @@ def test_nursing_residents_live_in_places_and_have_the_need(start_models):
     m = start_models[0]
     pop, city = m.population, m.city
     in_home = in_nursing_home(pop.dwelling, city)
-    need, inpatient, _, _ = care.needs(pop.age, pop.sex, pop.pid, m.keys["care"],
-                                       m.care.tables)
+    need = pop.pflegegrad > 0
     residents = in_home[pop.household]
     assert residents.sum() > 0
     assert need[residents].all()

@@ -45,7 +45,8 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
     if scenario.model != "quartier" or (
             lev.mvz is None and lev.public_transport is None and not lev.school_investment
             and lev.ambulant_care is None and lev.demolition is None
-            and not lev.kitas and not _quartier_targets(scenario)):
+            and not lev.kitas and not lev.nursing_homes and not lev.tagespflege
+            and not _quartier_targets(scenario)):
         return None
     city = build_city(scenario)
     checks: list[tuple[str, Any]] = []
@@ -78,6 +79,10 @@ def lever_problem(scenario: Scenario) -> tuple[str, str] | None:
         for qid in lev.demolition.rate:
             checks.append((f"levers.demolition.rate.{qid}",
                            lambda qid=qid: quartier_index(city, qid)))
+    for kind in ("nursing_homes", "tagespflege"):
+        for i, item in enumerate(getattr(lev, kind)):
+            checks.append((f"levers.{kind}.{i}.quartier",
+                           lambda item=item: quartier_index(city, item.quartier)))
     for field, check in checks:
         try:
             check()

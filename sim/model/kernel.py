@@ -82,8 +82,11 @@ class QuartierModel(mesa.Model):
         housing.initialise(self.city, self.population, scenario, self.streams["population"])
         self.year = scenario.start_year - 1
         self.services = self._facilities(n_households)
-        self.care = care.CareState(rate_tables(params.care, params.demography.max_age),
+        self.care = care.CareState(rate_tables(params.care, params.care_grades,
+                                               params.demography.max_age),
                                    np.zeros(self.city.n_cells),
+                                   np.zeros(self.city.n_quartiers + 1),
+                                   np.zeros(self.city.n_quartiers + 1),
                                    np.zeros(self.city.n_quartiers + 1))
         self.jobs = jobs.setup(self)
         care.add_nursing_places(self)

@@ -119,17 +119,38 @@ def _service_stocks(model: QuartierModel, hq: np.ndarray) -> dict[str, np.ndarra
     n_q = city.n_quartiers
     sv = model.services
     hcell = city.dwelling_cell[pop.dwelling].astype(np.int64)
+    tables = model.care.tables
+    nursing_h = in_nursing_home(pop.dwelling, city)
     c = care_sums(hq.astype(np.int64), pop.household, pop.age, pop.sex, pop.pid,
-                  np.uint64(model.keys["care"]), model.care.tables[0],
-                  in_nursing_home(pop.dwelling, city), sv.gp_within_reach[hcell], n_q)
+                  pop.pflegegrad, np.uint64(model.keys["care"]), tables.inpatient,
+                  tables.ambulant, nursing_h, sv.gp_within_reach[hcell],
+                  sv.ambulant_access[hcell] if hasattr(sv, "ambulant_access")
+                  else np.ones(hcell.size), n_q)
     c = np.vstack([c, c.sum(axis=0)])
     persons, dependent = c[:, 0], c[:, 1]
+    places = metrics.count(city.dwelling_quartier[city.dwelling_tenure == NURSING], n_q)
+    residents = persons - c[:, 3]
+    unmet_inpatient = model.care.unmet_inpatient
+    grades = {f"care_pflegegrad_{g}": c[:, 6 + g] for g in range(1, 6)}
     return {
         "care_dependent": dependent,
         "care_dependency_share": metrics.ratio(dependent, persons),
         "share_cared_at_home": metrics.ratio(c[:, 2], dependent),
-        "nursing_home_residents": persons - c[:, 3],
-        "unmet_care": model.care.unmet,
+        **grades,
+        **{f"share_{k}": metrics.ratio(v, dependent) for k, v in grades.items()},
+        "care_by_relatives": c[:, 12],
+        "care_ambulant": c[:, 13],
+        "care_nursing_home": c[:, 14],
+        "share_care_by_relatives": metrics.ratio(c[:, 12], dependent),
+        "share_care_ambulant": metrics.ratio(c[:, 13], dependent),
+        "share_care_nursing_home": metrics.ratio(c[:, 14], dependent),
+        "care_tagespflege": model.care.tagespflege,
+        "nursing_home_residents": residents,
+        "nursing_home_places": places,
+        "nursing_home_occupancy": metrics.ratio(residents, places),
+        "unmet_care": model.care.unmet + unmet_inpatient,
+        "unmet_care_ambulant": model.care.unmet,
+        "unmet_care_inpatient": unmet_inpatient,
         "share_gp_within_reach": metrics.ratio(c[:, 4], c[:, 3]),
         "share_65plus_gp_within_reach": metrics.ratio(c[:, 6], c[:, 5]),
         "residents_65plus_gp_within_reach": c[:, 6].astype(float),

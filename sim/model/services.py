@@ -455,6 +455,18 @@ class Services:
                 sp.ambulant_catchment_min))
             self._amb_cache = cache
         _, cells, pairs = cache
-        access = _fca(f.capacity[rows], need_by_cell[cells], pairs)
+        demand = need_by_cell[cells]
+        supply = f.capacity[rows]
+        access = _fca(supply, demand, pairs)
+        # A second round: capacity unused where access exceeds 1 serves, within its own
+        # catchment, those left unserved by the first.
+        w, wt = pairs
+        in_reach = wt @ demand
+        ratio = np.divide(supply, in_reach, out=np.zeros_like(supply, dtype=float),
+                          where=in_reach > 0)
+        excess = np.where(access > 1.0, 1.0 - 1.0 / np.maximum(access, 1e-12), 0.0)
+        leftover = ratio * (wt @ (demand * excess))
+        short = np.maximum(1.0 - access, 0.0)
+        second = _fca(leftover, demand * short, pairs)
         self.ambulant_access = np.zeros(self.city.n_cells)
-        self.ambulant_access[cells] = access
+        self.ambulant_access[cells] = np.minimum(access, 1.0) + short * np.minimum(second, 1.0)

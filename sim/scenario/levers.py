@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.scenario.base import StrictModel
+from sim.scenario.care_levers import NewNursingHome, TagespflegePlaces
 
 
 class RentMixingLever(StrictModel):
@@ -196,4 +197,6 @@ class Levers(StrictModel):
     kitas: list[KitaLever] = Field(default_factory=list)
     ambulant_care: AmbulantCareLever | None = None
     demolition: DemolitionLever | None = None
+    nursing_homes: list[NewNursingHome] = Field(default_factory=list)
+    tagespflege: list[TagespflegePlaces] = Field(default_factory=list)
 

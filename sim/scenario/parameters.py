@@ -13,6 +13,7 @@ from sim.scenario.base import StrictModel
 from sim.scenario.household_parameters import HouseholdParameters
 from sim.scenario.cost_parameters import CostParameters
 from sim.scenario.kita_parameters import KitaParameters
+from sim.scenario.care_grade_parameters import CareGradeParameters
 from sim.scenario.service_parameters import (
     CareParameters,
     JobsParameters,
@@ -399,6 +400,7 @@ class Parameters(StrictModel):
     mobility: MobilityParameters = MobilityParameters()
     services: ServicesParameters = ServicesParameters()
     care: CareParameters = CareParameters()
+    care_grades: CareGradeParameters = CareGradeParameters()
     jobs: JobsParameters = JobsParameters()
     choice: ServicesChoiceParameters = ServicesChoiceParameters()
     households: HouseholdParameters = HouseholdParameters()

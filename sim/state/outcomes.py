@@ -76,8 +76,21 @@ STOCK_METRICS = (
     "care_dependent",
     "care_dependency_share",
     "share_cared_at_home",
+    *(f"care_pflegegrad_{g}" for g in range(1, 6)),
+    *(f"share_care_pflegegrad_{g}" for g in range(1, 6)),
+    "care_by_relatives",
+    "care_ambulant",
+    "care_nursing_home",
+    "share_care_by_relatives",
+    "share_care_ambulant",
+    "share_care_nursing_home",
+    "care_tagespflege",
     "nursing_home_residents",
+    "nursing_home_places",
+    "nursing_home_occupancy",
     "unmet_care",
+    "unmet_care_ambulant",
+    "unmet_care_inpatient",
     "share_gp_within_reach",
     "share_65plus_gp_within_reach",
     "residents_65plus_gp_within_reach",
@@ -232,7 +245,28 @@ DESCRIPTIONS = {
     "care_dependency_share": "Share of residents in need of long-term care",
     "share_cared_at_home": "Share of the care-dependent cared for at home",
     "nursing_home_residents": "Residents of nursing homes",
-    "unmet_care": "Persons needing an ambulant care service with none within reach this year",
+    **{f"care_pflegegrad_{g}": f"Persons in Pflegegrad {g}" for g in range(1, 6)},
+    **{f"share_care_pflegegrad_{g}": f"Share of the care-dependent in Pflegegrad {g}"
+       for g in range(1, 6)},
+    "care_by_relatives": "Care-dependent persons at home without an ambulant service (cared "
+                         "for by relatives, or PG1 without services)",
+    "care_ambulant": "Care-dependent persons at home served by an ambulant care service",
+    "care_nursing_home": "Care-dependent persons in a nursing home",
+    "share_care_by_relatives": "Share of the care-dependent cared for at home by relatives only",
+    "share_care_ambulant": "Share of the care-dependent served at home by an ambulant service",
+    "share_care_nursing_home": "Share of the care-dependent in a nursing home",
+    "care_tagespflege": "Persons needing a nursing home kept at home this year by Tagespflege "
+                        "places of the tagespflege lever",
+    "nursing_home_places": "Nursing-home places (incl. homes of the nursing_homes lever once "
+                           "open), by the quartier of the home",
+    "nursing_home_occupancy": "Nursing-home residents per place, by the quartier of the home",
+    "unmet_care": "Persons with unmet care this year: unmet_care_ambulant + "
+                  "unmet_care_inpatient",
+    "unmet_care_ambulant": "Persons needing an ambulant care service with none within reach "
+                           "this year",
+    "unmet_care_inpatient": "Persons needing a nursing home who found no free place in the city "
+                            "this year (they leave the city, cause care), by the quartier they "
+                            "left",
     "share_gp_within_reach": "Share of residents within reach of a GP practice (gp_reach_m "
                              "airline, 1,000 m)",
     "share_65plus_gp_within_reach": "Share of residents 65+ within reach of a GP practice",

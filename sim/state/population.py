@@ -35,6 +35,8 @@ class Population:
         pid: the person's id (uint64; stable for life, the same in every scenario of a seed).
         job: cell of the person's job (-1 outside the city, -2 never employed yet); see
             :mod:`sim.model.processes.jobs`.
+        pflegegrad: Pflegegrad 1-5, 0 without care need (set by the care step, see
+            :mod:`sim.model.care_need`; 0 for persons added since).
 
     Household columns (one row per household):
         dwelling: index of the dwelling the household occupies (-1 while searching).
@@ -58,6 +60,7 @@ class Population:
     hid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
     job: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     union_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    pflegegrad: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
 
     HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid",
                          "union_start")
@@ -124,6 +127,7 @@ class Population:
         )
         self.is_child = np.concatenate([self.is_child, members.is_child])
         self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
+        self.pflegegrad = np.concatenate([self.pflegegrad, np.zeros(members.age.size, np.int8)])
         return self.add_households(
             dwellings,
             np.zeros(n, INCOME_DTYPE) if income is None else income,
@@ -133,6 +137,7 @@ class Population:
 
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
         """Drop dead/departed persons and dissolved/departed households; renumber."""
+        self.pflegegrad = self.pflegegrad[person_alive & household_alive[self.household]]
         (self.age, self.pid, self.sex, self.is_child, self.job,
          self.household) = _keep_persons(person_alive, household_alive, self.household,
                                          self.age, self.pid, self.sex, self.is_child, self.job)
@@ -158,6 +163,7 @@ class Population:
         self.household = np.concatenate([self.household, members.household])
         self.is_child = np.concatenate([self.is_child, members.is_child])
         self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
+        self.pflegegrad = np.concatenate([self.pflegegrad, np.zeros(members.age.size, np.int8)])
 
 
 @dataclass

@@ -1,17 +1,20 @@
-"""The yearly care step: where care is given, and who leaves for lack of it.
+"""The yearly care step: Pflegegrade, where care is given, and who leaves for lack of it.
 
-Who needs care, and what kind, is fixed per person (:mod:`sim.model.care_need`). Care at home
-with an ambulant service needs capacity within reach (2SFCA of the services' clients over the
-persons in need, see :mod:`sim.model.services`): a person is served while a fourth fixed number
-``z`` is below the cell's capacity per person in need. Who needs a nursing home, or an ambulant
-service that is not within reach, moves into the nearest nursing home of the city with a free
-place, else leaves the city (out-migration with cause ``care``). A person living alone moves
+Each year every person's Pflegegrad is set from age, sex and the fixed frailty number
+(:func:`sim.model.care_need.assign_grades`); the grade and age give the setting the person
+needs. Care at home with an ambulant service needs capacity within reach (2SFCA of the
+services' clients over the persons in need, see :mod:`sim.model.services`): a person is served
+while a fixed number ``z`` is below the cell's capacity per person in need. Who needs a nursing
+home, or an ambulant service that is not within reach, moves into the nearest nursing home of
+the city with a free place, else leaves the city (out-migration with cause ``care``); Tagespflege
+places of a lever keep some who need a home at home (docs/care.md). A person living alone moves
 with the household; otherwise the person founds a one-person household in the home, and the
 household left behind has a life event.
 
 Nursing-home places are dwellings of tenure ``NURSING`` (one per resident), off the housing
-market; they are added when the model is built (:func:`add_nursing_places`), and at the start
-those who need a home live in one (:func:`admit_initial_residents`).
+market; they are added when the model is built (:func:`add_nursing_places`) and when a home of
+the ``nursing_homes`` lever opens, and at the start those who need a home live in one
+(:func:`admit_initial_residents`).
 """
 
 from __future__ import annotations
@@ -22,11 +25,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from sim.model.care_need import SLOT_FRAILTY, SLOT_PRIORITY, SLOT_SERVICE, SLOT_SEVERITY, needs
+from sim.model.care_need import (
+    SLOT_PRIORITY,
+    SLOT_SERVICE,
+    SLOT_SEVERITY,
+    CareTables,
+    assign_grades,
+    settings,
+)
 from sim.model.metrics import count
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.model.services import NURSING_HOME
-from sim.state.city import NURSING, in_nursing_home
+from sim.state.city import NURSING, in_nursing_home, quartier_index
 from sim.state.income import income_group
 
 if TYPE_CHECKING:
@@ -44,39 +54,81 @@ class CareState:
     """What the care step keeps from year to year.
 
     Attributes:
-        tables: Prevalence of care need, inpatient share and ambulant share
+        tables: Prevalence of care need and the setting shares by grade
             (:func:`sim.model.care_need.rate_tables`).
         unmet_by_cell: Persons whose ambulant care was not within reach last year, by cell
             (where the ambulant-care lever adds capacity).
         unmet: Persons with unmet ambulant care this year, by quartier (city last).
+        unmet_inpatient: Persons needing a nursing home who found no place in the city this
+            year, by quartier (city last).
+        tagespflege: Persons kept at home by Tagespflege places of the lever this year, by
+            quartier (city last).
+        homes_opened: Indices of the ``nursing_homes`` lever's homes already opened.
     """
 
-    tables: tuple[np.ndarray, np.ndarray, np.ndarray]
+    tables: CareTables
     unmet_by_cell: np.ndarray
     unmet: np.ndarray
+    unmet_inpatient: np.ndarray | None = None
+    tagespflege: np.ndarray | None = None
+    homes_opened: set | None = None
 
 
 def add_nursing_places(model: QuartierModel) -> None:
     """One dwelling of tenure ``NURSING`` per place of every nursing home."""
     f, city = model.services.facilities, model.city
-    homes = np.flatnonzero(f.kind == NURSING_HOME)
-    places = f.capacity[homes].astype(np.int64)
+    homes = np.flatnonzero((f.kind == NURSING_HOME) & (f.opening_year == 0))
+    _add_places(city, f.cell[homes], f.capacity[homes].astype(np.int64))
+
+
+def open_lever_homes(model: QuartierModel, year: int) -> None:
+    """Homes of the ``nursing_homes`` lever open in their opening year (first run year at the
+    latest): a facility in the quartier's cell with the most residents, and its places."""
+    state, city = model.care, model.city
+    if state.homes_opened is None:
+        state.homes_opened = set()
+    for i, home in enumerate(model.scenario.levers.nursing_homes):
+        if i in state.homes_opened or home.opening_year > year:
+            continue
+        state.homes_opened.add(i)
+        q = quartier_index(city, home.quartier)
+        cells = np.flatnonzero(city.cell_quartier == q)
+        cell = int(cells[np.argmax(city.cell_weight[cells])])
+        model.services.facilities.add(NURSING_HOME, np.array([cell]), float(home.places),
+                                      year, home.name or "Pflegeheim (Hebel)")
+        _add_places(city, np.array([cell]), np.array([home.places], np.int64))
+
+
+def _add_places(city, cells: np.ndarray, places: np.ndarray) -> None:
+    """One dwelling of tenure ``NURSING`` per place."""
     n = int(places.sum())
     city.add_dwellings(
-        dwelling_cell=np.repeat(f.cell[homes], places),
+        dwelling_cell=np.repeat(cells, places),
         dwelling_floor_space=np.zeros(n), dwelling_tenure=np.full(n, NURSING),
         dwelling_binding_end=np.zeros(n), dwelling_rent_m2=np.zeros(n))
 
 
 def admit_initial_residents(model: QuartierModel) -> None:
-    """At the start, persons who need a nursing home live in one (those for whom no place is
-    free stay at home). Dwellings emptied this way were never private dwellings: they are
-    removed, so that the start's vacancy rate holds."""
+    """At the start, the care step's rules place people: who needs a nursing home, or needs an
+    ambulant service that is not within reach, lives in a home (those who need a home first;
+    those for whom no place is free stay at home). Dwellings emptied this way were never
+    private dwellings: they are removed, so that the start's vacancy rate holds."""
     pop, city = model.population, model.city
     alive_p = np.ones(pop.n_persons, bool)
     alive_h = np.ones(pop.n_households, bool)
-    _, inpatient, _, _ = needs(pop.age, pop.sex, pop.pid, model.keys["care"], model.care.tables)
-    movers = np.flatnonzero(inpatient & _may_move_to_home(model, alive_p, alive_h))
+    key = model.keys["care"]
+    start = model.scenario.start_year - 1
+    pop.pflegegrad = assign_grades(pop.age, pop.sex, pop.pid, alive_p, key, model.care.tables)
+    inpatient, ambulant, z = settings(pop.age, pop.sex, pop.pid, pop.pflegegrad, key,
+                                      model.care.tables)
+    may = _may_move_to_home(model, alive_p, alive_h)
+    adult_home = ~pop.is_child & (pop.dwelling[pop.household] >= 0)
+    cell = city.dwelling_cell[np.maximum(pop.dwelling, 0)[pop.household]].astype(np.int64)
+    model.services.update_ambulant(start, np.bincount(
+        cell[ambulant & adult_home], minlength=city.n_cells).astype(float))
+    unserved = ambulant & (z >= model.services.ambulant_access[cell])
+    movers = np.concatenate([np.flatnonzero(inpatient & may),
+                             np.flatnonzero(unserved & ~inpatient & may)])
     old_dwelling = pop.dwelling.copy()
     to_nursing_home(model, movers, model.scenario.start_year - 1, alive_h, None)
     freed = np.setdiff1d(old_dwelling, pop.dwelling[pop.dwelling >= 0])
@@ -88,6 +140,12 @@ def admit_initial_residents(model: QuartierModel) -> None:
         pop.dwelling = new_index[pop.dwelling].astype(pop.dwelling.dtype)
         for name in city.DWELLING_COLUMNS:
             setattr(city, name, getattr(city, name)[keep])
+    # Ambulant access at the start, for the start's care settings.
+    at_home = ~in_nursing_home(pop.dwelling, city)[pop.household] & ~pop.is_child
+    _, ambulant, _ = settings(pop.age, pop.sex, pop.pid, pop.pflegegrad, key, model.care.tables)
+    cell = city.dwelling_cell[pop.dwelling[pop.household]].astype(np.int64)
+    model.services.update_ambulant(model.scenario.start_year - 1, np.bincount(
+        cell[ambulant & at_home], minlength=city.n_cells).astype(float))
 
 
 def step(model: QuartierModel, year: YearState, params: CareParameters,
@@ -100,11 +158,14 @@ def step(model: QuartierModel, year: YearState, params: CareParameters,
     n_old = household_alive.size
     h_ok = household_alive & (pop.dwelling >= 0) & ~in_nursing_home(pop.dwelling, city)
     hcell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
-    prevalence, share_inpatient, amb = model.care.tables
+    tables = model.care.tables
+    open_lever_homes(model, year.year)
+    alive = person_alive & household_alive[pop.household]
+    pop.pflegegrad = assign_grades(pop.age, pop.sex, pop.pid, alive, np.uint64(draws.key), tables)
     size, adults, kids, amb_by_cell, cand, cand_inpatient, cand_z = care_pass(
-        pop.household, pop.age, pop.sex, pop.pid, pop.is_child, person_alive,
-        household_alive, h_ok, hcell, np.uint64(draws.key), prevalence,
-        share_inpatient, amb, city.n_cells)
+        pop.household, pop.pflegegrad, pop.age, pop.sex, pop.pid, pop.is_child, person_alive,
+        household_alive, h_ok, hcell, np.uint64(draws.key), tables.inpatient, tables.ambulant,
+        city.n_cells)
     sv.add_ambulant_lever(year.year, model.care.unmet_by_cell)
     sv.update_ambulant(year.year, amb_by_cell)
     cand_h = pop.household[cand]
@@ -115,18 +176,24 @@ def step(model: QuartierModel, year: YearState, params: CareParameters,
     model.care.unmet_by_cell = np.bincount(cand_cell[unserved], minlength=city.n_cells)
     hq = city.dwelling_quartier[np.maximum(pop.dwelling, 0)]
     model.care.unmet = count(hq[cand_h[unserved]], n_q)
-    # Who moves to a home: not the last adult of a household with children.
+    # Who moves to a home: not the last adult of a household with children, nor who
+    # Tagespflege keeps at home.
     may = (kids[cand_h] == 0) | (adults[cand_h] > 1)
-    movers = cand[(cand_inpatient | unserved) & may]
+    day = tagespflege_kept(model, year.year, cand_inpatient & may,
+                           pop.pflegegrad[cand], hq[cand_h], cand_z)
+    model.care.tagespflege = count(hq[cand_h[day]], n_q)
+    movers = cand[(cand_inpatient | unserved) & may & ~day]
     order = np.argsort(keyed_uniforms(draws.key, year.year, pop.pid[movers], SLOT_CARE_ORDER),
                        kind="stable")
     movers = movers[order]
     mover_h = pop.household[movers].copy()
     mover_q = hq[mover_h]
+    mover_inpatient = np.isin(movers, cand[cand_inpatient])
     placed, new_rows = to_nursing_home(model, movers, year.year, household_alive,
                                        person_alive, size.copy())
     leave = movers[~placed]
     leave_h = mover_h[~placed]
+    model.care.unmet_inpatient = count(mover_q[~placed & mover_inpatient], n_q)
     size = size - np.bincount(mover_h[placed], minlength=n_old)
     leaving = np.bincount(leave_h, minlength=n_old)
     whole = size[leave_h] == leaving[leave_h]  # every member left: the household leaves
@@ -144,6 +211,32 @@ def step(model: QuartierModel, year: YearState, params: CareParameters,
     year.add_households(city.dwelling_quartier[pop.dwelling[new_rows]] if new_rows.size
                         else np.zeros(0, np.int64))
     year.life_event[mover_h[placed & (pop.household[movers] != mover_h)]] = True
+
+
+def tagespflege_kept(model: QuartierModel, year: int, wants_home: np.ndarray,
+                     grade: np.ndarray, quartier: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Candidates kept at home by the lever's Tagespflege places: per quartier, of those who
+    need a nursing home with a grade up to ``tagespflege_max_grade``, the first (by ``z``)
+    places × users per place × share who would otherwise need a home."""
+    kept = np.zeros(wants_home.size, bool)
+    levers = model.scenario.levers.tagespflege
+    if not levers:
+        return kept
+    cg = model.scenario.parameters.care_grades
+    n_q = model.city.n_quartiers
+    places = np.zeros(n_q)
+    for item in levers:
+        if item.opening_year <= year:
+            places[quartier_index(model.city, item.quartier)] += item.places
+    slots = np.floor(places * cg.tagespflege_users_per_place * cg.tagespflege_home_share)
+    eligible = np.flatnonzero(wants_home & (grade <= cg.tagespflege_max_grade)
+                              & (slots[quartier] > 0))
+    eligible = eligible[np.lexsort((z[eligible], quartier[eligible]))]
+    q = quartier[eligible]
+    first = np.searchsorted(q, q)  # rank within the quartier
+    rank = np.arange(eligible.size) - first
+    kept[eligible[rank < slots[q]]] = True
+    return kept
 
 
 def _may_move_to_home(model: QuartierModel, person_alive: np.ndarray,
@@ -253,8 +346,8 @@ def _grow(a, n):
 
 
 @njit(cache=True)
-def care_pass(household, age, sex, pid, is_child, person_alive, household_alive, at_home_h,
-              hcell, key, prevalence, share_inpatient, amb, n_cells):
+def care_pass(household, grade, age, sex, pid, is_child, person_alive, household_alive,
+              at_home_h, hcell, key, inpatient, ambulant, n_cells):
     """One pass over the persons for the yearly care step.
 
     Returns per household the living members, adults and children; per cell the persons at
@@ -271,7 +364,7 @@ def care_pass(household, age, sex, pid, is_child, person_alive, household_alive,
     cand_inp = np.empty(cap, np.bool_)
     cand_z = np.empty(cap)
     n_c = 0
-    top = prevalence.shape[1] - 1
+    top = inpatient.shape[1] - 1
     for i in range(household.size):
         h = household[i]
         if not (person_alive[i] and household_alive[h]):
@@ -281,15 +374,14 @@ def care_pass(household, age, sex, pid, is_child, person_alive, household_alive,
             kids[h] += 1
             continue
         adults[h] += 1
-        if not at_home_h[h]:
+        g = grade[i]
+        if g == 0 or not at_home_h[h]:
             continue
         a = min(age[i], top)
         s = sex[i]
         base = keyed_base(key, 0, pid[i])
-        if uniform_from(base, SLOT_FRAILTY) >= prevalence[s, a]:
-            continue
-        inp = uniform_from(base, SLOT_SEVERITY) < share_inpatient[s, a]
-        if not inp and uniform_from(base, SLOT_SERVICE) >= amb[a]:
+        inp = uniform_from(base, SLOT_SEVERITY) < inpatient[s, a, g]
+        if not inp and uniform_from(base, SLOT_SERVICE) >= ambulant[s, a, g]:
             continue  # cared for by relatives
         if not inp:
             amb_by_cell[hcell[h]] += 1

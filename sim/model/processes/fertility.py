@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.rng import keyed_uniforms
+from sim.state.city import in_nursing_home
 from sim.state.population import FEMALE, household_adults
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
         partnered = ~pop.is_child[women] & (adults[pop.household[women]] == 2)
         rate = rates_by_partner(pop.age[women], partnered, asfr, ratio)
         mothers = women[keyed_uniforms(draws.key, year.year, pop.pid[women], 0) < rate]
+    home = in_nursing_home(pop.dwelling, model.city)
+    mothers = mothers[~home[pop.household[mothers]]]  # no births in nursing homes
     model.vital.count_births(pop.age[mothers])
     year.mothers = mothers
     year.life_event[pop.household[mothers]] = True

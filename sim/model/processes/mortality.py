@@ -2,6 +2,10 @@
 
 q(x) comes from the Destatis period life table (GENESIS 12621-0001) of the scenario's period;
 ages beyond the table's last age (100) keep q(100), and nobody survives ``max_age``.
+Persons in care need die more often, the more so the higher their Pflegegrad g (relative risk
+r^g, ``care_grades.mortality_risk_per_grade``); the risks are normalised within each sex and
+single age, so the expected deaths of every age and sex stay those of the life table (deaths are
+redistributed, not added).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.model.rng import keyed_uniforms
 
@@ -31,13 +36,39 @@ def deaths(age: np.ndarray, sex: np.ndarray, q: np.ndarray, u: np.ndarray) -> np
     return u < q[sex, age]
 
 
+@njit(cache=True)
+def grade_death_probabilities(age, sex, grade, q, risk_per_grade):
+    """Death probability per person: q(sex, age) × r^grade / mean of r^grade over the persons
+    of the same sex and age (capped at 0.999 below the last age, where q = 1)."""
+    n_age = q.shape[1]
+    risk_of = np.empty(6)
+    for g in range(6):
+        risk_of[g] = risk_per_grade ** g
+    total = np.zeros(2 * n_age)
+    n = np.zeros(2 * n_age)
+    for i in range(age.size):
+        c = sex[i] * n_age + age[i]
+        total[c] += risk_of[grade[i]]
+        n[c] += 1.0
+    out = np.empty(age.size)
+    for i in range(age.size):
+        c = sex[i] * n_age + age[i]
+        qc = q[sex[i], age[i]]
+        if qc >= 1.0:
+            out[i] = 1.0
+        else:
+            out[i] = min(qc * risk_of[grade[i]] * n[c] / total[c], 0.999)
+    return out
+
+
 def step(model: QuartierModel, year: YearState, params: DemographyParameters,
          draws: Draws) -> dict[str, np.ndarray]:
     """Who dies this year (ages at the start of the year); a household that loses an adult has
     a life event. Exposures and deaths by sex and age go to the run's vital statistics."""
     pop = model.population
-    dead = deaths(pop.age, pop.sex, model.death_probabilities,
-                  keyed_uniforms(draws.key, year.year, pop.pid, 0))
+    q = grade_death_probabilities(pop.age, pop.sex, pop.pflegegrad, model.death_probabilities,
+                                  model.scenario.parameters.care_grades.mortality_risk_per_grade)
+    dead = keyed_uniforms(draws.key, year.year, pop.pid, 0) < q
     model.vital.count_exposure_and_deaths(pop.sex, pop.age, dead)
     year.person_alive = ~dead
     year.life_event[pop.household[dead & ~pop.is_child]] = True  # a partner or parent died
