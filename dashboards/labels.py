@@ -158,6 +158,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "difference": ("Differenz", "Difference"),
     "ci": ("95 %-KI", "95 % CI"),
     "significant": ("signifikant", "significant"),
+    "not_significant": ("nicht signifikant (95 %-KI schließt 0 ein)",
+                        "not significant (95 % CI includes 0)"),
+    "not_significant_legend": ("grau: nicht signifikant (95 %-KI schließt 0 ein)",
+                               "grey: not significant (95 % CI includes 0)"),
+    "by_quartier": ("je Quartier", "by quartier"),
+    "smoothed": ("geglättete Zellansicht", "smoothed cell view"),
+    "age_years": ("Alter (Jahre)", "Age (years)"),
+    "index_axis": ("Index (0 = keine, 1 = vollständige Segregation)",
+                   "Index (0 = none, 1 = complete segregation)"),
     "male": ("Männer", "Men"),
     "female": ("Frauen", "Women"),
     "persons": ("Personen", "Persons"),
@@ -299,6 +308,72 @@ def scope_label(scope: str, lang: str = "de") -> str:
     return text("city", lang) if scope == "city" else str(scope)
 
 
+SHARE_METRICS = ("mean_rent_burden",)
+"""Ratios without a share-like name that are shown in percent as well (rent / income)."""
+
+
 def is_share(metric: str) -> bool:
-    """Whether a metric is a share (shown in percent)."""
-    return metric.startswith("share_") or metric.endswith(("_rate", "_share"))
+    """Whether a metric is a share or a ratio (shown in percent)."""
+    return (metric.startswith("share_") or metric.endswith(("_rate", "_share"))
+            or metric in SHARE_METRICS)
+
+
+UNITS: dict[str, tuple[str, str]] = {
+    "percent": ("%", "%"),
+    "persons": ("Personen", "persons"),
+    "households": ("Haushalte", "households"),
+    "dwellings": ("Wohnungen", "dwellings"),
+    "doctors": ("Ärzte", "doctors"),
+    "index": ("Index 0–1", "index 0–1"),
+    "coverage": ("1 = Soll", "1 = target"),
+    "quotient": ("Quotient", "quotient"),
+    "years": ("Jahre", "years"),
+    "eur_m2": ("EUR/m²", "EUR/m²"),
+    "eur_month": ("EUR/Monat", "EUR/month"),
+    "per_household": ("Personen je Haushalt", "persons per household"),
+    "per_gp": ("Einwohner je Arzt", "inhabitants per GP"),
+    "per_year": ("je Jahr", "per year"),
+}
+
+
+def metric_unit(metric: str, lang: str = "de") -> str:
+    """The unit of a metric for axis titles ("" when it has none)."""
+    i = lang_index(lang)
+    if is_share(metric):
+        key = "percent"
+    elif metric in ("mean_rent_m2",):
+        key = "eur_m2"
+    elif metric in ("mean_equivalised_income",):
+        key = "eur_month"
+    elif metric in ("households",):
+        key = "households"
+    elif metric.startswith(("dwellings", "bindings_")):
+        key = "dwellings"
+    elif metric.startswith("gp_doctors") or metric in ("gp_retirements", "gp_refills"):
+        key = "doctors"
+    elif metric.startswith(("gp_access", "gp_coverage")):
+        key = "coverage"
+    elif metric.startswith(("dissimilarity", "multigroup", "theil", "isolation", "exposure",
+                            "morans", "school_dissimilarity")):
+        key = "index"
+    elif metric.startswith("location_quotient") or metric == "old_age_ratio":
+        key = "quotient"
+    elif metric in ("mean_age", "gp_mean_age"):
+        key = "years"
+    elif metric == "mean_household_size":
+        key = "per_household"
+    elif metric == "inhabitants_per_gp":
+        key = "per_gp"
+    elif metric.startswith(("out_migrants", "in_migrants", "births", "deaths", "population",
+                            "persons_", "moves_", "leaving_home", "care_dependent",
+                            "nursing_home", "unmet_care", "partnerships")):
+        key = "persons"
+    else:
+        return ""
+    return UNITS[key][i]
+
+
+def axis_title(metric: str, lang: str = "de") -> str:
+    """A metric's label with its unit, for an axis."""
+    label, unit = metric_label(metric, lang), metric_unit(metric, lang)
+    return f"{label} [{unit}]" if unit and unit not in label else label
