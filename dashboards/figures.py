@@ -238,7 +238,7 @@ def _round(z: np.ndarray, digits: int = 4) -> np.ndarray:
 
 
 def _quartier_grid(cells: pd.DataFrame, width: int, height: int) -> np.ndarray:
-    first = cells.drop_duplicates("cell")
+    first = cells.drop_duplicates(["col", "row"])
     q = np.full((height, width), "", dtype=object)
     q[first["row"].to_numpy(int), first["col"].to_numpy(int)] = first["quartier"].astype(str)
     return q

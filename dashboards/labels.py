@@ -176,6 +176,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "band": ("95 %-Band", "95 % band"),
     "title_report": ("QuartierSim – Bericht", "QuartierSim – report"),
     "summary": ("Zusammenfassung", "Summary"),
+    "scenarios_section": ("Die Szenarien und was sie ändern", "The scenarios and what they change"),
+    "key_outcomes": ("Kernergebnisse je Szenario (Gesamtstadt, letztes Jahr; signifikant oder "
+                     "nicht)", "Key outcomes per scenario (whole city, last year; significant "
+                     "or not)"),
+    "money_nominal": ("Geldbeträge (Mieten, Einkommen, Ticketpreise) sind nominal, nicht "
+                      "inflationsbereinigt; die Modellannahmen zum jährlichen Wachstum",
+                      "Money (rents, incomes, ticket prices) is nominal, not adjusted for "
+                      "inflation; the model's yearly growth rates"),
+    "cell_view": ("Optional: geglättete Zellansicht", "Optional: smoothed cell view"),
+    "cell_view_note": (
+        "Einzelne 100-m-Zellen haben wenige Einwohner; ihre Differenzen sind überwiegend "
+        "Zufall. Diese Karten mitteln jede Zelle mit ihren Nachbarn (3×3 Zellen) und zeigen "
+        "keine Signifikanz: Für Aussagen gelten die Quartierskarten oben.",
+        "Single 100 m cells have few residents; their differences are mostly chance. These "
+        "maps pool each cell with its neighbours (3×3 cells) and show no significance: the "
+        "quartier maps above are the ones to draw conclusions from."),
     "who_leaves": ("Wer zieht weg – und warum?", "Who leaves, and why?"),
     "segregation": ("Segregation", "Segregation"),
     "care": ("Versorgung: Ärzte und Pflege", "Access to care and doctors"),
@@ -218,9 +234,9 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Out-migrants for care, doctors, school and jobs"),
     "no_facilities": (
         "Einrichtungen (Hausärzte, MVZ, Pflege, Schulen) sind nicht als Marker eingezeichnet: "
-        "die Ergebnisse speichern ihre Lage nicht.",
-        "Facilities (GPs, MVZ, care, schools) are not drawn as markers: the results do not "
-        "store where they are."),
+        "Läufe eines älteren Modellstands speichern ihre Lage nicht.",
+        "Facilities (GPs, MVZ, care, schools) are not drawn as markers: runs of an older "
+        "model version do not store where they are."),
     "no_cells": (
         "Keine Zelldaten: Karten brauchen [outcomes] cell_snapshots = true im Szenario.",
         "No cell data: maps need [outcomes] cell_snapshots = true in the scenario."),
