@@ -559,7 +559,10 @@ def quartier_difference_map(comparison: pd.DataFrame, grid: pd.DataFrame, *, sce
             localise(f"{rows.loc[q, 'difference']:+.2g}", lang)
         mark = "" if bool(rows.loc[q, "significant"]) else " (n. s.)"
         values.append(f"{q}<br>{d}{unit}{mark}")
-    fig.add_trace(label_trace(centre, values, 10))
+    for (_, point), label_text in zip(centre.iterrows(), values, strict=True):
+        fig.add_annotation(x=point["col"], y=point["row"], text=label_text, showarrow=False,
+                           font={"size": 10, "color": "#111"}, bgcolor="rgba(255,255,255,0.8)",
+                           borderpad=2)
     versus = f" − {baseline}" if baseline else ""
     _map_layout(fig, width, height, f"Δ {label}: {scenario}{versus}, {year} "
                 f"({text('by_quartier', lang)})")

@@ -403,7 +403,7 @@ def build_report(results: Results, lang: str = "de") -> str:
     base_runs = set(results.runs_of(baseline))
     cells = results.cells
     base_cells = cells[cells["run_id"].isin(base_runs)] if cells is not None else None
-    geography = map_geography(exp) if cells is not None else None
+    geography = map_geography(exp)  # Stadtteil polygons of a city built from files, or None
     grid = report_grid(results)
     others = [s for s in shown if s != baseline] if results.baseline else []
     colors = fg.scenario_colors(results.scenarios)
