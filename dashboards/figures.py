@@ -762,16 +762,16 @@ def comparison_rows(comparison: pd.DataFrame, *, year: int | None = None, scope:
     return rows.reset_index(drop=True)
 
 
-def _axis_limit(values: np.ndarray) -> float:
-    """A symmetric axis half-range that shows the bulk of the values: the largest, unless a
-    few lie far beyond the rest (then the 90th percentile, with room)."""
-    values = np.abs(values[np.isfinite(values)])
-    if not len(values):
+def _axis_limit(extents: np.ndarray) -> float:
+    """A symmetric axis half-range that shows the bulk of the rows (``extents``: each row's
+    largest absolute value, interval included): the largest extent, leaving out those beyond
+    10 times the median (drawn at the edge)."""
+    extents = np.abs(extents[np.isfinite(extents)])
+    if not len(extents):
         return 1.0
-    top = float(values.max())
-    bulk = float(np.quantile(values, 0.9))
-    limit = top if top <= 3 * bulk or bulk == 0 else bulk
-    return max(limit * 1.15, 0.1)
+    median = float(np.median(extents))
+    keep = extents[extents <= 10 * median] if median > 0 else extents
+    return max(float(keep.max() if len(keep) else extents.max()) * 1.15, 0.1)
 
 
 def comparison_whiskers(comparison: pd.DataFrame, *, year: int | None = None,
@@ -789,8 +789,9 @@ def comparison_whiskers(comparison: pd.DataFrame, *, year: int | None = None,
     labels = {m: metric_label(m, lang) for m in order}
     scenarios = list(pd.unique(rows["scenario"]))
     colors = colors or {s: _color(i + 1) for i, s in enumerate(scenarios)}
-    limit = _axis_limit(np.r_[rows["relative"], rows["relative_low"].fillna(0),
-                              rows["relative_high"].fillna(0)])
+    limit = _axis_limit(np.nanmax(np.abs(np.c_[
+        rows["relative"], rows["relative_low"].fillna(0), rows["relative_high"].fillna(0)]),
+        axis=1))
     fig = go.Figure()
     fig.add_vline(x=0, line={"color": "#888", "width": 1})
     for i, (name, part) in enumerate(rows.groupby("scenario", sort=False)):
