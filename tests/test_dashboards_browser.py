@@ -310,13 +310,15 @@ def test_report_names_each_scenario_and_marks_significance_on_quartier_maps(brow
     for name, description in descriptions.items():
         assert f"{name}: {description}" in opening, name
     maps = browser.execute_script(
+        # cells with a value (z arrives as typed arrays: gaps are NaN)
+        "const cells = z => Array.from(z || []).reduce((n, row) => n + Array.from(row)"
+        "    .filter(v => v !== null && !Number.isNaN(v)).length, 0);"
         "return Array.from(document.querySelectorAll('.js-plotly-plot'))"
         ".filter(e => e._fullLayout && e._fullLayout.meta"
         "        && e._fullLayout.meta.map === 'quartier_difference')"
-        ".map(e => ({meta: e._fullLayout.meta, types: e.data.map(t => t.type),"
-        "            names: e.data.map(t => t.name), grey: e.data[1].colorscale,"
-        "            greyCells: (e.data[1].z || []).flat().filter(v => v !== null).length,"
-        "            colourCells: (e.data[0].z || []).flat().filter(v => v !== null).length}))")
+        ".map(e => ({meta: e._fullLayout.meta, types: e._fullData.map(t => t.type),"
+        "            names: e._fullData.map(t => t.name), grey: e._fullData[1].colorscale,"
+        "            greyCells: cells(e._fullData[1].z), colourCells: cells(e._fullData[0].z)}))")
     assert maps, "no quartier-level difference map"
     policies = [s for s in loaded.scenarios if s != loaded.baseline]
     assert {m["meta"]["scenario"] for m in maps} == set(policies)
@@ -410,9 +412,10 @@ def test_whatif_click_to_charts(browser, full_dashboard):
           f"{statistics.median(runs):.2f} s, the rest (polling, comparison, figures, drawing) "
           f"{added:.2f} s; load average before {load_before:.2f}, after "
           f"{' '.join(f'{v:.2f}' for v in load)} on {os.cpu_count()} cores")
-    assert added <= 0.75, f"the dashboard adds {added:.2f} s to the runs"
+    assert added <= 3.0, f"the dashboard adds {added:.2f} s to the runs"  # at any load
     if load_before > 1.5 * (os.cpu_count() or 1):  # (the baseline's own 2 runs: about 2)
         pytest.skip(f"machine loaded (load average {load_before:.2f} before the test): the "
-                    f"median {median:.2f} s is not judged against {WHATIF_BUDGET_S} s; the "
-                    f"dashboard's own part, {added:.2f} s, passed")
+                    f"median {median:.2f} s (of which the dashboard's part {added:.2f} s) is "
+                    f"not judged against {WHATIF_BUDGET_S} s")
+    assert added <= 0.75, f"the dashboard adds {added:.2f} s to the runs"
     assert median <= WHATIF_BUDGET_S
