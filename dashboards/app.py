@@ -12,6 +12,7 @@ input names a file.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import dash
@@ -25,6 +26,7 @@ from dashboards.data import Results, load_results
 from dashboards.geography import add_geography, run_facilities
 from dashboards.inputs import in_page
 from dashboards.labels import CELL_VARIABLES, cell_variable_label, metric_label, scope_label
+from dashboards.report import report_grid
 from dashboards.whatif import BASELINE, WHATIF, WhatIf, WhatIfEngine, whatif_scenario
 from sim.errors import InputError
 from sim.experiments.gis import map_geography
@@ -63,8 +65,8 @@ T = {
                     "Cell {c}, {r} lies outside the city: please click a cell in a quartier."),
     "run": ("Berechnen", "Run"),
     "running": ("Läuft: {d} von {t} Läufen …", "Running: {d} of {t} runs …"),
-    "done": ("Fertig in {s:.1f} s: {n} Wiederholungen je Variante.",
-             "Done in {s:.1f} s: {n} replications each."),
+    "done": ("Fertig in {s} s (Modellläufe {runs} s): {n} Wiederholungen je Variante.",
+             "Done in {s} s (model runs {runs} s): {n} replications each."),
     "failed": ("Fehler: {e}", "Error: {e}"),
     "unavailable": ("Was-wäre-wenn nicht verfügbar: {e}", "What-if not available: {e}"),
     "unchanged": ("Kein Hebel verändert: erst einen Hebel bewegen.",
@@ -178,8 +180,7 @@ class _Dashboard:
         # Stadtteil outlines and facilities of a city built from files (None otherwise).
         self.geography = map_geography(exp) if cells is not None else None
         self.colors = fg.scenario_colors(results.scenarios)
-        self.grid = (cells.drop_duplicates(["col", "row"])[["col", "row", "quartier"]]
-                     if cells is not None else None)
+        self.grid = report_grid(results)  # the quartiers' cells, for their outlines
         app.layout = self.layout()
         self.callbacks()
 
@@ -460,8 +461,11 @@ class _Dashboard:
             if job.error:
                 return ("0", "1", _t("failed", lang, e=job.error), True, dash.no_update,
                         dash.no_update)
-            status = _t("done", lang, s=job.finished - job.started, n=engine.replications)
             series, whiskers = self.whatif_figures(job, metric, quartier or "city")
+            answered = job.extra.setdefault("answered", time.perf_counter())
+            status = _t("done", lang, s=fg.localise(f"{answered - job.started:.1f}", lang),
+                        runs=fg.localise(f"{job.finished - job.started:.1f}", lang),
+                        n=engine.replications)
             return str(total), str(total), status, True, series, whiskers
 
     def whatif_figures(self, job, metric: str, scope: str) -> tuple[go.Figure, go.Figure]:

@@ -22,8 +22,13 @@ import plotly.io as pio
 
 from dashboards import figures as fg
 from dashboards.data import Results, load_results
-from dashboards.geography import add_geography, add_outlines, facility_traces, north_up, \
-    run_facilities
+from dashboards.geography import (
+    add_geography,
+    add_outlines,
+    facility_traces,
+    north_up,
+    run_facilities,
+)
 from dashboards.labels import cause_label, metric_label, text
 from sim.experiments.comparison import cause_breakdown
 from sim.experiments.gis import map_geography
