@@ -391,6 +391,9 @@ class _Dashboard:
 
     def whatif_callbacks(self) -> None:
         app, lang, engine = self.app, self.lang, self.engine
+        self.view = (self.app.layout["metric"].value, "city")
+        # the answer's figures are built as soon as its runs end, before the page polls
+        engine.on_answer = lambda job: self.whatif_figures(job, *self.view)
 
         @app.callback(Output("whatif-map", "figure", allow_duplicate=True),
                       Output("whatif-map-refresh", "disabled"),
@@ -450,6 +453,7 @@ class _Dashboard:
                                   dash.no_update, dash.no_update))
         def _poll(_, metric, quartier, job_id):
             metric, quartier = self.metric(metric), self.scope(quartier)
+            self.view = (metric, quartier or "city")  # the answer's figures are built for it
             job = engine.job(job_id) if isinstance(job_id, str) else None
             if job is None:
                 return (dash.no_update,) * 6
