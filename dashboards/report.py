@@ -554,8 +554,17 @@ def _quartier_map(comparison: pd.DataFrame, grid: pd.DataFrame, scenario: str, m
     from files, drawn north up) and the scenario's facilities."""
     fig = fg.quartier_difference_map(comparison, grid, scenario=scenario, metric=metric,
                                      baseline=baseline, lang=lang)
-    if geography is not None:
+    if geography is not None:  # the Stadtteil polygons and names instead of the grid's
+        fig.data = tuple(t for t in fig.data if t.name != "Quartiere")
         add_outlines(fig, None, geography)
+        labels = geography["labels"].assign(
+            quartier_id=geography["labels"]["quartier_id"].astype(str)).set_index("quartier_id")
+        for note in fig.layout.annotations:
+            qid, _, rest = note.text.partition("<br>")
+            if qid in labels.index:
+                note.update(text=f"{labels.loc[qid, 'name']}<br>{rest}" if rest else
+                            str(labels.loc[qid, "name"]),
+                            x=float(labels.loc[qid, "col"]), y=float(labels.loc[qid, "row"]))
         for trace in facility_traces(geography["facilities"], lang):
             fig.add_trace(trace)
         return north_up(fig)

@@ -234,3 +234,30 @@ def test_malformed_callback_requests_are_answered_in_the_page(results, body):
     answer = json.loads(response.get_data(as_text=True))["response"]["request-error"]
     assert answer["children"].startswith("The request to the server was malformed")
     assert answer["style"]["display"] == "block"
+
+
+def test_quartier_map_of_a_city_built_from_files_uses_its_stadtteile():
+    from dashboards.report import _quartier_map
+
+    rows = [("p", "share_poor", q, 2030, 0.2, 0.21, 0.01, lo, hi, sig)
+            for q, lo, hi, sig in (("west", 0.005, 0.02, True), ("east", -0.01, 0.03, False))]
+    comparison = pd.DataFrame(rows, columns=["scenario", "metric", "scope", "year",
+                                             "baseline_mean", "scenario_mean", "difference",
+                                             "ci_low", "ci_high", "significant"])
+    geography = {
+        "outlines": pd.DataFrame({"quartier_id": ["west"] * 6, "name": "West",
+                                  "col": [-0.5, 1.5, 1.5, -0.5, -0.5, np.nan],
+                                  "row": [-0.5, -0.5, 1.5, 1.5, -0.5, np.nan]}),
+        "labels": pd.DataFrame({"quartier_id": ["west", "east"], "name": ["Westviertel",
+                                                                          "Ostviertel"],
+                                "col": [0.4, 2.6], "row": [0.6, 0.4]}),
+        "facilities": pd.DataFrame({"kind": ["primary_school"], "name": ["GS West"],
+                                    "col": [0.0], "row": [1.0], "capacity": [200.0]})}
+    fig = _quartier_map(comparison, _grid(), "p", "share_poor", "b", geography, None, "de")
+    names = [t.name for t in fig.data]
+    assert "Stadtteile" in names and "Quartiere" not in names  # polygons, not cell edges
+    assert "Grundschule (Plätze)" in names
+    texts = {a.text.split("<br>")[0]: (a.x, a.y) for a in fig.layout.annotations}
+    assert texts == {"Westviertel": (0.4, 0.6), "Ostviertel": (2.6, 0.4)}
+    low, high = fig.layout.yaxis.range
+    assert low < high  # north up
