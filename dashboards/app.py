@@ -545,7 +545,12 @@ def serve(app: dash.Dash, host: str = "127.0.0.1", port: int = 8050, threads: in
     no log line per request); only warnings and errors are logged."""
     import logging
 
-    from waitress import serve as waitress_serve
+    try:
+        from waitress import serve as waitress_serve
+    except ImportError:  # an install from before waitress was a dependency
+        raise SystemExit("quartier dashboard: the package waitress is missing; install it "
+                         "with: pip install 'waitress>=3,<4' (or pip install -e . again)"
+                         ) from None
 
     logging.getLogger("waitress").setLevel(logging.ERROR)  # e.g. no "queue depth" chatter
     waitress_serve(app.server, host=host, port=port, threads=threads, ident="QuartierSim",
