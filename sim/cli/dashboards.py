@@ -107,7 +107,7 @@ def dashboard(
 
         app = create_app(folder, results=results, engine=engine, lang=lang)
         console.print(f"Dashboard of {folder}: http://{host}:{port}/  (Ctrl+C to stop)",
-                      highlight=False, soft_wrap=True)
+                          highlight=False, soft_wrap=True)
         serve(app, host=host, port=port)
     finally:
         engine.shutdown()
