@@ -12,19 +12,22 @@ input names a file.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import dash
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from dashboards import figures as fg
 from dashboards import inputs
 from dashboards.data import Results, load_results
-from dashboards.geography import add_geography
+from dashboards.geography import add_geography, run_facilities
 from dashboards.inputs import in_page
 from dashboards.labels import CELL_VARIABLES, cell_variable_label, metric_label, scope_label
-from dashboards.whatif import WhatIf, WhatIfEngine, whatif_scenario
+from dashboards.report import report_grid
+from dashboards.whatif import BASELINE, WHATIF, WhatIf, WhatIfEngine, whatif_scenario
 from sim.errors import InputError
 from sim.experiments.gis import map_geography
 
@@ -62,17 +65,29 @@ T = {
                     "Cell {c}, {r} lies outside the city: please click a cell in a quartier."),
     "run": ("Berechnen", "Run"),
     "running": ("Läuft: {d} von {t} Läufen …", "Running: {d} of {t} runs …"),
-    "done": ("Fertig in {s:.1f} s: {n} Wiederholungen je Variante.",
-             "Done in {s:.1f} s: {n} replications each."),
+    "done": ("Fertig in {s} s (Modellläufe {runs} s): {n} Wiederholungen je Variante.",
+             "Done in {s} s (model runs {runs} s): {n} replications each."),
     "failed": ("Fehler: {e}", "Error: {e}"),
     "unavailable": ("Was-wäre-wenn nicht verfügbar: {e}", "What-if not available: {e}"),
     "unchanged": ("Kein Hebel verändert: erst einen Hebel bewegen.",
                   "No lever moved: move a lever first."),
     "error_title": ("Ergebnisse können nicht gelesen werden", "Cannot read the results"),
+    "whatif_empty": ("Noch keine Antwort: einen Hebel bewegen (oder ein MVZ in die Karte "
+                     "setzen) und „Berechnen“ drücken.",
+                     "No answer yet: move a lever (or place an MVZ on the map) and press "
+                     "Run."),
+    "bad_request": ("Die Anfrage an den Server war fehlerhaft und wurde nicht ausgeführt "
+                    "({e}). Bitte die Seite neu laden.",
+                    "The request to the server was malformed and was not run ({e}). Please "
+                    "reload the page."),
 }
+MAX_SELECTED = 10
+"""Scenarios selected when the page opens (all of a comparison; sweeps may have many)."""
 STYLE = {"fontFamily": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"}
 CARD = {"background": "white", "border": "1px solid #e3e3e3", "borderRadius": "6px",
         "padding": "10px", "margin": "8px"}
+BANNER = {"background": "#fff8e1", "borderLeft": "4px solid #e39d2d", "padding": "8px 12px",
+          "margin": "8px"}
 
 
 def _t(key: str, lang: str, **kw) -> str:
@@ -92,9 +107,36 @@ def message_figure(message: str) -> go.Figure:
 
 def _safe(build, *args, **kwargs) -> go.Figure:
     try:
-        return build(*args, **kwargs)
+        fig = build(*args, **kwargs)
     except (ValueError, KeyError) as exc:
         return message_figure(str(exc))
+    return fg.localised(fig, kwargs.get("lang", "de"))
+
+
+def guard_requests(app: dash.Dash, lang: str) -> None:
+    """Answer a malformed callback request (no JSON, unknown output, missing keys) with a
+    message for the page instead of an HTTP 500: status 200, the message in the
+    ``request-error`` banner, and no traceback in the log."""
+    import flask
+
+    endpoint = "/_dash-update-component"
+    view = app.server.view_functions.get(endpoint)
+    if view is None:
+        return
+
+    def guarded(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except dash.exceptions.PreventUpdate:
+            raise
+        except Exception as exc:  # noqa: BLE001  (whatever the body holds: said in the page)
+            message = _t("bad_request", lang, e=type(exc).__name__)
+            body = {"multi": True, "response": {"request-error": {
+                "children": message, "style": {**BANNER, "display": "block"}}}}
+            return flask.Response(flask.json.dumps(body), status=200,
+                                  mimetype="application/json")
+
+    app.server.view_functions[endpoint] = guarded
 
 
 def error_layout(folder: str | Path, error: InputError, lang: str = "de") -> html.Div:
@@ -119,6 +161,7 @@ def create_app(folder: str | Path, *, results: Results | None = None,
         return app
     engine = engine or WhatIfEngine.from_results(results)
     _Dashboard(app, results, engine, lang)
+    guard_requests(app, lang)
     return app
 
 
@@ -136,6 +179,8 @@ class _Dashboard:
         self.exp = exp
         # Stadtteil outlines and facilities of a city built from files (None otherwise).
         self.geography = map_geography(exp) if cells is not None else None
+        self.colors = fg.scenario_colors(results.scenarios)
+        self.grid = report_grid(results)  # the quartiers' cells, for their outlines
         app.layout = self.layout()
         self.callbacks()
 
@@ -155,7 +200,8 @@ class _Dashboard:
 
         controls = html.Div(style={"display": "flex", "flexWrap": "wrap", **CARD}, children=[
             labelled(_t("scenarios", lang), dcc.Dropdown(
-                id="scenarios", options=r.scenarios, value=r.scenarios[:4], multi=True)),
+                id="scenarios", options=r.scenarios, value=r.scenarios[:MAX_SELECTED],
+                multi=True)),
             labelled(_t("outcome", lang), dcc.Dropdown(
                 id="metric", value=metric, clearable=False,
                 options=[{"label": metric_label(m, lang), "value": m} for m in metrics])),
@@ -187,6 +233,7 @@ class _Dashboard:
                       html.Span(f"{r.root.name} · {r.kind} · {len(r.experiments)} runs")],
                      style={"background": "#1f4e79", "color": "white",
                             "padding": "12px 20px"}),
+            html.Div(id="request-error", style={**BANNER, "display": "none"}),
             controls,
             html.Div([graph("map", 520), graph("series", 520)], style=row),
             html.Div([graph("causes"), graph("pyramid")], style=row),
@@ -228,7 +275,7 @@ class _Dashboard:
                                     style={"width": "100%"}),
                       html.Div(id="whatif-status")], style={"marginTop": "8px"}),
             dcc.Store(id="whatif-job"), dcc.Store(id="mvz-cell"),
-            dcc.Interval(id="whatif-poll", interval=400, disabled=True),
+            dcc.Interval(id="whatif-poll", interval=200, disabled=True),
             # redraws the what-if map once the workers know the city's facilities
             dcc.Interval(id="whatif-map-refresh", interval=1000, max_intervals=120),
         ])
@@ -243,9 +290,11 @@ class _Dashboard:
             html.H3(_t("whatif", lang)),
             html.Div([levers, pick], style={"display": "flex", "flexWrap": "wrap",
                                             "gap": "16px"}),
-            html.Div([html.Div(dcc.Graph(id="whatif-series", style={"height": "580px"}),
+            html.Div([html.Div(dcc.Graph(id="whatif-series", style={"height": "580px"},
+                                         figure=message_figure(_t("whatif_empty", lang))),
                                style={"flex": "1", "minWidth": "420px"}),
-                      html.Div(dcc.Graph(id="whatif-whiskers", style={"height": "580px"}),
+                      html.Div(dcc.Graph(id="whatif-whiskers", style={"height": "580px"},
+                                         figure=message_figure(_t("whatif_empty", lang))),
                                style={"flex": "1", "minWidth": "420px"})],
                      style={"display": "flex", "flexWrap": "wrap"})])
 
@@ -253,7 +302,8 @@ class _Dashboard:
         """The what-if city's quartiers with its facilities (once known) and the MVZ placed."""
         engine, lang = self.engine, self.lang
         return _safe(fg.quartier_pick_map, engine.city_grid(), engine.facilities(),
-                     selected=tuple(cell) if cell else None, lang=lang
+                     selected=tuple(cell) if cell else None, lang=lang,
+                     rows_from_south=engine.base.city.kind == "files",
                      ).update_layout(margin={"l": 0, "r": 0, "t": 30, "b": 0})
 
     # -- callbacks ----------------------------------------------------------------------------
@@ -276,15 +326,13 @@ class _Dashboard:
                 other = next((s for s in scenarios if s != self.baseline), None)
                 if other is None or r.baseline is None:
                     return message_figure(fg.text("no_comparison", lang))
-                return add_geography(_safe(
+                return self.decorate(_safe(
                     fg.difference_map, r.cells, self.exp, baseline=self.baseline,
-                    scenario=other, variable=variable, year=year, lang=lang),
-                    self.geography, lang)
+                    scenario=other, variable=variable, year=year, lang=lang), other)
             name = scenarios[0]
-            return add_geography(_safe(
+            return self.decorate(_safe(
                 fg.cell_map, self.cells[name], variable, year=year, lang=lang,
-                title=f"{cell_variable_label(variable, lang)} – {name}, {year}"),
-                self.geography, lang)
+                title=f"{cell_variable_label(variable, lang)} – {name}, {year}"), name)
 
         @app.callback(Output("quartier", "value"), Input("map", "clickData"),
                       prevent_initial_call=True)
@@ -302,7 +350,7 @@ class _Dashboard:
         def _series(scenarios, metric, quartier):
             return _safe(fg.time_series_bands, r.outcomes, self.exp, self.metric(metric),
                          scope=self.scope(quartier), scenarios=self.scenarios(scenarios),
-                         lang=lang)
+                         lang=lang, colors=self.colors)
 
         @app.callback(Output("causes", "figure"), Output("pyramid", "figure"),
                       Input("scenarios", "value"), Input("quartier", "value"),
@@ -329,19 +377,23 @@ class _Dashboard:
             scenarios, year = self.scenarios(scenarios), self.year(year)
             scope = self.scope(quartier)
             seg = _safe(fg.segregation_indices, r.outcomes, self.exp, year=year,
-                        scenarios=scenarios, lang=lang)
+                        scenarios=scenarios, lang=lang, colors=self.colors)
             if r.comparison is None:
                 return seg, message_figure(fg.text("no_comparison", lang))
             table = r.comparison[r.comparison["scenario"].isin(scenarios)]
-            names = [m for m in HEADLINE if m in set(table["metric"])] or None
+            present = set(pd.unique(table["metric"]))
+            names = [m for m in HEADLINE if m in present] or None
             return seg, _safe(fg.comparison_whiskers, table, year=year,
-                              scope=scope, metrics=names, lang=lang)
+                              scope=scope, metrics=names, lang=lang, colors=self.colors)
 
         if self.engine.available:
             self.whatif_callbacks()
 
     def whatif_callbacks(self) -> None:
         app, lang, engine = self.app, self.lang, self.engine
+        self.view = (self.app.layout["metric"].value, "city")
+        # the answer's figures are built as soon as its runs end, before the page polls
+        engine.on_answer = lambda job: self.whatif_figures(job, *self.view)
 
         @app.callback(Output("whatif-map", "figure", allow_duplicate=True),
                       Output("whatif-map-refresh", "disabled"),
@@ -401,6 +453,7 @@ class _Dashboard:
                                   dash.no_update, dash.no_update))
         def _poll(_, metric, quartier, job_id):
             metric, quartier = self.metric(metric), self.scope(quartier)
+            self.view = (metric, quartier or "city")  # the answer's figures are built for it
             job = engine.job(job_id) if isinstance(job_id, str) else None
             if job is None:
                 return (dash.no_update,) * 6
@@ -412,8 +465,11 @@ class _Dashboard:
             if job.error:
                 return ("0", "1", _t("failed", lang, e=job.error), True, dash.no_update,
                         dash.no_update)
-            status = _t("done", lang, s=job.finished - job.started, n=engine.replications)
             series, whiskers = self.whatif_figures(job, metric, quartier or "city")
+            answered = job.extra.setdefault("answered", time.perf_counter())
+            status = _t("done", lang, s=fg.localise(f"{answered - job.started:.1f}", lang),
+                        runs=fg.localise(f"{job.finished - job.started:.1f}", lang),
+                        n=engine.replications)
             return str(total), str(total), status, True, series, whiskers
 
     def whatif_figures(self, job, metric: str, scope: str) -> tuple[go.Figure, go.Figure]:
@@ -423,14 +479,24 @@ class _Dashboard:
         with job.lock:
             if key not in job.extra:
                 engine, lang = self.engine, self.lang
-                names = [m for m in HEADLINE if m in set(job.outcomes["metric"])]
+                present = set(pd.unique(job.outcomes["metric"]))  # once: 250,000 rows
+                names = [m for m in HEADLINE if m in present]
                 table = engine.comparison(job, metrics=names)
-                job.extra[key] = (
-                    _safe(fg.time_series_bands, job.outcomes, engine.experiments(), metric,
-                          scope=scope, lang=lang),
-                    _safe(fg.comparison_whiskers, table, scope=scope, metrics=names,
-                          lang=lang))
+                colors = {BASELINE: self.colors.get(self.baseline, fg.COLORS[0]),
+                          WHATIF: fg.COLORS[len(self.colors) % len(fg.COLORS)]}
+                series = _safe(fg.time_series_bands, job.outcomes, engine.experiments(), metric,
+                               scope=scope, lang=lang, colors=colors)
+                whiskers = _safe(fg.comparison_whiskers, table, scope=scope, metrics=names,
+                                 lang=lang, colors=colors)
+                for fig in (series, whiskers):  # which answer a figure shows (for the page)
+                    fig.update_layout(meta={"job": job.id})
+                job.extra[key] = (series, whiskers)
             return job.extra[key]
+
+    def decorate(self, fig: go.Figure, scenario: str) -> go.Figure:
+        """Outlines, names and facility markers on a map of ``scenario``."""
+        facilities = run_facilities(self.exp, self.r.runs_of(scenario))
+        return add_geography(fig, self.geography, self.lang, facilities, self.grid)
 
     def mvz_problem(self, cell) -> str | None:
         """A friendly message if an MVZ cannot go into ``cell`` (outside the city), else None
@@ -472,3 +538,20 @@ class _Dashboard:
         if social is None and ticket is None and mvz is None:
             return None
         return WhatIf(mvz_cell=mvz, social_share=social, ticket_price=ticket)
+
+
+def serve(app: dash.Dash, host: str = "127.0.0.1", port: int = 8050, threads: int = 8) -> None:
+    """Serve the app with waitress (a production WSGI server: no development-server warning,
+    no log line per request); only warnings and errors are logged."""
+    import logging
+
+    try:
+        from waitress import serve as waitress_serve
+    except ImportError:  # an install from before waitress was a dependency
+        raise SystemExit("quartier dashboard: the package waitress is missing; install it "
+                         "with: pip install 'waitress>=3,<4' (or pip install -e . again)"
+                         ) from None
+
+    logging.getLogger("waitress").setLevel(logging.ERROR)  # e.g. no "queue depth" chatter
+    waitress_serve(app.server, host=host, port=port, threads=threads, ident="QuartierSim",
+                   _quiet=True)

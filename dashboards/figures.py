@@ -16,13 +16,19 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboards.geography import (
+    add_outlines,
+    facility_traces,
+    label_trace,
+    quartier_centres,
+)
 from dashboards.labels import (
     CAUSE_LABELS,
     INDEX_LABELS,
     age_band_label,
+    axis_title,
     cause_label,
     cell_variable_label,
-    facility_label,
     index_label,
     is_share,
     metric_label,
@@ -53,6 +59,20 @@ FACILITY_COLUMNS = {
 
 def _color(i: int) -> str:
     return COLORS[i % len(COLORS)]
+
+
+def scenario_colors(scenarios: Sequence[str]) -> dict[str, str]:
+    """One colour per scenario (in the given order, the baseline first), for every figure."""
+    return {str(s): _color(i) for i, s in enumerate(scenarios)}
+
+
+SEPARATORS = {"de": ",.", "en": ".,"}
+"""Plotly's decimal and thousands marks per language."""
+
+
+def localised(fig: go.Figure, lang: str = "de") -> go.Figure:
+    """German (1.234,5) or English (1,234.5) number formats in a figure's ticks and hovers."""
+    return fig.update_layout(separators=SEPARATORS.get(lang, ".,"))
 
 
 def _fill(color: str, alpha: float = 0.18) -> str:
@@ -126,22 +146,27 @@ def time_series(outcomes: pd.DataFrame, metric: str, scopes: list[str] | None = 
 
 def time_series_bands(outcomes: pd.DataFrame, experiments: pd.DataFrame | None, metric: str,
                       *, scope: str = "city", scenarios: Sequence[str] | None = None,
-                      lang: str = "de", confidence: float = 0.95) -> go.Figure:
+                      lang: str = "de", confidence: float = 0.95,
+                      colors: dict[str, str] | None = None) -> go.Figure:
     """``metric`` over the years, one line per scenario with its 95 % band over replications.
 
     Per scenario: the band (a filled polygon, when there are at least two replications) and
-    the mean line. Raises ValueError when the metric has no values in ``scope``.
+    the mean line, in the scenario's colour (``colors``; default: by order). Raises ValueError
+    when the metric has no values in ``scope``.
     """
     stats = replicate_bands(outcomes, experiments, metric, scope, confidence)
     if stats.empty:
         raise ValueError(f"no values for metric {metric!r} in scope {scope!r}")
     order = list(scenarios) if scenarios is not None else list(pd.unique(stats["scenario"]))
+    colors = colors or scenario_colors(order)
+    share = is_share(metric)
+    value_format = ".1%" if share else ",.4~g"
     fig = go.Figure()
     for i, name in enumerate(order):
         part = stats[stats["scenario"] == name]
         if part.empty:
             continue
-        color = _color(i)
+        color = colors.get(name, _color(i))
         band = part.dropna(subset=["half_width"])
         if len(band):
             fig.add_trace(go.Scatter(
@@ -150,19 +175,22 @@ def time_series_bands(outcomes: pd.DataFrame, experiments: pd.DataFrame | None, 
                 fill="toself", fillcolor=_fill(color), line={"width": 0}, mode="lines",
                 hoverinfo="skip", showlegend=False, legendgroup=name,
                 name=f"{name} {text('band', lang)}"))
+        with_band = bool(part["half_width"].notna().all())
+        interval = (f" [%{{customdata[0]:{value_format}}}, %{{customdata[1]:{value_format}}}]"
+                    if with_band else "")
         fig.add_trace(go.Scatter(
             x=part["year"], y=part["mean"], mode="lines+markers", name=name or metric,
             legendgroup=name, line={"color": color, "width": 2.5}, marker={"size": 4},
-            customdata=np.c_[part["low"], part["high"], part["n"]],
-            hovertemplate=("%{y:.4g} [%{customdata[0]:.4g}, %{customdata[1]:.4g}]"
-                           " n=%{customdata[2]}<extra>" + (name or "") + "</extra>")))
+            customdata=np.c_[part["low"].fillna(0), part["high"].fillna(0), part["n"]],
+            hovertemplate=(f"%{{y:{value_format}}}{interval} n=%{{customdata[2]}}<extra>"
+                           + (name or "") + "</extra>")))
     fig.update_layout(
         title=f"{metric_label(metric, lang)} – {scope_label(scope, lang)}",
-        xaxis_title=text("year", lang), yaxis_title=metric_label(metric, lang),
+        xaxis_title=text("year", lang), yaxis_title=axis_title(metric, lang),
         template=TEMPLATE, legend_title=text("scenario", lang), hovermode="x unified")
-    if is_share(metric):
+    if share:
         fig.update_yaxes(tickformat=".1%")
-    return fig
+    return localised(fig, lang)
 
 
 # -- maps of the cell grid -------------------------------------------------------------------
@@ -210,7 +238,7 @@ def _round(z: np.ndarray, digits: int = 4) -> np.ndarray:
 
 
 def _quartier_grid(cells: pd.DataFrame, width: int, height: int) -> np.ndarray:
-    first = cells.drop_duplicates("cell")
+    first = cells.drop_duplicates(["col", "row"])
     q = np.full((height, width), "", dtype=object)
     q[first["row"].to_numpy(int), first["col"].to_numpy(int)] = first["quartier"].astype(str)
     return q
@@ -236,10 +264,14 @@ def facilities_from_cells(cells: pd.DataFrame, year: int | None = None,
     return pd.concat(rows, ignore_index=True)
 
 
-def _map_layout(fig: go.Figure, width: int, height: int, title: str) -> None:
+def _map_layout(fig: go.Figure, width: int, height: int, title: str, *,
+                rows_from_south: bool = False) -> None:
+    """Axes of a grid map. Row 0 is drawn at the top, as every map of the built-in city is;
+    ``rows_from_south`` (cities built from files) puts it at the bottom (north up)."""
     fig.update_xaxes(range=[-0.5, width - 0.5], showgrid=False, zeroline=False,
                      showticklabels=False, constrain="domain")
-    fig.update_yaxes(range=[height - 0.5, -0.5], showgrid=False, zeroline=False,
+    y_range = [-0.5, height - 0.5] if rows_from_south else [height - 0.5, -0.5]
+    fig.update_yaxes(range=y_range, showgrid=False, zeroline=False,
                      showticklabels=False, scaleanchor="x", scaleratio=1, constrain="domain")
     fig.update_layout(title=title, template=TEMPLATE, margin={"l": 10, "r": 10, "t": 60,
                                                                 "b": 10},
@@ -247,39 +279,15 @@ def _map_layout(fig: go.Figure, width: int, height: int, title: str) -> None:
 
 
 def _quartier_labels(cells: pd.DataFrame) -> go.Scatter:
-    centre = cells.drop_duplicates("cell").groupby("quartier", observed=True)[
-        ["col", "row"]].mean().reset_index()
-    return go.Scatter(x=centre["col"], y=centre["row"], mode="text", text=centre["quartier"],
-                      textfont={"size": 11, "color": "#222"}, hoverinfo="skip",
-                      showlegend=False, name="quartiers")
-
-
-def _facility_traces(facilities: pd.DataFrame | None) -> list[go.Scatter]:
-    if facilities is None or facilities.empty:
-        return []
-    traces = []
-    for i, (kind, part) in enumerate(facilities.groupby("kind", sort=False)):
-        traces.append(go.Scatter(
-            x=part["col"], y=part["row"], mode="markers", name=str(kind),
-            marker={"symbol": ["cross", "diamond", "square", "triangle-up", "star"][i % 5],
-                    "size": 11, "color": "#111", "line": {"color": "white", "width": 1}},
-            customdata=part[["amount"]], hovertemplate=f"{kind}: %{{customdata[0]:.0f}}"
-                                                       "<extra></extra>"))
-    return traces
-
-
-PICK_MARKERS = {"gp": ("cross", 13), "ambulant_care": ("diamond", 9),
-                "nursing_home": ("square", 9), "primary_school": ("triangle-up", 9),
-                "secondary_school": ("triangle-down", 9)}
-"""Facility kinds drawn on the what-if map, with their marker (employers are left out: there
-are hundreds)."""
+    centre = quartier_centres(cells)
+    return label_trace(centre, centre["quartier"], 11)
 
 
 def quartier_pick_map(grid: pd.DataFrame, facilities: pd.DataFrame | None = None, *,
                       selected: tuple[int, int] | None = None, lang: str = "de",
-                      title: str | None = None) -> go.Figure:
+                      title: str | None = None, rows_from_south: bool = False) -> go.Figure:
     """The quartiers of a city's grid, coloured, with facilities as markers: the map of the
-    what-if panel, on which a click places an MVZ.
+    what-if panel, on which a click places an MVZ (drawn the same way up as the other maps).
 
     Args:
         grid: One row per cell of the city: col, row, quartier (cells outside the city's
@@ -287,6 +295,7 @@ def quartier_pick_map(grid: pd.DataFrame, facilities: pd.DataFrame | None = None
         facilities: The model's facility table (kind, col, row, capacity, opening_year, name),
             or None while it is not known.
         selected: (col, row) of the MVZ placed (a large marker).
+        rows_from_south: The grid's rows count from the south (a city built from files).
 
     The first trace is the heatmap (z[row][col] = quartier number, customdata = quartier id).
     """
@@ -306,36 +315,25 @@ def quartier_pick_map(grid: pd.DataFrame, facilities: pd.DataFrame | None = None
         scale += [[i / n, colour], [(i + 1) / n, colour]]
     fig = go.Figure([go.Heatmap(
         z=z, customdata=names, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,
+        hoverongaps=False,
         hovertemplate=(f"{text('quartier', lang)} %{{customdata}}<br>"
                        f"{'Zelle' if lang == 'de' else 'cell'} %{{x}}, %{{y}}<extra></extra>"))])
-    centre = grid.groupby("quartier", observed=True)[["col", "row"]].mean().reset_index()
-    fig.add_trace(go.Scatter(x=centre["col"], y=centre["row"], mode="text",
-                             text=centre["quartier"], textfont={"size": 11, "color": "#222"},
-                             hoverinfo="skip", showlegend=False, name="quartiers"))
-    if facilities is not None and not facilities.empty:
-        for kind, (symbol, size) in PICK_MARKERS.items():
-            part = facilities[facilities["kind"] == kind]
-            if part.empty:
-                continue
-            label = facility_label(kind, lang)
-            fig.add_trace(go.Scatter(
-                x=part["col"], y=part["row"], mode="markers", name=label,
-                marker={"symbol": symbol, "size": size, "color": "#222",
-                        "line": {"color": "white", "width": 1}},
-                customdata=np.c_[part["capacity"].to_numpy(float), part["name"].astype(str)],
-                hovertemplate=f"{label}: %{{customdata[0]:.0f}} %{{customdata[1]}}"
-                              "<extra></extra>"))
+    fig.add_trace(_quartier_labels(grid))
+    for trace in facility_traces(facilities, lang):
+        fig.add_trace(trace)
     if selected is not None:
         fig.add_trace(go.Scatter(
             x=[selected[0]], y=[selected[1]], mode="markers", name="MVZ (Was-wäre-wenn)"
             if lang == "de" else "MVZ (what-if)",
             marker={"symbol": "star", "size": 20, "color": "#c0504d",
                     "line": {"color": "white", "width": 1.5}}))
-    fig.update_layout(
-        template=TEMPLATE, title=title, legend={"orientation": "h", "y": -0.05},
-        xaxis={"visible": False, "range": [-0.5, width - 0.5], "constrain": "domain"},
-        yaxis={"visible": False, "range": [-0.5, height - 0.5], "scaleanchor": "x"})
-    return fig
+    _map_layout(fig, width, height, title or "", rows_from_south=rows_from_south)
+    return localised(fig, lang)
+
+
+def _value_format(variable: str) -> str:
+    return ".1%" if variable.startswith("share") or variable.endswith(("rate", "share")) \
+        else ",.2f"
 
 
 def cell_map(cells: pd.DataFrame, variable: str = "share_poor", *, year: int | None = None,
@@ -348,8 +346,8 @@ def cell_map(cells: pd.DataFrame, variable: str = "share_poor", *, year: int | N
         variable: One of :data:`dashboards.labels.CELL_VARIABLES`.
         year: Show this year only; None: every year with a year slider (animation frames).
         lang: ``"de"`` or ``"en"``.
-        facilities: Markers (columns col, row, kind, amount); default: from the cell table's
-            facility columns, when it has any.
+        facilities: Markers (columns col, row, kind and capacity or amount); default: from the
+            cell table's facility columns, when it has any.
         title: Default: the variable's label.
 
     The first trace is the heatmap (z[row][col], customdata = quartier id), so a click on the
@@ -371,21 +369,21 @@ def cell_map(cells: pd.DataFrame, variable: str = "share_poor", *, year: int | N
     zmin, zmax = (float(finite.quantile(0.02)), float(finite.quantile(0.98))) if len(
         finite) else (0.0, 1.0)
     label = cell_variable_label(variable, lang)
-    fmt = ".1%" if variable.startswith("share") or variable.endswith(("rate", "share")) \
-        else ",.2f"
+    fmt = _value_format(variable)
 
     def heatmap(y: int) -> go.Heatmap:
         return go.Heatmap(
             z=_grid(values[values["year"] == y], width, height), customdata=quartiers,
-            zmin=zmin, zmax=zmax, colorscale="YlOrRd", colorbar={"title": "", "tickformat":
-                                                                  fmt.replace(",", "")},
+            zmin=zmin, zmax=zmax, colorscale="YlOrRd", hoverongaps=False,
+            colorbar={"title": "", "tickformat": fmt.replace(",", "")},
             hovertemplate=(f"{text('quartier', lang)} %{{customdata}}<br>"
                            f"col %{{x}}, row %{{y}}<br>{label}: %{{z:{fmt}}}<extra></extra>"),
             name=label)
 
     if facilities is None:
         facilities = facilities_from_cells(cells, shown, lang)
-    fig = go.Figure([heatmap(shown), _quartier_labels(cells), *_facility_traces(facilities)])
+    fig = go.Figure([heatmap(shown), _quartier_labels(cells),
+                     *facility_traces(facilities, lang)])
     _map_layout(fig, width, height, title or label)
     if year is None and len(years) > 1:
         fig.frames = [go.Frame(data=[heatmap(y)], traces=[0], name=str(y)) for y in years]
@@ -404,15 +402,52 @@ def cell_map(cells: pd.DataFrame, variable: str = "share_poor", *, year: int | N
                        "args": [[str(y)], {"mode": "immediate", "frame": {"duration": 0,
                                                                           "redraw": True},
                                            "transition": {"duration": 0}}]} for y in years]}])
-    return fig
+    return localised(fig, lang)
+
+
+def _smoothed(cells: pd.DataFrame, variable: str, radius: int) -> pd.DataFrame:
+    """:func:`cell_values` over a (2 radius + 1)² window of cells: shares pool the window's
+    counts, means average its cells (cells without persons or dwellings stay blank)."""
+    from scipy.ndimage import uniform_filter
+
+    values = cell_values(cells, variable)
+    shares = {"share_poor": ("poor", "persons"), "share_high": ("high", "persons"),
+              "share_migration_background": ("migration_background", "persons"),
+              "share_65plus": ("age_65plus", "persons"), "vacancy_rate": ("vacant", "dwellings"),
+              "social_share": ("social", "dwellings")}
+    width, height = int(cells["col"].max()) + 1, int(cells["row"].max()) + 1
+    size = 2 * radius + 1
+    r, c = values["row"].to_numpy(int), values["col"].to_numpy(int)
+    if variable in shares:
+        num, den = shares[variable]
+        g = cells.groupby(["col", "row"], observed=True)[[num, den]].sum().reset_index()
+        grids = []
+        for column in (num, den):
+            z = np.zeros((height, width))
+            z[g["row"].to_numpy(int), g["col"].to_numpy(int)] = g[column].to_numpy(float)
+            grids.append(uniform_filter(z, size=size, mode="constant"))
+        ratio = np.divide(grids[0], grids[1], out=np.full_like(grids[0], np.nan),
+                          where=grids[1] > 0)
+        smooth = ratio[r, c]
+    else:
+        z = np.zeros((height, width))
+        present = np.zeros((height, width))
+        z[r, c] = np.nan_to_num(values["value"].to_numpy(float))
+        present[r, c] = np.isfinite(values["value"].to_numpy(float))
+        total = uniform_filter(z, size=size, mode="constant")
+        count = uniform_filter(present, size=size, mode="constant")
+        smooth = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)[r, c]
+    return values.assign(value=smooth)
 
 
 def difference_map(cells: pd.DataFrame, experiments: pd.DataFrame, *, baseline: str,
                    scenario: str, variable: str = "share_poor", year: int | None = None,
-                   lang: str = "de") -> go.Figure:
+                   lang: str = "de", smooth: int = 0) -> go.Figure:
     """Per cell: ``variable`` of the scenario minus the baseline (pooled over replications).
 
     A diverging scale centred on 0; cells present in only one of the two are left blank.
+    ``smooth`` > 0 pools each cell with its neighbours within that many cells first (a
+    smoothed view, so titled: single cells are noisy).
     """
     runs = experiments[["run_id", "scenario"]]
     data = cells.merge(runs, on="run_id")
@@ -422,9 +457,13 @@ def difference_map(cells: pd.DataFrame, experiments: pd.DataFrame, *, baseline: 
         raise ValueError(f"no cell data for {baseline!r} or {scenario!r}")
     year = int(min(base["year"].max(), other["year"].max())) if year is None else int(year)
     keys = ["cell", "col", "row", "quartier"]
-    b = cell_values(base[base["year"] == year], variable).set_index(keys)["value"]
-    s = cell_values(other[other["year"] == year], variable).set_index(keys)["value"]
-    diff = (s - b).dropna().reset_index().rename(columns={0: "value"})
+
+    def values(part: pd.DataFrame) -> pd.Series:
+        part = part[part["year"] == year]
+        table = _smoothed(part, variable, smooth) if smooth > 0 else cell_values(part, variable)
+        return table.set_index(keys)["value"]
+
+    diff = (values(other) - values(base)).dropna().reset_index()
     diff.columns = [*keys, "value"]
     width, height = int(cells["col"].max()) + 1, int(cells["row"].max()) + 1
     limit = float(np.nanquantile(np.abs(diff["value"]), 0.98)) if len(diff) else 1.0
@@ -434,13 +473,107 @@ def difference_map(cells: pd.DataFrame, experiments: pd.DataFrame, *, baseline: 
     fmt = "+.2%" if share else "+,.2f"
     fig = go.Figure([go.Heatmap(
         z=_grid(diff, width, height), customdata=_quartier_grid(cells, width, height),
-        zmid=0, zmin=-limit, zmax=limit, colorscale="RdBu_r",
+        zmid=0, zmin=-limit, zmax=limit, colorscale="RdBu_r", hoverongaps=False,
         colorbar={"tickformat": fmt.replace(",", "")},
         hovertemplate=(f"{text('quartier', lang)} %{{customdata}}<br>col %{{x}}, row %{{y}}<br>"
                        f"Δ {label}: %{{z:{fmt}}}<extra></extra>"), name=label),
         _quartier_labels(cells)])
-    _map_layout(fig, width, height, f"{label}: {scenario} − {baseline}, {year}")
-    return fig
+    title = f"{label}: {scenario} − {baseline}, {year}"
+    if smooth > 0:
+        title += (f" – {text('smoothed', lang)} ({2 * smooth + 1}×{2 * smooth + 1} "
+                  f"{'Zellen' if lang == 'de' else 'cells'})")
+    _map_layout(fig, width, height, title)
+    return localised(fig, lang)
+
+
+def quartier_difference_map(comparison: pd.DataFrame, grid: pd.DataFrame, *, scenario: str,
+                            metric: str, baseline: str = "", year: int | None = None,
+                            lang: str = "de") -> go.Figure:
+    """Per quartier: the paired difference scenario minus baseline of ``metric`` (the
+    comparison's quartier rows), drawn over the quartier's cells; quartiers whose 95 % interval
+    includes 0 are grey (not significant) and labelled "n. s.".
+
+    Args:
+        comparison: The comparison table (scopes city and quartier ids).
+        grid: The cells of the city (col, row, quartier).
+
+    The first trace is the heatmap of the significant quartiers, the second the grey one of
+    the others; ``layout.meta`` says which quartiers are which.
+    """
+    rows = comparison[(comparison["scenario"] == scenario) & (comparison["metric"] == metric)
+                      & (comparison["scope"].astype(str) != "city")]
+    if rows.empty:
+        raise ValueError(f"no quartier rows of {metric!r} for {scenario!r}")
+    year = int(rows["year"].max()) if year is None else int(year)
+    rows = rows[rows["year"] == year].set_index(rows[rows["year"] == year]["scope"].astype(str))
+    first = grid.drop_duplicates(["col", "row"])
+    width, height = int(first["col"].max()) + 1, int(first["row"].max()) + 1
+    quartier = first["quartier"].astype(str)
+    diff = quartier.map(rows["difference"]).to_numpy(float)
+    sig = quartier.map(rows["significant"].astype(bool)).fillna(False).to_numpy(bool)
+    low = quartier.map(rows["ci_low"]).to_numpy(float)
+    high = quartier.map(rows["ci_high"]).to_numpy(float)
+    r, c = first["row"].to_numpy(int), first["col"].to_numpy(int)
+    share = is_share(metric)
+    scale = 100.0 if share else 1.0  # shares in percentage points
+    unit = (" Pp." if lang == "de" else " pp") if share else ""
+    fmt = "+,.2f" if share else "+,.3~g"
+
+    def layer(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = np.full((height, width), np.nan)
+        z[r[mask], c[mask]] = diff[mask] * scale
+        info = np.full((height, width, 3), np.nan)
+        info[r[mask], c[mask]] = np.c_[low[mask], high[mask], diff[mask]] * scale
+        return z, info
+
+    names = _quartier_grid(first, width, height)
+    finite = np.abs(diff[np.isfinite(diff)]) * scale
+    limit = float(finite.max()) if len(finite) and finite.max() > 0 else 1.0
+    label = metric_label(metric, lang)
+    hover = (f"{text('quartier', lang)} %{{text}}<br>Δ {label}: %{{customdata[2]:{fmt}}}{unit}"
+             f"<br>{text('ci', lang)} [%{{customdata[0]:{fmt}}}, %{{customdata[1]:{fmt}}}]")
+    z_sig, info_sig = layer(sig & np.isfinite(diff))
+    z_ns, info_ns = layer(~sig & np.isfinite(diff))
+    fig = go.Figure([
+        go.Heatmap(z=z_sig, customdata=info_sig, text=names, zmid=0, zmin=-limit, zmax=limit,
+                   colorscale="RdBu_r", hoverongaps=False, name=text("significant", lang),
+                   colorbar={"title": {"text": f"Δ{unit}" if unit else "Δ"}},
+                   hovertemplate=hover + "<extra></extra>"),
+        go.Heatmap(z=np.where(np.isfinite(z_ns), 0.0, np.nan), customdata=info_ns,
+                   text=names, colorscale=[[0, "#d9d9d9"], [1, "#d9d9d9"]], showscale=False,
+                   hoverongaps=False, name=text("not_significant", lang),
+                   hovertemplate=hover + f"<br>{text('not_significant', lang)}<extra></extra>"),
+        go.Scatter(x=[None], y=[None], mode="markers", name=text("not_significant_legend", lang),
+                   marker={"symbol": "square", "size": 12, "color": "#d9d9d9",
+                           "line": {"color": "#999", "width": 1}}),
+    ])
+    add_outlines(fig, first)
+    centre = quartier_centres(first)
+    values = []
+    for q in centre["quartier"]:
+        if q not in rows.index or not np.isfinite(rows.loc[q, "difference"]):
+            values.append(q)
+            continue
+        d = localise(f"{rows.loc[q, 'difference'] * scale:+,.{1 if share else 0}f}", lang) \
+            if share or abs(rows.loc[q, "difference"]) >= 10 else \
+            localise(f"{rows.loc[q, 'difference']:+.2g}", lang)
+        mark = "" if bool(rows.loc[q, "significant"]) else " (n. s.)"
+        values.append(f"{q}<br>{d}{unit}{mark}")
+    for (_, point), label_text in zip(centre.iterrows(), values, strict=True):
+        fig.add_annotation(x=point["col"], y=point["row"], text=label_text, showarrow=False,
+                           font={"size": 10, "color": "#111"}, bgcolor="rgba(255,255,255,0.8)",
+                           borderpad=2)
+    versus = f" − {baseline}" if baseline else ""
+    _map_layout(fig, width, height, f"Δ {label}: {scenario}{versus}, {year} "
+                f"({text('by_quartier', lang)})")
+    fig.update_layout(meta={"map": "quartier_difference", "metric": metric,
+                            "scenario": scenario,
+                            "significant": sorted(rows.index[rows["significant"]
+                                                              .astype(bool)].tolist()),
+                            "not_significant": sorted(rows.index[~rows["significant"]
+                                                                  .astype(bool)].tolist())},
+                      legend={"orientation": "h", "y": -0.02})
+    return localised(fig, lang)
 
 
 # -- population pyramids ---------------------------------------------------------------------
@@ -497,9 +630,9 @@ def population_pyramid(outcomes: pd.DataFrame, *, scope: str = "city",
         title=title or f"{text('pyramid', lang)} – {scope_label(scope, lang)}, "
                        f"{' / '.join(str(y) for y in shown)}",
         xaxis={"title": text("persons", lang), "tickvals": ticks,
-               "ticktext": [f"{abs(v):,.0f}" for v in ticks]},
-        yaxis={"title": ""}, legend={"orientation": "h", "y": -0.15})
-    return fig
+               "ticktext": [localise(f"{abs(v):,.0f}", lang) for v in ticks]},
+        yaxis={"title": text("age_years", lang)}, legend={"orientation": "h", "y": -0.15})
+    return localised(fig, lang)
 
 
 def population_pyramids(outcomes: pd.DataFrame, scopes: Sequence[str], *,
@@ -564,14 +697,16 @@ def out_migration_by_cause(outcomes: pd.DataFrame, experiments: pd.DataFrame | N
     fig.update_layout(
         barmode="stack", template=TEMPLATE, legend_title=text("cause", lang),
         title=f"{text('out_by_cause', lang)} – {scope_label(scope, lang)}, {first}–{last}",
-        yaxis_title=text("persons", lang), xaxis_title=text("scenario", lang))
-    return fig
+        yaxis_title=f"{text('persons', lang)} ({first}–{last})",
+        xaxis_title=text("scenario", lang))
+    return localised(fig, lang)
 
 
 def segregation_indices(outcomes: pd.DataFrame, experiments: pd.DataFrame | None, *,
                         unit: str = "quartiers", year: int | None = None,
                         scenarios: Sequence[str] | None = None, lang: str = "de",
-                        confidence: float = 0.95) -> go.Figure:
+                        confidence: float = 0.95,
+                        colors: dict[str, str] | None = None) -> go.Figure:
     """Segregation indices side by side (citywide, one year, default the last), one bar per
     scenario with its 95 % interval over replications as error bars."""
     suffix = f"_{unit}"
@@ -588,19 +723,21 @@ def segregation_indices(outcomes: pd.DataFrame, experiments: pd.DataFrame | None
     stats["half_width"] = (t_quantile(stats["n"].to_numpy(), confidence)
                            * stats["sd"].to_numpy() / np.sqrt(stats["n"].to_numpy()))
     order = list(scenarios) if scenarios is not None else list(pd.unique(data["scenario"]))
+    colors = colors or scenario_colors(order)
+    present = set(stats["scenario"])
     fig = go.Figure()
-    for i, name in enumerate(s for s in order if s in set(stats["scenario"])):
+    for i, name in enumerate(s for s in order if s in present):
         part = stats[stats["scenario"] == name].set_index("metric").reindex(names)
         fig.add_trace(go.Bar(
             x=[index_label(m.removesuffix(suffix), lang) for m in names], y=part["mean"],
-            name=name or "–", marker_color=_color(i),
+            name=name or "–", marker_color=colors.get(name, _color(i)),
             error_y={"type": "data", "array": part["half_width"].fillna(0), "visible": True},
             hovertemplate="%{x}: %{y:.3f}<extra>" + (name or "") + "</extra>"))
     unit_text = text("over_quartiers" if unit == "quartiers" else "over_cells", lang)
     fig.update_layout(barmode="group", template=TEMPLATE, legend_title=text("scenario", lang),
                       title=f"{text('indices', lang)} ({unit_text}), {year}",
-                      yaxis={"range": [0, 1]})
-    return fig
+                      yaxis={"range": [0, 1], "title": text("index_axis", lang)})
+    return localised(fig, lang)
 
 
 # -- the comparison table --------------------------------------------------------------------
@@ -625,44 +762,73 @@ def comparison_rows(comparison: pd.DataFrame, *, year: int | None = None, scope:
     return rows.reset_index(drop=True)
 
 
+def _axis_limit(extents: np.ndarray) -> float:
+    """A symmetric axis half-range that shows the bulk of the rows (``extents``: each row's
+    largest absolute value, interval included): the largest extent, leaving out those beyond
+    10 times the median (drawn at the edge)."""
+    extents = np.abs(extents[np.isfinite(extents)])
+    if not len(extents):
+        return 1.0
+    median = float(np.median(extents))
+    keep = extents[extents <= 10 * median] if median > 0 else extents
+    return max(float(keep.max() if len(keep) else extents.max()) * 1.15, 0.1)
+
+
 def comparison_whiskers(comparison: pd.DataFrame, *, year: int | None = None,
                         scope: str = "city", metrics: Sequence[str] | None = None,
-                        lang: str = "de") -> go.Figure:
+                        lang: str = "de", colors: dict[str, str] | None = None) -> go.Figure:
     """Each scenario's difference from the baseline with its 95 % interval (whiskers), in % of
     the baseline mean so that metrics of different units share one axis. Filled markers:
-    significant (the interval excludes 0)."""
+    significant (the interval excludes 0). The axis is scaled to the data so small effects
+    show; a dot beyond it sits at the edge as an arrow, its value in the hover."""
     rows = comparison_rows(comparison, year=year, scope=scope, metrics=metrics)
     rows = rows.dropna(subset=["relative"])
     if rows.empty:
         raise ValueError("no comparison rows")
     order = list(pd.unique(rows["metric"]))
     labels = {m: metric_label(m, lang) for m in order}
+    scenarios = list(pd.unique(rows["scenario"]))
+    colors = colors or {s: _color(i + 1) for i, s in enumerate(scenarios)}
+    limit = _axis_limit(np.nanmax(np.abs(np.c_[
+        rows["relative"], rows["relative_low"].fillna(0), rows["relative_high"].fillna(0)]),
+        axis=1))
     fig = go.Figure()
     fig.add_vline(x=0, line={"color": "#888", "width": 1})
     for i, (name, part) in enumerate(rows.groupby("scenario", sort=False)):
-        low = (part["relative"] - part["relative_low"]).fillna(0)
-        high = (part["relative_high"] - part["relative"]).fillna(0)
+        x = part["relative"].to_numpy(float)
+        shown = np.clip(x, -limit, limit)
+        low = np.clip(part["relative_low"].fillna(part["relative"]).to_numpy(float),
+                      -limit, limit)
+        high = np.clip(part["relative_high"].fillna(part["relative"]).to_numpy(float),
+                       -limit, limit)
         sig = part["significant"].astype(bool).to_numpy()
+        symbol = np.where(x > limit, "triangle-right", np.where(x < -limit, "triangle-left",
+                                                                  "circle"))
+        symbol = np.where(sig, symbol, np.char.add(symbol.astype(str), "-open"))
+        values = part[["baseline_mean", "scenario_mean", "difference", "ci_low",
+                       "ci_high"]].fillna(0).to_numpy(float)
         fig.add_trace(go.Scatter(
-            x=part["relative"], y=[labels[m] for m in part["metric"]], mode="markers",
-            name=str(name), marker={"color": _color(i + 1), "size": 9,
-                                    "symbol": np.where(sig, "circle", "circle-open")},
-            error_x={"type": "data", "symmetric": False, "array": high, "arrayminus": low},
-            customdata=np.c_[part["baseline_mean"], part["scenario_mean"], part["difference"],
-                             part["ci_low"], part["ci_high"]],
-            hovertemplate=("%{y}<br>" + text("baseline", lang) + " %{customdata[0]:.4g} → "
-                           "%{customdata[1]:.4g}<br>Δ %{customdata[2]:+.4g} "
-                           "[%{customdata[3]:+.4g}, %{customdata[4]:+.4g}]<extra>" + str(name)
-                           + "</extra>")))
+            x=shown, y=[labels[m] for m in part["metric"]], mode="markers",
+            name=str(name), marker={"color": colors.get(str(name), _color(i + 1)), "size": 9,
+                                    "symbol": symbol},
+            error_x={"type": "data", "symmetric": False, "array": high - shown,
+                     "arrayminus": shown - low},
+            customdata=np.c_[values, x],
+            hovertemplate=("%{y}<br>" + text("baseline", lang) + " %{customdata[0]:,.4~g} → "
+                           "%{customdata[1]:,.4~g}<br>Δ %{customdata[2]:+,.4~g} "
+                           "[%{customdata[3]:+,.4~g}, %{customdata[4]:+,.4~g}] = "
+                           "%{customdata[5]:+,.1f} %<extra>" + str(name) + "</extra>")))
     year = int(rows["year"].iloc[0])
     fig.update_layout(
         template=TEMPLATE, legend_title=text("scenario", lang),
         title=f"{text('comparison', lang)} – {scope_label(scope, lang)}, {year}",
-        xaxis_title=text("relative_difference", lang), height=max(420, 26 * len(order) + 160),
+        xaxis={"title": text("relative_difference", lang), "range": [-limit, limit],
+               "ticksuffix": " %"},
+        height=max(420, 26 * len(order) + 160),
         yaxis={"autorange": "reversed", "categoryorder": "array",
                "categoryarray": [labels[m] for m in order]},
         margin={"l": 260})
-    return fig
+    return localised(fig, lang)
 
 
 def localise(number: str, lang: str) -> str:

@@ -193,6 +193,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "difference": ("Differenz", "Difference"),
     "ci": ("95 %-KI", "95 % CI"),
     "significant": ("signifikant", "significant"),
+    "not_significant": ("nicht signifikant (95 %-KI schließt 0 ein)",
+                        "not significant (95 % CI includes 0)"),
+    "not_significant_legend": ("grau: nicht signifikant (95 %-KI schließt 0 ein)",
+                               "grey: not significant (95 % CI includes 0)"),
+    "by_quartier": ("je Quartier", "by quartier"),
+    "smoothed": ("geglättete Zellansicht", "smoothed cell view"),
+    "age_years": ("Alter (Jahre)", "Age (years)"),
+    "index_axis": ("Index (0 = keine, 1 = vollständige Segregation)",
+                   "Index (0 = none, 1 = complete segregation)"),
     "male": ("Männer", "Men"),
     "female": ("Frauen", "Women"),
     "persons": ("Personen", "Persons"),
@@ -202,6 +211,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "band": ("95 %-Band", "95 % band"),
     "title_report": ("QuartierSim – Bericht", "QuartierSim – report"),
     "summary": ("Zusammenfassung", "Summary"),
+    "scenarios_section": ("Die Szenarien und was sie ändern", "The scenarios and what they change"),
+    "key_outcomes": ("Kernergebnisse je Szenario (Gesamtstadt, letztes Jahr; signifikant oder "
+                     "nicht)", "Key outcomes per scenario (whole city, last year; significant "
+                     "or not)"),
+    "money_nominal": ("Geldbeträge (Mieten, Einkommen, Ticketpreise) sind nominal, nicht "
+                      "inflationsbereinigt; die Modellannahmen zum jährlichen Wachstum",
+                      "Money (rents, incomes, ticket prices) is nominal, not adjusted for "
+                      "inflation; the model's yearly growth rates"),
+    "cell_view": ("Optional: geglättete Zellansicht", "Optional: smoothed cell view"),
+    "cell_view_note": (
+        "Einzelne 100-m-Zellen haben wenige Einwohner; ihre Differenzen sind überwiegend "
+        "Zufall. Diese Karten mitteln jede Zelle mit ihren Nachbarn (3×3 Zellen) und zeigen "
+        "keine Signifikanz: Für Aussagen gelten die Quartierskarten oben.",
+        "Single 100 m cells have few residents; their differences are mostly chance. These "
+        "maps pool each cell with its neighbours (3×3 cells) and show no significance: the "
+        "quartier maps above are the ones to draw conclusions from."),
     "who_leaves": ("Wer zieht weg – und warum?", "Who leaves, and why?"),
     "segregation": ("Segregation", "Segregation"),
     "care": ("Versorgung: Ärzte und Pflege", "Access to care and doctors"),
@@ -244,9 +269,9 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Out-migrants for care, doctors, school and jobs"),
     "no_facilities": (
         "Einrichtungen (Hausärzte, MVZ, Pflege, Schulen) sind nicht als Marker eingezeichnet: "
-        "die Ergebnisse speichern ihre Lage nicht.",
-        "Facilities (GPs, MVZ, care, schools) are not drawn as markers: the results do not "
-        "store where they are."),
+        "Läufe eines älteren Modellstands speichern ihre Lage nicht.",
+        "Facilities (GPs, MVZ, care, schools) are not drawn as markers: runs of an older "
+        "model version do not store where they are."),
     "no_cells": (
         "Keine Zelldaten: Karten brauchen [outcomes] cell_snapshots = true im Szenario.",
         "No cell data: maps need [outcomes] cell_snapshots = true in the scenario."),
@@ -334,6 +359,72 @@ def scope_label(scope: str, lang: str = "de") -> str:
     return text("city", lang) if scope == "city" else str(scope)
 
 
+SHARE_METRICS = ("mean_rent_burden",)
+"""Ratios without a share-like name that are shown in percent as well (rent / income)."""
+
+
 def is_share(metric: str) -> bool:
-    """Whether a metric is a share (shown in percent)."""
-    return metric.startswith("share_") or metric.endswith(("_rate", "_share"))
+    """Whether a metric is a share or a ratio (shown in percent)."""
+    return (metric.startswith("share_") or metric.endswith(("_rate", "_share"))
+            or metric in SHARE_METRICS)
+
+
+UNITS: dict[str, tuple[str, str]] = {
+    "percent": ("%", "%"),
+    "persons": ("Personen", "persons"),
+    "households": ("Haushalte", "households"),
+    "dwellings": ("Wohnungen", "dwellings"),
+    "doctors": ("Ärzte", "doctors"),
+    "index": ("Index 0–1", "index 0–1"),
+    "coverage": ("1 = Soll", "1 = target"),
+    "quotient": ("Quotient", "quotient"),
+    "years": ("Jahre", "years"),
+    "eur_m2": ("EUR/m²", "EUR/m²"),
+    "eur_month": ("EUR/Monat", "EUR/month"),
+    "per_household": ("Personen je Haushalt", "persons per household"),
+    "per_gp": ("Einwohner je Arzt", "inhabitants per GP"),
+    "per_year": ("je Jahr", "per year"),
+}
+
+
+def metric_unit(metric: str, lang: str = "de") -> str:
+    """The unit of a metric for axis titles ("" when it has none)."""
+    i = lang_index(lang)
+    if is_share(metric):
+        key = "percent"
+    elif metric in ("mean_rent_m2",):
+        key = "eur_m2"
+    elif metric in ("mean_equivalised_income",):
+        key = "eur_month"
+    elif metric in ("households",):
+        key = "households"
+    elif metric.startswith(("dwellings", "bindings_")):
+        key = "dwellings"
+    elif metric.startswith("gp_doctors") or metric in ("gp_retirements", "gp_refills"):
+        key = "doctors"
+    elif metric.startswith(("gp_access", "gp_coverage")):
+        key = "coverage"
+    elif metric.startswith(("dissimilarity", "multigroup", "theil", "isolation", "exposure",
+                            "morans", "school_dissimilarity")):
+        key = "index"
+    elif metric.startswith("location_quotient") or metric == "old_age_ratio":
+        key = "quotient"
+    elif metric in ("mean_age", "gp_mean_age"):
+        key = "years"
+    elif metric == "mean_household_size":
+        key = "per_household"
+    elif metric == "inhabitants_per_gp":
+        key = "per_gp"
+    elif metric.startswith(("out_migrants", "in_migrants", "births", "deaths", "population",
+                            "persons_", "moves_", "leaving_home", "care_dependent",
+                            "nursing_home", "unmet_care", "partnerships")):
+        key = "persons"
+    else:
+        return ""
+    return UNITS[key][i]
+
+
+def axis_title(metric: str, lang: str = "de") -> str:
+    """A metric's label with its unit, for an axis."""
+    label, unit = metric_label(metric, lang), metric_unit(metric, lang)
+    return f"{label} [{unit}]" if unit and unit not in label else label

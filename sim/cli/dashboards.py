@@ -103,9 +103,11 @@ def dashboard(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     engine.start()
     try:
+        from dashboards.app import serve
+
         app = create_app(folder, results=results, engine=engine, lang=lang)
         console.print(f"Dashboard of {folder}: http://{host}:{port}/  (Ctrl+C to stop)",
                           highlight=False, soft_wrap=True)
-        app.run(host=host, port=port, debug=False)
+        serve(app, host=host, port=port)
     finally:
         engine.shutdown()

@@ -79,7 +79,21 @@ def experiment_row(model, command: str | None = None) -> pd.DataFrame:
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     row.update(provenance(model))  # cities built from files: grid, files, facility kinds
+    row["facilities"] = _facilities(model)
     return pd.DataFrame([row])
+
+
+def _facilities(model) -> str | None:
+    """The run's facilities at its end (kind, col, row, capacity, opening_year, name; those of
+    levers included) as JSON, for the report's map markers; employers are left out (many, and
+    no planner's question is about one)."""
+    services = getattr(model, "services", None)
+    if services is None or getattr(services, "facilities", None) is None:
+        return None
+    keep = ("kind", "col", "row", "capacity", "opening_year", "name")
+    rows = [{k: f[k] for k in keep} for f in services.facilities.table(model.city)
+            if f["kind"] != "employer"]
+    return json.dumps(rows, ensure_ascii=False)
 
 
 def _stored_scenario(scenario) -> dict:
