@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.cli.common import command_line, console, fail, output_errors
+from sim.cli.common import DIR, FILE, N, command_line, console, fail, output_errors
 from sim.errors import InputError
 
 
@@ -56,12 +56,13 @@ SUMMARY_FLOWS = (
 
 def run(
     scenario: Path = typer.Argument(
-        ..., help="Scenario file (TOML), e.g. scenarios/baseline.toml."
+        ..., metavar=FILE, help="Scenario file (TOML), e.g. scenarios/baseline.toml."
     ),
-    years: int = typer.Option(None, "--years", "-n", min=1, max=300,
+    years: int = typer.Option(None, "--years", "-n", min=1, max=300, metavar=N,
                               help="Years to simulate (default: the scenario's 'years')."),
-    seed: int = typer.Option(1, "--seed", "-s", min=0, help="Random seed; same seed, same result."),
-    out: Path = typer.Option(Path("results/run"), "--out", "-o",
+    seed: int = typer.Option(1, "--seed", "-s", min=0, metavar=N,
+                             help="Random seed; same seed, same result."),
+    out: Path = typer.Option(Path("results/run"), "--out", "-o", metavar=DIR,
                              help="Folder for experiments.parquet and outcomes.parquet "
                              "(new, empty, or an earlier run's: it is replaced whole)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
@@ -133,7 +134,7 @@ def _print_summary(model) -> None:
 
 
 def scenario(
-    path: Path = typer.Argument(..., help="Scenario file (TOML)."),
+    path: Path = typer.Argument(..., metavar=FILE, help="Scenario file (TOML)."),
 ) -> None:
     """Check a scenario file and print it fully resolved (after 'extends'), with its hash."""
     import json
