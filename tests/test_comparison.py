@@ -209,9 +209,17 @@ def test_compare_command(tmp_path):
     assert "95 %-KI" in text and "Signifikante Unterschiede" in text
     assert "6 simulated, 0 already stored" in text
     # by default the headline rows, then the significant differences over every metric
-    summary = text[text.index("Signifikante Unterschiede"):]
-    assert "share_65plus" in text[:text.index("Signifikante")] and "davon" not in text
-    assert "births" in summary and text.count("births") == summary.count("births")
+    from sim.cli.experiments import TABLE_METRICS
+
+    head, summary = text.split("Signifikante Unterschiede")
+    final = pd.read_csv(out / "comparison.csv").query("scope == 'city'")
+    final = final[final["year"] == final["year"].max()]
+    others = final[~final["metric"].isin(TABLE_METRICS)
+                   & ~final["metric"].str.startswith(("persons_", "out_migrants_cause_"))]
+    assert "share_65plus" in head and "davon" not in text
+    for row in others.itertuples():
+        assert f"│ {row.metric} " not in head
+        assert (f"│ {row.metric} " in summary) == bool(row.significant), row.metric
     csv = pd.read_csv(out / "comparison.csv")
     assert set(csv["scenario"]) == {"more_children"} and csv["replications"].max() == 3
     assert (csv.loc[csv["metric"] == "population", "replications"] == 3).all()

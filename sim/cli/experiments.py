@@ -21,6 +21,7 @@ from sim.cli.common import (
     err_console,
     executor_for,
     fail,
+    notice_cold_start,
     print_table,
 )
 from sim.experiments.files import check_output_folder
@@ -144,6 +145,8 @@ def compare(
 
     from sim.experiments.comparison import compare as run_compare
 
+    notice_cold_start(quiet)
+
     rounds: list[tuple[int, float | None]] = []
     with RunProgress("Szenariovergleich / comparison", quiet) as progress:
         try:
@@ -241,16 +244,16 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool,
         significant += [(name, *cells[:5]) for row, cells in lines
                         if row.significant and not (row.metric.startswith(CAUSE_PREFIX)
                                                     and name in totals)]
-        heading = "" if (full or metrics) else "Kennzahlen / headline metrics: "
         out = _difference_table(
-            f"{heading}{name} vs. {result.baseline} — {scope_label}, {year}, "
+            f"{name} vs. {result.baseline} — {scope_label}, {year}, "
             f"{result.replications} paired replications", "Kennzahl\nmetric")
         for row, cells in lines:
             if row.metric in show:
                 out.add_row(*cells)
         out.caption = (f"* 95 %-Konfidenzintervall schließt 0 aus / CI excludes 0 "
                        f"(significant); paired differences, {seeds}; pp = percentage points"
-                       + ("" if (full or metrics) else "; --full: every metric"))
+                       + ("" if (full or metrics) else
+                          "; Leitkennzahlen / headline metrics (--full: every metric)"))
         print_table(out)
         significant += _cause_rows(causes[causes["scenario"] == name], name, result,
                                    scope_label, year, show=full)
