@@ -77,8 +77,9 @@ def _print_summary(city, scenario) -> None:
 def export(
     folder: Path = typer.Argument(..., help="Result folder of 'quartier run', 'compare' or "
                                   "'sweep' of a city built from files."),
-    fmt: str = typer.Option("gpkg", "--format", "-f", metavar="gpkg|geojson", help="gpkg (one GeoPackage with the "
-                            "layers cells and quartiers) or geojson (two files)."),
+    fmt: str = typer.Option("gpkg", "--format", "-f", metavar="gpkg|geojson",
+                            help="gpkg (one GeoPackage with the layers cells and quartiers) "
+                            "or geojson (two files)."),
     out: Path = typer.Option(None, "--out", "-o", metavar="FILE",
                              help="The file to write (default: "
                              "FOLDER/export.gpkg or FOLDER/export_*.geojson)."),

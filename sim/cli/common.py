@@ -154,6 +154,24 @@ def command_errors():
         fail(io_error(exc, "--out"))
 
 
+def prepare_kernels(quiet: bool) -> None:
+    """On a fresh install (numba's cache holds no kernels yet), compile them all first, in one
+    process per CPU core: faster than compiling them one after the other during the run (and
+    than every worker of a comparison compiling them all). ``quartier warm-up`` does the same
+    ahead, at install."""
+    from sim.model.kernels import cache_is_warm, warm_up
+
+    if cache_is_warm():
+        return
+    workers = default_workers()
+    if not quiet:
+        err_console.print(f"Compiling the model's kernels once, in {workers} processes (a fresh "
+                          "install; 'quartier warm-up' does it ahead) ...", highlight=False,
+                          soft_wrap=True)
+    if workers > 1:  # one process compiles during the run, only what it needs
+        warm_up(workers)
+
+
 def print_table(table) -> None:
     """Print a table; to a file or pipe as wide as it needs (a terminal wraps names)."""
     from rich.console import Console

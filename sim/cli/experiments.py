@@ -21,7 +21,7 @@ from sim.cli.common import (
     err_console,
     executor_for,
     fail,
-    notice_cold_start,
+    prepare_kernels,
     print_table,
 )
 from sim.experiments.files import check_output_folder
@@ -113,8 +113,9 @@ def compare(
     scenario, the baseline mean, the scenario mean and the paired difference with its 95 %
     confidence interval (t-interval over the replicate differences) for each headline metric
     (--full: every metric, and out-migrants by cause), marks the differences whose interval
-    excludes 0, and finishes with the table of significant differences over all metrics. Writes OUT/comparison.csv (every metric, scope and year) and the per-run
-    results (OUT/runs/, OUT/manifest.json). Runs already in OUT are reused.
+    excludes 0, and finishes with the table of significant differences over all metrics.
+    Writes OUT/comparison.csv (every metric, scope and year) and the per-run results
+    (OUT/runs/, OUT/manifest.json). Runs already in OUT are reused.
     """
     from sim.errors import InputError, io_error
     from sim.experiments.runner import RunsFailed
@@ -145,7 +146,7 @@ def compare(
 
     from sim.experiments.comparison import compare as run_compare
 
-    notice_cold_start(quiet)
+    prepare_kernels(quiet)
 
     rounds: list[tuple[int, float | None]] = []
     with RunProgress("Szenariovergleich / comparison", quiet) as progress:

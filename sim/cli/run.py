@@ -8,7 +8,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.cli.common import DIR, FILE, N, command_line, console, fail, output_errors
+from sim.cli.common import (
+    DIR,
+    FILE,
+    N,
+    command_line,
+    console,
+    fail,
+    output_errors,
+    prepare_kernels,
+)
 from sim.errors import InputError
 
 
@@ -17,6 +26,7 @@ def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(scenario)
     app.command()(metrics)
+    app.command("warm-up")(warm_up)
 
 
 SUMMARY_STOCKS = (
@@ -89,6 +99,7 @@ def run(
         return
     from sim.model import build_model
 
+    prepare_kernels(quiet)
     n_years = sc.years
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -161,3 +172,23 @@ def metrics() -> None:
     for m in METRICS:
         table.add_row(m, "flow" if m in FLOW_METRICS else "stock", DESCRIPTIONS[m])
     console.print(table)
+
+
+def warm_up(
+    workers: int = typer.Option(None, "--workers", "-w", min=1,
+                                help="Processes compiling in parallel (default: one per CPU "
+                                "core)."),
+) -> None:
+    """Compile the model's kernels now (numba), so that the first run does not.
+
+    A fresh install compiles them during its first run, about 20 s on 2 cores; run this once
+    after installing (or after updating QuartierSim) instead. The compiled kernels go to
+    numba's cache (__pycache__ beside the code, or NUMBA_CACHE_DIR) and every later run
+    loads them. Running it again only loads them.
+    """
+    import os
+
+    from sim.model.kernels import warm_up as compile_all
+
+    n, seconds = compile_all(workers or max(1, os.cpu_count() or 1))
+    console.print(f"{n} kernels compiled or loaded in {seconds:.1f} s.", highlight=False)

@@ -11,10 +11,10 @@ from sim.cli.common import (
     DIR,
     FILE,
     LANG_HELP,
-    N,
     SCHEDULER_HELP,
     WORKERS_HELP,
     YES_HELP,
+    N,
     RunProgress,
     announcer,
     command_errors,
@@ -68,8 +68,8 @@ Spec file (TOML), e.g. calibration/sensitivity.toml:
 Writes OUT/sensitivity_sobol.parquet and OUT/sensitivity_morris.parquet (one row per output
 and parameter, with confidence intervals), OUT/sensitivity_samples.parquet (design rows and
 outputs), OUT/sensitivity.json (settings), the runs (OUT/runs/, resumable: running the same
-command again skips stored runs) and the HTML report OUT/sensitivity.html. Prints the indices sorted by
-ST and mu*. Bad spec files (unknown key, dotted path or metric, low >= high, samples not a
+command again skips stored runs) and the HTML report OUT/sensitivity.html. Prints the indices
+sorted by ST and mu*. Bad spec files (unknown key, dotted path or metric, low >= high, samples not a
 power of 2) give a one-line error and exit status 2; nothing is written.
 """
 
