@@ -159,11 +159,11 @@ def prepare_kernels(quiet: bool) -> None:
     process per CPU core: faster than compiling them one after the other during the run (and
     than every worker of a comparison compiling them all). ``quartier warm-up`` does the same
     ahead, at install."""
-    from sim.model.kernels import cache_is_warm, warm_up
+    from sim.model.kernels import MAX_WORKERS, cache_is_warm, warm_up
 
     if cache_is_warm():
         return
-    workers = default_workers()
+    workers = min(default_workers(), MAX_WORKERS)
     if not quiet:
         err_console.print(f"Compiling the model's kernels once, in {workers} processes (a fresh "
                           "install; 'quartier warm-up' does it ahead) ...", highlight=False,

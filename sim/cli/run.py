@@ -177,7 +177,7 @@ def metrics() -> None:
 def warm_up(
     workers: int = typer.Option(None, "--workers", "-w", min=1,
                                 help="Processes compiling in parallel (default: one per CPU "
-                                "core)."),
+                                "core, at most 4)."),
 ) -> None:
     """Compile the model's kernels now (numba), so that the first run does not.
 
@@ -186,9 +186,7 @@ def warm_up(
     numba's cache (__pycache__ beside the code, or NUMBA_CACHE_DIR) and every later run
     loads them. Running it again only loads them.
     """
-    import os
-
     from sim.model.kernels import warm_up as compile_all
 
-    n, seconds = compile_all(workers or max(1, os.cpu_count() or 1))
+    n, seconds = compile_all(workers)
     console.print(f"{n} kernels compiled or loaded in {seconds:.1f} s.", highlight=False)

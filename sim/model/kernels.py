@@ -68,10 +68,15 @@ def _shares(kernels: list[tuple[Kernel, float]], n: int) -> list[list[Kernel]]:
     return [s for s in shares if s]
 
 
+MAX_WORKERS = 4
+"""Default cap on warm-up processes: each holds numba and LLVM (about 0.3 GB), and the largest
+kernels bound the time anyway."""
+
+
 def warm_up(workers: int | None = None) -> tuple[int, float]:
     """Compile every kernel of :data:`~sim.model.kernel_signatures.SIGNATURES` into numba's
-    cache, in ``workers`` processes (default: one per CPU core). Kernels already in the
-    cache are only loaded. Returns (number of kernels, seconds)."""
+    cache, in ``workers`` processes (default: one per CPU core, at most :data:`MAX_WORKERS`).
+    Kernels already in the cache are only loaded. Returns (number of kernels, seconds)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from sim.experiments.runner import start_method
@@ -79,7 +84,7 @@ def warm_up(workers: int | None = None) -> tuple[int, float]:
 
     t0 = time.perf_counter()
     kernels = [((m, f, s), seconds) for m, f, s, seconds in SIGNATURES]
-    workers = max(1, min(workers or os.cpu_count() or 1, len(kernels)))
+    workers = max(1, min(workers or min(os.cpu_count() or 1, MAX_WORKERS), len(kernels)))
     if workers == 1:
         compile_kernels(k for k, _ in kernels)
     else:
