@@ -114,7 +114,7 @@ def test_calibration_designs_are_bounded(tmp_path, change, field):
     spec = tmp_path / "cal.toml"
     spec.write_text(f"{change}\n{text}", encoding="utf-8")
     result = CliRunner().invoke(app, ["calibrate", str(spec), "--out", str(tmp_path / "o"),
-                                      "--scenario-out", str(tmp_path / "fit.toml")])
+                                      "--write-scenario", str(tmp_path / "fit.toml")])
     assert result.exit_code == 2, result.output
     line = result.stderr.strip()
     assert "\n" not in line and "cal.toml" in line and field in line, line

@@ -274,7 +274,7 @@ def test_a_bad_calibration_file_is_refused_with_one_line(tmp_path, text, field):
     path = tmp_path / "cal.toml"
     path.write_text(text, encoding="utf-8")
     out = tmp_path / "scenario.toml"
-    result = quartier("calibrate", path, "--out", tmp_path / "runs", "--scenario-out", out,
+    result = quartier("calibrate", path, "--out", tmp_path / "runs", "--write-scenario", out,
                       "--quiet")
     assert result.returncode == 2
     line = result.stderr.strip()
@@ -289,7 +289,7 @@ def test_calibrate_command_writes_fit_and_scenario(tmp_path):
         'targets = ["out_migrants_per_1000"]\n[parameters]\n'
         '"parameters.mobility.utility_outside" = [2.5, 4.0]\n', encoding="utf-8")
     out = tmp_path / "runs"
-    result = quartier("calibrate", tmp_path / "cal.toml", "--out", out, "--scenario-out",
+    result = quartier("calibrate", tmp_path / "cal.toml", "--out", out, "--write-scenario",
                       tmp_path / "calibrated.toml", "--workers", 1)
     assert result.returncode == 0, result.stderr
     assert "calibration fit" in result.stdout and "utility_outside" in result.stdout
@@ -298,6 +298,29 @@ def test_calibrate_command_writes_fit_and_scenario(tmp_path):
     assert pd.read_parquet(out / "calibration_trace.parquet").shape[0] == 2
     assert load_scenario(tmp_path / "calibrated.toml").name == "calibrated"
 
+
+
+def test_calibrate_with_defaults_leaves_the_scenarios_untouched(tmp_path):
+    """Without --write-scenario the fitted parameters go to OUT/calibrated.toml only: run from
+    the project folder, where scenarios/calibrated.toml is what the baseline extends."""
+    (tmp_path / "cal.toml").write_text(
+        f'base = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\nhouseholds = 200\n'
+        'years = 1\nreplications = 2\ninitial_points = 1\nmax_evaluations = 1\n'
+        'targets = ["out_migrants_per_1000"]\n[parameters]\n'
+        '"parameters.mobility.utility_outside" = [2.5, 4.0]\n', encoding="utf-8")
+
+    def snapshot():
+        return {p: (p.read_bytes(), p.stat().st_mtime_ns)
+                for p in (ROOT / "scenarios").rglob("*") if p.is_file()}
+
+    before = snapshot()
+    out = tmp_path / "fit"
+    result = quartier("calibrate", tmp_path / "cal.toml", "--out", out, "--workers", 1,
+                      cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert snapshot() == before
+    assert load_scenario(out / "calibrated.toml").name == "calibrated"
+    assert str(out / "calibrated.toml") in result.stdout
 
 # -- validation -----------------------------------------------------------------------------------
 

@@ -208,6 +208,18 @@ def test_compare_command(tmp_path):
     assert "more_children vs. base" in text and "3 paired replications" in text
     assert "95 %-KI" in text and "Signifikante Unterschiede" in text
     assert "6 simulated, 0 already stored" in text
+    # by default the headline rows, then the significant differences over every metric
+    from sim.cli.experiments import TABLE_METRICS
+
+    head, summary = text.split("Signifikante Unterschiede")
+    final = pd.read_csv(out / "comparison.csv").query("scope == 'city'")
+    final = final[final["year"] == final["year"].max()]
+    others = final[~final["metric"].isin(TABLE_METRICS)
+                   & ~final["metric"].str.startswith(("persons_", "out_migrants_cause_"))]
+    assert "share_65plus" in head and "davon" not in text
+    for row in others.itertuples():
+        assert f"│ {row.metric} " not in head
+        assert (f"│ {row.metric} " in summary) == bool(row.significant), row.metric
     csv = pd.read_csv(out / "comparison.csv")
     assert set(csv["scenario"]) == {"more_children"} and csv["replications"].max() == 3
     assert (csv.loc[csv["metric"] == "population", "replications"] == 3).all()
@@ -221,6 +233,12 @@ def test_compare_command(tmp_path):
                      "--workers", 1, "--metric", "population")
     assert again.returncode == 0, again.stderr
     assert "0 simulated, 6 already stored" in again.stdout
+    full = quartier("compare", base, policy, "--replications", 3, "--years", 3, "--out", out,
+                    "--workers", 1, "--full")
+    assert full.returncode == 0, full.stderr
+    head = full.stdout[:full.stdout.index("Signifikante Unterschiede")]
+    assert "births" in head and "households" in head and "davon / of which" in head
+    assert len(full.stdout.splitlines()) > 2 * len(text.splitlines())
 
 
 @pytest.mark.slow

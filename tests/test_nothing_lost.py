@@ -151,13 +151,13 @@ def test_report_never_overwrites_a_results_or_scenario_file(tmp_path, store_and_
     assert read_manifest(store)["runs"]
 
 
-def test_validate_refuses_a_scenario_file_as_its_html_report(tmp_path):
+def test_validate_refuses_a_scenario_file_as_its_output_folder(tmp_path):
     scenario = write_scenario(tmp_path, "small", households=150)
     before = scenario.read_bytes()
-    proc = quartier("validate", scenario, "--html", scenario, "--out", tmp_path / "v",
-                    "--replications", 2, "--years", 1)
-    assert proc.returncode == 2 and "--html" in one_line_error(proc)
-    assert scenario.read_bytes() == before and not (tmp_path / "v" / "runs").exists()
+    proc = quartier("validate", scenario, "--out", scenario, "--replications", 2,
+                    "--years", 1)
+    assert proc.returncode == 2 and "--out" in one_line_error(proc)
+    assert scenario.read_bytes() == before and not list(tmp_path.glob("**/runs"))
 
 
 # -- temporary files name their writer --------------------------------------------------------

@@ -2,7 +2,7 @@
 
 ``run`` (run, scenario, metrics), ``experiments`` (compare, sweep), ``dashboards`` (report,
 dashboard), ``calibration`` (calibrate, validate), ``sensitivity`` and ``city`` (city check,
-export); ``common`` holds what they share.
+export); ``common`` holds what they share. docs/cli.md lists every command and option.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from sim.cli import calibration, city, dashboards, experiments, run, sensitivity
+from sim.cli.common import CONTEXT_SETTINGS, use_plain_commands
 
 app = typer.Typer(
     name="quartier",
@@ -21,13 +22,32 @@ app = typer.Typer(
         "scenarios/rent_mix_quota_30.toml --replications 5\n\n"
         "Check the model against official figures: quartier validate; refit its behavioural "
         "parameters: quartier calibrate; which parameters matter: quartier sensitivity "
-        "calibration/sensitivity.toml"
+        "calibration/sensitivity.toml\n\n"
+        "Every command takes -h / --help."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=CONTEXT_SETTINGS,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from sim.experiments.files import code_version
+
+        typer.echo(f"quartier (QuartierSim) {code_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                 help="Print the version and exit."),
+) -> None:
+    pass
+
 
 run.register(app)  # quartier run, quartier scenario, quartier metrics
 experiments.register(app)  # quartier compare, quartier sweep
@@ -35,9 +55,9 @@ dashboards.register(app)  # quartier report, quartier dashboard
 calibration.register(app)  # quartier calibrate, quartier validate
 sensitivity.register(app)  # quartier sensitivity
 city.register(app)  # quartier city check, quartier export
+use_plain_commands(app)
 
 
 def main() -> None:
     """Console-script entry point."""
     app()
-

@@ -8,9 +8,13 @@ from pathlib import Path
 import typer
 
 from sim.cli.common import (
+    DIR,
+    FILE,
+    LANG_HELP,
     SCHEDULER_HELP,
     WORKERS_HELP,
     YES_HELP,
+    N,
     RunProgress,
     announcer,
     command_errors,
@@ -30,9 +34,10 @@ within the city per 1,000 residents) and measures the distance
 J = sum(((simulated - observed) / tolerance)^2) to the observed figures in
 calibration/targets/targets.csv. A space-filling design (scrambled Sobol' points) comes first,
 then Nelder-Mead from the best point. Runs go to OUT/runs (resumable: running again reuses
-them); the fit table, the parameters and the trace of every evaluation go to OUT; the fitted
-parameters are written as a scenario file (default scenarios/calibrated.toml) that the baseline
-extends.
+them); the fit table, the parameters and the trace of every evaluation go to OUT, and the fitted
+parameters as a scenario file to OUT/calibrated.toml. No scenario in scenarios/ changes unless
+you ask for it: --write-scenario scenarios/calibrated.toml replaces the file the baseline
+extends, so every later run of every scenario uses the new parameters.
 
 \b
 Calibration file (TOML), see calibration/calibrate.toml:
@@ -59,7 +64,7 @@ Runs the scenario REPLICATIONS times and compares the mean of each target's stat
 observed figure in calibration/targets/targets.csv: within the tolerance or missed. Targets the
 calibration file fits are marked 'fitted', figures that are also model inputs 'input', all
 others 'held out' (the real test); targets the data lacks are listed with the simulated value.
-Prints a table, writes OUT/validation.csv and an HTML report (default OUT/validation.html)
+Prints a table, writes OUT/validation.csv and an HTML report, OUT/validation.html,
 with the uncertainty band of the replications (95 % interval of the mean).
 
 'early' targets compare the mean of the first 5 simulated years (the observed figures are from
@@ -112,15 +117,18 @@ class _EvaluationProgress:
 
 def calibrate(
     calibration_file: Path = typer.Argument(
-        Path("calibration/calibrate.toml"),
+        Path("calibration/calibrate.toml"), metavar=FILE,
         help="Calibration file (TOML): base scenario, targets, parameters and ranges."),
-    out: Path = typer.Option(Path("results/calibration"), "--out", "-o",
-                             help="Folder for the runs, the fit table and the trace."),
-    scenario_out: Path = typer.Option(
-        Path("scenarios/calibrated.toml"), "--scenario-out",
-        help="Scenario file for the fitted parameters (the baseline extends it)."),
+    out: Path = typer.Option(Path("results/calibration"), "--out", "-o", metavar=DIR,
+                             help="Folder for the runs, the fit table, the trace and the "
+                             "fitted parameters (OUT/calibrated.toml)."),
+    write_scenario: Path = typer.Option(
+        None, "--write-scenario", metavar=FILE,
+        help="Also write the fitted parameters to this scenario file, e.g. "
+        "scenarios/calibrated.toml (which the baseline extends: every later run changes). "
+        "Default: only OUT/calibrated.toml."),
     max_evaluations: int = typer.Option(
-        None, "--max-evaluations", min=1,
+        None, "--max-evaluations", min=1, metavar=N,
         help="Override the file's max_evaluations (each runs 'replications' simulations)."),
     workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
@@ -135,16 +143,16 @@ def calibrate(
         load_calibration_file,
         make_problem,
         write_results,
-        write_scenario,
     )
+    from calibration.smm import write_scenario as write_fitted
     from sim.errors import InputError
 
     progress = _EvaluationProgress(quiet)
     command = command_line()
     with command_errors():
         check_output_folder(out)
-        if scenario_out.exists() and scenario_out.is_dir():
-            raise InputError("--scenario-out", None, f"{scenario_out} is a folder")
+        if write_scenario is not None and write_scenario.is_dir():
+            raise InputError("--write-scenario", None, f"{write_scenario} is a folder")
         spec = load_calibration_file(calibration_file)
         if max_evaluations is not None:
             spec = spec.model_copy(update={"max_evaluations": max_evaluations})
@@ -157,13 +165,16 @@ def calibrate(
                                      workers=workers or default_workers(), progress=progress,
                                      command=command)
         paths = write_results(result, out)
-        write_scenario(result, scenario_out, command=command)
+        written = [write_fitted(result, out / "calibrated.toml", command=command)]
+        if write_scenario is not None:
+            written.append(write_fitted(result, write_scenario, command=command))
     if quiet:
         return
     _print_fit(result)
     console.print(
         f"Distance J = {result.objective:.3g} after {result.evaluations} evaluations "
-        f"({result.message}). Fitted parameters: {scenario_out}  Fit: {paths['fit']}  "
+        f"({result.message}). Fitted parameters: {'  '.join(map(str, written))}  "
+        f"Fit: {paths['fit']}  "
         f"Trace: {paths['trace']}", highlight=False, soft_wrap=True)
 
 
@@ -210,21 +221,20 @@ def _print_fit(result) -> None:
 
 
 def validate(
-    scenario: Path = typer.Argument(Path("scenarios/baseline.toml"),
+    scenario: Path = typer.Argument(Path("scenarios/baseline.toml"), metavar=FILE,
                                     help="Scenario to validate (default: the baseline)."),
-    out: Path = typer.Option(Path("results/validation"), "--out", "-o",
+    out: Path = typer.Option(Path("results/validation"), "--out", "-o", metavar=DIR,
                              help="Folder for the runs, validation.csv and the report."),
     replications: int = typer.Option(5, "--replications", "-r", min=2,
                                      help="Runs (seeds 1, 2, ...): the uncertainty band."),
-    years: int = typer.Option(5, "--years", min=1, max=100, help="Simulated years per run."),
+    years: int = typer.Option(5, "--years", "-n", min=1, max=100,
+                              help="Simulated years per run."),
     households: int = typer.Option(None, "--households", min=100,
                                    help="Households (default: the scenario's)."),
     calibration_file: Path = typer.Option(
-        Path("calibration/calibrate.toml"), "--calibration",
+        Path("calibration/calibrate.toml"), "--calibration", metavar=FILE,
         help="Calibration file whose targets count as 'fitted' (not held out)."),
-    html: Path = typer.Option(None, "--html",
-                              help="HTML report (default: OUT/validation.html)."),
-    lang: str = typer.Option("de", "--lang", help="Language of the report: de or en."),
+    lang: str = typer.Option("de", "--lang", "-l", help=LANG_HELP),
     strict: bool = typer.Option(False, "--strict",
                                 help="Exit with status 1 if a target misses its tolerance."),
     workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
@@ -243,7 +253,7 @@ def validate(
         if lang not in ("de", "en"):
             raise InputError("--lang", None, f"must be de or en (got {lang!r})")
         check_output_folder(out)
-        check_output_file(html or out / "validation.html", "--html")
+        check_output_file(out / "validation.html")
         fitted = fitted_targets(calibration_file if calibration_file.exists() else None)
         sc = load_scenario(scenario)
         with progress, executor_for(scheduler) as executor:
@@ -252,7 +262,7 @@ def validate(
                                     workers=workers or default_workers(), progress=progress,
                                     command=command_line())
         csv_path = write_table(result, out / "validation.csv")
-        html_path = write_validation_report(result, html or out / "validation.html", lang=lang)
+        html_path = write_validation_report(result, out / "validation.html", lang=lang)
     passed, total = result.counts()
     if not quiet:
         _print_validation(result, lang)

@@ -77,11 +77,14 @@ def _print_summary(city, scenario) -> None:
 def export(
     folder: Path = typer.Argument(..., help="Result folder of 'quartier run', 'compare' or "
                                   "'sweep' of a city built from files."),
-    fmt: str = typer.Option("gpkg", "--format", "-f", help="gpkg (one GeoPackage with the "
-                            "layers cells and quartiers) or geojson (two files)."),
-    out: Path = typer.Option(None, "--out", "-o", help="The file to write (default: "
+    fmt: str = typer.Option("gpkg", "--format", "-f", metavar="gpkg|geojson",
+                            help="gpkg (one GeoPackage with the layers cells and quartiers) "
+                            "or geojson (two files)."),
+    out: Path = typer.Option(None, "--out", "-o", metavar="FILE",
+                             help="The file to write (default: "
                              "FOLDER/export.gpkg or FOLDER/export_*.geojson)."),
-    year: int = typer.Option(None, "--year", "-y", help="Year of the outcomes (default: the "
+    year: int = typer.Option(None, "--year", metavar="YEAR", help="Year of the outcomes "
+                             "(default: the "
                              "last)."),
 ) -> None:
     """Write per-cell and per-quartier results for GIS (QGIS, geopandas).

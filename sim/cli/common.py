@@ -16,6 +16,16 @@ from sim.errors import InputError, io_error
 console = Console()
 err_console = Console(stderr=True)
 
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+"""``-h`` is ``--help`` in every command (sub-commands inherit it from the app)."""
+
+# Placeholders in usage lines and help: what to give, never a Python type.
+FILE = "FILE"
+DIR = "DIR"
+N = "N"
+TEXT = "TEXT"
+LANG_HELP = "Language of labels and texts: de (Deutsch, default) or en (English)."
+
 
 def fail(error: InputError) -> None:
     """Print the error as one line and exit with status 2."""
@@ -144,6 +154,24 @@ def command_errors():
         fail(io_error(exc, "--out"))
 
 
+def prepare_kernels(quiet: bool) -> None:
+    """On a fresh install (numba's cache holds no kernels yet), compile them all first, in one
+    process per CPU core: faster than compiling them one after the other during the run (and
+    than every worker of a comparison compiling them all). ``quartier warm-up`` does the same
+    ahead, at install."""
+    from sim.model.kernels import MAX_WORKERS, cache_is_warm, warm_up
+
+    if cache_is_warm():
+        return
+    workers = min(default_workers(), MAX_WORKERS)
+    if not quiet:
+        err_console.print(f"Compiling the model's kernels once, in {workers} processes (a fresh "
+                          "install; 'quartier warm-up' does it ahead) ...", highlight=False,
+                          soft_wrap=True)
+    if workers > 1:  # one process compiles during the run, only what it needs
+        warm_up(workers)
+
+
 def print_table(table) -> None:
     """Print a table; to a file or pipe as wide as it needs (a terminal wraps names)."""
     from rich.console import Console
@@ -154,3 +182,68 @@ def print_table(table) -> None:
         width = Measurement.get(out, out.options.update_width(10_000), table).maximum
         out = Console(width=max(out.width, width), file=out.file)
     out.print(table)
+
+
+# -- usage lines and help without Python type names -----------------------------------------
+
+
+PLACEHOLDERS = {"--lang": "de|en", "--out": "FILE", "--scheduler": "ADDRESS",
+                "--host": "HOST", "--port": "PORT", "--metric": "METRIC", "--scope": "SCOPE"}
+"""Placeholders of options by name, the same in every command (an option may set its own,
+e.g. ``--out DIR`` for a folder)."""
+
+
+def _plain_metavar(param) -> str:
+    """What to give for an option without its own metavar: its placeholder by name, else N
+    for whole numbers, X for other numbers, PATH for paths, TEXT otherwise."""
+    for name in param.opts:
+        if name in PLACEHOLDERS:
+            return PLACEHOLDERS[name]
+    desc = param.type_descriptor
+    if desc.is_path:
+        return "PATH"
+    kind = desc.annotation
+    if desc.is_list:
+        kind = (getattr(kind, "__args__", None) or (str,))[0]
+    return {int: "N", float: "X"}.get(kind, "TEXT")
+
+
+class _PlainArgument(typer.core.TyperArgument):
+    """An argument shown as NAME (required), [NAME] (optional) or NAME... (several), with no
+    type name beside it."""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw
+        if not self.required:
+            name = f"[{name}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+    def _rich_display_name(self) -> str:
+        return self.display_name_raw + ("..." if self.nargs != 1 else "")
+
+    def display_type_rich(self, ctx) -> None:
+        return None
+
+
+class Command(typer.core.TyperCommand):
+    """A ``quartier`` command: arguments in upper case without type names, every option that
+    takes a value shown with a placeholder (N, FILE, DIR, TEXT ...)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, typer.core.TyperArgument):
+                param.__class__ = _PlainArgument
+                if param.metavar is None:
+                    param.metavar = (param.name or "").upper()
+            elif not (param.is_flag or param.count) and param.metavar is None:
+                param.metavar = _plain_metavar(param)
+
+
+def use_plain_commands(app: typer.Typer) -> None:
+    """Make every command of ``app`` (and of its sub-apps) a :class:`Command`."""
+    for info in app.registered_commands:
+        if info.cls in (None, typer.core.TyperCommand):
+            info.cls = Command
+    for group in app.registered_groups:
+        use_plain_commands(group.typer_instance)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from sim.cli.common import (
+    DIR,
     SCHEDULER_HELP,
     WORKERS_HELP,
     YES_HELP,
@@ -20,6 +21,7 @@ from sim.cli.common import (
     err_console,
     executor_for,
     fail,
+    prepare_kernels,
     print_table,
 )
 from sim.experiments.files import check_output_folder
@@ -66,11 +68,11 @@ def compare(
                                     "scenarios/baseline.toml."),
     scenarios: list[Path] = typer.Argument(..., help="Policy scenarios to compare with it."),
     replications: str = typer.Option(
-        "5", "--replications", "-r",
+        "5", "--replications", "-r", metavar="N|auto",
         help="Replications per scenario, or 'auto' (with --precision): start with 3 and add "
         "until every headline confidence interval is narrow enough."),
     precision: str = typer.Option(
-        None, "--precision", "-p",
+        None, "--precision", metavar="P",
         help="With --replications auto: target half-width of the 95 % CI of the headline "
         "metrics (citywide, final year), in the metric's unit (e.g. 0.1) or relative to the "
         "baseline mean (e.g. 1%)."),
@@ -85,7 +87,7 @@ def compare(
                               help="Years to simulate (default: the baseline's 'years')."),
     seed: int = typer.Option(1, "--seed", "-s", min=0,
                              help="Base seed: replicate r runs with seed + r in every scenario."),
-    out: Path = typer.Option(Path("results/compare"), "--out", "-o",
+    out: Path = typer.Option(Path("results/compare"), "--out", "-o", metavar=DIR,
                              help="Experiment folder: comparison.csv, runs/, manifest.json."),
     workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
@@ -98,6 +100,10 @@ def compare(
         "demonstration)."),
     force: bool = typer.Option(False, "--force",
                                help="Replace stored runs of a scenario whose content changed."),
+    full: bool = typer.Option(
+        False, "--full",
+        help="Print every metric per scenario and the out-migrants by cause (default: the "
+        "headline metrics and the significant differences)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
 ) -> None:
     """Compare policy scenarios with a baseline over paired replications (Szenariovergleich).
@@ -105,10 +111,11 @@ def compare(
     Runs every (scenario x replication) pair; replicate r of every scenario uses the same seed
     (common random numbers), so differences come from the levers, not from noise. Prints, per
     scenario, the baseline mean, the scenario mean and the paired difference with its 95 %
-    confidence interval (t-interval over the replicate differences) for each metric, marks the
-    differences whose interval excludes 0, and finishes with the table of significant
-    differences. Writes OUT/comparison.csv (every metric, scope and year) and the per-run
-    results (OUT/runs/, OUT/manifest.json). Runs already in OUT are reused.
+    confidence interval (t-interval over the replicate differences) for each headline metric
+    (--full: every metric, and out-migrants by cause), marks the differences whose interval
+    excludes 0, and finishes with the table of significant differences over all metrics.
+    Writes OUT/comparison.csv (every metric, scope and year) and the per-run results
+    (OUT/runs/, OUT/manifest.json). Runs already in OUT are reused.
     """
     from sim.errors import InputError, io_error
     from sim.experiments.runner import RunsFailed
@@ -139,6 +146,8 @@ def compare(
 
     from sim.experiments.comparison import compare as run_compare
 
+    prepare_kernels(quiet)
+
     rounds: list[tuple[int, float | None]] = []
     with RunProgress("Szenariovergleich / comparison", quiet) as progress:
         try:
@@ -168,7 +177,7 @@ def compare(
     if quiet:
         return
     _print_comparison(result, metrics=metric or None, scope=scope,
-                      independent=independent_seeds)
+                      independent=independent_seeds, full=full)
     _print_replications(result, replications == "auto", target, rounds)
     _print_costs(result)
     n_runs = result.runs_done + result.runs_skipped
@@ -193,9 +202,21 @@ def _formatters(metric: str, magnitude: float):
     return ((lambda v: f"{v:,.{decimals}f}"), (lambda d: f"{d:+,.{diff_decimals}f}"), "")
 
 
-def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None:
-    from rich.table import Table
+TABLE_METRICS = (
+    "population", "mean_age", "share_65plus", "out_migrants", "out_migration_rate",
+    "out_migrants_poor", "dissimilarity_income_quartiers", "mean_rent_burden",
+    "social_housing_share", "unmet_care", "share_65plus_gp_within_reach",
+    "commuting_cost_share",
+)
+"""The headline rows printed per scenario by ``quartier compare`` (``--full``: every metric):
+population, out-migration (all and of the poor), segregation, rent burden, care, GP access and
+commuting cost, as far as recorded."""
 
+
+def _print_comparison(result, *, metrics, scope: str, independent: bool,
+                      full: bool = False) -> None:
+    """Per scenario a table of the headline rows (``full``: every metric, then out-migrants by
+    cause); last the significant differences over every metric (or over ``metrics``)."""
     table = result.table
     year = result.final_year
     scope_label = "Gesamtstadt / whole city" if scope == "city" else f"Quartier {scope}"
@@ -211,39 +232,64 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool) -> None
     seeds = "independent seeds" if independent else "common random numbers"
     from sim.experiments.comparison import cause_breakdown
 
-    significant = []
     causes = cause_breakdown(table, scope=scope, year=year)
     if metrics and not any(m == "out_migrants" or m.startswith(CAUSE_PREFIX) for m in metrics):
         causes = causes.iloc[:0]
     totals = dict(causes.loc[causes["row"] == "total", ["scenario", "difference"]]
                   .itertuples(index=False, name=None))
+    show = set(rows["metric"]) if (full or metrics) else set(TABLE_METRICS)
+    significant = []
     for name in result.scenarios:
         part = rows[rows["scenario"] == name]
-        out = Table(title=f"{name} vs. {result.baseline} — {scope_label}, {year}, "
-                    f"{result.replications} paired replications")
-        out.add_column("Kennzahl\nmetric", overflow="fold")
-        for header in ("Basis\nbaseline", "Szenario\nscenario", "Differenz\ndifference",
-                       "95 %-KI\n95 % CI"):
-            out.add_column(header, justify="right", no_wrap=True)
-        out.add_column("", justify="center", no_wrap=True)
-        for row in part.itertuples(index=False):
-            fmt_value, fmt_diff, unit = _formatters(
-                row.metric, max(abs(row.baseline_mean), abs(row.scenario_mean)))
-            label = _cause_label(row.metric, totals.get(name), fmt_diff)
-            ci = ("n/a" if not math.isfinite(row.ci_low)
-                  else f"[{fmt_diff(row.ci_low)}, {fmt_diff(row.ci_high)}]")
-            mark = "*" if row.significant else ""
-            cells = [label, fmt_value(row.baseline_mean), fmt_value(row.scenario_mean),
-                     f"{fmt_diff(row.difference)}{unit}", ci, mark]
-            out.add_row(*cells)
-            if row.significant and not (row.metric.startswith(CAUSE_PREFIX)
-                                        and name in totals):
-                significant.append((name, *cells[:5]))  # causes: from their own table
+        lines = [(row, _metric_cells(row, totals.get(name))) for row in part.itertuples(
+            index=False)]
+        significant += [(name, *cells[:5]) for row, cells in lines
+                        if row.significant and not (row.metric.startswith(CAUSE_PREFIX)
+                                                    and name in totals)]
+        out = _difference_table(
+            f"{name} vs. {result.baseline} — {scope_label}, {year}, "
+            f"{result.replications} paired replications", "Kennzahl\nmetric")
+        for row, cells in lines:
+            if row.metric in show:
+                out.add_row(*cells)
         out.caption = (f"* 95 %-Konfidenzintervall schließt 0 aus / CI excludes 0 "
-                       f"(significant); paired differences, {seeds}; pp = percentage points")
+                       f"(significant); paired differences, {seeds}; pp = percentage points"
+                       + ("" if (full or metrics) else
+                          "; Leitkennzahlen / headline metrics (--full: every metric)"))
         print_table(out)
-        _print_causes(causes[causes["scenario"] == name], name, result, scope_label, year,
-                      significant)
+        significant += _cause_rows(causes[causes["scenario"] == name], name, result,
+                                   scope_label, year, show=full)
+    _print_significant(significant, scope_label, year)
+
+
+def _metric_cells(row, total: float | None) -> list[str]:
+    """A comparison row's cells: label, baseline, scenario, difference, CI, mark."""
+    fmt_value, fmt_diff, unit = _formatters(
+        row.metric, max(abs(row.baseline_mean), abs(row.scenario_mean)))
+    ci = ("n/a" if not math.isfinite(row.ci_low)
+          else f"[{fmt_diff(row.ci_low)}, {fmt_diff(row.ci_high)}]")
+    return [_cause_label(row.metric, total, fmt_diff), fmt_value(row.baseline_mean),
+            fmt_value(row.scenario_mean), f"{fmt_diff(row.difference)}{unit}", ci,
+            "*" if row.significant else ""]
+
+
+def _difference_table(title: str, first: str):
+    """A table of paired differences: a label column ``first``, then baseline, scenario,
+    difference, 95 % CI and the significance mark."""
+    from rich.table import Table
+
+    out = Table(title=title)
+    out.add_column(first, overflow="fold")
+    for header in ("Basis\nbaseline", "Szenario\nscenario", "Differenz\ndifference",
+                   "95 %-KI\n95 % CI"):
+        out.add_column(header, justify="right", no_wrap=True)
+    out.add_column("", justify="center", no_wrap=True)
+    return out
+
+
+def _print_significant(significant: list, scope_label: str, year: int) -> None:
+    from rich.table import Table
+
     summary = Table(title=f"Signifikante Unterschiede / significant differences — "
                     f"{scope_label}, {year}")
     for column in ("Szenario\nscenario", "Kennzahl\nmetric", "Basis\nbaseline",
@@ -266,24 +312,20 @@ def _cause_label(metric: str, total: float | None, fmt_diff) -> str:
     return f"{metric} (Teil von / part of out_migrants: gesamt / total {fmt_diff(total)})"
 
 
-def _print_causes(rows, name: str, result, scope_label: str, year: int,
-                  significant: list) -> None:
-    """The lever's effect on all out-migrants, then on each cause (parts of that total); the
-    significant cause rows go to ``significant`` labelled with the total."""
-    from rich.table import Table
-
+def _cause_rows(rows, name: str, result, scope_label: str, year: int, *,
+                show: bool) -> list:
+    """The significant causes of leaving (labelled with the total's change) for the table of
+    significant differences; with ``show``, first print the lever's effect on all
+    out-migrants and on each cause (parts of that total)."""
     if rows.empty:
-        return
+        return []
     total = rows[rows["row"] == "total"].iloc[0]
     fmt_value, fmt_diff, _ = _formatters(
         "out_migrants", max(abs(total.baseline_mean), abs(total.scenario_mean)))
-    out = Table(title=f"Wegzüge insgesamt und nach Grund / out-migrants in total and by cause "
-                f"— {name} vs. {result.baseline}, {scope_label}, {year}")
-    out.add_column("Wegzüge\nout-migrants", overflow="fold")
-    for header in ("Basis\nbaseline", "Szenario\nscenario", "Differenz\ndifference",
-                   "95 %-KI\n95 % CI"):
-        out.add_column(header, justify="right", no_wrap=True)
-    out.add_column("", justify="center", no_wrap=True)
+    out = _difference_table(
+        f"Wegzüge insgesamt und nach Grund / out-migrants in total and by cause "
+        f"— {name} vs. {result.baseline}, {scope_label}, {year}", "Wegzüge\nout-migrants")
+    significant = []
     for row in rows.itertuples(index=False):
         cause = row.metric.removeprefix(CAUSE_PREFIX)
         label = {"total": "INSGESAMT / TOTAL (out_migrants)",
@@ -304,7 +346,9 @@ def _print_causes(rows, name: str, result, scope_label: str, year: int,
                    "parts of the total, not totals: a cause is what the household would not "
                    "have searched without (counterfactual); their differences add up to the "
                    "total's difference.")
-    print_table(out)
+    if show:
+        print_table(out)
+    return significant
 
 
 def _print_costs(result) -> None:
@@ -379,7 +423,7 @@ def _precision_text(target) -> str:
 
 def sweep(
     sweep_file: Path = typer.Argument(..., help="Sweep file (TOML), see above."),
-    out: Path = typer.Option(Path("results/sweep"), "--out", "-o",
+    out: Path = typer.Option(Path("results/sweep"), "--out", "-o", metavar=DIR,
                              help="Experiment folder: runs/ and manifest.json."),
     workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),

@@ -8,7 +8,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.cli.common import command_line, console, fail, output_errors
+from sim.cli.common import (
+    DIR,
+    FILE,
+    N,
+    command_line,
+    console,
+    fail,
+    output_errors,
+    prepare_kernels,
+)
 from sim.errors import InputError
 
 
@@ -17,6 +26,7 @@ def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(scenario)
     app.command()(metrics)
+    app.command("warm-up")(warm_up)
 
 
 SUMMARY_STOCKS = (
@@ -56,12 +66,13 @@ SUMMARY_FLOWS = (
 
 def run(
     scenario: Path = typer.Argument(
-        ..., help="Scenario file (TOML), e.g. scenarios/baseline.toml."
+        ..., metavar=FILE, help="Scenario file (TOML), e.g. scenarios/baseline.toml."
     ),
-    years: int = typer.Option(None, "--years", "-n", min=1, max=300,
+    years: int = typer.Option(None, "--years", "-n", min=1, max=300, metavar=N,
                               help="Years to simulate (default: the scenario's 'years')."),
-    seed: int = typer.Option(1, "--seed", "-s", min=0, help="Random seed; same seed, same result."),
-    out: Path = typer.Option(Path("results/run"), "--out", "-o",
+    seed: int = typer.Option(1, "--seed", "-s", min=0, metavar=N,
+                             help="Random seed; same seed, same result."),
+    out: Path = typer.Option(Path("results/run"), "--out", "-o", metavar=DIR,
                              help="Folder for experiments.parquet and outcomes.parquet "
                              "(new, empty, or an earlier run's: it is replaced whole)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
@@ -88,6 +99,7 @@ def run(
         return
     from sim.model import build_model
 
+    prepare_kernels(quiet)
     n_years = sc.years
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -133,7 +145,7 @@ def _print_summary(model) -> None:
 
 
 def scenario(
-    path: Path = typer.Argument(..., help="Scenario file (TOML)."),
+    path: Path = typer.Argument(..., metavar=FILE, help="Scenario file (TOML)."),
 ) -> None:
     """Check a scenario file and print it fully resolved (after 'extends'), with its hash."""
     import json
@@ -160,3 +172,21 @@ def metrics() -> None:
     for m in METRICS:
         table.add_row(m, "flow" if m in FLOW_METRICS else "stock", DESCRIPTIONS[m])
     console.print(table)
+
+
+def warm_up(
+    workers: int = typer.Option(None, "--workers", "-w", min=1,
+                                help="Processes compiling in parallel (default: one per CPU "
+                                "core, at most 4)."),
+) -> None:
+    """Compile the model's kernels now (numba), so that the first run does not.
+
+    A fresh install compiles them during its first run, about 20 s on 2 cores; run this once
+    after installing (or after updating QuartierSim) instead. The compiled kernels go to
+    numba's cache (__pycache__ beside the code, or NUMBA_CACHE_DIR) and every later run
+    loads them. Running it again only loads them.
+    """
+    from sim.model.kernels import warm_up as compile_all
+
+    n, seconds = compile_all(workers)
+    console.print(f"{n} kernels compiled or loaded in {seconds:.1f} s.", highlight=False)

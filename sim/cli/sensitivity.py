@@ -8,9 +8,13 @@ from pathlib import Path
 import typer
 
 from sim.cli.common import (
+    DIR,
+    FILE,
+    LANG_HELP,
     SCHEDULER_HELP,
     WORKERS_HELP,
     YES_HELP,
+    N,
     RunProgress,
     announcer,
     command_errors,
@@ -64,8 +68,8 @@ Spec file (TOML), e.g. calibration/sensitivity.toml:
 Writes OUT/sensitivity_sobol.parquet and OUT/sensitivity_morris.parquet (one row per output
 and parameter, with confidence intervals), OUT/sensitivity_samples.parquet (design rows and
 outputs), OUT/sensitivity.json (settings), the runs (OUT/runs/, resumable: running the same
-command again skips stored runs) and the HTML report (--html). Prints the indices sorted by
-ST and mu*. Bad spec files (unknown key, dotted path or metric, low >= high, samples not a
+command again skips stored runs) and the HTML report OUT/sensitivity.html. Prints the indices
+sorted by ST and mu*. Bad spec files (unknown key, dotted path or metric, low >= high, samples not a
 power of 2) give a one-line error and exit status 2; nothing is written.
 """
 
@@ -76,21 +80,19 @@ def register(app: typer.Typer) -> None:
 
 
 def sensitivity(
-    spec: Path = typer.Argument(..., help="Spec file (TOML), e.g. "
+    spec: Path = typer.Argument(..., metavar=FILE, help="Spec file (TOML), e.g. "
                                 "calibration/sensitivity.toml."),
-    out: Path = typer.Option(Path("results/sensitivity"), "--out", "-o",
+    out: Path = typer.Option(Path("results/sensitivity"), "--out", "-o", metavar=DIR,
                              help="Experiment folder: runs/, manifest.json and the "
                              "sensitivity tables."),
-    method: str = typer.Option(None, "--method", "-m",
+    method: str = typer.Option(None, "--method", metavar="morris|sobol|both",
                                help="morris, sobol or both (default: the spec's 'method')."),
-    samples: int = typer.Option(None, "--samples", "-N",
+    samples: int = typer.Option(None, "--samples", metavar=N,
                                 help="Sobol base sample N, a power of 2 (default: the "
                                 "spec's 'samples')."),
-    trajectories: int = typer.Option(None, "--trajectories",
+    trajectories: int = typer.Option(None, "--trajectories", metavar=N,
                                      help="Morris trajectories (default: the spec's)."),
-    html: Path = typer.Option(None, "--html",
-                              help="HTML report (default: OUT/sensitivity.html)."),
-    lang: str = typer.Option("de", "--lang", help="Language of the report: de or en."),
+    lang: str = typer.Option("de", "--lang", "-l", help=LANG_HELP),
     workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     force: bool = typer.Option(False, "--force",
@@ -113,8 +115,8 @@ def sensitivity(
             raise InputError("--method", None, f"use morris, sobol or both (got {method!r})")
         if lang not in LANGUAGES:
             raise InputError("--lang", None, f"use de or en (got {lang!r})")
-        report = html or out / "sensitivity.html"
-        check_output_file(report, "--html")
+        report = out / "sensitivity.html"
+        check_output_file(report)
         with progress, executor_for(scheduler) as executor:
             result = run_spec(spec, out=out, method=method, samples=samples,
                               trajectories=trajectories, executor=executor,

@@ -150,14 +150,36 @@ def check_output_folder(folder: Path, source: str = "--out") -> None:
 # -- writing ------------------------------------------------------------------------------------
 
 
+def umask() -> int:
+    """The process's file mode creation mask (022 on most systems)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
+def share_like_new_file(path: str | Path) -> None:
+    """Give a finished temporary file the mode a new file gets (0644 under umask 022) before it
+    is renamed into place: writers that make private temporary files (mode 0600) would
+    otherwise leave results that colleagues sharing the folder cannot read."""
+    os.chmod(path, 0o666 & ~umask())
+
+
 def write_atomic(path: str | Path, write: Callable[[str], Any]) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it to ``path``
-    atomically: the file is either complete or absent, never half-written."""
+    atomically: the file is either complete or absent, never half-written, and has the mode
+    the umask gives."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / temporary_name(path.name)
     try:
         write(str(tmp))
+        share_like_new_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.experiments.files import share_like_new_file
 
 CRS = "EPSG:3035"
 CELL_ID = "GITTER_ID_100m"
@@ -156,6 +157,7 @@ def export(experiments: pd.DataFrame, outcomes: pd.DataFrame, cells: pd.DataFram
             driver = "GPKG" if fmt == "gpkg" else "GeoJSON"
             layer.to_file(tmp, layer=name, driver=driver, engine="pyogrio")
         for path, tmp in temporary.items():
+            share_like_new_file(tmp)
             os.replace(tmp, path)
     finally:
         for tmp in temporary.values():

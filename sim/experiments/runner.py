@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiments.files import temporary_name
+from sim.experiments.files import share_like_new_file, temporary_name
 from sim.experiments.results import check_seed
 from sim.experiments.store import ExperimentStore, LockLost, PlannedRun, check_lock, run_paths
 from sim.scenario import Scenario, run_id
@@ -225,6 +225,7 @@ def store_run(spec: RunSpec, tables: dict[str, Any]) -> None:
             tmp = paths[name].parent / temporary_name(paths[name].name)
             written.append((tmp, paths[name]))
             table.to_parquet(tmp, index=False)
+            share_like_new_file(tmp)
         if spec.lock_token:
             check_lock(spec.out_dir, spec.lock_token)
         for tmp, final in written:

@@ -341,7 +341,8 @@ def _nearest_free_home(mover_cell, hx, hy, width, free):
 @njit(cache=True)
 def _grow(a, n):
     out = np.empty(n, a.dtype)
-    out[:a.size] = a
+    for i in range(a.size):  # a loop, not a slice: a slice compiles numba's error formatting
+        out[i] = a[i]
     return out
 
 
