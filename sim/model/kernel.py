@@ -21,7 +21,7 @@ from sim.inputs.levers import check_levers
 from sim.inputs.synthesis import mean_household_size, synthesize
 from sim.model import housing, mobility
 from sim.model.care_need import rate_tables
-from sim.model.processes import care, in_migration, jobs
+from sim.model.processes import care, employment, in_migration, jobs
 from sim.model.records import Records, VitalStatistics
 from sim.model.rng import KEYED_STREAMS, derived_ids, make_streams, stream_keys
 from sim.model.schedule import SCHEDULE, Draws, run_processes
@@ -85,6 +85,7 @@ class QuartierModel(mesa.Model):
         self.care = care.CareState(rate_tables(params.care, params.demography.max_age),
                                    np.zeros(self.city.n_cells),
                                    np.zeros(self.city.n_quartiers + 1))
+        self.employment = employment.setup(self)
         self.jobs = jobs.setup(self)
         care.add_nursing_places(self)
         care.admit_initial_residents(self)

@@ -35,6 +35,7 @@ KEYED_STREAMS = (
     "ids",  # ids of agents born, founded or arriving during the run
     "care",  # care need, its kind and service priority (fixed per person)
     "jobs",  # employment, job location, car ownership (fixed per person / household)
+    "employment",  # employment status moves and earnings potentials
     "schools",  # the order in which pupils take school places
     "partnership",  # who looks for a partner, and the pairing
     "education_job",  # young adults leaving for education or a job elsewhere

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from sim.scenario.base import StrictModel
+from sim.scenario.employment_parameters import EmploymentParameters
 from sim.scenario.service_parameters import (
     CareParameters,
     JobsParameters,
@@ -397,5 +398,6 @@ class Parameters(StrictModel):
     services: ServicesParameters = ServicesParameters()
     care: CareParameters = CareParameters()
     jobs: JobsParameters = JobsParameters()
+    employment: EmploymentParameters = EmploymentParameters()
     choice: ServicesChoiceParameters = ServicesChoiceParameters()
 

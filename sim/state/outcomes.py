@@ -101,6 +101,12 @@ FLOW_METRICS = (
     "in_migration_demand",
     "gp_retirements",
     "gp_refills",
+    "poverty_entries",
+    "poverty_exits",
+    "poverty_entry_rate",
+    "poverty_exit_rate",
+    "job_losses",
+    "job_entries",
 )
 METRICS = STOCK_METRICS + FLOW_METRICS
 
@@ -128,6 +134,15 @@ DESCRIPTIONS = {
     "out_migrants": "Persons leaving the city in the year (incl. young adults finding no "
                     "dwelling, and minors left without an adult)",
     "leaving_home": "Young adults leaving the parental home for a dwelling in the city",
+    "poverty_entries": "Households falling below the poverty line (60 % of the median) in the "
+                       "year",
+    "poverty_exits": "Households rising above the poverty line in the year",
+    "poverty_entry_rate": "Poverty entries per household not at risk of poverty the year "
+                          "before",
+    "poverty_exit_rate": "Poverty exits per household at risk of poverty the year before",
+    "job_losses": "Persons losing their job to unemployment in the year",
+    "job_entries": "Persons taking up a job in the year (from unemployment or outside the "
+                   "labour force)",
     "partnerships": "Couples formed by two people living alone moving together",
     "share_poor": "Share of residents at risk of poverty (< 60 % of the median income)",
     "share_high_income": "Share of residents with 200 % of the median income or more",

@@ -35,6 +35,10 @@ class Population:
         pid: the person's id (uint64; stable for life, the same in every scenario of a seed).
         job: cell of the person's job (-1 outside the city, -2 never employed yet); see
             :mod:`sim.model.processes.jobs`.
+        employment: employment status (:mod:`sim.model.processes.employment`; -1 not yet set).
+        potential: net earnings potential, EUR/month at the start year's level (NaN: not yet
+            drawn).
+        transitory: transitory part of the person's log income this year.
 
     Household columns (one row per household):
         dwelling: index of the dwelling the household occupies (-1 while searching).
@@ -42,6 +46,8 @@ class Population:
         migration_background: 1 if the household has a migration background.
         moved_in: Year the household moved into its dwelling (-1: before the start).
         hid: the household's id (uint64; stable, the same in every scenario of a seed).
+        poverty_years: consecutive years the household has been at risk of poverty (0: not
+            poor; -1: not yet known).
     """
 
     age: np.ndarray
@@ -55,8 +61,14 @@ class Population:
     pid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
     hid: np.ndarray = field(default_factory=lambda: np.zeros(0, ID_DTYPE))
     job: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    employment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    potential: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    poverty_years: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    transitory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
-    HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid")
+    HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid",
+                         "poverty_years")
+    EXTRA_PERSON_COLUMNS = ("employment", "potential", "transitory")
 
     @classmethod
     def empty(cls) -> Population:
@@ -95,6 +107,8 @@ class Population:
         self.income = np.concatenate([self.income, income.astype(INCOME_DTYPE)])
         self.migration_background = np.concatenate(
             [self.migration_background, migration_background.astype(np.int8)])
+        self.poverty_years = np.concatenate(
+            [self.poverty_years, np.full(dwelling.size, -1, np.int16)])
         return np.arange(first, self.n_households)
 
     def append(self, members: Members, dwellings: np.ndarray, income: np.ndarray | None = None,
@@ -115,6 +129,7 @@ class Population:
         )
         self.is_child = np.concatenate([self.is_child, members.is_child])
         self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
+        self._extend_person_extras(members.age.size)
         return self.add_households(
             dwellings,
             np.zeros(n, INCOME_DTYPE) if income is None else income,
@@ -122,8 +137,17 @@ class Population:
             moved_in, hid,
         )
 
+    def _extend_person_extras(self, n: int) -> None:
+        self.employment = np.concatenate([self.employment, np.full(n, -1, np.int8)])
+        self.potential = np.concatenate([self.potential, np.full(n, np.nan, np.float32)])
+        self.transitory = np.concatenate([self.transitory, np.zeros(n, np.float32)])
+
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
         """Drop dead/departed persons and dissolved/departed households; renumber."""
+        if self.employment.size:
+            kept = person_alive & household_alive[self.household]
+            for name in self.EXTRA_PERSON_COLUMNS:
+                setattr(self, name, getattr(self, name)[kept])
         (self.age, self.pid, self.sex, self.is_child, self.job,
          self.household) = _keep_persons(person_alive, household_alive, self.household,
                                          self.age, self.pid, self.sex, self.is_child, self.job)
@@ -149,6 +173,7 @@ class Population:
         self.household = np.concatenate([self.household, members.household])
         self.is_child = np.concatenate([self.is_child, members.is_child])
         self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
+        self._extend_person_extras(members.age.size)
 
 
 @dataclass

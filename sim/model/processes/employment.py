@@ -1,0 +1,355 @@
+"""Employment status: employed, unemployed (first year: Arbeitslosengeld I; later: SGB II) or
+not in the labour force, for persons 18-74; everybody else is outside the labour force.
+
+**Start**: the employed are those of :mod:`sim.model.processes.jobs` (NRW employment rates by
+age and sex, lower odds in households at risk of poverty); of the others aged 18-64 a share is
+unemployed such that unemployment is ``unemployment_rate`` of the labour force, and of the
+unemployed the share still unemployed a year on (1 - ``unemployment_exit_rate``) has been so for
+a year or more. **Each year** persons move between the states at yearly rates by age and sex:
+unemployment ends at ``unemployment_exit_rate`` (into a job or out of the labour force), the
+employed leave the labour force at ``inactivity_rate``; the inflows into unemployment and into
+jobs from outside the labour force are DERIVED so that the shares by age and sex stay at their
+start values. Where the employment rate falls with age (55, 65, 70, 75) the employed retire in
+the proportion it falls; at 65 the unemployed retire. At 18 a person's status is drawn like at
+the start. Newcomers (in-migrants) arrive with a status drawn like at the start.
+
+**Earnings potential**: every adult has a fixed net earnings potential (EUR/month at the start
+year's level). At the start (and for in-migrants on arrival) the earners of a household share
+its net income by their status (see :func:`status_weight`); adults without income draw theirs
+from the start distribution of the employed, by a keyed number correlated with their household's
+income rank (``potential_household_correlation``), as do young people turning 18.
+:mod:`sim.model.processes.incomes` turns status and potential into household income each year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit
+from scipy.special import ndtr, ndtri
+
+from sim.model.processes.jobs import employed, employment_tables
+from sim.model.rng import keyed_uniforms
+from sim.state.income import income_group, income_sigma, oecd_scale
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
+    from sim.scenario.employment_parameters import EmploymentParameters
+
+EMPLOYED, UNEMPLOYED_SHORT, UNEMPLOYED_LONG, INACTIVE = 0, 1, 2, 3
+STATUS_NAMES = ("employed", "unemployed_under_1_year", "unemployed_1_year_plus",
+                "not_in_labour_force")
+WORK_MIN_AGE, WORK_MAX_AGE, PENSION_AGE = 18, 74, 65
+SLOT_UNEMPLOYED, SLOT_LONG, SLOT_POTENTIAL, SLOT_MOVE, SLOT_RETIRE, SLOT_TRANSITORY = range(6)
+N_QUANTILES = 1001
+
+
+@dataclass
+class EmploymentState:
+    """What the employment process keeps for the run.
+
+    Attributes:
+        start_table: Employment probability at the start by (poor, sex, age) (from jobs).
+        target: Employed and unemployed shares by (sex, age), shape (2, 2, ages).
+        rates: Yearly transition probabilities by (sex, age): E→U, E→N, U exit, N→U, N→E,
+            retirement of the employed at this age; shape (6, 2, ages).
+        potential_quantiles: Start distribution of the employed's earnings potentials.
+        weights: Income per unit of potential: first year of unemployment, outside the
+            labour force (18-64), pension (65+); and the yearly growth with age.
+        log_moments: Mean and variance of the start earners' log incomes.
+    """
+
+    start_table: np.ndarray
+    target: np.ndarray
+    rates: np.ndarray
+    potential_quantiles: np.ndarray
+    weights: np.ndarray
+    log_moments: np.ndarray
+
+
+def targets(jobs_table: np.ndarray, poor_share: float, ep: EmploymentParameters) -> np.ndarray:
+    """Employed and unemployed shares by (sex, age): the mean employment rate of the start
+    table (over poor and not poor) and unemployment at ``unemployment_rate`` of the labour
+    force below the pension age."""
+    e = (1.0 - poor_share) * jobs_table[0] + poor_share * jobs_table[1]
+    u = np.zeros_like(e)
+    ages = np.arange(e.shape[1])
+    working = (ages >= WORK_MIN_AGE) & (ages < PENSION_AGE)
+    u[:, working] = e[:, working] * ep.unemployment_rate / (1.0 - ep.unemployment_rate)
+    return np.stack([e, np.minimum(u, 1.0 - e)])
+
+
+def transition_rates(target: np.ndarray, ep: EmploymentParameters) -> np.ndarray:
+    """Yearly transition probabilities that keep the shares ``target`` (see the module
+    docstring): rows E→U, E→N, U exit, N→U, N→E, retirement of the employed."""
+    e, u = target
+    n = np.maximum(1.0 - e - u, 0.0)
+    out_u = u * ep.unemployment_exit_rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_eu = np.where(e > 0, ep.entry_from_employment_share * out_u / e, 0.0)
+        p_nu = np.where(n > 0, (1.0 - ep.entry_from_employment_share) * out_u / n, 0.0)
+        p_ne = np.where(n > 0, (e * (p_eu + ep.inactivity_rate)
+                                - out_u * ep.exit_to_employment_share) / n, 0.0)
+        retire = np.zeros_like(e)
+        prev = np.concatenate([e[:, :1], e[:, :-1]], axis=1)
+        retire = np.where((prev > e) & (prev > 0), 1.0 - e / prev, 0.0)
+    p_en = np.where(e > 0, ep.inactivity_rate, 0.0)
+    p_u = np.where(u > 0, ep.unemployment_exit_rate, 1.0)
+    rates = np.stack([p_eu, p_en, p_u, p_nu, np.clip(p_ne, 0.0, 1.0), retire])
+    return np.clip(np.nan_to_num(rates), 0.0, 1.0)
+
+
+def start_status(age: np.ndarray, sex: np.ndarray, poor: np.ndarray, pid: np.ndarray,
+                 jobs_key: np.uint64, key: np.uint64, state: EmploymentState,
+                 ep: EmploymentParameters, year: int = 0) -> np.ndarray:
+    """Status drawn from the start shares: employed as :func:`jobs.employed` (the same keyed
+    numbers), else unemployed with the probability that gives the target unemployment."""
+    a = np.minimum(age.astype(np.int64), state.target.shape[2] - 1)
+    s = sex.astype(np.int64)
+    status = np.full(age.size, INACTIVE, np.int8)
+    emp = employed(age, sex, poor, pid, jobs_key, state.start_table)
+    e, u = state.target[0, s, a], state.target[1, s, a]
+    p_unemp = np.minimum(u / np.maximum(1.0 - e, 1e-9), 1.0)
+    unemp = ~emp & (keyed_uniforms(key, year, pid, SLOT_UNEMPLOYED) < p_unemp)
+    long = keyed_uniforms(key, year, pid, SLOT_LONG) < 1.0 - ep.unemployment_exit_rate
+    status[unemp] = np.where(long[unemp], UNEMPLOYED_LONG, UNEMPLOYED_SHORT)
+    status[emp] = EMPLOYED
+    status[(age < WORK_MIN_AGE) | (age > WORK_MAX_AGE)] = INACTIVE
+    return status
+
+
+@njit(cache=True)
+def status_weight(status, age, w):
+    """A person's income as a share of its earnings potential: by status (1 employed,
+    ``w[0]`` in the first year of unemployment, 0 later, ``w[2]`` at 65+ out of work, ``w[1]``
+    at 18-64 outside the labour force, 0 under 18) × the age profile
+    ``exp(w[3] × (min(age, 45) - 45))``."""
+    if status == 0:
+        share = 1.0
+    elif status == 1:
+        share = w[0]
+    elif status == 2:
+        return 0.0
+    elif age >= 65:
+        share = w[2]
+    elif age >= 18:
+        share = w[1]
+    else:
+        return 0.0
+    return share * np.exp(w[3] * (min(max(age, 18), 45) - 45))
+
+
+@njit(cache=True)
+def _split_income(household, age, status, alive, net, potential, index, w):
+    """Income per unit of status weight of the members with income-bearing status of
+    households whose potentials are not set: the household's net income shared by weights."""
+    n = net.size
+    total = np.zeros(n)
+    for i in range(household.size):
+        if alive[i] and np.isnan(potential[i]):
+            total[household[i]] += status_weight(status[i], age[i], w)
+    done = np.zeros(household.size, np.bool_)
+    for i in range(household.size):
+        h = household[i]
+        if alive[i] and np.isnan(potential[i]) and total[h] > 0.0:
+            if status_weight(status[i], age[i], w) > 0.0:
+                potential[i] = net[h] / total[h] / index
+                done[i] = True
+    return done
+
+
+def _mean(x: np.ndarray, where: np.ndarray) -> float:
+    return float(x[where].mean()) if where.any() else 1.0
+
+
+def potential_score(potential: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """Normal score of potentials in the start distribution (0 where not set)."""
+    q = np.interp(np.nan_to_num(potential, nan=float(np.median(quantiles))), quantiles,
+                  np.linspace(0.0, 1.0, quantiles.size))
+    return ndtri(np.clip(q, 0.001, 0.999))
+
+
+def draw_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
+                    quantiles: np.ndarray) -> np.ndarray:
+    """Potentials of ``persons`` from the start distribution, by a keyed number correlated with
+    their household's income rank (log-normal rank of its equivalised income)."""
+    pop = model.population
+    ep = model.scenario.parameters.employment
+    ip = model.scenario.parameters.income
+    rho = ep.potential_household_correlation
+    eq = np.maximum(pop.income[pop.household[persons]].astype(np.float64), 1.0)
+    z_rank = np.log(eq / model.median_income) / income_sigma(ip.poverty_rate)
+    z = rho * z_rank + np.sqrt(1.0 - rho * rho) * ndtri(
+        keyed_uniforms(key, 0, pop.pid[persons], SLOT_POTENTIAL))
+    return np.interp(ndtr(z), np.linspace(0.0, 1.0, quantiles.size), quantiles).astype(
+        np.float32)
+
+
+def assign_potentials(model: QuartierModel, persons_alive: np.ndarray, rows: np.ndarray,
+                      key: np.uint64, state: EmploymentState, start: bool = False) -> None:
+    """Potentials and transitory parts of the persons of households ``rows`` whose potentials
+    are not set: the household's net income split among the members with income, less a
+    transitory part (its expected share given the income, plus noise: the spread of the
+    potentials is the start spread less the transitory one); draws for the other adults. At
+    the start this also fixes the pension share (if DERIVED), the log-income moments and the
+    potentials' distribution."""
+    pop = model.population
+    ep = model.scenario.parameters.employment
+    n = pop.n_households
+    in_rows = np.zeros(n, bool)
+    in_rows[rows] = True
+    mask = persons_alive & in_rows[pop.household]
+    members = np.bincount(pop.household[mask], minlength=n)
+    young = np.bincount(pop.household[mask & (pop.age < 14)], minlength=n)
+    net = pop.income.astype(np.float64) * oecd_scale(members - young, young)
+    w = state.weights.copy()
+    if start:
+        w[2] = 1.0
+    done = _split_income(pop.household, pop.age, pop.employment, mask, net, pop.potential,
+                         model.income_index, w)
+    worker = done & (pop.employment == EMPLOYED) & (pop.age < PENSION_AGE)
+    if start:
+        pensioner = done & (pop.employment == INACTIVE) & (pop.age >= PENSION_AGE)
+        if ep.pension_share is None and pensioner.any() and worker.any():
+            state.weights[2] = float(np.median(pop.potential[pensioner])
+                                     / np.median(pop.potential[worker]))
+        pop.potential[pensioner] /= np.float32(max(state.weights[2], 1e-6))
+        logs = np.log(np.maximum(pop.potential[worker].astype(np.float64), 1.0))
+        if logs.size > 1:
+            state.log_moments = np.array([logs.mean(), logs.var()])
+    var_t = ep.transitory_sd ** 2
+    mu, var = state.log_moments
+    share = min(var_t / var, 0.9) if var > 0 else 0.0
+    idx = np.flatnonzero(done)
+    xi = ndtri(keyed_uniforms(key, 0, pop.pid[idx], SLOT_TRANSITORY))
+    logs = np.log(np.maximum(pop.potential[idx].astype(np.float64), 1.0))
+    eps = share * (logs - mu) + np.sqrt(max(var_t - share * share * var, 0.0)) * xi
+    pop.transitory[idx] = eps
+    pop.potential[idx] = np.exp(logs - eps)
+    if start:
+        values = pop.potential[worker]
+        state.potential_quantiles = (
+            np.quantile(values, np.linspace(0.0, 1.0, N_QUANTILES)) if values.size
+            else np.full(N_QUANTILES, model.median_income))
+    todo = np.flatnonzero(mask & np.isnan(pop.potential) & (pop.age >= WORK_MIN_AGE))
+    new_adults(model, todo, key, state)
+
+
+def new_adults(model: QuartierModel, persons: np.ndarray, key: np.uint64,
+               state: EmploymentState) -> None:
+    """Potentials (keyed draws) and transitory parts (stationary draws) of new adults."""
+    if persons.size == 0:
+        return
+    pop = model.population
+    pop.potential[persons] = draw_potentials(model, persons, key, state.potential_quantiles)
+    pop.transitory[persons] = model.scenario.parameters.employment.transitory_sd * ndtri(
+        keyed_uniforms(key, 0, pop.pid[persons], SLOT_TRANSITORY))
+
+
+def setup(model: QuartierModel) -> EmploymentState:
+    """Statuses and potentials of the start population; its incomes recomputed from them."""
+    from sim.model.processes.incomes import recompute
+
+    pop = model.population
+    params = model.scenario.parameters
+    ep, jp = params.employment, params.jobs
+    group = income_group(pop.income, model.median_income)
+    poor = group[pop.household] == 0
+    poor_share = float(poor.mean()) if pop.n_persons else 0.0
+    table = employment_tables(jp, params.demography.max_age, poor_share)
+    target = targets(table, poor_share, ep)
+    state = EmploymentState(table, target, transition_rates(target, ep), np.zeros(0),
+                            np.array([ep.unemployment_benefit_share, ep.inactive_income_share,
+                                      ep.pension_share or 0.0, ep.earnings_growth_with_age]),
+                            np.array([0.0, 0.0]))
+    pop.employment = start_status(pop.age, pop.sex, poor, pop.pid, model.keys["jobs"],
+                                  model.keys["employment"], state, ep)
+    pop.potential = np.full(pop.n_persons, np.nan, np.float32)
+    pop.transitory = np.zeros(pop.n_persons, np.float32)
+    alive = np.ones(pop.n_persons, bool)
+    assign_potentials(model, alive, np.arange(pop.n_households), model.keys["employment"],
+                      state, start=True)
+    household_alive = np.ones(pop.n_households, bool)
+    pop.income = recompute(model, alive, household_alive, state)
+    pop.poverty_years = (pop.income < 0.6 * model.median_income).astype(np.int16)
+    return state
+
+
+def arrive(model: QuartierModel, rows: np.ndarray, persons_alive: np.ndarray) -> None:
+    """In-migrant households ``rows`` get a status (start shares, by their poverty) and
+    potentials (their drawn income shared among the earners)."""
+    pop = model.population
+    st: EmploymentState = model.employment
+    new = np.flatnonzero(pop.employment < 0)
+    if new.size == 0:
+        return
+    poor = pop.income[pop.household[new]] < 0.6 * model.median_income
+    pop.employment[new] = start_status(pop.age[new], pop.sex[new], poor, pop.pid[new],
+                                       model.keys["jobs"], model.keys["employment"], st,
+                                       model.scenario.parameters.employment)
+    assign_potentials(model, persons_alive, rows, model.keys["employment"], st)
+
+
+def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
+         draws: Draws) -> dict[str, np.ndarray]:
+    """This year's moves between the states; statuses of newborns and of persons turning 18;
+    potentials of new adults."""
+    pop = model.population
+    st: EmploymentState = model.employment
+    key = np.uint64(draws.key)
+    alive = year.person_alive & year.household_alive[pop.household]
+    status = pop.employment
+    status[(status < 0) & (pop.age < WORK_MIN_AGE)] = INACTIVE
+    poor_h = pop.income < 0.6 * model.median_income
+    enter = np.flatnonzero(alive & ((pop.age == WORK_MIN_AGE) | (status < 0)))
+    if enter.size:
+        status[enter] = start_status(pop.age[enter], pop.sex[enter], poor_h[pop.household[enter]],
+                                     pop.pid[enter], model.keys["jobs"], key, st, params,
+                                     year.year)
+    idx = np.flatnonzero(alive & (pop.age > WORK_MIN_AGE) & (pop.age <= WORK_MAX_AGE + 1))
+    old = status[idx].copy()
+    a = np.minimum(pop.age[idx].astype(np.int64), st.rates.shape[2] - 1)
+    s = pop.sex[idx].astype(np.int64)
+    r = st.rates[:, s, a]
+    if params.risk_gradient > 0.0:
+        r = r.copy()
+        g = params.risk_gradient
+        z = potential_score(pop.potential[idx], st.potential_quantiles)
+        down, up = np.exp(-g * z), np.exp(g * z)
+        r[0] = np.minimum(r[0] * down / _mean(down, old == EMPLOYED), 1.0)
+        r[2] = np.minimum(r[2] * up / _mean(up, (old == UNEMPLOYED_SHORT)
+                                            | (old == UNEMPLOYED_LONG)), 1.0)
+        r[4] = np.minimum(r[4] * up / _mean(up, old == INACTIVE), 1.0 - r[3])
+    u = keyed_uniforms(key, year.year, pop.pid[idx], SLOT_MOVE)
+    new = old.copy()
+    e = old == EMPLOYED
+    new[e & (u < r[0])] = UNEMPLOYED_SHORT
+    new[e & (u >= r[0]) & (u < r[0] + r[1])] = INACTIVE
+    un = (old == UNEMPLOYED_SHORT) | (old == UNEMPLOYED_LONG)
+    leave = un & (u < r[2])
+    new[leave & (u < r[2] * params.exit_to_employment_share)] = EMPLOYED
+    new[leave & (u >= r[2] * params.exit_to_employment_share)] = INACTIVE
+    new[un & ~leave] = UNEMPLOYED_LONG
+    ni = old == INACTIVE
+    new[ni & (u < r[3])] = UNEMPLOYED_SHORT
+    new[ni & (u >= r[3]) & (u < r[3] + r[4])] = EMPLOYED
+    # retirement where the employment rate falls with age; the unemployed retire at 65
+    retire = keyed_uniforms(key, year.year, pop.pid[idx], SLOT_RETIRE) < r[5]
+    new[e & retire] = INACTIVE
+    new[(new != EMPLOYED) & (a >= PENSION_AGE)] = INACTIVE
+    new[a > WORK_MAX_AGE] = INACTIVE
+    status[idx] = new
+    adults = np.flatnonzero(alive & np.isnan(pop.potential) & (pop.age >= WORK_MIN_AGE))
+    new_adults(model, adults, key, st)
+    phi, sd = params.transitory_autocorrelation, params.transitory_sd
+    have = np.flatnonzero(alive & (pop.age >= WORK_MIN_AGE))
+    pop.transitory[have] = phi * pop.transitory[have] + np.sqrt(1.0 - phi * phi) * sd * ndtri(
+        keyed_uniforms(key, year.year, pop.pid[have], SLOT_TRANSITORY))
+    hh = pop.household[idx]
+    return {"job_losses": year.count(hh[(old == EMPLOYED) & (new != EMPLOYED)
+                                        & (new != INACTIVE)]),
+            "job_entries": year.count(hh[(old != EMPLOYED) & (new == EMPLOYED)])}
