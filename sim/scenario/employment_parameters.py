@@ -76,14 +76,14 @@ class EmploymentParameters(StrictModel):
         "children grow older and weigh more in the equivalence scale.",
     )
     transitory_sd: float = Field(
-        0.25, ge=0.0, le=1.0,
+        0.3, ge=0.0, le=1.0,
         description="Standard deviation of the transitory part of a person's log income "
         "(hours, bonuses, overtime, short spells). ASSUMPTION, set with "
         "transitory_autocorrelation so that poverty persistence lies in the SOEP range "
         "(poverty_employment_dynamics.csv).",
     )
     transitory_autocorrelation: float = Field(
-        0.4, ge=0.0, lt=1.0,
+        0.0, ge=0.0, lt=1.0,
         description="Year-to-year autocorrelation of the transitory part (AR(1)). ASSUMPTION, "
         "see transitory_sd.",
     )
