@@ -69,7 +69,8 @@ def test_a_birth_on_the_sgb2_level_adds_the_childs_regelbedarf_and_stays_below_t
 
 def test_sgb2_level_stays_below_the_poverty_line_for_the_usual_household_types():
     line = 0.6 * 2055.0
-    for ages in ([40], [40, 38], [40, 12], [40, 38, 3, 8], [40, 38, 2, 7, 12], [70, 68]):
+    for ages in ([40], [40, 38], [40, 12], [40, 38, 3, 8], [40, 38, 2, 7, 12], [70, 68],
+                 [32, 8, 2, 7], [43, 10, 9, 7, 13], [40, 6, 11, 13, 14, 4]):
         eq, transfers = one_household(ages, [U2 if a < 65 else N for a in ages],
                                       [0.0] * len(ages))
         assert transfers[0]

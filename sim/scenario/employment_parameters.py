@@ -110,7 +110,7 @@ class EmploymentParameters(StrictModel):
         "line for all household types.",
     )
     housing_cost_further: float = Field(
-        80.0, ge=0.0,
+        40.0, ge=0.0,
         description="Further housing costs per further member, EUR/month. ASSUMPTION.",
     )
     risk_gradient: float = Field(
