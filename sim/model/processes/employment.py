@@ -31,7 +31,7 @@ from numba import njit
 from scipy.special import ndtr, ndtri
 
 from sim.model.processes.jobs import employed, employment_tables
-from sim.model.rng import keyed_uniforms
+from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.state.income import income_group, income_sigma, oecd_scale
 
 if TYPE_CHECKING:
@@ -160,17 +160,6 @@ def _split_income(household, age, status, alive, net, potential, index, w):
                 potential[i] = net[h] / total[h] / index
                 done[i] = True
     return done
-
-
-def _mean(x: np.ndarray, where: np.ndarray) -> float:
-    return float(x[where].mean()) if where.any() else 1.0
-
-
-def potential_score(potential: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
-    """Normal score of potentials in the start distribution (0 where not set)."""
-    q = np.interp(np.nan_to_num(potential, nan=float(np.median(quantiles))), quantiles,
-                  np.linspace(0.0, 1.0, quantiles.size))
-    return ndtri(np.clip(q, 0.001, 0.999))
 
 
 def draw_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
@@ -310,46 +299,100 @@ def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
         status[enter] = start_status(pop.age[enter], pop.sex[enter], poor_h[pop.household[enter]],
                                      pop.pid[enter], model.keys["jobs"], key, st, params,
                                      year.year)
-    idx = np.flatnonzero(alive & (pop.age > WORK_MIN_AGE) & (pop.age <= WORK_MAX_AGE + 1))
-    old = status[idx].copy()
-    a = np.minimum(pop.age[idx].astype(np.int64), st.rates.shape[2] - 1)
-    s = pop.sex[idx].astype(np.int64)
-    r = st.rates[:, s, a]
-    if params.risk_gradient > 0.0:
-        r = r.copy()
-        g = params.risk_gradient
-        z = potential_score(pop.potential[idx], st.potential_quantiles)
-        down, up = np.exp(-g * z), np.exp(g * z)
-        r[0] = np.minimum(r[0] * down / _mean(down, old == EMPLOYED), 1.0)
-        r[2] = np.minimum(r[2] * up / _mean(up, (old == UNEMPLOYED_SHORT)
-                                            | (old == UNEMPLOYED_LONG)), 1.0)
-        r[4] = np.minimum(r[4] * up / _mean(up, old == INACTIVE), 1.0 - r[3])
-    u = keyed_uniforms(key, year.year, pop.pid[idx], SLOT_MOVE)
-    new = old.copy()
-    e = old == EMPLOYED
-    new[e & (u < r[0])] = UNEMPLOYED_SHORT
-    new[e & (u >= r[0]) & (u < r[0] + r[1])] = INACTIVE
-    un = (old == UNEMPLOYED_SHORT) | (old == UNEMPLOYED_LONG)
-    leave = un & (u < r[2])
-    new[leave & (u < r[2] * params.exit_to_employment_share)] = EMPLOYED
-    new[leave & (u >= r[2] * params.exit_to_employment_share)] = INACTIVE
-    new[un & ~leave] = UNEMPLOYED_LONG
-    ni = old == INACTIVE
-    new[ni & (u < r[3])] = UNEMPLOYED_SHORT
-    new[ni & (u >= r[3]) & (u < r[3] + r[4])] = EMPLOYED
-    # retirement where the employment rate falls with age; the unemployed retire at 65
-    retire = keyed_uniforms(key, year.year, pop.pid[idx], SLOT_RETIRE) < r[5]
-    new[e & retire] = INACTIVE
-    new[(new != EMPLOYED) & (a >= PENSION_AGE)] = INACTIVE
-    new[a > WORK_MAX_AGE] = INACTIVE
-    status[idx] = new
     adults = np.flatnonzero(alive & np.isnan(pop.potential) & (pop.age >= WORK_MIN_AGE))
     new_adults(model, adults, key, st)
-    phi, sd = params.transitory_autocorrelation, params.transitory_sd
-    have = np.flatnonzero(alive & (pop.age >= WORK_MIN_AGE))
-    pop.transitory[have] = phi * pop.transitory[have] + np.sqrt(1.0 - phi * phi) * sd * ndtri(
-        keyed_uniforms(key, year.year, pop.pid[have], SLOT_TRANSITORY))
-    hh = pop.household[idx]
-    return {"job_losses": year.count(hh[(old == EMPLOYED) & (new != EMPLOYED)
-                                        & (new != INACTIVE)]),
-            "job_entries": year.count(hh[(old != EMPLOYED) & (new == EMPLOYED)])}
+    log_q = np.log(np.maximum(st.potential_quantiles, 1.0))
+    log_sd = max(0.5 * (log_q[int(0.841 * (log_q.size - 1))]
+                        - log_q[int(0.159 * (log_q.size - 1))]), 1e-6)
+    change = _moves(pop.age, pop.sex, status, pop.potential, pop.transitory, alive, pop.pid, key,
+                    year.year, st.rates, float(log_q[log_q.size // 2]), log_sd,
+                    params.risk_gradient, params.exit_to_employment_share,
+                    params.transitory_autocorrelation, params.transitory_sd)
+    hh = pop.household
+    return {"job_losses": year.count(hh[change == 1]), "job_entries": year.count(hh[change == 2])}
+
+
+@njit(cache=True)
+def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates, log_mu,
+           log_sd, g, to_employment, phi, sd):
+    """One pass over the persons: the year's transitory part (AR(1), Box-Muller from two keyed
+    numbers) of adults, and the moves between the states of persons 19-75 (see the module
+    docstring). The potential's score is its log's distance from the start median in
+    (robust) standard deviations. Returns per person 1 for a job lost to unemployment, 2 for a
+    job taken up."""
+    n = age.size
+    top = rates.shape[2] - 1
+    s_e = s_u = s_n = 0.0
+    n_e = n_u = n_n = 0
+    factor = np.ones(n if g > 0.0 else 0)
+    if g > 0.0:  # normalisers of the risk gradient: the mean factor of those at risk
+        for i in range(n):
+            if not alive[i] or age[i] <= WORK_MIN_AGE or age[i] > WORK_MAX_AGE + 1:
+                continue
+            z = 0.0 if np.isnan(potential[i]) else (np.log(potential[i]) - log_mu) / log_sd
+            if status[i] == EMPLOYED:
+                f = np.exp(-g * z)
+                s_e += f
+                n_e += 1
+            elif status[i] == INACTIVE:
+                f = np.exp(g * z)
+                s_n += f
+                n_n += 1
+            else:
+                f = np.exp(g * z)
+                s_u += f
+                n_u += 1
+            factor[i] = f
+    m_e = s_e / n_e if n_e > 0 else 1.0
+    m_u = s_u / n_u if n_u > 0 else 1.0
+    m_n = s_n / n_n if n_n > 0 else 1.0
+    noise = np.sqrt(1.0 - phi * phi) * sd
+    change = np.zeros(n, np.int8)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        a = age[i]
+        if a < WORK_MIN_AGE:
+            continue
+        base = keyed_base(key, year, pid[i])
+        u1 = uniform_from(base, SLOT_TRANSITORY)
+        u2 = uniform_from(base, SLOT_TRANSITORY + 10)
+        normal = np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
+        transitory[i] = phi * transitory[i] + noise * normal
+        if a <= WORK_MIN_AGE or a > WORK_MAX_AGE + 1:
+            continue
+        s = sex[i]
+        aa = min(a, top)
+        p_eu, p_en, p_u = rates[0, s, aa], rates[1, s, aa], rates[2, s, aa]
+        p_nu, p_ne, retire = rates[3, s, aa], rates[4, s, aa], rates[5, s, aa]
+        if g > 0.0:
+            p_eu = min(p_eu * factor[i] / m_e, 1.0)
+            p_u = min(p_u * factor[i] / m_u, 1.0)
+            p_ne = min(p_ne * factor[i] / m_n, 1.0 - p_nu)
+        u = uniform_from(base, SLOT_MOVE)
+        old = status[i]
+        new = old
+        if old == EMPLOYED:
+            if u < p_eu:
+                new = UNEMPLOYED_SHORT
+            elif u < p_eu + p_en:
+                new = INACTIVE
+            if retire > 0.0 and uniform_from(base, SLOT_RETIRE) < retire:
+                new = INACTIVE
+        elif old == INACTIVE:
+            if u < p_nu:
+                new = UNEMPLOYED_SHORT
+            elif u < p_nu + p_ne:
+                new = EMPLOYED
+        elif u < p_u:
+            new = EMPLOYED if u < p_u * to_employment else INACTIVE
+        else:
+            new = UNEMPLOYED_LONG
+        if (new != EMPLOYED and a >= PENSION_AGE) or a > WORK_MAX_AGE:
+            new = INACTIVE
+        status[i] = new
+        if old == EMPLOYED and (new == UNEMPLOYED_SHORT or new == UNEMPLOYED_LONG):
+            change[i] = 1
+        elif old != EMPLOYED and new == EMPLOYED:
+            change[i] = 2
+    return change
