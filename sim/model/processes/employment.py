@@ -15,9 +15,10 @@ the start. Newcomers (in-migrants) arrive with a status drawn like at the start.
 
 **Earnings potential**: every adult has a fixed net earnings potential (EUR/month at the start
 year's level). At the start (and for in-migrants on arrival) the earners of a household share
-its net income by their status (see :func:`status_weight`); adults without income draw theirs
-from the start distribution of the employed, by a keyed number correlated with their household's
-income rank (``potential_household_correlation``), as do young people turning 18.
+its net income by their status (:func:`sim.model.processes.incomes.status_weight`); adults
+without income draw theirs from the start distribution of the employed, by a keyed number
+correlated with their household's income rank (``potential_household_correlation``), as do
+young people turning 18.
 :mod:`sim.model.processes.incomes` turns status and potential into household income each year.
 """
 
@@ -30,6 +31,7 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtr, ndtri
 
+from sim.model.processes.incomes import recompute, status_weight
 from sim.model.processes.jobs import employed, employment_tables
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.state.income import income_group, income_sigma, oecd_scale
@@ -120,27 +122,6 @@ def start_status(age: np.ndarray, sex: np.ndarray, poor: np.ndarray, pid: np.nda
     status[emp] = EMPLOYED
     status[(age < WORK_MIN_AGE) | (age > WORK_MAX_AGE)] = INACTIVE
     return status
-
-
-@njit(cache=True)
-def status_weight(status, age, w):
-    """A person's income as a share of its earnings potential: by status (1 employed,
-    ``w[0]`` in the first year of unemployment, 0 later, ``w[2]`` at 65+ out of work, ``w[1]``
-    at 18-64 outside the labour force, 0 under 18) × the age profile
-    ``exp(w[3] × (min(age, 45) - 45))``."""
-    if status == 0:
-        share = 1.0
-    elif status == 1:
-        share = w[0]
-    elif status == 2:
-        return 0.0
-    elif age >= 65:
-        share = w[2]
-    elif age >= 18:
-        share = w[1]
-    else:
-        return 0.0
-    return share * np.exp(w[3] * (min(max(age, 18), 45) - 45))
 
 
 @njit(cache=True)
@@ -241,8 +222,6 @@ def new_adults(model: QuartierModel, persons: np.ndarray, key: np.uint64,
 
 def setup(model: QuartierModel) -> EmploymentState:
     """Statuses and potentials of the start population; its incomes recomputed from them."""
-    from sim.model.processes.incomes import recompute
-
     pop = model.population
     params = model.scenario.parameters
     ep, jp = params.employment, params.jobs

@@ -3,12 +3,11 @@
 Money is nominal: the income index grows by ``income_growth`` a year, and with it earnings,
 pensions, the SGB II level, the median, the WBS limits, ticket prices and the value of time
 (see :mod:`sim.state.income`). A household's net income is the sum of its members' incomes
-(earnings potential × the index × the weight of their status, see
-:func:`sim.model.processes.employment.status_weight`), but at least its SGB II level
-(Regelbedarf of each member + housing costs; transfers fill the gap). Its net equivalised income
-(``Population.income``) is that divided by the new OECD scale, so a birth lowers it unless the
-household lives on transfers. Households that cross the poverty line (60 % of the median) are
-counted as poverty entries and exits.
+(earnings potential × the index × the weight of their status, :func:`status_weight`), but at
+least its SGB II level (Regelbedarf of each member + housing costs; transfers fill the gap).
+Its net equivalised income (``Population.income``) is that divided by the new OECD scale, so a
+birth lowers it unless the household lives on transfers. Households that cross the poverty line
+(60 % of the median) are counted as poverty entries and exits.
 """
 
 from __future__ import annotations
@@ -18,14 +17,33 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from sim.model.processes.employment import status_weight
-
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
     from sim.model.processes.employment import EmploymentState
     from sim.model.year import YearState
     from sim.scenario.employment_parameters import EmploymentParameters
     from sim.scenario.parameters import IncomeParameters
+
+
+@njit(cache=True)
+def status_weight(status, age, w):
+    """A person's income as a share of its earnings potential: by status (1 employed,
+    ``w[0]`` in the first year of unemployment, 0 later, ``w[2]`` at 65+ out of work, ``w[1]``
+    at 18-64 outside the labour force, 0 under 18) × the age profile
+    ``exp(w[3] × (min(age, 45) - 45))``."""
+    if status == 0:
+        share = 1.0
+    elif status == 1:
+        share = w[0]
+    elif status == 2:
+        return 0.0
+    elif age >= 65:
+        share = w[2]
+    elif age >= 18:
+        share = w[1]
+    else:
+        return 0.0
+    return share * np.exp(w[3] * (min(max(age, 18), 45) - 45))
 
 
 def benefit_levels(ep: EmploymentParameters) -> np.ndarray:
