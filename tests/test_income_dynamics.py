@@ -173,7 +173,7 @@ def _start_incomes(monkeypatch, households, seed):
         saved.setdefault("recomputed", out.copy())
         return out
 
-    monkeypatch.setattr(incomes, "recompute", spy)
+    monkeypatch.setattr(employment, "recompute", spy)
     model = sim.build_model(scenario(households, 1), seed=seed)
     return model, saved["drawn"], saved["recomputed"], saved["types"]
 

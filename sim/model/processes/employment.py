@@ -236,6 +236,13 @@ def setup(model: QuartierModel) -> EmploymentState:
                             np.array([0.0, 0.0]))
     pop.employment = start_status(pop.age, pop.sex, poor, pop.pid, model.keys["jobs"],
                                   model.keys["employment"], state, ep)
+    # a household not at risk of poverty whose only members of working age are long-term
+    # unemployed lives on Arbeitslosengeld I: its unemployed count as unemployed under a year
+    bearing = (pop.employment == EMPLOYED) | (pop.employment == UNEMPLOYED_SHORT) | (
+        (pop.employment == INACTIVE) & (pop.age >= WORK_MIN_AGE))
+    no_income = np.bincount(pop.household[bearing], minlength=pop.n_households) == 0
+    lift = (pop.employment == UNEMPLOYED_LONG) & (no_income & (group != 0))[pop.household]
+    pop.employment[lift] = UNEMPLOYED_SHORT
     pop.potential = np.full(pop.n_persons, np.nan, np.float32)
     pop.transitory = np.zeros(pop.n_persons, np.float32)
     alive = np.ones(pop.n_persons, bool)
