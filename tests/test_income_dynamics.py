@@ -41,8 +41,9 @@ def one_household(ages, status, potential, is_child=None, index=1.0):
     return incomes.household_incomes(
         np.zeros(n, np.int32), np.array(ages, np.int16),
         np.array(is_child if is_child is not None else [a < 18 for a in ages]),
-        np.array(status, np.int8), np.array(potential, np.float32), np.zeros(n, np.float32),
-        np.ones(n, bool), 1, index, w, incomes.benefit_levels(ep))
+        np.array(status, np.int8), np.array(potential, np.float32), np.ones(n, np.float32),
+        np.ones(n, bool), 1, index, w, incomes.age_profile(ep.earnings_growth_with_age),
+        incomes.benefit_levels(ep))
 
 
 # -- income from members ----------------------------------------------------------------------

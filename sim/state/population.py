@@ -38,7 +38,8 @@ class Population:
         employment: employment status (:mod:`sim.model.processes.employment`; -1 not yet set).
         potential: net earnings potential, EUR/month at the start year's level (NaN: not yet
             drawn).
-        transitory: transitory part of the person's log income this year.
+        transitory: the person's transitory income factor this year (exp of its transitory
+            log income).
 
     Household columns (one row per household):
         dwelling: index of the dwelling the household occupies (-1 while searching).
@@ -140,7 +141,7 @@ class Population:
     def _extend_person_extras(self, n: int) -> None:
         self.employment = np.concatenate([self.employment, np.full(n, -1, np.int8)])
         self.potential = np.concatenate([self.potential, np.full(n, np.nan, np.float32)])
-        self.transitory = np.concatenate([self.transitory, np.zeros(n, np.float32)])
+        self.transitory = np.concatenate([self.transitory, np.ones(n, np.float32)])
 
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
         """Drop dead/departed persons and dissolved/departed households; renumber."""

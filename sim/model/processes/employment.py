@@ -24,14 +24,14 @@ young people turning 18.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 from scipy.special import ndtr, ndtri
 
-from sim.model.processes.incomes import recompute, status_weight
+from sim.model.processes.incomes import age_profile, recompute, status_weight
 from sim.model.processes.jobs import employed, employment_tables
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.state.income import income_group, income_sigma, oecd_scale
@@ -48,6 +48,7 @@ STATUS_NAMES = ("employed", "unemployed_under_1_year", "unemployed_1_year_plus",
 WORK_MIN_AGE, WORK_MAX_AGE, PENSION_AGE = 18, 74, 65
 SLOT_UNEMPLOYED, SLOT_LONG, SLOT_POTENTIAL, SLOT_MOVE, SLOT_RETIRE, SLOT_TRANSITORY = range(6)
 N_QUANTILES = 1001
+NORMAL_TABLE = ndtri((np.arange(4096) + 0.5) / 4096)  # standard normal by 4,096 quantiles
 
 
 @dataclass
@@ -63,6 +64,8 @@ class EmploymentState:
         weights: Income per unit of potential: first year of unemployment, outside the
             labour force (18-64), pension (65+); and the yearly growth with age.
         log_moments: Mean and variance of the start earners' log incomes.
+        risk_means: Mean factor of the risk gradient of the employed, unemployed and inactive
+            (last year's; normalises this year's rates).
     """
 
     start_table: np.ndarray
@@ -71,6 +74,7 @@ class EmploymentState:
     potential_quantiles: np.ndarray
     weights: np.ndarray
     log_moments: np.ndarray
+    risk_means: np.ndarray = field(default_factory=lambda: np.ones(3))
 
 
 def targets(jobs_table: np.ndarray, poor_share: float, ep: EmploymentParameters) -> np.ndarray:
@@ -125,19 +129,19 @@ def start_status(age: np.ndarray, sex: np.ndarray, poor: np.ndarray, pid: np.nda
 
 
 @njit(cache=True)
-def _split_income(household, age, status, alive, net, potential, index, w):
+def _split_income(household, age, status, alive, net, potential, index, w, profile):
     """Income per unit of status weight of the members with income-bearing status of
     households whose potentials are not set: the household's net income shared by weights."""
     n = net.size
     total = np.zeros(n)
     for i in range(household.size):
         if alive[i] and np.isnan(potential[i]):
-            total[household[i]] += status_weight(status[i], age[i], w)
+            total[household[i]] += status_weight(status[i], age[i], w, profile)
     done = np.zeros(household.size, np.bool_)
     for i in range(household.size):
         h = household[i]
         if alive[i] and np.isnan(potential[i]) and total[h] > 0.0:
-            if status_weight(status[i], age[i], w) > 0.0:
+            if status_weight(status[i], age[i], w, profile) > 0.0:
                 potential[i] = net[h] / total[h] / index
                 done[i] = True
     return done
@@ -180,7 +184,7 @@ def assign_potentials(model: QuartierModel, persons_alive: np.ndarray, rows: np.
     if start:
         w[2] = 1.0
     done = _split_income(pop.household, pop.age, pop.employment, mask, net, pop.potential,
-                         model.income_index, w)
+                         model.income_index, w, age_profile(ep.earnings_growth_with_age))
     worker = done & (pop.employment == EMPLOYED) & (pop.age < PENSION_AGE)
     if start:
         pensioner = done & (pop.employment == INACTIVE) & (pop.age >= PENSION_AGE)
@@ -198,7 +202,7 @@ def assign_potentials(model: QuartierModel, persons_alive: np.ndarray, rows: np.
     xi = ndtri(keyed_uniforms(key, 0, pop.pid[idx], SLOT_TRANSITORY))
     logs = np.log(np.maximum(pop.potential[idx].astype(np.float64), 1.0))
     eps = share * (logs - mu) + np.sqrt(max(var_t - share * share * var, 0.0)) * xi
-    pop.transitory[idx] = eps
+    pop.transitory[idx] = np.exp(eps)
     pop.potential[idx] = np.exp(logs - eps)
     if start:
         values = pop.potential[worker]
@@ -216,8 +220,8 @@ def new_adults(model: QuartierModel, persons: np.ndarray, key: np.uint64,
         return
     pop = model.population
     pop.potential[persons] = draw_potentials(model, persons, key, state.potential_quantiles)
-    pop.transitory[persons] = model.scenario.parameters.employment.transitory_sd * ndtri(
-        keyed_uniforms(key, 0, pop.pid[persons], SLOT_TRANSITORY))
+    pop.transitory[persons] = np.exp(model.scenario.parameters.employment.transitory_sd * ndtri(
+        keyed_uniforms(key, 0, pop.pid[persons], SLOT_TRANSITORY)))
 
 
 def setup(model: QuartierModel) -> EmploymentState:
@@ -244,13 +248,14 @@ def setup(model: QuartierModel) -> EmploymentState:
     lift = (pop.employment == UNEMPLOYED_LONG) & (no_income & (group != 0))[pop.household]
     pop.employment[lift] = UNEMPLOYED_SHORT
     pop.potential = np.full(pop.n_persons, np.nan, np.float32)
-    pop.transitory = np.zeros(pop.n_persons, np.float32)
+    pop.transitory = np.ones(pop.n_persons, np.float32)
     alive = np.ones(pop.n_persons, bool)
     assign_potentials(model, alive, np.arange(pop.n_households), model.keys["employment"],
                       state, start=True)
     household_alive = np.ones(pop.n_households, bool)
     pop.income = recompute(model, alive, household_alive, state)
     pop.poverty_years = (pop.income < 0.6 * model.median_income).astype(np.int16)
+    state.risk_means = _risk_means(pop, state, ep.risk_gradient)
     return state
 
 
@@ -287,52 +292,55 @@ def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
                                      year.year)
     adults = np.flatnonzero(alive & np.isnan(pop.potential) & (pop.age >= WORK_MIN_AGE))
     new_adults(model, adults, key, st)
-    log_q = np.log(np.maximum(st.potential_quantiles, 1.0))
-    log_sd = max(0.5 * (log_q[int(0.841 * (log_q.size - 1))]
-                        - log_q[int(0.159 * (log_q.size - 1))]), 1e-6)
+    log_mu, log_sd = _log_scale(st.potential_quantiles)
     change = _moves(pop.age, pop.sex, status, pop.potential, pop.transitory, alive, pop.pid, key,
-                    year.year, st.rates, float(log_q[log_q.size // 2]), log_sd,
+                    year.year, st.rates, log_mu, log_sd,
                     params.risk_gradient, params.exit_to_employment_share,
-                    params.transitory_autocorrelation, params.transitory_sd)
+                    params.transitory_autocorrelation, params.transitory_sd, NORMAL_TABLE,
+                    st.risk_means)
     hh = pop.household
     return {"job_losses": year.count(hh[change == 1]), "job_entries": year.count(hh[change == 2])}
 
 
+def _log_scale(quantiles: np.ndarray) -> tuple[float, float]:
+    """Median and robust standard deviation of the log potentials."""
+    log_q = np.log(np.maximum(quantiles, 1.0))
+    sd = 0.5 * (log_q[int(0.841 * (log_q.size - 1))] - log_q[int(0.159 * (log_q.size - 1))])
+    return float(log_q[log_q.size // 2]), max(float(sd), 1e-6)
+
+
+def _risk_means(pop, state: EmploymentState, g: float) -> np.ndarray:
+    """Mean factor of the risk gradient of the employed, unemployed and inactive 19-75."""
+    at = (pop.age > WORK_MIN_AGE) & (pop.age <= WORK_MAX_AGE + 1)
+    mu, sd = _log_scale(state.potential_quantiles)
+    z = np.nan_to_num((np.log(pop.potential[at].astype(np.float64)) - mu) / sd)
+    status = pop.employment[at]
+    out = np.ones(3)
+    for k, (mask, sign) in enumerate(((status == EMPLOYED, -1.0),
+                                      ((status == UNEMPLOYED_SHORT)
+                                       | (status == UNEMPLOYED_LONG), 1.0),
+                                      (status == INACTIVE, 1.0))):
+        if mask.any():
+            out[k] = float(np.exp(sign * g * z[mask]).mean())
+    return out
+
+
 @njit(cache=True)
 def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates, log_mu,
-           log_sd, g, to_employment, phi, sd):
-    """One pass over the persons: the year's transitory part (AR(1), Box-Muller from two keyed
-    numbers) of adults, and the moves between the states of persons 19-75 (see the module
-    docstring). The potential's score is its log's distance from the start median in
-    (robust) standard deviations. Returns per person 1 for a job lost to unemployment, 2 for a
-    job taken up."""
+           log_sd, g, to_employment, phi, sd, normal_table, means):
+    """One pass over the persons: the year's transitory factor of adults (exp of an AR(1)
+    whose normal draw is the keyed number's quantile among ``normal_table``) and the moves
+    between the states of persons 19-75 (see the module docstring). The potential's score is
+    its log's distance from the start median in (robust) standard deviations; the rates are
+    normalised by ``means``, the mean factors of those at risk the year before (updated here).
+    Returns per person 1 for a job lost to unemployment, 2 for a job taken up."""
     n = age.size
     top = rates.shape[2] - 1
+    m_e, m_u, m_n = means[0], means[1], means[2]
     s_e = s_u = s_n = 0.0
     n_e = n_u = n_n = 0
-    factor = np.ones(n if g > 0.0 else 0)
-    if g > 0.0:  # normalisers of the risk gradient: the mean factor of those at risk
-        for i in range(n):
-            if not alive[i] or age[i] <= WORK_MIN_AGE or age[i] > WORK_MAX_AGE + 1:
-                continue
-            z = 0.0 if np.isnan(potential[i]) else (np.log(potential[i]) - log_mu) / log_sd
-            if status[i] == EMPLOYED:
-                f = np.exp(-g * z)
-                s_e += f
-                n_e += 1
-            elif status[i] == INACTIVE:
-                f = np.exp(g * z)
-                s_n += f
-                n_n += 1
-            else:
-                f = np.exp(g * z)
-                s_u += f
-                n_u += 1
-            factor[i] = f
-    m_e = s_e / n_e if n_e > 0 else 1.0
-    m_u = s_u / n_u if n_u > 0 else 1.0
-    m_n = s_n / n_n if n_n > 0 else 1.0
     noise = np.sqrt(1.0 - phi * phi) * sd
+    factor_table = np.exp(noise * normal_table)
     change = np.zeros(n, np.int8)
     for i in range(n):
         if not alive[i]:
@@ -341,22 +349,36 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
         if a < WORK_MIN_AGE:
             continue
         base = keyed_base(key, year, pid[i])
-        u1 = uniform_from(base, SLOT_TRANSITORY)
-        u2 = uniform_from(base, SLOT_TRANSITORY + 10)
-        normal = np.sqrt(-2.0 * np.log(1.0 - u1)) * np.cos(2.0 * np.pi * u2)
-        transitory[i] = phi * transitory[i] + noise * normal
+        k = int(uniform_from(base, SLOT_TRANSITORY) * normal_table.size)
+        if phi > 0.0:
+            transitory[i] = np.exp(phi * np.log(transitory[i]) + noise * normal_table[k])
+        else:
+            transitory[i] = factor_table[k]
         if a <= WORK_MIN_AGE or a > WORK_MAX_AGE + 1:
             continue
         s = sex[i]
         aa = min(a, top)
         p_eu, p_en, p_u = rates[0, s, aa], rates[1, s, aa], rates[2, s, aa]
         p_nu, p_ne, retire = rates[3, s, aa], rates[4, s, aa], rates[5, s, aa]
-        if g > 0.0:
-            p_eu = min(p_eu * factor[i] / m_e, 1.0)
-            p_u = min(p_u * factor[i] / m_u, 1.0)
-            p_ne = min(p_ne * factor[i] / m_n, 1.0 - p_nu)
-        u = uniform_from(base, SLOT_MOVE)
         old = status[i]
+        if g > 0.0:
+            z = 0.0 if np.isnan(potential[i]) else (np.log(potential[i]) - log_mu) / log_sd
+            if old == EMPLOYED:
+                f = np.exp(-g * z)
+                s_e += f
+                n_e += 1
+                p_eu = min(p_eu * f / m_e, 1.0)
+            else:
+                f = np.exp(g * z)
+                if old == INACTIVE:
+                    s_n += f
+                    n_n += 1
+                    p_ne = min(p_ne * f / m_n, 1.0 - p_nu)
+                else:
+                    s_u += f
+                    n_u += 1
+                    p_u = min(p_u * f / m_u, 1.0)
+        u = uniform_from(base, SLOT_MOVE)
         new = old
         if old == EMPLOYED:
             if u < p_eu:
@@ -381,4 +403,10 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
             change[i] = 1
         elif old != EMPLOYED and new == EMPLOYED:
             change[i] = 2
+    if n_e > 0:
+        means[0] = s_e / n_e
+    if n_u > 0:
+        means[1] = s_u / n_u
+    if n_n > 0:
+        means[2] = s_n / n_n
     return change

@@ -25,12 +25,11 @@ if TYPE_CHECKING:
     from sim.scenario.parameters import IncomeParameters
 
 
-@njit(cache=True)
-def status_weight(status, age, w):
+@njit(cache=True, inline="always")
+def status_weight(status, age, w, profile):
     """A person's income as a share of its earnings potential: by status (1 employed,
     ``w[0]`` in the first year of unemployment, 0 later, ``w[2]`` at 65+ out of work, ``w[1]``
-    at 18-64 outside the labour force, 0 under 18) × the age profile
-    ``exp(w[3] × (min(age, 45) - 45))``."""
+    at 18-64 outside the labour force, 0 under 18) × the age profile ``profile[age]``."""
     if status == 0:
         share = 1.0
     elif status == 1:
@@ -43,7 +42,13 @@ def status_weight(status, age, w):
         share = w[1]
     else:
         return 0.0
-    return share * np.exp(w[3] * (min(max(age, 18), 45) - 45))
+    return share * profile[min(age, profile.size - 1)]
+
+
+def age_profile(growth: float, max_age: int = 130) -> np.ndarray:
+    """Income by age relative to 45: ``exp(growth × (min(max(age, 18), 45) - 45))``."""
+    ages = np.arange(max_age + 1)
+    return np.exp(growth * (np.clip(ages, 18, 45) - 45))
 
 
 def benefit_levels(ep: EmploymentParameters) -> np.ndarray:
@@ -56,7 +61,7 @@ def benefit_levels(ep: EmploymentParameters) -> np.ndarray:
 
 @njit(cache=True)
 def household_incomes(household, age, is_child, status, potential, transitory, alive, n, index,
-                      w, levels):
+                      w, profile, levels):
     """Net equivalised income of every household (0 for households without living members)
     and whether it lives on SGB II transfers (one pass over the persons)."""
     earn = np.zeros(n)
@@ -74,7 +79,9 @@ def household_incomes(household, age, is_child, status, potential, transitory, a
             young[h] += 1
         p = potential[i]
         if not np.isnan(p):
-            earn[h] += p * np.exp(transitory[i]) * status_weight(status[i], a, w)
+            sw = status_weight(status[i], a, w, profile)
+            if sw > 0.0:
+                earn[h] += p * transitory[i] * sw
         if a < 6:
             need_minors[h] += levels[5]
         elif a < 14:
@@ -113,8 +120,8 @@ def recompute(model: QuartierModel, person_alive: np.ndarray, household_alive: n
     alive = person_alive & household_alive[pop.household]
     eq, _ = household_incomes(pop.household, pop.age, pop.is_child, pop.employment,
                               pop.potential, pop.transitory, alive, pop.n_households,
-                              float(model.income_index),
-                              (state or model.employment).weights,
+                              float(model.income_index), (state or model.employment).weights,
+                              age_profile(ep.earnings_growth_with_age),
                               benefit_levels(ep))
     return np.where(household_alive, eq, pop.income).astype(pop.income.dtype)
 
