@@ -163,54 +163,53 @@ def draw_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
         np.float32)
 
 
-def assign_potentials(model: QuartierModel, persons_alive: np.ndarray, rows: np.ndarray,
-                      key: np.uint64, state: EmploymentState, start: bool = False) -> None:
-    """Potentials and transitory parts of the persons of households ``rows`` whose potentials
-    are not set: the household's net income split among the members with income, less a
-    transitory part (its expected share given the income, plus noise: the spread of the
+def assign_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
+                      state: EmploymentState, start: bool = False) -> None:
+    """Potentials and transitory factors of ``persons`` (all members of their households;
+    potentials not set): the household's net income split among the members with income, less
+    a transitory part (its expected share given the income, plus noise: the spread of the
     potentials is the start spread less the transitory one); draws for the other adults. At
     the start this also fixes the pension share (if DERIVED), the log-income moments and the
     potentials' distribution."""
     pop = model.population
     ep = model.scenario.parameters.employment
     n = pop.n_households
-    in_rows = np.zeros(n, bool)
-    in_rows[rows] = True
-    mask = persons_alive & in_rows[pop.household]
-    members = np.bincount(pop.household[mask], minlength=n)
-    young = np.bincount(pop.household[mask & (pop.age < 14)], minlength=n)
+    hh, age, status = pop.household[persons], pop.age[persons], pop.employment[persons]
+    members = np.bincount(hh, minlength=n)
+    young = np.bincount(hh[age < 14], minlength=n)
     net = pop.income.astype(np.float64) * oecd_scale(members - young, young)
     w = state.weights.copy()
     if start:
         w[2] = 1.0
-    done = _split_income(pop.household, pop.age, pop.employment, mask, net, pop.potential,
+    potential = pop.potential[persons]
+    done = _split_income(hh, age, status, np.ones(persons.size, np.bool_), net, potential,
                          model.income_index, w, age_profile(ep.earnings_growth_with_age))
-    worker = done & (pop.employment == EMPLOYED) & (pop.age < PENSION_AGE)
+    worker = done & (status == EMPLOYED) & (age < PENSION_AGE)
     if start:
-        pensioner = done & (pop.employment == INACTIVE) & (pop.age >= PENSION_AGE)
+        pensioner = done & (status == INACTIVE) & (age >= PENSION_AGE)
         if ep.pension_share is None and pensioner.any() and worker.any():
-            state.weights[2] = float(np.median(pop.potential[pensioner])
-                                     / np.median(pop.potential[worker]))
-        pop.potential[pensioner] /= np.float32(max(state.weights[2], 1e-6))
-        logs = np.log(np.maximum(pop.potential[worker].astype(np.float64), 1.0))
+            state.weights[2] = float(np.median(potential[pensioner])
+                                     / np.median(potential[worker]))
+        potential[pensioner] /= np.float32(max(state.weights[2], 1e-6))
+        logs = np.log(np.maximum(potential[worker].astype(np.float64), 1.0))
         if logs.size > 1:
             state.log_moments = np.array([logs.mean(), logs.var()])
     var_t = ep.transitory_sd ** 2
     mu, var = state.log_moments
     share = min(var_t / var, 0.9) if var > 0 else 0.0
     idx = np.flatnonzero(done)
-    xi = ndtri(keyed_uniforms(key, 0, pop.pid[idx], SLOT_TRANSITORY))
-    logs = np.log(np.maximum(pop.potential[idx].astype(np.float64), 1.0))
+    xi = ndtri(keyed_uniforms(key, 0, pop.pid[persons[idx]], SLOT_TRANSITORY))
+    logs = np.log(np.maximum(potential[idx].astype(np.float64), 1.0))
     eps = share * (logs - mu) + np.sqrt(max(var_t - share * share * var, 0.0)) * xi
-    pop.transitory[idx] = np.exp(eps)
-    pop.potential[idx] = np.exp(logs - eps)
+    pop.transitory[persons[idx]] = np.exp(eps)
+    potential[idx] = np.exp(logs - eps)
+    pop.potential[persons] = potential
     if start:
-        values = pop.potential[worker]
+        values = potential[worker]
         state.potential_quantiles = (
             np.quantile(values, np.linspace(0.0, 1.0, N_QUANTILES)) if values.size
             else np.full(N_QUANTILES, model.median_income))
-    todo = np.flatnonzero(mask & np.isnan(pop.potential) & (pop.age >= WORK_MIN_AGE))
-    new_adults(model, todo, key, state)
+    new_adults(model, persons[np.isnan(potential) & (age >= WORK_MIN_AGE)], key, state)
 
 
 def new_adults(model: QuartierModel, persons: np.ndarray, key: np.uint64,
@@ -250,8 +249,8 @@ def setup(model: QuartierModel) -> EmploymentState:
     pop.potential = np.full(pop.n_persons, np.nan, np.float32)
     pop.transitory = np.ones(pop.n_persons, np.float32)
     alive = np.ones(pop.n_persons, bool)
-    assign_potentials(model, alive, np.arange(pop.n_households), model.keys["employment"],
-                      state, start=True)
+    assign_potentials(model, np.arange(pop.n_persons), model.keys["employment"], state,
+                      start=True)
     household_alive = np.ones(pop.n_households, bool)
     pop.income = recompute(model, alive, household_alive, state)
     pop.poverty_years = (pop.income < 0.6 * model.median_income).astype(np.int16)
@@ -259,9 +258,9 @@ def setup(model: QuartierModel) -> EmploymentState:
     return state
 
 
-def arrive(model: QuartierModel, rows: np.ndarray, persons_alive: np.ndarray) -> None:
-    """In-migrant households ``rows`` get a status (start shares, by their poverty) and
-    potentials (their drawn income shared among the earners)."""
+def arrive(model: QuartierModel) -> None:
+    """In-migrants (the persons without a status) get a status (start shares, by their
+    household's poverty) and potentials (their drawn income shared among the earners)."""
     pop = model.population
     st: EmploymentState = model.employment
     new = np.flatnonzero(pop.employment < 0)
@@ -271,7 +270,7 @@ def arrive(model: QuartierModel, rows: np.ndarray, persons_alive: np.ndarray) ->
     pop.employment[new] = start_status(pop.age[new], pop.sex[new], poor, pop.pid[new],
                                        model.keys["jobs"], model.keys["employment"], st,
                                        model.scenario.parameters.employment)
-    assign_potentials(model, persons_alive, rows, model.keys["employment"], st)
+    assign_potentials(model, new, model.keys["employment"], st)
 
 
 def step(model: QuartierModel, year: YearState, params: EmploymentParameters,

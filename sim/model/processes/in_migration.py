@@ -165,7 +165,7 @@ def step(model: QuartierModel, year: YearState, params: MigrationParameters,
     new_rows = pop.append(arrivals, chosen[come], newcomers["income"][come],
                           newcomers["origin"][come], moved_in=year.year,
                           pid=member_ids[keep_members], hid=newcomers["id"][come])
-    employment.arrive(model, new_rows, np.ones(pop.n_persons, bool))
+    employment.arrive(model)
     model.market.let(chosen[come])
     year.add_households(city.dwelling_quartier[chosen[come]])
     year.add_persons(arrivals.age.size)
