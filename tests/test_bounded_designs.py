@@ -85,7 +85,7 @@ def test_the_shipped_sensitivity_design_needs_yes(tmp_path):
     result = CliRunner().invoke(app, ["sensitivity", str(ROOT / "calibration" /
                                                           "sensitivity.toml"),
                                       "--out", str(tmp_path / "out"), "-w", "2"])
-    _refused(result, 7688, "need --yes")  # 12 parameters: 20 × 13 + 256 × 14 points, × 2
+    _refused(result, 10448, "need --yes")  # 17 parameters: 20 × 18 + 256 × 19 points, × 2
     assert "sensitivity.toml" in result.stderr
     assert not (tmp_path / "out").exists()
 

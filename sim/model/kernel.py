@@ -21,7 +21,7 @@ from sim.inputs.levers import check_levers
 from sim.inputs.synthesis import mean_household_size, synthesize
 from sim.model import housing, mobility
 from sim.model.care_need import rate_tables
-from sim.model.processes import care, in_migration, jobs
+from sim.model.processes import care, employment, in_migration, jobs
 from sim.model.records import Records, VitalStatistics
 from sim.model.rng import KEYED_STREAMS, derived_ids, make_streams, stream_keys
 from sim.model.schedule import SCHEDULE, Draws, run_processes
@@ -88,6 +88,7 @@ class QuartierModel(mesa.Model):
                                    np.zeros(self.city.n_quartiers + 1),
                                    np.zeros(self.city.n_quartiers + 1),
                                    np.zeros(self.city.n_quartiers + 1))
+        self.employment = employment.setup(self)
         self.jobs = jobs.setup(self)
         care.add_nursing_places(self)
         care.admit_initial_residents(self)

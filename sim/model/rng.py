@@ -36,6 +36,7 @@ KEYED_STREAMS = (
     "ids",  # ids of agents born, founded or arriving during the run
     "care",  # care need, its kind and service priority (fixed per person)
     "jobs",  # employment, job location, car ownership (fixed per person / household)
+    "employment",  # employment status moves and earnings potentials
     "schools",  # the order in which pupils take school places
     "partnership",  # who looks for a partner, and the pairing
     "separation",  # which couples separate, who leaves, when start couples formed

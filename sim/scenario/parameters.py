@@ -14,6 +14,7 @@ from sim.scenario.household_parameters import HouseholdParameters
 from sim.scenario.cost_parameters import CostParameters
 from sim.scenario.kita_parameters import KitaParameters
 from sim.scenario.care_grade_parameters import CareGradeParameters
+from sim.scenario.employment_parameters import EmploymentParameters
 from sim.scenario.service_parameters import (
     CareParameters,
     JobsParameters,
@@ -402,6 +403,7 @@ class Parameters(StrictModel):
     care: CareParameters = CareParameters()
     care_grades: CareGradeParameters = CareGradeParameters()
     jobs: JobsParameters = JobsParameters()
+    employment: EmploymentParameters = EmploymentParameters()
     choice: ServicesChoiceParameters = ServicesChoiceParameters()
     households: HouseholdParameters = HouseholdParameters()
     costs: CostParameters = CostParameters()  # unit costs of the levers (not behaviour)

@@ -132,6 +132,12 @@ FLOW_METRICS = (
     "dwellings_demolished_lever",
     "gp_incentive_doctors",
     "gp_incentive_refills",
+    "poverty_entries",
+    "poverty_exits",
+    "poverty_entry_rate",
+    "poverty_exit_rate",
+    "job_losses",
+    "job_entries",
 )
 METRICS = STOCK_METRICS + FLOW_METRICS
 
@@ -168,6 +174,15 @@ DESCRIPTIONS = {
     "divorces": "Separations of married couples (counted in the year of the separation)",
     "share_single_parent_households": "Share of households with one adult and children (of "
                                       "any age) living with them (Alleinerziehende)",
+    "poverty_entries": "Households falling below the poverty line (60 % of the median) in the "
+                       "year",
+    "poverty_exits": "Households rising above the poverty line in the year",
+    "poverty_entry_rate": "Poverty entries per household not at risk of poverty the year "
+                          "before",
+    "poverty_exit_rate": "Poverty exits per household at risk of poverty the year before",
+    "job_losses": "Persons losing their job to unemployment in the year",
+    "job_entries": "Persons taking up a job in the year (from unemployment or outside the "
+                   "labour force)",
     "share_poor": "Share of residents at risk of poverty (< 60 % of the median income)",
     "share_high_income": "Share of residents with 200 % of the median income or more",
     "share_migration_background": "Share of residents with a migration background",

@@ -37,6 +37,11 @@ class Population:
             :mod:`sim.model.processes.jobs`.
         pflegegrad: Pflegegrad 1-5, 0 without care need (set by the care step, see
             :mod:`sim.model.care_need`; 0 for persons added since).
+        employment: employment status (:mod:`sim.model.processes.employment`; -1 not yet set).
+        potential: net earnings potential, EUR/month at the start year's level (NaN: not yet
+            drawn).
+        transitory: the person's transitory income factor this year (exp of its transitory
+            log income).
 
     Household columns (one row per household):
         dwelling: index of the dwelling the household occupies (-1 while searching).
@@ -46,6 +51,8 @@ class Population:
         hid: the household's id (uint64; stable, the same in every scenario of a seed).
         union_start: Year the household's couple formed (-1: not known, or no couple; see
             :mod:`sim.model.processes.separation`).
+        poverty_years: consecutive years the household has been at risk of poverty (0: not
+            poor; -1: not yet known).
     """
 
     age: np.ndarray
@@ -61,9 +68,14 @@ class Population:
     job: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     union_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     pflegegrad: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    employment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    potential: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    poverty_years: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    transitory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
     HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid",
-                         "union_start")
+                         "union_start", "poverty_years")
+    EXTRA_PERSON_COLUMNS = ("employment", "potential", "transitory")
 
     @classmethod
     def empty(cls) -> Population:
@@ -107,6 +119,8 @@ class Population:
         self.income = np.concatenate([self.income, income.astype(INCOME_DTYPE)])
         self.migration_background = np.concatenate(
             [self.migration_background, migration_background.astype(np.int8)])
+        self.poverty_years = np.concatenate(
+            [self.poverty_years, np.full(dwelling.size, -1, np.int16)])
         return np.arange(first, self.n_households)
 
     def append(self, members: Members, dwellings: np.ndarray, income: np.ndarray | None = None,
@@ -128,6 +142,7 @@ class Population:
         self.is_child = np.concatenate([self.is_child, members.is_child])
         self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
         self.pflegegrad = np.concatenate([self.pflegegrad, np.zeros(members.age.size, np.int8)])
+        self._extend_person_extras(members.age.size)
         return self.add_households(
             dwellings,
             np.zeros(n, INCOME_DTYPE) if income is None else income,
@@ -135,9 +150,18 @@ class Population:
             moved_in, hid,
         )
 
+    def _extend_person_extras(self, n: int) -> None:
+        self.employment = np.concatenate([self.employment, np.full(n, -1, np.int8)])
+        self.potential = np.concatenate([self.potential, np.full(n, np.nan, np.float32)])
+        self.transitory = np.concatenate([self.transitory, np.ones(n, np.float32)])
+
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
         """Drop dead/departed persons and dissolved/departed households; renumber."""
         self.pflegegrad = self.pflegegrad[person_alive & household_alive[self.household]]
+        if self.employment.size:
+            kept = person_alive & household_alive[self.household]
+            for name in self.EXTRA_PERSON_COLUMNS:
+                setattr(self, name, getattr(self, name)[kept])
         (self.age, self.pid, self.sex, self.is_child, self.job,
          self.household) = _keep_persons(person_alive, household_alive, self.household,
                                          self.age, self.pid, self.sex, self.is_child, self.job)
@@ -164,6 +188,7 @@ class Population:
         self.is_child = np.concatenate([self.is_child, members.is_child])
         self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
         self.pflegegrad = np.concatenate([self.pflegegrad, np.zeros(members.age.size, np.int8)])
+        self._extend_person_extras(members.age.size)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from scipy.special import ndtri
 from sim.inputs.synthesis import HouseholdPool
 from sim.model.housing import wbs_eligible
 from sim.model.mobility import choose, life_stage, space_norm
+from sim.model.processes import employment
 from sim.model.processes.moving import outside_cost_m2
 from sim.model.processes.travel import travel_modes
 from sim.model.rng import keyed_uniforms
@@ -164,6 +165,7 @@ def step(model: QuartierModel, year: YearState, params: MigrationParameters,
     new_rows = pop.append(arrivals, chosen[come], newcomers["income"][come],
                           newcomers["origin"][come], moved_in=year.year,
                           pid=member_ids[keep_members], hid=newcomers["id"][come])
+    employment.arrive(model)
     model.market.let(chosen[come])
     year.add_households(city.dwelling_quartier[chosen[come]])
     year.add_persons(arrivals.age.size)

@@ -1,20 +1,148 @@
-"""Incomes grow: every household's net equivalised income, and with it the median, the WBS
-limits, ticket prices and the value of time, grow by ``income_growth`` a year (money is
-nominal; see :mod:`sim.state.income`)."""
+"""Household incomes, recomputed every year from the members and their employment status.
+
+Money is nominal: the income index grows by ``income_growth`` a year, and with it earnings,
+pensions, the SGB II level, the median, the WBS limits, ticket prices and the value of time
+(see :mod:`sim.state.income`). A household's net income is the sum of its members' incomes
+(earnings potential × the index × the weight of their status, :func:`status_weight`), but at
+least its SGB II level (Regelbedarf of each member + housing costs; transfers fill the gap).
+Its net equivalised income (``Population.income``) is that divided by the new OECD scale, so a
+birth lowers it unless the household lives on transfers. Households that cross the poverty line
+(60 % of the median) are counted as poverty entries and exits.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
+    from sim.model.processes.employment import EmploymentState
     from sim.model.year import YearState
+    from sim.scenario.employment_parameters import EmploymentParameters
     from sim.scenario.parameters import IncomeParameters
 
 
-def step(model: QuartierModel, year: YearState, params: IncomeParameters, draws: None) -> None:
-    """Raise the income index and every household's income by ``income_growth``."""
+@njit(cache=True, inline="always")
+def status_weight(status, age, w, profile):
+    """A person's income as a share of its earnings potential: by status (1 employed,
+    ``w[0]`` in the first year of unemployment, 0 later, ``w[2]`` at 65+ out of work, ``w[1]``
+    at 18-64 outside the labour force, 0 under 18) × the age profile ``profile[age]``."""
+    if status == 0:
+        share = 1.0
+    elif status == 1:
+        share = w[0]
+    elif status == 2:
+        return 0.0
+    elif age >= 65:
+        share = w[2]
+    elif age >= 18:
+        share = w[1]
+    else:
+        return 0.0
+    return share * profile[min(age, profile.size - 1)]
+
+
+def age_profile(growth: float, max_age: int = 130) -> np.ndarray:
+    """Income by age relative to 45: ``exp(growth × (min(max(age, 18), 45) - 45))``."""
+    ages = np.arange(max_age + 1)
+    return np.exp(growth * (np.clip(ages, 18, 45) - 45))
+
+
+def benefit_levels(ep: EmploymentParameters) -> np.ndarray:
+    """Regelbedarf (single, partner, adult child, 14-17, 6-13, 0-5) and housing costs (first,
+    further member), EUR/month at the start year's level."""
+    return np.array([ep.regelbedarf_single, ep.regelbedarf_partner, ep.regelbedarf_adult_child,
+                     ep.regelbedarf_14_17, ep.regelbedarf_6_13, ep.regelbedarf_0_5,
+                     ep.housing_cost_first, ep.housing_cost_further])
+
+
+@njit(cache=True)
+def household_incomes(household, age, is_child, status, potential, transitory, alive, n, index,
+                      w, profile, levels):
+    """Net equivalised income of every household (0 for households without living members)
+    and whether it lives on SGB II transfers (one pass over the persons)."""
+    earn = np.zeros(n)
+    size = np.zeros(n, np.int64)
+    young = np.zeros(n, np.int64)
+    adults = np.zeros(n, np.int64)
+    need_minors = np.zeros(n)
+    for i in range(household.size):
+        if not alive[i]:
+            continue
+        h = household[i]
+        a = age[i]
+        size[h] += 1
+        if a < 14:
+            young[h] += 1
+        p = potential[i]
+        if not np.isnan(p):
+            sw = status_weight(status[i], a, w, profile)
+            if sw > 0.0:
+                earn[h] += p * transitory[i] * sw
+        if a < 6:
+            need_minors[h] += levels[5]
+        elif a < 14:
+            need_minors[h] += levels[4]
+        elif a < 18:
+            need_minors[h] += levels[3]
+        elif is_child[i]:
+            need_minors[h] += levels[2]
+        else:
+            adults[h] += 1
+    eq = np.zeros(n)
+    transfers = np.zeros(n, np.bool_)
+    for h in range(n):
+        if size[h] == 0:
+            continue
+        need = need_minors[h] + levels[6] + levels[7] * (size[h] - 1)
+        if adults[h] == 1:
+            need += levels[0]
+        elif adults[h] > 1:
+            need += levels[1] * adults[h]
+        net = earn[h]
+        if net < need:
+            net = need
+            transfers[h] = True
+        scale = 1.0 + 0.5 * max(size[h] - young[h] - 1, 0) + 0.3 * young[h]
+        eq[h] = net * index / scale
+    return eq, transfers
+
+
+def recompute(model: QuartierModel, person_alive: np.ndarray, household_alive: np.ndarray,
+              state: EmploymentState | None = None) -> np.ndarray:
+    """Net equivalised incomes (EUR/month, this year's level) of all households; households
+    not alive keep theirs."""
+    pop = model.population
+    ep = model.scenario.parameters.employment
+    alive = person_alive & household_alive[pop.household]
+    eq, _ = household_incomes(pop.household, pop.age, pop.is_child, pop.employment,
+                              pop.potential, pop.transitory, alive, pop.n_households,
+                              float(model.income_index), (state or model.employment).weights,
+                              age_profile(ep.earnings_growth_with_age),
+                              benefit_levels(ep))
+    return np.where(household_alive, eq, pop.income).astype(pop.income.dtype)
+
+
+def step(model: QuartierModel, year: YearState, params: IncomeParameters,
+         draws: None) -> dict[str, np.ndarray]:
+    """Raise the income index by ``income_growth``, recompute every household's income and
+    count the households entering and leaving poverty."""
     model.income_index *= 1.0 + params.income_growth
-    model.population.income *= np.float32(1.0 + params.income_growth)
+    pop = model.population
+    pop.income = recompute(model, year.person_alive, year.household_alive)
+    poor = pop.income < 0.6 * model.median_income
+    before = pop.poverty_years
+    alive = year.household_alive
+    entries = np.flatnonzero(alive & poor & (before == 0))
+    exits = np.flatnonzero(alive & ~poor & (before > 0))
+    pop.poverty_years = np.where(alive, np.where(poor, np.maximum(before, 0) + 1, 0),
+                                 before).astype(np.int16)
+    n_entries, n_exits = year.count(entries), year.count(exits)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entry_rate = n_entries / year.count(np.flatnonzero(alive & (before == 0)))
+        exit_rate = n_exits / year.count(np.flatnonzero(alive & (before > 0)))
+    return {"poverty_entries": n_entries, "poverty_exits": n_exits,
+            "poverty_entry_rate": entry_rate, "poverty_exit_rate": exit_rate}

@@ -1,8 +1,9 @@
 """Employment, car ownership and commuting.
 
-**Employment**: a person aged 18-74 is employed while a fixed keyed number is below the
-employment rate of its age and sex (NRW Mikrozensus), with lower odds for members of households
-at risk of poverty (rates are adjusted so that the average still matches). **Job location**,
+**Employment**: the employed are those whose employment status is "employed"
+(:mod:`sim.model.processes.employment`; at the start a fixed keyed number below the employment
+rate of the person's age and sex, NRW Mikrozensus, with lower odds for members of households at
+risk of poverty, rates adjusted so that the average still matches). **Job location**,
 drawn when a person is first employed and kept for life: in the city with probability
 ``share_working_in_city``, at the employer site nearest to a point at a random distance
 (exponential, mean ``inside_commute_mean_km``) and direction from home, so sites are chosen in
@@ -64,8 +65,7 @@ def setup(model: QuartierModel) -> JobsState:
     group = income_group(pop.income, model.median_income)
     poor_share = float((group[pop.household] == 0).mean()) if pop.n_persons else 0.0
     table = employment_tables(jp, model.scenario.parameters.demography.max_age, poor_share)
-    emp = employed(pop.age, pop.sex, group[pop.household] == 0, pop.pid, model.keys["jobs"],
-                   table)
+    emp = pop.employment == 0  # employment.EMPLOYED
     inside_jobs = emp.sum() * jp.share_working_in_city
     n_sites = max(1, int(round(inside_jobs / JOBS_PER_EMPLOYER)))
     site_cells = draw_cells(sv.rngs["employer"], sv.employer_weight, n_sites)
@@ -175,16 +175,14 @@ class JobSites:
 
 
 @njit(cache=True)
-def person_roles(household, age, sex, pid, person_alive, housed_h, poor_h, key, table, lo1,
-                 hi1, lo2, hi2):
+def person_roles(household, age, status, person_alive, housed_h, lo1, hi1, lo2, hi2):
     """One pass over the persons of housed private households: Grundschule pupils, secondary
-    pupils and the employed (as in :func:`employed`)."""
+    pupils and the employed (employment status 0, :mod:`sim.model.processes.employment`)."""
     n = household.size
     prim = np.empty(n, np.int32)
     sec = np.empty(n, np.int32)
     work = np.empty(n, np.int32)
     n1 = n2 = n3 = 0
-    top = table.shape[2] - 1
     for i in range(n):
         h = household[i]
         if not (person_alive[i] and housed_h[h]):
@@ -196,8 +194,7 @@ def person_roles(household, age, sex, pid, person_alive, housed_h, poor_h, key, 
         elif lo2 <= a <= hi2:
             sec[n2] = i
             n2 += 1
-        rate = table[1 if poor_h[h] else 0, sex[i], min(a, top)]
-        if rate > 0.0 and keyed_uniform(key, 0, pid[i], SLOT_EMPLOYED) < rate:
+        if status[i] == 0:
             work[n3] = i
             n3 += 1
     return prim[:n1].copy(), sec[:n2].copy(), work[:n3].copy()

@@ -5,8 +5,8 @@ net income (equivalised income × the new OECD scale), whether it is housed (and
 home), its cell, tenure and rent burden (gross cold rent / net income, tenants only), its WBS
 eligibility, income group, origin, life stage and the adequate floor space for its size; every
 dwelling's monthly cost as let now and if let anew. And every person's role this year: pupil of
-a primary or secondary school, or employed (a fixed keyed number by age, sex and the household's
-poverty, :mod:`sim.model.processes.jobs`).
+a primary or secondary school, or employed (by the employment status,
+:mod:`sim.model.processes.employment`).
 
 Everything the move season knows is computed once here and in the access steps that follow, and
 not updated while searchers choose (docs/ODD.md, section 3).
@@ -52,8 +52,8 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     sp = model.scenario.parameters.services
     (lo1, hi1), (lo2, hi2) = sp.primary_school_ages, sp.secondary_school_ages
     primary, secondary, workers = person_roles(
-        pop.household, pop.age, pop.sex, pop.pid, person_alive, housed & ~nursing, group == 0,
-        np.uint64(draws.key), model.jobs.employment_table, lo1, hi1, lo2, hi2)
+        pop.household, pop.age, pop.employment, person_alive, housed & ~nursing, lo1, hi1,
+        lo2, hi2)
     year.situation = {
         "size": size, "children": children, "old": old, "net_income": net,
         "wbs": wbs_eligible(net, size, children, model.scenario.parameters.housing,

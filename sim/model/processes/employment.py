@@ -1,0 +1,411 @@
+"""Employment status: employed, unemployed (first year: Arbeitslosengeld I; later: SGB II) or
+not in the labour force, for persons 18-74; everybody else is outside the labour force.
+
+**Start**: the employed are those of :mod:`sim.model.processes.jobs` (NRW employment rates by
+age and sex, lower odds in households at risk of poverty); of the others aged 18-64 a share is
+unemployed such that unemployment is ``unemployment_rate`` of the labour force, and of the
+unemployed the share still unemployed a year on (1 - ``unemployment_exit_rate``) has been so for
+a year or more. **Each year** persons move between the states at yearly rates by age and sex:
+unemployment ends at ``unemployment_exit_rate`` (into a job or out of the labour force), the
+employed leave the labour force at ``inactivity_rate``; the inflows into unemployment and into
+jobs from outside the labour force are DERIVED so that the shares by age and sex stay at their
+start values. Where the employment rate falls with age (55, 65, 70, 75) the employed retire in
+the proportion it falls; at 65 the unemployed retire. At 18 a person's status is drawn like at
+the start. Newcomers (in-migrants) arrive with a status drawn like at the start.
+
+**Earnings potential**: every adult has a fixed net earnings potential (EUR/month at the start
+year's level). At the start (and for in-migrants on arrival) the earners of a household share
+its net income by their status (:func:`sim.model.processes.incomes.status_weight`); adults
+without income draw theirs from the start distribution of the employed, by a keyed number
+correlated with their household's income rank (``potential_household_correlation``), as do
+young people turning 18.
+:mod:`sim.model.processes.incomes` turns status and potential into household income each year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit
+from scipy.special import ndtr, ndtri
+
+from sim.model.processes.incomes import age_profile, recompute, status_weight
+from sim.model.processes.jobs import employed, employment_tables
+from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
+from sim.state.income import income_group, income_sigma, oecd_scale
+
+if TYPE_CHECKING:
+    from sim.model.kernel import QuartierModel
+    from sim.model.schedule import Draws
+    from sim.model.year import YearState
+    from sim.scenario.employment_parameters import EmploymentParameters
+
+EMPLOYED, UNEMPLOYED_SHORT, UNEMPLOYED_LONG, INACTIVE = 0, 1, 2, 3
+STATUS_NAMES = ("employed", "unemployed_under_1_year", "unemployed_1_year_plus",
+                "not_in_labour_force")
+WORK_MIN_AGE, WORK_MAX_AGE, PENSION_AGE = 18, 74, 65
+SLOT_UNEMPLOYED, SLOT_LONG, SLOT_POTENTIAL, SLOT_MOVE, SLOT_RETIRE, SLOT_TRANSITORY = range(6)
+N_QUANTILES = 1001
+NORMAL_TABLE = ndtri((np.arange(4096) + 0.5) / 4096)  # standard normal by 4,096 quantiles
+
+
+@dataclass
+class EmploymentState:
+    """What the employment process keeps for the run.
+
+    Attributes:
+        start_table: Employment probability at the start by (poor, sex, age) (from jobs).
+        target: Employed and unemployed shares by (sex, age), shape (2, 2, ages).
+        rates: Yearly transition probabilities by (sex, age): E→U, E→N, U exit, N→U, N→E,
+            retirement of the employed at this age; shape (6, 2, ages).
+        potential_quantiles: Start distribution of the employed's earnings potentials.
+        weights: Income per unit of potential: first year of unemployment, outside the
+            labour force (18-64), pension (65+); and the yearly growth with age.
+        log_moments: Mean and variance of the start earners' log incomes.
+        risk_means: Mean factor of the risk gradient of the employed, unemployed and inactive
+            (last year's; normalises this year's rates).
+    """
+
+    start_table: np.ndarray
+    target: np.ndarray
+    rates: np.ndarray
+    potential_quantiles: np.ndarray
+    weights: np.ndarray
+    log_moments: np.ndarray
+    risk_means: np.ndarray = field(default_factory=lambda: np.ones(3))
+
+
+def targets(jobs_table: np.ndarray, poor_share: float, ep: EmploymentParameters) -> np.ndarray:
+    """Employed and unemployed shares by (sex, age): the mean employment rate of the start
+    table (over poor and not poor) and unemployment at ``unemployment_rate`` of the labour
+    force below the pension age."""
+    e = (1.0 - poor_share) * jobs_table[0] + poor_share * jobs_table[1]
+    u = np.zeros_like(e)
+    ages = np.arange(e.shape[1])
+    working = (ages >= WORK_MIN_AGE) & (ages < PENSION_AGE)
+    u[:, working] = e[:, working] * ep.unemployment_rate / (1.0 - ep.unemployment_rate)
+    return np.stack([e, np.minimum(u, 1.0 - e)])
+
+
+def transition_rates(target: np.ndarray, ep: EmploymentParameters) -> np.ndarray:
+    """Yearly transition probabilities that keep the shares ``target`` (see the module
+    docstring): rows E→U, E→N, U exit, N→U, N→E, retirement of the employed."""
+    e, u = target
+    n = np.maximum(1.0 - e - u, 0.0)
+    out_u = u * ep.unemployment_exit_rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_eu = np.where(e > 0, ep.entry_from_employment_share * out_u / e, 0.0)
+        p_nu = np.where(n > 0, (1.0 - ep.entry_from_employment_share) * out_u / n, 0.0)
+        p_ne = np.where(n > 0, (e * (p_eu + ep.inactivity_rate)
+                                - out_u * ep.exit_to_employment_share) / n, 0.0)
+        retire = np.zeros_like(e)
+        prev = np.concatenate([e[:, :1], e[:, :-1]], axis=1)
+        retire = np.where((prev > e) & (prev > 0), 1.0 - e / prev, 0.0)
+    p_en = np.where(e > 0, ep.inactivity_rate, 0.0)
+    p_u = np.where(u > 0, ep.unemployment_exit_rate, 1.0)
+    rates = np.stack([p_eu, p_en, p_u, p_nu, np.clip(p_ne, 0.0, 1.0), retire])
+    return np.clip(np.nan_to_num(rates), 0.0, 1.0)
+
+
+def start_status(age: np.ndarray, sex: np.ndarray, poor: np.ndarray, pid: np.ndarray,
+                 jobs_key: np.uint64, key: np.uint64, state: EmploymentState,
+                 ep: EmploymentParameters, year: int = 0) -> np.ndarray:
+    """Status drawn from the start shares: employed as :func:`jobs.employed` (the same keyed
+    numbers), else unemployed with the probability that gives the target unemployment."""
+    a = np.minimum(age.astype(np.int64), state.target.shape[2] - 1)
+    s = sex.astype(np.int64)
+    status = np.full(age.size, INACTIVE, np.int8)
+    emp = employed(age, sex, poor, pid, jobs_key, state.start_table)
+    e, u = state.target[0, s, a], state.target[1, s, a]
+    p_unemp = np.minimum(u / np.maximum(1.0 - e, 1e-9), 1.0)
+    unemp = ~emp & (keyed_uniforms(key, year, pid, SLOT_UNEMPLOYED) < p_unemp)
+    long = keyed_uniforms(key, year, pid, SLOT_LONG) < 1.0 - ep.unemployment_exit_rate
+    status[unemp] = np.where(long[unemp], UNEMPLOYED_LONG, UNEMPLOYED_SHORT)
+    status[emp] = EMPLOYED
+    status[(age < WORK_MIN_AGE) | (age > WORK_MAX_AGE)] = INACTIVE
+    return status
+
+
+@njit(cache=True)
+def _split_income(household, age, status, alive, net, potential, index, w, profile):
+    """Income per unit of status weight of the members with income-bearing status of
+    households whose potentials are not set: the household's net income shared by weights."""
+    n = net.size
+    total = np.zeros(n)
+    for i in range(household.size):
+        if alive[i] and np.isnan(potential[i]):
+            total[household[i]] += status_weight(status[i], age[i], w, profile)
+    done = np.zeros(household.size, np.bool_)
+    for i in range(household.size):
+        h = household[i]
+        if alive[i] and np.isnan(potential[i]) and total[h] > 0.0:
+            if status_weight(status[i], age[i], w, profile) > 0.0:
+                potential[i] = net[h] / total[h] / index
+                done[i] = True
+    return done
+
+
+def draw_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
+                    quantiles: np.ndarray) -> np.ndarray:
+    """Potentials of ``persons`` from the start distribution, by a keyed number correlated with
+    their household's income rank (log-normal rank of its equivalised income)."""
+    pop = model.population
+    ep = model.scenario.parameters.employment
+    ip = model.scenario.parameters.income
+    rho = ep.potential_household_correlation
+    eq = np.maximum(pop.income[pop.household[persons]].astype(np.float64), 1.0)
+    z_rank = np.log(eq / model.median_income) / income_sigma(ip.poverty_rate)
+    z = rho * z_rank + np.sqrt(1.0 - rho * rho) * ndtri(
+        keyed_uniforms(key, 0, pop.pid[persons], SLOT_POTENTIAL))
+    return np.interp(ndtr(z), np.linspace(0.0, 1.0, quantiles.size), quantiles).astype(
+        np.float32)
+
+
+def assign_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
+                      state: EmploymentState, start: bool = False) -> None:
+    """Potentials and transitory factors of ``persons`` (all members of their households;
+    potentials not set): the household's net income split among the members with income, less
+    a transitory part (its expected share given the income, plus noise: the spread of the
+    potentials is the start spread less the transitory one); draws for the other adults. At
+    the start this also fixes the pension share (if DERIVED), the log-income moments and the
+    potentials' distribution."""
+    pop = model.population
+    ep = model.scenario.parameters.employment
+    n = pop.n_households
+    hh, age, status = pop.household[persons], pop.age[persons], pop.employment[persons]
+    members = np.bincount(hh, minlength=n)
+    young = np.bincount(hh[age < 14], minlength=n)
+    net = pop.income.astype(np.float64) * oecd_scale(members - young, young)
+    w = state.weights.copy()
+    if start:
+        w[2] = 1.0
+    potential = pop.potential[persons]
+    done = _split_income(hh, age, status, np.ones(persons.size, np.bool_), net, potential,
+                         model.income_index, w, age_profile(ep.earnings_growth_with_age))
+    worker = done & (status == EMPLOYED) & (age < PENSION_AGE)
+    if start:
+        pensioner = done & (status == INACTIVE) & (age >= PENSION_AGE)
+        if ep.pension_share is None and pensioner.any() and worker.any():
+            state.weights[2] = float(np.median(potential[pensioner])
+                                     / np.median(potential[worker]))
+        potential[pensioner] /= np.float32(max(state.weights[2], 1e-6))
+        logs = np.log(np.maximum(potential[worker].astype(np.float64), 1.0))
+        if logs.size > 1:
+            state.log_moments = np.array([logs.mean(), logs.var()])
+    var_t = ep.transitory_sd ** 2
+    mu, var = state.log_moments
+    share = min(var_t / var, 0.9) if var > 0 else 0.0
+    idx = np.flatnonzero(done)
+    xi = ndtri(keyed_uniforms(key, 0, pop.pid[persons[idx]], SLOT_TRANSITORY))
+    logs = np.log(np.maximum(potential[idx].astype(np.float64), 1.0))
+    eps = share * (logs - mu) + np.sqrt(max(var_t - share * share * var, 0.0)) * xi
+    pop.transitory[persons[idx]] = np.exp(eps)
+    potential[idx] = np.exp(logs - eps)
+    pop.potential[persons] = potential
+    if start:
+        values = potential[worker]
+        state.potential_quantiles = (
+            np.quantile(values, np.linspace(0.0, 1.0, N_QUANTILES)) if values.size
+            else np.full(N_QUANTILES, model.median_income))
+    new_adults(model, persons[np.isnan(potential) & (age >= WORK_MIN_AGE)], key, state)
+
+
+def new_adults(model: QuartierModel, persons: np.ndarray, key: np.uint64,
+               state: EmploymentState) -> None:
+    """Potentials (keyed draws) and transitory parts (stationary draws) of new adults."""
+    if persons.size == 0:
+        return
+    pop = model.population
+    pop.potential[persons] = draw_potentials(model, persons, key, state.potential_quantiles)
+    pop.transitory[persons] = np.exp(model.scenario.parameters.employment.transitory_sd * ndtri(
+        keyed_uniforms(key, 0, pop.pid[persons], SLOT_TRANSITORY)))
+
+
+def setup(model: QuartierModel) -> EmploymentState:
+    """Statuses and potentials of the start population; its incomes recomputed from them."""
+    pop = model.population
+    params = model.scenario.parameters
+    ep, jp = params.employment, params.jobs
+    group = income_group(pop.income, model.median_income)
+    poor = group[pop.household] == 0
+    poor_share = float(poor.mean()) if pop.n_persons else 0.0
+    table = employment_tables(jp, params.demography.max_age, poor_share)
+    target = targets(table, poor_share, ep)
+    state = EmploymentState(table, target, transition_rates(target, ep), np.zeros(0),
+                            np.array([ep.unemployment_benefit_share, ep.inactive_income_share,
+                                      ep.pension_share or 0.0, ep.earnings_growth_with_age]),
+                            np.array([0.0, 0.0]))
+    pop.employment = start_status(pop.age, pop.sex, poor, pop.pid, model.keys["jobs"],
+                                  model.keys["employment"], state, ep)
+    # a household not at risk of poverty whose only members of working age are long-term
+    # unemployed lives on Arbeitslosengeld I: its unemployed count as unemployed under a year
+    bearing = (pop.employment == EMPLOYED) | (pop.employment == UNEMPLOYED_SHORT) | (
+        (pop.employment == INACTIVE) & (pop.age >= WORK_MIN_AGE))
+    no_income = np.bincount(pop.household[bearing], minlength=pop.n_households) == 0
+    lift = (pop.employment == UNEMPLOYED_LONG) & (no_income & (group != 0))[pop.household]
+    pop.employment[lift] = UNEMPLOYED_SHORT
+    pop.potential = np.full(pop.n_persons, np.nan, np.float32)
+    pop.transitory = np.ones(pop.n_persons, np.float32)
+    alive = np.ones(pop.n_persons, bool)
+    assign_potentials(model, np.arange(pop.n_persons), model.keys["employment"], state,
+                      start=True)
+    household_alive = np.ones(pop.n_households, bool)
+    pop.income = recompute(model, alive, household_alive, state)
+    pop.poverty_years = (pop.income < 0.6 * model.median_income).astype(np.int16)
+    state.risk_means = _risk_means(pop, state, ep.risk_gradient)
+    return state
+
+
+def arrive(model: QuartierModel) -> None:
+    """In-migrants (the persons without a status) get a status (start shares, by their
+    household's poverty) and potentials (their drawn income shared among the earners)."""
+    pop = model.population
+    st: EmploymentState = model.employment
+    new = np.flatnonzero(pop.employment < 0)
+    if new.size == 0:
+        return
+    poor = pop.income[pop.household[new]] < 0.6 * model.median_income
+    pop.employment[new] = start_status(pop.age[new], pop.sex[new], poor, pop.pid[new],
+                                       model.keys["jobs"], model.keys["employment"], st,
+                                       model.scenario.parameters.employment)
+    assign_potentials(model, new, model.keys["employment"], st)
+
+
+def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
+         draws: Draws) -> dict[str, np.ndarray]:
+    """This year's moves between the states; statuses of newborns and of persons turning 18;
+    potentials of new adults."""
+    pop = model.population
+    st: EmploymentState = model.employment
+    key = np.uint64(draws.key)
+    alive = year.person_alive & year.household_alive[pop.household]
+    status = pop.employment
+    status[(status < 0) & (pop.age < WORK_MIN_AGE)] = INACTIVE
+    poor_h = pop.income < 0.6 * model.median_income
+    enter = np.flatnonzero(alive & ((pop.age == WORK_MIN_AGE) | (status < 0)))
+    if enter.size:
+        status[enter] = start_status(pop.age[enter], pop.sex[enter], poor_h[pop.household[enter]],
+                                     pop.pid[enter], model.keys["jobs"], key, st, params,
+                                     year.year)
+    adults = np.flatnonzero(alive & np.isnan(pop.potential) & (pop.age >= WORK_MIN_AGE))
+    new_adults(model, adults, key, st)
+    log_mu, log_sd = _log_scale(st.potential_quantiles)
+    change = _moves(pop.age, pop.sex, status, pop.potential, pop.transitory, alive, pop.pid, key,
+                    year.year, st.rates, log_mu, log_sd,
+                    params.risk_gradient, params.exit_to_employment_share,
+                    params.transitory_autocorrelation, params.transitory_sd, NORMAL_TABLE,
+                    st.risk_means)
+    hh = pop.household
+    return {"job_losses": year.count(hh[change == 1]), "job_entries": year.count(hh[change == 2])}
+
+
+def _log_scale(quantiles: np.ndarray) -> tuple[float, float]:
+    """Median and robust standard deviation of the log potentials."""
+    log_q = np.log(np.maximum(quantiles, 1.0))
+    sd = 0.5 * (log_q[int(0.841 * (log_q.size - 1))] - log_q[int(0.159 * (log_q.size - 1))])
+    return float(log_q[log_q.size // 2]), max(float(sd), 1e-6)
+
+
+def _risk_means(pop, state: EmploymentState, g: float) -> np.ndarray:
+    """Mean factor of the risk gradient of the employed, unemployed and inactive 19-75."""
+    at = (pop.age > WORK_MIN_AGE) & (pop.age <= WORK_MAX_AGE + 1)
+    mu, sd = _log_scale(state.potential_quantiles)
+    z = np.nan_to_num((np.log(pop.potential[at].astype(np.float64)) - mu) / sd)
+    status = pop.employment[at]
+    out = np.ones(3)
+    for k, (mask, sign) in enumerate(((status == EMPLOYED, -1.0),
+                                      ((status == UNEMPLOYED_SHORT)
+                                       | (status == UNEMPLOYED_LONG), 1.0),
+                                      (status == INACTIVE, 1.0))):
+        if mask.any():
+            out[k] = float(np.exp(sign * g * z[mask]).mean())
+    return out
+
+
+@njit(cache=True)
+def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates, log_mu,
+           log_sd, g, to_employment, phi, sd, normal_table, means):
+    """One pass over the persons: the year's transitory factor of adults (exp of an AR(1)
+    whose normal draw is the keyed number's quantile among ``normal_table``) and the moves
+    between the states of persons 19-75 (see the module docstring). The potential's score is
+    its log's distance from the start median in (robust) standard deviations; the rates are
+    normalised by ``means``, the mean factors of those at risk the year before (updated here).
+    Returns per person 1 for a job lost to unemployment, 2 for a job taken up."""
+    n = age.size
+    top = rates.shape[2] - 1
+    m_e, m_u, m_n = means[0], means[1], means[2]
+    s_e = s_u = s_n = 0.0
+    n_e = n_u = n_n = 0
+    noise = np.sqrt(1.0 - phi * phi) * sd
+    factor_table = np.exp(noise * normal_table)
+    change = np.zeros(n, np.int8)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        a = age[i]
+        if a < WORK_MIN_AGE:
+            continue
+        base = keyed_base(key, year, pid[i])
+        k = int(uniform_from(base, SLOT_TRANSITORY) * normal_table.size)
+        if phi > 0.0:
+            transitory[i] = np.exp(phi * np.log(transitory[i]) + noise * normal_table[k])
+        else:
+            transitory[i] = factor_table[k]
+        if a <= WORK_MIN_AGE or a > WORK_MAX_AGE + 1:
+            continue
+        s = sex[i]
+        aa = min(a, top)
+        p_eu, p_en, p_u = rates[0, s, aa], rates[1, s, aa], rates[2, s, aa]
+        p_nu, p_ne, retire = rates[3, s, aa], rates[4, s, aa], rates[5, s, aa]
+        old = status[i]
+        if g > 0.0:
+            z = 0.0 if np.isnan(potential[i]) else (np.log(potential[i]) - log_mu) / log_sd
+            if old == EMPLOYED:
+                f = np.exp(-g * z)
+                s_e += f
+                n_e += 1
+                p_eu = min(p_eu * f / m_e, 1.0)
+            else:
+                f = np.exp(g * z)
+                if old == INACTIVE:
+                    s_n += f
+                    n_n += 1
+                    p_ne = min(p_ne * f / m_n, 1.0 - p_nu)
+                else:
+                    s_u += f
+                    n_u += 1
+                    p_u = min(p_u * f / m_u, 1.0)
+        u = uniform_from(base, SLOT_MOVE)
+        new = old
+        if old == EMPLOYED:
+            if u < p_eu:
+                new = UNEMPLOYED_SHORT
+            elif u < p_eu + p_en:
+                new = INACTIVE
+            if retire > 0.0 and uniform_from(base, SLOT_RETIRE) < retire:
+                new = INACTIVE
+        elif old == INACTIVE:
+            if u < p_nu:
+                new = UNEMPLOYED_SHORT
+            elif u < p_nu + p_ne:
+                new = EMPLOYED
+        elif u < p_u:
+            new = EMPLOYED if u < p_u * to_employment else INACTIVE
+        else:
+            new = UNEMPLOYED_LONG
+        if (new != EMPLOYED and a >= PENSION_AGE) or a > WORK_MAX_AGE:
+            new = INACTIVE
+        status[i] = new
+        if old == EMPLOYED and (new == UNEMPLOYED_SHORT or new == UNEMPLOYED_LONG):
+            change[i] = 1
+        elif old != EMPLOYED and new == EMPLOYED:
+            change[i] = 2
+    if n_e > 0:
+        means[0] = s_e / n_e
+    if n_u > 0:
+        means[1] = s_u / n_u
+    if n_n > 0:
+        means[2] = s_n / n_n
+    return change
