@@ -64,23 +64,21 @@ def rates_by_partner(age: np.ndarray, partnered: np.ndarray, asfr: np.ndarray,
 @njit(cache=True)
 def women_at_risk(household, is_child, sex, age, alive, asfr, n):
     """Living women of an age with births (rows, ascending), and whether each lives with a
-    partner: she is one of exactly two living adults (not children) of her household."""
+    partner: she is one of exactly two living adults (not children) of her household.
+    Branch-free passes over the persons."""
     adults = np.zeros(n, np.int32)
-    m = 0
     for i in range(household.size):
-        if alive[i]:
-            if not is_child[i]:
-                adults[household[i]] += 1
-            if sex[i] == FEMALE and asfr[age[i]] > 0:
-                m += 1
-    women = np.empty(m, np.int64)
-    partnered = np.empty(m, np.bool_)
+        adults[household[i]] += np.int32(alive[i]) & np.int32(not is_child[i])
+    women = np.empty(household.size, np.int64)
     k = 0
     for i in range(household.size):
-        if alive[i] and sex[i] == FEMALE and asfr[age[i]] > 0:
-            women[k] = i
-            partnered[k] = (not is_child[i]) and adults[household[i]] == 2
-            k += 1
+        women[k] = i
+        k += np.int64(alive[i] & (sex[i] == FEMALE) & (asfr[age[i]] > 0))
+    women = women[:k].copy()
+    partnered = np.empty(k, np.bool_)
+    for j in range(k):
+        i = women[j]
+        partnered[j] = (not is_child[i]) & (adults[household[i]] == 2)
     return women, partnered
 
 

@@ -114,15 +114,12 @@ def looking_households(household, is_child, age, alive, household_alive, dwellin
     adults = np.zeros(n, np.int32)
     size = np.zeros(n, np.int32)
     young = np.zeros(n, np.int32)
-    for i in range(household.size):
-        if not alive[i]:
-            continue
+    for i in range(household.size):  # branch-free
         h = household[i]
-        size[h] += 1
-        if age[i] < 14:
-            young[h] += 1
-        if not is_child[i]:
-            adults[h] += 1
+        a = np.int32(alive[i])
+        size[h] += a
+        young[h] += a & np.int32(age[i] < 14)
+        adults[h] += a & np.int32(not is_child[i])
     kind = np.zeros(n, np.int8)
     floor = np.full(n, -1.0, np.float64)
     for h in range(n):
@@ -138,18 +135,13 @@ def looking_households(household, is_child, age, alive, household_alive, dwellin
                 kind[h] = ALONE
             elif adults[h] == 1:
                 kind[h] = SINGLE_PARENT
-    m = 0
-    for i in range(household.size):
-        if (alive[i] and not is_child[i] and age[i] >= min_age and age[i] <= max_age
-                and kind[household[i]] != NO_LOOK):
-            m += 1
-    who = np.empty(m, np.int64)
+    who = np.empty(household.size, np.int64)
     k = 0
     for i in range(household.size):
-        if (alive[i] and not is_child[i] and age[i] >= min_age and age[i] <= max_age
-                and kind[household[i]] != NO_LOOK):
-            who[k] = i
-            k += 1
+        who[k] = i
+        k += np.int64(alive[i] & (not is_child[i]) & (age[i] >= min_age) & (age[i] <= max_age)
+                      & (kind[household[i]] != NO_LOOK))
+    who = who[:k].copy()
     return who, kind, floor, size, young
 
 

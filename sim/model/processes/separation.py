@@ -96,46 +96,41 @@ def split_income(income: np.ndarray, size: np.ndarray, young: np.ndarray) -> np.
 def couples(household, is_child, age, alive, household_alive, dwelling, tenure):
     """The couples: living private households (in a dwelling, not a nursing-home place) with
     exactly two living adults (not children). Returns the household rows (ascending), the
-    first and second adult (person rows), members and members under 14, one entry per couple."""
+    first and second adult (person rows), members and members under 14, one entry per couple.
+    Branch-free passes."""
     n = household_alive.size
     adults = np.zeros(n, np.int32)
-    first = np.full(n, -1, np.int64)
-    second = np.full(n, -1, np.int64)
     size = np.zeros(n, np.int32)
     young = np.zeros(n, np.int32)
+    slots = np.empty(3 * n + 1, np.int64)  # first, second, further adults; the last: unused
+    unused = 3 * n
     for i in range(household.size):
-        if not alive[i]:
-            continue
         h = household[i]
-        size[h] += 1
-        if age[i] < 14:
-            young[h] += 1
-        if not is_child[i]:
-            if adults[h] == 0:
-                first[h] = i
-            elif adults[h] == 1:
-                second[h] = i
-            adults[h] += 1
+        a = np.int32(alive[i])
+        size[h] += a
+        young[h] += a & np.int32(age[i] < 14)
+        adult = a & np.int32(not is_child[i])
+        c = adults[h]
+        slots[h * 3 + min(c, 2) if adult else unused] = i
+        adults[h] = c + adult
+    rows = np.empty(n, np.int64)
     m = 0
     for h in range(n):
-        if (adults[h] == 2 and household_alive[h] and dwelling[h] >= 0
-                and tenure[dwelling[h]] != NURSING):
-            m += 1
-    rows = np.empty(m, np.int64)
+        d = dwelling[h]
+        rows[m] = h
+        m += np.int64((adults[h] == 2) & household_alive[h] & (d >= 0)
+                      & (tenure[max(d, 0)] != NURSING))
+    rows = rows[:m].copy()
     c_first = np.empty(m, np.int64)
     c_second = np.empty(m, np.int64)
     c_size = np.empty(m, np.int32)
     c_young = np.empty(m, np.int32)
-    k = 0
-    for h in range(n):
-        if (adults[h] == 2 and household_alive[h] and dwelling[h] >= 0
-                and tenure[dwelling[h]] != NURSING):
-            rows[k] = h
-            c_first[k] = first[h]
-            c_second[k] = second[h]
-            c_size[k] = size[h]
-            c_young[k] = young[h]
-            k += 1
+    for k in range(m):
+        h = rows[k]
+        c_first[k] = slots[h * 3]
+        c_second[k] = slots[h * 3 + 1]
+        c_size[k] = size[h]
+        c_young[k] = young[h]
     return rows, c_first, c_second, c_size, c_young
 
 
