@@ -151,8 +151,8 @@ class Lookers:
 
     Attributes:
         inside, outside: Persons looking in the city, and finding a partner from outside.
-        priority: Per person, whether their household hosts the couple (single parent: 2,
-            living alone: 1, leaving home: 0).
+        priority: Per person looking in the city (as ``inside``), whether their household
+            hosts the couple (single parent: 2, living alone: 1, leaving home: 0).
         floor: Per household, the floor space of its private dwelling (-1: none).
         size, young: Per household, living members and members under 14.
     """
@@ -184,9 +184,9 @@ def _lookers(model: QuartierModel, year: YearState, params: DemographyParameters
                     params.partnership_rate)
     look = np.where(housed, u_look < rate, u_leaver < hp.leaving_home_partner_share)
     outside = look & housed & (u_out < hp.outside_partner_share)
-    priority = np.zeros(pop.n_persons, np.int8)
-    priority[who] = np.where(single_parent, 2, np.where(alone, 1, 0))
-    return Lookers(who[look & ~outside], who[outside], priority, floor, size, young)
+    inside = look & ~outside
+    priority = np.where(single_parent[inside], 2, np.where(alone[inside], 1, 0)).astype(np.int8)
+    return Lookers(who[inside], who[outside], priority, floor, size, young)
 
 
 def form_couples(model: QuartierModel, year: YearState, params: DemographyParameters,
@@ -209,7 +209,7 @@ def form_couples(model: QuartierModel, year: YearState, params: DemographyParame
     # hosting: a single parent's household first, then the larger dwelling
     rank = np.zeros(pop.n_households)
     hh_inside = pop.household[inside]
-    rank[hh_inside] = priority[inside] * 1e6 + floor[hh_inside]
+    rank[hh_inside] = priority * 1e6 + floor[hh_inside]
     # over those looking only (ascending rows, so the same pairs as over all persons)
     host, joiner, given_up = couples(pop.age[inside], pop.sex[inside], hh_inside,
                                      np.ones(inside.size, bool), 1.0, np.zeros(inside.size),
