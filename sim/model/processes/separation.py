@@ -52,7 +52,12 @@ def hazard_shape(duration: np.ndarray, knots: tuple[int, ...],
                  hazard: tuple[float, ...]) -> np.ndarray:
     """Relative separation hazard at each union duration (linear between the knots, flat
     beyond the last)."""
-    return np.interp(duration, np.asarray(knots, float), np.asarray(hazard, float))
+    knots, hazard = np.asarray(knots, float), np.asarray(hazard, float)
+    if duration.dtype.kind in "iu" and duration.size > 0:  # whole years: one value per year
+        lo, hi = int(duration.min()), int(duration.max())
+        if hi - lo < duration.size:
+            return np.interp(np.arange(lo, hi + 1), knots, hazard)[duration - lo]
+    return np.interp(duration, knots, hazard)
 
 
 def separation_probability(duration: np.ndarray, params: HouseholdParameters) -> np.ndarray:
