@@ -15,10 +15,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.model.rng import keyed_uniforms
 from sim.state.city import in_nursing_home
-from sim.state.population import FEMALE, household_adults
+from sim.state.population import FEMALE
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -60,6 +61,27 @@ def rates_by_partner(age: np.ndarray, partnered: np.ndarray, asfr: np.ndarray,
     return np.minimum(asfr[age] * scale[age] * np.where(partnered, 1.0, ratio), 1.0)
 
 
+@njit(cache=True)
+def women_at_risk(household, is_child, sex, age, alive, asfr, n):
+    """Living women of an age with births (rows, ascending), and whether each lives with a
+    partner: she is one of exactly two living adults (not children) of her household.
+    Branch-free passes over the persons."""
+    adults = np.zeros(n, np.int32)
+    for i in range(household.size):
+        adults[household[i]] += np.int32(alive[i]) & np.int32(not is_child[i])
+    women = np.empty(household.size, np.int64)
+    k = 0
+    for i in range(household.size):
+        women[k] = i
+        k += np.int64(alive[i] & (sex[i] == FEMALE) & (asfr[age[i]] > 0))
+    women = women[:k].copy()
+    partnered = np.empty(k, np.bool_)
+    for j in range(k):
+        i = women[j]
+        partnered[j] = (not is_child[i]) & (adults[household[i]] == 2)
+    return women, partnered
+
+
 def newborn_sexes(u: np.ndarray, sex_ratio_at_birth: float) -> np.ndarray:
     """Sex of newborns (0 male, 1 female) given boys per girl, one uniform number each."""
     boy = sex_ratio_at_birth / (1.0 + sex_ratio_at_birth)
@@ -72,19 +94,16 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
     event of the household. The newborns join their households in the ageing step."""
     pop = model.population
     ratio = model.scenario.parameters.households.fertility_without_partner_ratio
+    asfr = model.fertility_rates
+    women, partnered = women_at_risk(pop.household, pop.is_child, pop.sex, pop.age,
+                                     year.person_alive, asfr, pop.n_households)
+    u = keyed_uniforms(draws.key, year.year, pop.pid[women], 0)  # as births() draws them
     if ratio == 1.0:
-        mothers = births(pop.age, pop.sex, year.person_alive, model.fertility_rates,
-                         keyed_uniforms(draws.key, year.year, pop.pid, 0))
+        mothers = women[u < asfr[pop.age[women]]]
     else:
-        asfr = model.fertility_rates
-        women = np.flatnonzero((pop.sex == FEMALE) & year.person_alive & (asfr[pop.age] > 0))
-        adults = household_adults(pop.household, pop.is_child, pop.age, year.person_alive,
-                                  pop.n_households)[0]
-        partnered = ~pop.is_child[women] & (adults[pop.household[women]] == 2)
-        rate = rates_by_partner(pop.age[women], partnered, asfr, ratio)
-        mothers = women[keyed_uniforms(draws.key, year.year, pop.pid[women], 0) < rate]
-    home = in_nursing_home(pop.dwelling, model.city)
-    mothers = mothers[~home[pop.household[mothers]]]  # no births in nursing homes
+        mothers = women[u < rates_by_partner(pop.age[women], partnered, asfr, ratio)]
+    # no births in nursing homes
+    mothers = mothers[~in_nursing_home(pop.dwelling[pop.household[mothers]], model.city)]
     model.vital.count_births(pop.age[mothers])
     year.mothers = mothers
     year.life_event[pop.household[mothers]] = True

@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from scipy.special import ndtri
 
 from sim.inputs.synthesis import COUPLE_AGE_GAP_MEAN, COUPLE_AGE_GAP_SD
 from sim.model.rng import keyed_uniforms
 from sim.state.city import NURSING
 from sim.state.income import oecd_scale
-from sim.state.population import Members, household_adults
+from sim.state.population import Members
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -94,16 +95,54 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
             "in_migrants": year.count(outside)}
 
 
-def _private_households(model: QuartierModel, year: YearState) -> tuple[np.ndarray, ...]:
-    """Per household: in a private dwelling, living adults, members, members under 14."""
-    pop, city = model.population, model.city
-    n = pop.n_households
-    adults, _, _, size, young = household_adults(pop.household, pop.is_child, pop.age,
-                                                 year.person_alive, n)
-    housed = year.household_alive & (pop.dwelling >= 0)
-    private = np.zeros(n, bool)
-    private[housed] = city.dwelling_tenure[pop.dwelling[housed]] != NURSING
-    return private, adults, size, young
+NO_LOOK, LEAVING, ALONE, SINGLE_PARENT = 0, 1, 2, 3  # household kinds of those looking
+
+
+@njit(cache=True)
+def looking_households(household, is_child, age, alive, household_alive, dwelling, tenure,
+                       floor_space, min_age, max_age):
+    """Who may look for a partner: living adults (not children) aged ``min_age`` to
+    ``max_age`` (rows, ascending) in a household whose kind is living alone or single parent
+    in a private dwelling, or leaving home (one member, no dwelling yet).
+
+    Returns:
+        ``(who, kind, floor, size, young)``: the persons; per household its kind
+        (:data:`NO_LOOK`, :data:`LEAVING`, :data:`ALONE`, :data:`SINGLE_PARENT`), the floor
+        space of its private dwelling (-1: none), living members and members under 14.
+    """
+    n = household_alive.size
+    adults = np.zeros(n, np.int32)
+    size = np.zeros(n, np.int32)
+    young = np.zeros(n, np.int32)
+    for i in range(household.size):  # branch-free
+        h = household[i]
+        a = np.int32(alive[i])
+        size[h] += a
+        young[h] += a & np.int32(age[i] < 14)
+        adults[h] += a & np.int32(not is_child[i])
+    kind = np.zeros(n, np.int8)
+    floor = np.full(n, -1.0, np.float64)
+    for h in range(n):
+        if not household_alive[h]:
+            continue
+        d = dwelling[h]
+        if d < 0:
+            if size[h] == 1:
+                kind[h] = LEAVING
+        elif tenure[d] != NURSING:
+            floor[h] = floor_space[d]
+            if size[h] == 1:
+                kind[h] = ALONE
+            elif adults[h] == 1:
+                kind[h] = SINGLE_PARENT
+    who = np.empty(household.size, np.int64)
+    k = 0
+    for i in range(household.size):
+        who[k] = i
+        k += np.int64(alive[i] & (not is_child[i]) & (age[i] >= min_age) & (age[i] <= max_age)
+                      & (kind[household[i]] != NO_LOOK))
+    who = who[:k].copy()
+    return who, kind, floor, size, young
 
 
 @dataclass(frozen=True)
@@ -112,8 +151,8 @@ class Lookers:
 
     Attributes:
         inside, outside: Persons looking in the city, and finding a partner from outside.
-        priority: Per person, whether their household hosts the couple (single parent: 2,
-            living alone: 1, leaving home: 0).
+        priority: Per person looking in the city (as ``inside``), whether their household
+            hosts the couple (single parent: 2, living alone: 1, leaving home: 0).
         floor: Per household, the floor space of its private dwelling (-1: none).
         size, young: Per household, living members and members under 14.
     """
@@ -131,28 +170,23 @@ def _lookers(model: QuartierModel, year: YearState, params: DemographyParameters
     """Persons looking for a partner this year (see :class:`Lookers`)."""
     pop, city = model.population, model.city
     hp = model.scenario.parameters.households
-    private, adults, size, young = _private_households(model, year)
-    in_range = (year.person_alive & ~pop.is_child & (pop.age >= params.partnership_min_age)
-                & (pop.age <= params.partnership_max_age))
-    alone = private & (size == 1)
-    single_parent = private & (adults == 1) & (size > 1)
-    leaving = year.household_alive & (pop.dwelling < 0) & (size == 1)
-    who = np.flatnonzero(in_range & (alone | single_parent | leaving)[pop.household])
-    hh = pop.household[who]
+    who, kind, floor, size, young = looking_households(
+        pop.household, pop.is_child, pop.age, year.person_alive, year.household_alive,
+        pop.dwelling, city.dwelling_tenure, city.dwelling_floor_space,
+        int(params.partnership_min_age), int(params.partnership_max_age))
+    hh_kind = kind[pop.household[who]]
+    single_parent, alone = hh_kind == SINGLE_PARENT, hh_kind == ALONE
     u_look = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_LOOK)
     u_out = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_OUTSIDE)
     u_leaver = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_LEAVER_LOOK)
-    housed = alone[hh] | single_parent[hh]
-    rate = np.where(single_parent[hh], hp.single_parent_partnership_rate,
+    housed = alone | single_parent
+    rate = np.where(single_parent, hp.single_parent_partnership_rate,
                     params.partnership_rate)
     look = np.where(housed, u_look < rate, u_leaver < hp.leaving_home_partner_share)
     outside = look & housed & (u_out < hp.outside_partner_share)
-    priority = np.zeros(pop.n_persons, np.int8)
-    priority[who] = np.where(single_parent[hh], 2, np.where(alone[hh], 1, 0))
-    floor = np.full(pop.n_households, -1.0, np.float64)
-    h = np.flatnonzero(private)
-    floor[h] = city.dwelling_floor_space[pop.dwelling[h]]
-    return Lookers(who[look & ~outside], who[outside], priority, floor, size, young)
+    inside = look & ~outside
+    priority = np.where(single_parent[inside], 2, np.where(alone[inside], 1, 0)).astype(np.int8)
+    return Lookers(who[inside], who[outside], priority, floor, size, young)
 
 
 def form_couples(model: QuartierModel, year: YearState, params: DemographyParameters,
@@ -171,15 +205,16 @@ def form_couples(model: QuartierModel, year: YearState, params: DemographyParame
         return empty, empty, empty, empty
     lookers = lookers or _lookers(model, year, params, draws)
     inside, priority, floor = lookers.inside, lookers.priority, lookers.floor
-    candidate = np.zeros(pop.n_persons, bool)
-    candidate[inside] = True
-    u_order = np.ones(pop.n_persons)  # numbers keyed to the person: drawn for candidates only
-    u_order[inside] = keyed_uniforms(draws.key, year.year, pop.pid[inside], SLOT_ORDER)
+    u_order = keyed_uniforms(draws.key, year.year, pop.pid[inside], SLOT_ORDER)
     # hosting: a single parent's household first, then the larger dwelling
     rank = np.zeros(pop.n_households)
-    rank[pop.household[inside]] = priority[inside] * 1e6 + floor[pop.household[inside]]
-    host, joiner, given_up = couples(pop.age, pop.sex, pop.household, candidate, 1.0,
-                                     np.zeros(pop.n_persons), u_order, rank)
+    hh_inside = pop.household[inside]
+    rank[hh_inside] = priority * 1e6 + floor[hh_inside]
+    # over those looking only (ascending rows, so the same pairs as over all persons)
+    host, joiner, given_up = couples(pop.age[inside], pop.sex[inside], hh_inside,
+                                     np.ones(inside.size, bool), 1.0, np.zeros(inside.size),
+                                     u_order, rank)
+    joiner = inside[joiner]
     if host.size == 0:
         return host, joiner, given_up, empty
     size, young = lookers.size, lookers.young
@@ -192,16 +227,22 @@ def form_couples(model: QuartierModel, year: YearState, params: DemographyParame
         pop.income.dtype)
     pop.migration_background[host] = np.maximum(pop.migration_background[host],
                                                 pop.migration_background[given_up])
-    target = np.arange(pop.n_households)
+    target = np.full(pop.n_households, -1, np.int64)
     target[given_up] = host
-    moving = np.zeros(pop.n_households, bool)
-    moving[given_up] = True
-    persons = np.flatnonzero(moving[pop.household] & year.person_alive)
-    pop.household[persons] = target[pop.household[persons]].astype(pop.household.dtype)
+    move_in(pop.household, year.person_alive, target)
     year.household_alive[given_up] = False
     year.life_event[host] = True
     pop.union_start[host] = year.year
     return host, joiner, given_up, size[given_up]
+
+
+@njit(cache=True)
+def move_in(household, alive, target):
+    """Living persons of households with a ``target`` (>= 0) move into that household."""
+    for i in range(household.size):
+        t = target[household[i]]
+        if t >= 0 and alive[i]:
+            household[i] = t
 
 
 def outside_partners(model: QuartierModel, year: YearState, params: DemographyParameters,

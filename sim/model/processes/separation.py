@@ -32,11 +32,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.model.rng import keyed_uniforms
 from sim.state.city import NURSING
 from sim.state.income import oecd_scale
-from sim.state.population import household_adults
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -52,7 +52,12 @@ def hazard_shape(duration: np.ndarray, knots: tuple[int, ...],
                  hazard: tuple[float, ...]) -> np.ndarray:
     """Relative separation hazard at each union duration (linear between the knots, flat
     beyond the last)."""
-    return np.interp(duration, np.asarray(knots, float), np.asarray(hazard, float))
+    knots, hazard = np.asarray(knots, float), np.asarray(hazard, float)
+    if duration.dtype.kind in "iu" and duration.size > 0:  # whole years: one value per year
+        lo, hi = int(duration.min()), int(duration.max())
+        if hi - lo < duration.size:
+            return np.interp(np.arange(lo, hi + 1), knots, hazard)[duration - lo]
+    return np.interp(duration, knots, hazard)
 
 
 def separation_probability(duration: np.ndarray, params: HouseholdParameters) -> np.ndarray:
@@ -92,26 +97,66 @@ def split_income(income: np.ndarray, size: np.ndarray, young: np.ndarray) -> np.
     return (income.astype(np.float64) * before / (rest + 1.0)).astype(income.dtype)
 
 
+@njit(cache=True)
+def couples(household, is_child, age, alive, household_alive, dwelling, tenure):
+    """The couples: living private households (in a dwelling, not a nursing-home place) with
+    exactly two living adults (not children). Returns the household rows (ascending), the
+    first and second adult (person rows), members and members under 14, one entry per couple.
+    Branch-free passes."""
+    n = household_alive.size
+    adults = np.zeros(n, np.int32)
+    size = np.zeros(n, np.int32)
+    young = np.zeros(n, np.int32)
+    slots = np.empty(3 * n + 1, np.int64)  # first, second, further adults; the last: unused
+    unused = 3 * n
+    for i in range(household.size):
+        h = household[i]
+        a = np.int32(alive[i])
+        size[h] += a
+        young[h] += a & np.int32(age[i] < 14)
+        adult = a & np.int32(not is_child[i])
+        c = adults[h]
+        slots[h * 3 + min(c, 2) if adult else unused] = i
+        adults[h] = c + adult
+    rows = np.empty(n, np.int64)
+    m = 0
+    for h in range(n):
+        d = dwelling[h]
+        rows[m] = h
+        m += np.int64((adults[h] == 2) & household_alive[h] & (d >= 0)
+                      & (tenure[max(d, 0)] != NURSING))
+    rows = rows[:m].copy()
+    c_first = np.empty(m, np.int64)
+    c_second = np.empty(m, np.int64)
+    c_size = np.empty(m, np.int32)
+    c_young = np.empty(m, np.int32)
+    for k in range(m):
+        h = rows[k]
+        c_first[k] = slots[h * 3]
+        c_second[k] = slots[h * 3 + 1]
+        c_size[k] = size[h]
+        c_young[k] = young[h]
+    return rows, c_first, c_second, c_size, c_young
+
+
 def step(model: QuartierModel, year: YearState, params: HouseholdParameters,
          draws: Draws) -> dict[str, np.ndarray]:
     """Couples separate; the leaving partner's new household searches a dwelling."""
     pop, city = model.population, model.city
-    n = pop.n_households
-    adults, first, second, size, young = household_adults(
-        pop.household, pop.is_child, pop.age, year.person_alive, n)
-    housed = year.household_alive & (pop.dwelling >= 0)
-    private = np.zeros(n, bool)
-    private[housed] = city.dwelling_tenure[pop.dwelling[housed]] != NURSING
-    couple = np.flatnonzero(private & (adults == 2))
     zero = year.count(np.zeros(0, np.int64))
-    if couple.size == 0 or params.divorce_rate <= 0.0:
+    if params.divorce_rate <= 0.0:
+        return {"separations": zero, "divorces": zero}
+    couple, first, second, size, young = couples(
+        pop.household, pop.is_child, pop.age, year.person_alive, year.household_alive,
+        pop.dwelling, city.dwelling_tenure)
+    if couple.size == 0:
         return {"separations": zero, "divorces": zero}
     key = draws.key
     hid = pop.hid[couple]
     unknown = pop.union_start[couple] < 0
     if unknown.any():
         rows = couple[unknown]
-        younger = np.minimum(pop.age[first[rows]], pop.age[second[rows]])
+        younger = np.minimum(pop.age[first[unknown]], pop.age[second[unknown]])
         pop.union_start[rows] = synthesise_union_start(
             year.year, younger, keyed_uniforms(key, 0, pop.hid[rows], SLOT_UNION), params)
     duration = year.year - pop.union_start[couple].astype(np.int64)
@@ -122,15 +167,16 @@ def step(model: QuartierModel, year: YearState, params: HouseholdParameters,
         return {"separations": zero, "divorces": zero}
     sep_hid = hid[apart]
     divorce = keyed_uniforms(key, year.year, sep_hid, SLOT_DIVORCE) < divorce_share(params)
-    a, b = first[sep], second[sep]
+    a, b = first[apart], second[apart]
+    size, young = size[apart], young[apart]
     a_is_woman = pop.sex[a] >= pop.sex[b]  # same-sex couples: the first adult stays "mother"
     woman, man = np.where(a_is_woman, a, b), np.where(a_is_woman, b, a)
-    with_children = size[sep] > 2
+    with_children = size > 2
     u_who = keyed_uniforms(key, year.year, sep_hid, SLOT_WHO)
     man_leaves = np.where(with_children, u_who < params.children_with_mother_share,
                           u_who < params.childless_man_leaves_share)
     leaver = np.where(man_leaves, man, woman)
-    income = split_income(pop.income[sep], size[sep], young[sep])
+    income = split_income(pop.income[sep], size, young)
     founded = model.new_ids(pop.pid[leaver], 8 * year.year + SLOT_LEAVER_ID)
     rows = pop.add_households(np.full(sep.size, -1), income, pop.migration_background[sep],
                               hid=founded)
