@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from sim.model.metrics import with_city
+
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
     from sim.model.processes.employment import EmploymentState
@@ -59,71 +61,118 @@ def benefit_levels(ep: EmploymentParameters) -> np.ndarray:
                      ep.housing_cost_first, ep.housing_cost_further])
 
 
+@njit(cache=True, inline="always")
+def add_member(sums, i, h, a, is_child, status, potential, transitory, w, profile, levels):
+    """Add person ``i`` (alive, household ``h``, age ``a``) to its household's ``sums``: columns
+    earnings, members, members under 14, adults (not children of the household), need of the
+    minors and adult children."""
+    sums[h, 1] += 1.0
+    if a < 14:
+        sums[h, 2] += 1.0
+    p = potential[i]
+    if not np.isnan(p):
+        sw = status_weight(status[i], a, w, profile)
+        if sw > 0.0:
+            sums[h, 0] += p * transitory[i] * sw
+    if a < 6:
+        sums[h, 4] += levels[5]
+    elif a < 14:
+        sums[h, 4] += levels[4]
+    elif a < 18:
+        sums[h, 4] += levels[3]
+    elif is_child[i]:
+        sums[h, 4] += levels[2]
+    else:
+        sums[h, 3] += 1.0
+
+
 @njit(cache=True)
-def household_incomes(household, age, is_child, status, potential, transitory, alive, n, index,
-                      w, profile, levels):
+def incomes_from_sums(sums, index, levels):
     """Net equivalised income of every household (0 for households without living members)
-    and whether it lives on SGB II transfers (one pass over the persons)."""
-    earn = np.zeros(n)
-    size = np.zeros(n, np.int64)
-    young = np.zeros(n, np.int64)
-    adults = np.zeros(n, np.int64)
-    need_minors = np.zeros(n)
-    for i in range(household.size):
-        if not alive[i]:
-            continue
-        h = household[i]
-        a = age[i]
-        size[h] += 1
-        if a < 14:
-            young[h] += 1
-        p = potential[i]
-        if not np.isnan(p):
-            sw = status_weight(status[i], a, w, profile)
-            if sw > 0.0:
-                earn[h] += p * transitory[i] * sw
-        if a < 6:
-            need_minors[h] += levels[5]
-        elif a < 14:
-            need_minors[h] += levels[4]
-        elif a < 18:
-            need_minors[h] += levels[3]
-        elif is_child[i]:
-            need_minors[h] += levels[2]
-        else:
-            adults[h] += 1
+    and whether it lives on SGB II transfers, from the sums of :func:`add_member`."""
+    n = sums.shape[0]
     eq = np.zeros(n)
     transfers = np.zeros(n, np.bool_)
     for h in range(n):
-        if size[h] == 0:
+        size = int(sums[h, 1])
+        if size == 0:
             continue
-        need = need_minors[h] + levels[6] + levels[7] * (size[h] - 1)
-        if adults[h] == 1:
+        young = int(sums[h, 2])
+        adults = int(sums[h, 3])
+        need = sums[h, 4] + levels[6] + levels[7] * (size - 1)
+        if adults == 1:
             need += levels[0]
-        elif adults[h] > 1:
-            need += levels[1] * adults[h]
-        net = earn[h]
+        elif adults > 1:
+            need += levels[1] * adults
+        net = sums[h, 0]
         if net < need:
             net = need
             transfers[h] = True
-        scale = 1.0 + 0.5 * max(size[h] - young[h] - 1, 0) + 0.3 * young[h]
+        scale = 1.0 + 0.5 * max(size - young - 1, 0) + 0.3 * young
         eq[h] = net * index / scale
     return eq, transfers
 
 
+@njit(cache=True)
+def household_sums(household, age, is_child, status, potential, transitory, alive, n, w,
+                   profile, levels):
+    """The sums of :func:`add_member` over the living persons (one pass)."""
+    sums = np.zeros((n, 5))
+    for i in range(household.size):
+        if alive[i]:
+            add_member(sums, i, household[i], age[i], is_child, status, potential, transitory,
+                       w, profile, levels)
+    return sums
+
+
+def household_incomes(household, age, is_child, status, potential, transitory, alive, n, index,
+                      w, profile, levels):
+    """Net equivalised income of every household (0 for households without living members)
+    and whether it lives on SGB II transfers (one pass over the persons)."""
+    return incomes_from_sums(household_sums(household, age, is_child, status, potential,
+                                            transitory, alive, n, w, profile, levels),
+                             index, levels)
+
+
 def recompute(model: QuartierModel, person_alive: np.ndarray, household_alive: np.ndarray,
-              state: EmploymentState | None = None) -> np.ndarray:
+              state: EmploymentState | None = None, sums: np.ndarray | None = None
+              ) -> np.ndarray:
     """Net equivalised incomes (EUR/month, this year's level) of all households; households
-    not alive keep theirs."""
+    not alive keep theirs. ``sums``: the members' sums (:func:`household_sums`) if known."""
     pop = model.population
     ep = model.scenario.parameters.employment
-    alive = person_alive & household_alive[pop.household]
-    eq, _ = household_incomes(pop.household, pop.age, pop.is_child, pop.employment,
+    levels = benefit_levels(ep)
+    if sums is None:
+        alive = person_alive & household_alive[pop.household]
+        sums = household_sums(pop.household, pop.age, pop.is_child, pop.employment,
                               pop.potential, pop.transitory, alive, pop.n_households,
-                              float(model.income_index), (state or model.employment).weights,
-                              age_profile(ep.earnings_growth_with_age),
-                              benefit_levels(ep))
+                              (state or model.employment).weights,
+                              age_profile(ep.earnings_growth_with_age), levels)
+    eq, _ = incomes_from_sums(sums, float(model.income_index), levels)
     return np.where(household_alive, eq, pop.income).astype(pop.income.dtype)
+
+
+@njit(cache=True)
+def _poverty(poor, before, alive, quartier, n_q):
+    """Poverty years after this year and, by quartier, the entries, exits, and households
+    not poor / poor before (one pass over the households)."""
+    years = before.copy()
+    counts = np.zeros((4, n_q), np.int64)
+    for h in range(poor.size):
+        if not alive[h]:
+            continue
+        q = quartier[h]
+        b = before[h]
+        if b == 0:
+            counts[2, q] += 1
+            if poor[h]:
+                counts[0, q] += 1
+        elif b > 0:
+            counts[3, q] += 1
+            if not poor[h]:
+                counts[1, q] += 1
+        years[h] = max(b, 0) + 1 if poor[h] else 0
+    return years, counts
 
 
 def step(model: QuartierModel, year: YearState, params: IncomeParameters,
@@ -132,17 +181,17 @@ def step(model: QuartierModel, year: YearState, params: IncomeParameters,
     count the households entering and leaving poverty."""
     model.income_index *= 1.0 + params.income_growth
     pop = model.population
-    pop.income = recompute(model, year.person_alive, year.household_alive)
+    sums = getattr(model, "income_sums", None)
+    model.income_sums = None
+    pop.income = recompute(model, year.person_alive, year.household_alive,
+                           sums=sums[1] if sums is not None and sums[0] is year else None)
     poor = pop.income < 0.6 * model.median_income
-    before = pop.poverty_years
-    alive = year.household_alive
-    entries = np.flatnonzero(alive & poor & (before == 0))
-    exits = np.flatnonzero(alive & ~poor & (before > 0))
-    pop.poverty_years = np.where(alive, np.where(poor, np.maximum(before, 0) + 1, 0),
-                                 before).astype(np.int16)
-    n_entries, n_exits = year.count(entries), year.count(exits)
+    years, counts = _poverty(poor, pop.poverty_years, year.household_alive,
+                             year.household_quartier, year.n_quartiers)
+    pop.poverty_years = years.astype(np.int16, copy=False)
+    n_entries, n_exits, at_risk, in_poverty = (with_city(c.astype(float)) for c in counts)
     with np.errstate(divide="ignore", invalid="ignore"):
-        entry_rate = n_entries / year.count(np.flatnonzero(alive & (before == 0)))
-        exit_rate = n_exits / year.count(np.flatnonzero(alive & (before > 0)))
+        entry_rate = n_entries / at_risk
+        exit_rate = n_exits / in_poverty
     return {"poverty_entries": n_entries, "poverty_exits": n_exits,
             "poverty_entry_rate": entry_rate, "poverty_exit_rate": exit_rate}
