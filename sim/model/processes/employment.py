@@ -32,7 +32,7 @@ from numba import njit
 from scipy.special import ndtr, ndtri
 
 from sim.model.metrics import with_city
-from sim.model.processes.incomes import (add_member, age_profile, benefit_levels, recompute,
+from sim.model.processes.incomes import (age_profile, benefit_levels, new_sums, recompute,
                                           status_weight)
 from sim.model.processes.jobs import employed, employment_tables
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
@@ -363,7 +363,7 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
     its log's distance from the start median in (robust) standard deviations; the rates are
     normalised by ``means``, the mean factors of those at risk the year before (updated here).
     Returns the jobs lost to unemployment and taken up by quartier (shape (2, n_q)), and the
-    household sums of :func:`incomes.add_member` after the moves."""
+    household sums of :func:`incomes.household_sums` after the moves."""
     n = age.size
     top = rates.shape[2] - 1
     m_e, m_u, m_n = means[0], means[1], means[2]
@@ -372,7 +372,8 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
     noise = np.sqrt(1.0 - phi * phi) * sd
     factor_table = np.exp(noise * normal_table)
     counts = np.zeros((2, n_q), np.int64)
-    sums = np.zeros((n_households, 5))
+    sums = new_sums(n_households)
+    earn, size, young, adults, need_minors = sums
     for i in range(n):
         if not alive[i]:
             continue
@@ -433,7 +434,25 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
                 counts[0, quartier[h]] += 1
             elif old != EMPLOYED and new == EMPLOYED:
                 counts[1, quartier[h]] += 1
-        add_member(sums, i, h, a, is_child, status, potential, transitory, w, profile, levels)
+        # the household sums of incomes.household_sums, after the moves
+        size[h] += 1
+        if a < 14:
+            young[h] += 1
+        p = potential[i]
+        if not np.isnan(p):
+            sw = status_weight(status[i], a, w, profile)
+            if sw > 0.0:
+                earn[h] += p * transitory[i] * sw
+        if a < 6:
+            need_minors[h] += levels[5]
+        elif a < 14:
+            need_minors[h] += levels[4]
+        elif a < 18:
+            need_minors[h] += levels[3]
+        elif is_child[i]:
+            need_minors[h] += levels[2]
+        else:
+            adults[h] += 1
     if n_e > 0:
         means[0] = s_e / n_e
     if n_u > 0:

@@ -61,54 +61,35 @@ def benefit_levels(ep: EmploymentParameters) -> np.ndarray:
                      ep.housing_cost_first, ep.housing_cost_further])
 
 
-@njit(cache=True, inline="always")
-def add_member(sums, i, h, a, is_child, status, potential, transitory, w, profile, levels):
-    """Add person ``i`` (alive, household ``h``, age ``a``) to its household's ``sums``: columns
-    earnings, members, members under 14, adults (not children of the household), need of the
-    minors and adult children."""
-    sums[h, 1] += 1.0
-    if a < 14:
-        sums[h, 2] += 1.0
-    p = potential[i]
-    if not np.isnan(p):
-        sw = status_weight(status[i], a, w, profile)
-        if sw > 0.0:
-            sums[h, 0] += p * transitory[i] * sw
-    if a < 6:
-        sums[h, 4] += levels[5]
-    elif a < 14:
-        sums[h, 4] += levels[4]
-    elif a < 18:
-        sums[h, 4] += levels[3]
-    elif is_child[i]:
-        sums[h, 4] += levels[2]
-    else:
-        sums[h, 3] += 1.0
+@njit(cache=True)
+def new_sums(n):
+    """Empty household sums: earnings, members, members under 14, adults (not children of the
+    household), need of the minors and adult children (see :func:`household_sums`)."""
+    return (np.zeros(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
+            np.zeros(n))
 
 
 @njit(cache=True)
 def incomes_from_sums(sums, index, levels):
     """Net equivalised income of every household (0 for households without living members)
-    and whether it lives on SGB II transfers, from the sums of :func:`add_member`."""
-    n = sums.shape[0]
+    and whether it lives on SGB II transfers, from the sums of :func:`household_sums`."""
+    earn, size, young, adults, need_minors = sums
+    n = earn.size
     eq = np.zeros(n)
     transfers = np.zeros(n, np.bool_)
     for h in range(n):
-        size = int(sums[h, 1])
-        if size == 0:
+        if size[h] == 0:
             continue
-        young = int(sums[h, 2])
-        adults = int(sums[h, 3])
-        need = sums[h, 4] + levels[6] + levels[7] * (size - 1)
-        if adults == 1:
+        need = need_minors[h] + levels[6] + levels[7] * (size[h] - 1)
+        if adults[h] == 1:
             need += levels[0]
-        elif adults > 1:
-            need += levels[1] * adults
-        net = sums[h, 0]
+        elif adults[h] > 1:
+            need += levels[1] * adults[h]
+        net = earn[h]
         if net < need:
             net = need
             transfers[h] = True
-        scale = 1.0 + 0.5 * max(size - young - 1, 0) + 0.3 * young
+        scale = 1.0 + 0.5 * max(size[h] - young[h] - 1, 0) + 0.3 * young[h]
         eq[h] = net * index / scale
     return eq, transfers
 
@@ -116,12 +97,33 @@ def incomes_from_sums(sums, index, levels):
 @njit(cache=True)
 def household_sums(household, age, is_child, status, potential, transitory, alive, n, w,
                    profile, levels):
-    """The sums of :func:`add_member` over the living persons (one pass)."""
-    sums = np.zeros((n, 5))
+    """The household sums (:func:`new_sums`) over the living persons (one pass). The same
+    sums are taken in :func:`sim.model.processes.employment._moves`."""
+    sums = new_sums(n)
+    earn, size, young, adults, need_minors = sums
     for i in range(household.size):
-        if alive[i]:
-            add_member(sums, i, household[i], age[i], is_child, status, potential, transitory,
-                       w, profile, levels)
+        if not alive[i]:
+            continue
+        h = household[i]
+        a = age[i]
+        size[h] += 1
+        if a < 14:
+            young[h] += 1
+        p = potential[i]
+        if not np.isnan(p):
+            sw = status_weight(status[i], a, w, profile)
+            if sw > 0.0:
+                earn[h] += p * transitory[i] * sw
+        if a < 6:
+            need_minors[h] += levels[5]
+        elif a < 14:
+            need_minors[h] += levels[4]
+        elif a < 18:
+            need_minors[h] += levels[3]
+        elif is_child[i]:
+            need_minors[h] += levels[2]
+        else:
+            adults[h] += 1
     return sums
 
 
