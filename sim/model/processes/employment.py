@@ -33,7 +33,7 @@ from scipy.special import ndtr, ndtri
 
 from sim.model.metrics import with_city
 from sim.model.processes.incomes import (age_profile, benefit_levels, new_sums, recompute,
-                                          status_weight)
+                                          status_weight, weight_table)
 from sim.model.processes.jobs import employed, employment_tables
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.state.income import income_group, income_sigma, oecd_scale
@@ -374,6 +374,7 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
     counts = np.zeros((2, n_q), np.int64)
     sums = new_sums(n_households)
     earn, size, young, adults, need_minors = sums
+    weight, last = weight_table(w, profile), profile.size - 1
     for i in range(n):
         if not alive[i]:
             continue
@@ -440,7 +441,7 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
             young[h] += 1
         p = potential[i]
         if not np.isnan(p):
-            sw = status_weight(status[i], a, w, profile)
+            sw = weight[status[i], min(a, last)]
             if sw > 0.0:
                 earn[h] += p * transitory[i] * sw
         if a < 6:

@@ -47,6 +47,16 @@ def status_weight(status, age, w, profile):
     return share * profile[min(age, profile.size - 1)]
 
 
+@njit(cache=True)
+def weight_table(w, profile):
+    """:func:`status_weight` by status (0-3; -1, no status yet, is weighted as 3) and age."""
+    table = np.empty((4, profile.size))
+    for s in range(4):
+        for a in range(profile.size):
+            table[s, a] = status_weight(s, a, w, profile)
+    return table
+
+
 def age_profile(growth: float, max_age: int = 130) -> np.ndarray:
     """Income by age relative to 45: ``exp(growth × (min(max(age, 18), 45) - 45))``."""
     ages = np.arange(max_age + 1)
@@ -101,6 +111,7 @@ def household_sums(household, age, is_child, status, potential, transitory, aliv
     sums are taken in :func:`sim.model.processes.employment._moves`."""
     sums = new_sums(n)
     earn, size, young, adults, need_minors = sums
+    weight, last = weight_table(w, profile), profile.size - 1
     for i in range(household.size):
         if not alive[i]:
             continue
@@ -111,7 +122,7 @@ def household_sums(household, age, is_child, status, potential, transitory, aliv
             young[h] += 1
         p = potential[i]
         if not np.isnan(p):
-            sw = status_weight(status[i], a, w, profile)
+            sw = weight[status[i], min(a, last)]
             if sw > 0.0:
                 earn[h] += p * transitory[i] * sw
         if a < 6:
