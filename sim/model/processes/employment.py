@@ -32,8 +32,14 @@ from numba import njit
 from scipy.special import ndtr, ndtri
 
 from sim.model.metrics import with_city
-from sim.model.processes.incomes import (age_profile, benefit_levels, new_sums, recompute,
-                                          status_weight, weight_table)
+from sim.model.processes.incomes import (
+    age_profile,
+    benefit_levels,
+    new_sums,
+    recompute,
+    status_weight,
+    weight_table,
+)
 from sim.model.processes.jobs import employed, employment_tables
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.state.income import income_group, income_sigma, oecd_scale

@@ -191,7 +191,8 @@ def _poverty(poor, before, alive, quartier, n_q):
 def step(model: QuartierModel, year: YearState, params: IncomeParameters,
          draws: None) -> dict[str, np.ndarray]:
     """Raise the income index by ``income_growth``, recompute every household's income and
-    count the households entering and leaving poverty."""
+    count the households entering and leaving poverty. The members' sums are those the
+    employment step took this year (it runs just before, see the schedule), else taken here."""
     model.income_index *= 1.0 + params.income_growth
     pop = model.population
     sums = getattr(model, "income_sums", None)
