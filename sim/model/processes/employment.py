@@ -31,7 +31,15 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtr, ndtri
 
-from sim.model.processes.incomes import age_profile, recompute, status_weight
+from sim.model.metrics import with_city
+from sim.model.processes.incomes import (
+    age_profile,
+    benefit_levels,
+    new_sums,
+    recompute,
+    status_weight,
+    weight_table,
+)
 from sim.model.processes.jobs import employed, employment_tables
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.state.income import income_group, income_sigma, oecd_scale
@@ -280,25 +288,52 @@ def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
     pop = model.population
     st: EmploymentState = model.employment
     key = np.uint64(draws.key)
-    alive = year.person_alive & year.household_alive[pop.household]
     status = pop.employment
-    status[(status < 0) & (pop.age < WORK_MIN_AGE)] = INACTIVE
-    poor_h = pop.income < 0.6 * model.median_income
-    enter = np.flatnonzero(alive & ((pop.age == WORK_MIN_AGE) | (status < 0)))
+    alive, enter, adults = _prepare(pop.household, year.person_alive, year.household_alive,
+                                    pop.age, status, pop.potential)
     if enter.size:
+        poor_h = pop.income < 0.6 * model.median_income
         status[enter] = start_status(pop.age[enter], pop.sex[enter], poor_h[pop.household[enter]],
                                      pop.pid[enter], model.keys["jobs"], key, st, params,
                                      year.year)
-    adults = np.flatnonzero(alive & np.isnan(pop.potential) & (pop.age >= WORK_MIN_AGE))
     new_adults(model, adults, key, st)
     log_mu, log_sd = _log_scale(st.potential_quantiles)
-    change = _moves(pop.age, pop.sex, status, pop.potential, pop.transitory, alive, pop.pid, key,
-                    year.year, st.rates, log_mu, log_sd,
-                    params.risk_gradient, params.exit_to_employment_share,
-                    params.transitory_autocorrelation, params.transitory_sd, NORMAL_TABLE,
-                    st.risk_means)
-    hh = pop.household
-    return {"job_losses": year.count(hh[change == 1]), "job_entries": year.count(hh[change == 2])}
+    counts, sums = _moves(pop.age, pop.sex, status, pop.potential, pop.transitory, alive,
+                          pop.pid, key, year.year, st.rates, log_mu, log_sd,
+                          params.risk_gradient, params.exit_to_employment_share,
+                          params.transitory_autocorrelation, params.transitory_sd,
+                          NORMAL_TABLE, st.risk_means, pop.household,
+                          year.household_quartier, year.n_quartiers, pop.is_child,
+                          pop.n_households, st.weights,
+                          age_profile(params.earnings_growth_with_age), benefit_levels(params))
+    model.income_sums = (year, sums)
+    return {"job_losses": with_city(counts[0].astype(float)),
+            "job_entries": with_city(counts[1].astype(float))}
+
+
+@njit(cache=True)
+def _prepare(household, person_alive, household_alive, age, status, potential):
+    """Living persons; persons under 18 without a status made inactive; the living persons
+    turning 18 or without a status, and the living adults without a potential."""
+    n = household.size
+    alive = np.empty(n, np.bool_)
+    enter = np.empty(n, np.int64)
+    adults = np.empty(n, np.int64)
+    n_enter = n_adults = 0
+    for i in range(n):
+        a = age[i]
+        if status[i] < 0 and a < WORK_MIN_AGE:
+            status[i] = INACTIVE
+        alive[i] = person_alive[i] and household_alive[household[i]]
+        if not alive[i]:
+            continue
+        if a == WORK_MIN_AGE or status[i] < 0:
+            enter[n_enter] = i
+            n_enter += 1
+        if a >= WORK_MIN_AGE and np.isnan(potential[i]):
+            adults[n_adults] = i
+            n_adults += 1
+    return alive, enter[:n_enter].copy(), adults[:n_adults].copy()
 
 
 def _log_scale(quantiles: np.ndarray) -> tuple[float, float]:
@@ -326,13 +361,15 @@ def _risk_means(pop, state: EmploymentState, g: float) -> np.ndarray:
 
 @njit(cache=True)
 def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates, log_mu,
-           log_sd, g, to_employment, phi, sd, normal_table, means):
+           log_sd, g, to_employment, phi, sd, normal_table, means, household, quartier, n_q,
+           is_child, n_households, w, profile, levels):
     """One pass over the persons: the year's transitory factor of adults (exp of an AR(1)
     whose normal draw is the keyed number's quantile among ``normal_table``) and the moves
     between the states of persons 19-75 (see the module docstring). The potential's score is
     its log's distance from the start median in (robust) standard deviations; the rates are
     normalised by ``means``, the mean factors of those at risk the year before (updated here).
-    Returns per person 1 for a job lost to unemployment, 2 for a job taken up."""
+    Returns the jobs lost to unemployment and taken up by quartier (shape (2, n_q)), and the
+    household sums of :func:`incomes.household_sums` after the moves."""
     n = age.size
     top = rates.shape[2] - 1
     m_e, m_u, m_n = means[0], means[1], means[2]
@@ -340,72 +377,93 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
     n_e = n_u = n_n = 0
     noise = np.sqrt(1.0 - phi * phi) * sd
     factor_table = np.exp(noise * normal_table)
-    change = np.zeros(n, np.int8)
+    counts = np.zeros((2, n_q), np.int64)
+    sums = new_sums(n_households)
+    earn, size, young, adults, need_minors = sums
+    weight, last = weight_table(w, profile), profile.size - 1
     for i in range(n):
         if not alive[i]:
             continue
         a = age[i]
-        if a < WORK_MIN_AGE:
-            continue
-        base = keyed_base(key, year, pid[i])
-        k = int(uniform_from(base, SLOT_TRANSITORY) * normal_table.size)
-        if phi > 0.0:
-            transitory[i] = np.exp(phi * np.log(transitory[i]) + noise * normal_table[k])
-        else:
-            transitory[i] = factor_table[k]
-        if a <= WORK_MIN_AGE or a > WORK_MAX_AGE + 1:
-            continue
-        s = sex[i]
-        aa = min(a, top)
-        p_eu, p_en, p_u = rates[0, s, aa], rates[1, s, aa], rates[2, s, aa]
-        p_nu, p_ne, retire = rates[3, s, aa], rates[4, s, aa], rates[5, s, aa]
-        old = status[i]
-        if g > 0.0:
-            z = 0.0 if np.isnan(potential[i]) else (np.log(potential[i]) - log_mu) / log_sd
-            if old == EMPLOYED:
-                f = np.exp(-g * z)
-                s_e += f
-                n_e += 1
-                p_eu = min(p_eu * f / m_e, 1.0)
+        h = household[i]
+        if a >= WORK_MIN_AGE:
+            base = keyed_base(key, year, pid[i])
+            k = int(uniform_from(base, SLOT_TRANSITORY) * normal_table.size)
+            if phi > 0.0:
+                transitory[i] = np.exp(phi * np.log(transitory[i]) + noise * normal_table[k])
             else:
-                f = np.exp(g * z)
-                if old == INACTIVE:
-                    s_n += f
-                    n_n += 1
-                    p_ne = min(p_ne * f / m_n, 1.0 - p_nu)
+                transitory[i] = factor_table[k]
+        if WORK_MIN_AGE < a <= WORK_MAX_AGE + 1:
+            s = sex[i]
+            aa = min(a, top)
+            p_eu, p_en, p_u = rates[0, s, aa], rates[1, s, aa], rates[2, s, aa]
+            p_nu, p_ne, retire = rates[3, s, aa], rates[4, s, aa], rates[5, s, aa]
+            old = status[i]
+            if g > 0.0:
+                z = 0.0 if np.isnan(potential[i]) else (np.log(potential[i]) - log_mu) / log_sd
+                if old == EMPLOYED:
+                    f = np.exp(-g * z)
+                    s_e += f
+                    n_e += 1
+                    p_eu = min(p_eu * f / m_e, 1.0)
                 else:
-                    s_u += f
-                    n_u += 1
-                    p_u = min(p_u * f / m_u, 1.0)
-        u = uniform_from(base, SLOT_MOVE)
-        new = old
-        if old == EMPLOYED:
-            if u < p_eu:
-                new = UNEMPLOYED_SHORT
-            elif u < p_eu + p_en:
+                    f = np.exp(g * z)
+                    if old == INACTIVE:
+                        s_n += f
+                        n_n += 1
+                        p_ne = min(p_ne * f / m_n, 1.0 - p_nu)
+                    else:
+                        s_u += f
+                        n_u += 1
+                        p_u = min(p_u * f / m_u, 1.0)
+            u = uniform_from(base, SLOT_MOVE)
+            new = old
+            if old == EMPLOYED:
+                if u < p_eu:
+                    new = UNEMPLOYED_SHORT
+                elif u < p_eu + p_en:
+                    new = INACTIVE
+                if retire > 0.0 and uniform_from(base, SLOT_RETIRE) < retire:
+                    new = INACTIVE
+            elif old == INACTIVE:
+                if u < p_nu:
+                    new = UNEMPLOYED_SHORT
+                elif u < p_nu + p_ne:
+                    new = EMPLOYED
+            elif u < p_u:
+                new = EMPLOYED if u < p_u * to_employment else INACTIVE
+            else:
+                new = UNEMPLOYED_LONG
+            if (new != EMPLOYED and a >= PENSION_AGE) or a > WORK_MAX_AGE:
                 new = INACTIVE
-            if retire > 0.0 and uniform_from(base, SLOT_RETIRE) < retire:
-                new = INACTIVE
-        elif old == INACTIVE:
-            if u < p_nu:
-                new = UNEMPLOYED_SHORT
-            elif u < p_nu + p_ne:
-                new = EMPLOYED
-        elif u < p_u:
-            new = EMPLOYED if u < p_u * to_employment else INACTIVE
+            status[i] = new
+            if old == EMPLOYED and (new == UNEMPLOYED_SHORT or new == UNEMPLOYED_LONG):
+                counts[0, quartier[h]] += 1
+            elif old != EMPLOYED and new == EMPLOYED:
+                counts[1, quartier[h]] += 1
+        # the household sums of incomes.household_sums, after the moves
+        size[h] += 1
+        if a < 14:
+            young[h] += 1
+        p = potential[i]
+        if not np.isnan(p):
+            sw = weight[status[i], min(a, last)]
+            if sw > 0.0:
+                earn[h] += p * transitory[i] * sw
+        if a < 6:
+            need_minors[h] += levels[5]
+        elif a < 14:
+            need_minors[h] += levels[4]
+        elif a < 18:
+            need_minors[h] += levels[3]
+        elif is_child[i]:
+            need_minors[h] += levels[2]
         else:
-            new = UNEMPLOYED_LONG
-        if (new != EMPLOYED and a >= PENSION_AGE) or a > WORK_MAX_AGE:
-            new = INACTIVE
-        status[i] = new
-        if old == EMPLOYED and (new == UNEMPLOYED_SHORT or new == UNEMPLOYED_LONG):
-            change[i] = 1
-        elif old != EMPLOYED and new == EMPLOYED:
-            change[i] = 2
+            adults[h] += 1
     if n_e > 0:
         means[0] = s_e / n_e
     if n_u > 0:
         means[1] = s_u / n_u
     if n_n > 0:
         means[2] = s_n / n_n
-    return change
+    return counts, sums
