@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
+from scipy.spatial import cKDTree
 
 from sim.model.metrics import count, ratio
-from sim.model.processes.schools import nearest_schools
 from sim.model.rng import keyed_uniforms, make_streams
 from sim.model.services import (
     KIND_NAMES,
@@ -70,11 +70,33 @@ METRICS = ("kita_coverage_under3", "kita_coverage_3to6", "kita_unmet_demand",
 @dataclass
 class KitaState:
     """The Kitas' origin (``"file"`` or ``"synthesised"``), each facility row's school
-    Sozialindex (NaN where none), and the nearest-Kita tables by (kind, open rows)."""
+    Sozialindex (NaN where none), and the nearest-Kita tables by the open Kitas' cells."""
 
     origin: str
     sozialindex: np.ndarray
     nearest: dict
+
+
+def nearest_kitas(state: KitaState, x: np.ndarray, y: np.ndarray, kita_cells: np.ndarray,
+                  cells: np.ndarray) -> np.ndarray:
+    """Per cell the ``NEAREST`` nearest of the Kitas at ``kita_cells`` (rows into it), nearest
+    first, as :func:`~sim.model.processes.schools.nearest_schools` gives them; only the rows
+    of ``cells`` are sure to be filled (each cell's row is found once, when first needed)."""
+    key = kita_cells.tobytes()
+    entry = state.nearest.get(key)
+    k = min(NEAREST, kita_cells.size)
+    if entry is None:
+        entry = state.nearest[key] = (np.zeros((x.size, k), np.int64),
+                                      np.zeros(x.size, np.bool_),
+                                      cKDTree(np.c_[x, y][kita_cells]))
+    table, done, tree = entry
+    need = cells[~done[cells]]
+    if need.size:
+        need = np.unique(need)
+        _, idx = tree.query(np.c_[x[need], y[need]], k=k)
+        table[need] = np.asarray(idx, np.int64).reshape(need.size, k)
+        done[need] = True
+    return table
 
 
 def take_up(age: np.ndarray, kp: KitaParameters) -> np.ndarray:
@@ -215,11 +237,9 @@ def step(model: QuartierModel, year: YearState, params: KitaParameters, draws: D
         sel = np.flatnonzero(wish & (age >= lo) & (age < hi))
         if not rows.size or not sel.size:
             continue
-        key = (kind, rows.size)
-        if key not in state.nearest:
-            state.nearest[key] = nearest_schools(sv.x, sv.y, f.cell[rows], NEAREST)
+        nearest = nearest_kitas(state, sv.x, sv.y, f.cell[rows], cell[sel])
         order = np.argsort(priority[sel], kind="stable")
-        got = assign(order, cell[sel], state.nearest[key], f.capacity[rows], sv.x, sv.y,
+        got = assign(order, cell[sel], nearest, f.capacity[rows], sv.x, sv.y,
                      f.cell[rows], kp.max_distance_m)
         placed[sel] = got >= 0
     q = year.household_quartier[hh].astype(np.int64)
