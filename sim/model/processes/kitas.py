@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit
 from scipy.spatial import cKDTree
 
-from sim.model.metrics import count, ratio
+from sim.model.metrics import count, ratio, with_city
 from sim.model.rng import keyed_uniforms, make_streams
 from sim.model.services import (
     KIND_NAMES,
@@ -213,10 +213,8 @@ def step(model: QuartierModel, year: YearState, params: KitaParameters, draws: D
     choice (``situation["kita_shortfall_cell"]``)."""
     pop, city, sv = model.population, model.city, model.services
     f, s, kp = sv.facilities, year.situation, params
-    active = s["housed"] & ~s["nursing"]
     hh_all = pop.household
-    rows_alive = np.flatnonzero(s["alive_p"] & (pop.age < 6))
-    children = rows_alive[active[hh_all[rows_alive]]]
+    children = _children(s["alive_p"], pop.age, hh_all, s["housed"], s["nursing"])
     state = getattr(model, "kitas", None)
     if state is None:
         state = model.kitas = setup(model, kp, children)
@@ -311,9 +309,8 @@ def disadvantaged_school_share(model: QuartierModel, year: YearState, state: Kit
     """Share of pupils from poor households (primary and secondary) attending a disadvantaged
     school, by the quartier they live in, and for the city."""
     pop, s = model.population, year.situation
-    poor_h = s["group"] == 0
     n_q = model.city.n_quartiers
-    num, den = np.zeros(n_q + 1), np.zeros(n_q + 1)
+    num, den = np.zeros(n_q), np.zeros(n_q)
     for kind, pupils in zip((PRIMARY, SECONDARY), s["pupils"], strict=True):
         sch = s["schools"][kind]
         total, poor = sch["pupils"], sch["poor"]
@@ -323,9 +320,32 @@ def disadvantaged_school_share(model: QuartierModel, year: YearState, state: Kit
         bad = np.where(np.isnan(index),
                        (total > 0) & (share >= kp.disadvantaged_poor_share_factor * city_share),
                        index >= kp.high_sozialindex)
-        hh = pop.household[pupils]
-        is_poor = poor_h[hh]
-        q = year.household_quartier[hh[is_poor]].astype(np.int64)
-        num += count(q, n_q, bad[sch["school"][is_poor]].astype(float))
-        den += count(q, n_q)
-    return ratio(num, den)
+        _poor_pupils(pupils, sch["school"], bad, pop.household, s["group"],
+                     year.household_quartier, num, den)
+    return ratio(with_city(num), with_city(den))
+
+
+@njit(cache=True)
+def _poor_pupils(pupils, school, bad, household, group, hq, num, den):
+    """Add to ``num`` and ``den`` (per quartier) the poor ``pupils`` (rows, each at ``school``)
+    in a ``bad`` school and all poor pupils."""
+    for i in range(pupils.size):
+        h = household[pupils[i]]
+        if group[h] == 0:
+            k = hq[h]
+            den[k] += 1.0
+            num[k] += bad[school[i]]
+
+
+@njit(cache=True)
+def _children(alive, age, household, housed, nursing):
+    """Rows of the living children under 6 of housed private households, in row order."""
+    out = np.empty(household.size, np.int64)
+    n = 0
+    for i in range(household.size):
+        if age[i] < 6 and alive[i]:
+            h = household[i]
+            if housed[h] and not nursing[h]:
+                out[n] = i
+                n += 1
+    return out[:n].copy()
