@@ -9,7 +9,14 @@ import pytest
 
 import sim
 from sim.errors import InputError
-from sim.model.processes.kitas import KitaState, assign, nearest_kitas, take_up, wish_rate
+from sim.model.processes.kitas import (
+    KitaState,
+    assign,
+    nearest_kitas,
+    stable_order,
+    take_up,
+    wish_rate,
+)
 from sim.model.processes.schools import nearest_schools
 from sim.scenario.kita_parameters import KitaParameters
 from sim.scenario.levers import KitaLever
@@ -77,6 +84,13 @@ def test_nearest_kitas_found_on_demand_equal_the_whole_table():
             table = nearest_kitas(state, x, y, kita_cells, np.r_[cells, cells[:3]])
             assert np.array_equal(table[cells], whole[cells])
         assert np.array_equal(table, whole)
+
+
+def test_the_priority_order_is_numpys_stable_sort():
+    rng = np.random.default_rng(5)
+    for p in (rng.random(5000), np.round(rng.random(3000), 2), np.r_[rng.random(50), 0.0, 0.5],
+              np.zeros(7), np.zeros(0), np.array([0.3]), rng.random(100) * 3 - 1):
+        assert np.array_equal(stable_order(p), np.argsort(p, kind="stable"))
 
 
 def test_a_kita_without_places_and_an_unknown_quartier_are_errors(baseline):
