@@ -9,7 +9,15 @@ import pytest
 
 import sim
 from sim.errors import InputError
-from sim.model.processes.kitas import assign, take_up, wish_rate
+from sim.model.processes.kitas import (
+    KitaState,
+    assign,
+    nearest_kitas,
+    stable_order,
+    take_up,
+    wish_rate,
+)
+from sim.model.processes.schools import nearest_schools
 from sim.scenario.kita_parameters import KitaParameters
 from sim.scenario.levers import KitaLever
 from tests.conftest import ROOT, SCENARIOS
@@ -61,6 +69,28 @@ def test_children_take_the_nearest_free_place_within_reach():
     got = assign(np.array([3, 0, 1, 2]), child_cell, nearest, np.array([1.0, 1.0]), x, y,
                  kita_cells, 250.0)
     assert got.tolist() == [0, -1, -1, 1]
+
+
+def test_nearest_kitas_found_on_demand_equal_the_whole_table():
+    # A grid (many equal distances) with Kitas in some cells; rows found a few at a time.
+    gx, gy = np.meshgrid(np.arange(30) * 100.0, np.arange(20) * 100.0)
+    x, y = gx.ravel(), gy.ravel()
+    rng = np.random.default_rng(3)
+    state = KitaState("synthesised", np.zeros(0), {})
+    for n_kitas in (1, 7, 40):
+        kita_cells = rng.choice(x.size, n_kitas, replace=False)
+        whole = nearest_schools(x, y, kita_cells, 24)
+        for cells in np.array_split(rng.permutation(x.size), 5):
+            table = nearest_kitas(state, x, y, kita_cells, np.r_[cells, cells[:3]])
+            assert np.array_equal(table[cells], whole[cells])
+        assert np.array_equal(table, whole)
+
+
+def test_the_priority_order_is_numpys_stable_sort():
+    rng = np.random.default_rng(5)
+    for p in (rng.random(5000), np.round(rng.random(3000), 2), np.r_[rng.random(50), 0.0, 0.5],
+              np.zeros(7), np.zeros(0), np.array([0.3]), rng.random(100) * 3 - 1):
+        assert np.array_equal(stable_order(p), np.argsort(p, kind="stable"))
 
 
 def test_a_kita_without_places_and_an_unknown_quartier_are_errors(baseline):

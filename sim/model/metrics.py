@@ -303,68 +303,88 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
 
 
 @njit(cache=True)
-def household_access_sums(q, housed, size, old, gp, car, walk_only, commute, net, n_q):
-    """Per quartier over housed private households: 65+ × GP access, 65+, without car,
-    households, persons walk-only, persons, commuting cost / income, commuting households."""
-    out = np.zeros((n_q, 8))
+def household_access_sums(q, housed, size, old, gp, car, mode, walk, transit, commute, net,
+                          children, social, n_q):
+    """Per quartier (columns) over housed private households, in one pass (rows): 65+ × GP
+    access, 65+, without car, households, persons walk-only, persons, commuting cost / income,
+    commuting households, persons × GP access, persons below 75 % and above 110 % GP access,
+    adults with a monthly ticket (mode ``transit``), of them on the Sozialticket. Sums of
+    fractions add up in household order; counts as integers."""
+    out = np.zeros((13, n_q))
+    cnt = np.zeros((13, n_q), np.int64)
     for h in range(q.size):
         if not housed[h]:
             continue
         k = q[h]
-        out[k, 0] += old[h] * gp[h]
-        out[k, 1] += old[h]
-        if not car[h]:
-            out[k, 2] += 1
-        out[k, 3] += 1
-        if walk_only[h]:
-            out[k, 4] += size[h]
-        out[k, 5] += size[h]
-        if commute[h] > 0:
-            out[k, 6] += commute[h] / net[h]
-            out[k, 7] += 1
+        n = np.int64(size[h])
+        a = np.float64(gp[h])
+        out[0, k] += old[h] * gp[h]
+        out[8, k] += np.float64(n) * a
+        c = commute[h]
+        on = c > 0
+        out[6, k] += (c / net[h]) if on else 0.0
+        m = mode[h]
+        adults = max(n - np.int64(children[h]), 1) * (m == transit)
+        cnt[1, k] += old[h]
+        cnt[2, k] += 1 - car[h]
+        cnt[3, k] += 1
+        cnt[4, k] += n * (m == walk)
+        cnt[5, k] += n
+        cnt[7, k] += on
+        cnt[9, k] += n * (a < GP_UNDERSUPPLY)
+        cnt[10, k] += n * (a > GP_OVERSUPPLY)
+        cnt[11, k] += adults
+        cnt[12, k] += adults * social[h]
+    for j in (1, 2, 3, 4, 5, 7, 9, 10, 11, 12):
+        for k in range(n_q):
+            out[j, k] = cnt[j, k]
     return out
 
 
 @njit(cache=True)
-def worker_sums(q, household, age, alive, housed, worker, n_q):
-    """Per quartier: employed persons 18-64 and all persons 18-64 (living, housed)."""
+def worker_sums(q, household, age, alive, housed, workers, n_q):
+    """Per quartier: employed persons 18-64 (of ``workers``) and all persons 18-64 (living,
+    housed)."""
     out = np.zeros((n_q, 2))
     for i in range(household.size):
         h = household[i]
+        out[q[h], 1] += alive[i] & housed[h] & (age[i] >= 18) & (age[i] < 65)
+    for i in workers:
+        h = household[i]
         if alive[i] and housed[h] and 18 <= age[i] < 65:
-            out[q[h], 1] += 1
-            if worker[i]:
-                out[q[h], 0] += 1
+            out[q[h], 0] += 1.0
     return out
 
 
 def access_outcomes(q: np.ndarray, housed: np.ndarray, size: np.ndarray, old: np.ndarray,
-                    gp: np.ndarray, car: np.ndarray, walk_only: np.ndarray,
-                    commute: np.ndarray, net_income: np.ndarray, household: np.ndarray,
-                    age: np.ndarray, alive: np.ndarray, worker: np.ndarray,
+                    gp: np.ndarray, car: np.ndarray, mode: np.ndarray, walk: int,
+                    transit: int, commute: np.ndarray, net_income: np.ndarray,
+                    children: np.ndarray, sozialticket: np.ndarray, household: np.ndarray,
+                    age: np.ndarray, alive: np.ndarray, workers: np.ndarray,
                     primary_pupils: np.ndarray, primary_poor: np.ndarray,
                     primary_quartier: np.ndarray, n_q: int,
                     inhabitants_per_gp: float) -> dict[str, np.ndarray]:
     """The access outcomes (``ACCESS_METRICS``) from the households' situation: GP access
     (Versorgungsgrad) of the 65+ and of all residents, inhabitants per GP within reach and the
     shares of residents below the Bedarfsplanung's 75 % and above its 110 %, car-free
-    households, walk-only residents, commuting cost / income, employment 18-64, and the
-    segregation of poor pupils over primary schools (``primary_*``: pupils and poor pupils
-    per school, and its quartier)."""
-    hs = household_access_sums(q, housed, size, old, gp, car, walk_only, commute, net_income,
-                               n_q)
-    qh, w, a = q[housed], size[housed].astype(float), gp[housed].astype(float)
-    residents = count(qh, n_q, w)
-    in_reach = count(qh, n_q, w * a)  # Σ residents × Versorgungsgrad
+    households, walk-only residents (``mode == walk``), commuting cost / income, employment
+    18-64 (``workers``: the employed persons' rows), the segregation of poor pupils over
+    primary schools (``primary_*``: pupils and poor pupils per school, and its quartier); and
+    the persons with a monthly ticket: the adults of housed households travelling by public
+    transport (``mode == transit``), all and those on the Sozialticket (the ticket lever's
+    cost counts their ticket-months, docs/costs.md)."""
+    sums = household_access_sums(q, housed, size, old, gp, car, mode, walk, transit, commute,
+                                 net_income, children, sozialticket, n_q)
+    residents = with_city(sums[5])
+    in_reach = with_city(sums[8])  # Σ residents × Versorgungsgrad
     coverage = {
         "gp_coverage": ratio(in_reach, residents),
         "inhabitants_per_gp": ratio(residents * inhabitants_per_gp, in_reach),
-        "share_gp_coverage_below_75": ratio(count(qh, n_q, w * (a < GP_UNDERSUPPLY)),
-                                            residents),
-        "share_gp_coverage_above_110": ratio(count(qh, n_q, w * (a > GP_OVERSUPPLY)),
-                                             residents),
+        "share_gp_coverage_below_75": ratio(with_city(sums[9]), residents),
+        "share_gp_coverage_above_110": ratio(with_city(sums[10]), residents),
     }
-    ps = worker_sums(q, household, age, alive, housed, worker, n_q)
+    hs = np.ascontiguousarray(sums[:8].T)
+    ps = worker_sums(q, household, age, alive, housed, workers, n_q)
     hs = np.vstack([hs, hs.sum(axis=0)])
     ps = np.vstack([ps, ps.sum(axis=0)])
     out = {
@@ -384,4 +404,6 @@ def access_outcomes(q: np.ndarray, housed: np.ndarray, size: np.ndarray, old: np
         np.bincount(primary_quartier, weights=poor, minlength=n_q).astype(float),
         np.bincount(primary_quartier, weights=pupils, minlength=n_q).astype(float)),
         poor.sum() / max(pupils.sum(), 1.0)]
+    out["ticket_holders"] = with_city(sums[11])
+    out["sozialticket_holders"] = with_city(sums[12])
     return out

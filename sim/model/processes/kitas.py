@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
+from scipy.spatial import cKDTree
 
-from sim.model.metrics import count, ratio
-from sim.model.processes.schools import nearest_schools
+from sim.model.metrics import count, ratio, with_city
 from sim.model.rng import keyed_uniforms, make_streams
 from sim.model.services import (
     KIND_NAMES,
@@ -70,11 +70,33 @@ METRICS = ("kita_coverage_under3", "kita_coverage_3to6", "kita_unmet_demand",
 @dataclass
 class KitaState:
     """The Kitas' origin (``"file"`` or ``"synthesised"``), each facility row's school
-    Sozialindex (NaN where none), and the nearest-Kita tables by (kind, open rows)."""
+    Sozialindex (NaN where none), and the nearest-Kita tables by the open Kitas' cells."""
 
     origin: str
     sozialindex: np.ndarray
     nearest: dict
+
+
+def nearest_kitas(state: KitaState, x: np.ndarray, y: np.ndarray, kita_cells: np.ndarray,
+                  cells: np.ndarray) -> np.ndarray:
+    """Per cell the ``NEAREST`` nearest of the Kitas at ``kita_cells`` (rows into it), nearest
+    first, as :func:`~sim.model.processes.schools.nearest_schools` gives them; only the rows
+    of ``cells`` are sure to be filled (each cell's row is found once, when first needed)."""
+    key = kita_cells.tobytes()
+    entry = state.nearest.get(key)
+    k = min(NEAREST, kita_cells.size)
+    if entry is None:
+        entry = state.nearest[key] = (np.zeros((x.size, k), np.int64),
+                                      np.zeros(x.size, np.bool_),
+                                      cKDTree(np.c_[x, y][kita_cells]))
+    table, done, tree = entry
+    need = cells[~done[cells]]
+    if need.size:
+        need = np.unique(need)
+        _, idx = tree.query(np.c_[x[need], y[need]], k=k)
+        table[need] = np.asarray(idx, np.int64).reshape(need.size, k)
+        done[need] = True
+    return table
 
 
 def take_up(age: np.ndarray, kp: KitaParameters) -> np.ndarray:
@@ -191,10 +213,8 @@ def step(model: QuartierModel, year: YearState, params: KitaParameters, draws: D
     choice (``situation["kita_shortfall_cell"]``)."""
     pop, city, sv = model.population, model.city, model.services
     f, s, kp = sv.facilities, year.situation, params
-    active = s["housed"] & ~s["nursing"]
     hh_all = pop.household
-    rows_alive = np.flatnonzero(s["alive_p"] & (pop.age < 6))
-    children = rows_alive[active[hh_all[rows_alive]]]
+    children = _children(s["alive_p"], pop.age, hh_all, s["housed"], s["nursing"])
     state = getattr(model, "kitas", None)
     if state is None:
         state = model.kitas = setup(model, kp, children)
@@ -215,11 +235,9 @@ def step(model: QuartierModel, year: YearState, params: KitaParameters, draws: D
         sel = np.flatnonzero(wish & (age >= lo) & (age < hi))
         if not rows.size or not sel.size:
             continue
-        key = (kind, rows.size)
-        if key not in state.nearest:
-            state.nearest[key] = nearest_schools(sv.x, sv.y, f.cell[rows], NEAREST)
-        order = np.argsort(priority[sel], kind="stable")
-        got = assign(order, cell[sel], state.nearest[key], f.capacity[rows], sv.x, sv.y,
+        nearest = nearest_kitas(state, sv.x, sv.y, f.cell[rows], cell[sel])
+        order = stable_order(priority[sel])
+        got = assign(order, cell[sel], nearest, f.capacity[rows], sv.x, sv.y,
                      f.cell[rows], kp.max_distance_m)
         placed[sel] = got >= 0
     q = year.household_quartier[hh].astype(np.int64)
@@ -291,9 +309,8 @@ def disadvantaged_school_share(model: QuartierModel, year: YearState, state: Kit
     """Share of pupils from poor households (primary and secondary) attending a disadvantaged
     school, by the quartier they live in, and for the city."""
     pop, s = model.population, year.situation
-    poor_h = s["group"] == 0
     n_q = model.city.n_quartiers
-    num, den = np.zeros(n_q + 1), np.zeros(n_q + 1)
+    num, den = np.zeros(n_q), np.zeros(n_q)
     for kind, pupils in zip((PRIMARY, SECONDARY), s["pupils"], strict=True):
         sch = s["schools"][kind]
         total, poor = sch["pupils"], sch["poor"]
@@ -303,9 +320,63 @@ def disadvantaged_school_share(model: QuartierModel, year: YearState, state: Kit
         bad = np.where(np.isnan(index),
                        (total > 0) & (share >= kp.disadvantaged_poor_share_factor * city_share),
                        index >= kp.high_sozialindex)
-        hh = pop.household[pupils]
-        is_poor = poor_h[hh]
-        q = year.household_quartier[hh[is_poor]].astype(np.int64)
-        num += count(q, n_q, bad[sch["school"][is_poor]].astype(float))
-        den += count(q, n_q)
-    return ratio(num, den)
+        _poor_pupils(pupils, sch["school"], bad, pop.household, s["group"],
+                     year.household_quartier, num, den)
+    return ratio(with_city(num), with_city(den))
+
+
+@njit(cache=True)
+def _poor_pupils(pupils, school, bad, household, group, hq, num, den):
+    """Add to ``num`` and ``den`` (per quartier) the poor ``pupils`` (rows, each at ``school``)
+    in a ``bad`` school and all poor pupils."""
+    for i in range(pupils.size):
+        h = household[pupils[i]]
+        if group[h] == 0:
+            k = hq[h]
+            den[k] += 1.0
+            num[k] += bad[school[i]]
+
+
+@njit(cache=True)
+def stable_order(p):
+    """``np.argsort(p, kind="stable")`` for numbers spread over [0, 1) such as keyed uniforms,
+    in linear time: counted into ``p.size`` buckets by value, then sorted within each."""
+    n = p.size
+    nb = max(n, 1)
+    start = np.zeros(nb + 1, np.int64)
+    bucket = np.empty(n, np.int64)
+    for i in range(n):
+        k = min(max(int(p[i] * nb), 0), nb - 1)
+        bucket[i] = k
+        start[k + 1] += 1
+    for k in range(nb):
+        start[k + 1] += start[k]
+    pos = start[:-1].copy()
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        out[pos[bucket[i]]] = i
+        pos[bucket[i]] += 1
+    for k in range(nb):  # insertion sort, equal numbers kept in row order
+        lo = start[k]
+        for j in range(lo + 1, start[k + 1]):
+            v = out[j]
+            m = j - 1
+            while m >= lo and p[out[m]] > p[v]:
+                out[m + 1] = out[m]
+                m -= 1
+            out[m + 1] = v
+    return out
+
+
+@njit(cache=True)
+def _children(alive, age, household, housed, nursing):
+    """Rows of the living children under 6 of housed private households, in row order."""
+    out = np.empty(household.size, np.int64)
+    n = 0
+    for i in range(household.size):
+        if age[i] < 6 and alive[i]:
+            h = household[i]
+            if housed[h] and not nursing[h]:
+                out[n] = i
+                n += 1
+    return out[:n].copy()
