@@ -109,12 +109,12 @@ def rate_tables(cp: CareParameters, cg: CareGradeParameters, max_age: int) -> Ca
 
 
 @njit(cache=True)
-def _grades(age, sex, pid, alive, key, prevalence, cut):
+def _grades(age, sex, pid, alive, key, prevalence, cut, spread=4.0):
     """Pflegegrad per person: per (sex, age) cell, the m lowest frailty numbers ``v``.
 
     ``v`` is uniform, so the m lowest of a cell lie below a bound a few standard deviations
-    above p; only persons below it are kept and sorted (a cell with too few below its bound
-    takes all its persons)."""
+    above p (``spread`` of them); only persons below it are kept and sorted (a cell with too
+    few below its bound takes all its persons)."""
     n_age = prevalence.shape[1]
     n_cells = 2 * n_age
     n = age.size
@@ -133,7 +133,7 @@ def _grades(age, sex, pid, alive, key, prevalence, cut):
         p = prevalence[c // n_age, c % n_age]
         need[c] = int(np.floor(p * n_in[c] + 0.5))
         if need[c] > 0:
-            bound[c] = p + 6.0 * np.sqrt(p * (1.0 - p) / n_in[c]) + 8.0 / n_in[c]
+            bound[c] = p + spread * np.sqrt(p * (1.0 - p) / n_in[c]) + 2.0 / n_in[c]
     grade = np.zeros(n, np.int8)
     for attempt in range(2):
         # attempt 0: persons below their cell's bound; attempt 1: cells short of that
@@ -198,7 +198,8 @@ def assign_grades(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, alive: np.n
     (0 = lowest ``v``) among the m needy: Pflegegrad 5 while (k + j) / m is below the share of
     PG5, and so on, with j a fifth fixed number per person (unbiased grade shares however
     small the age group)."""
-    return _grades(age, sex, pid, alive, np.uint64(key), tables.prevalence, tables.grade_cut)
+    return _grades(age, sex, pid, alive, np.uint64(key), tables.prevalence, tables.grade_cut,
+                   4.0)
 
 
 @njit(cache=True)
