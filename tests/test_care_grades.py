@@ -97,8 +97,8 @@ def test_grades_equal_the_full_sort(n):
         reference = _reference_grades(age, sex, pid, alive, key, tables)
         assert np.array_equal(grade, reference)
         # no margin above p: about half the groups need the second pass over all their persons
-        tight = care_need._grades(age, sex, pid, alive, np.uint64(key), tables.prevalence,
-                                  tables.grade_cut, 0.0)
+        tight = care_need._grades(age, sex, pid, alive, np.zeros(n, np.int32), np.ones(1, bool),
+                                  np.uint64(key), tables.prevalence, tables.grade_cut, 0.0)
         assert np.array_equal(tight, reference)
 
 

@@ -109,7 +109,8 @@ def rate_tables(cp: CareParameters, cg: CareGradeParameters, max_age: int) -> Ca
 
 
 @njit(cache=True)
-def _grades(age, sex, pid, alive, key, prevalence, cut, spread=4.0):
+def _grades(age, sex, pid, alive, household, household_alive, key, prevalence, cut,
+            spread=4.0):
     """Pflegegrad per person: per (sex, age) cell, the m lowest frailty numbers ``v``.
 
     ``v`` is uniform, so the m lowest of a cell lie below a bound a few standard deviations
@@ -121,7 +122,7 @@ def _grades(age, sex, pid, alive, key, prevalence, cut, spread=4.0):
     cell = np.empty(n, np.int64)
     n_in = np.zeros(n_cells, np.int64)
     for i in range(n):
-        if alive[i]:
+        if alive[i] and household_alive[household[i]]:
             c = sex[i] * n_age + min(age[i], n_age - 1)
             cell[i] = c
             n_in[c] += 1
@@ -190,16 +191,20 @@ def _grades(age, sex, pid, alive, key, prevalence, cut, spread=4.0):
 
 
 def assign_grades(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, alive: np.ndarray,
-                  key: np.uint64, tables: CareTables) -> np.ndarray:
-    """Pflegegrad (0 = no care need, 1-5) of every person; 0 for persons not ``alive``.
+                  key: np.uint64, tables: CareTables, household: np.ndarray | None = None,
+                  household_alive: np.ndarray | None = None) -> np.ndarray:
+    """Pflegegrad (0 = no care need, 1-5) of every person; 0 for persons not ``alive`` (or
+    whose ``household`` is not ``household_alive``, if given).
 
     Among the living persons of one sex and single age, the round(p × n) with the lowest
     frailty ``v`` are in care need; the needy are split into grades 5 … 1 by their rank k
     (0 = lowest ``v``) among the m needy: Pflegegrad 5 while (k + j) / m is below the share of
     PG5, and so on, with j a fifth fixed number per person (unbiased grade shares however
     small the age group)."""
-    return _grades(age, sex, pid, alive, np.uint64(key), tables.prevalence, tables.grade_cut,
-                   4.0)
+    if household is None:
+        household, household_alive = np.zeros(age.size, np.int32), np.ones(1, np.bool_)
+    return _grades(age, sex, pid, alive, household, household_alive, np.uint64(key),
+                   tables.prevalence, tables.grade_cut, 4.0)
 
 
 @njit(cache=True)

@@ -160,8 +160,8 @@ def step(model: QuartierModel, year: YearState, params: CareParameters,
     hcell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
     tables = model.care.tables
     open_lever_homes(model, year.year)
-    alive = person_alive & household_alive[pop.household]
-    pop.pflegegrad = assign_grades(pop.age, pop.sex, pop.pid, alive, np.uint64(draws.key), tables)
+    pop.pflegegrad = assign_grades(pop.age, pop.sex, pop.pid, person_alive, np.uint64(draws.key),
+                                   tables, pop.household, household_alive)
     size, adults, kids, amb_by_cell, cand, cand_inpatient, cand_z = care_pass(
         pop.household, pop.pflegegrad, pop.age, pop.sex, pop.pid, pop.is_child, person_alive,
         household_alive, h_ok, hcell, np.uint64(draws.key), tables.inpatient, tables.ambulant,
