@@ -67,6 +67,41 @@ def test_need_per_age_and_sex_is_the_prevalence_rounded():
             assert (grade[sel] > 0).sum() == expected, (s, a)
 
 
+def _reference_grades(age, sex, pid, alive, key, tables):
+    """The rule of :func:`care_need.assign_grades`, sorting every (sex, age) group in full."""
+    from sim.model.rng import keyed_uniforms
+    v = keyed_uniforms(np.uint64(key), 0, pid, care_need.SLOT_FRAILTY)
+    j = keyed_uniforms(np.uint64(key), 0, pid, care_need.SLOT_RANK)
+    top = tables.prevalence.shape[1] - 1
+    grade = np.zeros(age.size, np.int8)
+    for s in (0, 1):
+        for a in range(top + 1):
+            members = np.flatnonzero(alive & (sex == s) & (np.minimum(age, top) == a))
+            m = int(np.floor(tables.prevalence[s, a] * members.size + 0.5))
+            needy = members[np.argsort(v[members], kind="stable")[:m]]
+            rank_share = (np.arange(m) + j[needy]) / max(m, 1)
+            grade[needy] = np.maximum(5 - np.searchsorted(tables.grade_cut, rank_share,
+                                                          side="right"), 1)
+    return grade
+
+
+@pytest.mark.parametrize("n", [300, 5_000, 80_000])
+def test_grades_equal_the_full_sort(n):
+    """Sorting only the persons below a frailty bound gives the grades of a full sort per
+    group, also in small groups (where some groups fall back to all their persons)."""
+    tables = _tables()
+    age, sex, pid = _people(n, n)
+    alive = np.random.default_rng(n).random(n) < 0.95
+    for key in (1, 2, 3):
+        grade = care_need.assign_grades(age, sex, pid, alive, np.uint64(key), tables)
+        reference = _reference_grades(age, sex, pid, alive, key, tables)
+        assert np.array_equal(grade, reference)
+        # no margin above p: about half the groups need the second pass over all their persons
+        tight = care_need._grades(age, sex, pid, alive, np.zeros(n, np.int32), np.ones(1, bool),
+                                  np.uint64(key), tables.prevalence, tables.grade_cut, 0.0)
+        assert np.array_equal(tight, reference)
+
+
 def test_grade_shares_are_unbiased_in_small_groups():
     """In 3,000 tiny cities (40 women aged 85-94: about 4 per age), grade shares still match
     the data (4 binomial sd of the pooled needy)."""

@@ -109,71 +109,102 @@ def rate_tables(cp: CareParameters, cg: CareGradeParameters, max_age: int) -> Ca
 
 
 @njit(cache=True)
-def _grades(age, sex, pid, alive, key, prevalence, cut):
-    """Pflegegrad per person: persons bucketed by (sex, age), each bucket sorted by frailty."""
+def _grades(age, sex, pid, alive, household, household_alive, key, prevalence, cut,
+            spread=4.0):
+    """Pflegegrad per person: per (sex, age) cell, the m lowest frailty numbers ``v``.
+
+    ``v`` is uniform, so the m lowest of a cell lie below a bound a few standard deviations
+    above p (``spread`` of them); only persons below it are kept and sorted (a cell with too
+    few below its bound takes all its persons)."""
     n_age = prevalence.shape[1]
     n_cells = 2 * n_age
     n = age.size
     cell = np.empty(n, np.int64)
-    start = np.zeros(n_cells + 1, np.int64)
+    n_in = np.zeros(n_cells, np.int64)
     for i in range(n):
-        if alive[i]:
+        if alive[i] and household_alive[household[i]]:
             c = sex[i] * n_age + min(age[i], n_age - 1)
             cell[i] = c
-            start[c + 1] += 1
+            n_in[c] += 1
         else:
             cell[i] = -1
+    need = np.zeros(n_cells, np.int64)
+    bound = np.zeros(n_cells)
     for c in range(n_cells):
-        start[c + 1] += start[c]
-    fill = start[:-1].copy()
-    members = np.empty(start[n_cells], np.int64)
-    for i in range(n):
-        c = cell[i]
-        if c >= 0:
-            members[fill[c]] = i
-            fill[c] += 1
+        p = prevalence[c // n_age, c % n_age]
+        need[c] = int(np.floor(p * n_in[c] + 0.5))
+        if need[c] > 0:
+            bound[c] = p + spread * np.sqrt(p * (1.0 - p) / n_in[c]) + 2.0 / n_in[c]
     grade = np.zeros(n, np.int8)
-    for c in range(n_cells):
-        lo = start[c]
-        n_c = start[c + 1] - lo
-        m = int(np.floor(prevalence[c // n_age, c % n_age] * n_c + 0.5))
-        if m == 0:
-            continue
-        idx = members[lo:lo + n_c]
-        v = np.empty(n_c)
-        base = np.empty(n_c, np.uint64)
-        for k in range(n_c):
-            base[k] = keyed_base(key, 0, pid[idx[k]])
-            v[k] = uniform_from(base[k], SLOT_FRAILTY)
-        # the m lowest, then sorted (sorting only the needy is the cheap part)
-        if m < n_c:
-            t = np.partition(v, m - 1)[m - 1]
-            low = np.flatnonzero(v <= t)[:m]
-        else:
-            low = np.arange(n_c)
-        order = low[np.argsort(v[low])]
-        for k in range(m):
-            i = idx[order[k]]
-            s = (k + uniform_from(base[order[k]], SLOT_RANK)) / m
-            g = 5
-            for j in range(cut.size):
-                if s < cut[j]:
-                    break
-                g -= 1
-            grade[i] = max(g, 1)
+    for attempt in range(2):
+        # attempt 0: persons below their cell's bound; attempt 1: cells short of that
+        n_low = np.zeros(n_cells + 1, np.int64)
+        cand = np.empty(n, np.int64)
+        cand_v = np.empty(n)
+        k = 0
+        for i in range(n):
+            c = cell[i]
+            if c < 0 or need[c] == 0:
+                continue
+            v = uniform_from(keyed_base(key, 0, pid[i]), SLOT_FRAILTY)
+            if v < bound[c]:
+                cand[k] = i
+                cand_v[k] = v
+                n_low[c + 1] += 1
+                k += 1
+        start = np.zeros(n_cells + 1, np.int64)
+        for c in range(n_cells):
+            start[c + 1] = start[c] + n_low[c + 1]
+        fill = start[:-1].copy()
+        members = np.empty(k, np.int64)
+        mv = np.empty(k)
+        for j in range(k):
+            c = cell[cand[j]]
+            members[fill[c]] = cand[j]
+            mv[fill[c]] = cand_v[j]
+            fill[c] += 1
+        short = False
+        for c in range(n_cells):
+            m = need[c]
+            if m == 0:
+                continue
+            lo = start[c]
+            n_c = start[c + 1] - lo
+            if n_c < m:
+                short = True
+                bound[c] = 2.0  # next attempt: every person of the cell
+                continue
+            order = np.argsort(mv[lo:lo + n_c])
+            for r in range(m):
+                i = members[lo + order[r]]
+                s = (r + uniform_from(keyed_base(key, 0, pid[i]), SLOT_RANK)) / m
+                g = 5
+                for j in range(cut.size):
+                    if s < cut[j]:
+                        break
+                    g -= 1
+                grade[i] = max(g, 1)
+            need[c] = 0  # done
+        if not short:
+            break
     return grade
 
 
 def assign_grades(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, alive: np.ndarray,
-                  key: np.uint64, tables: CareTables) -> np.ndarray:
-    """Pflegegrad (0 = no care need, 1-5) of every person; 0 for persons not ``alive``.
+                  key: np.uint64, tables: CareTables, household: np.ndarray | None = None,
+                  household_alive: np.ndarray | None = None) -> np.ndarray:
+    """Pflegegrad (0 = no care need, 1-5) of every person; 0 for persons not ``alive`` (or
+    whose ``household`` is not ``household_alive``, if given).
 
     Among the living persons of one sex and single age, the round(p × n) with the lowest
     frailty ``v`` are in care need; the needy are split into grades 5 … 1 by their rank k
     (0 = lowest ``v``) among the m needy: Pflegegrad 5 while (k + j) / m is below the share of
     PG5, and so on, with j a fifth fixed number per person (unbiased grade shares however
     small the age group)."""
-    return _grades(age, sex, pid, alive, np.uint64(key), tables.prevalence, tables.grade_cut)
+    if household is None:
+        household, household_alive = np.zeros(age.size, np.int32), np.ones(1, np.bool_)
+    return _grades(age, sex, pid, alive, household, household_alive, np.uint64(key),
+                   tables.prevalence, tables.grade_cut, 4.0)
 
 
 @njit(cache=True)

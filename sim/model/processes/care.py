@@ -160,8 +160,8 @@ def step(model: QuartierModel, year: YearState, params: CareParameters,
     hcell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
     tables = model.care.tables
     open_lever_homes(model, year.year)
-    alive = person_alive & household_alive[pop.household]
-    pop.pflegegrad = assign_grades(pop.age, pop.sex, pop.pid, alive, np.uint64(draws.key), tables)
+    pop.pflegegrad = assign_grades(pop.age, pop.sex, pop.pid, person_alive, np.uint64(draws.key),
+                                   tables, pop.household, household_alive)
     size, adults, kids, amb_by_cell, cand, cand_inpatient, cand_z = care_pass(
         pop.household, pop.pflegegrad, pop.age, pop.sex, pop.pid, pop.is_child, person_alive,
         household_alive, h_ok, hcell, np.uint64(draws.key), tables.inpatient, tables.ambulant,
@@ -294,26 +294,35 @@ def to_nursing_home(model: QuartierModel, movers: np.ndarray, year: int,
         rank[sel] = np.arange(sel.size)
     place = np.where(placed, free[first[np.maximum(home, 0)] + rank], -1)
     h = pop.household[movers]
-    whole = np.zeros(movers.size, bool)
-    new_parent, new_place = [], []
-    for i in np.flatnonzero(placed):  # sequential: a household may send two persons
-        if size[h[i]] == 1:
-            whole[i] = True
-        else:
-            size[h[i]] -= 1
-            new_parent.append(movers[i])
-            new_place.append(place[i])
+    whole, founds = _whole_or_new(placed, h, size)
     pop.dwelling[h[whole]] = place[whole]
     pop.moved_in[h[whole]] = year
     new_rows = np.zeros(0, np.int64)
-    if new_parent:
-        parents = np.asarray(new_parent, np.int64)
+    if founds.any():
+        parents = movers[founds].astype(np.int64)
         hh = pop.household[parents]
         new_rows = pop.add_households(
-            np.asarray(new_place), pop.income[hh].copy(), pop.migration_background[hh],
+            place[founds], pop.income[hh].copy(), pop.migration_background[hh],
             moved_in=year, hid=model.new_ids(pop.pid[parents], SLOT_NURSING_ID))
         pop.household[parents] = new_rows
     return placed, new_rows
+
+
+@njit(cache=True)
+def _whole_or_new(placed, household, size):
+    """Per placed mover, in order (a household may send two persons): the whole household
+    moves (last living member), or the person founds a new household; ``size`` is reduced."""
+    whole = np.zeros(placed.size, np.bool_)
+    founds = np.zeros(placed.size, np.bool_)
+    for i in range(placed.size):
+        if placed[i]:
+            h = household[i]
+            if size[h] == 1:
+                whole[i] = True
+            else:
+                size[h] -= 1
+                founds[i] = True
+    return whole, founds
 
 
 @njit(cache=True)
