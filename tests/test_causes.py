@@ -209,7 +209,8 @@ def test_the_breakdown_puts_the_total_first_and_skips_tables_without_causes():
 def test_the_printed_comparison_shows_the_total_next_to_the_causes(small_comparison, capsys):
     from sim.cli.experiments import _print_comparison
 
-    _print_comparison(small_comparison, metrics=None, scope="city", independent=False)
+    _print_comparison(small_comparison, metrics=None, scope="city", independent=False,
+                      full=True)
     printed = capsys.readouterr().out
     tables = printed.split("Wegzüge insgesamt und nach Grund")
     assert len(tables) == 2  # one scenario: its table, then its causes
