@@ -79,7 +79,6 @@ def warm_up(workers: int | None = None) -> tuple[int, float]:
     Kernels already in the cache are only loaded. Returns (number of kernels, seconds)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from sim.experiments.runner import start_method
     from sim.model.kernel_signatures import SIGNATURES
 
     t0 = time.perf_counter()
@@ -89,8 +88,11 @@ def warm_up(workers: int | None = None) -> tuple[int, float]:
         compile_kernels(k for k, _ in kernels)
     else:
         import multiprocessing
+        import threading
 
-        ctx = multiprocessing.get_context(start_method())
+        # fork copies the imported model; with other threads running, a fresh interpreter
+        fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+        ctx = multiprocessing.get_context("fork" if fork else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             list(pool.map(compile_kernels, _shares(kernels, workers)))
     return len(kernels), time.perf_counter() - t0
