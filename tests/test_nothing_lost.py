@@ -287,7 +287,8 @@ years = 6
 "{RATE}" = [0.03, 0.04, 0.05, 0.06, 0.07, 0.08]
 "city.households" = [2500]
 """
-    first_file = write_sweep(tmp_path, "replications = 2\nseed = 1\n" + body, "first.toml")
+    # the first has enough runs (48) to be still running when the second has finished
+    first_file = write_sweep(tmp_path, "replications = 8\nseed = 1\n" + body, "first.toml")
     second_file = write_sweep(tmp_path, "replications = 1\nseed = 100\n" + body, "second.toml")
     out = tmp_path / "shared"
     first = start_sweep(first_file, out)
@@ -321,6 +322,6 @@ years = 6
     again = quartier("sweep", first_file, "--out", out, "--workers", 2, "--quiet",
                      timeout=600)
     assert again.returncode == 0, again.stderr
-    assert len(stored_run_ids(out)) == 18
+    assert len(stored_run_ids(out)) == 54  # the first's 48 and the second's 6
     # the first command is gone now: its leftover is removed, and nothing else is left
     assert not [p.name for p in runs.iterdir() if p.name.startswith(".")]
