@@ -22,3 +22,25 @@ def test_golden_outputs_are_reproduced_exactly(case):
         expected = pd.read_parquet(path)
         pd.testing.assert_frame_equal(plain(fresh[table]), expected, check_exact=True,
                                       obj=f"{case.name} {table}")
+
+
+TWO_THREAD_CASES = [c for c in CASES if (c.scenario, c.seed) in {
+    ("baseline", 1), ("combined", 2), ("mvz_hochfeld", 1), ("zensus_sample", 1)}]
+
+
+@pytest.mark.parametrize("case", TWO_THREAD_CASES, ids=lambda c: c.name)
+def test_golden_outputs_are_reproduced_with_two_threads(case, monkeypatch):
+    """Work split over two threads (in chunks of 64 agents, so every threaded kernel splits)
+    gives the same tables as one thread."""
+    from sim.model import threads
+
+    monkeypatch.setattr(threads, "MIN_CHUNK", 64)
+    threads.set_threads(2)
+    try:
+        fresh = produce(case)
+    finally:
+        threads.set_threads(1)
+    for table in fresh:
+        expected = pd.read_parquet(case.path(table))
+        pd.testing.assert_frame_equal(plain(fresh[table]), expected, check_exact=True,
+                                      obj=f"{case.name} {table} (2 threads)")
