@@ -22,7 +22,7 @@ from sim.scenario import Scenario
 from sim.version import __version__
 
 __all__ = ["InputError", "Scenario", "build_model", "check_levers", "compare", "load_scenario",
-           "results", "sweep", "__version__"]
+           "results", "set_threads", "sweep", "__version__"]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -54,6 +54,15 @@ def build_model(scenario: Scenario, *, seed: int):
     from sim.model import build_model as _build
 
     return _build(scenario, seed=seed)
+
+
+def set_threads(n: int | None) -> int:
+    """Threads within one run (default 1; None or 0: all cores). The result is the same for
+    any number; sweeps and comparisons run one thread per worker process regardless (see
+    :mod:`sim.model.threads`). Returns the number set."""
+    from sim.model.threads import set_threads as _set
+
+    return _set(n)
 
 
 def __getattr__(name: str):

@@ -76,6 +76,9 @@ def run(
                              help="Folder for experiments.parquet and outcomes.parquet "
                              "(new, empty, or an earlier run's: it is replaced whole)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    threads: int = typer.Option(None, "--threads", "-t", min=1, metavar=N,
+                                help="Threads within the run (default: all cores). The "
+                                "result is the same for any number."),
 ) -> None:
     """Run one scenario and write its tidy results (Parquet) to --out.
 
@@ -98,7 +101,9 @@ def run(
         fail(exc)
         return
     from sim.model import build_model
+    from sim.model.threads import set_threads
 
+    set_threads(threads)
     prepare_kernels(quiet)
     n_years = sc.years
     progress = Progress(

@@ -171,7 +171,9 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     """
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
+    from sim.model.threads import limited
+
+    with threadpool_limits(limits=1), limited(1):
         return _execute_run(spec)
 
 
@@ -242,8 +244,9 @@ def run_in_memory(scenario: dict[str, Any], seed: int, years: int):
     from threadpoolctl import threadpool_limits
 
     from sim.model import build_model
+    from sim.model.threads import limited
 
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), limited(1):
         return build_model(Scenario.model_validate(scenario), seed=seed).run(years).outcomes()
 
 

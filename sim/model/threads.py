@@ -24,8 +24,9 @@ costs some 20-50 µs.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 MIN_CHUNK = 20_000
 """Fewest agents per thread worth a handoff (tests lower it to exercise the threaded path)."""
@@ -58,6 +59,18 @@ def set_threads(n: int | None) -> int:
 def threads() -> int:
     """The number of threads a run uses."""
     return _threads
+
+
+@contextmanager
+def limited(n: int = 1) -> Iterator[None]:
+    """Use ``n`` threads inside the block (a worker process of a sweep runs with one: its
+    parallelism is the other workers), then the number before."""
+    before = _threads
+    set_threads(n)
+    try:
+        yield
+    finally:
+        set_threads(before)
 
 
 def chunks(n: int, min_chunk: int | None = None) -> list[tuple[int, int]]:
