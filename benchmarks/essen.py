@@ -2,7 +2,7 @@
 
     python benchmarks/essen.py start            # seeds 1-3: per-Stadtteil differences
     python benchmarks/essen.py build            # reading and building Essen, median of 3
-    python benchmarks/essen.py run [--years 20] # 20 years of Essen, median of 3 runs
+    python benchmarks/essen.py run [--years 20] [--threads 2]   # 20 years, median of 3 runs
 
 ``start`` prints, per seed, the largest absolute difference per Stadtteil of each census
 attribute (model minus census, both aggregated to the 50 Stadtteile; see
@@ -79,12 +79,12 @@ def build(repeats: int) -> None:
           f"median {statistics.median(times):.1f} s")
 
 
-def run(repeats: int, years: int) -> None:
-    code = ("import time, sim; "
+def run(repeats: int, years: int, threads: int) -> None:
+    code = (f"import time, sim; sim.set_threads({threads}); "
             f"m = sim.build_model(sim.load_scenario({str(SCENARIO)!r}), seed=1); "
             f"t = time.perf_counter(); m.run({years}); print(time.perf_counter() - t)")
     times = [_child(code) for _ in range(repeats)]
-    print(f"{years} years of Essen: {[round(t, 1) for t in times]} s, "
+    print(f"{years} years of Essen, {threads} thread(s): {[round(t, 1) for t in times]} s, "
           f"median {statistics.median(times):.1f} s per run")
 
 
@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--years", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1, help="threads within a run (run)")
     args = parser.parse_args()
     started = time.perf_counter()
     if args.what == "start":
@@ -101,7 +102,7 @@ def main() -> None:
     elif args.what == "build":
         build(args.repeats)
     else:
-        run(args.repeats, args.years)
+        run(args.repeats, args.years, args.threads)
     print(f"({time.perf_counter() - started:.0f} s in all)")
 
 
