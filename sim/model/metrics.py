@@ -43,11 +43,11 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _dwelling_columns(dwelling, dq, tenure, dwelling_cell, floor_space, rent_m2):
+def _dwelling_columns(dwelling, dwelling_cell, cell_quartier, tenure, floor_space, rent_m2):
     """Per household, its dwelling's quartier, tenure, cell, floor space and rent per m², and
     whether it lives outside a nursing home (a dwelling of -1 reads the last row, as numpy
     indexing does, and counts as outside)."""
-    n, n_d = dwelling.size, dq.size
+    n, n_d = dwelling.size, dwelling_cell.size
     q = np.empty(n, np.int32)
     t = np.empty(n, tenure.dtype)
     cell = np.empty(n, dwelling_cell.dtype)
@@ -57,9 +57,10 @@ def _dwelling_columns(dwelling, dq, tenure, dwelling_cell, floor_space, rent_m2)
     for j in range(n):
         d = dwelling[j]
         dw = d if d >= 0 else d + n_d
-        q[j] = dq[dw]
+        c = dwelling_cell[dw]
+        cell[j] = c
+        q[j] = cell_quartier[c]
         t[j] = tenure[dw]
-        cell[j] = dwelling_cell[dw]
         floor[j] = floor_space[dw]
         rent[j] = rent_m2[dw]
         home[j] = d < 0 or tenure[dw] != NURSING
@@ -75,9 +76,10 @@ _MEMBER_MASK = (1 << _MEMBER_BITS) - 1
 def _person_sums(household, age, sex, is_child, pid, grade, hq, home, hcell, n_q, n_age,
                  n_bands, care_key, inpatient, ambulant, amb_access):
     """One pass over the persons (counts only, so their order does not matter): per household
-    the packed member counts; per quartier the persons' sums (:class:`EndSums` ``persons``
-    but its column 5), persons by sex and age band, and the care sums of the persons in care
-    need (``care`` columns 1, 2 and 7-14) by the rules of :mod:`sim.model.care_need`."""
+    the packed member counts, and the largest household; per quartier the persons' sums
+    (:class:`EndSums` ``persons`` but its column 5), persons by sex and age band, and the care
+    sums of the persons in care need (``care`` columns 1, 2 and 7-14) by the rules of
+    :mod:`sim.model.care_need`."""
     members = np.zeros(hq.size, np.int64)
     hist = np.zeros(n_q * 4 * n_age, np.int64)
     c = np.zeros((n_q, 15), np.int64)
@@ -128,7 +130,10 @@ def _person_sums(household, age, sex, is_child, pid, grade, hq, home, hcell, n_q
                     if 18 <= a <= 24:
                         p[q, 6] += k
                         p[q, 7] += child * k
-    return members, p, by_band, c
+    max_size = 0
+    for h in range(members.size):
+        max_size = max(max_size, members[h] & _MEMBER_MASK)
+    return members, max_size, p, by_band, c
 
 
 @njit(cache=True)
@@ -170,7 +175,7 @@ def _household_sums(hq, tenure, home, hcell, floor, rent_m2, members, group, bac
         weighted = s * income[j]  # members × income, the same term for quartier and cell
         hs[q, 4] += weighted
         hc[q, 11] += private
-        hc[q, 10] += private & (floor[j] < crowded_below[j])
+        hc[q, 10] += private & (floor[j] < crowded_below[s])
         if t == 1 or t == 2:
             adults = s - young
             scale = 1.0 + 0.5 * max(adults - 1, 0) + 0.3 * young
@@ -200,10 +205,11 @@ def _household_sums(hq, tenure, home, hcell, floor, rent_m2, members, group, bac
 
 
 @njit(cache=True)
-def _by_tenure(dq, tenure, n_q):
+def _by_tenure(dwelling_cell, cell_quartier, tenure, n_q):
+    """Dwellings per quartier by tenure."""
     out = np.zeros((n_q, 5), np.int64)
-    for i in range(dq.size):
-        out[dq[i], tenure[i]] += 1
+    for i in range(dwelling_cell.size):
+        out[cell_quartier[dwelling_cell[i]], tenure[i]] += 1
     return out
 
 
@@ -260,7 +266,8 @@ def end_sums(pop: Population, city, median: float, operating_costs_m2: float,
     """The sums behind the stock metrics: one pass over the households' dwellings, one over
     the persons, one over the households and one over the dwellings.
 
-    ``crowded_below(size)`` gives each household's floor space below which it is crowded;
+    ``crowded_below(size)`` gives the floor space below which households of ``size`` members
+    are crowded;
     ``inpatient``, ``ambulant`` are the care model's rate tables, ``reach`` (a GP within reach)
     and ``amb_access`` (ambulant capacity) are per cell.
 
@@ -273,25 +280,27 @@ def end_sums(pop: Population, city, median: float, operating_costs_m2: float,
     from sim.state.income import income_group
 
     n_q, n_c = city.n_quartiers, city.n_cells
-    dq, tenure = city.dwelling_quartier, city.dwelling_tenure
+    cq, tenure = city.cell_quartier, city.dwelling_tenure
     hq, t, hcell, floor, rent, home = _dwelling_columns(
-        pop.dwelling, dq, tenure, city.dwelling_cell, city.dwelling_floor_space,
+        pop.dwelling, city.dwelling_cell, cq, tenure, city.dwelling_floor_space,
         city.dwelling_rent_m2)
     n_age = int(pop.age.max()) + 1 if pop.n_persons else 1
-    members, p, by_band, c = _person_sums(
+    members, max_size, p, by_band, c = _person_sums(
         pop.household, pop.age, pop.sex, pop.is_child, pop.pid, pop.pflegegrad, hq, home,
         hcell, n_q, n_age, len(AGE_BANDS), np.uint64(care_key), inpatient, ambulant,
         amb_access)
-    size = members & _MEMBER_MASK
+    # crowded_below depends on the size alone: look it up by size
+    sizes = np.arange(max_size + 1)
     h, single, hs, reached, table, income_sum = _household_sums(
         hq, t, home, hcell, floor, rent, members, income_group(pop.income, median),
         pop.migration_background, pop.income, float(operating_costs_m2),
-        np.asarray(crowded_below(size), np.float64), reach, n_q, n_c)
+        np.asarray(crowded_below(sizes), np.float64), reach, n_q, n_c)
     p[:, 5] = reached[:, 4]
     c[:, 0] = p[:, 0]
     c[:, 3:7] = reached[:, :4]
     return EndSums(p.astype(float), by_band.astype(float), c.astype(float), h.astype(float),
-                   single.astype(float), hs, table, income_sum, _by_tenure(dq, tenure, n_q))
+                   single.astype(float), hs, table, income_sum,
+                   _by_tenure(city.dwelling_cell, cq, tenure, n_q))
 
 
 def stocks(sums: EndSums, n_q: int) -> dict[str, np.ndarray]:
