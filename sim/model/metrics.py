@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from sim.model import segregation as seg
+from sim.model import threads
 from sim.model.care_need import SLOT_PRIORITY, SLOT_SERVICE, SLOT_SEVERITY
 from sim.model.rng import keyed_base, uniform_from
 from sim.state.city import NURSING
@@ -42,19 +43,14 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
-@njit(cache=True)
-def _dwelling_columns(dwelling, dwelling_cell, cell_quartier, tenure, floor_space, rent_m2):
-    """Per household, its dwelling's quartier, tenure, cell, floor space and rent per m², and
-    whether it lives outside a nursing home (a dwelling of -1 reads the last row, as numpy
-    indexing does, and counts as outside)."""
-    n, n_d = dwelling.size, dwelling_cell.size
-    q = np.empty(n, np.int32)
-    t = np.empty(n, tenure.dtype)
-    cell = np.empty(n, dwelling_cell.dtype)
-    floor = np.empty(n, floor_space.dtype)
-    rent = np.empty(n, rent_m2.dtype)
-    home = np.empty(n, np.bool_)
-    for j in range(n):
+@njit(cache=True, nogil=True)
+def _dwelling_columns(lo, hi, dwelling, dwelling_cell, cell_quartier, tenure, floor_space,
+                      rent_m2, q, t, cell, floor, rent, home):
+    """For households ``lo..hi-1``: their dwelling's quartier, tenure, cell, floor space and
+    rent per m², and whether they live outside a nursing home (a dwelling of -1 reads the last
+    row, as numpy indexing does, and counts as outside)."""
+    n_d = dwelling_cell.size
+    for j in range(lo, hi):
         d = dwelling[j]
         dw = d if d >= 0 else d + n_d
         c = dwelling_cell[dw]
@@ -64,7 +60,6 @@ def _dwelling_columns(dwelling, dwelling_cell, cell_quartier, tenure, floor_spac
         floor[j] = floor_space[dw]
         rent[j] = rent_m2[dw]
         home[j] = d < 0 or tenure[dw] != NURSING
-    return q, t, cell, floor, rent, home
 
 
 # Members per household packed in one int64 (16 bits each): members, children, under 14, 65+.
@@ -72,26 +67,26 @@ _MEMBER_BITS = 16
 _MEMBER_MASK = (1 << _MEMBER_BITS) - 1
 
 
-@njit(cache=True)
-def _person_sums(household, age, sex, is_child, pid, grade, hq, home, hcell, n_q, n_age,
-                 n_bands, care_key, inpatient, ambulant, amb_access):
-    """One pass over the persons (counts only, so their order does not matter): per household
-    the packed member counts, and the largest household; per quartier the persons' sums
-    (:class:`EndSums` ``persons`` but its column 5), persons by sex and age band, and the care
-    sums of the persons in care need (``care`` columns 1, 2 and 7-14) by the rules of
-    :mod:`sim.model.care_need`."""
-    members = np.zeros(hq.size, np.int64)
-    hist = np.zeros(n_q * 4 * n_age, np.int64)
-    c = np.zeros((n_q, 15), np.int64)
+@njit(cache=True, nogil=True)
+def _person_counts(lo, hi, starts, household, age, sex, is_child, pid, grade, hq, home, hcell,
+                   n_age, care_key, inpatient, ambulant, amb_access, members, hist, care):
+    """For persons ``lo..hi-1``, into the counts of their chunk (the one starting at ``lo``):
+    per household the packed member counts; persons by quartier, sex, child and single age;
+    and the care sums of the persons in care need (:class:`EndSums` ``care`` columns 1, 2 and
+    7-14) by the rules of :mod:`sim.model.care_need`."""
+    k = 0
+    while starts[k] != lo:
+        k += 1
+    m, hs, c = members[k], hist[k], care[k]
     top = ambulant.shape[1] - 1
-    for i in range(household.size):
+    for i in range(lo, hi):
         h = household[i]
         a = np.int64(age[i])
         child = np.int64(is_child[i])
-        members[h] += (1 + (child << _MEMBER_BITS) + (np.int64(a < 14) << (2 * _MEMBER_BITS))
-                       + (np.int64(a >= 65) << (3 * _MEMBER_BITS)))
+        m[h] += (1 + (child << _MEMBER_BITS) + (np.int64(a < 14) << (2 * _MEMBER_BITS))
+                 + (np.int64(a >= 65) << (3 * _MEMBER_BITS)))
         q = hq[h]
-        hist[((q * 2 + sex[i]) * 2 + child) * n_age + a] += 1
+        hs[((q * 2 + sex[i]) * 2 + child) * n_age + a] += 1
         g = grade[i]
         if g > 0:
             c[q, 1] += 1
@@ -108,8 +103,20 @@ def _person_sums(household, age, sex, is_child, pid, grade, hq, home, hcell, n_q
                     c[q, 12] += 1
             else:
                 c[q, 14] += 1
-    # from the persons by quartier, sex, child and age: the persons' columns but the fifth
-    # (in private households, counted over the households) and the bands
+
+
+@njit(cache=True)
+def _person_totals(members, hist, care, n_q, n_age, n_bands):
+    """The chunks' counts added up (into the first chunk's members): the largest household;
+    per quartier the persons' sums (:class:`EndSums` ``persons`` but its column 5, counted
+    over the households), persons by sex and age band, and the care counts."""
+    m = members[0]
+    for k in range(1, members.shape[0]):
+        m += members[k]
+    max_size = 0
+    for h in range(m.size):
+        max_size = max(max_size, m[h] & _MEMBER_MASK)
+    c = care.sum(axis=0)
     p = np.zeros((n_q, 8), np.int64)
     by_band = np.zeros((2 * n_bands, n_q), np.int64)
     for q in range(n_q):
@@ -117,7 +124,9 @@ def _person_sums(household, age, sex, is_child, pid, grade, hq, home, hcell, n_q
             for child in range(2):
                 row = ((q * 2 + sx) * 2 + child) * n_age
                 for a in range(n_age):
-                    k = hist[row + a]
+                    k = 0
+                    for j in range(hist.shape[0]):
+                        k += hist[j, row + a]
                     by_band[sx * n_bands + min(a // 5, n_bands - 1), q] += k
                     p[q, 0] += k
                     p[q, 1] += a * k
@@ -130,10 +139,7 @@ def _person_sums(household, age, sex, is_child, pid, grade, hq, home, hcell, n_q
                     if 18 <= a <= 24:
                         p[q, 6] += k
                         p[q, 7] += child * k
-    max_size = 0
-    for h in range(members.size):
-        max_size = max(max_size, members[h] & _MEMBER_MASK)
-    return members, max_size, p, by_band, c
+    return m, max_size, p, by_band, c
 
 
 @njit(cache=True)
@@ -263,13 +269,13 @@ def end_sums(pop: Population, city, median: float, operating_costs_m2: float,
              crowded_below: Callable[[np.ndarray], np.ndarray], care_key: int,
              inpatient: np.ndarray, ambulant: np.ndarray, reach: np.ndarray,
              amb_access: np.ndarray) -> EndSums:
-    """The sums behind the stock metrics: one pass over the households' dwellings, one over
-    the persons, one over the households and one over the dwellings.
+    """The sums behind the stock metrics: one pass over the households' dwellings and one
+    over the persons (both in chunks, one per thread), one over the households in their order
+    and one over the dwellings.
 
     ``crowded_below(size)`` gives the floor space below which households of ``size`` members
-    are crowded;
-    ``inpatient``, ``ambulant`` are the care model's rate tables, ``reach`` (a GP within reach)
-    and ``amb_access`` (ambulant capacity) are per cell.
+    are crowded; ``inpatient``, ``ambulant`` are the care model's rate tables, ``reach`` (a GP
+    within reach) and ``amb_access`` (ambulant capacity) are per cell.
 
     Columns of ``persons``: all, age sum, 65+, 20-64, under 18, in private households, 18-24,
     18-24 in their parents' household. Of ``care``: persons, in care need, in need and at
@@ -279,16 +285,28 @@ def end_sums(pop: Population, city, median: float, operating_costs_m2: float,
     """
     from sim.state.income import income_group
 
-    n_q, n_c = city.n_quartiers, city.n_cells
+    n_q, n_c, n_h = city.n_quartiers, city.n_cells, pop.n_households
     cq, tenure = city.cell_quartier, city.dwelling_tenure
-    hq, t, hcell, floor, rent, home = _dwelling_columns(
-        pop.dwelling, city.dwelling_cell, cq, tenure, city.dwelling_floor_space,
-        city.dwelling_rent_m2)
+    hq, hcell = np.empty(n_h, np.int32), np.empty(n_h, city.dwelling_cell.dtype)
+    t, home = np.empty(n_h, tenure.dtype), np.empty(n_h, np.bool_)
+    floor = np.empty(n_h, city.dwelling_floor_space.dtype)
+    rent = np.empty(n_h, city.dwelling_rent_m2.dtype)
+    threads.parallel_for(_dwelling_columns, n_h, pop.dwelling, city.dwelling_cell, cq, tenure,
+                         city.dwelling_floor_space, city.dwelling_rent_m2, hq, t, hcell, floor,
+                         rent, home)
+    # persons in chunks (one per thread), each counting apart; the counts are added after
     n_age = int(pop.age.max()) + 1 if pop.n_persons else 1
-    members, max_size, p, by_band, c = _person_sums(
-        pop.household, pop.age, pop.sex, pop.is_child, pop.pid, pop.pflegegrad, hq, home,
-        hcell, n_q, n_age, len(AGE_BANDS), np.uint64(care_key), inpatient, ambulant,
-        amb_access)
+    starts = np.array([lo for lo, _ in threads.chunks(pop.n_persons)], np.int64)
+    n_k = starts.size
+    members = np.zeros((n_k, n_h), np.int64)
+    hist = np.zeros((n_k, n_q * 4 * n_age), np.int64)
+    care = np.zeros((n_k, n_q, 15), np.int64)
+    threads.parallel_for(_person_counts, pop.n_persons, starts, pop.household, pop.age, pop.sex,
+                         pop.is_child, pop.pid, pop.pflegegrad, hq, home, hcell, n_age,
+                         np.uint64(care_key), inpatient, ambulant, amb_access, members, hist,
+                         care)
+    members, max_size, p, by_band, c = _person_totals(members, hist, care, n_q, n_age,
+                                                      len(AGE_BANDS))
     # crowded_below depends on the size alone: look it up by size
     sizes = np.arange(max_size + 1)
     h, single, hs, reached, table, income_sum = _household_sums(
