@@ -441,3 +441,19 @@ def test_by_area_equals_the_single_area_functions():
                 assert math.isnan(got), (q, name)
             else:
                 assert got == pytest.approx(value, abs=1e-12), (q, name)
+
+
+def test_by_area_whole_equals_all_units_as_one_more_area():
+    """``whole=True`` gives exactly what listing every unit again under one more area does."""
+    from sim.model.segregation import by_area
+
+    rng = np.random.default_rng(12)
+    n = 300
+    groups = rng.poisson(2.0, size=(n, 3))
+    table = np.c_[groups, rng.binomial(groups.sum(axis=1), 0.4),
+                  rng.binomial(groups.sum(axis=1), 0.2)].astype(float)
+    area = rng.integers(-1, 4, n)
+    whole = by_area(table, area, 4, whole=True)
+    stacked = by_area(np.vstack([table, table]), np.r_[area, np.full(n, 4)], 5)
+    for name, values in stacked.items():
+        np.testing.assert_array_equal(whole[name], values, err_msg=name)

@@ -6,10 +6,17 @@ last. Stocks describe the end of the year; flows count the year's events.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit
 
 from sim.model import segregation as seg
+from sim.model import threads
+from sim.model.care_need import SLOT_PRIORITY, SLOT_SERVICE, SLOT_SEVERITY
+from sim.model.rng import keyed_base, uniform_from
+from sim.state.city import NURSING
 from sim.state.outcomes import AGE_BANDS, PYRAMID_METRICS, SEGREGATION_INDICES
 from sim.state.population import Population
 
@@ -36,57 +43,289 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
+@njit(cache=True, nogil=True)
+def _dwelling_columns(lo, hi, dwelling, dwelling_cell, cell_quartier, tenure, floor_space,
+                      rent_m2, q, t, cell, floor, rent, home):
+    """For households ``lo..hi-1``: their dwelling's quartier, tenure, cell, floor space and
+    rent per m², and whether they live outside a nursing home (a dwelling of -1 reads the last
+    row, as numpy indexing does, and counts as outside)."""
+    n_d = dwelling_cell.size
+    for j in range(lo, hi):
+        d = dwelling[j]
+        dw = d if d >= 0 else d + n_d
+        c = dwelling_cell[dw]
+        cell[j] = c
+        q[j] = cell_quartier[c]
+        t[j] = tenure[dw]
+        floor[j] = floor_space[dw]
+        rent[j] = rent_m2[dw]
+        home[j] = d < 0 or tenure[dw] != NURSING
+
+
+# Members per household packed in one int64 (16 bits each): members, children, under 14, 65+.
+_MEMBER_BITS = 16
+_MEMBER_MASK = (1 << _MEMBER_BITS) - 1
+
+
+@njit(cache=True, nogil=True)
+def _person_counts(lo, hi, starts, household, age, sex, is_child, pid, grade, hq, home, hcell,
+                   n_age, care_key, inpatient, ambulant, amb_access, members, hist, care):
+    """For persons ``lo..hi-1``, into the counts of their chunk (the one starting at ``lo``):
+    per household the packed member counts; persons by quartier, sex, child and single age;
+    and the care sums of the persons in care need (:class:`EndSums` ``care`` columns 1, 2 and
+    7-14) by the rules of :mod:`sim.model.care_need`."""
+    k = 0
+    while starts[k] != lo:
+        k += 1
+    m, hs, c = members[k], hist[k], care[k]
+    top = ambulant.shape[1] - 1
+    for i in range(lo, hi):
+        h = household[i]
+        a = np.int64(age[i])
+        child = np.int64(is_child[i])
+        m[h] += (1 + (child << _MEMBER_BITS) + (np.int64(a < 14) << (2 * _MEMBER_BITS))
+                 + (np.int64(a >= 65) << (3 * _MEMBER_BITS)))
+        q = hq[h]
+        hs[((q * 2 + sex[i]) * 2 + child) * n_age + a] += 1
+        g = grade[i]
+        if g > 0:
+            c[q, 1] += 1
+            c[q, 6 + g] += 1
+            if home[h]:
+                c[q, 2] += 1
+                base = keyed_base(care_key, 0, pid[i])
+                ac = min(age[i], top)
+                if (uniform_from(base, SLOT_SEVERITY) >= inpatient[sex[i], ac, g]
+                        and uniform_from(base, SLOT_SERVICE) < ambulant[sex[i], ac, g]
+                        and uniform_from(base, SLOT_PRIORITY) < amb_access[hcell[h]]):
+                    c[q, 13] += 1
+                else:
+                    c[q, 12] += 1
+            else:
+                c[q, 14] += 1
+
+
 @njit(cache=True)
-def _stock_sums(hq, household, age, sex, is_child, private, size, n_q, n_bands):
-    """Per quartier: persons (all, age sum, 65+, 20-64, under 18, in private households,
-    18-24, 18-24 in their parents' household),
-    private households (all, of size 1, 2, 3, 4, 5+), in one pass each; and persons by sex and
-    five-year age band (bands × quartiers, men first)."""
-    p = np.zeros((n_q, 8))
-    by_band = np.zeros((2 * n_bands, n_q))
-    for i in range(household.size):
-        q = hq[household[i]]
-        a = age[i]
-        by_band[sex[i] * n_bands + min(a // 5, n_bands - 1), q] += 1
-        p[q, 0] += 1
-        p[q, 1] += a
-        if a >= 65:
-            p[q, 2] += 1
-        elif a >= 20:
-            p[q, 3] += 1
-        if a < 18:
-            p[q, 4] += 1
-        if private[household[i]]:
-            p[q, 5] += 1
-        if 18 <= a <= 24:
-            p[q, 6] += 1
-            if is_child[i]:
-                p[q, 7] += 1
-    h = np.zeros((n_q, 6))
+def _person_totals(members, hist, care, n_q, n_age, n_bands):
+    """The chunks' counts added up (into the first chunk's members): the largest household;
+    per quartier the persons' sums (:class:`EndSums` ``persons`` but its column 5, counted
+    over the households), persons by sex and age band, and the care counts."""
+    m = members[0]
+    for k in range(1, members.shape[0]):
+        m += members[k]
+    max_size = 0
+    for h in range(m.size):
+        max_size = max(max_size, m[h] & _MEMBER_MASK)
+    c = care.sum(axis=0)
+    p = np.zeros((n_q, 8), np.int64)
+    by_band = np.zeros((2 * n_bands, n_q), np.int64)
+    for q in range(n_q):
+        for sx in range(2):
+            for child in range(2):
+                row = ((q * 2 + sx) * 2 + child) * n_age
+                for a in range(n_age):
+                    k = 0
+                    for j in range(hist.shape[0]):
+                        k += hist[j, row + a]
+                    by_band[sx * n_bands + min(a // 5, n_bands - 1), q] += k
+                    p[q, 0] += k
+                    p[q, 1] += a * k
+                    if a >= 65:
+                        p[q, 2] += k
+                    elif a >= 20:
+                        p[q, 3] += k
+                    if a < 18:
+                        p[q, 4] += k
+                    if 18 <= a <= 24:
+                        p[q, 6] += k
+                        p[q, 7] += child * k
+    return m, max_size, p, by_band, c
+
+
+@njit(cache=True)
+def _household_sums(hq, tenure, home, hcell, floor, rent_m2, members, group, background,
+                    income, operating, crowded_below, reach, n_q, n_c):
+    """One pass over the households in their order, so that each floating-point sum adds its
+    terms in household order. Per quartier: private households (all, of size 1, 2, 3, 4, 5+),
+    single-parent private households; the housing sums (persons: all, poor, high income,
+    migration background, × income; tenant households: count, rent per m², burden,
+    burden >= 30 %, > 40 %; private households crowded, private households); persons (all,
+    65+) outside nursing homes and of those within reach of a GP, and persons in private
+    households. Per cell: persons poor, middle, high income, with migration background, 65+,
+    and the income sum. Tenure 1 and 2 are rented, 3 nursing-home places."""
+    h = np.zeros((n_q, 6), np.int64)
+    single = np.zeros(n_q, np.int64)
+    hc = np.zeros((n_q, 12), np.int64)  # the counts of the housing sums
+    hs = np.zeros((n_q, 12))
+    reached = np.zeros((n_q, 5), np.int64)  # at home: persons, in reach; 65+, in reach; private
+    table = np.zeros((n_c, 5), np.int64)
+    income_sum = np.zeros(n_c)
     for j in range(hq.size):
-        if private[j]:
-            q = hq[j]
-            h[q, 0] += 1
-            h[q, min(size[j], 5)] += 1
-    return p, h, by_band
+        q = hq[j]
+        t = tenure[j]
+        m = members[j]
+        s = m & _MEMBER_MASK
+        children = (m >> _MEMBER_BITS) & _MEMBER_MASK
+        young = (m >> (2 * _MEMBER_BITS)) & _MEMBER_MASK
+        old = m >> (3 * _MEMBER_BITS)
+        private = np.int64(t != NURSING)
+        h[q, 0] += private
+        h[q, min(s, 5)] += private
+        single[q] += private & (s - children == 1) & (children > 0)
+        g = group[j]
+        bg = np.int64(background[j] != 0)
+        hc[q, 0] += s
+        hc[q, 1] += s * (g == 0)
+        hc[q, 2] += s * (g == 2)
+        hc[q, 3] += s * bg
+        weighted = s * income[j]  # members × income, the same term for quartier and cell
+        hs[q, 4] += weighted
+        hc[q, 11] += private
+        hc[q, 10] += private & (floor[j] < crowded_below[s])
+        if t == 1 or t == 2:
+            adults = s - young
+            scale = 1.0 + 0.5 * max(adults - 1, 0) + 0.3 * young
+            net = max(income[j] * scale, 1.0)
+            burden = floor[j] * (rent_m2[j] + operating) / net
+            hc[q, 5] += 1
+            hs[q, 6] += rent_m2[j]
+            hs[q, 7] += burden
+            hc[q, 8] += burden >= 0.30
+            hc[q, 9] += burden > 0.40
+        cell = hcell[j]
+        at_home = np.int64(home[j])
+        near = at_home & np.int64(reach[cell])
+        reached[q, 0] += s * at_home
+        reached[q, 1] += s * near
+        reached[q, 2] += old * at_home
+        reached[q, 3] += old * near
+        reached[q, 4] += s * private
+        table[cell, g] += s
+        table[cell, 3] += s * bg
+        table[cell, 4] += old
+        income_sum[cell] += weighted
+    for k in (0, 1, 2, 3, 5, 8, 9, 10, 11):
+        for q in range(n_q):
+            hs[q, k] = hc[q, k]
+    return h, single, hs, reached, table, income_sum
 
 
-def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: np.ndarray,
-           n_q: int, household_size: np.ndarray | None = None,
-           private: np.ndarray | None = None, market: np.ndarray | None = None
-           ) -> dict[str, np.ndarray]:
-    """The stock metrics at the end of a year. ``private`` marks private households (not in a
-    nursing home), ``market`` the dwellings of the housing market; persons count all."""
-    if private is None:
-        private = np.ones(pop.n_households, bool)
-    if market is None:
-        market = np.ones(dwelling_quartier.size, bool)
-    size = pop.household_size() if household_size is None else household_size
-    n_bands = len(AGE_BANDS)
-    p, h, by_band = _stock_sums(household_quartier.astype(np.int64), pop.household, pop.age,
-                                pop.sex, pop.is_child, private, size, n_q, n_bands)
-    p = np.vstack([p, p.sum(axis=0)])  # quartiers, then the city
-    h = np.vstack([h, h.sum(axis=0)])
+@njit(cache=True)
+def _by_tenure(dwelling_cell, cell_quartier, tenure, n_q):
+    """Dwellings per quartier by tenure."""
+    out = np.zeros((n_q, 5), np.int64)
+    for i in range(dwelling_cell.size):
+        out[cell_quartier[dwelling_cell[i]], tenure[i]] += 1
+    return out
+
+
+@njit(cache=True)
+def _cell_summary(table, income_sum, cell_quartier, n_q):
+    """Persons per quartier by group (over the cells), the populated cells' rows of the table
+    (as floats) and their quartiers, and the mean income per cell (0 where nobody lives)."""
+    n_c = table.shape[0]
+    by_quartier = np.zeros((n_q, 5))
+    people = np.zeros(n_c)
+    mean_income = np.zeros(n_c)
+    n_rows = 0
+    for c in range(n_c):
+        people[c] = table[c, 0] + table[c, 1] + table[c, 2]
+        n_rows += people[c] > 0
+        q = cell_quartier[c]
+        if q >= 0:
+            for k in range(5):
+                by_quartier[q, k] += table[c, k]
+        if people[c] > 0:
+            mean_income[c] = income_sum[c] / people[c]
+    rows = np.empty((n_rows, 5))
+    area = np.empty(n_rows, np.int64)
+    j = 0
+    for c in range(n_c):
+        if people[c] > 0:
+            for k in range(5):
+                rows[j, k] = table[c, k]
+            area[j] = cell_quartier[c]
+            j += 1
+    return by_quartier, rows, area, people > 0, mean_income
+
+
+@dataclass
+class EndSums:
+    """Sums over the persons and households at the end of a year (see :func:`end_sums`); all
+    but ``housing[:, (4, 6, 7)]`` and ``cell_income`` are counts."""
+
+    persons: np.ndarray  # (n_q, 8)
+    by_band: np.ndarray  # (2 × bands, n_q)
+    care: np.ndarray  # (n_q, 15)
+    households: np.ndarray  # (n_q, 6)
+    single_parent: np.ndarray  # (n_q,)
+    housing: np.ndarray  # (n_q, 12)
+    cells: np.ndarray  # (n_c, 5), int64
+    cell_income: np.ndarray  # (n_c,)
+    by_tenure: np.ndarray  # (n_q, 5)
+
+
+def end_sums(pop: Population, city, median: float, operating_costs_m2: float,
+             crowded_below: Callable[[np.ndarray], np.ndarray], care_key: int,
+             inpatient: np.ndarray, ambulant: np.ndarray, reach: np.ndarray,
+             amb_access: np.ndarray) -> EndSums:
+    """The sums behind the stock metrics: one pass over the households' dwellings and one
+    over the persons (both in chunks, one per thread), one over the households in their order
+    and one over the dwellings.
+
+    ``crowded_below(size)`` gives the floor space below which households of ``size`` members
+    are crowded; ``inpatient``, ``ambulant`` are the care model's rate tables, ``reach`` (a GP
+    within reach) and ``amb_access`` (ambulant capacity) are per cell.
+
+    Columns of ``persons``: all, age sum, 65+, 20-64, under 18, in private households, 18-24,
+    18-24 in their parents' household. Of ``care``: persons, in care need, in need and at
+    home, not in a nursing home, of those within reach of a GP, 65+ not in a home, of those
+    within reach; persons in Pflegegrad 1-5; the care-dependent cared for by relatives only,
+    with an ambulant service, in a nursing home.
+    """
+    from sim.state.income import income_group
+
+    n_q, n_c, n_h = city.n_quartiers, city.n_cells, pop.n_households
+    cq, tenure = city.cell_quartier, city.dwelling_tenure
+    hq, hcell = np.empty(n_h, np.int32), np.empty(n_h, city.dwelling_cell.dtype)
+    t, home = np.empty(n_h, tenure.dtype), np.empty(n_h, np.bool_)
+    floor = np.empty(n_h, city.dwelling_floor_space.dtype)
+    rent = np.empty(n_h, city.dwelling_rent_m2.dtype)
+    threads.parallel_for(_dwelling_columns, n_h, pop.dwelling, city.dwelling_cell, cq, tenure,
+                         city.dwelling_floor_space, city.dwelling_rent_m2, hq, t, hcell, floor,
+                         rent, home)
+    # persons in chunks (one per thread), each counting apart; the counts are added after
+    n_age = int(pop.age.max()) + 1 if pop.n_persons else 1
+    starts = np.array([lo for lo, _ in threads.chunks(pop.n_persons)], np.int64)
+    n_k = starts.size
+    members = np.zeros((n_k, n_h), np.int64)
+    hist = np.zeros((n_k, n_q * 4 * n_age), np.int64)
+    care = np.zeros((n_k, n_q, 15), np.int64)
+    threads.parallel_for(_person_counts, pop.n_persons, starts, pop.household, pop.age, pop.sex,
+                         pop.is_child, pop.pid, pop.pflegegrad, hq, home, hcell, n_age,
+                         np.uint64(care_key), inpatient, ambulant, amb_access, members, hist,
+                         care)
+    members, max_size, p, by_band, c = _person_totals(members, hist, care, n_q, n_age,
+                                                      len(AGE_BANDS))
+    # crowded_below depends on the size alone: look it up by size
+    sizes = np.arange(max_size + 1)
+    h, single, hs, reached, table, income_sum = _household_sums(
+        hq, t, home, hcell, floor, rent, members, income_group(pop.income, median),
+        pop.migration_background, pop.income, float(operating_costs_m2),
+        np.asarray(crowded_below(sizes), np.float64), reach, n_q, n_c)
+    p[:, 5] = reached[:, 4]
+    c[:, 0] = p[:, 0]
+    c[:, 3:7] = reached[:, :4]
+    return EndSums(p.astype(float), by_band.astype(float), c.astype(float), h.astype(float),
+                   single.astype(float), hs, table, income_sum,
+                   _by_tenure(city.dwelling_cell, cq, tenure, n_q))
+
+
+def stocks(sums: EndSums, n_q: int) -> dict[str, np.ndarray]:
+    """The stock metrics at the end of a year. Households count private households (not in a
+    nursing home), dwellings those on the housing market; persons count all."""
+    p = np.vstack([sums.persons, sums.persons.sum(axis=0)])  # quartiers, then the city
+    h = np.vstack([sums.households, sums.households.sum(axis=0)])
     persons, households = p[:, 0], h[:, 0]
     out = {
         "population": persons,
@@ -101,78 +340,16 @@ def stocks(pop: Population, household_quartier: np.ndarray, dwelling_quartier: n
     for k in (1, 2, 3, 4):
         out[f"share_households_size_{k}"] = ratio(h[:, k], households)
     out["share_households_size_5plus"] = ratio(h[:, 5], households)
-    children = np.bincount(pop.household[pop.is_child], minlength=pop.n_households)
-    single_parent = private & (size - children == 1) & (children > 0)
-    out["share_single_parent_households"] = ratio(
-        count(household_quartier[single_parent], n_q), households)
+    out["share_single_parent_households"] = ratio(with_city(sums.single_parent), households)
     for i, name in enumerate(PYRAMID_METRICS):
-        out[name] = with_city(by_band[i].astype(float))
-    dwellings = count(dwelling_quartier[market], n_q)
+        out[name] = with_city(sums.by_band[i])
+    dwellings = with_city(sums.by_tenure[:, :NURSING].sum(axis=1).astype(float))
     out["dwellings"] = dwellings
     out["vacancy_rate"] = ratio(dwellings - households, dwellings)
     return out
 
 
-@njit(cache=True)
-def _housing_sums(hq, persons, young, group, background, income, tenure, floor, rent_m2,
-                  operating, crowded_below, n_q):
-    """Per quartier, one pass over households: persons (all, poor, high income, migration
-    background, × income), tenant households (count, rent per m², burden, burden >= 30 %,
-    > 40 %), private households crowded, private households. Tenure 1 and 2 are rented,
-    3 nursing-home places."""
-    out = np.zeros((n_q, 12))
-    for h in range(hq.size):
-        q = hq[h]
-        p = persons[h]
-        out[q, 0] += p
-        if group[h] == 0:
-            out[q, 1] += p
-        elif group[h] == 2:
-            out[q, 2] += p
-        if background[h]:
-            out[q, 3] += p
-        out[q, 4] += p * income[h]
-        t = tenure[h]
-        if t == 3:
-            continue
-        out[q, 11] += 1
-        if floor[h] < crowded_below[h]:
-            out[q, 10] += 1
-        if t == 1 or t == 2:
-            adults = p - young[h]
-            scale = 1.0 + 0.5 * max(adults - 1, 0) + 0.3 * young[h]
-            net = max(income[h] * scale, 1.0)
-            burden = floor[h] * (rent_m2[h] + operating) / net
-            out[q, 5] += 1
-            out[q, 6] += rent_m2[h]
-            out[q, 7] += burden
-            if burden >= 0.30:
-                out[q, 8] += 1
-            if burden > 0.40:
-                out[q, 9] += 1
-    return out
-
-
-@njit(cache=True)
-def _cell_table(cell, persons, group, background, old, income, n_c):
-    """Persons per cell: poor, middle, high income, migration background, 65+; and the
-    income sum."""
-    table = np.zeros((n_c, 5))
-    income_sum = np.zeros(n_c)
-    for h in range(cell.size):
-        c = cell[h]
-        p = persons[h]
-        table[c, group[h]] += p
-        if background[h]:
-            table[c, 3] += p
-        table[c, 4] += old[h]
-        income_sum[c] += p * income[h]
-    return table, income_sum
-
-
-def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median: float,
-                   operating_costs_m2: float, crowded_below: np.ndarray,
-                   household_size: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def housing_stocks(sums: EndSums, city) -> dict[str, np.ndarray]:
     """Housing, income and segregation metrics at the end of a year.
 
     Segregation indices count persons: columns poor, middle, high income; migration
@@ -182,23 +359,9 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     tested equal to PySAL).
     """
     from sim.state.city import OWNER, SOCIAL
-    from sim.state.income import income_group
-    from sim.state.population import household_summary
 
     n_q = city.n_quartiers
-    hq = household_quartier
-    d = pop.dwelling
-    n = pop.n_households
-    persons_hh, _, young, old, _ = household_summary(
-        pop.household, pop.age, pop.is_child, np.ones(pop.n_persons, np.bool_), n)
-    group = income_group(pop.income, median)
-    background = pop.migration_background.astype(bool)
-    dq = city.dwelling_quartier
-    tenure = city.dwelling_tenure
-    hs = _housing_sums(hq.astype(np.int64), persons_hh, young, group, background, pop.income,
-                       tenure[d], city.dwelling_floor_space[d], city.dwelling_rent_m2[d],
-                       float(operating_costs_m2), crowded_below.astype(np.float64), n_q)
-    hs = np.vstack([hs, hs.sum(axis=0)])
+    hs = np.vstack([sums.housing, sums.housing.sum(axis=0)])
     persons = hs[:, 0]
     out: dict[str, np.ndarray] = {
         "share_poor": ratio(hs[:, 1], persons),
@@ -206,7 +369,7 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
         "share_migration_background": ratio(hs[:, 3], persons),
         "mean_equivalised_income": ratio(hs[:, 4], persons),
     }
-    by_tenure = np.bincount(dq * 5 + tenure, minlength=5 * n_q).reshape(n_q, 5)
+    by_tenure = sums.by_tenure
     by_tenure = np.vstack([by_tenure, by_tenure.sum(axis=0)]).astype(float)
     dwellings = by_tenure[:, :3].sum(axis=1)  # on the market: not NURSING, not WITHDRAWN
     out["owner_occupied_share"] = ratio(by_tenure[:, OWNER], dwellings)
@@ -218,20 +381,11 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
     out["share_rent_burden_over_40"] = ratio(hs[:, 9], tenants)
     out["share_crowded"] = ratio(hs[:, 10], hs[:, 11])
 
-    # Persons per cell by group: poor, middle, high, migration background, 65+.
-    cell = city.dwelling_cell[d].astype(np.int64)
-    n_c = city.n_cells
-    table, income_sum = _cell_table(cell, persons_hh, group, background, old, pop.income, n_c)
-    by_quartier = np.zeros((n_q, 5))
-    cq = city.cell_quartier
-    inside = cq >= 0
-    for k in range(5):
-        by_quartier[:, k] = np.bincount(cq[inside], weights=table[inside, k], minlength=n_q)
-    populated_rows = np.flatnonzero(table[:, :3].sum(axis=1) > 0)  # empty cells add nothing
-    # Each quartier's cells and, as area n_q, all cells: one call for both.
-    rows = table[populated_rows]
-    over_cells_all = seg.by_area(np.vstack([rows, rows]), np.r_[
-        cq[populated_rows], np.full(populated_rows.size, n_q)], n_q + 1)
+    # Persons per cell by group: poor, middle, high, migration background, 65+. Each
+    # quartier's populated cells and, as area n_q, all of them (empty cells add nothing).
+    by_quartier, rows, area, populated, mean_income = _cell_summary(
+        sums.cells, sums.cell_income, city.cell_quartier, n_q)
+    over_cells_all = seg.by_area(rows, area, n_q, whole=True)
     between = seg.by_area(by_quartier, np.zeros(n_q, np.int64), 1)
     for name, _ in SEGREGATION_INDICES:
         over_cells = over_cells_all[name]
@@ -239,9 +393,6 @@ def housing_stocks(pop: Population, city, household_quartier: np.ndarray, median
         over_quartiers[-1] = between[name][0]
         out[f"{name}_cells"] = over_cells
         out[f"{name}_quartiers"] = over_quartiers
-    people = table[:, :3].sum(axis=1)
-    populated = people > 0
-    mean_income = np.divide(income_sum, people, out=np.zeros(n_c), where=populated)
     moran = np.full(n_q + 1, np.nan)
     moran[-1] = seg.morans_i(mean_income, city.width, city.height, mask=populated)
     out["morans_i_income"] = moran

@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 
 from sim.model import metrics
-from sim.model.care_need import care_sums
 from sim.model.mobility import space_norm
-from sim.state.city import NURSING, in_nursing_home, on_market
+from sim.state.city import NURSING
 from sim.state.outcomes import FLOW_METRICS, METRICS
 from sim.state.population import SEXES
 
@@ -69,22 +68,13 @@ class Records:
                access: dict[str, np.ndarray]) -> None:
         """Record the stocks at the end of ``model.year`` with the year's flows and the access
         outcomes measured at the start of its move season."""
-        pop, city = model.population, model.city
-        hq = city.dwelling_quartier[pop.dwelling]
-        size = pop.household_size()
-        private = city.dwelling_tenure[pop.dwelling] != NURSING
-        values = metrics.stocks(pop, hq, city.dwelling_quartier, city.n_quartiers, size,
-                                private=private, market=on_market(city))
-        mp = model.scenario.parameters.mobility
-        values.update(metrics.housing_stocks(
-            pop, city, hq, model.median_income, model.market.operating_costs_m2,
-            mp.crowding_threshold * space_norm(size, mp), size))
-        values.update(_service_stocks(model, hq))
+        values = _stocks(model)
         values.update(access)
         values.update(flows)
         self.years.append((model.year, values))
         if self.snapshots is not None:
-            self.snapshots.append(metrics.cell_snapshot(pop, city, model.median_income,
+            self.snapshots.append(metrics.cell_snapshot(model.population, model.city,
+                                                        model.median_income,
                                                         model.year))
 
     def outcomes(self, run_id: str, scopes: list[str], per_quartier: bool) -> pd.DataFrame:
@@ -113,22 +103,28 @@ class Records:
         return table
 
 
-def _service_stocks(model: QuartierModel, hq: np.ndarray) -> dict[str, np.ndarray]:
-    """Care dependency, nursing-home residents, unmet care, reach of GPs and the doctors."""
+def _stocks(model: QuartierModel) -> dict[str, np.ndarray]:
+    """The stocks at the end of the year: population, housing, segregation, care and GPs."""
     pop, city = model.population, model.city
-    n_q = city.n_quartiers
-    sv = model.services
-    hcell = city.dwelling_cell[pop.dwelling].astype(np.int64)
-    tables = model.care.tables
-    nursing_h = in_nursing_home(pop.dwelling, city)
-    c = care_sums(hq.astype(np.int64), pop.household, pop.age, pop.sex, pop.pid,
-                  pop.pflegegrad, np.uint64(model.keys["care"]), tables.inpatient,
-                  tables.ambulant, nursing_h, sv.gp_within_reach[hcell],
-                  sv.ambulant_access[hcell] if hasattr(sv, "ambulant_access")
-                  else np.ones(hcell.size), n_q)
-    c = np.vstack([c, c.sum(axis=0)])
+    mp = model.scenario.parameters.mobility
+    sv, tables = model.services, model.care.tables
+    amb_access = getattr(sv, "ambulant_access", None)
+    sums = metrics.end_sums(
+        pop, city, model.median_income, model.market.operating_costs_m2,
+        lambda size: mp.crowding_threshold * space_norm(size, mp), model.keys["care"],
+        tables.inpatient, tables.ambulant, sv.gp_within_reach,
+        np.ones(city.n_cells) if amb_access is None else amb_access)
+    values = metrics.stocks(sums, city.n_quartiers)
+    values.update(metrics.housing_stocks(sums, city))
+    values.update(_service_stocks(model, sums))
+    return values
+
+
+def _service_stocks(model: QuartierModel, sums: metrics.EndSums) -> dict[str, np.ndarray]:
+    """Care dependency, nursing-home residents, unmet care, reach of GPs and the doctors."""
+    c = np.vstack([sums.care, sums.care.sum(axis=0)])
     persons, dependent = c[:, 0], c[:, 1]
-    places = metrics.count(city.dwelling_quartier[city.dwelling_tenure == NURSING], n_q)
+    places = metrics.with_city(sums.by_tenure[:, NURSING].astype(float))
     residents = persons - c[:, 3]
     unmet_inpatient = model.care.unmet_inpatient
     grades = {f"care_pflegegrad_{g}": c[:, 6 + g] for g in range(1, 6)}

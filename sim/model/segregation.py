@@ -427,23 +427,26 @@ def morans_i(
 
 
 @njit(cache=True, error_model="numpy")
-def _by_area(x, area, n_areas):
+def _by_area(x, area, n_areas, whole):
     """Compiled :func:`by_area`: per-area sums in a first pass over the units, the indices'
-    unit terms in a second (sums in unit order, as ``np.bincount`` adds them)."""
+    unit terms in a second (sums in unit order, as ``np.bincount`` adds them). With ``whole``
+    the last area holds every unit besides its own area's."""
     nan = np.nan
     populated = np.zeros(n_areas)
     big_t = np.zeros(n_areas)
     big = np.zeros((n_areas, 5))  # poor, middle, high, background, 65+
+    last = n_areas - 1 if whole else -1
     for i in range(x.shape[0]):
-        a = area[i]
-        if a < 0:
-            continue
         t = x[i, 0] + x[i, 1] + x[i, 2]
-        if t > 0:
-            populated[a] += 1.0
-        big_t[a] += t
-        for k in range(5):
-            big[a, k] += x[i, k]
+        for r in range(2):
+            a = area[i] if r == 0 else last
+            if a < 0:
+                continue
+            if t > 0:
+                populated[a] += 1.0
+            big_t[a] += t
+            for k in range(5):
+                big[a, k] += x[i, k]
     p = np.zeros((n_areas, 3))
     for a in range(n_areas):
         for m in range(3):
@@ -455,30 +458,31 @@ def _by_area(x, area, n_areas):
     dev = np.zeros(n_areas)
     theil = np.zeros(n_areas)
     for i in range(x.shape[0]):
-        a = area[i]
-        if a < 0:
-            continue
         t = x[i, 0] + x[i, 1] + x[i, 2]
-        for j in range(3):
-            k = (0, 3, 4)[j]
-            g = x[i, k]
-            big_g = big[a, k]
-            big_r = big_t[a] - big_g
-            dis[a, j] += abs(g / big_g - (t - g) / big_r)
-            if j < 2:
-                share = g / t if t > 0 else 0.0
-                iso[a, j] += g / big_g * share
-                if j == 0:
-                    expo[a] += g / big_g * (1.0 - share) * (1.0 if t > 0 else 0.0)
-        s = 0.0
-        lr = 0.0
-        for m in range(3):
-            e = t * p[a, m]
-            s += abs(x[i, m] - e)
-            ratio = x[i, m] / e if x[i, m] > 0 else 1.0
-            lr += x[i, m] * np.log(ratio)
-        dev[a] += s
-        theil[a] += lr
+        for r in range(2):
+            a = area[i] if r == 0 else last
+            if a < 0:
+                continue
+            for j in range(3):
+                k = (0, 3, 4)[j]
+                g = x[i, k]
+                big_g = big[a, k]
+                big_r = big_t[a] - big_g
+                dis[a, j] += abs(g / big_g - (t - g) / big_r)
+                if j < 2:
+                    share = g / t if t > 0 else 0.0
+                    iso[a, j] += g / big_g * share
+                    if j == 0:
+                        expo[a] += g / big_g * (1.0 - share) * (1.0 if t > 0 else 0.0)
+            s = 0.0
+            lr = 0.0
+            for m in range(3):
+                e = t * p[a, m]
+                s += abs(x[i, m] - e)
+                ratio = x[i, m] / e if x[i, m] > 0 else 1.0
+                lr += x[i, m] * np.log(ratio)
+            dev[a] += s
+            theil[a] += lr
     out = np.full((n_areas, 8), nan)
     for a in range(n_areas):
         for j in range(3):
@@ -510,16 +514,19 @@ _BY_AREA = ("dissimilarity_income", "dissimilarity_origin", "dissimilarity_age65
             "multigroup_dissimilarity_income", "theil_h_income")
 
 
-def by_area(counts: np.ndarray, area: np.ndarray, n_areas: int) -> dict[str, np.ndarray]:
+def by_area(counts: np.ndarray, area: np.ndarray, n_areas: int,
+            whole: bool = False) -> dict[str, np.ndarray]:
     """The indices within each of several areas at once (e.g. over the cells of each quartier).
 
     ``counts`` has shape ``(units, 5)``: persons at risk of poverty, middle, high income, with
     migration background, aged 65+ (the first three partition the population). ``area`` gives
     each unit's area (negative: none). Returns, per index name, an array of ``n_areas`` values
     equal to calling the single-area function on that area's units (tested), in one compiled
-    pass over the units.
+    pass over the units. With ``whole``, one more value (index ``n_areas``) covers all units
+    (e.g. the city).
     """
     x = _table(counts)
+    n_out = int(n_areas) + 1 if whole else int(n_areas)
     with np.errstate(all="ignore"):
-        out = _by_area(np.ascontiguousarray(x), np.asarray(area, np.int64), int(n_areas))
+        out = _by_area(np.ascontiguousarray(x), np.asarray(area, np.int64), n_out, bool(whole))
     return {name: out[:, j].copy() for j, name in enumerate(_BY_AREA)}

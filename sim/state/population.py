@@ -157,16 +157,16 @@ class Population:
 
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
         """Drop dead/departed persons and dissolved/departed households; renumber."""
-        self.pflegegrad = self.pflegegrad[person_alive & household_alive[self.household]]
+        persons, households, household = _kept_rows(person_alive, household_alive,
+                                                    self.household)
+        names = ("age", "pid", "sex", "is_child", "job", "pflegegrad")
         if self.employment.size:
-            kept = person_alive & household_alive[self.household]
-            for name in self.EXTRA_PERSON_COLUMNS:
-                setattr(self, name, getattr(self, name)[kept])
-        (self.age, self.pid, self.sex, self.is_child, self.job,
-         self.household) = _keep_persons(person_alive, household_alive, self.household,
-                                         self.age, self.pid, self.sex, self.is_child, self.job)
+            names += self.EXTRA_PERSON_COLUMNS
+        for name in names:
+            setattr(self, name, _take(getattr(self, name), persons))
+        self.household = household
         for name in self.HOUSEHOLD_COLUMNS:
-            setattr(self, name, getattr(self, name)[household_alive])
+            setattr(self, name, _take(getattr(self, name), households))
 
     def adults_children(self) -> tuple[np.ndarray, np.ndarray]:
         """Per household: members who are adults (not children) and children."""
@@ -235,37 +235,41 @@ class HouseholdView:
 
 
 @njit(cache=True)
-def _keep_persons(person_alive, household_alive, household, age, pid, sex, is_child, job):
-    """The person columns of the persons kept (alive, in a household kept), in their order,
-    with the households renumbered over the households kept (one pass per column set)."""
-    new_index = np.empty(household_alive.size, household.dtype)
+def _kept_rows(person_alive, household_alive, household):
+    """The rows kept: of the persons (alive, in a household kept) and of the households, in
+    their order, and the kept persons' households renumbered over the households kept."""
+    n_h = household_alive.size
+    new_index = np.empty(n_h, household.dtype)
     k = 0
-    for h in range(household_alive.size):
+    for h in range(n_h):
         new_index[h] = k
+        k += household_alive[h]
+    households = np.empty(k, np.int32)
+    for h in range(n_h):
         if household_alive[h]:
-            k += 1
+            households[new_index[h]] = h
     n = 0
     for i in range(household.size):
-        if person_alive[i] and household_alive[household[i]]:
-            n += 1
-    o_age = np.empty(n, age.dtype)
-    o_pid = np.empty(n, pid.dtype)
-    o_sex = np.empty(n, sex.dtype)
-    o_child = np.empty(n, is_child.dtype)
-    o_job = np.empty(n, job.dtype)
-    o_household = np.empty(n, household.dtype)
+        n += person_alive[i] & household_alive[household[i]]
+    persons = np.empty(n, np.int32)
+    renumbered = np.empty(n, household.dtype)
     j = 0
     for i in range(household.size):
         h = household[i]
-        if person_alive[i] and household_alive[h]:
-            o_age[j] = age[i]
-            o_pid[j] = pid[i]
-            o_sex[j] = sex[i]
-            o_child[j] = is_child[i]
-            o_job[j] = job[i]
-            o_household[j] = new_index[h]
-            j += 1
-    return o_age, o_pid, o_sex, o_child, o_job, o_household
+        if j < n:  # the last rows past the last person kept write nowhere
+            persons[j] = i
+            renumbered[j] = new_index[h]
+        j += person_alive[i] & household_alive[h]
+    return persons, households, renumbered
+
+
+@njit(cache=True)
+def _take(column, rows):
+    """``column[rows]`` (a new array)."""
+    out = np.empty(rows.size, column.dtype)
+    for k in range(rows.size):
+        out[k] = column[rows[k]]
+    return out
 
 
 @njit(cache=True)
