@@ -175,32 +175,6 @@ class JobSites:
 
 
 @njit(cache=True)
-def person_roles(household, age, status, person_alive, housed_h, lo1, hi1, lo2, hi2):
-    """One pass over the persons of housed private households: Grundschule pupils, secondary
-    pupils and the employed (employment status 0, :mod:`sim.model.processes.employment`)."""
-    n = household.size
-    prim = np.empty(n, np.int32)
-    sec = np.empty(n, np.int32)
-    work = np.empty(n, np.int32)
-    n1 = n2 = n3 = 0
-    for i in range(n):
-        h = household[i]
-        if not (person_alive[i] and housed_h[h]):
-            continue
-        a = age[i]
-        if lo1 <= a <= hi1:
-            prim[n1] = i
-            n1 += 1
-        elif lo2 <= a <= hi2:
-            sec[n2] = i
-            n2 += 1
-        if status[i] == 0:
-            work[n3] = i
-            n3 += 1
-    return prim[:n1].copy(), sec[:n2].copy(), work[:n3].copy()
-
-
-@njit(cache=True)
 def household_modes(group, size, children, hid, key, intercept, odds, eligible, net, price,
                     social, afford_share):
     """Per household: car (keyed, logit of no car), monthly ticket price, travel mode for
