@@ -58,32 +58,31 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     ranges = chunks(m)
     bounds = np.array([lo for lo, _ in ranges] + [m], np.int64)
     k = len(ranges)
-    counts = np.zeros((k, 4, n), np.int32)  # size, children, under 14, 65+
-    oldest = np.zeros((k, n), np.int16)
+    counts = np.zeros((k, n, 5), np.int16)  # size, children, under 14, 65+, the oldest
     roles = np.empty((3, m), np.int32)
     n_roles = np.zeros((k, 3), np.int64)
     parallel_for(_persons, m, bounds, pop.household, pop.age, pop.is_child, pop.employment,
-                 person_alive, household_alive, active, lo1, hi1, lo2, hi2, counts, oldest,
-                 roles, n_roles)
+                 person_alive, household_alive, active, lo1, hi1, lo2, hi2, counts, roles,
+                 n_roles)
     primary, secondary, workers = (
         np.concatenate([roles[r, bounds[j]:bounds[j] + n_roles[j, r]] for j in range(k)])
         for r in range(3))
     if k > 1:
-        parallel_for(_merge, n, counts, oldest)
-    size, children, young, old = counts[0]
-    oldest = oldest[0]
-    # Households again: income, WBS, stage, burden, space norm.
+        parallel_for(_merge, n, counts)
+    # Households again: members, income, WBS, stage, burden, space norm.
     hp = model.scenario.parameters.housing
+    size, children, old = (np.empty(n, np.int32) for _ in range(3))
     net = np.empty(n)
     wbs = np.empty(n, np.bool_)
     stage = np.empty(n, np.int8)
     burden = np.empty(n)
     norm = np.empty(n)
-    parallel_for(_incomes, n, pop.income, size, children, young, oldest, tenant, cost, d,
+    parallel_for(_incomes, n, pop.income, counts, tenant, cost, d,
                  float(hp.wbs_limit_one_person), float(hp.wbs_limit_two_persons),
                  float(hp.wbs_limit_per_further_person), float(hp.wbs_limit_per_child),
                  float(model.income_index), float(params.space_norm_first_person),
-                 float(params.space_norm_per_further_person), net, wbs, stage, burden, norm)
+                 float(params.space_norm_per_further_person), size, children, old, net, wbs,
+                 stage, burden, norm)
     year.situation = {
         "size": size, "children": children, "old": old, "net_income": net, "wbs": wbs,
         "stage": stage, "housed": housed, "nursing": nursing, "dwelling": d, "cell": cell,
@@ -134,9 +133,10 @@ def _households(lo, hi, alive, dwelling, tenure, dwelling_cell, housed, nursing,
 
 @njit(cache=True, nogil=True)
 def _persons(lo, hi, bounds, household, age, is_child, status, person_alive, household_alive,
-             active, lo1, hi1, lo2, hi2, counts, oldest, roles, n_roles):
-    """Members per household (this chunk's row of ``counts`` and ``oldest``) and the rows of
-    pupils and the employed of housed private households (from ``lo`` in ``roles``)."""
+             active, lo1, hi1, lo2, hi2, counts, roles, n_roles):
+    """Members per household (this chunk's rows of ``counts``: members, children, under 14,
+    65+, the oldest's age) and the rows of pupils and the employed of housed private
+    households (from ``lo`` in ``roles``)."""
     k = 0
     while bounds[k] != lo:
         k += 1
@@ -148,65 +148,67 @@ def _persons(lo, hi, bounds, household, age, is_child, status, person_alive, hou
         if not household_alive[h]:
             continue
         a = age[i]
-        counts[k, 0, h] += 1
-        if is_child[i]:
-            counts[k, 1, h] += 1
-        if a < 14:
-            counts[k, 2, h] += 1
-        elif a >= 65:
-            counts[k, 3, h] += 1
-        if a > oldest[k, h]:
-            oldest[k, h] = a
+        counts[k, h, 0] += 1
+        counts[k, h, 1] += is_child[i]
+        counts[k, h, 2] += a < 14
+        counts[k, h, 3] += a >= 65
+        if a > counts[k, h, 4]:
+            counts[k, h, 4] = a
         if not active[h]:
             continue
-        if lo1 <= a <= hi1:
-            roles[0, n1] = i
-            n1 += 1
-        elif lo2 <= a <= hi2:
-            roles[1, n2] = i
-            n2 += 1
-        if status[i] == 0:
-            roles[2, n3] = i
-            n3 += 1
+        # Written at the next free place and kept where the person has the role (no jumps).
+        first = lo1 <= a <= hi1
+        roles[0, n1] = i
+        n1 += first
+        roles[1, n2] = i
+        n2 += (not first) and lo2 <= a <= hi2
+        roles[2, n3] = i
+        n3 += status[i] == 0
     n_roles[k, 0] = n1 - lo
     n_roles[k, 1] = n2 - lo
     n_roles[k, 2] = n3 - lo
 
 
 @njit(cache=True, nogil=True)
-def _merge(lo, hi, counts, oldest):
-    """Sum the chunks' counts (and the oldest) into the first chunk's rows."""
+def _merge(lo, hi, counts):
+    """Sum the chunks' counts (and take the oldest) into the first chunk's rows."""
     for k in range(1, counts.shape[0]):
         for h in range(lo, hi):
             for j in range(4):
-                counts[0, j, h] += counts[k, j, h]
-            if oldest[k, h] > oldest[0, h]:
-                oldest[0, h] = oldest[k, h]
+                counts[0, h, j] += counts[k, h, j]
+            if counts[k, h, 4] > counts[0, h, 4]:
+                counts[0, h, 4] = counts[k, h, 4]
 
 
 @njit(cache=True, nogil=True)
-def _incomes(lo, hi, income, size, children, young, oldest, tenant, cost, d, wbs_one, wbs_two,
-             wbs_further, wbs_child, index, norm_first, norm_further, net, wbs, stage, burden,
-             norm):
-    """Net income (equivalised income × the new OECD scale, at least 1), WBS eligibility,
-    life stage (0 young, 1 family, 2 middle, 3 old), rent burden and space norm."""
-    for h in range(lo, hi):
-        s = size[h]
-        y = young[h]
+def _incomes(lo, hi, income, counts, tenant, cost, d, wbs_one, wbs_two, wbs_further,
+             wbs_child, index, norm_first, norm_further, size, children, old, net, wbs, stage,
+             burden, norm):
+    """Members, children and 65+; net income (equivalised income × the new OECD scale, at
+    least 1), WBS eligibility, life stage (0 young, 1 family, 2 middle, 3 old), rent burden
+    and space norm."""
+    counts = counts[0, lo:hi]
+    income, tenant, d = income[lo:hi], tenant[lo:hi], d[lo:hi]
+    size, children, old, net = size[lo:hi], children[lo:hi], old[lo:hi], net[lo:hi]
+    wbs, stage, burden, norm = wbs[lo:hi], stage[lo:hi], burden[lo:hi], norm[lo:hi]
+    for h in range(hi - lo):
+        s = np.int32(counts[h, 0])
+        c = np.int32(counts[h, 1])
+        y = np.int32(counts[h, 2])
+        o = counts[h, 4]
+        size[h] = s
+        children[h] = c
+        old[h] = counts[h, 3]
         scale = 1.0 + 0.5 * np.float64(max(s - y - 1, 0)) + 0.3 * np.float64(y)
         v = np.float64(income[h]) * scale
         v = 1.0 if v < 1.0 else v
         net[h] = v
-        limit = wbs_one if s <= 1 else wbs_two + wbs_further * np.float64(max(s - 2, 0))
-        limit = limit + wbs_child * np.float64(children[h])
+        more = wbs_two + wbs_further * np.float64(max(s - 2, 0))
+        limit = wbs_one if s <= 1 else more
+        limit = limit + wbs_child * np.float64(c)
         wbs[h] = 12.0 * v <= limit * index
-        if children[h] > 0:
-            stage[h] = 1
-        elif oldest[h] < 30:
-            stage[h] = 0
-        elif oldest[h] >= 65:
-            stage[h] = 3
-        else:
-            stage[h] = 2
-        burden[h] = cost[d[h]] / v if tenant[h] else 0.0
+        st = 2 + np.int8(o >= 65) - 2 * np.int8(o < 30)
+        stage[h] = 1 if c > 0 else st
+        b = cost[d[h]] / v
+        burden[h] = b if tenant[h] else 0.0
         norm[h] = norm_first + norm_further * np.float64(max(s - 1, 0))
