@@ -15,7 +15,7 @@ from sim.model.mobility import ChoiceAccess, all_parts, neighbourhood
 from sim.model.processes.doctors import health_weights
 from sim.model.processes.jobs import commute_params
 from sim.model.services import PRIMARY
-from sim.model.threads import parallel_for
+from sim.model.threads import chunks, parallel_for
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -82,29 +82,60 @@ def _floor_and_active(lo, hi, floor_space, dwelling, housed, nursing, floor, act
         active[h] = housed[h] and not nursing[h]
 
 
-@njit(cache=True)
-def jobs_by_household(workers, job, household, n):
+def jobs_by_household(workers: np.ndarray, job: np.ndarray, household: np.ndarray,
+                      n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The job cells of the ``workers`` (person rows) with a job in the city, grouped by
-    household in the workers' order; each household's first position and number of them."""
-    counts = np.zeros(n, np.int32)
-    for i in range(workers.size):
+    household in the workers' order; each household's first position and number of them.
+    A counting sort over chunks of workers: each chunk counts, then places its own."""
+    m = workers.size
+    ranges = chunks(m)
+    bounds = np.array([lo for lo, _ in ranges] + [m], np.int64)
+    counts = np.zeros((len(ranges), n), np.int32)
+    parallel_for(_count_jobs, m, bounds, workers, job, household, counts)
+    start, total, pos = _job_starts(counts)
+    out = np.empty(total, np.int32)
+    parallel_for(_place_jobs, m, bounds, workers, job, household, pos, out)
+    return start, counts.sum(axis=0, dtype=np.int32) if len(ranges) > 1 else counts[0], out
+
+
+@njit(cache=True, nogil=True)
+def _count_jobs(lo, hi, bounds, workers, job, household, counts):
+    k = 0
+    while bounds[k] != lo:
+        k += 1
+    for i in range(lo, hi):
         p = workers[i]
         if job[p] >= 0:
-            counts[household[p]] += 1
+            counts[k, household[p]] += 1
+
+
+@njit(cache=True)
+def _job_starts(counts):
+    """Each household's first position, the total, and each chunk's first position per
+    household."""
+    k, n = counts.shape
     start = np.empty(n, np.int32)
+    pos = np.empty((k, n), np.int32)
     total = 0
     for h in range(n):
         start[h] = total
-        total += counts[h]
-    pos = start.copy()
-    out = np.empty(total, np.int32)
-    for i in range(workers.size):
+        for j in range(k):
+            pos[j, h] = total
+            total += counts[j, h]
+    return start, total, pos
+
+
+@njit(cache=True, nogil=True)
+def _place_jobs(lo, hi, bounds, workers, job, household, pos, out):
+    k = 0
+    while bounds[k] != lo:
+        k += 1
+    for i in range(lo, hi):
         p = workers[i]
         if job[p] >= 0:
             h = household[p]
-            out[pos[h]] = job[p]
-            pos[h] += 1
-    return start, counts, out
+            out[pos[k, h]] = job[p]
+            pos[k, h] += 1
 
 
 @njit(cache=True)
