@@ -28,11 +28,13 @@ their bound rent (growing by ``social_rent_growth``) to households with a WBS
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim.scenario import Scenario
 from sim.scenario.levers import DemolitionLever, RentMixingLever
 from sim.state import income as inc
 from sim.state.city import (
+    NURSING,
     OWNER,
     PRIVATE,
     SOCIAL,
@@ -320,24 +322,19 @@ class HousingMarket:
         cell_q = np.where(city.cell_quartier >= 0, city.cell_quartier, city.n_quartiers)
         city.cell_rent_m2 = (city.cell_rent_m2 * (1.0 + growth[cell_q])).astype(np.float32)
 
-        # 4. Sitting private tenants: with the comparable rent, within the Kappungsgrenze.
+        # 4. Sitting private tenants: with the comparable rent, within the Kappungsgrenze;
+        # social rents grow; owners' at the re-letting level. Vacant private dwellings are
+        # offered at the re-letting level (new ones at theirs).
         rent = city.dwelling_rent_m2
         yearly = min(1.0 + hp.mietspiegel_growth, (1.0 + hp.rent_increase_cap_3y) ** (1 / 3))
-        private = city.dwelling_tenure == PRIVATE
-        relet = city.cell_rent_m2[city.dwelling_cell]
-        raised = np.maximum(rent, np.minimum(rent * yearly, relet))
-        rent[private] = raised[private]
         self.operating_costs_m2 *= 1.0 + hp.mietspiegel_growth
-        bound = city.dwelling_tenure == SOCIAL
-        rent[bound] *= 1.0 + hp.social_rent_growth
         self.social_rent_new_m2 *= 1.0 + hp.social_rent_growth
-        owner = city.dwelling_tenure == OWNER
-        rent[owner] = city.cell_rent_m2[city.dwelling_cell[owner]]
-        # Vacant private dwellings are offered at the re-letting level (new ones at theirs).
+        # Factors in the rents' precision (as numpy multiplies an array by a Python float).
+        _new_rents(rent, city.dwelling_tenure, city.dwelling_cell,
+                   city.cell_rent_m2.astype(rent.dtype, copy=False), occupied, n_old,
+                   rent.dtype.type(yearly), rent.dtype.type(1.0 + hp.social_rent_growth))
         self.new_this_year = np.r_[np.zeros(n_old, bool),
                                    np.ones(city.n_dwellings - n_old, bool)]
-        offer = private & ~occupied & ~self.new_this_year
-        rent[offer] = city.cell_rent_m2[city.dwelling_cell[offer]]
         stats.update(self.lever_bound_floor_space())
         return stats
 
@@ -385,7 +382,8 @@ class HousingMarket:
         market = on_market(city)
         if not market.any():
             return 0.0
-        relet = float(city.cell_rent_m2[city.dwelling_cell[market]].mean())
+        relet = float(_market_relet(city.dwelling_tenure, city.dwelling_cell,
+                                    city.cell_rent_m2).mean())
         region = self.outside_rent_m2 * (1.0 + hp.market_rent_growth) ** (
             year - self.start_year + 1)
         rate = (hp.construction_rate
@@ -511,3 +509,39 @@ def gross_rent(city: City, dwelling: np.ndarray, operating_costs_m2: float) -> n
     """Gross cold rent per month (net cold rent + cold operating costs) of dwellings."""
     return city.dwelling_floor_space[dwelling] * (
         city.dwelling_rent_m2[dwelling] + operating_costs_m2)
+
+
+@njit(cache=True)
+def _new_rents(rent, tenure, dwelling_cell, cell_rent, occupied, n_old, yearly, social_growth):
+    """The year's rents in place: private ones raised to at most the re-letting level (never
+    lowered), vacant old private ones and owners' at it, social ones grown."""
+    for i in range(rent.size):
+        t = tenure[i]
+        if t == PRIVATE:
+            r = rent[i]
+            up = r * yearly
+            relet = cell_rent[dwelling_cell[i]]
+            if not occupied[i] and i < n_old:
+                rent[i] = relet
+            else:
+                m = up if (up < relet or up != up) else relet  # np.minimum
+                rent[i] = r if (r > m or r != r) else m  # np.maximum
+        elif t == SOCIAL:
+            rent[i] = rent[i] * social_growth
+        elif t == OWNER:
+            rent[i] = cell_rent[dwelling_cell[i]]
+
+
+@njit(cache=True)
+def _market_relet(tenure, dwelling_cell, cell_rent):
+    """The re-letting level of every market dwelling, in dwelling order."""
+    n = 0
+    for i in range(tenure.size):
+        n += tenure[i] < NURSING
+    out = np.empty(n, cell_rent.dtype)
+    j = 0
+    for i in range(tenure.size):
+        if tenure[i] < NURSING:
+            out[j] = cell_rent[dwelling_cell[i]]
+            j += 1
+    return out

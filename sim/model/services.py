@@ -286,6 +286,8 @@ class Services:
         self._build_travel()
         self.x, self.y = cell_centres(city.width, city.height, city.cell_size_m)
         self._gp_cache: tuple | None = None
+        self._reach_cells: dict[int, np.ndarray] = {}  # GP row → cells within gp_reach_m
+        self._cell_tree = None
         self.gp_access = np.ones((3, n_c))
         rows = f.open(GP, scenario.start_year - 1)
         self.gp_within_reach = self.travel.nearest_distance_m(
@@ -417,14 +419,36 @@ class Services:
         staffed = rows[f.capacity[rows] > 0]
         if self._reach_rows is None or not np.array_equal(self._reach_rows, staffed):
             self._reach_rows = staffed
-            dist = self.travel.nearest_distance_m(np.arange(self.city.n_cells), f.cell[staffed])
-            self.gp_within_reach = dist <= sp.gp_reach_m
+            self.gp_within_reach = self._within_reach(staffed)
         demand = residents_by_mode[:, demand_cells].ravel()
         access = _fca(f.capacity[rows], demand, pairs)
         self.last_gp_demand = residents_by_mode
         out = np.zeros((3, self.city.n_cells))
         out[:, demand_cells] = access.reshape(3, -1)
         self.gp_access = out * sp.gp_inhabitants_per_gp
+
+    def _within_reach(self, rows: np.ndarray) -> np.ndarray:
+        """Per cell: does one of the facility ``rows`` lie within ``gp_reach_m`` (airline,
+        centre to centre; the same test as ``TravelModel.nearest_distance_m(...) <= reach``)?
+        The cells within reach of each facility are found once and kept."""
+        reach = np.zeros(self.city.n_cells, bool)
+        missing = [r for r in rows.tolist() if r not in self._reach_cells]
+        if missing:
+            from scipy.spatial import cKDTree
+
+            if self._cell_tree is None:
+                self._cell_tree = cKDTree(np.c_[self.x, self.y])
+            radius = float(self.params.gp_reach_m)
+            fx, fy = self.x[self.facilities.cell[missing]], self.y[self.facilities.cell[missing]]
+            found = self._cell_tree.query_ball_point(np.c_[fx, fy], radius * (1 + 1e-9) + 1e-6)
+            for r, cx, cy, cells in zip(missing, fx, fy, found, strict=True):
+                cells = np.sort(np.asarray(cells, np.int64))
+                dx, dy = self.x[cells] - cx, self.y[cells] - cy
+                # The distance as the KD-tree's nearest-neighbour query computes it.
+                self._reach_cells[r] = cells[np.sqrt(dx * dx + dy * dy) <= radius]
+        if rows.size:
+            reach[np.concatenate([self._reach_cells[r] for r in rows.tolist()])] = True
+        return reach
 
     # -- ambulant care ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from sim.model.mobility import ChoiceAccess, all_parts, neighbourhood
 from sim.model.processes.doctors import health_weights
 from sim.model.processes.jobs import commute_params
 from sim.model.services import PRIMARY
+from sim.model.threads import chunks, parallel_for
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -43,15 +44,13 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
             if st == 1:
                 a = a - cp.utility_school * (cp.school_weight * fam_dis + kita_short)
             amenity[:, st * 3 + m] = a
-    workers = s["workers"]
-    job = pop.job[workers].astype(np.int64)
-    inside = job >= 0
-    by_hh, counts = group_rows(pop.household[workers[inside]], pop.n_households)
+    start, counts, worker_job = jobs_by_household(s["workers"], pop.job, pop.household,
+                                                  pop.n_households)
     s.update({
         "segment": (s["stage"] * 3 + s["mode"]).astype(np.int8),
-        "worker_start": (np.cumsum(counts) - counts).astype(np.int32),
-        "worker_count": counts.astype(np.int32),
-        "choice_access": ChoiceAccess(amenity, job[inside][by_hh], sv.x, sv.y, sv.stop_dist_m,
+        "worker_start": start,
+        "worker_count": counts,
+        "choice_access": ChoiceAccess(amenity, worker_job, sv.x, sv.y, sv.stop_dist_m,
                                       sv.nearest_stop, float(city.cell_size_m),
                                       commute_params(model)),
     })
@@ -64,12 +63,79 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
                                           city_i[None, :])
         s["cell_share_origin"] = np.where(total[:, None] > 0, nb_origin / total[:, None],
                                           city_o[None, :])
+    n = housed.size
+    floor, active = np.empty(n, city.dwelling_floor_space.dtype), np.empty(n, np.bool_)
+    parallel_for(_floor_and_active, n, city.dwelling_floor_space, s["dwelling"], housed,
+                 s["nursing"], floor, active)
     s["parts"] = all_parts(
-        s["burden"], city.dwelling_floor_space[s["dwelling"]], s["norm"].astype(np.float64),
+        s["burden"], floor, np.asarray(s["norm"], np.float64),
         share_i, share_o, s["gp"], s["school"], s["commute"], s["net_income"], s["children"],
-        s["health_weight"], housed & ~s["nursing"], params.rent_burden_threshold,
+        s["health_weight"], active, params.rent_burden_threshold,
         params.crowding_threshold, params.homophily_threshold, cp.health_access_threshold,
         cp.commute_burden_threshold)
+
+
+@njit(cache=True, nogil=True)
+def _floor_and_active(lo, hi, floor_space, dwelling, housed, nursing, floor, active):
+    for h in range(lo, hi):
+        floor[h] = floor_space[dwelling[h]]
+        active[h] = housed[h] and not nursing[h]
+
+
+def jobs_by_household(workers: np.ndarray, job: np.ndarray, household: np.ndarray,
+                      n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The job cells of the ``workers`` (person rows) with a job in the city, grouped by
+    household in the workers' order; each household's first position and number of them.
+    A counting sort over chunks of workers: each chunk counts, then places its own."""
+    m = workers.size
+    ranges = chunks(m)
+    bounds = np.array([lo for lo, _ in ranges] + [m], np.int64)
+    counts = np.zeros((len(ranges), n), np.int32)
+    parallel_for(_count_jobs, m, bounds, workers, job, household, counts)
+    start, total, pos = _job_starts(counts)
+    out = np.empty(total, np.int32)
+    parallel_for(_place_jobs, m, bounds, workers, job, household, pos, out)
+    return start, counts.sum(axis=0, dtype=np.int32) if len(ranges) > 1 else counts[0], out
+
+
+@njit(cache=True, nogil=True)
+def _count_jobs(lo, hi, bounds, workers, job, household, counts):
+    k = 0
+    while bounds[k] != lo:
+        k += 1
+    for i in range(lo, hi):
+        p = workers[i]
+        if job[p] >= 0:
+            counts[k, household[p]] += 1
+
+
+@njit(cache=True)
+def _job_starts(counts):
+    """Each household's first position, the total, and each chunk's first position per
+    household."""
+    k, n = counts.shape
+    start = np.empty(n, np.int32)
+    pos = np.empty((k, n), np.int32)
+    total = 0
+    for h in range(n):
+        start[h] = total
+        for j in range(k):
+            pos[j, h] = total
+            total += counts[j, h]
+    return start, total, pos
+
+
+@njit(cache=True, nogil=True)
+def _place_jobs(lo, hi, bounds, workers, job, household, pos, out):
+    k = 0
+    while bounds[k] != lo:
+        k += 1
+    for i in range(lo, hi):
+        p = workers[i]
+        if job[p] >= 0:
+            h = household[p]
+            out[pos[k, h]] = job[p]
+            pos[k, h] += 1
 
 
 @njit(cache=True)

@@ -17,9 +17,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.model import gp_supply
 from sim.model.metrics import count
+from sim.model.threads import chunks, parallel_for
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -78,10 +80,38 @@ def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters
     opening = f.opening_year[doctors.facility] <= year.year
     gp_supply.start_practice(doctors, opening, year.year, draws.key, sp.gp_new_doctor_ages)
     sv.set_gp_capacity()
-    residents = np.bincount((mode.astype(np.int64) * city.n_cells + cell)[housed],
-                            weights=size[housed],
-                            minlength=3 * city.n_cells).reshape(3, city.n_cells)
-    sv.update_gp(year.year, residents)
-    s["gp"] = sv.gp_access[mode, cell].astype(np.float32)
-    s["health_weight"] = health_weights(params).astype(np.float32)[s["stage"]]
+    sv.update_gp(year.year, residents_by_mode(cell, size, mode, housed, city.n_cells))
+    n = cell.size
+    s["gp"] = np.empty(n, np.float32)
+    s["health_weight"] = np.empty(n, np.float32)
+    parallel_for(_household_access, n, cell, mode, s["stage"], sv.gp_access,
+                 health_weights(params).astype(np.float32), s["gp"], s["health_weight"])
     return flows
+
+
+def residents_by_mode(cell: np.ndarray, size: np.ndarray, mode: np.ndarray,
+                      housed: np.ndarray, n_cells: int) -> np.ndarray:
+    """Residents of the ``housed`` households by (travel mode, cell), shape (3, n_cells);
+    whole persons, counted per chunk of households in integers."""
+    ranges = chunks(cell.size)
+    bounds = np.array([lo for lo, _ in ranges] + [cell.size], np.int64)
+    counts = np.zeros((len(ranges), 3, n_cells), np.int64)
+    parallel_for(_residents, cell.size, bounds, cell, size, mode, housed, counts)
+    return counts.sum(axis=0).astype(np.float64)
+
+
+@njit(cache=True, nogil=True)
+def _residents(lo, hi, bounds, cell, size, mode, housed, counts):
+    k = 0
+    while bounds[k] != lo:
+        k += 1
+    for h in range(lo, hi):
+        if housed[h]:
+            counts[k, mode[h], cell[h]] += size[h]
+
+
+@njit(cache=True, nogil=True)
+def _household_access(lo, hi, cell, mode, stage, gp_access, weights, gp, weight):
+    for h in range(lo, hi):
+        gp[h] = np.float32(gp_access[mode[h], cell[h]])
+        weight[h] = weights[stage[h]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -20,9 +21,17 @@ def step(model: QuartierModel, year: YearState, params: HousingParameters,
     """Update the market with this year's occupied dwellings; its citywide flows (bindings
     expired and bought, dwellings built) are recorded for the city only."""
     pop, city = model.population, model.city
-    housed = year.household_alive & (pop.dwelling >= 0)
-    occupied = np.zeros(city.n_dwellings, bool)
-    occupied[pop.dwelling[housed]] = True
+    occupied = _occupied(year.household_alive, pop.dwelling, city.n_dwellings)
     market = model.market.update(year.year, occupied, draws.rng)
     nan = np.full(city.n_quartiers, np.nan)
     return {name: np.r_[nan, value] for name, value in market.items()}
+
+
+@njit(cache=True)
+def _occupied(household_alive, dwelling, n_dwellings):
+    """The dwellings of the living households."""
+    occupied = np.zeros(n_dwellings, np.bool_)
+    for h in range(dwelling.size):
+        if household_alive[h] and dwelling[h] >= 0:
+            occupied[dwelling[h]] = True
+    return occupied

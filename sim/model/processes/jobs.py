@@ -31,6 +31,7 @@ from scipy.optimize import brentq
 from sim.model.accessibility import commute_cost
 from sim.model.rng import keyed_uniform, keyed_uniforms
 from sim.model.services import EMPLOYER, JOBS_PER_EMPLOYER, draw_cells
+from sim.model.threads import parallel_for, threads
 from sim.scenario.service_parameters import JobsParameters
 from sim.state.income import income_group
 
@@ -169,48 +170,31 @@ class JobSites:
             r = -np.log1p(-keyed_uniforms(key, 0, pid[inside], SLOT_SITE)) * mean_km * 1000
             a = 2 * np.pi * keyed_uniforms(key, 0, pid[inside], SLOT_SITE + 10)
             h = home_cell[inside]
-            _, idx = self._tree.query(np.c_[self.x[h] + r * np.cos(a), self.y[h] + r * np.sin(a)])
+            _, idx = self._tree.query(np.c_[self.x[h] + r * np.cos(a), self.y[h] + r * np.sin(a)],
+                                      workers=threads())
             cells[inside] = self.site_cells[np.asarray(idx, np.int64)]
         return cells
 
 
-@njit(cache=True)
-def person_roles(household, age, status, person_alive, housed_h, lo1, hi1, lo2, hi2):
-    """One pass over the persons of housed private households: Grundschule pupils, secondary
-    pupils and the employed (employment status 0, :mod:`sim.model.processes.employment`)."""
-    n = household.size
-    prim = np.empty(n, np.int32)
-    sec = np.empty(n, np.int32)
-    work = np.empty(n, np.int32)
-    n1 = n2 = n3 = 0
-    for i in range(n):
-        h = household[i]
-        if not (person_alive[i] and housed_h[h]):
-            continue
-        a = age[i]
-        if lo1 <= a <= hi1:
-            prim[n1] = i
-            n1 += 1
-        elif lo2 <= a <= hi2:
-            sec[n2] = i
-            n2 += 1
-        if status[i] == 0:
-            work[n3] = i
-            n3 += 1
-    return prim[:n1].copy(), sec[:n2].copy(), work[:n3].copy()
-
-
-@njit(cache=True)
 def household_modes(group, size, children, hid, key, intercept, odds, eligible, net, price,
                     social, afford_share):
     """Per household: car (keyed, logit of no car), monthly ticket price, travel mode for
     errands (0 walk, 1 public transport if the tickets are affordable, 2 car)."""
     n = group.size
-    car = np.zeros(n, np.bool_)
+    car = np.empty(n, np.bool_)
     ticket = np.empty(n)
     mode = np.empty(n, np.int8)
+    parallel_for(_household_modes, n, group, size, children, hid, np.uint64(key),
+                 _no_car_table(float(intercept), np.asarray(odds, np.float64)), eligible, net,
+                 float(price), float(social), float(afford_share), car, ticket, mode)
+    return car, ticket, mode
+
+
+@njit(cache=True)
+def _no_car_table(intercept, odds):
+    """P(no car) by income group, one person, children."""
     lp, lh, l1, lc = odds[0], odds[1], odds[2], odds[3]
-    p_table = np.empty((3, 2, 2))  # P(no car) by income group, one person, children
+    p_table = np.empty((3, 2, 2))
     for g in range(3):
         for one in range(2):
             for kids in range(2):
@@ -224,16 +208,23 @@ def household_modes(group, size, children, hid, key, intercept, odds, eligible, 
                 if kids:
                     z += lc
                 p_table[g, one, kids] = 1.0 / (1.0 + np.exp(-z))
-    for h in range(n):
+    return p_table
+
+
+@njit(cache=True, nogil=True)
+def _household_modes(lo, hi, group, size, children, hid, key, p_table, eligible, net, price,
+                     social, afford_share, car, ticket, mode):
+    for h in range(lo, hi):
         p_no = p_table[group[h], 1 if size[h] == 1 else 0, 1 if children[h] > 0 else 0]
-        car[h] = keyed_uniform(key, 0, hid[h], SLOT_CAR) >= p_no
-        ticket[h] = social if eligible[h] else price
-        if car[h]:
+        has_car = keyed_uniform(key, 0, hid[h], SLOT_CAR) >= p_no
+        car[h] = has_car
+        t = social if eligible[h] else price
+        ticket[h] = t
+        if has_car:
             mode[h] = 2
         else:
             adults = max(size[h] - children[h], 1)
-            mode[h] = 1 if ticket[h] * adults <= afford_share * net[h] else 0
-    return car, ticket, mode
+            mode[h] = 1 if t * adults <= afford_share * net[h] else 0
 
 
 def _logit(p: float) -> float:
@@ -258,15 +249,31 @@ def car_intercept(group: np.ndarray, size: np.ndarray, children: np.ndarray,
                   - jp.no_car_share, -30.0, 30.0)
 
 
-@njit(cache=True)
 def household_commute(worker_household, worker_job, n_households, home_cell, car, ticket, x, y,
                       stop_dist, nearest_stop, width_m, params):
-    """Sum of the workers' generalised commuting costs per household (EUR per month)."""
+    """Sum of the workers' generalised commuting costs per household (EUR per month): each
+    worker's cost in threads, summed per household in the workers' order."""
+    cost = np.empty(worker_household.size)
+    parallel_for(_worker_costs, worker_household.size, worker_household, worker_job, home_cell,
+                 car, ticket, x, y, stop_dist, nearest_stop, float(width_m), params, cost)
+    return _sum_by_household(worker_household, home_cell, cost, n_households)
+
+
+@njit(cache=True, nogil=True)
+def _worker_costs(lo, hi, worker_household, worker_job, home_cell, car, ticket, x, y, stop_dist,
+                  nearest_stop, width_m, params, cost):
+    for i in range(lo, hi):
+        h = worker_household[i]
+        if home_cell[h] >= 0:
+            cost[i] = commute_cost(home_cell[h], worker_job[i], car[h], ticket[h], x, y,
+                                   stop_dist, nearest_stop, width_m, params)
+
+
+@njit(cache=True)
+def _sum_by_household(worker_household, home_cell, cost, n_households):
     out = np.zeros(n_households)
     for i in range(worker_household.size):
         h = worker_household[i]
-        if home_cell[h] < 0:
-            continue
-        out[h] += commute_cost(home_cell[h], worker_job[i], car[h], ticket[h], x, y,
-                               stop_dist, nearest_stop, width_m, params)
+        if home_cell[h] >= 0:
+            out[h] += cost[i]
     return out

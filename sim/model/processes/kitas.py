@@ -39,7 +39,7 @@ from numba import njit
 from scipy.spatial import cKDTree
 
 from sim.model.metrics import count, ratio, with_city
-from sim.model.rng import keyed_uniforms, make_streams
+from sim.model.rng import keyed_uniform, make_streams
 from sim.model.services import (
     KIND_NAMES,
     KITA_3TO6,
@@ -50,6 +50,7 @@ from sim.model.services import (
     draw_cells,
     expected_residents,
 )
+from sim.model.threads import chunks, parallel_for
 from sim.state.city import quartier_index
 
 if TYPE_CHECKING:
@@ -213,17 +214,18 @@ def step(model: QuartierModel, year: YearState, params: KitaParameters, draws: D
     choice (``situation["kita_shortfall_cell"]``)."""
     pop, city, sv = model.population, model.city, model.services
     f, s, kp = sv.facilities, year.situation, params
-    hh_all = pop.household
-    children = _children(s["alive_p"], pop.age, hh_all, s["housed"], s["nursing"])
+    children = children_rows(s["alive_p"], pop.age, pop.household, s["housed"], s["nursing"])
     state = getattr(model, "kitas", None)
     if state is None:
         state = model.kitas = setup(model, kp, children)
-    age = pop.age[children].astype(np.int64)
-    hh = hh_all[children]
-    pid = pop.pid[children]
-    wish = keyed_uniforms(draws.key, 0, pid, SLOT_WISH) < wish_rate(age, kp)
-    priority = keyed_uniforms(draws.key, 0, pid, SLOT_PRIORITY)
-    cell = s["cell"][hh]
+    n = children.size
+    age, hh, cell, q = (np.empty(n, np.int64), np.empty(n, pop.household.dtype),
+                        np.empty(n, np.int64), np.empty(n, np.int64))
+    wish, poor, priority = np.empty(n, np.bool_), np.empty(n, np.bool_), np.empty(n)
+    parallel_for(_child_draws, n, children, pop.age, pop.household, pop.pid, s["cell"],
+                 year.household_quartier, s["group"], draws.key,
+                 wish_rate(np.arange(6), kp).astype(np.float64), age, hh, cell, q, wish, poor,
+                 priority)
     placed = np.zeros(children.size, np.bool_)
     n_q = city.n_quartiers
     places = {}
@@ -240,8 +242,7 @@ def step(model: QuartierModel, year: YearState, params: KitaParameters, draws: D
         got = assign(order, cell[sel], nearest, f.capacity[rows], sv.x, sv.y,
                      f.cell[rows], kp.max_distance_m)
         placed[sel] = got >= 0
-    q = year.household_quartier[hh].astype(np.int64)
-    t = _tallies(q, age < 3, wish, placed, s["group"][hh] == 0, n_q)
+    t = _tallies(q, age < 3, wish, placed, poor, n_q)
     year.access.update({
         "kita_coverage_under3": ratio(t[:, 1], t[:, 0]),
         "kita_coverage_3to6": ratio(t[:, 3], t[:, 2]),
@@ -368,15 +369,47 @@ def stable_order(p):
     return out
 
 
-@njit(cache=True)
-def _children(alive, age, household, housed, nursing):
+def children_rows(alive: np.ndarray, age: np.ndarray, household: np.ndarray,
+                  housed: np.ndarray, nursing: np.ndarray) -> np.ndarray:
     """Rows of the living children under 6 of housed private households, in row order."""
-    out = np.empty(household.size, np.int64)
-    n = 0
-    for i in range(household.size):
+    m = household.size
+    ranges = chunks(m)
+    bounds = np.array([lo for lo, _ in ranges] + [m], np.int64)
+    out = np.empty(m, np.int64)
+    found = np.zeros(len(ranges), np.int64)
+    parallel_for(_children, m, bounds, alive, age, household, housed, nursing, out, found)
+    return np.concatenate([out[bounds[j]:bounds[j] + found[j]] for j in range(len(ranges))])
+
+
+@njit(cache=True, nogil=True)
+def _children(lo, hi, bounds, alive, age, household, housed, nursing, out, found):
+    """This chunk's children, written from ``lo`` on; their number in ``found``."""
+    k = 0
+    while bounds[k] != lo:
+        k += 1
+    n = lo
+    for i in range(lo, hi):
         if age[i] < 6 and alive[i]:
             h = household[i]
             if housed[h] and not nursing[h]:
                 out[n] = i
                 n += 1
-    return out[:n].copy()
+    found[k] = n - lo
+
+
+@njit(cache=True, nogil=True)
+def _child_draws(lo, hi, children, age_p, household, pid, cell_h, quartier_h, group_h, key,
+                 wish_by_age, age, hh, cell, q, wish, poor, priority):
+    """Per child: age, household, its cell and quartier, whether its parents want a place
+    (its fixed keyed number below the wish rate of its age), poor, and its priority."""
+    for j in range(lo, hi):
+        i = children[j]
+        h = household[i]
+        a = np.int64(age_p[i])
+        age[j] = a
+        hh[j] = h
+        cell[j] = cell_h[h]
+        q[j] = quartier_h[h]
+        poor[j] = group_h[h] == 0
+        wish[j] = keyed_uniform(key, 0, pid[i], SLOT_WISH) < wish_by_age[a]
+        priority[j] = keyed_uniform(key, 0, pid[i], SLOT_PRIORITY)

@@ -18,8 +18,10 @@ import numpy as np
 from numba import njit
 from scipy.spatial import cKDTree
 
-from sim.model.rng import keyed_uniforms
+from sim.model.processes.kitas import stable_order
+from sim.model.rng import keyed_uniform
 from sim.model.services import PRIMARY, SECONDARY
+from sim.model.threads import parallel_for
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -75,6 +77,40 @@ def assign(order: np.ndarray, pupil_cell: np.ndarray, nearest: np.ndarray,
     return result
 
 
+@njit(cache=True, nogil=True)
+def _pupils(lo, hi, household, cell, pid, key, year, slot, pupil_cell, u):
+    """Each pupil's home cell and keyed number of the year."""
+    for i in range(lo, hi):
+        pupil_cell[i] = cell[household[i]]
+        u[i] = keyed_uniform(key, year, pid[i], slot)
+
+
+def keyed_order(u: np.ndarray) -> np.ndarray:
+    """``np.argsort(u)`` of keyed uniforms: their stable order in linear time, and where two
+    numbers are equal (the sort order of ties differs) ``np.argsort`` itself."""
+    order = stable_order(u)
+    if _has_ties(u, order):
+        return np.argsort(u)
+    return order
+
+
+@njit(cache=True)
+def _has_ties(u, order):
+    for j in range(1, order.size):
+        if u[order[j]] == u[order[j - 1]]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _max_by_household(out, household, dis, school):
+    """``np.maximum.at(out, household, dis[school])``."""
+    for i in range(household.size):
+        v = dis[school[i]]
+        if v > out[household[i]]:
+            out[household[i]] = v
+
+
 def disadvantage(poor_share: np.ndarray, city_share: float, quality: np.ndarray) -> np.ndarray:
     """Relative disadvantage of each school as families perceive it (0 = none)."""
     if city_share >= 1.0:
@@ -95,22 +131,25 @@ def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters
     state = {}
     for kind, pupils in zip((PRIMARY, SECONDARY), s["pupils"], strict=True):
         rows = f.open(kind, year.year)
-        pc = s["cell"][pop.household[pupils]]
+        hh = pop.household[pupils]
         key = ("nearest", kind, rows.size)
         if model.schools_cache.get(key) is None:
             model.schools_cache[key] = nearest_schools(sv.x, sv.y, f.cell[rows])
         nearest = model.schools_cache[key]
-        order = np.argsort(keyed_uniforms(draws.key, year.year, pop.pid[pupils], kind))
+        pc = np.empty(pupils.size, np.int64)
+        u = np.empty(pupils.size)
+        parallel_for(_pupils, pupils.size, hh, s["cell"], pop.pid[pupils], draws.key,
+                     np.int64(year.year), np.int64(kind), pc, u)
+        order = keyed_order(u)
         capacity = f.capacity[rows] + extra_places(model, year.year, f.cell[rows])
         school = assign(order, pc, nearest, capacity, sv.x, sv.y, f.cell[rows])
         n_s = rows.size
         total = np.bincount(school, minlength=n_s).astype(float)
-        poor = np.bincount(school, weights=poor_h[pop.household[pupils]].astype(float),
-                           minlength=n_s)
+        poor = np.bincount(school, weights=poor_h[hh].astype(float), minlength=n_s)
         share = np.divide(poor, total, out=np.zeros(n_s), where=total > 0)
         city_share = poor.sum() / max(total.sum(), 1.0)
         dis = disadvantage(share, city_share, school_quality(model, year.year, f.cell[rows]))
-        np.maximum.at(disadvantage_hh, pop.household[pupils], dis[school])
+        _max_by_household(disadvantage_hh, hh, dis, school)
         state[kind] = {"pupils": total, "poor": poor, "cells": f.cell[rows], "dis": dis,
                        "nearest_dis": dis[nearest[:, 0]], "rows": rows, "school": school,
                        "nearest": nearest}
