@@ -133,15 +133,26 @@ def neighbourhood(cell, income_group, origin, housed, width, height):
     return total, nb[:, :3].copy(), nb[:, 3:].copy(), share_i, share_o
 
 
-@njit(cache=True)
 def all_parts(burden, floor, norm, share_income, share_origin, gp, school, commute, net,
               children, health_weight, active, rent_thr, crowd_thr, tau, health_thr, job_thr):
     """The six dissatisfaction parts (rent, crowding, neighbourhood, health, school, job) per
     household in one pass, 0 where ``active`` is False (formulas in the module docstring;
-    tested against a vectorised version)."""
-    n = burden.size
-    out = np.zeros((n, 6), np.float32)
-    for h in range(n):
+    tested against a vectorised version). Float32, one row per household."""
+    out = np.empty((burden.size, 6), np.float32)
+    threads.parallel_for(_all_parts, burden.size, burden, floor, norm, share_income,
+                         share_origin, gp, school, commute, net, children, health_weight,
+                         active, float(rent_thr), float(crowd_thr), float(tau),
+                         float(health_thr), float(job_thr), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _all_parts(lo, hi, burden, floor, norm, share_income, share_origin, gp, school, commute,
+               net, children, health_weight, active, rent_thr, crowd_thr, tau, health_thr,
+               job_thr, out):
+    for h in range(lo, hi):
+        for j in range(6):
+            out[h, j] = 0.0
         if not active[h]:
             continue
         out[h, 0] = min(max((burden[h] - rent_thr) / rent_thr, 0.0), 2.0)
@@ -158,13 +169,13 @@ def all_parts(burden, floor, norm, share_income, share_origin, gp, school, commu
         if children[h] > 0:
             out[h, 4] = school[h]
         out[h, 5] = min(max((commute[h] / net[h] - job_thr) / job_thr, 0.0), 2.0)
-    return out
 
 
-@njit(cache=True)
-def _movers(parts, stage, event, active, hid, key, year, base, effect, life_event):
-    out = np.zeros(stage.size, np.bool_)
-    for h in range(stage.size):
+@njit(cache=True, nogil=True)
+def _movers(lo, hi, parts, stage, event, active, hid, key, year, base, effect, life_event,
+            out):
+    for h in range(lo, hi):
+        out[h] = False
         if not active[h]:
             continue
         total = 0.0
@@ -174,7 +185,6 @@ def _movers(parts, stage, event, active, hid, key, year, base, effect, life_even
         if event[h]:
             p += life_event
         out[h] = keyed_uniform(key, year, hid[h], 0) < min(p, 1.0)
-    return out
 
 
 def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.ndarray,
@@ -184,8 +194,11 @@ def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.n
     at 1."""
     base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
                      mp.move_rate_old])
-    return _movers(parts, stage, event, active, hid, np.uint64(key), np.int64(year), base,
-                   mp.dissatisfaction_effect, mp.life_event_move_probability)
+    out = np.empty(stage.size, np.bool_)
+    threads.parallel_for(_movers, stage.size, parts, stage, event, active, hid, np.uint64(key),
+                         np.int64(year), base, float(mp.dissatisfaction_effect),
+                         float(mp.life_event_move_probability), out)
+    return out
 
 
 PART_CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "commuting")
@@ -197,30 +210,70 @@ def typical_parts(parts: np.ndarray, active: np.ndarray) -> np.ndarray:
     ``active`` households (housed, not in a nursing home; zeros when there are none).
 
     Most parts are 0 for most households, and then so is the median: one pass counts the
-    zeros, and only the columns where they are no majority are sorted."""
-    n_active, zeros, negative = _zero_counts(parts, active)
-    typical = np.zeros(parts.shape[1])
-    for j in range(parts.shape[1]):
-        if n_active > 0 and (negative[j] > 0 or 2 * zeros[j] <= n_active):
+    negative, zero and positive values, and where the zeros are no majority only the order
+    statistics that make the median are selected, among the positive (or negative) values;
+    ``np.median`` of those gives exactly ``np.median`` of the column."""
+    parts = np.ascontiguousarray(parts)
+    m = parts.shape[1]
+    ranges = threads.chunks(parts.shape[0])
+    counts = np.zeros((len(ranges), 4, m), np.int64)  # per chunk: active, negative, zero, > 0
+    threads.parallel_for(_sign_counts, len(ranges), parts, active,
+                         np.array([lo for lo, _ in ranges], np.int64),
+                         np.array([hi for _, hi in ranges], np.int64), counts, min_chunk=1)
+    n_active, negative, zeros, positive = counts.sum(axis=0)
+    n_active = int(n_active[0]) if m else 0
+    typical = np.zeros(m)
+    for j in range(m):
+        if n_active == 0 or (negative[j] == 0 and 2 * zeros[j] > n_active):
+            continue
+        if negative[j] + zeros[j] + positive[j] < n_active:  # NaN: as np.median does
             typical[j] = np.median(parts[active, j])
+            continue
+        middle = []
+        for i in sorted({(n_active - 1) // 2, n_active // 2}):
+            if i < negative[j]:
+                values = _column_values(parts, active, j, -1)
+                middle.append(np.partition(values, i)[i])
+            elif i < negative[j] + zeros[j]:
+                middle.append(parts.dtype.type(0))
+            else:
+                r = i - negative[j] - zeros[j]
+                values = _column_values(parts, active, j, 1)
+                middle.append(np.partition(values, r)[r])
+        typical[j] = np.median(np.array(middle, parts.dtype))
     return typical
 
 
+@njit(cache=True, nogil=True)
+def _sign_counts(lo, hi, parts, active, starts, ends, counts):
+    """For chunks ``lo..hi-1`` of the households (``starts``, ``ends``): per part, the active
+    households, and their negative, zero and positive values (NaN is none of these)."""
+    m = parts.shape[1]
+    for c in range(lo, hi):
+        for h in range(starts[c], ends[c]):
+            if not active[h]:
+                continue
+            for j in range(m):
+                v = parts[h, j]
+                counts[c, 0, j] += 1
+                counts[c, 1, j] += v < 0
+                counts[c, 2, j] += v == 0
+                counts[c, 3, j] += v > 0
+
+
 @njit(cache=True)
-def _zero_counts(parts, active):
-    zeros = np.zeros(parts.shape[1], np.int64)
-    negative = np.zeros(parts.shape[1], np.int64)
-    n_active = 0
+def _column_values(parts, active, j, sign):
+    """The active households' values of part ``j`` that are positive (``sign`` 1) or
+    negative (-1)."""
+    out = np.empty(parts.shape[0], parts.dtype)
+    n = 0
     for h in range(parts.shape[0]):
-        if not active[h]:
-            continue
-        n_active += 1
-        for j in range(parts.shape[1]):
-            if parts[h, j] == 0:
-                zeros[j] += 1
-            elif parts[h, j] < 0:
-                negative[j] += 1
-    return n_active, zeros, negative
+        if active[h]:
+            v = parts[h, j]
+            if (sign > 0 and v > 0) or (sign < 0 and v < 0):
+                out[n] = v
+                n += 1
+    return out[:n]
 
 
 def counterfactual_causes(parts: np.ndarray, typical: np.ndarray, stage: np.ndarray,
