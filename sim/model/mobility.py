@@ -397,6 +397,7 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
         vac[p, 3] = d_quartier[d]
         vac_tenure[p] = d_tenure[d]
     cand = np.empty(k, np.int64)  # positions in the vacancy list
+    drawn = np.full(cap, -1, np.int64)  # the last searcher who drew each position
     log2 = np.log(2.0)
     for s in range(current.size):
         log_norm = np.log(norm[s])
@@ -410,12 +411,8 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             t = vac_tenure[p]
             if (t == 0 and not can_own[s]) or (t == 2 and not can_social[s]):
                 continue
-            dup = False
-            for j in range(n_c):
-                if cand[j] == p:
-                    dup = True
-                    break
-            if not dup:
+            if drawn[p] != s:  # not yet a candidate of this searcher
+                drawn[p] = s
                 cand[n_c] = p
                 n_c += 1
         best = -1
