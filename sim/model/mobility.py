@@ -52,6 +52,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.model import threads
 from sim.model.accessibility import commute_cost
 from sim.model.rng import keyed_base, keyed_uniform, keyed_uniforms, uniform_from
 from sim.scenario.parameters import MobilityParameters
@@ -132,15 +133,26 @@ def neighbourhood(cell, income_group, origin, housed, width, height):
     return total, nb[:, :3].copy(), nb[:, 3:].copy(), share_i, share_o
 
 
-@njit(cache=True)
 def all_parts(burden, floor, norm, share_income, share_origin, gp, school, commute, net,
               children, health_weight, active, rent_thr, crowd_thr, tau, health_thr, job_thr):
     """The six dissatisfaction parts (rent, crowding, neighbourhood, health, school, job) per
     household in one pass, 0 where ``active`` is False (formulas in the module docstring;
-    tested against a vectorised version)."""
-    n = burden.size
-    out = np.zeros((n, 6), np.float32)
-    for h in range(n):
+    tested against a vectorised version). Float32, one row per household."""
+    out = np.empty((burden.size, 6), np.float32)
+    threads.parallel_for(_all_parts, burden.size, burden, floor, norm, share_income,
+                         share_origin, gp, school, commute, net, children, health_weight,
+                         active, float(rent_thr), float(crowd_thr), float(tau),
+                         float(health_thr), float(job_thr), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _all_parts(lo, hi, burden, floor, norm, share_income, share_origin, gp, school, commute,
+               net, children, health_weight, active, rent_thr, crowd_thr, tau, health_thr,
+               job_thr, out):
+    for h in range(lo, hi):
+        for j in range(6):
+            out[h, j] = 0.0
         if not active[h]:
             continue
         out[h, 0] = min(max((burden[h] - rent_thr) / rent_thr, 0.0), 2.0)
@@ -157,13 +169,13 @@ def all_parts(burden, floor, norm, share_income, share_origin, gp, school, commu
         if children[h] > 0:
             out[h, 4] = school[h]
         out[h, 5] = min(max((commute[h] / net[h] - job_thr) / job_thr, 0.0), 2.0)
-    return out
 
 
-@njit(cache=True)
-def _movers(parts, stage, event, active, hid, key, year, base, effect, life_event):
-    out = np.zeros(stage.size, np.bool_)
-    for h in range(stage.size):
+@njit(cache=True, nogil=True)
+def _movers(lo, hi, parts, stage, event, active, hid, key, year, base, effect, life_event,
+            out):
+    for h in range(lo, hi):
+        out[h] = False
         if not active[h]:
             continue
         total = 0.0
@@ -173,7 +185,6 @@ def _movers(parts, stage, event, active, hid, key, year, base, effect, life_even
         if event[h]:
             p += life_event
         out[h] = keyed_uniform(key, year, hid[h], 0) < min(p, 1.0)
-    return out
 
 
 def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.ndarray,
@@ -183,8 +194,11 @@ def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.n
     at 1."""
     base = np.array([mp.move_rate_young, mp.move_rate_family, mp.move_rate_middle,
                      mp.move_rate_old])
-    return _movers(parts, stage, event, active, hid, np.uint64(key), np.int64(year), base,
-                   mp.dissatisfaction_effect, mp.life_event_move_probability)
+    out = np.empty(stage.size, np.bool_)
+    threads.parallel_for(_movers, stage.size, parts, stage, event, active, hid, np.uint64(key),
+                         np.int64(year), base, float(mp.dissatisfaction_effect),
+                         float(mp.life_event_move_probability), out)
+    return out
 
 
 PART_CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "commuting")
@@ -196,30 +210,70 @@ def typical_parts(parts: np.ndarray, active: np.ndarray) -> np.ndarray:
     ``active`` households (housed, not in a nursing home; zeros when there are none).
 
     Most parts are 0 for most households, and then so is the median: one pass counts the
-    zeros, and only the columns where they are no majority are sorted."""
-    n_active, zeros, negative = _zero_counts(parts, active)
-    typical = np.zeros(parts.shape[1])
-    for j in range(parts.shape[1]):
-        if n_active > 0 and (negative[j] > 0 or 2 * zeros[j] <= n_active):
+    negative, zero and positive values, and where the zeros are no majority only the order
+    statistics that make the median are selected, among the positive (or negative) values;
+    ``np.median`` of those gives exactly ``np.median`` of the column."""
+    parts = np.ascontiguousarray(parts)
+    m = parts.shape[1]
+    ranges = threads.chunks(parts.shape[0])
+    counts = np.zeros((len(ranges), 4, m), np.int64)  # per chunk: active, negative, zero, > 0
+    threads.parallel_for(_sign_counts, len(ranges), parts, active,
+                         np.array([lo for lo, _ in ranges], np.int64),
+                         np.array([hi for _, hi in ranges], np.int64), counts, min_chunk=1)
+    n_active, negative, zeros, positive = counts.sum(axis=0)
+    n_active = int(n_active[0]) if m else 0
+    typical = np.zeros(m)
+    for j in range(m):
+        if n_active == 0 or (negative[j] == 0 and 2 * zeros[j] > n_active):
+            continue
+        if negative[j] + zeros[j] + positive[j] < n_active:  # NaN: as np.median does
             typical[j] = np.median(parts[active, j])
+            continue
+        middle = []
+        for i in sorted({(n_active - 1) // 2, n_active // 2}):
+            if i < negative[j]:
+                values = _column_values(parts, active, j, -1)
+                middle.append(np.partition(values, i)[i])
+            elif i < negative[j] + zeros[j]:
+                middle.append(parts.dtype.type(0))
+            else:
+                r = i - negative[j] - zeros[j]
+                values = _column_values(parts, active, j, 1)
+                middle.append(np.partition(values, r)[r])
+        typical[j] = np.median(np.array(middle, parts.dtype))
     return typical
 
 
+@njit(cache=True, nogil=True)
+def _sign_counts(lo, hi, parts, active, starts, ends, counts):
+    """For chunks ``lo..hi-1`` of the households (``starts``, ``ends``): per part, the active
+    households, and their negative, zero and positive values (NaN is none of these)."""
+    m = parts.shape[1]
+    for c in range(lo, hi):
+        for h in range(starts[c], ends[c]):
+            if not active[h]:
+                continue
+            for j in range(m):
+                v = parts[h, j]
+                counts[c, 0, j] += 1
+                counts[c, 1, j] += v < 0
+                counts[c, 2, j] += v == 0
+                counts[c, 3, j] += v > 0
+
+
 @njit(cache=True)
-def _zero_counts(parts, active):
-    zeros = np.zeros(parts.shape[1], np.int64)
-    negative = np.zeros(parts.shape[1], np.int64)
-    n_active = 0
+def _column_values(parts, active, j, sign):
+    """The active households' values of part ``j`` that are positive (``sign`` 1) or
+    negative (-1)."""
+    out = np.empty(parts.shape[0], parts.dtype)
+    n = 0
     for h in range(parts.shape[0]):
-        if not active[h]:
-            continue
-        n_active += 1
-        for j in range(parts.shape[1]):
-            if parts[h, j] == 0:
-                zeros[j] += 1
-            elif parts[h, j] < 0:
-                negative[j] += 1
-    return n_active, zeros, negative
+        if active[h]:
+            v = parts[h, j]
+            if (sign > 0 and v > 0) or (sign < 0 and v < 0):
+                out[n] = v
+                n += 1
+    return out[:n]
 
 
 def counterfactual_causes(parts: np.ndarray, typical: np.ndarray, stage: np.ndarray,
@@ -270,14 +324,58 @@ def _counterfactual_causes(parts, typical, stage, event, hid, key, year, base, e
     return weights
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def _choice_draws(lo, hi, current, net_income, norm, grp_income, grp_origin, home_q, d_cell,
+                  d_quartier, d_log_floor, d_cost, cell_rows, k, b_rent, b_space, b_similar,
+                  b_attach, u_stay, u_out, key, year, ids, seg, w_start, w_count, w_job, car,
+                  ticket, x, y, stop_dist, nearest_stop, cell_m, cparams, gumbel, outside_u,
+                  stay_u, stay_gumbel, stay_cost, no_commute):
+    """What the choice of searchers ``lo..hi-1`` needs that no other searcher's choice
+    changes: the candidates' Gumbel draws (``gumbel[s, j]`` = log(-log(u))), the utility of
+    leaving, that of staying (with the present dwelling's cost as it is now: ``stay_cost``),
+    and the commuting term of a household without workers in the city (``no_commute``).
+    The utility is computed as in :func:`_choose`, operation for operation."""
+    log2 = np.log(2.0)
+    for s in range(lo, hi):
+        base = keyed_base(key, year, ids[s])
+        for j in range(k):
+            gumbel[s, j] = np.log(-np.log(uniform_from(base, SLOT_GUMBEL + j)))
+        outside_u[s] = u_out[s] - np.log(-np.log(uniform_from(base, SLOT_GUMBEL + k + 1)))
+        no_commute[s] = b_rent * 0.0 / net_income[s]
+        cur = current[s]
+        if cur < 0:
+            continue
+        c = d_cell[cur]
+        cost = d_cost[cur]
+        log_ratio = d_log_floor[cur] - np.log(norm[s])  # log(min(floor / norm, 2))
+        if log_ratio > log2:
+            log_ratio = log2
+        u = (-b_rent * cost / net_income[s] + b_space * log_ratio
+             + b_similar * 0.5 * (cell_rows[c, grp_income[s]]
+                                  + cell_rows[c, 3 + grp_origin[s]]))
+        if d_quartier[cur] == home_q[s]:
+            u += b_attach
+        u += cell_rows[c, 5 + seg[s]]
+        commute = 0.0
+        for w in range(w_start[s], w_start[s] + w_count[s]):
+            commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
+                                    nearest_stop, cell_m, cparams)
+        u -= b_rent * commute / net_income[s]
+        g = np.log(-np.log(uniform_from(base, SLOT_GUMBEL + k)))
+        stay_u[s] = u + (u_stay - g)
+        stay_gumbel[s] = g
+        stay_cost[s] = cost
+
+
+@njit(cache=True, nogil=True)
 def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             can_social, vacant, n_vacant, position, d_cell, d_quartier, d_tenure, d_log_floor,
             d_cost, relet_cost, cell_rows, k, b_rent, b_space, b_similar, b_attach,
-            u_stay, u_out, key, year, ids, result, seg, w_start, w_count, w_job, car,
-            ticket, x, y, stop_dist, nearest_stop, cell_m, cparams):
+            u_stay, key, year, ids, result, seg, w_start, w_count, w_job, car,
+            ticket, x, y, stop_dist, nearest_stop, cell_m, cparams, gumbel, outside_u,
+            stay_u, stay_gumbel, stay_cost, no_commute):
     """Sequential choice of the searchers, one after the other in the order given (see the
-    module docstring).
+    module docstring), with what :func:`_choice_draws` prepared.
 
     ``vacant[:n_vacant]`` lists vacant dwellings, ``position[d]`` is d's index there (-1 if
     occupied). ``d_cost`` is each dwelling's monthly cost as let now; a dwelling given up
@@ -286,7 +384,20 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
     a candidate's cell costs few cache lines). Writes the chosen dwelling (or -1 = outside) to
     ``result``; returns the new ``n_vacant``.
     """
-    cand = np.empty(k, np.int64)
+    # What a candidate needs of its dwelling, by position in the vacancy list and moved with
+    # it (one cache line, in a small array): log floor space, cost, cell, quartier.
+    cap = n_vacant + current.size
+    vac = np.empty((cap, 4))
+    vac_tenure = np.empty(cap, np.int8)
+    for p in range(n_vacant):
+        d = vacant[p]
+        vac[p, 0] = d_log_floor[d]
+        vac[p, 1] = d_cost[d]
+        vac[p, 2] = d_cell[d]
+        vac[p, 3] = d_quartier[d]
+        vac_tenure[p] = d_tenure[d]
+    cand = np.empty(k, np.int64)  # positions in the vacancy list
+    drawn = np.full(cap, -1, np.int64)  # the last searcher who drew each position
     log2 = np.log(2.0)
     for s in range(current.size):
         log_norm = np.log(norm[s])
@@ -295,65 +406,86 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
         tries = 0
         while n_c < k and tries < 2 * k and n_vacant > 0:
             u = uniform_from(base, SLOT_CANDIDATE + tries)
-            d = vacant[min(int(u * n_vacant), n_vacant - 1)]
+            p = min(int(u * n_vacant), n_vacant - 1)
             tries += 1
-            t = d_tenure[d]
+            t = vac_tenure[p]
             if (t == 0 and not can_own[s]) or (t == 2 and not can_social[s]):
                 continue
-            dup = False
-            for j in range(n_c):
-                if cand[j] == d:
-                    dup = True
-                    break
-            if not dup:
-                cand[n_c] = d
+            if drawn[p] != s:  # not yet a candidate of this searcher
+                drawn[p] = s
+                cand[n_c] = p
                 n_c += 1
         best = -1
-        best_u = u_out[s] - np.log(-np.log(uniform_from(base, SLOT_GUMBEL + k + 1)))
+        best_u = outside_u[s]
         cur = current[s]
-        options = n_c + (1 if cur >= 0 else 0)
-        for j in range(options):
-            d = cand[j] if j < n_c else cur
-            c = d_cell[d]
-            log_ratio = d_log_floor[d] - log_norm  # log(min(floor / norm, 2))
+        for j in range(n_c):
+            p = cand[j]
+            c = int(vac[p, 2])
+            log_ratio = vac[p, 0] - log_norm  # log(min(floor / norm, 2))
             if log_ratio > log2:
                 log_ratio = log2
-            u = (-b_rent * d_cost[d] / net_income[s] + b_space * log_ratio
+            u = (-b_rent * vac[p, 1] / net_income[s] + b_space * log_ratio
                  + b_similar * 0.5 * (cell_rows[c, grp_income[s]]
                                       + cell_rows[c, 3 + grp_origin[s]]))
-            if d_quartier[d] == home_q[s]:
+            if vac[p, 3] == home_q[s]:
                 u += b_attach
             u += cell_rows[c, 5 + seg[s]]
-            commute = 0.0
-            for w in range(w_start[s], w_start[s] + w_count[s]):
-                commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
-                                        nearest_stop, cell_m, cparams)
-            u -= b_rent * commute / net_income[s]
-            if j < n_c:
-                u -= np.log(-np.log(uniform_from(base, SLOT_GUMBEL + j)))
+            if w_count[s] == 0:
+                u -= no_commute[s]
             else:
-                u += u_stay - np.log(-np.log(uniform_from(base, SLOT_GUMBEL + k)))
+                commute = 0.0
+                for w in range(w_start[s], w_start[s] + w_count[s]):
+                    commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
+                                            nearest_stop, cell_m, cparams)
+                u -= b_rent * commute / net_income[s]
+            u -= gumbel[s, j]
             if u > best_u:
                 best_u = u
-                best = d
+                best = vacant[p]
+        if cur >= 0:
+            u = stay_u[s]
+            if d_cost[cur] != stay_cost[s]:  # relet since (only if shared: recompute)
+                c = d_cell[cur]
+                log_ratio = d_log_floor[cur] - log_norm
+                if log_ratio > log2:
+                    log_ratio = log2
+                u = (-b_rent * d_cost[cur] / net_income[s] + b_space * log_ratio
+                     + b_similar * 0.5 * (cell_rows[c, grp_income[s]]
+                                          + cell_rows[c, 3 + grp_origin[s]]))
+                if d_quartier[cur] == home_q[s]:
+                    u += b_attach
+                u += cell_rows[c, 5 + seg[s]]
+                commute = 0.0
+                for w in range(w_start[s], w_start[s] + w_count[s]):
+                    commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
+                                            nearest_stop, cell_m, cparams)
+                u -= b_rent * commute / net_income[s]
+                u += u_stay - stay_gumbel[s]
+            if u > best_u:
+                best_u = u
+                best = cur
         result[s] = best
         if best >= 0 and best != cur:
             # Take the new dwelling off the vacancy list.
             p = position[best]
-            last = vacant[n_vacant - 1]
-            vacant[p] = last
-            position[last] = p
+            last = n_vacant - 1
+            vacant[p] = vacant[last]
+            position[vacant[last]] = p
             position[best] = -1
+            for col in range(4):
+                vac[p, col] = vac[last, col]
+            vac_tenure[p] = vac_tenure[last]
             n_vacant -= 1
-            if cur >= 0:
-                vacant[n_vacant] = cur
-                position[cur] = n_vacant
-                d_cost[cur] = relet_cost[cur]
-                n_vacant += 1
-        elif best < 0 and cur >= 0:
+        if best != cur and cur >= 0:
+            # The present dwelling becomes vacant, to be relet.
             vacant[n_vacant] = cur
             position[cur] = n_vacant
             d_cost[cur] = relet_cost[cur]
+            vac[n_vacant, 0] = d_log_floor[cur]
+            vac[n_vacant, 1] = relet_cost[cur]
+            vac[n_vacant, 2] = d_cell[cur]
+            vac[n_vacant, 3] = d_quartier[cur]
+            vac_tenure[n_vacant] = d_tenure[cur]
             n_vacant += 1
     return n_vacant
 
@@ -458,22 +590,35 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     if not allow_outside:
         outside = np.full(n, -1e300)
     cell_rows = access.cell_rows(share_income, share_origin)
+    norm, grp_income = in_order("norm", np.float64), in_order("income_group", np.int8)
+    grp_origin, home_q = in_order("origin", np.int8), in_order("home_quartier", np.int64)
+    seg, car, ticket = in_order("segment", np.int8), in_order("car", np.bool_), in_order(
+        "ticket", np.float64)
+    w_start, w_count = in_order("worker_start", np.int32), in_order("worker_count", np.int32)
+    ids, log_floor = ids[order], _log_floor(city)
+    b_rent, b_space = mp.utility_rent_burden, mp.utility_space
+    b_similar, b_attach = mp.utility_similar_neighbours, mp.utility_quartier_attachment
+    geometry = (access.x, access.y, access.stop_dist, access.nearest_stop, float(access.cell_m),
+                access.cparams)
+    gumbel = np.empty((n, k))
+    outside_u, stay_u, stay_gumbel, stay_cost, no_commute = (np.empty(n) for _ in range(5))
+    # The searchers' own draws and the utilities of leaving and staying, in parallel
+    # (a searcher's work is some ten agents' worth: smaller chunks).
+    threads.parallel_for(
+        _choice_draws, n, current, net_income, norm, grp_income, grp_origin, home_q,
+        city.dwelling_cell, city.dwelling_quartier, log_floor, cost, cell_rows, k, b_rent, b_space,
+        b_similar, b_attach, mp.utility_stay, outside, np.uint64(key), np.int64(year), ids, seg,
+        w_start, w_count, access.worker_job, car, ticket, *geometry, gumbel, outside_u, stay_u,
+        stay_gumbel, stay_cost, no_commute, min_chunk=max(1, threads.MIN_CHUNK // 10))
     chosen = np.empty(n, np.int64)
     vacancies.count = _choose(
-        current, net_income, in_order("norm", np.float64), in_order("income_group", np.int8),
-        in_order("origin", np.int8), in_order("home_quartier", np.int64),
+        current, net_income, norm, grp_income, grp_origin, home_q,
         in_order("can_own", np.bool_), in_order("can_social", np.bool_), vacancies.list,
         vacancies.count, vacancies.position, city.dwelling_cell, city.dwelling_quartier,
-        city.dwelling_tenure, _log_floor(city), cost,
-        relet_cost.astype(np.float64, copy=False), cell_rows, k,
-        mp.utility_rent_burden, mp.utility_space, mp.utility_similar_neighbours,
-        mp.utility_quartier_attachment, mp.utility_stay, outside,
-        np.uint64(key), np.int64(year), ids[order], chosen, in_order("segment", np.int8),
-        in_order("worker_start", np.int32), in_order("worker_count", np.int32),
-        access.worker_job, in_order("car", np.bool_), in_order("ticket", np.float64),
-        access.x, access.y, access.stop_dist, access.nearest_stop, float(access.cell_m),
-        access.cparams,
-    )
+        city.dwelling_tenure, log_floor, cost, relet_cost.astype(np.float64, copy=False),
+        cell_rows, k, b_rent, b_space, b_similar, b_attach, mp.utility_stay, np.uint64(key),
+        np.int64(year), ids, chosen, seg, w_start, w_count, access.worker_job, car, ticket,
+        *geometry, gumbel, outside_u, stay_u, stay_gumbel, stay_cost, no_commute)
     result[order] = chosen
     return result
 
@@ -491,13 +636,17 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
     position[0] = 0
     cost = np.zeros(city.n_dwellings)
     small = np.zeros(1, np.int8)
-    _choose(np.full(1, -1, np.int64), np.ones(1), np.ones(1), small, small, one,
-            np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position,
-            city.dwelling_cell, city.dwelling_quartier, city.dwelling_tenure,
-            _log_floor(city), cost, cost.copy(), np.zeros((city.n_cells, 6)), k,
-            0.0, 0.0, 0.0, 0.0, 0.0, np.zeros(1), np.uint64(1), np.int64(0),
-            np.zeros(1, np.uint64), one.copy(), small, np.zeros(1, np.int32),
-            np.zeros(1, np.int32),
-            np.zeros(1, np.int32), np.zeros(1, np.bool_), np.zeros(1),
-            np.zeros(city.n_cells), np.zeros(city.n_cells), np.zeros(city.n_cells),
-            np.zeros(city.n_cells, np.int64), 100.0, np.ones(10))
+    w = np.zeros(1, np.int32)
+    geometry = (np.zeros(city.n_cells), np.zeros(city.n_cells), np.zeros(city.n_cells),
+                np.zeros(city.n_cells, np.int64), 100.0, np.ones(10))
+    draws = (np.zeros((1, k)), *(np.zeros(1) for _ in range(5)))
+    searcher = (np.full(1, -1, np.int64), np.ones(1), np.ones(1), small, small, one)
+    dwellings = (city.dwelling_cell, city.dwelling_quartier)
+    rows = np.zeros((city.n_cells, 6))
+    _choice_draws(0, 1, *searcher, *dwellings, _log_floor(city), cost, rows, k, 0.0, 0.0, 0.0,
+                  0.0, 0.0, np.zeros(1), np.uint64(1), np.int64(0), np.zeros(1, np.uint64),
+                  small, w, w, w, np.zeros(1, np.bool_), np.zeros(1), *geometry, *draws)
+    _choose(*searcher, np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position,
+            *dwellings, city.dwelling_tenure, _log_floor(city), cost, cost.copy(), rows, k,
+            0.0, 0.0, 0.0, 0.0, 0.0, np.uint64(1), np.int64(0), np.zeros(1, np.uint64),
+            one.copy(), small, w, w, w, np.zeros(1, np.bool_), np.zeros(1), *geometry, *draws)
