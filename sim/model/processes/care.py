@@ -155,48 +155,46 @@ def step(model: QuartierModel, year: YearState, params: CareParameters,
     n_q = city.n_quartiers
     sv = model.services
     person_alive, household_alive = year.person_alive, year.household_alive
-    n_old = household_alive.size
-    h_ok = household_alive & (pop.dwelling >= 0) & ~in_nursing_home(pop.dwelling, city)
-    hcell = city.dwelling_cell[np.maximum(pop.dwelling, 0)].astype(np.int64)
     tables = model.care.tables
     open_lever_homes(model, year.year)
     pop.pflegegrad = assign_grades(pop.age, pop.sex, pop.pid, person_alive, np.uint64(draws.key),
                                    tables, pop.household, household_alive)
-    size, adults, kids, amb_by_cell, cand, cand_inpatient, cand_z = care_pass(
+    size, adults, kids, amb_by_cell, cand, cand_inpatient, cand_z, cand_d = care_pass(
         pop.household, pop.pflegegrad, pop.age, pop.sex, pop.pid, pop.is_child, person_alive,
-        household_alive, h_ok, hcell, np.uint64(draws.key), tables.inpatient, tables.ambulant,
-        city.n_cells)
+        household_alive, pop.dwelling, city.dwelling_tenure, city.dwelling_cell,
+        np.uint64(draws.key), tables.inpatient, tables.ambulant, city.n_cells)
     sv.add_ambulant_lever(year.year, model.care.unmet_by_cell)
     sv.update_ambulant(year.year, amb_by_cell)
     cand_h = pop.household[cand]
-    cand_cell = hcell[cand_h]
+    cand_cell = city.dwelling_cell[cand_d].astype(np.int64)
+    cand_q = city.dwelling_quartier[cand_d]
     ambulant = ~cand_inpatient
     served = ambulant & (cand_z < sv.ambulant_access[cand_cell])
     unserved = ambulant & ~served
     model.care.unmet_by_cell = np.bincount(cand_cell[unserved], minlength=city.n_cells)
-    hq = city.dwelling_quartier[np.maximum(pop.dwelling, 0)]
-    model.care.unmet = count(hq[cand_h[unserved]], n_q)
+    model.care.unmet = count(cand_q[unserved], n_q)
     # Who moves to a home: not the last adult of a household with children, nor who
     # Tagespflege keeps at home.
     may = (kids[cand_h] == 0) | (adults[cand_h] > 1)
     day = tagespflege_kept(model, year.year, cand_inpatient & may,
-                           pop.pflegegrad[cand], hq[cand_h], cand_z)
-    model.care.tagespflege = count(hq[cand_h[day]], n_q)
-    movers = cand[(cand_inpatient | unserved) & may & ~day]
-    order = np.argsort(keyed_uniforms(draws.key, year.year, pop.pid[movers], SLOT_CARE_ORDER),
-                       kind="stable")
-    movers = movers[order]
-    mover_h = pop.household[movers].copy()
-    mover_q = hq[mover_h]
-    mover_inpatient = np.isin(movers, cand[cand_inpatient])
+                           pop.pflegegrad[cand], cand_q, cand_z)
+    model.care.tagespflege = count(cand_q[day], n_q)
+    moving = np.flatnonzero((cand_inpatient | unserved) & may & ~day)  # among the candidates
+    order = np.argsort(keyed_uniforms(draws.key, year.year, pop.pid[cand[moving]],
+                                      SLOT_CARE_ORDER), kind="stable")
+    moving = moving[order]
+    movers = cand[moving]
+    mover_h = cand_h[moving]
+    mover_q = cand_q[moving]
+    mover_inpatient = cand_inpatient[moving]
     placed, new_rows = to_nursing_home(model, movers, year.year, household_alive,
                                        person_alive, size.copy())
     leave = movers[~placed]
     leave_h = mover_h[~placed]
     model.care.unmet_inpatient = count(mover_q[~placed & mover_inpatient], n_q)
-    size = size - np.bincount(mover_h[placed], minlength=n_old)
-    leaving = np.bincount(leave_h, minlength=n_old)
-    whole = size[leave_h] == leaving[leave_h]  # every member left: the household leaves
+    # every member left (moved to a home or leaving): the household leaves
+    whole = (size[leave_h] - _occurrences(mover_h[placed], leave_h)
+             == _occurrences(leave_h, leave_h))
     household_alive[leave_h[whole]] = False
     person_alive[leave[~whole]] = False
     q_leave = mover_q[~placed]
@@ -211,6 +209,13 @@ def step(model: QuartierModel, year: YearState, params: CareParameters,
     year.add_households(city.dwelling_quartier[pop.dwelling[new_rows]] if new_rows.size
                         else np.zeros(0, np.int64))
     year.life_event[mover_h[placed & (pop.household[movers] != mover_h)]] = True
+
+
+def _occurrences(values: np.ndarray, of: np.ndarray) -> np.ndarray:
+    """How often each element of ``of`` occurs in ``values``."""
+    values = np.sort(values)
+    return (np.searchsorted(values, of, side="right")
+            - np.searchsorted(values, of, side="left"))
 
 
 def tagespflege_kept(model: QuartierModel, year: int, wants_home: np.ndarray,
@@ -357,13 +362,14 @@ def _grow(a, n):
 
 @njit(cache=True)
 def care_pass(household, grade, age, sex, pid, is_child, person_alive, household_alive,
-              at_home_h, hcell, key, inpatient, ambulant, n_cells):
+              dwelling, tenure, dwelling_cell, key, inpatient, ambulant, n_cells):
     """One pass over the persons for the yearly care step.
 
     Returns per household the living members, adults and children; per cell the persons at
     home who need an ambulant service; and the candidates for professional care at home or in
-    a nursing home (persons at home who need a home, or an ambulant service), with whether
-    they need a home and their service priority ``z``."""
+    a nursing home (persons at home, in a private dwelling, who need a home, or an ambulant
+    service), with whether they need a home, their service priority ``z`` and their
+    household's dwelling."""
     n_h = household_alive.size
     size = np.zeros(n_h, np.int64)
     adults = np.zeros(n_h, np.int64)
@@ -373,6 +379,7 @@ def care_pass(household, grade, age, sex, pid, is_child, person_alive, household
     cand = np.empty(cap, np.int64)
     cand_inp = np.empty(cap, np.bool_)
     cand_z = np.empty(cap)
+    cand_d = np.empty(cap, np.int64)
     n_c = 0
     top = inpatient.shape[1] - 1
     for i in range(household.size):
@@ -385,7 +392,10 @@ def care_pass(household, grade, age, sex, pid, is_child, person_alive, household
             continue
         adults[h] += 1
         g = grade[i]
-        if g == 0 or not at_home_h[h]:
+        if g == 0:
+            continue
+        d = dwelling[h]
+        if d < 0 or tenure[d] == NURSING:
             continue
         a = min(age[i], top)
         s = sex[i]
@@ -394,14 +404,17 @@ def care_pass(household, grade, age, sex, pid, is_child, person_alive, household
         if not inp and uniform_from(base, SLOT_SERVICE) >= ambulant[s, a, g]:
             continue  # cared for by relatives
         if not inp:
-            amb_by_cell[hcell[h]] += 1
+            amb_by_cell[dwelling_cell[d]] += 1
         if n_c == cap:  # grow (candidates are a few per cent of the persons)
             cap *= 2
             cand = _grow(cand, cap)
             cand_inp = _grow(cand_inp, cap)
             cand_z = _grow(cand_z, cap)
+            cand_d = _grow(cand_d, cap)
         cand[n_c] = i
         cand_inp[n_c] = inp
         cand_z[n_c] = uniform_from(base, SLOT_PRIORITY)
+        cand_d[n_c] = d
         n_c += 1
-    return size, adults, kids, amb_by_cell, cand[:n_c], cand_inp[:n_c], cand_z[:n_c]
+    return (size, adults, kids, amb_by_cell, cand[:n_c], cand_inp[:n_c], cand_z[:n_c],
+            cand_d[:n_c])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.model.rng import keyed_uniforms
 from sim.state.city import in_nursing_home
@@ -31,10 +32,23 @@ def young_households(age: np.ndarray, is_child: np.ndarray, household: np.ndarra
                      max_age: int) -> np.ndarray:
     """Whether each household has living members, all aged ``min_age``-``max_age``, none a
     child of the household."""
-    alive = person_alive
-    members = np.bincount(household[alive], minlength=n_households)
-    in_band = alive & (age >= min_age) & (age <= max_age) & ~is_child
-    return (members > 0) & (np.bincount(household[in_band], minlength=n_households) == members)
+    return _young(age, is_child, household, person_alive, n_households, min_age, max_age)[0]
+
+
+@njit(cache=True)
+def _young(age, is_child, household, alive, n, min_age, max_age):
+    """:func:`young_households` and the living members per household (one pass)."""
+    members = np.zeros(n, np.int64)
+    others = np.zeros(n, np.int64)  # living members outside the band, or children
+    for i in range(household.size):
+        if alive[i]:
+            h = household[i]
+            members[h] += 1
+            others[h] += np.int64(is_child[i] or age[i] < min_age or age[i] > max_age)
+    young = np.empty(n, np.bool_)
+    for h in range(n):
+        young[h] = members[h] > 0 and others[h] == 0
+    return young, members
 
 
 def step(model: QuartierModel, year: YearState, params: MigrationParameters,
@@ -44,8 +58,8 @@ def step(model: QuartierModel, year: YearState, params: MigrationParameters,
     n = pop.n_households
     if params.education_job_rate <= 0.0:
         return
-    young = young_households(pop.age, pop.is_child, pop.household, year.person_alive, n,
-                             params.education_job_min_age, params.education_job_max_age)
+    young, members = _young(pop.age, pop.is_child, pop.household, year.person_alive, n,
+                            params.education_job_min_age, params.education_job_max_age)
     young &= year.household_alive & ~in_nursing_home(pop.dwelling, city)
     rows = np.flatnonzero(young)
     hid = pop.hid[rows]
@@ -53,7 +67,7 @@ def step(model: QuartierModel, year: YearState, params: MigrationParameters,
     rows, hid = rows[leave], hid[leave]
     education = keyed_uniforms(draws.key, year.year, hid, SLOT_MOTIVE) < params.education_share
     year.household_alive[rows] = False
-    size = np.bincount(pop.household[year.person_alive], minlength=n)[rows].astype(float)
+    size = members[rows].astype(float)
     for motive, sel in (("education", education), ("job", ~education)):
         year.add_out_migrants(motive, year.count(rows[sel], size[sel]))
     poor = income_group(pop.income[rows], model.median_income) == 0

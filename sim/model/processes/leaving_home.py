@@ -40,8 +40,11 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
     """Children who leave home found one-person households without a dwelling (they search
     in the moving step), with an income drawn for a single adult."""
     pop = model.population
-    who = leavers(pop.age, pop.is_child, year.person_alive, params.leaving_home_rate,
-                  params.leaving_home_min_age, keyed_uniforms(draws.key, year.year, pop.pid, 0))
+    eligible = np.flatnonzero(pop.is_child & year.person_alive
+                              & (pop.age >= params.leaving_home_min_age))
+    # as leavers() with the keyed numbers of all persons, drawn for the eligible only
+    who = eligible[keyed_uniforms(draws.key, year.year, pop.pid[eligible], 0)
+                   < params.leaving_home_rate]
     parent = pop.household[who]
     founded = model.new_ids(pop.pid[who], SLOT_FOUNDED_ID)
     new_rows = pop.add_households(
