@@ -209,7 +209,7 @@ def combine_draws(per_draw: pd.DataFrame, group: list[str],
         V_p = max(0, B - W / R)                    (the spread of the expected effect μ(θ)
                                                     over the posterior: parametric)
         T   = V_p + B / D                          (law of total variance, below)
-        interval = m ± t(0.975, D - 1) * sqrt(T)
+        interval = m ± t(0.975, ν) * sqrt(T)
 
     The interval is for the expected effect μ(θ*) of the true parameters θ*, taken as one more
     draw from the posterior: m - μ(θ*) has variance Var μ (1 + 1/D) + E σ² / (D R), estimated by
@@ -220,6 +220,13 @@ def combine_draws(per_draw: pd.DataFrame, group: list[str],
     normal prediction interval of a new draw. With R = 1 the two parts cannot be told apart:
     T = B (1 + 1/D) (all counted as parametric, a conservative interval) and the share is NaN.
     With D = 1 there is no interval.
+
+    ν is Satterthwaite's degrees of freedom of T = (1 + 1/D) B - W / R (at most D - 1; D - 1
+    when V_p is 0 or R = 1). Coverage of μ(θ*) measured on normal synthetic data
+    (tests/test_parameter_draws.py, 20,000 trials): 95 % when the parameters dominate or do not
+    matter; when the runs' noise of a draw mean (σ²/R) is several times the parameter spread
+    Var μ, V_p is poorly determined and coverage falls (about 88 % at σ²/R = 3 Var μ with
+    D = 10-20, R = 3): add replications until the parametric share is high or low.
 
     Args:
         per_draw: One row per group and draw: ``mean``, ``var`` (ddof 1; NaN when n = 1),
@@ -247,7 +254,13 @@ def combine_draws(per_draw: pd.DataFrame, group: list[str],
         total = vp + b / d
         parametric = vp * (1 + 1 / d)
         share = np.where(split, np.where(total > 0, parametric / total, 0.0), np.nan)
-        q = np.where(d >= 2, stats.t.ppf(0.5 + confidence / 2, np.maximum(d - 1, 1)), np.nan)
+        # Satterthwaite's degrees of freedom of (1 + 1/D) B - W / R (B: D - 1, W: D (R - 1))
+        subtract = split & (b - w / r > 0)
+        spread = (((1 + 1 / d) * b) ** 2 / np.maximum(d - 1, 1)
+                  + np.where(subtract, (w / r) ** 2 / (d * np.maximum(r - 1, 1)), 0.0))
+        dof = np.where(subtract, np.clip(total ** 2 / spread, 1.0, np.maximum(d - 1, 1)),
+                       np.maximum(d - 1, 1))
+        q = np.where(d >= 2, stats.t.ppf(0.5 + confidence / 2, dof), np.nan)
         half = q * np.sqrt(total)
     out["var_parametric"] = np.where(split, parametric, np.nan)
     out["var_stochastic"] = np.where(split, total - parametric, np.nan)
