@@ -164,7 +164,7 @@ def test_more_draws_than_the_file_holds_is_an_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def pair(baseline):
-    small = {"city.households": 300, "years": 2, "outcomes.cell_snapshots": False}
+    small = {"city.households": 200, "years": 1, "outcomes.cell_snapshots": False}
     base = baseline.with_values({**small, "name": "base"})
     policy = sim.load_scenario(SCENARIOS / "rent_mix_quota_30.toml").with_values(
         {**small, "name": "policy"})
