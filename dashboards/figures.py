@@ -819,9 +819,13 @@ def comparison_whiskers(comparison: pd.DataFrame, *, year: int | None = None,
                            "[%{customdata[3]:+,.4~g}, %{customdata[4]:+,.4~g}] = "
                            "%{customdata[5]:+,.1f} %<extra>" + str(name) + "</extra>")))
     year = int(rows["year"].iloc[0])
+    kind = ""
+    if with_draws(rows):  # say which kind of interval the whiskers are
+        kind = (" · 95 %-Intervalle: Parameter + Zufall" if lang == "de"
+                else " · 95 % intervals: parameters + noise")
     fig.update_layout(
         template=TEMPLATE, legend_title=text("scenario", lang),
-        title=f"{text('comparison', lang)} – {scope_label(scope, lang)}, {year}",
+        title=f"{text('comparison', lang)} – {scope_label(scope, lang)}, {year}{kind}",
         xaxis={"title": text("relative_difference", lang), "range": [-limit, limit],
                "ticksuffix": " %"},
         height=max(420, 26 * len(order) + 160),
