@@ -326,7 +326,8 @@ def _difference_table(title: str, first: str, share: bool = False):
     out = Table(title=title)
     out.add_column(first, overflow="fold")
     headers = ("Basis\nbaseline", "Szenario\nscenario", "Differenz\ndifference",
-               "95 %-KI\n95 % CI") + (("Param.\nshare",) if share else ())
+               "95 %-Intervall\nParam.+Zufall" if share else "95 %-KI\n95 % CI"
+               ) + (("Param.\nshare",) if share else ())
     for header in headers:
         out.add_column(header, justify="right", no_wrap=True)
     out.add_column("", justify="center", no_wrap=True)

@@ -224,6 +224,11 @@ class ComparisonResult:
         cost_effectiveness: Extra cost and EUR per unit of effect with intervals
             (:func:`sim.experiments.costs.cost_effectiveness`), also in
             ``cost_effectiveness.parquet``.
+        parameter_draws: Parameter draws per scenario (None: the scenarios' own values);
+            ``replications`` then counts the replications per draw.
+        draws: The draws used (``draw, source_draw`` and the values), also in
+            ``parameter_draws.csv``.
+        interval: ``"stochastic"`` or ``"parameter+stochastic"``: what the intervals cover.
     """
 
     table: pd.DataFrame
