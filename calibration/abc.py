@@ -9,7 +9,9 @@ of ``replications`` runs with common random numbers, run through the sweep machi
 runs of one particle go to local processes or a Dask cluster, and are stored and reused).
 
 The fitted parameters written to the scenario file are the posterior's weighted medians;
-``posterior`` gives them with their 5 % and 95 % weighted quantiles.
+``posterior`` gives them with their 5 % and 95 % weighted quantiles, and ``draws`` the final
+population's particles with their weights (written as ``calibration_draws.csv`` and
+``.parquet``: the parameter draws of ``quartier compare --parameter-draws N``).
 
 pyABC samples its priors and perturbations with numpy's global generator; it is seeded with
 the calibration's seed for the search and restored afterwards, and particles are evaluated one
@@ -40,8 +42,11 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
 
 def search(problem, evaluator, record, *, budget: int, population: int, generations: int,
-           out: Path) -> tuple[np.ndarray, pd.DataFrame, str]:
-    """Run ABC-SMC; returns (posterior medians, posterior table, message).
+           out: Path) -> tuple[np.ndarray, pd.DataFrame, str, pd.DataFrame]:
+    """Run ABC-SMC; returns (posterior medians, posterior table, message, particles).
+
+    The particles are the final population: ``draw, weight, seed`` (the calibration's, for
+    resampling) and one column per parameter (a draws file, :mod:`sim.experiments.draws`).
 
     ``record(thetas, stage)`` evaluates parameter vectors and logs them in the trace (the
     caller's), ``evaluator`` gives their moments.
@@ -103,4 +108,17 @@ def search(problem, evaluator, record, *, budget: int, population: int, generati
     last = epsilons[epsilons["t"] >= 0].iloc[-1]
     message = (f"ABC-SMC: {int(last['t']) + 1} generations of {population} particles, "
                f"final epsilon {float(last['epsilon']):.3g} (distance sqrt(J))")
-    return np.array(medians), pd.DataFrame(rows), message
+    return np.array(medians), pd.DataFrame(rows), message, particles(
+        names, [frame[k].to_numpy(float) for k in keys], weights, problem.spec.seed)
+
+
+def particles(names: list[str], values: list[np.ndarray], weights: np.ndarray,
+              seed: int) -> pd.DataFrame:
+    """A population of particles as a draws table: ``draw, weight, seed``, the parameters
+    (weights normalised to sum 1)."""
+    weights = np.asarray(weights, float)
+    table = pd.DataFrame({"draw": np.arange(weights.size), "weight": weights / weights.sum(),
+                          "seed": int(seed)})
+    for name, column in zip(names, values, strict=True):
+        table[name] = column
+    return table

@@ -112,6 +112,8 @@ class CalibrationResult:
         message: How the search ended.
         posterior: ABC only: per parameter the posterior's weighted median, mean, 5 % and
             95 % quantiles.
+        draws: ABC only: the final population's particles (``draw, weight, seed``, one column
+            per parameter), a draws file for ``quartier compare --parameter-draws``.
     """
 
     parameters: pd.DataFrame
@@ -122,6 +124,7 @@ class CalibrationResult:
     message: str
     problem: Problem = field(repr=False)
     posterior: pd.DataFrame | None = None
+    draws: pd.DataFrame | None = None
 
     @property
     def fitted(self) -> dict[str, Any]:
@@ -344,12 +347,14 @@ def calibrate(problem: Problem, *, out: str | Path, executor=None, workers: int 
     if spec.method == "abc":
         from calibration.abc import search
 
-        theta, posterior, message = search(
+        theta, posterior, message, draws = search(
             problem, evaluator, record, budget=budget, population=spec.abc_population,
             generations=spec.abc_generations, out=Path(out))
         record(theta[None, :], "posterior median")
         best.update(theta=theta, objective=float(trace[-1]["objective"]))
-        return _result(problem, evaluator, best, trace, message, posterior)
+        result = _result(problem, evaluator, best, trace, message, posterior)
+        result.draws = draws
+        return result
 
     # stage 1: the starting values and a space-filling design, as one batch
     n_initial = min(spec.initial_points, budget - 1)
@@ -414,7 +419,9 @@ def _result(problem: Problem, evaluator: Evaluator, best: dict[str, Any],
 
 
 def write_results(result: CalibrationResult, out: str | Path) -> dict[str, Path]:
-    """Write the fit table, the parameters (CSV) and the trace (Parquet), each atomically."""
+    """Write the fit table, the parameters (CSV) and the trace (Parquet), each atomically;
+    with ABC also the posterior's quantiles (``calibration_posterior.csv``) and its particles
+    with their weights (``calibration_draws.csv`` and ``.parquet``, a draws file)."""
     from sim.experiments.files import write_atomic, write_parquet_atomic
 
     out = Path(out)
@@ -428,6 +435,10 @@ def write_results(result: CalibrationResult, out: str | Path) -> dict[str, Path]
     if result.posterior is not None:
         paths["posterior"] = out / "calibration_posterior.csv"
         write_atomic(paths["posterior"], lambda tmp: result.posterior.to_csv(tmp, index=False))
+    if result.draws is not None:  # the parameter draws of quartier compare --parameter-draws
+        paths["draws"] = out / "calibration_draws.csv"
+        write_atomic(paths["draws"], lambda tmp: result.draws.to_csv(tmp, index=False))
+        write_parquet_atomic(result.draws, out / "calibration_draws.parquet")
     return paths
 
 

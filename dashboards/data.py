@@ -178,8 +178,12 @@ def _load_store(given: Path, base: Path) -> Results:
     sort = [c for c in ("scenario", "design_point", "replicate", "run_id") if c in experiments]
     experiments = experiments.sort_values(sort, kind="stable").reset_index(drop=True)
 
+    experiments = _pool_draws(experiments, manifest)
     roles = {name: info.get("role") for name, info in manifest.get("scenarios", {}).items()
              if isinstance(info, dict)}
+    roles.update({info["draw_of"]: info.get("role", "").removesuffix(" draw")
+                  for info in manifest.get("scenarios", {}).values()
+                  if isinstance(info, dict) and "draw_of" in info})
     baseline = next((n for n, role in roles.items() if role == "baseline"), None)
     present = [str(s) for s in pd.unique(experiments["scenario"])]
     kind = "comparison" if baseline is not None or (base / "comparison.csv").exists() else "sweep"
@@ -200,6 +204,25 @@ def _load_store(given: Path, base: Path) -> Results:
     return _finish(Results(root=base, kind=kind, experiments=experiments, outcomes=outcomes,
                            cells=cells, comparison=comparison, baseline=baseline,
                            scenarios=scenarios))
+
+
+def _pool_draws(experiments: pd.DataFrame, manifest: dict) -> pd.DataFrame:
+    """A comparison over parameter draws stores each scenario once per draw
+    (``<name>@draw007``); its runs count as the scenario's, replicate r of draw d as
+    replicate ``d * DRAW_SEED_STRIDE + r``."""
+    from sim.experiments.draws import DRAW_SEED_STRIDE
+
+    info = {name: entry for name, entry in manifest.get("scenarios", {}).items()
+            if isinstance(entry, dict) and "draw_of" in entry}
+    mask = experiments["scenario"].isin(list(info))
+    if not mask.any():
+        return experiments
+    draw = experiments.loc[mask, "scenario"].map(lambda n: int(info[n].get("draw", 0)))
+    experiments.loc[mask, "replicate"] = (draw * DRAW_SEED_STRIDE
+                                          + experiments.loc[mask, "replicate"])
+    experiments.loc[mask, "scenario"] = experiments.loc[mask, "scenario"].map(
+        lambda n: info[n]["draw_of"])
+    return experiments
 
 
 def _read_comparison(given: Path, base: Path) -> pd.DataFrame:

@@ -819,9 +819,13 @@ def comparison_whiskers(comparison: pd.DataFrame, *, year: int | None = None,
                            "[%{customdata[3]:+,.4~g}, %{customdata[4]:+,.4~g}] = "
                            "%{customdata[5]:+,.1f} %<extra>" + str(name) + "</extra>")))
     year = int(rows["year"].iloc[0])
+    kind = ""
+    if with_draws(rows):  # say which kind of interval the whiskers are
+        kind = (" · 95 %-Intervalle: Parameter + Zufall" if lang == "de"
+                else " · 95 % intervals: parameters + noise")
     fig.update_layout(
         template=TEMPLATE, legend_title=text("scenario", lang),
-        title=f"{text('comparison', lang)} – {scope_label(scope, lang)}, {year}",
+        title=f"{text('comparison', lang)} – {scope_label(scope, lang)}, {year}{kind}",
         xaxis={"title": text("relative_difference", lang), "range": [-limit, limit],
                "ticksuffix": " %"},
         height=max(420, 26 * len(order) + 160),
@@ -860,13 +864,53 @@ def format_difference(metric: str, value: float, lang: str = "en") -> str:
     return localise(f"{value:+,.{decimals}f}", lang)
 
 
+def with_draws(comparison: pd.DataFrame | None) -> bool:
+    """Whether a comparison's intervals combine parameter and stochastic uncertainty
+    (``quartier compare --parameter-draws``)."""
+    return (comparison is not None and "interval" in comparison
+            and (comparison["interval"].astype(str) == "parameter+stochastic").any())
+
+
+def interval_note(comparison: pd.DataFrame | None, lang: str = "de") -> str:
+    """Which kind of interval a comparison shows, for the report and the dashboard."""
+    if comparison is None:
+        return ""
+    if with_draws(comparison):
+        draws = int(comparison["draws"].max())
+        reps = int(comparison["replications"].max())
+        if lang == "de":
+            return (f"Intervalle: Parameter- und Zufallsunsicherheit zusammen – {draws} "
+                    f"Parametersätze der Kalibrierung mit je {reps} gepaarten Wiederholungen "
+                    "(Gesetz der totalen Varianz). »Anteil Param.«: der Anteil der Varianz, "
+                    "der aus der Unsicherheit der Parameter kommt.")
+        return (f"Intervals: parameter and stochastic uncertainty combined – {draws} "
+                f"parameter sets of the calibration with {reps} paired replications each (law "
+                "of total variance). 'Param. share': the part of the variance that comes "
+                "from the parameters' uncertainty.")
+    if lang == "de":
+        return ("Intervalle: nur Zufallsunsicherheit (gepaarte Wiederholungen mit festen "
+                "Parametern); die Unsicherheit der Parameter ist nicht enthalten (quartier "
+                "compare --parameter-draws).")
+    return ("Intervals: stochastic uncertainty only (paired replications with fixed "
+            "parameters); the parameters' uncertainty is not included (quartier compare "
+            "--parameter-draws).")
+
+
+def share_cells(rows: pd.DataFrame, lang: str = "de") -> list[str]:
+    """The parametric share of each row's interval variance, in %."""
+    return [localise(f"{v:.0%}", lang) if v is not None and math.isfinite(v) else "–"
+            for v in rows["parametric_share"].astype(float)]
+
+
 def comparison_table(comparison: pd.DataFrame, *, year: int | None = None, scope: str = "city",
                      metrics: Sequence[str] | None = None, lang: str = "de") -> go.Figure:
     """The comparison as a table: scenario, metric, baseline, scenario, difference, 95 % CI
-    and a mark for significant rows."""
+    (with parameter draws: the combined interval and the parametric share) and a mark for
+    significant rows."""
     rows = comparison_rows(comparison, year=year, scope=scope, metrics=metrics)
     if rows.empty:
         raise ValueError("no comparison rows")
+    draws = with_draws(rows)
     cells = [
         rows["scenario"].tolist(),
         [metric_label(m, lang) for m in rows["metric"]],
@@ -882,9 +926,16 @@ def comparison_table(comparison: pd.DataFrame, *, year: int | None = None, scope
     ]
     header = [text(k, lang) for k in ("scenario", "metric", "baseline", "scenario",
                                       "difference", "ci")] + ["*"]
+    widths = [2.2, 3.6, 1.3, 1.3, 1.4, 2.2, 0.3]
+    if draws:
+        cells.insert(6, share_cells(rows, lang))
+        header.insert(6, "Anteil Param." if lang == "de" else "Param. share")
+        header[5] = ("95 %-Intervall (Param. + Zufall)" if lang == "de"
+                     else "95 % interval (param. + stoch.)")
+        widths.insert(6, 1.0)
     fill = [["#fff3e0" if s else "white" for s in rows["significant"]]]
     fig = go.Figure(go.Table(
-        columnwidth=[2.2, 3.6, 1.3, 1.3, 1.4, 2.2, 0.3],
+        columnwidth=widths,
         header={"values": header, "fill_color": "#1f4e79", "font": {"color": "white"},
                 "align": "left"},
         cells={"values": cells, "fill_color": fill * len(cells), "align": "left",

@@ -161,7 +161,7 @@ def key_table(results: Results, lang: str = "de") -> pd.DataFrame:
     rows = rows.assign(_m=rows["metric"].map(rank), _s=rows["scenario"].map(order)
                        ).sort_values(["_s", "_m"])
     yes, no = ("ja", "nein") if lang == "de" else ("yes", "no")
-    return pd.DataFrame({
+    table = pd.DataFrame({
         text("scenario", lang): rows["scenario"].to_numpy(),
         text("metric", lang): [metric_label(m, lang) for m in rows["metric"]],
         text("baseline", lang): [fg.format_value(m, v, lang)
@@ -179,6 +179,10 @@ def key_table(results: Results, lang: str = "de") -> pd.DataFrame:
                                                 rows["ci_high"], strict=True)],
         text("significant", lang): [yes if s else no for s in rows["significant"]],
     })
+    if fg.with_draws(rows):
+        table.insert(6, "Anteil Param." if lang == "de" else "Param. share",
+                     fg.share_cells(rows, lang))
+    return table
 
 
 def money_note(results: Results, lang: str = "de") -> str:
@@ -456,6 +460,7 @@ def build_report(results: Results, lang: str = "de") -> str:
     if not keys.empty:
         page.heading(parts, text("key_outcomes", lang))
         page.table(parts, keys)
+        page.note(parts, fg.interval_note(results.comparison, lang))
     page.note(parts, money_note(results, lang))
 
     # who leaves and why
@@ -540,6 +545,7 @@ def build_report(results: Results, lang: str = "de") -> str:
         page.figure(parts, lambda: fg.comparison_whiskers(results.comparison, lang=lang,
                                                           colors=whisker_colors))
         page.figure(parts, lambda: fg.comparison_table(results.comparison, lang=lang))
+        page.note(parts, fg.interval_note(results.comparison, lang))
     else:
         page.note(parts, text("no_comparison", lang))
     if len(results.scenarios) > MAX_SCENARIOS:

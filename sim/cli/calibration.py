@@ -175,7 +175,9 @@ def calibrate(
         f"Distance J = {result.objective:.3g} after {result.evaluations} evaluations "
         f"({result.message}). Fitted parameters: {'  '.join(map(str, written))}  "
         f"Fit: {paths['fit']}  "
-        f"Trace: {paths['trace']}", highlight=False, soft_wrap=True)
+        f"Trace: {paths['trace']}"
+        + (f"  Parameter draws: {paths['draws']}" if "draws" in paths else ""),
+        highlight=False, soft_wrap=True)
 
 
 def _check_size(spec, problem, source: str, workers: int, yes: bool, quiet: bool) -> None:

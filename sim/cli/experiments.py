@@ -104,6 +104,16 @@ def compare(
         False, "--full",
         help="Print every metric per scenario and the out-migrants by cause (default: the "
         "headline metrics and the significant differences)."),
+    parameter_draws: int = typer.Option(
+        None, "--parameter-draws", min=1, metavar="N",
+        help="Run every scenario on N parameter sets of the calibration (--draws) x "
+        "--replications, and give each effect an interval combining parameter and stochastic "
+        "uncertainty with the parametric share of its variance. Default: the scenarios' own "
+        "values."),
+    draws: Path = typer.Option(
+        None, "--draws", metavar="FILE",
+        help="Draws file for --parameter-draws (CSV or Parquet: draw, weight, one column per "
+        "dotted scenario path), e.g. results/calibration/calibration_draws.csv."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
 ) -> None:
     """Compare policy scenarios with a baseline over paired replications (Szenariovergleich).
@@ -116,8 +126,14 @@ def compare(
     excludes 0, and finishes with the table of significant differences over all metrics.
     Writes OUT/comparison.csv (every metric, scope and year) and the per-run results
     (OUT/runs/, OUT/manifest.json). Runs already in OUT are reused.
+
+    With --parameter-draws N --draws FILE every scenario also runs on N parameter sets from
+    the calibration (the draw's values override the scenario's; common random numbers within a
+    draw); the intervals then combine parameter and stochastic uncertainty (law of total
+    variance over draws and replications, see docs/uncertainty.md) and the tables give the
+    parametric share of each effect's variance.
     """
-    from sim.errors import InputError, io_error
+    from sim.errors import InputError, display_path, io_error
     from sim.experiments.runner import RunsFailed
 
     try:
@@ -134,6 +150,19 @@ def compare(
                 raise InputError("--precision", None, "only with --replications auto")
         elif precision is None:
             raise InputError("--precision", None, "--replications auto needs --precision")
+        elif parameter_draws is not None:
+            raise InputError("--replications", None, "'auto' does not work with "
+                             "--parameter-draws; give a number")
+        if draws is not None and parameter_draws is None:
+            raise InputError("--draws", None, "only with --parameter-draws N")
+        if parameter_draws is not None:
+            from sim.experiments.draws import read_draws, select_draws
+
+            if draws is None:
+                raise InputError("--draws", None, "--parameter-draws needs a draws file, e.g. "
+                                 "--draws results/calibration/calibration_draws.csv")
+            select_draws(read_draws(draws), parameter_draws, seed=seed,
+                         source=display_path(draws))
         from sim.experiments.comparison import Precision
         from sim.inputs.levers import load_scenario
 
@@ -160,6 +189,7 @@ def compare(
                     executor=executor, workers=workers or default_workers(), force=force,
                     command=command_line(), progress=progress,
                     on_round=lambda n, ratio: rounds.append((n, ratio)),
+                    parameter_draws=parameter_draws, draws_file=draws,
                 )
         except InputError as exc:
             progress.__exit__()
@@ -180,6 +210,11 @@ def compare(
                       independent=independent_seeds, full=full)
     _print_replications(result, replications == "auto", target, rounds)
     _print_costs(result)
+    if result.parameter_draws:
+        console.print(
+            f"Parameter draws: {result.parameter_draws} from {display_path(draws)} (used: "
+            f"{out / 'parameter_draws.csv'}; effect per draw: {out / 'comparison_draws.parquet'})"
+            ". Intervals: parameter + stochastic uncertainty.", highlight=False, soft_wrap=True)
     n_runs = result.runs_done + result.runs_skipped
     console.print(
         f"Runs: {n_runs} ({result.runs_done} simulated, {result.runs_skipped} already stored). "
@@ -239,20 +274,26 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool,
                   .itertuples(index=False, name=None))
     show = set(rows["metric"]) if (full or metrics) else set(TABLE_METRICS)
     significant = []
+    draws = getattr(result, "parameter_draws", None)
     for name in result.scenarios:
         part = rows[rows["scenario"] == name]
-        lines = [(row, _metric_cells(row, totals.get(name))) for row in part.itertuples(
-            index=False)]
+        lines = [(row, _metric_cells(row, totals.get(name), share=bool(draws)))
+                 for row in part.itertuples(index=False)]
         significant += [(name, *cells[:5]) for row, cells in lines
                         if row.significant and not (row.metric.startswith(CAUSE_PREFIX)
                                                     and name in totals)]
-        out = _difference_table(
-            f"{name} vs. {result.baseline} — {scope_label}, {year}, "
-            f"{result.replications} paired replications", "Kennzahl\nmetric")
+        runs = (f"{draws} parameter draws x {result.replications} paired replications"
+                if draws else f"{result.replications} paired replications")
+        out = _difference_table(f"{name} vs. {result.baseline} — {scope_label}, {year}, {runs}",
+                                "Kennzahl\nmetric", share=bool(draws))
         for row, cells in lines:
             if row.metric in show:
                 out.add_row(*cells)
-        out.caption = (f"* 95 %-Konfidenzintervall schließt 0 aus / CI excludes 0 "
+        kind = ("95 %-Intervall aus Parameter- und Zufallsunsicherheit / interval of parameter "
+                "+ stochastic uncertainty (law of total variance over draws and replications); "
+                "Param. = parametric share of its variance" if draws else
+                "95 %-Konfidenzintervall / CI of the stochastic uncertainty only")
+        out.caption = (f"{kind}. * Intervall schließt 0 aus / interval excludes 0 "
                        f"(significant); paired differences, {seeds}; pp = percentage points"
                        + ("" if (full or metrics) else
                           "; Leitkennzahlen / headline metrics (--full: every metric)"))
@@ -262,26 +303,32 @@ def _print_comparison(result, *, metrics, scope: str, independent: bool,
     _print_significant(significant, scope_label, year)
 
 
-def _metric_cells(row, total: float | None) -> list[str]:
-    """A comparison row's cells: label, baseline, scenario, difference, CI, mark."""
+def _metric_cells(row, total: float | None, share: bool = False) -> list[str]:
+    """A comparison row's cells: label, baseline, scenario, difference, CI, (``share``: the
+    parametric share of the interval's variance), mark."""
     fmt_value, fmt_diff, unit = _formatters(
         row.metric, max(abs(row.baseline_mean), abs(row.scenario_mean)))
     ci = ("n/a" if not math.isfinite(row.ci_low)
           else f"[{fmt_diff(row.ci_low)}, {fmt_diff(row.ci_high)}]")
-    return [_cause_label(row.metric, total, fmt_diff), fmt_value(row.baseline_mean),
-            fmt_value(row.scenario_mean), f"{fmt_diff(row.difference)}{unit}", ci,
-            "*" if row.significant else ""]
+    cells = [_cause_label(row.metric, total, fmt_diff), fmt_value(row.baseline_mean),
+             fmt_value(row.scenario_mean), f"{fmt_diff(row.difference)}{unit}", ci]
+    if share:
+        value = getattr(row, "parametric_share", math.nan)
+        cells.append(f"{value:.0%}" if math.isfinite(value) else "–")
+    return [*cells, "*" if row.significant else ""]
 
 
-def _difference_table(title: str, first: str):
+def _difference_table(title: str, first: str, share: bool = False):
     """A table of paired differences: a label column ``first``, then baseline, scenario,
-    difference, 95 % CI and the significance mark."""
+    difference, 95 % CI (``share``: and the parametric share) and the significance mark."""
     from rich.table import Table
 
     out = Table(title=title)
     out.add_column(first, overflow="fold")
-    for header in ("Basis\nbaseline", "Szenario\nscenario", "Differenz\ndifference",
-                   "95 %-KI\n95 % CI"):
+    headers = ("Basis\nbaseline", "Szenario\nscenario", "Differenz\ndifference",
+               "95 %-Intervall\nParam.+Zufall" if share else "95 %-KI\n95 % CI"
+               ) + (("Param.\nshare",) if share else ())
+    for header in headers:
         out.add_column(header, justify="right", no_wrap=True)
     out.add_column("", justify="center", no_wrap=True)
     return out
@@ -359,8 +406,11 @@ def _print_costs(result) -> None:
 
     if result.costs is None or result.cost_effectiveness is None:
         return
+    draws = getattr(result, "parameter_draws", None)
+    runs = (f"{draws} parameter draws x {result.replications}" if draws
+            else f"{result.replications}")
     out = Table(title="Kosten der Hebel / lever costs (nominal EUR, sum over the horizon, "
-                f"mean of {result.replications} replications)")
+                f"mean of {runs} replications)")
     for header in ("Szenario\nscenario", "Hebel\nlever", "Posten\nitem", "Jahre\nyears",
                    "EUR"):
         out.add_column(header, justify="right" if header == "EUR" else "left",
@@ -376,7 +426,8 @@ def _print_costs(result) -> None:
     print_table(out)
     table = display_table(result.cost_effectiveness)
     out = Table(title=f"Kosten-Wirksamkeit / cost-effectiveness vs. {result.baseline} "
-                f"({result.replications} paired replications)")
+                f"({runs} paired replications"
+                + ("; intervals: runs' noise only, pooled over the draws)" if draws else ")"))
     for col in table.columns:
         out.add_column(col, justify="left" if col in ("scenario", "effect") else "right",
                        overflow="fold")

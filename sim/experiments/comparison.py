@@ -60,21 +60,9 @@ def paired_differences(experiments: pd.DataFrame, outcomes: pd.DataFrame, *, bas
         :data:`COMPARISON_COLUMNS`. Pairs where either value is missing (e.g. flows in the
         start year) are left out; ``replications`` counts the pairs used.
     """
-    runs = experiments[["run_id", "scenario", "replicate"]]
-    if runs.duplicated(["scenario", "replicate"]).any():
-        raise ValueError("more than one run per (scenario, replicate); select the runs first")
     if scenarios is None:
-        scenarios = [s for s in pd.unique(runs["scenario"]) if s != baseline]
-    df = outcomes.merge(runs, on="run_id", how="inner")
-    df["metric"] = df["metric"].astype(str)
-    df["scope"] = df["scope"].astype(str)
-    keys = ["replicate", "metric", "scope", "year"]
-    base = df.loc[df["scenario"] == baseline, [*keys, "value"]].rename(
-        columns={"value": "baseline_value"})
-    other = df.loc[df["scenario"].isin(list(scenarios)), ["scenario", *keys, "value"]]
-    pairs = other.merge(base, on=keys, how="inner")
-    pairs["d"] = pairs["value"] - pairs["baseline_value"]
-    pairs = pairs.dropna(subset=["d"])
+        scenarios = [s for s in pd.unique(experiments["scenario"]) if s != baseline]
+    pairs, df = paired_values(experiments, outcomes, baseline=baseline, scenarios=scenarios)
     group = ["scenario", "metric", "scope", "year"]
     out = pairs.groupby(group, sort=False, observed=True).agg(
         baseline_mean=("baseline_value", "mean"), scenario_mean=("value", "mean"),
@@ -95,6 +83,27 @@ def paired_differences(experiments: pd.DataFrame, outcomes: pd.DataFrame, *, bas
         _q=out["scope"].map(scope_order),
     ).sort_values(["_s", "_m", "_q", "year"]).drop(columns=["_s", "_m", "_q"])
     return out[COMPARISON_COLUMNS].reset_index(drop=True)
+
+
+def paired_values(experiments: pd.DataFrame, outcomes: pd.DataFrame, *, baseline: str,
+                  scenarios: Sequence[str], extra: Sequence[str] = ()
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pairs of :func:`paired_differences`: one row per scenario, replicate, metric, scope
+    and year with ``value``, ``baseline_value`` and ``d`` (and the ``extra`` columns of
+    ``experiments``, e.g. ``draw``); second, the outcomes with the runs' columns."""
+    runs = experiments[["run_id", "scenario", "replicate", *extra]]
+    if runs.duplicated(["scenario", "replicate"]).any():
+        raise ValueError("more than one run per (scenario, replicate); select the runs first")
+    df = outcomes.merge(runs, on="run_id", how="inner")
+    df["metric"] = df["metric"].astype(str)
+    df["scope"] = df["scope"].astype(str)
+    keys = ["replicate", *extra, "metric", "scope", "year"]
+    base = df.loc[df["scenario"] == baseline, [*keys, "value"]].rename(
+        columns={"value": "baseline_value"})
+    other = df.loc[df["scenario"].isin(list(scenarios)), ["scenario", *keys, "value"]]
+    pairs = other.merge(base, on=keys, how="inner")
+    pairs["d"] = pairs["value"] - pairs["baseline_value"]
+    return pairs.dropna(subset=["d"]), df
 
 
 TOTAL_OUT_MIGRATION = "out_migrants"
@@ -215,6 +224,11 @@ class ComparisonResult:
         cost_effectiveness: Extra cost and EUR per unit of effect with intervals
             (:func:`sim.experiments.costs.cost_effectiveness`), also in
             ``cost_effectiveness.parquet``.
+        parameter_draws: Parameter draws per scenario (None: the scenarios' own values);
+            ``replications`` then counts the replications per draw.
+        draws: The draws used (``draw, source_draw`` and the values), also in
+            ``parameter_draws.csv``.
+        interval: ``"stochastic"`` or ``"parameter+stochastic"``: what the intervals cover.
     """
 
     table: pd.DataFrame
@@ -230,6 +244,9 @@ class ComparisonResult:
     csv: Path
     costs: pd.DataFrame | None = None
     cost_effectiveness: pd.DataFrame | None = None
+    parameter_draws: int | None = None
+    draws: pd.DataFrame | None = None
+    interval: str = "stochastic"
 
 
 def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str | Path], *,
@@ -238,8 +255,17 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
             seed: int = 1, metrics: Sequence[str] | None = None, max_replications: int = 50,
             independent_seeds: bool = False, executor=None, workers: int = 1,
             force: bool = False, command: str = "sim.compare (Python)",
-            progress: Progress | None = None, on_round=None) -> ComparisonResult:
+            progress: Progress | None = None, on_round=None,
+            parameter_draws: int | None = None,
+            draws_file: str | Path | None = None) -> ComparisonResult:
     """Compare scenarios with a baseline over paired replications; store every run.
+
+    With ``parameter_draws=N`` every scenario runs on each of N parameter sets of
+    ``draws_file`` (a calibration's draws, see :mod:`sim.experiments.draws`) times
+    ``replications``, and each effect's interval combines parameter and stochastic uncertainty
+    (:func:`sim.experiments.draws.combine_draws`; columns ``interval``, ``draws``,
+    ``var_parametric``, ``var_stochastic``, ``parametric_share`` and the runs' noise alone as
+    ``stochastic_ci_low/high``). Without it nothing changes.
 
     Args:
         baseline: The baseline scenario (or its file).
@@ -262,6 +288,8 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
         progress: ``progress(done, total)`` callback.
         on_round: ``on_round(replications, half_width_ratio)`` after each round of
             ``"auto"``.
+        parameter_draws: Parameter draws per scenario (None: the scenarios' own values).
+        draws_file: The draws file (CSV or Parquet) for ``parameter_draws``.
 
     Raises:
         InputError: for bad scenarios, names used twice, bad options or a store conflict.
@@ -278,6 +306,11 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
                              f"two scenarios are named '{sc.name}'; give each its own name")
         seen[sc.name] = sc
     auto = replications == "auto"
+    if parameter_draws is not None and auto:
+        raise InputError("--replications", None, "'auto' does not work with "
+                         "--parameter-draws; give a number")
+    if parameter_draws is None and draws_file is not None:
+        raise InputError("--draws", None, "only with --parameter-draws N")
     if auto:
         if precision is None:
             raise InputError("--precision", None, "--replications auto needs --precision")
@@ -297,6 +330,12 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
     horizon = years if years is not None else base_sc.years
     all_sc = [base_sc, *others]
     _check_metric_names(metrics, base_sc)
+    if parameter_draws is not None:
+        return _compare_draws(
+            base_sc, others, n_draws=parameter_draws, draws_file=draws_file, out=Path(out),
+            replications=replications, years=horizon, seed=seed, metrics=metrics,
+            independent_seeds=independent_seeds, executor=executor, workers=workers,
+            force=force, command=command, progress=progress)
     registry = {sc.name: {"hash": scenario_identity(sc), "source_file": sc.source_file,
                           "role": "baseline" if sc is base_sc else "scenario"} for sc in all_sc}
     out = Path(out)
@@ -340,6 +379,85 @@ def compare(baseline: Scenario | str | Path, scenarios: Sequence[Scenario | str 
         half_width_ratio=ratio, runs_done=done, runs_skipped=skipped, csv=csv,
         costs=summary, cost_effectiveness=effectiveness,
     )
+
+
+def _compare_draws(base_sc: Scenario, others: list[Scenario], *, n_draws: int,
+                   draws_file: str | Path | None, out: Path, replications: int, years: int,
+                   seed: int, metrics, independent_seeds: bool, executor, workers: int,
+                   force: bool, command: str, progress) -> ComparisonResult:
+    """:func:`compare` over parameter draws (see :mod:`sim.experiments.draws`)."""
+    from sim.errors import display_path
+    from sim.experiments import draws as dr
+
+    if draws_file is None:
+        raise InputError("--draws", None, "--parameter-draws needs a draws file, e.g. "
+                         "--draws results/calibration/calibration_draws.csv")
+    source = display_path(draws_file)
+    selected = dr.select_draws(dr.read_draws(draws_file), int(n_draws), seed=seed,
+                               source=source)
+    values = dr.draw_values(selected)
+    all_sc = [base_sc, *others]
+    registry, specs, labels = {}, [], []
+    for sc in all_sc:
+        role = "baseline" if sc is base_sc else "scenario"
+        for d, dsc in enumerate(dr.draw_scenarios(sc, selected, source=source)):
+            registry[dsc.name] = {"hash": scenario_identity(dsc), "source_file": sc.source_file,
+                                  "role": f"{role} draw", "draw_of": sc.name, "draw": d,
+                                  "draws_file": source, "values": values[d]}
+            for spec in make_specs(dsc, replicates=range(replications),
+                                   seed=dr.draw_seed(seed, d), out_dir=out, years=years,
+                                   independent_seeds=independent_seeds, command=command,
+                                   design_point=d, values=values[d]):
+                specs.append(spec)
+                labels.append({"run_id": spec.run_id, "scenario": sc.name, "draw": d,
+                               "replicate": d * dr.DRAW_SEED_STRIDE + spec.replicate})
+    with Runner(out, executor=executor, workers=workers, command=command,
+                progress=progress) as runner:
+        runner.register(registry, force=force)
+        report = runner.run(specs)
+    experiments, outcomes = load_store(out, run_ids=[s.run_id for s in specs],
+                                       expand_values=False)
+    runs = pd.DataFrame(labels)
+    runs = runs[runs["run_id"].isin(set(experiments["run_id"]))]
+    names = [s.name for s in others]
+    pooled = paired_differences(runs, outcomes, baseline=base_sc.name, scenarios=names)
+    pairs, _ = paired_values(runs, outcomes, baseline=base_sc.name, scenarios=names,
+                             extra=["draw"])
+    group = ["scenario", "metric", "scope", "year"]
+    per_draw = pairs.groupby([*group, "draw"], sort=False, observed=True)["d"].agg(
+        mean="mean", var="var", n="size").reset_index()
+    combined = dr.combine_draws(per_draw, group).set_index(group)
+    table = pooled.rename(columns={"ci_low": "stochastic_ci_low",
+                                   "ci_high": "stochastic_ci_high"}).set_index(group)
+    for column in ("difference", "half_width", "ci_low", "ci_high", "draws",
+                   "var_parametric", "var_stochastic", "parametric_share"):
+        table[column] = combined[column]
+    table["replications"] = per_draw.groupby(group, sort=False)["n"].max()
+    table["significant"] = (table["ci_low"] > 0) | (table["ci_high"] < 0)
+    table["interval"] = dr.INTERVAL_COMBINED
+    table = table.reset_index()[[*COMPARISON_COLUMNS, *dr.DRAW_EXTRA_COLUMNS]]
+    final_year = int(outcomes["year"].max())
+    csv = out / COMPARISON_FILE
+    _write_csv_atomic(table, csv)
+    _write_csv_atomic(selected, out / dr.SELECTED_DRAWS_FILE)
+    from sim.experiments.files import write_atomic
+
+    write_atomic(out / dr.DRAW_EFFECTS_FILE,
+                 lambda tmp: per_draw.to_parquet(tmp, index=False))
+    summary, effectiveness = _costs(runs.merge(experiments.drop(columns=["scenario",
+                                                                         "replicate"],
+                                                                errors="ignore"),
+                                               on="run_id"),
+                                    outcomes, {sc.name: sc for sc in all_sc}, base_sc.name,
+                                    names, out)
+    headline = _headline(metrics, outcomes)
+    return ComparisonResult(
+        table=table, baseline=base_sc.name, scenarios=names, replications=replications,
+        final_year=final_year, headline=headline, precision_reached=None,
+        half_width_ratio=None, runs_done=report.done,
+        runs_skipped=len({s.run_id for s in specs}) - report.done, csv=csv, costs=summary,
+        cost_effectiveness=effectiveness, parameter_draws=int(n_draws), draws=selected,
+        interval=dr.INTERVAL_COMBINED)
 
 
 def _costs(experiments: pd.DataFrame, outcomes: pd.DataFrame, scenarios: dict, baseline: str,
