@@ -170,16 +170,18 @@ def ipu(incidence: np.ndarray, targets: np.ndarray, iterations: int = IPU_ITERAT
         weights: starting weights (default 1).
     """
     w = np.ones(incidence.shape[0]) if weights is None else weights.astype(float).copy()
-    # each constraint's rows and their counts, gathered once (not once per iteration)
+    # each constraint's rows and their counts (float64: the dot product below then needs no
+    # cast), gathered once (not once per iteration)
     cols = []
     for k in range(incidence.shape[1]):
         rows = np.flatnonzero(incidence[:, k])
-        cols.append((rows, incidence[rows, k]))
+        cols.append((rows, incidence[rows, k].astype(np.float64)))
+    buf = np.empty(max((rows.size for rows, _ in cols), default=0))
     for _ in range(iterations):
         for k, (rows, counts) in enumerate(cols):
             if rows.size == 0 or targets[k] <= 0:
                 continue
-            w_rows = w[rows]
+            w_rows = np.take(w, rows, out=buf[: rows.size])
             current = counts @ w_rows
             if current > 0:
                 w[rows] = w_rows * (targets[k] / current)
