@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from sim.inputs import tables
 from sim.inputs.city import furnish_dwellings
@@ -177,14 +178,17 @@ def ipu(incidence: np.ndarray, targets: np.ndarray, iterations: int = IPU_ITERAT
         rows = np.flatnonzero(incidence[:, k])
         cols.append((rows, incidence[rows, k].astype(np.float64)))
     buf = np.empty(max((rows.size for rows, _ in cols), default=0))
-    for _ in range(iterations):
-        for k, (rows, counts) in enumerate(cols):
-            if rows.size == 0 or targets[k] <= 0:
-                continue
-            w_rows = np.take(w, rows, out=buf[: rows.size])
-            current = counts @ w_rows
-            if current > 0:
-                w[rows] = w_rows * (targets[k] / current)
+    # One BLAS thread: a threaded dot product (long vectors) sums in another order, so the
+    # weights would depend on the machine's cores; experiments' workers use one thread too.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(iterations):
+            for k, (rows, counts) in enumerate(cols):
+                if rows.size == 0 or targets[k] <= 0:
+                    continue
+                w_rows = np.take(w, rows, out=buf[: rows.size])
+                current = counts @ w_rows
+                if current > 0:
+                    w[rows] = w_rows * (targets[k] / current)
     return w
 
 
