@@ -84,26 +84,3 @@ def memory_problem(scenario: Scenario, available: int | None = None) -> tuple[st
         size = f"{scenario.city.households or DEFAULT_HOUSEHOLDS:,} households"
     return field, (f"too large for this machine: {size} needs about {gib(needed)}; this "
                    f"machine has {gib(available)} available")
-
-
-def release_freed_memory() -> bool:
-    """Hand the memory of freed arrays back to the system (glibc's ``malloc_trim``).
-
-    glibc keeps freed heap blocks for reuse: after the build and between years a million-
-    household run would keep some 200 MiB of freed working arrays resident, and the heap's
-    fragments let the peak creep up year after year. Called after the build and after each
-    year (some 20-50 ms at a million households). Returns whether memory was released (only
-    with glibc)."""
-    global _libc
-    if _libc is None:
-        try:
-            import ctypes
-
-            _libc = ctypes.CDLL("libc.so.6")
-            _libc.malloc_trim  # noqa: B018 (glibc only)
-        except (OSError, AttributeError):
-            _libc = False
-    return bool(_libc and _libc.malloc_trim(0))
-
-
-_libc = None

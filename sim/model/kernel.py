@@ -18,7 +18,6 @@ import pandas as pd
 from sim.inputs import tables
 from sim.inputs.city import DEFAULT_HOUSEHOLDS, build_city
 from sim.inputs.levers import check_levers
-from sim.inputs.memory import release_freed_memory
 from sim.inputs.synthesis import mean_household_size, synthesize
 from sim.model import housing, mobility
 from sim.model.care_need import rate_tables
@@ -110,7 +109,6 @@ class QuartierModel(mesa.Model):
         start = self.begin_year(self.year)
         run_processes(self, start, START)
         self.records.record(self, Records.no_flows(self.city.n_quartiers), start.access)
-        release_freed_memory()  # the build's temporaries
 
     def _default_households(self) -> int:
         if self.city.reported_population:
@@ -152,7 +150,6 @@ class QuartierModel(mesa.Model):
         self.population.keep(year.person_alive, year.household_alive)
         self.year = year.year
         self.records.record(self, flows, year.access)
-        release_freed_memory()  # the year's working arrays
 
     def begin_year(self, year: int) -> YearState:
         """The state at the start of ``year``, for the schedule's processes."""
