@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
+from threadpoolctl import threadpool_limits
 
 from sim.inputs import tables
 from sim.inputs.city import furnish_dwellings
@@ -115,8 +117,7 @@ def _candidates(size: int, m: int, rng: np.random.Generator, scenario: Scenario)
     max_kids = int(n_children.max())
     kid_age = np.empty((m, max_kids), dtype=np.int64)
     for k in range(max_kids):
-        u = rng.random(m)
-        kid_age[:, k] = (cdf < u[:, None]).sum(axis=1)
+        _count_below(cdf, rng.random(m), kid_age[:, k])
     kid_age = np.minimum(kid_age, MAX_CHILD_AGE)
     kid_sex = (rng.random((m, max_kids)) >= boy).astype(SEX_DTYPE)
 
@@ -136,6 +137,25 @@ def _candidates(size: int, m: int, rng: np.random.Generator, scenario: Scenario)
         ages[used].astype(AGE_DTYPE), sexes[used], hh[used].astype(IDX_DTYPE), is_child[used]
     )
     return members, valid
+
+
+@njit(cache=True, nogil=True)
+def _count_below(cdf, u, out):
+    """``out[i]``: entries of row ``cdf[i]`` below ``u[i]`` (``(cdf < u[:, None]).sum(1)``)."""
+    for i in range(cdf.shape[0]):
+        n = 0
+        for j in range(cdf.shape[1]):
+            if cdf[i, j] < u[i]:
+                n += 1
+        out[i] = n
+
+
+def _order_within_groups(group: np.ndarray, key: np.ndarray, n_groups: int) -> np.ndarray:
+    """Indices sorted by ``group``, then ``key``, then index: ``np.lexsort((key, group))``,
+    by two stable sorts (the second on small integers, a radix sort)."""
+    order = np.argsort(key, kind="stable")
+    small = np.int16 if n_groups <= np.iinfo(np.int16).max else np.int64
+    return order[np.argsort(group[order].astype(small), kind="stable")]
 
 
 def _age_group_targets(n_persons: float, max_age: int) -> np.ndarray:
@@ -170,19 +190,24 @@ def ipu(incidence: np.ndarray, targets: np.ndarray, iterations: int = IPU_ITERAT
         weights: starting weights (default 1).
     """
     w = np.ones(incidence.shape[0]) if weights is None else weights.astype(float).copy()
-    # each constraint's rows and their counts, gathered once (not once per iteration)
+    # each constraint's rows and their counts (float64: the dot product below then needs no
+    # cast), gathered once (not once per iteration)
     cols = []
     for k in range(incidence.shape[1]):
         rows = np.flatnonzero(incidence[:, k])
-        cols.append((rows, incidence[rows, k]))
-    for _ in range(iterations):
-        for k, (rows, counts) in enumerate(cols):
-            if rows.size == 0 or targets[k] <= 0:
-                continue
-            w_rows = w[rows]
-            current = counts @ w_rows
-            if current > 0:
-                w[rows] = w_rows * (targets[k] / current)
+        cols.append((rows, incidence[rows, k].astype(np.float64)))
+    buf = np.empty(max((rows.size for rows, _ in cols), default=0))
+    # One BLAS thread: a threaded dot product (long vectors) sums in another order, so the
+    # weights would depend on the machine's cores; experiments' workers use one thread too.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(iterations):
+            for k, (rows, counts) in enumerate(cols):
+                if rows.size == 0 or targets[k] <= 0:
+                    continue
+                w_rows = np.take(w, rows, out=buf[: rows.size])
+                current = counts @ w_rows
+                if current > 0:
+                    w[rows] = w_rows * (targets[k] / current)
     return w
 
 
@@ -296,7 +321,7 @@ def synthesize(city: City, n_households: int, scenario: Scenario, rng: np.random
     furnish_dwellings(city, occupied, scenario.city.vacancy_rate, rng)
     dq = city.dwelling_quartier
     # Dwellings sorted by quartier in random order; household k-th of quartier q gets the k-th.
-    d_order = np.lexsort((rng.random(dq.size), dq))
+    d_order = _order_within_groups(dq, rng.random(dq.size), city.n_quartiers)
     d_start = np.r_[0, np.cumsum(np.bincount(dq, minlength=city.n_quartiers))[:-1]]
     h_order = np.argsort(quartier, kind="stable")
     rank = np.empty(chosen.size, dtype=np.int64)

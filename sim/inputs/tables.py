@@ -7,7 +7,7 @@ by single year of age (0 … ``max_age``) and sex (0 = male, 1 = female).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, wraps
 from importlib import resources
 
 import numpy as np
@@ -17,8 +17,26 @@ from sim.state.population import SEXES
 
 
 def _read(name: str) -> pd.DataFrame:
+    """The file's table (a copy: callers may change it)."""
+    return _read_cached(name).copy()
+
+
+@lru_cache(maxsize=32)
+def _read_cached(name: str) -> pd.DataFrame:
     with resources.as_file(resources.files("calibration") / "targets" / name) as path:
         return pd.read_csv(path, dtype=str)
+
+
+def _cached_array(func):
+    """Cache a function of the tables (hashable arguments); callers get a copy of the array."""
+    cached = lru_cache(maxsize=16)(func)
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        return cached(*args, **kwargs).copy()
+
+    wrapper.cache_clear = cached.cache_clear
+    return wrapper
 
 
 @lru_cache(maxsize=8)
@@ -57,6 +75,7 @@ def table_e0(period: str = "2020/22") -> dict[str, float]:
     return {sex: float(lt[(lt["sex"] == sex) & (lt["age"] == 0)]["ex"].iloc[0]) for sex in SEXES}
 
 
+@_cached_array
 def fertility_rates(tfr: float, pattern: str = "2015-2020", max_age: int = 110) -> np.ndarray:
     """Age-specific fertility rates by single age, scaled so that they sum to ``tfr``.
 
@@ -135,6 +154,7 @@ def nrw_age_groups_2023() -> pd.DataFrame:
     return df[["age_group", "sex_or_measure", "value"]].rename(columns={"sex_or_measure": "sex"})
 
 
+@_cached_array
 def household_size_shares() -> np.ndarray:
     """Shares of households with 1, 2, 3, 4, 5+ persons, NRW Mikrozensus 2023 (normalised).
 
@@ -148,6 +168,7 @@ def household_size_shares() -> np.ndarray:
     return values / values.sum()
 
 
+@_cached_array
 def five_plus_size_split() -> np.ndarray:
     """Shares of 5-, 6-, 7-person households among 5+ (Zensus 2011 NRW: 274k 5, 131k 6+).
 
@@ -160,6 +181,7 @@ def five_plus_size_split() -> np.ndarray:
     return np.array([n5, n6]) / (n5 + n6)
 
 
+@lru_cache(maxsize=1)
 def single_parent_share_of_multi_person() -> float:
     """Share of single-parent households among households of 2+ persons (DERIVED).
 

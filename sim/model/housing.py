@@ -157,10 +157,15 @@ def _calibrated_probability(logit: np.ndarray, share: float) -> np.ndarray:
         return np.zeros(logit.size)
     if share >= 1.0:
         return np.ones(logit.size)
+    # logit takes few distinct values: the sigmoid is computed for those, then spread out
+    # (the same numbers, so the same mean).
+    values, code = np.unique(logit, return_inverse=True)
+    p = np.empty(logit.size)
     lo, hi = -30.0, 30.0
     for _ in range(80):
         mid = 0.5 * (lo + hi)
-        if (1.0 / (1.0 + np.exp(-(mid + logit)))).mean() < share:
+        np.take(1.0 / (1.0 + np.exp(-(mid + values))), code, out=p)
+        if p.mean() < share:
             lo = mid
         else:
             hi = mid

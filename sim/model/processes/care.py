@@ -131,7 +131,7 @@ def admit_initial_residents(model: QuartierModel) -> None:
                              np.flatnonzero(unserved & ~inpatient & may)])
     old_dwelling = pop.dwelling.copy()
     to_nursing_home(model, movers, model.scenario.start_year - 1, alive_h, None)
-    freed = np.setdiff1d(old_dwelling, pop.dwelling[pop.dwelling >= 0])
+    freed = _freed_dwellings(old_dwelling, pop.dwelling, city.n_dwellings)
     freed = freed[city.dwelling_tenure[freed] != NURSING]
     if freed.size:
         keep = np.ones(city.n_dwellings, bool)
@@ -146,6 +146,20 @@ def admit_initial_residents(model: QuartierModel) -> None:
     cell = city.dwelling_cell[pop.dwelling[pop.household]].astype(np.int64)
     model.services.update_ambulant(model.scenario.start_year - 1, np.bincount(
         cell[ambulant & at_home], minlength=city.n_cells).astype(float))
+
+
+def _freed_dwellings(old: np.ndarray, new: np.ndarray, n_dwellings: int) -> np.ndarray:
+    """Sorted distinct dwellings of ``old`` not among ``new``'s (as ``np.setdiff1d(old,
+    new[new >= 0])``, by a mark per dwelling instead of sorting)."""
+    taken = np.zeros(n_dwellings, bool)
+    taken[new[new >= 0]] = True
+    was = np.zeros(n_dwellings, bool)
+    was[old[old >= 0]] = True
+    freed = np.flatnonzero(was & ~taken)
+    negative = old[old < 0]
+    if negative.size:  # no dwelling (never taken by ``new[new >= 0]``)
+        freed = np.concatenate([np.unique(negative), freed])
+    return freed.astype(old.dtype, copy=False)
 
 
 def step(model: QuartierModel, year: YearState, params: CareParameters,

@@ -49,10 +49,13 @@ def _tilt_lambda(oldest: np.ndarray, sizes: np.ndarray, age_sums: np.ndarray,
     """Lambda such that weights ``base * exp(-lambda * oldest)`` give the persons' mean age
     ``mean_age`` (persons' ages summed per household in ``age_sums``)."""
     centre = float(oldest.mean()) if oldest.size else 0.0
+    # the oldest members' ages take few values: exp is computed for those (the same numbers)
+    values, code = np.unique(oldest, return_inverse=True)
+    code = code.reshape(oldest.shape)
 
     def persons_mean(lam: float) -> float:
-        z = -lam * (oldest - centre)
-        w = base * np.exp(z - z.max())
+        z = -lam * (values - centre)
+        w = base * np.exp(z - z.max())[code]
         return float((w * age_sums).sum() / (w * sizes).sum())
 
     lo, hi = -1.0, 1.0
