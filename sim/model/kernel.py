@@ -25,6 +25,7 @@ from sim.model.processes import care, employment, in_migration, jobs
 from sim.model.records import Records, VitalStatistics
 from sim.model.rng import KEYED_STREAMS, derived_ids, make_streams, stream_keys
 from sim.model.schedule import SCHEDULE, Draws, run_processes
+from sim.model.threads import one_blas_thread
 from sim.model.services import Services
 from sim.model.year import YearState
 from sim.scenario import Scenario, run_id
@@ -142,6 +143,10 @@ class QuartierModel(mesa.Model):
     def step(self) -> None:
         """Simulate one year: the schedule's processes, then the removal of who died or left
         and the year's record."""
+        with one_blas_thread():
+            self._step()
+
+    def _step(self) -> None:
         year = self.begin_year(self.year + 1)
         run_processes(self, year, SCHEDULE)
         flows = year.finish()
@@ -251,5 +256,6 @@ def build_model(scenario: Scenario, *, seed: int):
         )
         model.scenario, model.scenario_hash = scenario, scenario_hash
         return model
-    return QuartierModel(scenario, seed)
+    with one_blas_thread():
+        return QuartierModel(scenario, seed)
 

@@ -33,6 +33,7 @@ MIN_CHUNK = 20_000
 
 _threads = 1
 _pool: ThreadPoolExecutor | None = None
+_blas = None
 
 
 def available_cores() -> int:
@@ -71,6 +72,20 @@ def limited(n: int = 1) -> Iterator[None]:
         yield
     finally:
         set_threads(before)
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Linear algebra (BLAS) in one thread inside the block. A threaded BLAS splits long dot
+    products into parts summed in another order, so results would depend on the machine's
+    cores; the model builds and steps in this block, in every process alike."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    with _blas.limit(limits=1, user_api="blas"):
+        yield
 
 
 def chunks(n: int, min_chunk: int | None = None) -> list[tuple[int, int]]:
