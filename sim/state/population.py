@@ -209,12 +209,9 @@ class Members:
 
         Requires persons ordered by household, with ``starts``/``sizes`` their offsets.
         """
-        sz = sizes[chosen]
-        total = int(sz.sum())
-        new_hh = np.repeat(np.arange(chosen.size, dtype=IDX_DTYPE), sz)
-        offset = np.arange(total) - np.repeat(np.cumsum(sz) - sz, sz)
-        rows = np.repeat(starts[chosen], sz) + offset
-        return Members(self.age[rows], self.sex[rows], new_hh, self.is_child[rows])
+        age, sex, new_hh, is_child = _take_households(self.age, self.sex, self.is_child,
+                                                      starts, sizes, chosen)
+        return Members(age, sex, new_hh, is_child)
 
 
 @dataclass(frozen=True)
@@ -261,6 +258,30 @@ def _kept_rows(person_alive, household_alive, household):
             renumbered[j] = new_index[h]
         j += person_alive[i] & household_alive[h]
     return persons, households, renumbered
+
+
+@njit(cache=True)
+def _take_households(age, sex, is_child, starts, sizes, chosen):
+    """The members of households ``chosen`` (repeats allowed), in that order, and their new
+    household numbers (the position in ``chosen``)."""
+    total = 0
+    for k in range(chosen.size):
+        total += sizes[chosen[k]]
+    out_age = np.empty(total, age.dtype)
+    out_sex = np.empty(total, sex.dtype)
+    out_child = np.empty(total, is_child.dtype)
+    new_hh = np.empty(total, np.int32)
+    j = 0
+    for k in range(chosen.size):
+        c = chosen[k]
+        s = starts[c]
+        for r in range(s, s + sizes[c]):
+            out_age[j] = age[r]
+            out_sex[j] = sex[r]
+            out_child[j] = is_child[r]
+            new_hh[j] = k
+            j += 1
+    return out_age, out_sex, new_hh, out_child
 
 
 @njit(cache=True)

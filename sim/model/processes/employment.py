@@ -42,7 +42,7 @@ from sim.model.processes.incomes import (
 )
 from sim.model.processes.jobs import employed, employment_tables
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
-from sim.state.income import income_group, income_sigma, oecd_scale
+from sim.state.income import income_group, income_sigma
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -155,6 +155,24 @@ def _split_income(household, age, status, alive, net, potential, index, w, profi
     return done
 
 
+@njit(cache=True)
+def _household_net(household, age, income, n):
+    """Net income (``income`` times the new OECD scale, as :func:`sim.state.income.oecd_scale`,
+    over the members given) of the households in ``household``; the others are not set."""
+    members = np.zeros(n, np.int64)
+    young = np.zeros(n, np.int64)
+    for i in range(household.size):
+        h = household[i]
+        members[h] += 1
+        young[h] += age[i] < 14
+    net = np.empty(n)
+    for i in range(household.size):
+        h = household[i]
+        net[h] = np.float64(income[h]) * (1.0 + 0.5 * max(members[h] - young[h] - 1, 0)
+                                          + 0.3 * young[h])
+    return net
+
+
 def draw_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
                     quantiles: np.ndarray) -> np.ndarray:
     """Potentials of ``persons`` from the start distribution, by a keyed number correlated with
@@ -183,9 +201,7 @@ def assign_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
     ep = model.scenario.parameters.employment
     n = pop.n_households
     hh, age, status = pop.household[persons], pop.age[persons], pop.employment[persons]
-    members = np.bincount(hh, minlength=n)
-    young = np.bincount(hh[age < 14], minlength=n)
-    net = pop.income.astype(np.float64) * oecd_scale(members - young, young)
+    net = _household_net(hh, age, pop.income, n)
     w = state.weights.copy()
     if start:
         w[2] = 1.0
