@@ -158,19 +158,19 @@ def step(model: QuartierModel, year: YearState, params: MigrationParameters,
                     model.scenario.parameters.mobility, draws.key, year.year,
                     s["choice_access"], allow_stay=False, allow_outside=observed is None)
     come = chosen >= 0
-    keep_members = come[arrivals.household]
-    member_ids = model.new_ids(newcomers["id"][arrivals.household]
-                               ^ np.arange(arrivals.age.size, dtype=np.uint64), SLOT_MEMBER_ID)
-    renumber = np.cumsum(come) - 1
-    arrivals = Members(arrivals.age[keep_members], arrivals.sex[keep_members],
-                       renumber[arrivals.household[keep_members]].astype(
-                           arrivals.household.dtype), arrivals.is_child[keep_members])
-    new_rows = pop.append(arrivals, chosen[come], newcomers["income"][come],
+    dwellings = chosen[come]
+    # the members of the households who come (their positions in the batch), renumbered
+    kept, household = _coming_members(arrivals.household, come)
+    member_ids = model.new_ids(newcomers["id"][arrivals.household[kept]]
+                               ^ kept.astype(np.uint64), SLOT_MEMBER_ID)
+    arrivals = Members(arrivals.age[kept], arrivals.sex[kept], household,
+                       arrivals.is_child[kept])
+    new_rows = pop.append(arrivals, dwellings, newcomers["income"][come],
                           newcomers["origin"][come], moved_in=year.year,
-                          pid=member_ids[keep_members], hid=newcomers["id"][come])
+                          pid=member_ids, hid=newcomers["id"][come])
     employment.arrive(model)
-    model.market.let(chosen[come])
-    year.add_households(city.dwelling_quartier[chosen[come]])
+    model.market.let(dwellings)
+    year.add_households(city.dwelling_quartier[dwellings])
     year.add_persons(arrivals.age.size)
     model.market.observe_vacancy(pop.dwelling[year.household_alive])
     n_q = city.n_quartiers
@@ -196,10 +196,8 @@ def _newcomers(model: QuartierModel, arrivals: Members, year: int, draws: Draws)
     hp = model.scenario.parameters.housing
     mp = model.scenario.parameters.mobility
     n = arrivals.n_households
-    hh = arrivals.household
-    size = np.bincount(hh, minlength=n)
-    children = np.bincount(hh[arrivals.is_child], minlength=n)
-    young = np.bincount(hh[arrivals.age < 14], minlength=n)
+    size, children, young, oldest = _batch_households(arrivals.household, arrivals.age,
+                                                      arrivals.is_child, n)
     # Ids from the year and the draw's position: the same newcomers in every scenario.
     ids = model.new_ids((np.uint64(year) << np.uint64(32)) + np.arange(n, dtype=np.uint64),
                         SLOT_NEWCOMER_ID)
@@ -212,8 +210,6 @@ def _newcomers(model: QuartierModel, arrivals: Members, year: int, draws: Draws)
                         < ip.migration_background_share)).astype(np.int64)
     median = model.median_income
     net = np.maximum(inc * oecd_scale(size - young, young), 1.0)
-    oldest = np.zeros(n)
-    np.maximum.at(oldest, hh, arrivals.age.astype(float))
     group = income_group(inc, median)
     wbs = wbs_eligible(net, size, children, hp, model.income_index)
     car, ticket, mode = travel_modes(model, group, size, children, ids, wbs, net, year)
@@ -228,3 +224,43 @@ def _newcomers(model: QuartierModel, arrivals: Members, year: int, draws: Draws)
         "segment": (stage * 3 + mode).astype(np.int8), "car": car, "ticket": ticket,
         "worker_start": np.zeros(n, np.int64), "worker_count": np.zeros(n, np.int64),
     }
+
+
+@njit(cache=True)
+def _batch_households(household, age, is_child, n):
+    """Per household of a batch: members, children, members under 14, the oldest's age."""
+    size = np.zeros(n, np.int64)
+    children = np.zeros(n, np.int64)
+    young = np.zeros(n, np.int64)
+    oldest = np.zeros(n)
+    for i in range(household.size):
+        h = household[i]
+        size[h] += 1
+        children[h] += is_child[i]
+        young[h] += age[i] < 14
+        oldest[h] = max(oldest[h], np.float64(age[i]))
+    return size, children, young, oldest
+
+
+@njit(cache=True)
+def _coming_members(household, come):
+    """Positions of the members whose household comes (``come`` per household), and their
+    households renumbered over those who come."""
+    renumber = np.empty(come.size, np.int32)
+    k = 0
+    for h in range(come.size):
+        renumber[h] = k
+        k += come[h]
+    n = 0
+    for i in range(household.size):
+        n += come[household[i]]
+    kept = np.empty(n, np.int64)
+    new_household = np.empty(n, np.int32)
+    j = 0
+    for i in range(household.size):
+        h = household[i]
+        if come[h]:
+            kept[j] = i
+            new_household[j] = renumber[h]
+            j += 1
+    return kept, new_household
