@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from sim.model.rng import keyed_uniforms
-from sim.state.city import in_nursing_home
+from sim.model.rng import keyed_uniform
+from sim.state.city import NURSING
 from sim.state.population import FEMALE
 
 if TYPE_CHECKING:
@@ -82,6 +82,45 @@ def women_at_risk(household, is_child, sex, age, alive, asfr, n):
     return women, partnered
 
 
+@njit(cache=True)
+def _mothers(household, is_child, sex, age, alive, asfr, n, pid, key, year, ratio, dwelling,
+             tenure):
+    """The women who give birth (rows, ascending): those of :func:`women_at_risk` whose keyed
+    number (slot 0, as :func:`births` draws it) falls below their rate (``asfr``, or
+    :func:`rates_by_partner`'s if ``ratio`` is not 1), not in a nursing home. The same numbers
+    as those functions, in compiled passes."""
+    women, partnered = women_at_risk(household, is_child, sex, age, alive, asfr, n)
+    n_age = asfr.size
+    scale = np.ones(n_age)
+    if ratio != 1.0:
+        count = np.zeros(n_age, np.int64)
+        with_partner = np.zeros(n_age, np.int64)
+        for j in range(women.size):
+            a = age[women[j]]
+            count[a] += 1
+            with_partner[a] += partnered[j]
+        for a in range(n_age):
+            weight = np.float64(with_partner[a]) + ratio * (np.float64(count[a])
+                                                            - np.float64(with_partner[a]))
+            if weight > 0:
+                scale[a] = np.float64(count[a]) / weight
+    mothers = np.empty(women.size, np.int64)
+    k = 0
+    for j in range(women.size):
+        i = women[j]
+        a = age[i]
+        if ratio == 1.0:
+            p = asfr[a]
+        else:
+            p = min(asfr[a] * scale[a] * (1.0 if partnered[j] else ratio), 1.0)
+        if keyed_uniform(key, year, pid[i], 0) < p:
+            d = dwelling[household[i]]
+            if d < 0 or tenure[d] != NURSING:
+                mothers[k] = i
+                k += 1
+    return mothers[:k].copy()
+
+
 def newborn_sexes(u: np.ndarray, sex_ratio_at_birth: float) -> np.ndarray:
     """Sex of newborns (0 male, 1 female) given boys per girl, one uniform number each."""
     boy = sex_ratio_at_birth / (1.0 + sex_ratio_at_birth)
@@ -95,15 +134,10 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
     pop = model.population
     ratio = model.scenario.parameters.households.fertility_without_partner_ratio
     asfr = model.fertility_rates
-    women, partnered = women_at_risk(pop.household, pop.is_child, pop.sex, pop.age,
-                                     year.person_alive, asfr, pop.n_households)
-    u = keyed_uniforms(draws.key, year.year, pop.pid[women], 0)  # as births() draws them
-    if ratio == 1.0:
-        mothers = women[u < asfr[pop.age[women]]]
-    else:
-        mothers = women[u < rates_by_partner(pop.age[women], partnered, asfr, ratio)]
     # no births in nursing homes
-    mothers = mothers[~in_nursing_home(pop.dwelling[pop.household[mothers]], model.city)]
+    mothers = _mothers(pop.household, pop.is_child, pop.sex, pop.age, year.person_alive, asfr,
+                       pop.n_households, pop.pid, np.uint64(draws.key), year.year, float(ratio),
+                       pop.dwelling, model.city.dwelling_tenure)
     model.vital.count_births(pop.age[mothers])
     year.mothers = mothers
     year.life_event[pop.household[mothers]] = True
