@@ -29,7 +29,7 @@ from numba import njit
 from scipy.special import ndtri
 
 from sim.inputs.synthesis import COUPLE_AGE_GAP_MEAN, COUPLE_AGE_GAP_SD
-from sim.model.rng import keyed_uniforms
+from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.state.city import NURSING
 from sim.state.income import oecd_scale
 from sim.state.population import Members
@@ -174,19 +174,45 @@ def _lookers(model: QuartierModel, year: YearState, params: DemographyParameters
         pop.household, pop.is_child, pop.age, year.person_alive, year.household_alive,
         pop.dwelling, city.dwelling_tenure, city.dwelling_floor_space,
         int(params.partnership_min_age), int(params.partnership_max_age))
-    hh_kind = kind[pop.household[who]]
-    single_parent, alone = hh_kind == SINGLE_PARENT, hh_kind == ALONE
-    u_look = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_LOOK)
-    u_out = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_OUTSIDE)
-    u_leaver = keyed_uniforms(draws.key, year.year, pop.pid[who], SLOT_LEAVER_LOOK)
-    housed = alone | single_parent
-    rate = np.where(single_parent, hp.single_parent_partnership_rate,
-                    params.partnership_rate)
-    look = np.where(housed, u_look < rate, u_leaver < hp.leaving_home_partner_share)
-    outside = look & housed & (u_out < hp.outside_partner_share)
-    inside = look & ~outside
-    priority = np.where(single_parent[inside], 2, np.where(alone[inside], 1, 0)).astype(np.int8)
-    return Lookers(who[inside], who[outside], priority, floor, size, young)
+    inside, outside, priority = _who_looks(
+        who, pop.household, kind, pop.pid, np.uint64(draws.key), year.year,
+        float(params.partnership_rate), float(hp.single_parent_partnership_rate),
+        float(hp.leaving_home_partner_share), float(hp.outside_partner_share))
+    return Lookers(inside, outside, priority, floor, size, young)
+
+
+@njit(cache=True)
+def _who_looks(who, household, kind, pid, key, year, rate, single_parent_rate, leaver_share,
+               outside_share):
+    """Of the persons ``who`` may look: those looking in the city (ascending), their
+    priority as host (single parent 2, living alone 1, leaving home 0) and those finding a
+    partner from outside. Housed persons look by their household's rate (keyed slot
+    SLOT_LOOK) and find the partner outside by SLOT_OUTSIDE; those leaving home look by
+    SLOT_LEAVER_LOOK."""
+    inside = np.empty(who.size, np.int64)
+    outside = np.empty(who.size, np.int64)
+    priority = np.empty(who.size, np.int8)
+    k_in = k_out = 0
+    for j in range(who.size):
+        i = who[j]
+        hk = kind[household[i]]
+        base = keyed_base(key, year, pid[i])
+        if hk == SINGLE_PARENT or hk == ALONE:
+            r = single_parent_rate if hk == SINGLE_PARENT else rate
+            if not uniform_from(base, SLOT_LOOK) < r:
+                continue
+            if uniform_from(base, SLOT_OUTSIDE) < outside_share:
+                outside[k_out] = i
+                k_out += 1
+                continue
+            priority[k_in] = 2 if hk == SINGLE_PARENT else 1
+        else:
+            if not uniform_from(base, SLOT_LEAVER_LOOK) < leaver_share:
+                continue
+            priority[k_in] = 0
+        inside[k_in] = i
+        k_in += 1
+    return inside[:k_in].copy(), outside[:k_out].copy(), priority[:k_in].copy()
 
 
 def form_couples(model: QuartierModel, year: YearState, params: DemographyParameters,
