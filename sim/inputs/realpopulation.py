@@ -10,8 +10,8 @@ Method (docs/ODD.md, "Real-city start state"):
 2. Each piece of a 1 km cell inside one quartier gets its households (the census persons over
    the household size, rounded so that every quartier's total is kept) by systematic sampling
    from the cell's weights, along the candidates ordered by persons 65+, under 18, household
-   size and sum of ages (implicit stratification: small pieces get close to the expected mix); they are spread over the piece's 100 m cells by the cells'
-   households.
+   size and sum of ages (implicit stratification: small pieces get close to the expected
+   mix); they are spread over the piece's 100 m cells by the cells' households.
 3. Dwellings per 100 m cell: its households over one minus its vacancy; floor spaces drawn from
    the cell's 100 m floor-space classes, scaled so that the floor space per resident is that
    of the census.

@@ -136,7 +136,7 @@ def _grades(age, sex, pid, alive, household, household_alive, key, prevalence, c
         if need[c] > 0:
             bound[c] = p + spread * np.sqrt(p * (1.0 - p) / n_in[c]) + 2.0 / n_in[c]
     grade = np.zeros(n, np.int8)
-    for attempt in range(2):
+    for _attempt in range(2):
         # attempt 0: persons below their cell's bound; attempt 1: cells short of that
         n_low = np.zeros(n_cells + 1, np.int64)
         cand = np.empty(n, np.int64)

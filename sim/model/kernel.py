@@ -25,8 +25,8 @@ from sim.model.processes import care, employment, in_migration, jobs
 from sim.model.records import Records, VitalStatistics
 from sim.model.rng import KEYED_STREAMS, derived_ids, make_streams, stream_keys
 from sim.model.schedule import SCHEDULE, Draws, run_processes
-from sim.model.threads import one_blas_thread
 from sim.model.services import Services
+from sim.model.threads import one_blas_thread
 from sim.model.year import YearState
 from sim.scenario import Scenario, run_id
 from sim.state import income

@@ -10,11 +10,11 @@ from typing import Literal
 from pydantic import Field
 
 from sim.scenario.base import StrictModel
-from sim.scenario.household_parameters import HouseholdParameters
-from sim.scenario.cost_parameters import CostParameters
-from sim.scenario.kita_parameters import KitaParameters
 from sim.scenario.care_grade_parameters import CareGradeParameters
+from sim.scenario.cost_parameters import CostParameters
 from sim.scenario.employment_parameters import EmploymentParameters
+from sim.scenario.household_parameters import HouseholdParameters
+from sim.scenario.kita_parameters import KitaParameters
 from sim.scenario.service_parameters import (
     CareParameters,
     JobsParameters,
