@@ -244,6 +244,7 @@ def wait_until(condition, proc: subprocess.Popen, seconds: float = 180) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.alone
 def test_workers_end_within_5_s_of_their_killed_command(tmp_path):
     sweep = write_sweep(tmp_path, f"""
 years = 8
