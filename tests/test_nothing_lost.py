@@ -277,6 +277,7 @@ replications = 2
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.alone
 def test_a_second_command_during_the_first_leaves_every_run_whole(tmp_path):
     """The first command's lock is removed while it runs and a second command takes the
     folder: the second's tidy-up leaves the first's files alone, the first stops storing
