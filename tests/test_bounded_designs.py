@@ -54,6 +54,7 @@ def test_huge_sweeps_are_refused_at_once(tmp_path, design):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.alone
 def test_a_large_sweep_needs_yes_and_then_shows_progress_within_2_s(tmp_path):
     base = write_scenario(tmp_path, "small", "years = 1", households=150)
     sweep = write_sweep(tmp_path, f'base = "{base.name}"\nreplications = 2\n[parameters]\n'

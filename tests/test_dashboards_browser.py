@@ -348,6 +348,7 @@ def full_dashboard(results):
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 def test_whatif_click_to_charts(browser, full_dashboard):
     """The what-if answer, timed in the browser from the click on *Berechnen* to both answer
     charts drawn (median of 5 questions, after one that waits for the baseline runs). The

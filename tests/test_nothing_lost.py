@@ -244,6 +244,7 @@ def wait_until(condition, proc: subprocess.Popen, seconds: float = 180) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.alone
 def test_workers_end_within_5_s_of_their_killed_command(tmp_path):
     sweep = write_sweep(tmp_path, f"""
 years = 8
@@ -276,6 +277,7 @@ replications = 2
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.alone
 def test_a_second_command_during_the_first_leaves_every_run_whole(tmp_path):
     """The first command's lock is removed while it runs and a second command takes the
     folder: the second's tidy-up leaves the first's files alone, the first stops storing
