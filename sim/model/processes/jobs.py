@@ -31,7 +31,7 @@ from scipy.optimize import brentq
 from sim.model.accessibility import commute_cost
 from sim.model.rng import keyed_uniform, keyed_uniforms
 from sim.model.services import EMPLOYER, JOBS_PER_EMPLOYER, draw_cells
-from sim.model.threads import parallel_for
+from sim.model.threads import chunks, parallel_for
 from sim.scenario.service_parameters import JobsParameters
 from sim.state.income import income_group
 
@@ -346,6 +346,9 @@ def household_commute(worker_household, worker_job, n_households, home_cell, car
                       stop_dist, nearest_stop, width_m, params):
     """Sum of the workers' generalised commuting costs per household (EUR per month): each
     worker's cost in threads, summed per household in the workers' order."""
+    if len(chunks(worker_household.size)) == 1:  # one thread: costs summed as they come
+        return _commute_sums(worker_household, worker_job, n_households, home_cell, car,
+                             ticket, x, y, stop_dist, nearest_stop, float(width_m), params)
     cost = np.empty(worker_household.size)
     parallel_for(_worker_costs, worker_household.size, worker_household, worker_job, home_cell,
                  car, ticket, x, y, stop_dist, nearest_stop, float(width_m), params, cost)
@@ -360,6 +363,19 @@ def _worker_costs(lo, hi, worker_household, worker_job, home_cell, car, ticket, 
         if home_cell[h] >= 0:
             cost[i] = commute_cost(home_cell[h], worker_job[i], car[h], ticket[h], x, y,
                                    stop_dist, nearest_stop, width_m, params)
+
+
+@njit(cache=True)
+def _commute_sums(worker_household, worker_job, n_households, home_cell, car, ticket, x, y,
+                  stop_dist, nearest_stop, width_m, params):
+    """:func:`_worker_costs` and :func:`_sum_by_household` in one pass."""
+    out = np.zeros(n_households)
+    for i in range(worker_household.size):
+        h = worker_household[i]
+        if home_cell[h] >= 0:
+            out[h] += commute_cost(home_cell[h], worker_job[i], car[h], ticket[h], x, y,
+                                   stop_dist, nearest_stop, width_m, params)
+    return out
 
 
 @njit(cache=True)
