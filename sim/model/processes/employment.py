@@ -74,6 +74,8 @@ class EmploymentState:
         log_moments: Mean and variance of the start earners' log incomes.
         risk_means: Mean factor of the risk gradient of the employed, unemployed and inactive
             (last year's; normalises this year's rates).
+        risk_cache: Last year's risk factors by person (see :func:`_moves`), with the
+            parameters they were computed with.
     """
 
     start_table: np.ndarray
@@ -83,6 +85,7 @@ class EmploymentState:
     weights: np.ndarray
     log_moments: np.ndarray
     risk_means: np.ndarray = field(default_factory=lambda: np.ones(3))
+    risk_cache: tuple | None = None
 
 
 def targets(jobs_table: np.ndarray, poor_share: float, ep: EmploymentParameters) -> np.ndarray:
@@ -314,6 +317,14 @@ def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
                                      year.year)
     new_adults(model, adults, key, st)
     log_mu, log_sd = _log_scale(st.potential_quantiles)
+    params_now = (float(params.risk_gradient), log_mu, log_sd)
+    cache = st.risk_cache
+    if cache is None or cache[0] != params_now:
+        cache = (params_now, np.zeros(0, np.uint64), np.zeros(0, np.float32), np.zeros(0),
+                 np.zeros(0, np.bool_))
+    n = pop.n_persons
+    new = (params_now, pop.pid.copy(), np.full(n, np.nan, np.float32), np.empty(n),
+           np.zeros(n, np.bool_))
     counts, sums = _moves(pop.age, pop.sex, status, pop.potential, pop.transitory, alive,
                           pop.pid, key, year.year, st.rates, log_mu, log_sd,
                           params.risk_gradient, params.exit_to_employment_share,
@@ -321,7 +332,9 @@ def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
                           NORMAL_TABLE, st.risk_means, pop.household,
                           year.household_quartier, year.n_quartiers, pop.is_child,
                           pop.n_households, st.weights,
-                          age_profile(params.earnings_growth_with_age), benefit_levels(params))
+                          age_profile(params.earnings_growth_with_age), benefit_levels(params),
+                          *cache[1:], *new[2:])
+    st.risk_cache = new
     model.income_sums = (year, sums)
     return {"job_losses": with_city(counts[0].astype(float)),
             "job_entries": with_city(counts[1].astype(float))}
@@ -378,14 +391,18 @@ def _risk_means(pop, state: EmploymentState, g: float) -> np.ndarray:
 @njit(cache=True)
 def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates, log_mu,
            log_sd, g, to_employment, phi, sd, normal_table, means, household, quartier, n_q,
-           is_child, n_households, w, profile, levels):
+           is_child, n_households, w, profile, levels, c_pid, c_pot, c_f, c_neg, n_pot, n_f, n_neg):
     """One pass over the persons: the year's transitory factor of adults (exp of an AR(1)
     whose normal draw is the keyed number's quantile among ``normal_table``) and the moves
     between the states of persons 19-75 (see the module docstring). The potential's score is
     its log's distance from the start median in (robust) standard deviations; the rates are
     normalised by ``means``, the mean factors of those at risk the year before (updated here).
     Returns the jobs lost to unemployment and taken up by quartier (shape (2, n_q)), and the
-    household sums of :func:`incomes.household_sums` after the moves."""
+    household sums of :func:`incomes.household_sums` after the moves.
+
+    The risk factors of last year (``c_*``: person ids, potentials, factors, employed) are
+    reused where a person's potential and sign are unchanged (the factor is a function of
+    them); this year's go to ``n_*`` (rows not at risk keep a NaN potential)."""
     n = age.size
     top = rates.shape[2] - 1
     m_e, m_u, m_n = means[0], means[1], means[2]
@@ -397,6 +414,8 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
     sums = new_sums(n_households)
     earn, size, young, adults, need_minors = sums
     weight, last = weight_table(w, profile), profile.size - 1
+    j = 0
+    n_old = c_pid.size
     for i in range(n):
         if not alive[i]:
             continue
@@ -416,14 +435,23 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
             p_nu, p_ne, retire = rates[3, s, aa], rates[4, s, aa], rates[5, s, aa]
             old = status[i]
             if g > 0.0:
-                z = 0.0 if np.isnan(potential[i]) else (np.log(potential[i]) - log_mu) / log_sd
-                if old == EMPLOYED:
-                    f = np.exp(-g * z)
+                p = potential[i]
+                neg = old == EMPLOYED
+                while j < n_old and c_pid[j] != pid[i]:
+                    j += 1
+                if j < n_old and c_pot[j] == p and c_neg[j] == neg:
+                    f = c_f[j]
+                else:
+                    z = 0.0 if np.isnan(p) else (np.log(p) - log_mu) / log_sd
+                    f = np.exp(-g * z) if neg else np.exp(g * z)
+                n_pot[i] = p
+                n_f[i] = f
+                n_neg[i] = neg
+                if neg:
                     s_e += f
                     n_e += 1
                     p_eu = min(p_eu * f / m_e, 1.0)
                 else:
-                    f = np.exp(g * z)
                     if old == INACTIVE:
                         s_n += f
                         n_n += 1

@@ -31,7 +31,7 @@ from scipy.optimize import brentq
 from sim.model.accessibility import commute_cost
 from sim.model.rng import keyed_uniform, keyed_uniforms
 from sim.model.services import EMPLOYER, JOBS_PER_EMPLOYER, draw_cells
-from sim.model.threads import parallel_for, threads
+from sim.model.threads import chunks, parallel_for
 from sim.scenario.service_parameters import JobsParameters
 from sim.state.income import income_group
 
@@ -160,6 +160,27 @@ class JobSites:
         self.site_cells = site_cells.astype(np.int64)
         self.x, self.y = x, y
         self._tree = cKDTree(np.c_[x[self.site_cells], y[self.site_cells]])
+        # the distinct site cells in square buckets of about one site each
+        cells = np.unique(self.site_cells)
+        self._cells, self._sx, self._sy = cells, x[cells].astype(np.float64), y[cells].astype(
+            np.float64)
+        if cells.size:
+            area = (self._sx.max() - self._sx.min()) * (self._sy.max() - self._sy.min())
+            self._bucket = max(float(np.sqrt(max(area, 1.0) / cells.size)), 1.0)
+            self._grid = _site_grid(self._sx, self._sy, self._bucket)
+
+    def nearest(self, qx: np.ndarray, qy: np.ndarray) -> np.ndarray:
+        """The cell of the site nearest to each point (as the k-d tree finds it: where sites
+        of two cells are nearly equally near, the tree decides)."""
+        out = np.empty(qx.size, np.int64)
+        x0, y0, nbx, nby, start, order = self._grid
+        parallel_for(_nearest_site, qx.size, qx, qy, self._sx, self._sy, self._cells, x0, y0,
+                     self._bucket, nbx, nby, start, order, out)
+        tie = np.flatnonzero(out < 0)
+        if tie.size:
+            _, idx = self._tree.query(np.c_[qx[tie], qy[tie]])
+            out[tie] = self.site_cells[np.asarray(idx, np.int64)]
+        return out
 
     def draw(self, pid: np.ndarray, home_cell: np.ndarray, key: np.uint64,
              share_inside: float, mean_km: float) -> np.ndarray:
@@ -170,9 +191,7 @@ class JobSites:
             r = -np.log1p(-keyed_uniforms(key, 0, pid[inside], SLOT_SITE)) * mean_km * 1000
             a = 2 * np.pi * keyed_uniforms(key, 0, pid[inside], SLOT_SITE + 10)
             h = home_cell[inside]
-            _, idx = self._tree.query(np.c_[self.x[h] + r * np.cos(a), self.y[h] + r * np.sin(a)],
-                                      workers=threads())
-            cells[inside] = self.site_cells[np.asarray(idx, np.int64)]
+            cells[inside] = self.nearest(self.x[h] + r * np.cos(a), self.y[h] + r * np.sin(a))
         return cells
 
 
@@ -188,6 +207,80 @@ def household_modes(group, size, children, hid, key, intercept, odds, eligible, 
                  _no_car_table(float(intercept), np.asarray(odds, np.float64)), eligible, net,
                  float(price), float(social), float(afford_share), car, ticket, mode)
     return car, ticket, mode
+
+
+@njit(cache=True)
+def _site_grid(sx, sy, bucket):
+    """Buckets of the site points (sorted by bucket): origin, shape, starts, order."""
+    x0, y0 = sx.min(), sy.min()
+    nbx = int((sx.max() - x0) / bucket) + 1
+    nby = int((sy.max() - y0) / bucket) + 1
+    b = np.empty(sx.size, np.int64)
+    for i in range(sx.size):
+        b[i] = int((sy[i] - y0) / bucket) * nbx + int((sx[i] - x0) / bucket)
+    start = np.zeros(nbx * nby + 1, np.int64)
+    for i in range(sx.size):
+        start[b[i] + 1] += 1
+    for k in range(nbx * nby):
+        start[k + 1] += start[k]
+    pos = start[:-1].copy()
+    order = np.empty(sx.size, np.int64)
+    for i in range(sx.size):
+        order[pos[b[i]]] = i
+        pos[b[i]] += 1
+    return x0, y0, nbx, nby, start, order
+
+
+@njit(cache=True, nogil=True)
+def _nearest_site(lo, hi, qx, qy, sx, sy, scell, x0, y0, bucket, nbx, nby, start, order, out):
+    """Per point the cell of its nearest site, searched ring by ring of buckets around the
+    point's; -1 where sites of two cells are equally near within 1e-9 (relative)."""
+    for i in range(lo, hi):
+        fx = (qx[i] - x0) / bucket
+        fy = (qy[i] - y0) / bucket
+        bx = int(np.floor(fx)) if fx > -1e9 else -1000000000
+        by = int(np.floor(fy)) if fy > -1e9 else -1000000000
+        kx = -bx if bx < 0 else (bx - nbx + 1 if bx >= nbx else 0)
+        ky = -by if by < 0 else (by - nby + 1 if by >= nby else 0)
+        k = max(kx, ky)
+        best = np.inf
+        second = np.inf
+        bcell = -1
+        while True:
+            if k >= 1:
+                lb = (k - 1.001) * bucket
+                if bcell >= 0 and lb * lb > best * (1.0 + 1e-9) + 1e-9:
+                    break
+            ylo, yhi = max(by - k, 0), min(by + k, nby - 1)
+            for yy in range(ylo, yhi + 1):
+                edge = yy == by - k or yy == by + k
+                xlo, xhi = max(bx - k, 0), min(bx + k, nbx - 1)
+                step = 1 if edge else 2 * k  # inner rows: the ring's two ends
+                xx = bx - k if not edge else xlo
+                if not edge and xx < xlo:
+                    xx += step
+                while xx <= xhi:
+                    if xx >= xlo:
+                        cb = yy * nbx + xx
+                        for t in range(start[cb], start[cb + 1]):
+                            s = order[t]
+                            dx = qx[i] - sx[s]
+                            dy = qy[i] - sy[s]
+                            d = dx * dx + dy * dy
+                            c = scell[s]
+                            if d < best:
+                                if c != bcell:
+                                    second = best
+                                bcell = c
+                                best = d
+                            elif c != bcell and d < second:
+                                second = d
+                    xx += step
+            k += 1
+        if second <= best * (1.0 + 1e-9) + 1e-9:
+            out[i] = -1
+        else:
+            out[i] = bcell
 
 
 @njit(cache=True)
@@ -253,6 +346,9 @@ def household_commute(worker_household, worker_job, n_households, home_cell, car
                       stop_dist, nearest_stop, width_m, params):
     """Sum of the workers' generalised commuting costs per household (EUR per month): each
     worker's cost in threads, summed per household in the workers' order."""
+    if len(chunks(worker_household.size)) == 1:  # one thread: costs summed as they come
+        return _commute_sums(worker_household, worker_job, n_households, home_cell, car,
+                             ticket, x, y, stop_dist, nearest_stop, float(width_m), params)
     cost = np.empty(worker_household.size)
     parallel_for(_worker_costs, worker_household.size, worker_household, worker_job, home_cell,
                  car, ticket, x, y, stop_dist, nearest_stop, float(width_m), params, cost)
@@ -267,6 +363,19 @@ def _worker_costs(lo, hi, worker_household, worker_job, home_cell, car, ticket, 
         if home_cell[h] >= 0:
             cost[i] = commute_cost(home_cell[h], worker_job[i], car[h], ticket[h], x, y,
                                    stop_dist, nearest_stop, width_m, params)
+
+
+@njit(cache=True)
+def _commute_sums(worker_household, worker_job, n_households, home_cell, car, ticket, x, y,
+                  stop_dist, nearest_stop, width_m, params):
+    """:func:`_worker_costs` and :func:`_sum_by_household` in one pass."""
+    out = np.zeros(n_households)
+    for i in range(worker_household.size):
+        h = worker_household[i]
+        if home_cell[h] >= 0:
+            out[h] += commute_cost(home_cell[h], worker_job[i], car[h], ticket[h], x, y,
+                                   stop_dist, nearest_stop, width_m, params)
+    return out
 
 
 @njit(cache=True)
