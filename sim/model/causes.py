@@ -31,9 +31,7 @@ def typical_parts(parts: np.ndarray, active: np.ndarray) -> np.ndarray:
     m = parts.shape[1]
     ranges = threads.chunks(parts.shape[0])
     counts = np.zeros((len(ranges), 4, m), np.int64)  # per chunk: active, negative, zero, > 0
-    threads.parallel_for(_sign_counts, len(ranges), parts, active,
-                         np.array([lo for lo, _ in ranges], np.int64),
-                         np.array([hi for _, hi in ranges], np.int64), counts, min_chunk=1)
+    threads.per_chunk(_sign_counts, ranges, parts, active, counts)
     n_active, negative, zeros, positive = counts.sum(axis=0)
     n_active = int(n_active[0]) if m else 0
     typical = np.zeros(m)
@@ -59,20 +57,19 @@ def typical_parts(parts: np.ndarray, active: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _sign_counts(lo, hi, parts, active, starts, ends, counts):
-    """For chunks ``lo..hi-1`` of the households (``starts``, ``ends``): per part, the active
-    households, and their negative, zero and positive values (NaN is none of these)."""
+def _sign_counts(k, lo, hi, parts, active, counts):
+    """For households ``lo..hi-1`` (chunk ``k``): per part, the active households, and their
+    negative, zero and positive values (NaN is none of these)."""
     m = parts.shape[1]
-    for c in range(lo, hi):
-        for h in range(starts[c], ends[c]):
-            if not active[h]:
-                continue
-            for j in range(m):
-                v = parts[h, j]
-                counts[c, 0, j] += 1
-                counts[c, 1, j] += v < 0
-                counts[c, 2, j] += v == 0
-                counts[c, 3, j] += v > 0
+    for h in range(lo, hi):
+        if not active[h]:
+            continue
+        for j in range(m):
+            v = parts[h, j]
+            counts[k, 0, j] += 1
+            counts[k, 1, j] += v < 0
+            counts[k, 2, j] += v == 0
+            counts[k, 3, j] += v > 0
 
 
 @njit(cache=True)

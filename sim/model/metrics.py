@@ -68,15 +68,12 @@ _MEMBER_MASK = (1 << _MEMBER_BITS) - 1
 
 
 @njit(cache=True, nogil=True)
-def _person_counts(lo, hi, starts, household, age, sex, is_child, pid, grade, hq, home, hcell,
+def _person_counts(k, lo, hi, household, age, sex, is_child, pid, grade, hq, home, hcell,
                    n_age, care_key, inpatient, ambulant, amb_access, members, hist, care):
-    """For persons ``lo..hi-1``, into the counts of their chunk (the one starting at ``lo``):
+    """For persons ``lo..hi-1``, into the counts of their chunk ``k``:
     per household the packed member counts; persons by quartier, sex, child and single age;
     and the care sums of the persons in care need (:class:`EndSums` ``care`` columns 1, 2 and
     7-14) by the rules of :mod:`sim.model.care_need`."""
-    k = 0
-    while starts[k] != lo:
-        k += 1
     m, hs, c = members[k], hist[k], care[k]
     top = ambulant.shape[1] - 1
     for i in range(lo, hi):
@@ -296,15 +293,14 @@ def end_sums(pop: Population, city, median: float, operating_costs_m2: float,
                          rent, home)
     # persons in chunks (one per thread), each counting apart; the counts are added after
     n_age = int(pop.age.max()) + 1 if pop.n_persons else 1
-    starts = np.array([lo for lo, _ in threads.chunks(pop.n_persons)], np.int64)
-    n_k = starts.size
+    ranges = threads.chunks(pop.n_persons)
+    n_k = len(ranges)
     members = np.zeros((n_k, n_h), np.int64)
     hist = np.zeros((n_k, n_q * 4 * n_age), np.int64)
     care = np.zeros((n_k, n_q, 15), np.int64)
-    threads.parallel_for(_person_counts, pop.n_persons, starts, pop.household, pop.age, pop.sex,
-                         pop.is_child, pop.pid, pop.pflegegrad, hq, home, hcell, n_age,
-                         np.uint64(care_key), inpatient, ambulant, amb_access, members, hist,
-                         care)
+    threads.per_chunk(_person_counts, ranges, pop.household, pop.age, pop.sex, pop.is_child,
+                      pop.pid, pop.pflegegrad, hq, home, hcell, n_age, np.uint64(care_key),
+                      inpatient, ambulant, amb_access, members, hist, care)
     members, max_size, p, by_band, c = _person_totals(members, hist, care, n_q, n_age,
                                                       len(AGE_BANDS))
     # crowded_below depends on the size alone: look it up by size

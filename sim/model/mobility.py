@@ -204,6 +204,33 @@ def movers(parts: np.ndarray, stage: np.ndarray, event: np.ndarray, active: np.n
     return out
 
 
+@njit(cache=True, inline="always")
+def _dwelling_utility(s, log_floor, cost, c, quartier, log_norm, net_income, grp_income,
+                      grp_origin, home_q, seg, cell_rows, b_rent, b_space, b_similar, b_attach):
+    """Searcher ``s``'s utility of a dwelling (floor space ``exp(log_floor)``, monthly
+    ``cost``, in cell ``c`` and ``quartier``) before commuting and the Gumbel draw."""
+    log_ratio = log_floor - log_norm  # log(min(floor / norm, 2))
+    if log_ratio > np.log(2.0):
+        log_ratio = np.log(2.0)
+    u = (-b_rent * cost / net_income[s] + b_space * log_ratio
+         + b_similar * 0.5 * (cell_rows[c, grp_income[s]] + cell_rows[c, 3 + grp_origin[s]]))
+    if quartier == home_q[s]:
+        u += b_attach
+    return u + cell_rows[c, 5 + seg[s]]
+
+
+@njit(cache=True, inline="always")
+def _commute_term(s, c, net_income, b_rent, w_start, w_count, w_job, car, ticket, x, y,
+                  stop_dist, nearest_stop, cell_m, cparams):
+    """What commuting from cell ``c`` to the jobs of searcher ``s``'s workers takes off the
+    utility."""
+    commute = 0.0
+    for w in range(w_start[s], w_start[s] + w_count[s]):
+        commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist, nearest_stop,
+                                cell_m, cparams)
+    return b_rent * commute / net_income[s]
+
+
 @njit(cache=True, nogil=True)
 def _choice_draws(lo, hi, current, net_income, norm, grp_income, grp_origin, home_q, d_cell,
                   d_quartier, d_log_floor, d_cost, cell_rows, k, b_rent, b_space, b_similar,
@@ -214,8 +241,8 @@ def _choice_draws(lo, hi, current, net_income, norm, grp_income, grp_origin, hom
     changes: the candidates' Gumbel draws (``gumbel[s, j]`` = log(-log(u))), the utility of
     leaving, that of staying (with the present dwelling's cost as it is now: ``stay_cost``),
     and the commuting term of a household without workers in the city (``no_commute``).
-    The utility is computed as in :func:`_choose`, operation for operation."""
-    log2 = np.log(2.0)
+    Utilities come from :func:`_dwelling_utility` and :func:`_commute_term`, as in
+    :func:`_choose`."""
     for s in range(lo, hi):
         base = keyed_base(key, year, ids[s])
         for j in range(k):
@@ -227,20 +254,11 @@ def _choice_draws(lo, hi, current, net_income, norm, grp_income, grp_origin, hom
             continue
         c = d_cell[cur]
         cost = d_cost[cur]
-        log_ratio = d_log_floor[cur] - np.log(norm[s])  # log(min(floor / norm, 2))
-        if log_ratio > log2:
-            log_ratio = log2
-        u = (-b_rent * cost / net_income[s] + b_space * log_ratio
-             + b_similar * 0.5 * (cell_rows[c, grp_income[s]]
-                                  + cell_rows[c, 3 + grp_origin[s]]))
-        if d_quartier[cur] == home_q[s]:
-            u += b_attach
-        u += cell_rows[c, 5 + seg[s]]
-        commute = 0.0
-        for w in range(w_start[s], w_start[s] + w_count[s]):
-            commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
-                                    nearest_stop, cell_m, cparams)
-        u -= b_rent * commute / net_income[s]
+        u = _dwelling_utility(s, d_log_floor[cur], cost, c, d_quartier[cur], np.log(norm[s]),
+                              net_income, grp_income, grp_origin, home_q, seg, cell_rows,
+                              b_rent, b_space, b_similar, b_attach)
+        u -= _commute_term(s, c, net_income, b_rent, w_start, w_count, w_job, car, ticket, x, y,
+                           stop_dist, nearest_stop, cell_m, cparams)
         g = np.log(-np.log(uniform_from(base, SLOT_GUMBEL + k)))
         stay_u[s] = u + (u_stay - g)
         stay_gumbel[s] = g
@@ -278,7 +296,6 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
         vac_tenure[p] = d_tenure[d]
     cand = np.empty(k, np.int64)  # positions in the vacancy list
     drawn = np.full(cap, -1, np.int64)  # the last searcher who drew each position
-    log2 = np.log(2.0)
     for s in range(current.size):
         log_norm = np.log(norm[s])
         base = keyed_base(key, year, ids[s])
@@ -301,23 +318,14 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
         for j in range(n_c):
             p = cand[j]
             c = int(vac[p, 2])
-            log_ratio = vac[p, 0] - log_norm  # log(min(floor / norm, 2))
-            if log_ratio > log2:
-                log_ratio = log2
-            u = (-b_rent * vac[p, 1] / net_income[s] + b_space * log_ratio
-                 + b_similar * 0.5 * (cell_rows[c, grp_income[s]]
-                                      + cell_rows[c, 3 + grp_origin[s]]))
-            if vac[p, 3] == home_q[s]:
-                u += b_attach
-            u += cell_rows[c, 5 + seg[s]]
+            u = _dwelling_utility(s, vac[p, 0], vac[p, 1], c, vac[p, 3], log_norm, net_income,
+                                  grp_income, grp_origin, home_q, seg, cell_rows, b_rent,
+                                  b_space, b_similar, b_attach)
             if w_count[s] == 0:
                 u -= no_commute[s]
             else:
-                commute = 0.0
-                for w in range(w_start[s], w_start[s] + w_count[s]):
-                    commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
-                                            nearest_stop, cell_m, cparams)
-                u -= b_rent * commute / net_income[s]
+                u -= _commute_term(s, c, net_income, b_rent, w_start, w_count, w_job, car,
+                                   ticket, x, y, stop_dist, nearest_stop, cell_m, cparams)
             u -= gumbel[s, j]
             if u > best_u:
                 best_u = u
@@ -326,20 +334,11 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             u = stay_u[s]
             if d_cost[cur] != stay_cost[s]:  # relet since (only if shared: recompute)
                 c = d_cell[cur]
-                log_ratio = d_log_floor[cur] - log_norm
-                if log_ratio > log2:
-                    log_ratio = log2
-                u = (-b_rent * d_cost[cur] / net_income[s] + b_space * log_ratio
-                     + b_similar * 0.5 * (cell_rows[c, grp_income[s]]
-                                          + cell_rows[c, 3 + grp_origin[s]]))
-                if d_quartier[cur] == home_q[s]:
-                    u += b_attach
-                u += cell_rows[c, 5 + seg[s]]
-                commute = 0.0
-                for w in range(w_start[s], w_start[s] + w_count[s]):
-                    commute += commute_cost(c, w_job[w], car[s], ticket[s], x, y, stop_dist,
-                                            nearest_stop, cell_m, cparams)
-                u -= b_rent * commute / net_income[s]
+                u = _dwelling_utility(s, d_log_floor[cur], d_cost[cur], c, d_quartier[cur],
+                                      log_norm, net_income, grp_income, grp_origin, home_q, seg,
+                                      cell_rows, b_rent, b_space, b_similar, b_attach)
+                u -= _commute_term(s, c, net_income, b_rent, w_start, w_count, w_job, car,
+                                   ticket, x, y, stop_dist, nearest_stop, cell_m, cparams)
                 u += u_stay - stay_gumbel[s]
             if u > best_u:
                 best_u = u

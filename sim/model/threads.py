@@ -108,13 +108,25 @@ def parallel_for(kernel: Callable, n: int, *args, min_chunk: int | None = None) 
     """Run ``kernel(lo, hi, *args)`` over contiguous ranges covering ``0..n-1``, in
     ``threads()`` threads when the ranges are long enough; the calling thread takes the
     first range. Exceptions of any range are raised here."""
-    ranges = chunks(n, min_chunk)
-    if len(ranges) == 1:
-        kernel(0, n, *args)
+    _run([(kernel, lo, hi, *args) for lo, hi in chunks(n, min_chunk)])
+
+
+def per_chunk(kernel: Callable, ranges: list[tuple[int, int]], *args) -> None:
+    """Run ``kernel(k, lo, hi, *args)`` for each range ``k`` of ``ranges`` (from
+    :func:`chunks`), in threads: for work that keeps a result per chunk (counts in row ``k``,
+    added after; rows written from ``lo`` on)."""
+    _run([(kernel, k, lo, hi, *args) for k, (lo, hi) in enumerate(ranges)])
+
+
+def _run(calls: list[tuple]) -> None:
+    """Each call ``(function, *arguments)``: the first in this thread, the others in the
+    pool; exceptions of any are raised here."""
+    if len(calls) == 1:
+        calls[0][0](*calls[0][1:])
         return
     pool = _executor()
-    futures = [pool.submit(kernel, lo, hi, *args) for lo, hi in ranges[1:]]
-    kernel(ranges[0][0], ranges[0][1], *args)
+    futures = [pool.submit(*call) for call in calls[1:]]
+    calls[0][0](*calls[0][1:])
     for f in futures:
         f.result()
 

@@ -15,7 +15,7 @@ from sim.model.mobility import ChoiceAccess, all_parts, neighbourhood
 from sim.model.processes.doctors import health_weights
 from sim.model.processes.jobs import commute_params
 from sim.model.services import PRIMARY
-from sim.model.threads import chunks, parallel_for
+from sim.model.threads import chunks, parallel_for, per_chunk
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -89,20 +89,16 @@ def jobs_by_household(workers: np.ndarray, job: np.ndarray, household: np.ndarra
     A counting sort over chunks of workers: each chunk counts, then places its own."""
     m = workers.size
     ranges = chunks(m)
-    bounds = np.array([lo for lo, _ in ranges] + [m], np.int64)
     counts = np.zeros((len(ranges), n), np.int32)
-    parallel_for(_count_jobs, m, bounds, workers, job, household, counts)
+    per_chunk(_count_jobs, ranges, workers, job, household, counts)
     start, total, pos = _job_starts(counts)
     out = np.empty(total, np.int32)
-    parallel_for(_place_jobs, m, bounds, workers, job, household, pos, out)
+    per_chunk(_place_jobs, ranges, workers, job, household, pos, out)
     return start, counts.sum(axis=0, dtype=np.int32) if len(ranges) > 1 else counts[0], out
 
 
 @njit(cache=True, nogil=True)
-def _count_jobs(lo, hi, bounds, workers, job, household, counts):
-    k = 0
-    while bounds[k] != lo:
-        k += 1
+def _count_jobs(k, lo, hi, workers, job, household, counts):
     for i in range(lo, hi):
         p = workers[i]
         if job[p] >= 0:
@@ -126,10 +122,7 @@ def _job_starts(counts):
 
 
 @njit(cache=True, nogil=True)
-def _place_jobs(lo, hi, bounds, workers, job, household, pos, out):
-    k = 0
-    while bounds[k] != lo:
-        k += 1
+def _place_jobs(k, lo, hi, workers, job, household, pos, out):
     for i in range(lo, hi):
         p = workers[i]
         if job[p] >= 0:

@@ -21,7 +21,7 @@ from numba import njit
 
 from sim.model import gp_supply
 from sim.model.metrics import count
-from sim.model.threads import chunks, parallel_for
+from sim.model.threads import chunks, parallel_for, per_chunk
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
@@ -94,17 +94,13 @@ def residents_by_mode(cell: np.ndarray, size: np.ndarray, mode: np.ndarray,
     """Residents of the ``housed`` households by (travel mode, cell), shape (3, n_cells);
     whole persons, counted per chunk of households in integers."""
     ranges = chunks(cell.size)
-    bounds = np.array([lo for lo, _ in ranges] + [cell.size], np.int64)
     counts = np.zeros((len(ranges), 3, n_cells), np.int64)
-    parallel_for(_residents, cell.size, bounds, cell, size, mode, housed, counts)
+    per_chunk(_residents, ranges, cell, size, mode, housed, counts)
     return counts.sum(axis=0).astype(np.float64)
 
 
 @njit(cache=True, nogil=True)
-def _residents(lo, hi, bounds, cell, size, mode, housed, counts):
-    k = 0
-    while bounds[k] != lo:
-        k += 1
+def _residents(k, lo, hi, cell, size, mode, housed, counts):
     for h in range(lo, hi):
         if housed[h]:
             counts[k, mode[h], cell[h]] += size[h]

@@ -50,7 +50,7 @@ from sim.model.services import (
     draw_cells,
     expected_residents,
 )
-from sim.model.threads import chunks, parallel_for
+from sim.model.threads import chunks, parallel_for, per_chunk
 from sim.state.city import quartier_index
 
 if TYPE_CHECKING:
@@ -374,19 +374,15 @@ def children_rows(alive: np.ndarray, age: np.ndarray, household: np.ndarray,
     """Rows of the living children under 6 of housed private households, in row order."""
     m = household.size
     ranges = chunks(m)
-    bounds = np.array([lo for lo, _ in ranges] + [m], np.int64)
     out = np.empty(m, np.int64)
     found = np.zeros(len(ranges), np.int64)
-    parallel_for(_children, m, bounds, alive, age, household, housed, nursing, out, found)
-    return np.concatenate([out[bounds[j]:bounds[j] + found[j]] for j in range(len(ranges))])
+    per_chunk(_children, ranges, alive, age, household, housed, nursing, out, found)
+    return np.concatenate([out[lo:lo + found[j]] for j, (lo, _) in enumerate(ranges)])
 
 
 @njit(cache=True, nogil=True)
-def _children(lo, hi, bounds, alive, age, household, housed, nursing, out, found):
+def _children(k, lo, hi, alive, age, household, housed, nursing, out, found):
     """This chunk's children, written from ``lo`` on; their number in ``found``."""
-    k = 0
-    while bounds[k] != lo:
-        k += 1
     n = lo
     for i in range(lo, hi):
         if age[i] < 6 and alive[i]:

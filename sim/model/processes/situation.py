@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from sim.model.threads import chunks, parallel_for
+from sim.model.threads import chunks, parallel_for, per_chunk
 from sim.state.city import NURSING, PRIVATE, SOCIAL
 from sim.state.income import income_group
 
@@ -56,16 +56,14 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     (lo1, hi1), (lo2, hi2) = sp.primary_school_ages, sp.secondary_school_ages
     m = pop.household.size
     ranges = chunks(m)
-    bounds = np.array([lo for lo, _ in ranges] + [m], np.int64)
     k = len(ranges)
     counts = np.zeros((k, n, 5), np.int16)  # size, children, under 14, 65+, the oldest
     roles = np.empty((3, m), np.int32)
     n_roles = np.zeros((k, 3), np.int64)
-    parallel_for(_persons, m, bounds, pop.household, pop.age, pop.is_child, pop.employment,
-                 person_alive, household_alive, active, lo1, hi1, lo2, hi2, counts, roles,
-                 n_roles)
+    per_chunk(_persons, ranges, pop.household, pop.age, pop.is_child, pop.employment,
+              person_alive, household_alive, active, lo1, hi1, lo2, hi2, counts, roles, n_roles)
     primary, secondary, workers = (
-        np.concatenate([roles[r, bounds[j]:bounds[j] + n_roles[j, r]] for j in range(k)])
+        np.concatenate([roles[r, lo:lo + n_roles[j, r]] for j, (lo, _) in enumerate(ranges)])
         for r in range(3))
     if k > 1:
         parallel_for(_merge, n, counts)
@@ -132,14 +130,11 @@ def _households(lo, hi, alive, dwelling, tenure, dwelling_cell, housed, nursing,
 
 
 @njit(cache=True, nogil=True)
-def _persons(lo, hi, bounds, household, age, is_child, status, person_alive, household_alive,
+def _persons(k, lo, hi, household, age, is_child, status, person_alive, household_alive,
              active, lo1, hi1, lo2, hi2, counts, roles, n_roles):
     """Members per household (this chunk's rows of ``counts``: members, children, under 14,
     65+, the oldest's age) and the rows of pupils and the employed of housed private
     households (from ``lo`` in ``roles``)."""
-    k = 0
-    while bounds[k] != lo:
-        k += 1
     n1 = n2 = n3 = lo
     for i in range(lo, hi):
         if not person_alive[i]:
