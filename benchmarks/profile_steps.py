@@ -15,7 +15,6 @@ Not a timed test: the numbers depend on the machine and its load.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -93,10 +92,8 @@ def main() -> None:
     p.add_argument("--years", type=int, default=10)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=1,
-                   help="threads within the run (numba), default 1")
+    p.add_argument("--threads", type=int, default=1, help="threads within the run, default 1")
     a = p.parse_args()
-    os.environ.setdefault("NUMBA_NUM_THREADS", str(max(a.threads, 1)))
     sys.path.insert(0, str(ROOT))
     try:
         from sim.model import threads

@@ -90,9 +90,9 @@ def main() -> None:
               f"({one[-1]['run_s'] / many[-1]['run_s']:.2f}x); build {one[-1]['build_s']:.2f} s "
               f"vs {many[-1]['build_s']:.2f} s; peak {one[-1]['peak_rss_mib']:.0f} / "
               f"{many[-1]['peak_rss_mib']:.0f} MiB", flush=True)
-    run_ratio = statistics.median(o["run_s"] / m["run_s"] for o, m in zip(one, many))
+    run_ratio = statistics.median(o["run_s"] / m["run_s"] for o, m in zip(one, many, strict=True))
     total_ratio = statistics.median((o["build_s"] + o["run_s"]) / (m["build_s"] + m["run_s"])
-                                    for o, m in zip(one, many))
+                                    for o, m in zip(one, many, strict=True))
     same = len({r["digest"] for r in one + many}) == 1
     med = {k: statistics.median(r[k] for r in many) for k in ("build_s", "run_s")}
     print(f"\nsummary: {a.threads} threads run {run_ratio:.2f}x one thread (build + run "
