@@ -153,7 +153,8 @@ def _build(scenario: Scenario) -> City:
             id=str(row["quartier_id"]), name=str(row["name"]), kind="Stadtteil",
             description=f"{persons_q[q]:,.0f} residents (census), foreign "
                         f"{100 * foreign_q[q] / max(persons_q[q], 1):.1f} %",
-            household_share=float(share), housing={"income": float(level[q])}))
+            household_share=float(share),
+            housing={"income": float(level[q]), "rent": rent_level(float(level[q]))}))
     weight = np.zeros(grid["width"] * grid["height"])
     weight[cells["cell"].to_numpy()] = cells["persons"].to_numpy()
     city = City(
@@ -350,6 +351,16 @@ def _facilities(scenario: Scenario, outline, grid: dict) -> pd.DataFrame:
 SOZIALINDEX_NEIGHBOURS = 3
 POVERTY_WEIGHT_SOZIALINDEX = 0.5
 INCOME_LEVEL_SPREAD = 0.5
+# Rent level of a quartier per unit of its income level (no rent grid of the census year is in
+# the data): the weighted least-squares slope of rent on income over the built-in city's eight
+# quartier profiles, 0.27 (ASSUMPTION, docs/ODD.md; in the sensitivity analysis).
+RENT_PER_INCOME_LEVEL = 0.27
+
+
+def rent_level(income_level: float) -> float:
+    """Relative rent of a quartier's tenancies and re-lettings (1 = the city's level) from its
+    income level; bounded below so that no quartier's rent falls under half the city's."""
+    return max(0.5, 1.0 + RENT_PER_INCOME_LEVEL * income_level)
 
 
 def income_levels(cells: pd.DataFrame, facilities: pd.DataFrame, grid: dict, n_q: int

@@ -386,6 +386,9 @@ class ChoiceAccess:
     (``worker_job``, -1 outside the city) and the geometry of the commute cost."""
 
     _rows: tuple | None = None
+    city_shares: np.ndarray = np.zeros(5)
+    """The city's shares of the three income groups and two origins (the neighbours a household
+    expects elsewhere in the region, for the outside option)."""
 
     def __init__(self, amenity: np.ndarray, worker_job: np.ndarray, x: np.ndarray,
                  y: np.ndarray, stop_dist: np.ndarray, nearest_stop: np.ndarray,
@@ -464,13 +467,14 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
     if not allow_stay:
         current = np.full(n, -1, np.int64)
     net_income = in_order("net_income", np.float64)
-    outside = (mp.utility_outside - mp.utility_rent_burden * in_order("outside_cost", np.float64)
-               / net_income)
-    if not allow_outside:
-        outside = np.full(n, -1e300)
     cell_rows = access.cell_rows(share_income, share_origin)
     norm, grp_income = in_order("norm", np.float64), in_order("income_group", np.int8)
     grp_origin, home_q = in_order("origin", np.int8), in_order("home_quartier", np.int64)
+    outside = (mp.utility_outside - mp.utility_rent_burden * in_order("outside_cost", np.float64)
+               / net_income + mp.utility_similar_neighbours * 0.5 * (
+                   access.city_shares[grp_income] + access.city_shares[3 + grp_origin]))
+    if not allow_outside:
+        outside = np.full(n, -1e300)
     seg, car, ticket = in_order("segment", np.int8), in_order("car", np.bool_), in_order(
         "ticket", np.float64)
     w_start, w_count = in_order("worker_start", np.int32), in_order("worker_count", np.int32)

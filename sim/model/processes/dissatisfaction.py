@@ -63,6 +63,7 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
                                           city_i[None, :])
         s["cell_share_origin"] = np.where(total[:, None] > 0, nb_origin / total[:, None],
                                           city_o[None, :])
+    s["choice_access"].city_shares = np.nan_to_num(np.r_[city_i, city_o])
     n = housed.size
     floor, active = np.empty(n, city.dwelling_floor_space.dtype), np.empty(n, np.bool_)
     parallel_for(_floor_and_active, n, city.dwelling_floor_space, s["dwelling"], housed,
