@@ -29,6 +29,8 @@ __all__ = [
     "location_quotients",
     "morans_i",
     "multigroup_dissimilarity",
+    "over_squares",
+    "squares",
     "theil_h",
 ]
 
@@ -421,6 +423,53 @@ def morans_i(
     lag /= np.maximum(n_nb, 1)
     cross = (z[1:-1, 1:-1] * lag).sum()
     return float(n / s0 * cross / (zm @ zm))
+
+
+# ----------------------------------------------------------------------------- 1 km squares
+
+
+def squares(width: int, height: int, cell_size_m: float, origin_x: float, origin_y: float,
+            square_m: float = 1000.0) -> tuple[np.ndarray, int, int]:
+    """The square of ``square_m`` metres holding each grid cell's centre.
+
+    Squares are aligned to multiples of ``square_m`` of the city's coordinates: for a city on
+    the census grid (EPSG:3035) they are the census 1 km cells (``floor(x / 1000)``,
+    ``floor(y / 1000)`` of the cell centre); the synthetic city's grid starts at (0, 0), so its
+    squares are blocks of 10 × 10 of its 100 m cells counted from the grid origin.
+
+    Returns:
+        The square of every cell (row-major over a lattice of squares covering the grid,
+        numbered like the cells: ``square = row * n_cols + col``, rows from the south), the
+        lattice's columns and rows.
+    """
+    col = np.arange(width * height) % width
+    row = np.arange(width * height) // width
+    sx = np.floor((origin_x + (col + 0.5) * cell_size_m) / square_m).astype(np.int64)
+    sy = np.floor((origin_y + (row + 0.5) * cell_size_m) / square_m).astype(np.int64)
+    if sx.size == 0:
+        return sx, 0, 0
+    sx -= sx.min()
+    sy -= sy.min()
+    n_cols = int(sx.max()) + 1
+    return sy * n_cols + sx, n_cols, int(sy.max()) + 1
+
+
+def over_squares(group: np.ndarray, total: np.ndarray, square: np.ndarray, n_cols: int,
+                 n_rows: int) -> tuple[float, float]:
+    """Dissimilarity D and Moran's I of a group over squares of grid cells.
+
+    ``group`` and ``total`` are counts per cell, ``square`` the square of each cell (from
+    :func:`squares`). The counts are summed per square (one pass over the cells); D is
+    :func:`dissimilarity` over the squares, Moran's I is :func:`morans_i` of the group's share
+    over the lattice of squares, masked to the populated squares (queen contiguity,
+    row-standardised weights, as for the cells).
+    """
+    n = n_cols * n_rows
+    t = np.bincount(square, weights=total, minlength=n)
+    g = np.bincount(square, weights=group, minlength=n)
+    share = np.divide(g, t, out=np.zeros(n), where=t > 0)
+    populated = t > 0
+    return dissimilarity(g, t), morans_i(share, n_cols, n_rows, mask=populated)
 
 
 # ----------------------------------------------------------------------------- by area
