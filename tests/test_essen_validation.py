@@ -69,6 +69,12 @@ def test_squares_and_indices_equal_a_brute_force_count():
     want_d, want_i = brute_force(persons, members)
     assert d == pytest.approx(want_d, abs=1e-12)
     assert moran == pytest.approx(want_i, abs=1e-12)
+    # the model's compiled pass over its cell table gives the same bits
+    table = np.zeros((total.size, 5), np.int64)
+    table[:, 0] = total - group  # poor, middle, high add up to the persons
+    table[:, 1] = group
+    table[:, 3] = group
+    assert seg.origin_over_squares(table, square, n_cols, n_rows) == (d, moran)
 
 
 def test_the_model_records_the_1km_indices_of_its_population():

@@ -395,9 +395,7 @@ def housing_stocks(sums: EndSums, city) -> dict[str, np.ndarray]:
     # Migration background over 1 km squares (city only).
     square, n_cols, n_rows = seg.squares(city.width, city.height, city.cell_size_m,
                                          city.origin_x, city.origin_y)
-    cells = sums.cells
-    d_1km, i_1km = seg.over_squares(cells[:, 3], cells[:, :3].sum(axis=1), square, n_cols,
-                                    n_rows)
+    d_1km, i_1km = seg.origin_over_squares(sums.cells, square, n_cols, n_rows)
     for name, value in (("dissimilarity_origin_1km", d_1km), ("morans_i_origin_1km", i_1km)):
         out[name] = np.full(n_q + 1, np.nan)
         out[name][-1] = value
