@@ -116,7 +116,8 @@ def validate(scenario: Scenario, *, out: str | Path, replications: int = 5, year
         seed: First seed.
         early_years: Simulated years averaged for ``early`` targets.
         fitted: Names of the targets the calibration used.
-        targets: The targets table (default: the packaged one).
+        targets: The targets (default: the table of the scenario's city,
+            :func:`default_targets_file`).
         executor: Any ``concurrent.futures.Executor``; default local processes.
         workers: Local worker processes when no executor is given.
         progress: ``progress(done, total)`` over runs.
@@ -126,7 +127,10 @@ def validate(scenario: Scenario, *, out: str | Path, replications: int = 5, year
     from sim.experiments.store import load_vital
     from sim.experiments.sweeps import run_points
 
-    targets = load_targets() if targets is None else targets
+    if targets is None:
+        table_file = default_targets_file(scenario)
+        targets = load_targets(table_file)
+        targets_source = targets_source or f"calibration/targets/{table_file.name}"
     run_base = validation_scenario(scenario, years=years, households=households)
     experiments, outcomes = run_points(
         run_base, [{}], names=[f"{scenario.name}-validation"], out=out,

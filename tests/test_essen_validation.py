@@ -204,8 +204,8 @@ def test_validate_a_small_essen_run(tmp_path):
 @pytest.mark.slow
 def test_validate_function_on_essen(tmp_path):
     scenario = sim.load_scenario(ROOT / "scenarios" / "essen.toml")
-    result = validate(scenario, out=tmp_path / "v", replications=2, years=1, households=1500,
-                      targets=load_targets(ESSEN_TARGETS))
+    result = validate(scenario, out=tmp_path / "v", replications=2, years=1, households=1500)
+    assert result.targets_source == "calibration/targets/essen_targets.csv"  # by the city
     table = result.table.set_index("target")
     assert 0.0 < result.scale < 0.01
     # the start population is scaled up to the whole city
