@@ -43,7 +43,8 @@ from sim import segregation
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "sim" / "inputs" / "data" / "essen"
 KM = 1000
-HM = 100
+METRICS = ("dissimilarity_origin_1km", "morans_i_origin_1km", "dissimilarity_origin_quartiers")
+"""The model metrics the census figures are compared with."""
 
 
 def km_cells(bundle: Path = BUNDLE) -> pd.DataFrame:
@@ -131,9 +132,8 @@ def dissimilarity_stadtteile(bundle: Path = BUNDLE) -> float:
 def census_values(bundle: Path = BUNDLE) -> dict[str, float]:
     """The three census figures, keyed by the model metric they are compared with."""
     km = km_cells(bundle)
-    return {"dissimilarity_origin_1km": dissimilarity_1km(km),
-            "morans_i_origin_1km": morans_i_1km(km),
-            "dissimilarity_origin_quartiers": dissimilarity_stadtteile(bundle)}
+    return dict(zip(METRICS, (dissimilarity_1km(km), morans_i_1km(km),
+                              dissimilarity_stadtteile(bundle)), strict=True))
 
 
 def model_start_values(households: int | None, seeds: list[int]) -> pd.DataFrame:
@@ -147,13 +147,9 @@ def model_start_values(households: int | None, seeds: list[int]) -> pd.DataFrame
     rows = {}
     for seed in seeds:
         out = sim.build_model(scenario, seed=seed).outcomes()
-        city = out[(out["scope"] == "city") & out["metric"].isin(list(census_values_keys()))]
+        city = out[(out["scope"] == "city") & out["metric"].isin(METRICS)]
         rows[seed] = city.set_index("metric")["value"]
     return pd.DataFrame(rows).T.rename_axis("seed")
-
-
-def census_values_keys() -> tuple[str, ...]:
-    return ("dissimilarity_origin_1km", "morans_i_origin_1km", "dissimilarity_origin_quartiers")
 
 
 def main() -> None:
