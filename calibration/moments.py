@@ -8,7 +8,16 @@ figures, the arithmetic), a tolerance, and *when* in a run the model is compared
 - ``early``: the mean over the first simulated years (default 5; the figures are from
   2022/2023 and the runs start in 2024);
 - ``run``: the run's vital statistics (exposures, deaths, births summed over all simulated
-  years).
+  years);
+- a calendar year such as ``2017``: that year's row of a run (stocks at its end, flows during
+  it; the start state is labelled the year before the start year). A year the run does not
+  reach gives no simulated value.
+
+A table may have one more column, ``role`` (``fitted``, ``input`` or ``held out``), which
+then fixes each target's role in the validation (``calibration/targets/essen_targets.csv``);
+without it the role follows from ``input`` and the calibration file. A target's ``key`` is its
+name, or ``<name>_<year>`` for a calendar year, so one statistic can be compared in several
+years.
 
 ``input = yes`` marks figures that are also inputs of the model (the check then shows that the
 synthesis and the processes reproduce them); the others are independent of the inputs. Rows
@@ -34,6 +43,11 @@ from sim.errors import InputError
 WHEN = ("start", "early", "run")
 COLUMNS = ("target", "label_de", "label_en", "group", "observed", "unit", "tolerance", "when",
            "input", "derivation", "cited", "source", "note")
+ROLE_COLUMN = "role"
+TABLE_ROLES = ("fitted", "input", "held out")
+SCALED = frozenset({"population"})
+"""Statistics in persons of the whole city: divided by the run's scale (the share of the
+census's households a smaller copy of a real city simulates)."""
 EARLY_YEARS = 5
 """Simulated years averaged for ``early`` targets (fewer if the run is shorter)."""
 
@@ -55,6 +69,17 @@ class Target:
     cited: str
     source: str
     note: str
+    role: str | None = None
+
+    @property
+    def year(self) -> int | None:
+        """The calendar year of a year-specific target, else None."""
+        return int(self.when) if self.when.isdigit() else None
+
+    @property
+    def key(self) -> str:
+        """Unique name in a table: the statistic, with ``_<year>`` for a calendar year."""
+        return self.target if self.year is None else f"{self.target}_{self.when}"
 
     @property
     def missing(self) -> bool:
@@ -82,7 +107,7 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(handle)
             header = tuple(reader.fieldnames or ())
-            if header != COLUMNS:
+            if header not in (COLUMNS, (*COLUMNS, ROLE_COLUMN)):
                 missing = [c for c in COLUMNS if c not in header]
                 extra = [c for c in header if c not in COLUMNS]
                 what = (f"missing column(s) {', '.join(missing)}" if missing else
@@ -97,9 +122,9 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
     targets, seen = [], set()
     for line, row in enumerate(rows, start=2):
         targets.append(_target(row, f"{source}:{line}"))
-        if targets[-1].target in seen:
-            raise InputError(f"{source}:{line}", "target", f"duplicate {row['target']!r}")
-        seen.add(targets[-1].target)
+        if targets[-1].key in seen:
+            raise InputError(f"{source}:{line}", "target", f"duplicate {targets[-1].key!r}")
+        seen.add(targets[-1].key)
     return targets
 
 
@@ -117,9 +142,13 @@ def _target(row: dict[str, str], where: str) -> Target:
                          "give both observed and tolerance, or neither (a missing figure)")
     if tolerance is not None and tolerance <= 0:
         raise InputError(where, "tolerance", f"must be positive (got {tolerance})")
-    if row["when"] not in WHEN:
-        raise InputError(where, "when", f"must be one of {', '.join(WHEN)} (got "
-                         f"{row['when']!r})")
+    if row["when"] not in WHEN and not (len(row["when"]) == 4 and row["when"].isdigit()):
+        raise InputError(where, "when", f"must be one of {', '.join(WHEN)} or a calendar "
+                         f"year (got {row['when']!r})")
+    role = row.get(ROLE_COLUMN)
+    if role is not None and role not in TABLE_ROLES and not (observed is None and not role):
+        raise InputError(where, ROLE_COLUMN, f"must be one of {', '.join(TABLE_ROLES)} (got "
+                         f"{role!r})")
     if row["input"] not in ("yes", "no"):
         raise InputError(where, "input", f"must be yes or no (got {row['input']!r})")
     if observed is not None and not row["cited"].strip():
@@ -127,7 +156,8 @@ def _target(row: dict[str, str], where: str) -> Target:
     return Target(target=name, label_de=row["label_de"], label_en=row["label_en"],
                   group=row["group"], observed=observed, unit=row["unit"], tolerance=tolerance,
                   when=row["when"], input=row["input"] == "yes", derivation=row["derivation"],
-                  cited=row["cited"], source=row["source"], note=row["note"])
+                  cited=row["cited"], source=row["source"], note=row["note"],
+                  role=role or None)
 
 
 def _number(text: str, where: str, field: str) -> float | None:
@@ -184,6 +214,16 @@ def _e0(sex: str) -> Callable[[CityTable, pd.DataFrame], float]:
     return stat
 
 
+def _out_migrants_share(causes: tuple[str, ...]) -> Callable[[CityTable, pd.DataFrame],
+                                                              float]:
+    """Out-migrants of the given causes (persons, summed over the window) per out-migrant."""
+    def stat(city: CityTable, vital: pd.DataFrame) -> float:
+        total = float(city["out_migrants"].sum())
+        part = sum(float(city[f"out_migrants_cause_{c}"].sum()) for c in causes)
+        return part / total if total > 0 else math.nan
+    return stat
+
+
 def _tfr(city: CityTable, vital: pd.DataFrame) -> float:
     return simulated_tfr(vital)
 
@@ -207,6 +247,8 @@ STATISTICS: dict[str, Callable[[CityTable, pd.DataFrame], float]] = {
     "moves_within_city_per_1000": _per_1000("moves_within_city"),
     "in_migrants_per_1000": _per_1000("in_migrants"),
     "out_migrants_per_1000": _per_1000("out_migrants"),
+    # the survey motive "housing situation (cost, space, ownership)", calibration/motives.py
+    "out_migrants_housing_share": _out_migrants_share(("rent", "crowding", "no_dwelling")),
     **{m: _metric(m) for m in (
         "mean_age", "share_18_24_with_parents", "share_households_size_1",
         "share_households_size_2", "share_households_size_3", "share_households_size_4",
@@ -215,15 +257,21 @@ STATISTICS: dict[str, Callable[[CityTable, pd.DataFrame], float]] = {
         "share_migration_background", "owner_occupied_share", "vacancy_rate", "mean_rent_m2",
         "mean_rent_burden", "share_rent_burden_over_30", "share_rent_burden_over_40",
         "share_gp_within_reach", "dissimilarity_income_quartiers", "out_migrants_cause_rent",
-        "unmet_care", "school_dissimilarity_income")},
+        "unmet_care", "school_dissimilarity_income", "population",
+        "dissimilarity_origin_1km", "morans_i_origin_1km", "dissimilarity_origin_quartiers")},
 }
 """Target name -> statistic of one run's citywide outcomes (rows already cut to the target's
 window) and vital statistics."""
+VITAL = frozenset({"e0_male", "e0_female", "e0_male_nrw", "e0_female_nrw", "tfr",
+                   "mean_age_mother"})
+"""Statistics of the vital statistics (no value without them)."""
 
 
 def window(city: CityTable, when: str, early_years: int = EARLY_YEARS) -> CityTable:
     """The rows of a run's citywide table that a target of kind ``when`` compares."""
     years = np.sort(city.index.to_numpy())
+    if when.isdigit():
+        return city.loc[[y for y in years if y == int(when)]]
     if when == "start":
         return city.loc[years[:1]]
     simulated = years[1:]
@@ -233,7 +281,7 @@ def window(city: CityTable, when: str, early_years: int = EARLY_YEARS) -> CityTa
 
 
 def run_statistics(outcomes: pd.DataFrame, vital: pd.DataFrame, targets: list[Target], *,
-                   early_years: int = EARLY_YEARS) -> pd.DataFrame:
+                   early_years: int = EARLY_YEARS, scale: float = 1.0) -> pd.DataFrame:
     """The simulated statistic of every target for every run.
 
     Args:
@@ -242,9 +290,11 @@ def run_statistics(outcomes: pd.DataFrame, vital: pd.DataFrame, targets: list[Ta
             births``), e.g. from :func:`sim.experiments.store.load_vital`.
         targets: From :func:`load_targets`.
         early_years: Simulated years averaged for ``early`` targets.
+        scale: The runs' share of the census's households (:data:`SCALED` statistics are
+            divided by it).
 
     Returns:
-        One row per run (index ``run_id``), one column per target.
+        One row per run (index ``run_id``), one column per target (its ``key``).
     """
     city = outcomes[outcomes["scope"].astype(str) == "city"]
     rows = {}
@@ -252,14 +302,17 @@ def run_statistics(outcomes: pd.DataFrame, vital: pd.DataFrame, targets: list[Ta
         table = part.pivot(index="year", columns="metric", values="value")
         table.columns = table.columns.astype(str)
         run_vital = vital[vital["run_id"] == run_id] if len(vital) else vital
-        rows[run_id] = {t.target: _evaluate(t, table, run_vital, early_years)
-                        for t in targets}
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=[t.target for t in targets])
+        rows[run_id] = {t.key: _evaluate(t, table, run_vital, early_years)
+                        / (scale if t.target in SCALED else 1.0) for t in targets}
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=[t.key for t in targets])
     frame.index.name = "run_id"
     return frame
 
 
 def _evaluate(target: Target, table: CityTable, vital: pd.DataFrame, early_years: int) -> float:
-    if target.when == "run" and (vital is None or len(vital) == 0):
+    if target.target in VITAL and (vital is None or len(vital) == 0):
         return math.nan
-    return STATISTICS[target.target](window(table, target.when, early_years), vital)
+    rows = window(table, target.when, early_years)
+    if rows.empty:  # a calendar year the run does not reach
+        return math.nan
+    return STATISTICS[target.target](rows, vital)

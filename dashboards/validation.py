@@ -19,7 +19,8 @@ GROUP_LABELS = {
     "demography": ("Demografie", "Demography"), "households": ("Haushalte", "Households"),
     "care": ("Pflege", "Care"), "mobility": ("Umzüge und Wanderung", "Moves and migration"),
     "housing": ("Wohnen und Einkommen", "Housing and incomes"),
-    "services": ("Versorgung", "Services"), "missing": ("Fehlende Zielwerte", "Missing"),
+    "services": ("Versorgung", "Services"),
+    "segregation": ("Segregation", "Segregation"), "missing": ("Fehlende Zielwerte", "Missing"),
 }
 ROLE_TEXT = {"fitted": ("kalibriert", "fitted"), "input": ("Eingabe", "input"),
              "held out": ("zurückgehalten", "held out"), "missing": ("fehlt", "missing")}
@@ -226,10 +227,10 @@ def build_validation_report(result, *, lang: str = "de") -> str:
             f"{'Haushalte' if de else 'households'}")
     foot = ("Erstellt mit QuartierSim (quartier validate). 'früh' = Mittel der ersten "
             f"{result.early_years} simulierten Jahre; Lebenserwartung und Geburtenziffer aus "
-            "allen simulierten Jahren. Zielwerte: calibration/targets/targets.csv." if de else
+            f"allen simulierten Jahren. Zielwerte: {result.targets_source}." if de else
             "Made with QuartierSim (quartier validate). 'early' = mean of the first "
             f"{result.early_years} simulated years; life expectancy and fertility from all "
-            "simulated years. Targets: calibration/targets/targets.csv.")
+            f"simulated years. Targets: {result.targets_source}.")
     return render_page(page, title="Validierung" if de else "Validation",
                        subtitle=result.scenario, meta=meta, foot=foot,
                        summary=summary_sentences(result, lang=lang))

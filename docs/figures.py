@@ -541,6 +541,14 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                     "building and running Essen"),
     "essen_start": ([["quartier", "city", "check", "scenarios/essen.toml"]],
                     "Essen's start state against the census, seeds 1-3"),
+    "essen_segregation": ([[PY, "-m", "calibration.essen_targets", "--model", "--seeds", "1"],
+                           [PY, "-m", "calibration.essen_targets", "--model", "20000",
+                            "--seeds", "3"]],
+                          "Essen's segregation of foreigners: census 2011 and the model's start"),
+    "essen_validation": ([["quartier", "validate", "scenarios/essen.toml", "--households",
+                           "20000", "--replications", "2", "--years", "12", "--out",
+                           "{scratch}/essen-validation", "--lang", "en"]],
+                         "Essen 2011-2022 against its targets, 20,000 households, 2 runs"),
 }
 LABEL = re.compile(r"measured at revision (?P<rev>[0-9a-f]{7,40}) \((?P<date>\d{4}-\d\d-\d\d)\)",
                    re.I)

@@ -22,7 +22,7 @@ from sim.scenario import Scenario
 from sim.version import __version__
 
 __all__ = ["InputError", "Scenario", "build_model", "check_levers", "compare", "load_scenario",
-           "results", "set_threads", "sweep", "__version__"]
+           "results", "segregation", "set_threads", "sweep", "__version__"]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -67,7 +67,8 @@ def set_threads(n: int | None) -> int:
 
 def __getattr__(name: str):
     """``sim.sweep``, ``sim.compare`` and ``sim.results``, imported on first use (they need
-    pandas and scipy)."""
+    pandas and scipy); ``sim.segregation``, the segregation indices the model computes
+    (:mod:`sim.model.segregation`), for observed data."""
     if name == "sweep":
         from sim.experiments.sweeps import sweep
 
@@ -80,4 +81,8 @@ def __getattr__(name: str):
         from sim.experiments import results
 
         return results
+    if name == "segregation":
+        from sim.model import segregation
+
+        return segregation
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

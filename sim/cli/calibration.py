@@ -61,7 +61,9 @@ dotted path, low >= high) give a one-line error and exit status 2; nothing is wr
 VALIDATE_HELP = """Compare a scenario with every observed target (Validierung).
 
 Runs the scenario REPLICATIONS times and compares the mean of each target's statistic with the
-observed figure in calibration/targets/targets.csv: within the tolerance or missed. Targets the
+observed figure of the targets table (--targets; default: calibration/targets/essen_targets.csv
+for a scenario whose city is Essen, calibration/targets/targets.csv otherwise): within the
+tolerance or missed. Targets the
 calibration file fits are marked 'fitted', figures that are also model inputs 'input', all
 others 'held out' (the real test); targets the data lacks are listed with the simulated value.
 Prints a table, writes OUT/validation.csv and an HTML report, OUT/validation.html,
@@ -69,6 +71,10 @@ with the uncertainty band of the replications (95 % interval of the mean).
 
 'early' targets compare the mean of the first 5 simulated years (the observed figures are from
 2019-2023; runs start in 2024); life expectancy and fertility use all simulated years.
+Targets of a calendar year (the Essen table: e.g. population at the end of 2022) compare that
+year of the runs; with such targets the runs cover the scenario's years unless --years is
+given, and a year the runs do not reach is shown without a simulated value. A table with a
+'role' column (fitted / held out) sets the roles itself.
 """
 
 
@@ -229,10 +235,16 @@ def validate(
                              help="Folder for the runs, validation.csv and the report."),
     replications: int = typer.Option(5, "--replications", "-r", min=2,
                                      help="Runs (seeds 1, 2, ...): the uncertainty band."),
-    years: int = typer.Option(5, "--years", "-n", min=1, max=100,
-                              help="Simulated years per run."),
+    years: int = typer.Option(None, "--years", "-n", min=1, max=100,
+                              help="Simulated years per run (default 5; the scenario's years "
+                              "when the targets name calendar years)."),
     households: int = typer.Option(None, "--households", min=100,
                                    help="Households (default: the scenario's)."),
+    targets: Path = typer.Option(
+        None, "--targets", metavar=FILE,
+        help="Targets table (CSV, the columns of calibration/targets/targets.csv, optionally "
+        "'role'). Default: the table of the scenario's city (Essen: "
+        "calibration/targets/essen_targets.csv), else calibration/targets/targets.csv."),
     calibration_file: Path = typer.Option(
         Path("calibration/calibrate.toml"), "--calibration", metavar=FILE,
         help="Calibration file whose targets count as 'fitted' (not held out)."),
@@ -243,7 +255,13 @@ def validate(
     scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table."),
 ) -> None:
-    from calibration.validation import fitted_targets, write_table
+    from calibration.moments import load_targets
+    from calibration.validation import (
+        default_targets_file,
+        fitted_targets,
+        has_calendar_years,
+        write_table,
+    )
     from calibration.validation import validate as run_validation
     from dashboards.validation import write_validation_report
     from sim.errors import InputError
@@ -258,11 +276,16 @@ def validate(
         check_output_file(out / "validation.html")
         fitted = fitted_targets(calibration_file if calibration_file.exists() else None)
         sc = load_scenario(scenario)
+        table_file = targets if targets is not None else default_targets_file(sc)
+        target_list = load_targets(table_file)
+        if years is None:
+            years = sc.years if has_calendar_years(target_list) else 5
         with progress, executor_for(scheduler) as executor:
             result = run_validation(sc, out=out, replications=replications, years=years,
                                     households=households, fitted=fitted, executor=executor,
                                     workers=workers or default_workers(), progress=progress,
-                                    command=command_line())
+                                    command=command_line(), targets=target_list,
+                                    targets_source=_shown_path(table_file))
         csv_path = write_table(result, out / "validation.csv")
         html_path = write_validation_report(result, out / "validation.html", lang=lang)
     passed, total = result.counts()
@@ -276,7 +299,16 @@ def validate(
         raise typer.Exit(code=1)
 
 
+def _shown_path(path: Path) -> str:
+    """A path relative to the working folder where it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _print_validation(result, lang: str) -> None:
+    import pandas as pd
     from rich.table import Table
 
     from dashboards.validation import format_tolerance, format_value
@@ -288,7 +320,8 @@ def _print_validation(result, lang: str) -> None:
         table.add_column(column, justify="left" if column.startswith(("Ziel", "Rolle"))
                          else "right")
     for row in result.table.itertuples(index=False):
-        mark = "" if row.role == "missing" else ("✓" if row.passed else "✗")
+        mark = ("" if row.role == "missing" else "–" if row.passed is pd.NA
+                else "✓" if row.passed else "✗")
         table.add_row(row.label_de if de else row.label_en, row.role,
                       format_value(row.observed, row.unit, lang),
                       format_tolerance(row.tolerance, row.unit, lang),

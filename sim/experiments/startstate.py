@@ -136,6 +136,17 @@ def census_by_quartier(city, census_files: list) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def population_scale(scenario) -> float:
+    """The share of the census's households a run of ``scenario`` simulates: 1 for the whole
+    city and for cities not built from files; less when ``city.households`` makes a smaller
+    copy of a real city (every cell scaled alike, see :mod:`sim.inputs.realcity`)."""
+    if scenario.city.kind != "files" or scenario.city.households is None:
+        return 1.0
+    from sim.inputs.realcity import build_real_city
+
+    return float(build_real_city(scenario).real.scale)
+
+
 def compare(model, census: pd.DataFrame) -> pd.DataFrame:
     """Per quartier: model, census and the difference of each column of :data:`COLUMNS`."""
     m = model_by_quartier(model).set_index("quartier")

@@ -392,6 +392,13 @@ def housing_stocks(sums: EndSums, city) -> dict[str, np.ndarray]:
     moran = np.full(n_q + 1, np.nan)
     moran[-1] = seg.morans_i(mean_income, city.width, city.height, mask=populated)
     out["morans_i_income"] = moran
+    # Migration background over 1 km squares (city only).
+    square, n_cols, n_rows = seg.squares(city.width, city.height, city.cell_size_m,
+                                         city.origin_x, city.origin_y)
+    d_1km, i_1km = seg.origin_over_squares(sums.cells, square, n_cols, n_rows)
+    for name, value in (("dissimilarity_origin_1km", d_1km), ("morans_i_origin_1km", i_1km)):
+        out[name] = np.full(n_q + 1, np.nan)
+        out[name][-1] = value
     for k, name in enumerate(("poor", "migration_background", "65plus")):
         own = by_quartier[:, [0, 3, 4][k]]
         total = by_quartier[:, :3].sum(axis=1)

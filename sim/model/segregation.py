@@ -18,6 +18,8 @@ Conventions shared by all functions:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit
 
@@ -29,6 +31,10 @@ __all__ = [
     "location_quotients",
     "morans_i",
     "multigroup_dissimilarity",
+    "origin_over_squares",
+    "over_squares",
+    "square_indices",
+    "squares",
     "theil_h",
 ]
 
@@ -421,6 +427,68 @@ def morans_i(
     lag /= np.maximum(n_nb, 1)
     cross = (z[1:-1, 1:-1] * lag).sum()
     return float(n / s0 * cross / (zm @ zm))
+
+
+# ----------------------------------------------------------------------------- 1 km squares
+
+
+@lru_cache(maxsize=8)
+def squares(width: int, height: int, cell_size_m: float, origin_x: float, origin_y: float,
+            square_m: float = 1000.0) -> tuple[np.ndarray, int, int]:
+    """The square of ``square_m`` metres holding each grid cell's centre, aligned to
+    multiples of ``square_m`` of the city's coordinates: for a city on the census grid
+    (EPSG:3035) the census 1 km cells (``floor(x / 1000)``, ``floor(y / 1000)`` of the cell
+    centre); the synthetic city's grid starts at (0, 0), so its squares are blocks of 10 × 10
+    of its 100 m cells counted from the grid origin. Returns the (read-only, cached) square of
+    every cell, row-major over a lattice covering the grid (``square = row * n_cols + col``,
+    rows from the south, as the cells), and the lattice's columns and rows."""
+    if width * height == 0:
+        return np.zeros(0, np.int64), 0, 0
+    sx = np.floor((origin_x + (np.arange(width) + 0.5) * cell_size_m) / square_m)
+    sy = np.floor((origin_y + (np.arange(height) + 0.5) * cell_size_m) / square_m)
+    sx = (sx - sx.min()).astype(np.int64)
+    sy = (sy - sy.min()).astype(np.int64)
+    n_cols = int(sx.max()) + 1
+    square = (sy[:, None] * n_cols + sx[None, :]).ravel()
+    square.flags.writeable = False
+    return square, n_cols, int(sy.max()) + 1
+
+
+def over_squares(group: np.ndarray, total: np.ndarray, square: np.ndarray, n_cols: int,
+                 n_rows: int) -> tuple[float, float]:
+    """D and Moran's I of a group over squares (:func:`squares`) from counts per cell: D is
+    :func:`dissimilarity` over the squares, Moran's I :func:`morans_i` of the group's share
+    over the lattice of squares, masked to the populated ones (queen, row-standardised)."""
+    n = n_cols * n_rows
+    return square_indices(np.bincount(square, weights=group, minlength=n),
+                          np.bincount(square, weights=total, minlength=n), n_cols, n_rows)
+
+
+def origin_over_squares(table: np.ndarray, square: np.ndarray, n_cols: int,
+                        n_rows: int) -> tuple[float, float]:
+    """:func:`over_squares` of persons with a migration background vs all, from the model's
+    cell table (poor, middle, high, background, 65+), in one compiled pass over the cells."""
+    group, total = _origin_by_square(np.ascontiguousarray(table, dtype=np.int64), square,
+                                     n_cols * n_rows)
+    return square_indices(group, total, n_cols, n_rows)
+
+
+@njit(cache=True)
+def _origin_by_square(table, square, n):
+    group = np.zeros(n)
+    total = np.zeros(n)
+    for c in range(table.shape[0]):
+        s = square[c]
+        total[s] += table[c, 0] + table[c, 1] + table[c, 2]
+        group[s] += table[c, 3]
+    return group, total
+
+
+def square_indices(group: np.ndarray, total: np.ndarray, n_cols: int,
+                   n_rows: int) -> tuple[float, float]:
+    """D and Moran's I of the group's share from counts per square (row-major lattice)."""
+    share = np.divide(group, total, out=np.zeros(total.size), where=total > 0)
+    return dissimilarity(group, total), morans_i(share, n_cols, n_rows, mask=total > 0)
 
 
 # ----------------------------------------------------------------------------- by area

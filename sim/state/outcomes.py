@@ -68,6 +68,8 @@ STOCK_METRICS = (
     # segregation over cells (per quartier: over the quartier's cells) and over quartiers
     *SEGREGATION_METRICS,
     "morans_i_income",
+    "dissimilarity_origin_1km",
+    "morans_i_origin_1km",
     "location_quotient_poor",
     "location_quotient_migration_background",
     "location_quotient_65plus",
@@ -196,6 +198,10 @@ DESCRIPTIONS = {
     "share_crowded": "Share of households feeling crowded (floor space below "
                      "crowding_threshold × the norm)",
     "morans_i_income": "Moran's I of mean equivalised income over populated cells (queen)",
+    "dissimilarity_origin_1km": "Dissimilarity D, persons with vs without migration "
+                                "background, over 1 km squares (census 1 km grid; city only)",
+    "morans_i_origin_1km": "Moran's I of the share with migration background over populated "
+                           "1 km squares (queen; city only)",
     "location_quotient_poor": "Share at risk of poverty here / share in the city",
     "location_quotient_migration_background": "Share with migration background here / city",
     "location_quotient_65plus": "Share aged 65+ here / share in the city",

@@ -1,0 +1,73 @@
+"""Proof that regenerated golden files only add rows.
+
+    python -m tests.golden.added_metrics [REV]
+
+
+For every golden table, the version stored at git revision ``REV`` (default ``HEAD``) is
+compared with the file in the working tree, restricted to the old file's metrics: the rows
+must be the same rows in the same order with bit-identical values (``NaN`` equal to
+``NaN``), and the working tree's other rows may only belong to metrics the old file did not
+have. Prints one line per file and the added metrics; exits with status 1 on any difference.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+
+from tests.golden import DATA, ROOT
+
+
+def old_table(rev: str, name: str) -> pd.DataFrame | None:
+    path = (DATA / name).relative_to(ROOT).as_posix()
+    shown = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True)
+    return pd.read_parquet(io.BytesIO(shown.stdout)) if shown.returncode == 0 else None
+
+
+def same(old: pd.DataFrame, new: pd.DataFrame) -> str | None:
+    """None if ``new`` restricted to the old metrics equals ``old`` bit for bit, else why."""
+    if "metric" in old.columns:
+        metrics = set(old["metric"].astype(str))
+        new = new[new["metric"].astype(str).isin(metrics)]
+    if list(old.columns) != list(new.columns):
+        return f"columns {list(old.columns)} != {list(new.columns)}"
+    if len(old) != len(new):
+        return f"{len(old)} rows != {len(new)} rows"
+    for column in old.columns:
+        a, b = old[column], new[column]
+        if a.dtype != b.dtype:
+            return f"{column}: dtype {a.dtype} != {b.dtype}"
+        if a.dtype.kind == "f":
+            x, y = a.to_numpy(), b.to_numpy()
+            if not np.array_equal(x.view(np.int64), y.view(np.int64)):
+                return f"{column}: values differ"
+        elif not a.astype(str).reset_index(drop=True).equals(b.astype(str).reset_index(drop=True)):
+            return f"{column}: values differ"
+    return None
+
+
+def main(rev: str = "HEAD") -> int:
+    failed = 0
+    added: set[str] = set()
+    for path in sorted(DATA.glob("*.parquet")):
+        old = old_table(rev, path.name)
+        if old is None:
+            print(f"{path.name}: new file")
+            continue
+        new = pd.read_parquet(path)
+        why = same(old, new)
+        if "metric" in old.columns:
+            added |= set(new["metric"].astype(str)) - set(old["metric"].astype(str))
+        print(f"{path.name}: {'identical on the old rows' if why is None else why}")
+        failed += why is not None
+    print(f"added metrics: {', '.join(sorted(added)) or 'none'}")
+    print("every stored row bit-identical" if not failed else f"{failed} file(s) differ")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:2]))
