@@ -92,6 +92,8 @@ def sensitivity(
                                 "spec's 'samples')."),
     trajectories: int = typer.Option(None, "--trajectories", metavar=N,
                                      help="Morris trajectories (default: the spec's)."),
+    replications: int = typer.Option(None, "--replications", "-r", metavar=N,
+                                     help="Runs per design point (default: the spec's)."),
     lang: str = typer.Option("de", "--lang", "-l", help=LANG_HELP),
     workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
@@ -119,18 +121,22 @@ def sensitivity(
         check_output_file(report)
         with progress, executor_for(scheduler) as executor:
             result = run_spec(spec, out=out, method=method, samples=samples,
-                              trajectories=trajectories, executor=executor,
+                              trajectories=trajectories, replications=replications,
+                              executor=executor,
                               workers=workers or default_workers(), force=force,
                               progress=progress, command=command_line(), confirmed=yes,
                               announce=announcer("Sensitivität / sensitivity", quiet))
     write_sensitivity_report(result.tables, report, lang, settings=result.settings)
     if quiet:
         return
+    from dashboards.sensitivity import effect_levers
+
     noise = result.settings.get("noise_share", {})
+    levers = effect_levers(result.settings)
     if result.morris is not None:
-        _print_morris(result.morris, noise)
+        _print_morris(result.morris, noise, levers)
     if result.sobol is not None:
-        _print_sobol(result.sobol, noise)
+        _print_sobol(result.sobol, noise, levers)
     s = result.settings
     files = "  ".join(str(p) for k, p in result.paths.items() if k != "settings")
     console.print(
@@ -171,17 +177,25 @@ def _caption(output: str, noise: dict) -> str | None:
     return caption
 
 
-def _print_sobol(table, noise: dict) -> None:
-    from rich.table import Table
+def _title(output: str, levers: dict) -> str:
+    """An output's label in German and English (a lever effect: both; a metric: German)."""
+    from dashboards.sensitivity import output_label
 
-    from dashboards.labels import metric_label
+    de = output_label(output, "de", levers)
+    if output.startswith("effect:"):
+        return f"{de} / {output_label(output, 'en', levers)}"
+    return f"{de} ({output})"
+
+
+def _print_sobol(table, noise: dict, levers: dict) -> None:
+    from rich.table import Table
 
     for output, rows in table.groupby("output", sort=False):
         rows = rows.sort_values("ST", ascending=False, na_position="last")
         n = int(rows["samples"].iloc[0])
         level = f"{100 * float(rows['conf_level'].iloc[0]):g} %"
-        out = Table(title=f"Sobol-Indizes / Sobol indices — {metric_label(output, 'de')} "
-                    f"({output}), N = {n}")
+        out = Table(title=f"Sobol-Indizes / Sobol indices — {_title(output, levers)}, "
+                    f"N = {n}")
         out.add_column("Parameter", overflow="fold")
         for header in ("S1", f"{level}-KI / CI", "ST", f"{level}-KI / CI"):
             out.add_column(header, justify="right", no_wrap=True)
@@ -192,16 +206,14 @@ def _print_sobol(table, noise: dict) -> None:
         print_table(out)
 
 
-def _print_morris(table, noise: dict) -> None:
+def _print_morris(table, noise: dict, levers: dict) -> None:
     from rich.table import Table
-
-    from dashboards.labels import metric_label
 
     for output, rows in table.groupby("output", sort=False):
         rows = rows.sort_values("mu_star", ascending=False, na_position="last")
         r_ = int(rows["trajectories"].iloc[0])
         level = f"{100 * float(rows['conf_level'].iloc[0]):g} %"
-        out = Table(title=f"Morris-Screening — {metric_label(output, 'de')} ({output}), "
+        out = Table(title=f"Morris-Screening — {_title(output, levers)}, "
                     f"{r_} trajectories")
         out.add_column("Parameter", overflow="fold")
         for header in ("mu*", f"{level}-KI / CI", "mu", "sigma"):
