@@ -189,7 +189,10 @@ def load_levers(effects: Sequence[EffectFile], spec_path: Path, base: Scenario,
         if any(lever.name == scenario.name for lever in levers):
             raise InputError(source, f"{field}.scenario", f"scenario {scenario.name!r} is "
                              "listed twice")
-        metrics = check_outputs(effect.outputs, source)
+        try:
+            metrics = check_outputs(effect.outputs, source)
+        except InputError as exc:
+            raise InputError(source, f"{field}.outputs", exc.message) from None
         own = frozenset(p for p in varied if get_path(scenario, p) != get_path(base, p))
         levers.append(Lever(name=scenario.name, label=effect.label or scenario.name,
                             scenario=scenario, metrics=tuple(metrics), own=own,
