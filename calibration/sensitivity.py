@@ -45,6 +45,20 @@ A spec file (TOML)::
     [parameters]                          # dotted path = [low, high]
     "parameters.mobility.utility_outside" = [2.3, 4.3]
 
+    [scales.service_weights]              # one factor × several fields' base values
+    fields = ["parameters.choice.health_weight_old", "parameters.choice.school_weight"]
+    range = [0.5, 2.0]
+
+    [[effects]]                           # lever effects (lever - base) as outputs
+    scenario = "../scenarios/mvz_hochfeld.toml"
+    label = "MVZ Hochfeld"
+    outputs = ["out_migrants", "out_migrants_poor"]
+
+Lever effects and scales are described in :mod:`calibration.lever_effects`: an effect output
+``effect:<lever scenario>:<metric>`` is, per design point, the mean over replications of the
+paired difference lever - base (same seeds), so its indices say what the lever's effect
+depends on.
+
 Sensitivity runs never record cell snapshots or per-quartier metrics (``outcomes.*`` set to
 false): only citywide outputs enter the analysis.
 """
@@ -505,12 +519,16 @@ class ModelEvaluator:
         executor, workers, progress, force, command: As for
             :func:`sim.experiments.sweeps.run_points`.
         source: Named in error messages (the spec file).
+        scales: ``scale.<name>`` -> the fields the factor multiplies (their base values).
+        levers: Lever scenarios whose effects (lever - base, same seeds) are outputs
+            after the metrics (:mod:`calibration.lever_effects`).
 
     Raises:
         InputError: bad outputs, years, households, replications (nothing runs).
 
     Attributes:
-        outputs: The output names (columns of the returned array).
+        outputs: The output names (columns of the returned array): the metrics, then
+            every lever's effect outputs.
         points: After a call, one row per distinct design point: ``scenario`` (its name),
             the parameter values, and per output its mean, ``<output>_sd`` over replications
             and the number of runs ``runs``.

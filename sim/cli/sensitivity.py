@@ -46,8 +46,16 @@ Sobol indices (varianzbasiert; Saltelli 2010):
   ST     share including its interactions (ST near 0: unimportant here)
   cost   samples x (d + 2) design points (N = samples, a power of 2)
 
-Every design point runs 'replications' times. Example: d = 8, N = 256, 20 trajectories,
-2 replications: (256 x 10 + 20 x 9) x 2 = 5,480 runs. Screen with --method morris first;
+Lever effects (Wirkungen der Maßnahmen) as outputs: each [[effects]] table names a lever
+scenario; at every design point it runs with the same seeds as the base (common random
+numbers) and its effect, lever - base, is an output ("Wirkung MVZ Hochfeld: Fortzüge"):
+flows summed over the simulated years, D and other stocks in the final year. The lever
+file's own settings win over the design point's. A [scales.NAME] table varies several fields
+by one factor (e.g. all weights of GP and school access, 0.5-2 x their values).
+
+Every design point runs 'replications' times (per lever scenario, too). Example: d = 8,
+N = 256, 20 trajectories, 2 replications, no levers: (256 x 10 + 20 x 9) x 2 = 5,480 runs
+(x 3 with two levers). Screen with --method morris first;
 the Sobol CIs shrink with 1/sqrt(N).
 
 \b
@@ -64,6 +72,13 @@ Spec file (TOML), e.g. calibration/sensitivity.toml:
   outputs = ["dissimilarity_income_quartiers", "out_migration_rate", "unmet_care"]
   [parameters]                         # dotted path = [low, high]
   "parameters.mobility.utility_outside" = [2.3, 4.3]
+  [scales.service_weights]             # one factor x the base's values
+  fields = ["parameters.choice.health_weight_old", "parameters.choice.school_weight"]
+  range = [0.5, 2.0]
+  [[effects]]                          # lever effects as outputs
+  scenario = "../scenarios/mvz_hochfeld.toml"
+  label = "MVZ Hochfeld"
+  outputs = ["out_migrants", "out_migrants_poor"]
 
 Writes OUT/sensitivity_sobol.parquet and OUT/sensitivity_morris.parquet (one row per output
 and parameter, with confidence intervals), OUT/sensitivity_samples.parquet (design rows and
