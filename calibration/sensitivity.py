@@ -45,6 +45,20 @@ A spec file (TOML)::
     [parameters]                          # dotted path = [low, high]
     "parameters.mobility.utility_outside" = [2.3, 4.3]
 
+    [scales.service_weights]              # one factor × several fields' base values
+    fields = ["parameters.choice.health_weight_old", "parameters.choice.school_weight"]
+    range = [0.5, 2.0]
+
+    [[effects]]                           # lever effects (lever - base) as outputs
+    scenario = "../scenarios/mvz_hochfeld.toml"
+    label = "MVZ Hochfeld"
+    outputs = ["out_migrants", "out_migrants_poor"]
+
+Lever effects and scales are described in :mod:`calibration.lever_effects`: an effect output
+``effect:<lever scenario>:<metric>`` is, per design point, the mean over replications of the
+paired difference lever - base (same seeds), so its indices say what the lever's effect
+depends on.
+
 Sensitivity runs never record cell snapshots or per-quartier metrics (``outcomes.*`` set to
 false): only citywide outputs enter the analysis.
 """
@@ -64,6 +78,16 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from calibration.lever_effects import (
+    EffectFile,
+    Lever,
+    ScaleFile,
+    effect_statistics,
+    load_levers,
+    paired_effects,
+    scale_fields,
+    scaled_values,
+)
 from sim import load_scenario
 from sim.errors import InputError, display_path, load_toml_model
 from sim.experiments.bounds import check_design_size
@@ -75,7 +99,7 @@ from sim.experiments.sweeps import (
     numeric_kind,
     parse_range,
     point_values,
-    run_points,
+    run_point_sets,
     validate_point,
 )
 from sim.scenario import Scenario
@@ -495,12 +519,16 @@ class ModelEvaluator:
         executor, workers, progress, force, command: As for
             :func:`sim.experiments.sweeps.run_points`.
         source: Named in error messages (the spec file).
+        scales: ``scale.<name>`` -> the fields the factor multiplies (their base values).
+        levers: Lever scenarios whose effects (lever - base, same seeds) are outputs
+            after the metrics (:mod:`calibration.lever_effects`).
 
     Raises:
         InputError: bad outputs, years, households, replications (nothing runs).
 
     Attributes:
-        outputs: The output names (columns of the returned array).
+        outputs: The output names (columns of the returned array): the metrics, then
+            every lever's effect outputs.
         points: After a call, one row per distinct design point: ``scenario`` (its name),
             the parameter values, and per output its mean, ``<output>_sd`` over replications
             and the number of runs ``runs``.
@@ -514,7 +542,9 @@ class ModelEvaluator:
                  last_years: int = 5, executor=None, workers: int = 1,
                  progress: Progress | None = None, force: bool = False,
                  command: str = "calibration.sensitivity (Python)",
-                 source: str = "parameters") -> None:
+                 source: str = "parameters",
+                 scales: Mapping[str, Sequence[str]] | None = None,
+                 levers: Sequence[Lever] = ()) -> None:
         if isinstance(replications, bool) or not isinstance(replications, int) or (
                 replications < 1):
             raise InputError(source, "replications", f"must be a positive integer (got "
@@ -522,9 +552,12 @@ class ModelEvaluator:
         if isinstance(last_years, bool) or not isinstance(last_years, int) or last_years < 1:
             raise InputError(source, "last_years", f"must be a positive integer (got "
                              f"{last_years!r})")
-        self.outputs = check_outputs(outputs, source)
+        self.metrics = check_outputs(outputs, source)
         self.base = prepare_base(base, years=years, households=households, source=source)
         self.problem = problem
+        self.scales = {k: tuple(v) for k, v in (scales or {}).items()}
+        self.levers = tuple(levers)
+        self.outputs = self.metrics + tuple(o for lever in self.levers for o in lever.outputs)
         self.out = Path(out)
         self.replications = replications
         self.seed = int(seed)
@@ -540,9 +573,20 @@ class ModelEvaluator:
         self.runs = 0
         self.simulated = 0
 
-    def values(self, row: Sequence[float]) -> dict[str, Any]:
-        """A design row as a design point (dotted path -> value)."""
+    def factors(self, row: Sequence[float]) -> dict[str, Any]:
+        """A design row's factor values (parameter or ``scale.<name>`` -> value)."""
         return point_values(self.problem.names, self.problem.integer, row)
+
+    def values(self, row: Sequence[float]) -> dict[str, Any]:
+        """A design row as a design point (dotted path -> value; a scale sets each of its
+        fields to the factor × the base's value)."""
+        values: dict[str, Any] = {}
+        for name, value in self.factors(row).items():
+            if name in self.scales:
+                values.update(scaled_values(self.base, self.scales[name], value))
+            else:
+                values[name] = value
+        return values
 
     def point_name(self, values: dict[str, Any]) -> str:
         """``<base>-sa-<hash>`` of the base's content and the point's values."""
@@ -553,12 +597,24 @@ class ModelEvaluator:
         if X.ndim != 2 or X.shape[1] != self.problem.d:
             raise ValueError(f"design rows need {self.problem.d} columns (got {X.shape})")
         unique: dict[str, dict[str, Any]] = {}
+        factors: dict[str, dict[str, Any]] = {}
         row_names = []
         for row in X:
             values = self.values(row)
             name = self.point_name(values)
             unique.setdefault(name, values)
+            factors.setdefault(name, self.factors(row))
             row_names.append(name)
+        # the lever scenarios at the same points, with the same seeds
+        sets = [(self.base, list(unique.values()), list(unique))]
+        pairs: list[dict[str, str]] = []
+        for lever in self.levers:
+            identity = scenario_identity(lever.scenario)
+            points = {name: lever.point(values) for name, values in unique.items()}
+            names = {name: content_point_name(lever.scenario, v, "sa", identity)
+                     for name, v in points.items()}
+            sets.append((lever.scenario, list(points.values()), list(names.values())))
+            pairs.append({lever_name: name for name, lever_name in names.items()})
         first: list[int] = []
 
         def tick(done: int, total: int) -> None:
@@ -567,21 +623,29 @@ class ModelEvaluator:
             if self.progress is not None:
                 self.progress(done, total)
 
-        experiments, outcomes = run_points(
-            self.base, list(unique.values()), names=list(unique), out=self.out,
-            replications=self.replications, seed=self.seed, executor=self.executor,
-            workers=self.workers, force=self.force, progress=tick, command=self.command,
-            source=self.source, design="sensitivity")
+        experiments, outcomes = run_point_sets(
+            sets, out=self.out, replications=self.replications, seed=self.seed,
+            executor=self.executor, workers=self.workers, force=self.force, progress=tick,
+            command=self.command, source=self.source, design="sensitivity")
         self.runs = len(experiments)
         self.simulated = self.runs - (first[0] if first else self.runs)
-        stats = run_outputs(outcomes, self.outputs, last_years=self.last_years)
+        metrics = list(self.metrics)
+        stats = run_outputs(outcomes, metrics, last_years=self.last_years)
         stats = stats.join(experiments.set_index("run_id")["scenario"], how="right")
-        grouped = stats.groupby("scenario")[list(self.outputs)]
+        stats = stats[stats["scenario"].isin(set(unique))]
+        grouped = stats.groupby("scenario")[metrics]
         means, sds = grouped.mean(), grouped.std(ddof=1)
         counts = grouped.size()
+        for lever, pair in zip(self.levers, pairs, strict=True):
+            lever_stats = effect_statistics(outcomes, lever.metrics)
+            m, sd = paired_effects(lever_stats, experiments, pair, lever.metrics)
+            m.columns = sd.columns = list(lever.outputs)
+            means, sds = means.join(m, how="outer"), sds.join(sd, how="outer")
+        means = means.reindex(columns=list(self.outputs))
+        sds = sds.reindex(columns=list(self.outputs))
         table = pd.DataFrame({"scenario": list(unique)})
         for name in self.problem.names:
-            table[name] = [v[name] for v in unique.values()]
+            table[name] = [factors[point][name] for point in unique]
         for output in self.outputs:
             table[output] = means[output].reindex(table["scenario"]).to_numpy(float)
             table[f"{output}_sd"] = sds[output].reindex(table["scenario"]).to_numpy(float)
@@ -639,6 +703,11 @@ class SensitivityFile(BaseModel):
     resamples: int = Field(1000, ge=10, le=100_000,
                            description="Bootstrap resamples of the confidence intervals.")
     parameters: dict[str, Any] = Field(..., description="Dotted path -> [low, high].")
+    scales: dict[str, ScaleFile] = Field(
+        default_factory=dict, description="Factors multiplying several fields at once.")
+    effects: list[EffectFile] = Field(
+        default_factory=list, description="Lever scenarios whose effects (lever - base) are "
+        "outputs.")
 
 
 def load_spec(path: str | Path) -> SensitivityFile:
@@ -683,7 +752,8 @@ class SensitivityResult:
 
 
 def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
-             samples: int | None = None, trajectories: int | None = None, executor=None,
+             samples: int | None = None, trajectories: int | None = None,
+             replications: int | None = None, executor=None,
              workers: int = 1, progress: Progress | None = None, force: bool = False,
              command: str = "", confirmed: bool = True, announce=None) -> SensitivityResult:
     """Run the analysis a spec file describes; write its tables next to the runs.
@@ -700,6 +770,7 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
         method: ``"morris"``, ``"sobol"`` or ``"both"`` (default: the spec's).
         samples: Sobol N, a power of 2 (default: the spec's).
         trajectories: Morris trajectories (default: the spec's).
+        replications: Runs per design point (default: the spec's).
         executor: Any ``concurrent.futures.Executor``.
         workers: Local worker processes when no executor is given.
         progress: ``progress(done, total)`` over runs.
@@ -737,6 +808,9 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
     if trajectories is not None and (isinstance(trajectories, bool) or trajectories < 2):
         raise InputError("--trajectories", None, f"at least 2 (got {trajectories})")
     trajectories = trajectories or spec.trajectories
+    if replications is not None and (isinstance(replications, bool) or replications < 1):
+        raise InputError("--replications", None, f"at least 1 (got {replications})")
+    replications = replications or spec.replications
     base_path = Path(spec.base)
     if not base_path.is_absolute():
         base_path = path.parent / base_path
@@ -747,15 +821,21 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
     if "last_years" in spec.model_fields_set and spec.last_years > base.years:
         raise InputError(source, "last_years", f"{spec.last_years} is more than the "
                          f"{base.years} simulated years (years)")
-    problem = scenario_problem(spec.parameters, base, source=source)
+    problem, scales = spec_problem(spec, base, source=source)
+    varied = [*spec_paths(problem.names), *(f for fields, _ in scales.values() for f in fields)]
+    levers = load_levers(spec.effects, path, base, varied, source=source,
+                         prepare=lambda sc: prepare_base(sc, years=spec.years,
+                                                         households=spec.households,
+                                                         source=source))
     evaluate = ModelEvaluator(
-        base, problem, spec.outputs, out=out, replications=spec.replications, seed=spec.seed,
+        base, problem, spec.outputs, out=out, replications=replications, seed=spec.seed,
         last_years=spec.last_years, executor=executor, workers=workers, progress=progress,
-        force=force, command=command or f"quartier sensitivity {path}", source=source)
+        force=force, command=command or f"quartier sensitivity {path}", source=source,
+        scales={k: fields for k, (fields, _) in scales.items()}, levers=levers)
 
     rows = ((trajectories * (problem.d + 1) if method in ("morris", "both") else 0)
             + (samples * (problem.d + 2) if method in ("sobol", "both") else 0))
-    summary = check_design_size(rows * spec.replications, base, workers=workers,
+    summary = check_design_size(rows * replications * (1 + len(levers)), base, workers=workers,
                                 confirmed=confirmed, source=source)
     if announce is not None:
         announce(f"{summary}; preparing the runs")
@@ -793,14 +873,19 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
 
     assert evaluate.points is not None
     b = evaluate.base
-    defaults = {n: _get(b, n) for n in problem.names}
+    defaults = {n: 1.0 if n in scales else _get(b, n) for n in problem.names}
     settings = {
         "spec": source, "base": b.name, "base_file": str(base_path), "method": method,
         "methods": list(designs), "samples": samples if "sobol" in designs else None,
         "trajectories": trajectories if "morris" in designs else None,
-        "levels": spec.levels, "replications": spec.replications, "years": b.years,
+        "levels": spec.levels, "replications": replications, "years": b.years,
         "start_year": b.start_year, "households": b.city.households,
         "last_years": spec.last_years, "seed": spec.seed, "outputs": list(evaluate.outputs),
+        "scales": {k: {"fields": list(fields), "low": lo, "high": hi}
+                   for k, (fields, (lo, hi)) in scales.items()},
+        "effects": [{"scenario": lv.name, "label": lv.label, "file": lv.file,
+                     "metrics": list(lv.metrics), "outputs": list(lv.outputs),
+                     "own": sorted(lv.own)} for lv in levers],
         "conf_level": spec.conf_level, "resamples": spec.resamples,
         "parameters": {n: {"low": lo, "high": hi, "default": defaults[n],
                            "integer": integer}
@@ -809,7 +894,7 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
         "design_rows": {k: len(v) for k, v in designs.items()},
         "design_points": len(evaluate.points), "runs": evaluate.runs,
         "simulated": evaluate.simulated,
-        "noise_share": noise_share(evaluate.points, evaluate.outputs, spec.replications),
+        "noise_share": noise_share(evaluate.points, evaluate.outputs, replications),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     out = Path(out)
@@ -824,6 +909,23 @@ def run_spec(path: str | Path, *, out: str | Path, method: str | None = None,
                              samples=samples_table, settings=settings, paths=paths)
 
 
+def spec_problem(spec: SensitivityFile, base: Scenario, *, source: str = "parameters"
+                 ) -> tuple[Problem, dict[str, tuple[tuple[str, ...], tuple[float, float]]]]:
+    """The design's factors of a spec: its ``[parameters]`` (:func:`scenario_problem`), then
+    one factor ``scale.<name>`` per ``[scales]`` table; and the scales' fields and ranges.
+
+    Raises:
+        InputError: naming ``source`` and the field.
+    """
+    problem = scenario_problem(spec.parameters, base, source=source)
+    scales = scale_fields(spec.scales, base, problem.names, source=source)
+    if scales:
+        problem = Problem(names=problem.names + tuple(scales),
+                          bounds=problem.bounds + tuple(b for _, b in scales.values()),
+                          integer=problem.integer + (False,) * len(scales))
+    return problem, scales
+
+
 def load_sensitivity(out: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The index tables (by method) and settings of the last analysis written to ``out``."""
     out = Path(out)
@@ -831,6 +933,11 @@ def load_sensitivity(out: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
     tables = {m: pd.read_parquet(out / (MORRIS_FILE if m == "morris" else SOBOL_FILE))
               for m in settings.get("methods", [])}
     return tables, settings
+
+
+def spec_paths(names: Sequence[str]) -> list[str]:
+    """The dotted scenario paths among the problem's names (not the scales)."""
+    return [n for n in names if not n.startswith("scale.")]
 
 
 def _get(scenario: Scenario, dotted: str) -> Any:

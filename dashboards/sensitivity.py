@@ -3,7 +3,10 @@
 Pure functions of the tidy index tables of :mod:`calibration.sensitivity`: the Sobol table
 (output, parameter, S1, S1_conf, ST, ST_conf, ...) and the Morris table (output, parameter,
 mu, mu_star, mu_star_conf, sigma, ...). Every builder returns a plotly figure and takes
-``lang`` ("de" or "en"; German by default, as in the report).
+``lang`` ("de" or "en"; German by default, as in the report) and ``levers`` (lever scenario
+name -> display name, from the settings' ``effects``) to label lever effects: an output
+``effect:<scenario>:<metric>`` is the lever's effect (scenario - baseline, paired runs) on the
+metric, labelled e.g. "Wirkung MVZ Hochfeld: Fortzüge (Summe der Jahre)".
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import plotly.graph_objects as go
 
 from dashboards.figures import COLORS, TEMPLATE, localise
 from dashboards.labels import lang_index, metric_label
+
+Levers = Mapping[str, str] | None
 
 PARAMETER_LABELS: dict[str, tuple[str, str]] = {
     "parameters.mobility.move_rate_young": ("Umzugsrate junger Haushalte (unter 30)",
@@ -60,8 +65,70 @@ PARAMETER_LABELS: dict[str, tuple[str, str]] = {
                                          "Utility of GP access"),
     "parameters.choice.utility_school": ("Gewicht der Schulzusammensetzung",
                                          "Weight of school composition"),
+    "scale.service_weights": ("Gewichte von Hausarzt- und Schulzugang (Faktor)",
+                              "Weights of GP and school access (factor)"),
+    "parameters.migration.demand_vacancy_elasticity": (
+        "Elastizität der Zuzugsnachfrage zum Leerstand",
+        "Elasticity of in-migration demand to vacancy"),
+    "parameters.services.gp_catchment_min": ("Einzugsbereich der Hausärzte (Minuten)",
+                                             "GP catchment (minutes)"),
+    "parameters.services.ambulant_catchment_min": ("Einzugsbereich ambulanter Pflege (Minuten)",
+                                                   "Ambulant care catchment (minutes)"),
+    "parameters.jobs.pt_affordable_share": ("Bezahlbarkeitsgrenze ÖPNV-Ticket (Einkommensanteil)",
+                                            "Affordable ticket (share of income)"),
+    "parameters.jobs.value_of_time_eur_h": ("Zeitwert des Pendelns (EUR/h)",
+                                            "Value of commuting time (EUR/h)"),
+    "parameters.kitas.kita_weight": ("Gewicht eines fehlenden Kita-Platzes",
+                                     "Weight of a missing Kita place"),
+    "parameters.care_grades.tagespflege_home_share": (
+        "Anteil der Tagespflege-Gäste, die sonst ins Heim müssten",
+        "Share of Tagespflege users who would otherwise need a nursing home"),
     "city.households": ("Haushalte", "Households"),
 }
+
+EFFECT_METRICS: dict[str, tuple[str, str]] = {
+    "out_migrants": ("Fortzüge", "out-migrants"),
+    "out_migrants_poor": ("Fortzüge Armutsgefährdeter", "out-migrants at risk of poverty"),
+    "dissimilarity_income_quartiers": ("Segregation D arm/übrige (Quartiere)",
+                                       "segregation D poor/others (quartiers)"),
+}
+"""Short metric names in the label of a lever effect (others: the metric's label)."""
+AGGREGATIONS: dict[str, tuple[str, str]] = {
+    "sum": ("Summe der Jahre", "total over the years"),
+    "mean": ("Mittel der Jahre", "mean over the years"),
+    "final": ("letztes Jahr", "final year"),
+}
+
+
+def _aggregation(metric: str) -> str:
+    """As calibration.lever_effects.aggregation: counts of flows summed, rates averaged over
+    the simulated years, stocks in the final year."""
+    from sim.state.outcomes import FLOW_METRICS
+
+    if metric in FLOW_METRICS:
+        return "mean" if metric.endswith("_rate") else "sum"
+    return "final"
+
+
+def output_label(output: str, lang: str = "de", levers: Levers = None) -> str:
+    """An output's display name: a metric's label, or for a lever effect
+    ``effect:<scenario>:<metric>`` "Wirkung <lever>: <metric> (<aggregation>)" /
+    "Effect of <lever>: ..." (``levers``: scenario name -> display name)."""
+    if not output.startswith("effect:") or output.count(":") < 2:
+        return metric_label(output, lang)
+    _, scenario, metric = output.split(":", 2)
+    i = lang_index(lang)
+    name = (levers or {}).get(scenario, scenario)
+    what = EFFECT_METRICS[metric][i] if metric in EFFECT_METRICS else metric_label(metric, lang)
+    how = AGGREGATIONS[_aggregation(metric)][i]
+    return f"{('Wirkung', 'Effect of')[i]} {name}: {what} ({how})"
+
+
+def effect_levers(settings: Mapping[str, Any] | None) -> dict[str, str]:
+    """Lever scenario name -> display name, from a sensitivity's settings."""
+    return {e["scenario"]: e.get("label") or e["scenario"]
+            for e in (settings or {}).get("effects") or []}
+
 
 NOISY = 0.5
 """Noise share of an output's variance above which its indices are flagged as unreliable."""
@@ -158,7 +225,8 @@ def _rows(table: pd.DataFrame, output: str, key: str) -> pd.DataFrame:
 # -- Sobol ----------------------------------------------------------------------------------
 
 
-def sobol_bars(table: pd.DataFrame, output: str, *, lang: str = "de") -> go.Figure:
+def sobol_bars(table: pd.DataFrame, output: str, *, lang: str = "de",
+               levers: Levers = None) -> go.Figure:
     """Tornado-style bars of one output's S1 and ST with their confidence intervals,
     parameters sorted by ST (largest on top).
 
@@ -180,7 +248,7 @@ def sobol_bars(table: pd.DataFrame, output: str, *, lang: str = "de") -> go.Figu
     level = _conf_level(rows)
     fig.update_layout(
         template=TEMPLATE, barmode="group", bargap=0.25,
-        title=f"{metric_label(output, lang)}: Sobol S1 / ST ({level} % CI)",
+        title=f"{output_label(output, lang, levers)}: Sobol S1 / ST ({level} % CI)",
         xaxis_title=_t("share", lang), yaxis={"categoryorder": "array",
                                               "categoryarray": labels},
         height=max(320, 46 * len(rows) + 140), margin={"l": 280},
@@ -189,7 +257,8 @@ def sobol_bars(table: pd.DataFrame, output: str, *, lang: str = "de") -> go.Figu
     return fig
 
 
-def sobol_heatmap(table: pd.DataFrame, *, lang: str = "de") -> go.Figure:
+def sobol_heatmap(table: pd.DataFrame, *, lang: str = "de", levers: Levers = None
+                  ) -> go.Figure:
     """ST of every parameter (rows, by mean ST) for every output (columns).
 
     Raises:
@@ -205,7 +274,7 @@ def sobol_heatmap(table: pd.DataFrame, *, lang: str = "de") -> go.Figure:
     z = wide.to_numpy(float)
     text = [[_number(v, lang, 2) for v in row] for row in z]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[metric_label(o, lang) for o in outputs],
+        z=z, x=[output_label(o, lang, levers) for o in outputs],
         y=[parameter_label(p, lang) for p in wide.index], zmin=0, zmax=max(1.0, np.nanmax(z)),
         colorscale="Blues", text=text, texttemplate="%{text}",
         hovertemplate="%{y}<br>%{x}<br>ST %{z:.3f}<extra></extra>",
@@ -218,7 +287,8 @@ def sobol_heatmap(table: pd.DataFrame, *, lang: str = "de") -> go.Figure:
 # -- Morris ---------------------------------------------------------------------------------
 
 
-def morris_bars(table: pd.DataFrame, output: str, *, lang: str = "de") -> go.Figure:
+def morris_bars(table: pd.DataFrame, output: str, *, lang: str = "de",
+                levers: Levers = None) -> go.Figure:
     """Tornado-style bars of one output's μ* with its confidence interval (largest on top).
 
     Raises:
@@ -234,7 +304,7 @@ def morris_bars(table: pd.DataFrame, output: str, *, lang: str = "de") -> go.Fig
         hovertemplate=("%{y}<br>μ* %{x:.4g}<br>μ %{customdata[0]:.4g}, σ %{customdata[1]:.4g}"
                        "<br>%{customdata[2]}<extra></extra>")))
     fig.update_layout(
-        template=TEMPLATE, title=f"{metric_label(output, lang)}: Morris μ* "
+        template=TEMPLATE, title=f"{output_label(output, lang, levers)}: Morris μ* "
         f"({_conf_level(rows)} % CI)", xaxis_title=_t("mu_star", lang),
         yaxis={"categoryorder": "array", "categoryarray": labels},
         height=max(300, 34 * len(rows) + 140), margin={"l": 280}, showlegend=False)
@@ -242,7 +312,7 @@ def morris_bars(table: pd.DataFrame, output: str, *, lang: str = "de") -> go.Fig
 
 
 def morris_scatter(table: pd.DataFrame, output: str, *, lang: str = "de",
-                   labels_shown: int = 4) -> go.Figure:
+                   labels_shown: int = 4, levers: Levers = None) -> go.Figure:
     """μ* against σ for one output, with the line σ = μ* (above it: the effect depends
     strongly on the other parameters, or is non-linear); the ``labels_shown`` parameters of
     largest μ* are named at their points.
@@ -265,7 +335,8 @@ def morris_scatter(table: pd.DataFrame, output: str, *, lang: str = "de",
         text=[label if i in shown else "" for i, label in enumerate(labels)],
         customdata=labels, textposition="top left", marker={"size": 10, "color": COLORS[1]},
         hovertemplate="%{customdata}<br>μ* %{x:.4g}<br>σ %{y:.4g}<extra></extra>"))
-    fig.update_layout(template=TEMPLATE, title=f"{metric_label(output, lang)}: Morris μ* / σ",
+    fig.update_layout(template=TEMPLATE,
+                      title=f"{output_label(output, lang, levers)}: Morris μ* / σ",
                       xaxis_title=_t("mu_star", lang), yaxis_title=_t("sigma", lang),
                       xaxis={"range": [0, top]}, yaxis={"rangemode": "tozero"},
                       height=460, showlegend=True, legend={"orientation": "h", "y": -0.2})
@@ -364,9 +435,10 @@ def summary_sentences(tables: Mapping[str, pd.DataFrame], settings: Mapping[str,
     if main is None:
         return out
     noise = settings.get("noise_share") or {}
+    levers = effect_levers(settings)
     for output in pd.unique(main["output"]):
         rows = main[main["output"] == output].dropna(subset=[key])
-        label = metric_label(output, lang)
+        label = output_label(output, lang, levers)
         if rows.empty:
             out.append(f"{label}: {_t('no_indices', lang)}")
             continue
@@ -396,23 +468,29 @@ def build_sensitivity_page(tables: Mapping[str, pd.DataFrame], lang: str = "de",
 
     page = Page(lang)
     settings = settings or {}
+    levers = effect_levers(settings)
     sobol, morris = tables.get("sobol"), tables.get("morris")
     if sobol is not None:
         parts = page.section("sobol", _t("sobol", lang))
         page.paragraph(parts, _t("read_sobol", lang))
         if sobol["output"].nunique() > 1:
-            page.figure(parts, lambda: sobol_heatmap(sobol, lang=lang), _t("no_indices", lang))
+            page.figure(parts, lambda: sobol_heatmap(sobol, lang=lang, levers=levers),
+                        _t("no_indices", lang))
         for output in pd.unique(sobol["output"]):
-            page.figure(parts, lambda o=output: sobol_bars(sobol, o, lang=lang),
-                        f"{metric_label(output, lang)}: {_t('no_indices', lang)}")
+            page.heading(parts, output_label(output, lang, levers))
+            page.figure(parts, lambda o=output: sobol_bars(sobol, o, lang=lang, levers=levers),
+                        f"{output_label(output, lang, levers)}: {_t('no_indices', lang)}")
             page.table(parts, sobol_table(sobol, output, lang=lang))
     if morris is not None:
         parts = page.section("morris", _t("morris", lang))
         page.paragraph(parts, _t("read_morris", lang))
         for output in pd.unique(morris["output"]):
-            missing = f"{metric_label(output, lang)}: {_t('no_indices', lang)}"
-            page.figure(parts, lambda o=output: morris_bars(morris, o, lang=lang), missing)
-            page.figure(parts, lambda o=output: morris_scatter(morris, o, lang=lang), missing)
+            missing = f"{output_label(output, lang, levers)}: {_t('no_indices', lang)}"
+            page.heading(parts, output_label(output, lang, levers))
+            page.figure(parts, lambda o=output: morris_bars(morris, o, lang=lang, levers=levers),
+                        missing)
+            page.figure(parts, lambda o=output: morris_scatter(morris, o, lang=lang,
+                                                               levers=levers), missing)
             page.table(parts, morris_table(morris, output, lang=lang))
     parts = page.section("ranges", _t("ranges", lang))
     page.note(parts, _t("assumption", lang))

@@ -86,7 +86,8 @@ def test_the_shipped_sensitivity_design_needs_yes(tmp_path):
     result = CliRunner().invoke(app, ["sensitivity", str(ROOT / "calibration" /
                                                           "sensitivity.toml"),
                                       "--out", str(tmp_path / "out"), "-w", "2"])
-    _refused(result, 10448, "need --yes")  # 17 parameters: 20 × 18 + 256 × 19 points, × 2
+    # 25 factors: (20 × 26 + 256 × 27) points × 2 replications × 3 scenarios (two levers)
+    _refused(result, 44592, "need --yes")
     assert "sensitivity.toml" in result.stderr
     assert not (tmp_path / "out").exists()
 

@@ -3,6 +3,9 @@ SALib itself, spec validation (API and command), and small model runs through ru
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -205,8 +208,9 @@ def write_spec(folder, body: str, name: str = "sa.toml", households: int = 300):
     path = folder / name
     if "base =" not in body:
         body = f'base = "{(SCENARIOS / "baseline.toml").as_posix()}"\n' + body
-    head = (f"years = 3\nhouseholds = {households}\nreplications = 1\nseed = 5\n"
-            "resamples = 50\n")
+    head = "".join(f"{key} = {value}\n" for key, value in (
+        ("years", 3), ("households", households), ("replications", 1), ("seed", 5),
+        ("resamples", 50)) if not re.search(rf"^{key} =", body, re.M))
     path.write_text(head + body, encoding="utf-8")
     return path
 
@@ -385,3 +389,200 @@ def test_report_figures(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert "Sensitivitätsanalyse" in page and "Wegzugsrate" in page
     assert "Keine Indizes" in page  # the constant output's note
+
+
+# -- lever effects and scales (issue: what the levers' effects depend on) -------------------
+
+SPEC = SCENARIOS.parent / "calibration" / "sensitivity.toml"
+SIMILAR = "parameters.mobility.utility_similar_neighbours"
+WEIGHTS = ("parameters.choice.health_weight_old", "parameters.choice.health_weight_family",
+           "parameters.choice.health_weight_other", "parameters.choice.school_weight")
+
+
+def lever_file(folder, name: str, body: str = ""):
+    """A lever scenario extending the baseline (``body``: its own settings)."""
+    path = folder / f"{name}.toml"
+    path.write_text(f'extends = "{(SCENARIOS / "baseline.toml").as_posix()}"\n'
+                    f'name = "{name}"\ndescription = "test lever"\n{body}', encoding="utf-8")
+    return path
+
+
+FIELDS = ", ".join(f'"{f}"' for f in WEIGHTS)
+EFFECTS_SPEC = f"""method = "sobol"
+samples = 2
+replications = 2
+outputs = ["dissimilarity_income_quartiers"]
+[parameters]
+"{SIMILAR}" = [0.75, 2.25]
+"{IN_RATE}" = [0.08, 0.14]
+[scales.service_weights]
+fields = [{FIELDS}]
+range = [0.5, 2.0]
+[[effects]]
+scenario = "quota.toml"
+label = "30-%-Quote"
+outputs = ["dissimilarity_income_quartiers", "out_migrants_poor"]
+[[effects]]
+scenario = "nothing.toml"
+label = "Nichts"
+outputs = ["out_migrants", "dissimilarity_income_quartiers"]
+[[effects]]
+scenario = "own.toml"
+outputs = ["out_migrants"]
+"""
+
+
+@pytest.fixture(scope="module")
+def effects_run(tmp_path_factory):
+    """A tiny analysis with three levers: the 30 % quota, one with no effect (the baseline
+    under another name) and one setting a varied parameter itself."""
+    folder = tmp_path_factory.mktemp("effects")
+    lever_file(folder, "quota", "[levers.rent_mixing]\nfrom_year = 2025\n"
+               "new_building_social_quota = 0.3\nspread_new_building = true\n"
+               "social_share_target = 0.3\nmax_bindings_bought_per_year = 0.005\n")
+    lever_file(folder, "nothing")
+    lever_file(folder, "own", "[parameters.mobility]\nutility_similar_neighbours = 3.0\n")
+    spec = write_spec(folder, EFFECTS_SPEC)
+    return spec, run_spec(spec, out=folder / "out", workers=1)
+
+
+def test_effect_outputs_are_lever_minus_baseline_with_the_same_seeds(effects_run):
+    from calibration.lever_effects import effect_statistics
+    from sim.experiments.store import load_store
+
+    spec, result = effects_run
+    out = spec.parent / "out"
+    samples = result.samples
+    # a lever with no effect: exactly 0 at every design point (common random numbers)
+    for metric in ("out_migrants", "dissimilarity_income_quartiers"):
+        assert (samples[f"effect:nothing:{metric}"] == 0.0).all()
+    # the quota's effect is the paired difference of the stored runs, seed by seed
+    experiments, outcomes = load_store(out)
+    stats = effect_statistics(outcomes, ["dissimilarity_income_quartiers", "out_migrants_poor"])
+    runs = experiments.set_index("run_id")[["scenario", "seed", "design_point"]].join(stats)
+    base = runs[runs["scenario"].str.startswith("baseline-sa-")]
+    quota = runs[runs["scenario"].str.startswith("quota-sa-")]
+    assert sorted(base["seed"].unique()) == sorted(quota["seed"].unique()) == [5, 6]
+    row = samples.iloc[0]
+    b = base[base["scenario"] == row["scenario"]].set_index("seed")
+    point = int(b["design_point"].iloc[0])
+    q = quota[quota["design_point"] == point].set_index("seed")
+    for metric in ("dissimilarity_income_quartiers", "out_migrants_poor"):
+        expected = float((q[metric] - b[metric]).mean())
+        assert row[f"effect:quota:{metric}"] == pytest.approx(expected, abs=1e-12)
+    # flows are totals over the simulated years, D is the final year's
+    city = outcomes[(outcomes["scope"] == "city") & (outcomes["metric"] == "out_migrants_poor")]
+    run = b.index[0]
+    run_id = experiments[(experiments["scenario"] == row["scenario"])
+                         & (experiments["seed"] == run)]["run_id"].iloc[0]
+    years = city[city["run_id"] == run_id]
+    assert b.loc[run, "out_migrants_poor"] == pytest.approx(
+        years[years["year"] > years["year"].min()]["value"].sum())
+
+
+def test_a_levers_own_settings_win_over_the_design_point(effects_run):
+    _, result = effects_run
+    effects = {e["scenario"]: e for e in result.settings["effects"]}
+    assert effects["own"]["own"] == [SIMILAR]
+    assert effects["quota"]["own"] == [] and effects["nothing"]["own"] == []
+    assert effects["quota"]["label"] == "30-%-Quote" and effects["own"]["label"] == "own"
+
+
+def test_a_scale_multiplies_its_fields_and_is_one_factor(effects_run, baseline):
+    _, result = effects_run
+    s = result.settings
+    assert "scale.service_weights" in s["parameters"]
+    assert s["parameters"]["scale.service_weights"]["default"] == 1.0
+    assert s["scales"]["scale.service_weights"]["fields"] == list(WEIGHTS)
+    assert s["design_rows"] == {"sobol": 2 * (3 + 2)}  # d = 2 parameters + 1 scale
+    from calibration.sensitivity import ModelEvaluator
+
+    problem = Problem(names=(SIMILAR, "scale.service_weights"),
+                      bounds=((0.75, 2.25), (0.5, 2.0)))
+    evaluate = ModelEvaluator(baseline, problem, ["population"], out="unused",
+                              scales={"scale.service_weights": WEIGHTS})
+    values = evaluate.values([1.0, 2.0])
+    choice = baseline.parameters.choice
+    assert values == {SIMILAR: 1.0,
+                      WEIGHTS[0]: 2 * choice.health_weight_old,
+                      WEIGHTS[1]: 2 * choice.health_weight_family,
+                      WEIGHTS[2]: 2 * choice.health_weight_other,
+                      WEIGHTS[3]: 2 * choice.school_weight}
+
+
+def test_sobol_reports_st_with_cis_for_the_effect_outputs(effects_run, tmp_path):
+    from dashboards.sensitivity import output_label, write_sensitivity_report
+
+    _, result = effects_run
+    sobol = result.sobol
+    quota = sobol[sobol["output"] == "effect:quota:dissimilarity_income_quartiers"]
+    assert list(quota["parameter"]) == [SIMILAR, IN_RATE, "scale.service_weights"]
+    assert np.isfinite(quota[["ST", "ST_low", "ST_high", "S1", "S1_low", "S1_high"]]
+                       .to_numpy(float)).all()
+    np.testing.assert_allclose(quota["ST_high"] - quota["ST"], quota["ST_conf"])
+    # no variance in the effect of a lever with no effect: no indices, not an error
+    assert sobol[sobol["output"].str.startswith("effect:nothing:")]["ST"].isna().all()
+    levers = {"quota": "30-%-Quote"}
+    assert output_label("effect:quota:out_migrants_poor", "de", levers) == (
+        "Wirkung 30-%-Quote: Fortzüge Armutsgefährdeter (Summe der Jahre)")
+    mvz = output_label("effect:mvz_hochfeld:out_migrants", "en", {"mvz_hochfeld": "MVZ Hochfeld"})
+    assert mvz == "Effect of MVZ Hochfeld: out-migrants (total over the years)"
+    assert output_label("effect:quota:dissimilarity_income_quartiers", "en", levers).endswith(
+        "(final year)")
+    for lang, title in (("de", "Wirkung 30-%-Quote: Segregation D arm/übrige (Quartiere)"),
+                        ("en", "Effect of 30-%-Quote: segregation D poor/others (quartiers)")):
+        page = write_sensitivity_report(result.tables, tmp_path / f"r_{lang}.html", lang,
+                                        settings=result.settings).read_text(encoding="utf-8")
+        assert title in page and ("ST 95 %-KI" if lang == "de" else "ST 95 % CI") in page
+
+
+def test_the_command_prints_the_effect_tables(effects_run, tmp_path):
+    spec, result = effects_run
+    proc = sensitivity_command(spec, "--out", spec.parent / "out", "--workers", 1)
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "0 simulated" in text  # every run was stored by the fixture
+    assert ("Wirkung 30-%-Quote: Fortzüge Armutsgefährdeter (Summe der Jahre) / Effect of "
+            "30-%-Quote: out-migrants at risk of poverty (total over the years)") in text
+
+
+def test_the_spec_varies_what_drives_the_levers_effects(baseline):
+    from calibration.sensitivity import spec_problem
+
+    spec = load_spec(SPEC)
+    problem, scales = spec_problem(spec, baseline, source="sensitivity.toml")
+    for name in ("parameters.choice.utility_health", "parameters.choice.utility_school",
+                 SIMILAR, "parameters.mobility.homophily_threshold", IN_RATE,
+                 "parameters.migration.demand_vacancy_elasticity",
+                 "parameters.kitas.kita_weight", "parameters.care_grades.tagespflege_home_share",
+                 "parameters.jobs.pt_affordable_share", "parameters.services.gp_catchment_min",
+                 "scale.service_weights"):
+        assert name in problem.names, name
+    assert scales["scale.service_weights"] == (WEIGHTS, (0.5, 2.0))
+    assert [Path(e.scenario).stem for e in spec.effects] == ["mvz_hochfeld",
+                                                             "rent_mix_quota_30"]
+    assert spec.households is None  # the MVZ's cell needs the baseline's grid
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ('[[effects]]\nscenario = "nowhere.toml"\noutputs = ["out_migrants"]\n',
+         "effects[0].scenario: file not found: nowhere.toml"),
+        (f'[[effects]]\nscenario = "{(SCENARIOS / "mvz_hochfeld.toml").as_posix()}"\n'
+         'outputs = ["out_migrants"]\n', "lies outside the grid"),
+        ('[[effects]]\nscenario = "lever.toml"\noutputs = ["segregation"]\n',
+         "outputs: unknown metric 'segregation'"),
+        (f'[scales.w]\nfields = ["{OUTSIDE}"]\nrange = [0.5, 2.0]\n',
+         "scales.w.fields: parameters.mobility.utility_outside is varied elsewhere"),
+        ('[scales.w]\nfields = ["parameters.choice.school_weight"]\nrange = [2.0, 0.5]\n',
+         "scales.w.range: low must be below high"),
+    ],
+)
+def test_bad_effects_and_scales_name_the_field(tmp_path, body, needle):
+    lever_file(tmp_path, "lever")
+    spec = write_spec(tmp_path, RANGES + body, name="bad_sa.toml")
+    with pytest.raises(InputError) as info:
+        run_spec(spec, out=tmp_path / "o")
+    assert "bad_sa.toml" in info.value.source and needle in info.value.one_line()
+    assert not (tmp_path / "o").exists()

@@ -46,8 +46,16 @@ Sobol indices (varianzbasiert; Saltelli 2010):
   ST     share including its interactions (ST near 0: unimportant here)
   cost   samples x (d + 2) design points (N = samples, a power of 2)
 
-Every design point runs 'replications' times. Example: d = 8, N = 256, 20 trajectories,
-2 replications: (256 x 10 + 20 x 9) x 2 = 5,480 runs. Screen with --method morris first;
+Lever effects (Wirkungen der Maßnahmen) as outputs: each [[effects]] table names a lever
+scenario; at every design point it runs with the same seeds as the base (common random
+numbers) and its effect, lever - base, is an output ("Wirkung MVZ Hochfeld: Fortzüge"):
+flows summed over the simulated years, D and other stocks in the final year. The lever
+file's own settings win over the design point's. A [scales.NAME] table varies several fields
+by one factor (e.g. all weights of GP and school access, 0.5-2 x their values).
+
+Every design point runs 'replications' times (per lever scenario, too). Example: d = 8,
+N = 256, 20 trajectories, 2 replications, no levers: (256 x 10 + 20 x 9) x 2 = 5,480 runs
+(x 3 with two levers). Screen with --method morris first;
 the Sobol CIs shrink with 1/sqrt(N).
 
 \b
@@ -64,6 +72,13 @@ Spec file (TOML), e.g. calibration/sensitivity.toml:
   outputs = ["dissimilarity_income_quartiers", "out_migration_rate", "unmet_care"]
   [parameters]                         # dotted path = [low, high]
   "parameters.mobility.utility_outside" = [2.3, 4.3]
+  [scales.service_weights]             # one factor x the base's values
+  fields = ["parameters.choice.health_weight_old", "parameters.choice.school_weight"]
+  range = [0.5, 2.0]
+  [[effects]]                          # lever effects as outputs
+  scenario = "../scenarios/mvz_hochfeld.toml"
+  label = "MVZ Hochfeld"
+  outputs = ["out_migrants", "out_migrants_poor"]
 
 Writes OUT/sensitivity_sobol.parquet and OUT/sensitivity_morris.parquet (one row per output
 and parameter, with confidence intervals), OUT/sensitivity_samples.parquet (design rows and
@@ -92,6 +107,8 @@ def sensitivity(
                                 "spec's 'samples')."),
     trajectories: int = typer.Option(None, "--trajectories", metavar=N,
                                      help="Morris trajectories (default: the spec's)."),
+    replications: int = typer.Option(None, "--replications", "-r", metavar=N,
+                                     help="Runs per design point (default: the spec's)."),
     lang: str = typer.Option("de", "--lang", "-l", help=LANG_HELP),
     workers: int = typer.Option(None, "--workers", "-w", min=1, help=WORKERS_HELP),
     scheduler: str = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
@@ -119,18 +136,22 @@ def sensitivity(
         check_output_file(report)
         with progress, executor_for(scheduler) as executor:
             result = run_spec(spec, out=out, method=method, samples=samples,
-                              trajectories=trajectories, executor=executor,
+                              trajectories=trajectories, replications=replications,
+                              executor=executor,
                               workers=workers or default_workers(), force=force,
                               progress=progress, command=command_line(), confirmed=yes,
                               announce=announcer("Sensitivität / sensitivity", quiet))
     write_sensitivity_report(result.tables, report, lang, settings=result.settings)
     if quiet:
         return
+    from dashboards.sensitivity import effect_levers
+
     noise = result.settings.get("noise_share", {})
+    levers = effect_levers(result.settings)
     if result.morris is not None:
-        _print_morris(result.morris, noise)
+        _print_morris(result.morris, noise, levers)
     if result.sobol is not None:
-        _print_sobol(result.sobol, noise)
+        _print_sobol(result.sobol, noise, levers)
     s = result.settings
     files = "  ".join(str(p) for k, p in result.paths.items() if k != "settings")
     console.print(
@@ -171,17 +192,25 @@ def _caption(output: str, noise: dict) -> str | None:
     return caption
 
 
-def _print_sobol(table, noise: dict) -> None:
-    from rich.table import Table
+def _title(output: str, levers: dict) -> str:
+    """An output's label in German and English (a lever effect: both; a metric: German)."""
+    from dashboards.sensitivity import output_label
 
-    from dashboards.labels import metric_label
+    de = output_label(output, "de", levers)
+    if output.startswith("effect:"):
+        return f"{de} / {output_label(output, 'en', levers)}"
+    return f"{de} ({output})"
+
+
+def _print_sobol(table, noise: dict, levers: dict) -> None:
+    from rich.table import Table
 
     for output, rows in table.groupby("output", sort=False):
         rows = rows.sort_values("ST", ascending=False, na_position="last")
         n = int(rows["samples"].iloc[0])
         level = f"{100 * float(rows['conf_level'].iloc[0]):g} %"
-        out = Table(title=f"Sobol-Indizes / Sobol indices — {metric_label(output, 'de')} "
-                    f"({output}), N = {n}")
+        out = Table(title=f"Sobol-Indizes / Sobol indices — {_title(output, levers)}, "
+                    f"N = {n}")
         out.add_column("Parameter", overflow="fold")
         for header in ("S1", f"{level}-KI / CI", "ST", f"{level}-KI / CI"):
             out.add_column(header, justify="right", no_wrap=True)
@@ -192,16 +221,14 @@ def _print_sobol(table, noise: dict) -> None:
         print_table(out)
 
 
-def _print_morris(table, noise: dict) -> None:
+def _print_morris(table, noise: dict, levers: dict) -> None:
     from rich.table import Table
-
-    from dashboards.labels import metric_label
 
     for output, rows in table.groupby("output", sort=False):
         rows = rows.sort_values("mu_star", ascending=False, na_position="last")
         r_ = int(rows["trajectories"].iloc[0])
         level = f"{100 * float(rows['conf_level'].iloc[0]):g} %"
-        out = Table(title=f"Morris-Screening — {metric_label(output, 'de')} ({output}), "
+        out = Table(title=f"Morris-Screening — {_title(output, levers)}, "
                     f"{r_} trajectories")
         out.add_column("Parameter", overflow="fold")
         for header in ("mu*", f"{level}-KI / CI", "mu", "sigma"):

@@ -379,21 +379,37 @@ def run_points(base: Scenario, points: list[dict[str, Any]], *, names: list[str]
     ``names[i]`` names point i's scenario (unique per content in one experiment folder). Runs
     already stored are skipped. Returns ``(experiments, outcomes)`` of these runs.
     """
+    return run_point_sets([(base, points, names)], out=out, replications=replications,
+                          seed=seed, executor=executor, workers=workers, force=force,
+                          independent_seeds=independent_seeds, progress=progress,
+                          command=command, source=source, design=design)
+
+
+def run_point_sets(sets: list[tuple[Scenario, list[dict[str, Any]], list[str]]], *,
+                   out: str | Path, replications: int = 1, seed: int = 1, executor=None,
+                   workers: int = 1, force: bool = False, independent_seeds: bool = False,
+                   progress: Progress | None = None,
+                   command: str = "sim.run_points (Python)", source: str = "parameters",
+                   design: str = "points") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`run_points` of several bases at once, as one batch of runs: ``sets`` holds
+    ``(base, points, names)`` per base (e.g. a baseline and the lever scenarios evaluated at
+    the same design points, all with seeds ``seed + r``: common random numbers)."""
     out = Path(out)
     specs, registry = [], {}
-    for index, (name, values) in enumerate(zip(names, points, strict=True)):
-        scenario = validate_point(base, {**values, "name": name}, source)
-        registry[name] = {"hash": scenario_identity(scenario), "base": base.name,
-                          "design": design, "design_point": index, "values": values}
-        try:
-            specs += make_specs(scenario, replicates=range(replications), seed=seed,
-                                out_dir=out, independent_seeds=independent_seeds,
-                                command=command, design_point=index, values=values)
-        except InputError as exc:
-            if exc.source != "seed":
-                raise
-            raise InputError(source, "seed", f"{exc.message} (replicate r runs seed + r)"
-                             ) from None
+    for base, points, names in sets:
+        for index, (name, values) in enumerate(zip(names, points, strict=True)):
+            scenario = validate_point(base, {**values, "name": name}, source)
+            registry[name] = {"hash": scenario_identity(scenario), "base": base.name,
+                              "design": design, "design_point": index, "values": values}
+            try:
+                specs += make_specs(scenario, replicates=range(replications), seed=seed,
+                                    out_dir=out, independent_seeds=independent_seeds,
+                                    command=command, design_point=index, values=values)
+            except InputError as exc:
+                if exc.source != "seed":
+                    raise
+                raise InputError(source, "seed", f"{exc.message} (replicate r runs seed + r)"
+                                 ) from None
     with Runner(out, executor=executor, workers=workers, command=command,
                 progress=progress) as runner:
         runner.register(registry, force=force)
