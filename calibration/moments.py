@@ -191,6 +191,11 @@ def _per_1000(flow: str) -> Callable[[CityTable, pd.DataFrame], float]:
     return stat
 
 
+def _net_per_1000(city: CityTable, vital: pd.DataFrame) -> float:
+    return float(((city["in_migrants"] - city["out_migrants"]) / city["population"]).mean()
+                 * 1000.0)
+
+
 def _age_share(low: int, high: int | None) -> Callable[[CityTable, pd.DataFrame], float]:
     def stat(city: CityTable, vital: pd.DataFrame) -> float:
         bands = [c for c in city.columns if c.startswith("persons_") and "_age_" in c]
@@ -247,6 +252,7 @@ STATISTICS: dict[str, Callable[[CityTable, pd.DataFrame], float]] = {
     "moves_within_city_per_1000": _per_1000("moves_within_city"),
     "in_migrants_per_1000": _per_1000("in_migrants"),
     "out_migrants_per_1000": _per_1000("out_migrants"),
+    "net_migrants_per_1000": _net_per_1000,
     # the survey motive "housing situation (cost, space, ownership)", calibration/motives.py
     "out_migrants_housing_share": _out_migrants_share(("rent", "crowding", "no_dwelling")),
     **{m: _metric(m) for m in (
