@@ -49,6 +49,12 @@ CITIES = {"essen": ROOT / "scenarios" / "essen.toml",
 HOUSEHOLDS = {"essen": 40_000, "baseline": 30_000}
 
 
+# what the processes' rows hold besides their name
+LABELS = {"mortality": "mortality (deaths)", "ageing": "ageing (newborns join)",
+          "household_change": "household_change (minors alone leave)",
+          "care": "care (nursing-home moves)", "in_migration": "in_migration (come)",
+          "moving_no_dwelling": "moving: new households leave",
+          "moving": "moving: housed households leave"}
 AGE_BANDS = ((0, 17), (18, 29), (30, 49), (50, 64), (65, 200))
 BAND_NAMES = tuple(f"{lo}_{hi}" if hi < 200 else f"{lo}plus" for lo, hi in AGE_BANDS)
 
@@ -229,6 +235,7 @@ def summary(df: pd.DataFrame, stocks: pd.DataFrame, choice: pd.DataFrame | None 
                                                                 "year"]
     t = per.groupby("process")[cols + ["dm"]].mean().reindex(order).dropna(how="all")
     t = t[(t.abs() > 1e-9).any(axis=1)]
+    t = t.rename(index=LABELS)
     t["size_gone"] = t["p_gone"] / t["h_gone"].where(t["h_gone"] > 0)
     t["size_new"] = t["p_new"] / t["h_new"].where(t["h_new"] > 0)
     lines = ["per 1,000 households at the start, mean per year; dm in 1/1000 persons per "
