@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -134,6 +136,29 @@ def test_in_migrant_profile_hits_its_mean_age(small):
     sums = np.add.reduceat(ages, pool.starts)
     mean = (weights * sums).sum() / (weights * pool.sizes).sum()
     assert mean == pytest.approx(small.parameters.migration.in_migrant_mean_age, abs=1e-6)
+    single = weights[pool.sizes == 1].sum()
+    assert single == pytest.approx(small.parameters.migration.in_migrant_single_share,
+                                   abs=1e-6)
+
+
+def test_in_migrant_profile_without_single_share_keeps_the_pools_mix():
+    """Without the one-person share only the mean age is matched (the tilt by age alone)."""
+    from sim.inputs.synthesis import build_pool
+    from sim.model.processes.in_migration import age_tilt
+
+    scenario = sim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios"
+                                 / "baseline.toml")
+    pool, _ = build_pool(2000, np.random.default_rng(3), scenario)
+    ages = pool.members.age.astype(float)
+    sums = np.add.reduceat(ages, pool.starts)
+    for share in (None, 0.5, 0.62):
+        w = age_tilt(pool, 30.0, share)
+        assert (w * sums).sum() / (w * pool.sizes).sum() == pytest.approx(30.0, abs=1e-6)
+        if share is not None:
+            assert w[pool.sizes == 1].sum() == pytest.approx(share, abs=1e-6)
+    # the age tilt alone keeps a larger mean size than the one with 62 % one-person households
+    plain, single = age_tilt(pool, 30.0), age_tilt(pool, 30.0, 0.62)
+    assert (plain * pool.sizes).sum() > (single * pool.sizes).sum() + 0.2
 
 
 def _reference_household_change(household, is_child, age, person_alive, household_alive):

@@ -102,8 +102,8 @@ class QuartierModel(mesa.Model):
                                                               demo.max_age)
         self.fertility_rates = tables.fertility_rates(
             demo.total_fertility_rate, demo.fertility_age_pattern, demo.max_age)
-        self.in_migrants = in_migration.InMigrantProfile(pool,
-                                                         params.migration.in_migrant_mean_age)
+        self.in_migrants = in_migration.InMigrantProfile(
+            pool, params.migration.in_migrant_mean_age, params.migration.in_migrant_single_share)
         self.vital = VitalStatistics(demo.max_age)
         self.records = Records(scenario.outcomes.cell_snapshots)
         # The start state: jobs of the employed, school places, access to doctors.

@@ -98,6 +98,13 @@ class MigrationParameters(StrictModel):
     in_migrant_mean_age: float = Field(
         30.0, ge=15.0, le=70.0, description="Mean age of in-migrants (Köln 2023: about 30)."
     )
+    in_migrant_single_share: float | None = Field(
+        0.62, gt=0.0, lt=1.0,
+        description="Share of one-person households among the in-migrant households drawn "
+        "(before they choose). Umzug AG 2013 (commercial survey, Germany): one-person "
+        "households are 62 % of all moving households; applied to in-migrants: ASSUMPTION. "
+        "None: only the mean age is matched (the pool's household mix, tilted by age).",
+    )
     in_migrant_share_from_abroad: float = Field(
         0.05, ge=0.0, le=1.0,
         description="Share of in-migrants coming from abroad; they have a migration background, "

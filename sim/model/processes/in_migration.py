@@ -1,15 +1,17 @@
 """In-migration: households from outside look for a dwelling in the city.
 
 In-migration is demand, not a queue. Persons who would like to move in number
-``in_migration_rate`` per resident × ``(vacancy / target_vacancy) ** demand_vacancy_elasticity``
-(the recent years' year-end vacancy, smoothed: with few vacant dwellings fewer find anything
-to look at). They arrive as whole households drawn from the synthetic household pool, tilted
-towards younger households so that their mean age is ``in_migrant_mean_age`` (Köln 2023:
-about 30). Their incomes and origins are drawn keyed to the newcomer's id, their car and ticket
-as for residents; their jobs are not known before they arrive (no commuting term). Whether they
-come is decided by residential choice (:mod:`sim.model.mobility`) among the vacancies the
-movers left, with staying away as the outside option: the rent against the region's and the
-services they value act there, so a vacancy stays empty when nobody prefers it.
+``in_migration_rate`` per resident × ``(vacancy / target_vacancy) **
+demand_vacancy_elasticity`` (the recent years' year-end vacancy, smoothed: with few vacant
+dwellings fewer find anything to look at). They arrive as whole households drawn from the
+synthetic household pool, tilted towards younger households and towards one-person households
+so that their mean age is ``in_migrant_mean_age`` (Köln 2023: about 30) and the share of
+one-person households ``in_migrant_single_share`` (62 % of moving households, Umzug AG 2013).
+Their incomes and origins are drawn keyed to the newcomer's id, their car and ticket as for
+residents; their jobs are not known before they arrive (no commuting term). Whether they come
+is decided by residential choice (:mod:`sim.model.mobility`) among the vacancies the movers
+left, with staying away as the outside option: the rent against the region's and the services
+they value act there, so a vacancy stays empty when nobody prefers it.
 
 In a year listed in ``observed_in_migration`` (historical mode) that many persons per resident
 arrive and take vacancies (staying away is no option) until the vacancies run out.
@@ -44,40 +46,66 @@ SLOT_MEMBER_ID = 4  # of the ids key: (newcomer household id ^ member position)
 SLOT_INCOME, SLOT_ABROAD, SLOT_ORIGIN = 5, 6, 7  # of the in-migration key
 
 
-def _tilt_lambda(oldest: np.ndarray, sizes: np.ndarray, age_sums: np.ndarray,
-                 base: np.ndarray, mean_age: float) -> float:
-    """Lambda such that weights ``base * exp(-lambda * oldest)`` give the persons' mean age
-    ``mean_age`` (persons' ages summed per household in ``age_sums``)."""
+def _tilt(oldest: np.ndarray, single: np.ndarray, sizes: np.ndarray, age_sums: np.ndarray,
+          base: np.ndarray, mean_age: float, single_share: float | None
+          ) -> tuple[float, float]:
+    """Lambda and mu such that weights ``base * exp(-lambda * oldest + mu * single)`` give the
+    persons' mean age ``mean_age`` (persons' ages summed per household in ``age_sums``) and
+    the share ``single_share`` of one-person households (mu = 0 when it is None)."""
     centre = float(oldest.mean()) if oldest.size else 0.0
-    # the oldest members' ages take few values: exp is computed for those (the same numbers)
-    values, code = np.unique(oldest, return_inverse=True)
+    # households grouped by (oldest member's age, one person): the sums per group suffice
+    values, code = np.unique(np.c_[oldest, single], axis=0, return_inverse=True)
     code = code.reshape(oldest.shape)
+    k = values.shape[0]
+    w_sum = np.bincount(code, weights=base, minlength=k)
+    age_sum = np.bincount(code, weights=base * age_sums, minlength=k)
+    size_sum = np.bincount(code, weights=base * sizes, minlength=k)
+    age_v, single_v = values[:, 0] - centre, values[:, 1]
 
-    def persons_mean(lam: float) -> float:
-        z = -lam * (values - centre)
-        w = base * np.exp(z - z.max())[code]
-        return float((w * age_sums).sum() / (w * sizes).sum())
+    def group_weights(lam: float, mu: float) -> np.ndarray:
+        z = -lam * age_v + mu * single_v
+        return np.exp(z - z.max())
 
-    lo, hi = -1.0, 1.0
+    def lam_for(mu: float) -> float:
+        lo, hi = -1.0, 1.0
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            g = group_weights(mid, mu)
+            if (g * age_sum).sum() / (g * size_sum).sum() > mean_age:
+                lo = mid
+            else:
+                hi = mid
+        return 0.5 * (lo + hi)
+
+    if single_share is None:
+        return lam_for(0.0), 0.0
+    lo, hi = -10.0, 10.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        if persons_mean(mid) > mean_age:
+        g = group_weights(lam_for(mid), mid) * w_sum
+        if (g * single_v).sum() / g.sum() < single_share:
             lo = mid
         else:
             hi = mid
-    return 0.5 * (lo + hi)
+    mu = 0.5 * (lo + hi)
+    return lam_for(mu), mu
 
 
-def age_tilt(pool: HouseholdPool, mean_age: float) -> np.ndarray:
-    """Pool weights tilted by exp(-lambda * oldest member's age) to reach a persons' mean age.
+def age_tilt(pool: HouseholdPool, mean_age: float, single_share: float | None = None
+             ) -> np.ndarray:
+    """Pool weights tilted by exp(-lambda * oldest member's age + mu * [one person]) to reach
+    a persons' mean age and (unless ``single_share`` is None) a share of one-person
+    households.
 
-    Lambda is found by bisection; the result is normalised to sum to 1.
+    Lambda and mu are found by bisection; the result is normalised to sum to 1.
     """
     ages = pool.members.age.astype(float)
     oldest = np.maximum.reduceat(ages, pool.starts)
     age_sums = np.add.reduceat(ages, pool.starts)
-    lam = _tilt_lambda(oldest, pool.sizes.astype(float), age_sums, pool.weights, mean_age)
-    z = -lam * (oldest - oldest.mean())
+    single = (pool.sizes == 1).astype(float)
+    lam, mu = _tilt(oldest, single, pool.sizes.astype(float), age_sums, pool.weights,
+                    mean_age, single_share)
+    z = -lam * (oldest - oldest.mean()) + mu * single
     w = pool.weights * np.exp(z - z.max())
     return w / w.sum()
 
@@ -131,11 +159,13 @@ def in_migrant_households(pool: HouseholdPool, tilted: np.ndarray, persons_wante
 
 class InMigrantProfile:
     """The households that may move in: the synthetic pool, its weights tilted to the
-    in-migrants' mean age, and a fast sampler of those weights."""
+    in-migrants' mean age and share of one-person households, and a fast sampler of those
+    weights."""
 
-    def __init__(self, pool: HouseholdPool, mean_age: float) -> None:
+    def __init__(self, pool: HouseholdPool, mean_age: float,
+                 single_share: float | None = None) -> None:
         self.pool = pool
-        self.weights = age_tilt(pool, mean_age)
+        self.weights = age_tilt(pool, mean_age, single_share)
         self.sampler = PoolSampler(self.weights, pool.sizes)
 
 
