@@ -66,6 +66,19 @@ def wbs_eligible(net_income: np.ndarray, size: np.ndarray, children: np.ndarray,
     return 12.0 * net_income <= limit * index
 
 
+def transitory_share(poverty_rate: float, transitory_sd: float, adults: np.ndarray
+                     ) -> np.ndarray:
+    """Share of the variance of the start households' log incomes that is transitory: that of
+    the mean of the transitory parts of their ``adults`` (each with ``transitory_sd``, drawn
+    apart each year; members aged 18+ stand in for those with income), ``transitory_sd``² /
+    ``adults``, over the squared spread of :func:`sim.state.income.income_sigma` (at most 0.9,
+    as in the employment process's split of in-migrants' incomes)."""
+    sigma = inc.income_sigma(poverty_rate)
+    if sigma <= 0:
+        return np.zeros(adults.size)
+    return np.minimum(transitory_sd ** 2 / np.maximum(adults, 1) / sigma ** 2, 0.9)
+
+
 def initialise(city: City, pop: Population, scenario: Scenario, rng: np.random.Generator
                ) -> None:
     """Give households incomes and origins, dwellings their attributes, and match them.
@@ -80,16 +93,30 @@ def initialise(city: City, pop: Population, scenario: Scenario, rng: np.random.G
     dq = city.dwelling_quartier
     hq = dq[pop.dwelling]
 
-    # Incomes by household type; ranks sorted towards the quartiers' income levels.
+    # Incomes by household type. A household's log income is a lasting part and this year's
+    # transitory part (the employment process's ``transitory_sd``); the quartiers' income
+    # levels sort the lasting parts, and the transitory part is drawn apart from where the
+    # household lives (households chose their dwellings on the incomes of earlier years, as
+    # the model's own households do after their first year). The transitory factor goes to
+    # the members (``Population.transitory``) for the employment process's start split.
     adults, children = pop.adults_children()
     types = inc.household_type(adults, children)
-    income = inc.draw_incomes(types, ip.median_equivalised_income, ip.poverty_rate,
-                              ip.type_rates(), rng)
+    earners = np.maximum(np.bincount(pop.household, weights=pop.age >= 18, minlength=n_h), 1)
+    share = transitory_share(ip.poverty_rate, scenario.parameters.employment.transitory_sd,
+                             earners)
+    lasting = rng.standard_normal(n_h)
     level = np.array([q.housing_level("income") for q in city.quartiers])
     score = level[hq] + rng.standard_normal(n_h)
     for t in np.unique(types):
         idx = np.flatnonzero(types == t)
-        income[idx[np.argsort(score[idx], kind="stable")]] = np.sort(income[idx])
+        lasting[idx[np.argsort(score[idx], kind="stable")]] = np.sort(lasting[idx])
+    transitory = rng.standard_normal(n_h)
+    income = inc.draw_incomes(types, ip.median_equivalised_income, ip.poverty_rate,
+                              ip.type_rates(), z=np.sqrt(1.0 - share) * lasting
+                              + np.sqrt(share) * transitory)
+    sigma = inc.income_sigma(ip.poverty_rate)
+    pop.transitory = np.exp(sigma * np.sqrt(share) * transitory).astype(np.float32)[
+        pop.household]
     pop.income = income.astype(np.float32)
     poor = income < 0.6 * ip.median_equivalised_income
     if city.real is None:  # a city built from files brings its households' origins

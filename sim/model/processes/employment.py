@@ -122,21 +122,68 @@ def transition_rates(target: np.ndarray, ep: EmploymentParameters) -> np.ndarray
 
 def start_status(age: np.ndarray, sex: np.ndarray, poor: np.ndarray, pid: np.ndarray,
                  jobs_key: np.uint64, key: np.uint64, state: EmploymentState,
-                 ep: EmploymentParameters, year: int = 0) -> np.ndarray:
+                 ep: EmploymentParameters, year: int = 0,
+                 rank: np.ndarray | None = None) -> np.ndarray:
     """Status drawn from the start shares: employed as :func:`jobs.employed` (the same keyed
-    numbers), else unemployed with the probability that gives the target unemployment."""
+    numbers), else unemployed with the probability that gives the target unemployment, and
+    unemployed for a year or more with the probability ``1 - unemployment_exit_rate``.
+
+    With ``rank`` (the household's income rank as a standard normal score, standing in for
+    the person's potential score of :func:`_moves`), both follow the yearly moves' risk
+    gradient: the odds of unemployment among those without a job scale with
+    ``exp(-2 risk_gradient rank)`` (job loss more likely by ``exp(-g z)``, exit less likely
+    by ``exp(g z)``), and the chance of a year or more with ``1 - exit rate × exp(g rank)``;
+    both normalised so that the shares by age and sex stay the targets."""
     a = np.minimum(age.astype(np.int64), state.target.shape[2] - 1)
     s = sex.astype(np.int64)
     status = np.full(age.size, INACTIVE, np.int8)
     emp = employed(age, sex, poor, pid, jobs_key, state.start_table)
     e, u = state.target[0, s, a], state.target[1, s, a]
     p_unemp = np.minimum(u / np.maximum(1.0 - e, 1e-9), 1.0)
+    p_long = np.full(age.size, 1.0 - ep.unemployment_exit_rate)
+    g = ep.risk_gradient
+    if rank is not None and g > 0.0 and age.size:
+        cell = s * state.target.shape[2] + a
+        n_cells = 2 * state.target.shape[2]
+        odds = np.exp(-2.0 * g * np.nan_to_num(rank))
+        p_unemp = _tilted(p_unemp, odds, ~emp, cell, n_cells)
+        exit_factor = np.exp(g * np.nan_to_num(rank))
+        weight = p_unemp[~emp]
+        mean = (float((exit_factor[~emp] * weight).sum() / weight.sum()) if weight.sum() > 0
+                else 1.0)
+        p_long = np.clip(1.0 - ep.unemployment_exit_rate * exit_factor / mean, 0.0, 1.0)
     unemp = ~emp & (keyed_uniforms(key, year, pid, SLOT_UNEMPLOYED) < p_unemp)
-    long = keyed_uniforms(key, year, pid, SLOT_LONG) < 1.0 - ep.unemployment_exit_rate
+    long = keyed_uniforms(key, year, pid, SLOT_LONG) < p_long
     status[unemp] = np.where(long[unemp], UNEMPLOYED_LONG, UNEMPLOYED_SHORT)
     status[emp] = EMPLOYED
     status[(age < WORK_MIN_AGE) | (age > WORK_MAX_AGE)] = INACTIVE
     return status
+
+
+def _tilted(p: np.ndarray, odds: np.ndarray, among: np.ndarray, cell: np.ndarray,
+            n_cells: int) -> np.ndarray:
+    """Probabilities ``p`` with their odds scaled by ``odds``, and by one factor per cell
+    (found by bisection on its log) so that their mean over ``among`` in each cell is that of
+    ``p``."""
+    out = p.copy()
+    rows = np.flatnonzero(among)
+    if rows.size == 0:
+        return out
+    c = cell[rows]
+    want = np.bincount(c, weights=p[rows], minlength=n_cells)
+    count = np.bincount(c, minlength=n_cells)
+    base = np.clip(p[rows], 1e-12, 1.0 - 1e-12)
+    logit = np.log(base / (1.0 - base)) + np.log(odds[rows])
+    lo, hi = np.full(n_cells, -30.0), np.full(n_cells, 30.0)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        got = np.bincount(c, weights=1.0 / (1.0 + np.exp(-(logit + mid[c]))), minlength=n_cells)
+        low = got < want
+        lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+    shift = 0.5 * (lo + hi)
+    tilted = 1.0 / (1.0 + np.exp(-(logit + shift[c])))
+    out[rows] = np.where((p[rows] > 0.0) & (p[rows] < 1.0) & (count[c] > 0), tilted, p[rows])
+    return out
 
 
 @njit(cache=True)
@@ -196,10 +243,11 @@ def assign_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
                       state: EmploymentState, start: bool = False) -> None:
     """Potentials and transitory factors of ``persons`` (all members of their households;
     potentials not set): the household's net income split among the members with income, less
-    a transitory part (its expected share given the income, plus noise: the spread of the
-    potentials is the start spread less the transitory one); draws for the other adults. At
-    the start this also fixes the pension share (if DERIVED), the log-income moments and the
-    potentials' distribution."""
+    a transitory part (at the start the household's, drawn with the start incomes apart from
+    where it lives (:func:`sim.model.housing.initialise`); for in-migrants its expected share
+    given the income, plus noise: the spread of the potentials is the start spread less the
+    transitory one); draws for the other adults. At the start this also fixes the pension
+    share (if DERIVED), the log-income moments and the potentials' distribution."""
     pop = model.population
     ep = model.scenario.parameters.employment
     n = pop.n_households
@@ -225,9 +273,12 @@ def assign_potentials(model: QuartierModel, persons: np.ndarray, key: np.uint64,
     mu, var = state.log_moments
     share = min(var_t / var, 0.9) if var > 0 else 0.0
     idx = np.flatnonzero(done)
-    xi = ndtri(keyed_uniforms(key, 0, pop.pid[persons[idx]], SLOT_TRANSITORY))
     logs = np.log(np.maximum(potential[idx].astype(np.float64), 1.0))
-    eps = share * (logs - mu) + np.sqrt(max(var_t - share * share * var, 0.0)) * xi
+    if start:  # the household's transitory part, drawn with the start incomes
+        eps = np.log(pop.transitory[persons[idx]].astype(np.float64))
+    else:
+        xi = ndtri(keyed_uniforms(key, 0, pop.pid[persons[idx]], SLOT_TRANSITORY))
+        eps = share * (logs - mu) + np.sqrt(max(var_t - share * share * var, 0.0)) * xi
     pop.transitory[persons[idx]] = np.exp(eps)
     potential[idx] = np.exp(logs - eps)
     pop.potential[persons] = potential
@@ -265,7 +316,8 @@ def setup(model: QuartierModel) -> EmploymentState:
                                       ep.pension_share or 0.0, ep.earnings_growth_with_age]),
                             np.array([0.0, 0.0]))
     pop.employment = start_status(pop.age, pop.sex, poor, pop.pid, model.keys["jobs"],
-                                  model.keys["employment"], state, ep)
+                                  model.keys["employment"], state, ep,
+                                  rank=_income_rank(model, pop.transitory)[pop.household])
     # a household not at risk of poverty whose only members of working age are long-term
     # unemployed lives on Arbeitslosengeld I: its unemployed count as unemployed under a year
     bearing = (pop.employment == EMPLOYED) | (pop.employment == UNEMPLOYED_SHORT) | (
@@ -274,7 +326,8 @@ def setup(model: QuartierModel) -> EmploymentState:
     lift = (pop.employment == UNEMPLOYED_LONG) & (no_income & (group != 0))[pop.household]
     pop.employment[lift] = UNEMPLOYED_SHORT
     pop.potential = np.full(pop.n_persons, np.nan, np.float32)
-    pop.transitory = np.ones(pop.n_persons, np.float32)
+    if pop.transitory.size != pop.n_persons:  # not drawn with the start incomes
+        pop.transitory = np.ones(pop.n_persons, np.float32)
     alive = np.ones(pop.n_persons, bool)
     assign_potentials(model, np.arange(pop.n_persons), model.keys["employment"], state,
                       start=True)
@@ -285,18 +338,37 @@ def setup(model: QuartierModel) -> EmploymentState:
     return state
 
 
+def _income_rank(model: QuartierModel, transitory: np.ndarray) -> np.ndarray:
+    """Households' income rank as a standard normal score: the log of their equivalised
+    income (less the transitory part drawn with the start incomes, if any) over the median,
+    in units of the income spread (as :func:`draw_potentials`)."""
+    pop = model.population
+    eq = np.maximum(pop.income.astype(np.float64), 1.0)
+    if transitory.size == pop.n_persons and pop.n_persons:
+        first = np.full(pop.n_households, -1, np.int64)
+        first[pop.household[::-1]] = np.arange(pop.n_persons)[::-1]
+        has = first >= 0
+        eq[has] /= transitory[first[has]].astype(np.float64)
+    sigma = income_sigma(model.scenario.parameters.income.poverty_rate)
+    return np.log(eq / model.median_income) / sigma
+
+
 def arrive(model: QuartierModel) -> None:
     """In-migrants (the persons without a status) get a status (start shares, by their
-    household's poverty) and potentials (their drawn income shared among the earners)."""
+    household's poverty and income rank) and potentials (their drawn income shared among the
+    earners)."""
     pop = model.population
     st: EmploymentState = model.employment
     new = np.flatnonzero(pop.employment < 0)
     if new.size == 0:
         return
-    poor = pop.income[pop.household[new]] < 0.6 * model.median_income
+    income = pop.income[pop.household[new]].astype(np.float64)
+    poor = income < 0.6 * model.median_income
+    rank = np.log(np.maximum(income, 1.0) / model.median_income) / income_sigma(
+        model.scenario.parameters.income.poverty_rate)
     pop.employment[new] = start_status(pop.age[new], pop.sex[new], poor, pop.pid[new],
                                        model.keys["jobs"], model.keys["employment"], st,
-                                       model.scenario.parameters.employment)
+                                       model.scenario.parameters.employment, rank=rank)
     assign_potentials(model, new, model.keys["employment"], st)
 
 

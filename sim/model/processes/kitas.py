@@ -316,7 +316,7 @@ def disadvantaged_school_share(model: QuartierModel, year: YearState, state: Kit
         sch = s["schools"][kind]
         total, poor = sch["pupils"], sch["poor"]
         city_share = poor.sum() / max(total.sum(), 1.0)
-        share = np.divide(poor, total, out=np.zeros_like(poor), where=total > 0)
+        share = np.divide(poor, total, out=np.zeros(poor.shape), where=total > 0)
         index = state.sozialindex[sch["rows"]]
         bad = np.where(np.isnan(index),
                        (total > 0) & (share >= kp.disadvantaged_poor_share_factor * city_share),
