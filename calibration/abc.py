@@ -61,9 +61,9 @@ def search(problem, evaluator, record, *, budget: int, population: int, generati
     prior = pyabc.Distribution(**{
         k: pyabc.RV("uniform", float(lo), float(hi - lo))
         for k, lo, hi in zip(keys, problem.low, problem.high, strict=True)})
-    fit = [t.target for t in problem.fit]
-    observed = {t.target: float(t.observed) for t in problem.fit}
-    tolerance = {t.target: float(t.tolerance) for t in problem.fit}
+    fit = [t.key for t in problem.fit]
+    observed = {t.key: float(t.observed) for t in problem.fit}
+    tolerance = {t.key: float(t.tolerance) for t in problem.fit}
 
     def model(parameters: dict[str, Any]) -> dict[str, float]:
         theta = np.array([float(parameters[k]) for k in keys])

@@ -187,14 +187,14 @@ def make_problem(spec: CalibrationSpec, *, base: Scenario | None = None,
             if not tpath.is_file():
                 raise InputError(source, "targets_file", f"file not found: {spec.targets_file}")
         targets = load_targets(tpath)
-    by_name = {t.target: t for t in targets}
+    by_name = {t.key: t for t in targets}
     fit = []
     for i, name in enumerate(spec.targets):
         if name not in by_name:
             raise InputError(source, f"targets[{i}]", f"unknown target {name!r}")
         if by_name[name].missing:
             raise InputError(source, f"targets[{i}]", f"{name!r} has no observed figure")
-        if name in [t.target for t in fit]:
+        if name in [t.key for t in fit]:
             raise InputError(source, f"targets[{i}]", f"{name!r} is listed twice")
         fit.append(by_name[name])
     names, low, high, start, integer = [], [], [], [], []
@@ -290,7 +290,7 @@ class Evaluator:
 
     def moments(self, thetas: np.ndarray) -> np.ndarray:
         """Mean over replications of the fitted targets' statistics, one row per point."""
-        fit = [t.target for t in self.problem.fit]
+        fit = [t.key for t in self.problem.fit]
         return np.array([s[fit].mean().to_numpy(float) for s in self.statistics(thetas)])
 
     def objective(self, moments: np.ndarray) -> np.ndarray:
@@ -335,7 +335,7 @@ def calibrate(problem: Problem, *, out: str | Path, executor=None, workers: int 
         for theta, m, j in zip(thetas, moments, values, strict=True):
             row = {"evaluation": len(trace) + 1, "stage": stage, "objective": float(j)}
             row.update(problem.values(theta))
-            row.update({t.target: float(v) for t, v in zip(problem.fit, m, strict=True)})
+            row.update({t.key: float(v) for t, v in zip(problem.fit, m, strict=True)})
             trace.append(row)
             if j < best["objective"]:
                 best.update(objective=float(j), theta=theta.copy())
@@ -397,9 +397,9 @@ def _result(problem: Problem, evaluator: Evaluator, best: dict[str, Any],
     stats = evaluator.statistics(theta[None, :])[0]
     fit_rows = []
     for t in problem.fit:
-        values = stats[t.target].to_numpy(float)
+        values = stats[t.key].to_numpy(float)
         mean = float(values.mean())
-        fit_rows.append({"target": t.target, "observed": t.observed, "tolerance": t.tolerance,
+        fit_rows.append({"target": t.key, "observed": t.observed, "tolerance": t.tolerance,
                          "simulated": mean,
                          "sd": float(values.std(ddof=1)) if values.size > 1 else math.nan,
                          "deviation": mean - t.observed,

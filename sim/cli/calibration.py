@@ -22,6 +22,7 @@ from sim.cli.common import (
     console,
     default_workers,
     executor_for,
+    pool_for,
     print_table,
 )
 from sim.experiments.files import check_output_folder
@@ -166,7 +167,7 @@ def calibrate(
                                base_dir=calibration_file.resolve().parent)
         _check_size(spec, problem, str(calibration_file), workers or default_workers(), yes,
                     quiet)
-        with progress, executor_for(scheduler) as executor:
+        with pool_for(scheduler, workers or default_workers()) as executor, progress:
             result = run_calibration(problem, out=out, executor=executor,
                                      workers=workers or default_workers(), progress=progress,
                                      command=command)

@@ -111,6 +111,24 @@ def executor_for(scheduler: str | None):
         client.close()
 
 
+@contextmanager
+def pool_for(scheduler: str | None, workers: int):
+    """As :func:`executor_for`, but without a scheduler and with several workers one local pool
+    kept for the whole command (a calibration runs many small batches: a pool per batch would
+    start and warm its workers again every time)."""
+    if scheduler or workers <= 1:
+        with executor_for(scheduler) as executor:
+            yield executor
+        return
+    from sim.experiments.runner import process_pool
+
+    pool = process_pool(workers)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
