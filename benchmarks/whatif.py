@@ -11,12 +11,16 @@ click on *Berechnen* to both answer charts drawn; the first question, which also
 baseline's runs, is left out. Prints each answer, the median and its split: the model runs (as
 the server measured them) and the rest (polling, comparison, figures, drawing).
 
+``--cpu`` measures the CPU time of one question's runs in one process, with and without the
+start populations the workers keep (``sim.model.startcache``).
+
 ``--server`` times the server's part alone, without a browser: the app's own callbacks through
 its WSGI interface, as the page calls them (the *Berechnen* request, then the progress poll
 every 200 ms, each held up to 150 ms for the answer, until the response carries both figures);
 there ``--lever social|mvz|ticket`` chooses the lever.
 
     python benchmarks/whatif.py [--repeats 5] [--workers 2] [--results DIR]
+    python benchmarks/whatif.py --cpu [--repeats 5]
     python benchmarks/whatif.py --server [--households 10000] [--years 20] [--replications 5]
                                 [--repeats 7] [--workers 2] [--lever social|mvz|ticket]
 """
@@ -188,10 +192,46 @@ def server(args) -> None:
     report(totals, runs, "from the Berechnen request to the figures' JSON")
 
 
+def cpu(args) -> None:
+    """CPU time of one question's runs in this process, with and without the start-population
+    cache of the what-if workers (rounds alternate; medians)."""
+    import sim
+    from dashboards.whatif import WhatIf, whatif_scenario
+    from sim.experiments.runner import keep_start_populations, run_in_memory
+    from sim.model import startcache
+
+    base = sim.load_scenario(args.scenario).with_values(
+        {"city.households": args.households, "years": args.years,
+         "outcomes.cell_snapshots": False})
+    run_in_memory(base.model_dump(), 1, 1)  # compiled kernels loaded
+    seeds = range(1, args.replications + 1)
+    times: dict[str, list[float]] = {"without": [], "with": []}
+    for k in range(args.repeats):
+        payload = whatif_scenario(base, WhatIf(social_share=0.1 + 0.05 * (k % 5))).model_dump()
+        for mode in times:
+            startcache.disable()
+            if mode == "with":  # kept from the baseline's runs, as on the workers
+                keep_start_populations(args.replications + 1)
+                for seed in seeds:
+                    sim.build_model(base, seed=seed)
+            t = time.process_time()
+            for seed in seeds:
+                run_in_memory(payload, seed, args.years)
+            times[mode].append(time.process_time() - t)
+    startcache.disable()
+    for mode, values in times.items():
+        print(f"CPU s of {args.replications} runs {mode} kept start populations: "
+              f"median {statistics.median(values):.2f} ({' '.join(f'{v:.2f}' for v in values)})")
+    print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", action="store_true",
                         help="time the server's part alone, without a browser")
+    parser.add_argument("--cpu", action="store_true",
+                        help="CPU time of one question's runs with and without kept start "
+                        "populations (one process)")
     parser.add_argument("--households", type=int, default=10_000, help="(--server)")
     parser.add_argument("--years", type=int, default=20, help="(--server)")
     parser.add_argument("--replications", type=int, default=5, help="(--server)")
@@ -206,7 +246,9 @@ def main() -> None:
                         help="(--server) the lever each question moves (default: the "
                         "social-housing share)")
     args = parser.parse_args()
-    if args.server:
+    if args.cpu:
+        cpu(args)
+    elif args.server:
         server(args)
     else:
         browser(args)
