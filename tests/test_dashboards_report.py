@@ -281,10 +281,8 @@ def _plain(scenario, seed: int, years: int) -> pd.DataFrame:
 def test_a_kept_start_population_builds_the_same_model(baseline, lever):
     """The what-if workers keep each seed's start population (city and households) from the
     baseline's build: a what-if model built from it runs exactly as one built from scratch."""
-    from sim.experiments.runner import keep_start_populations
+    from sim.experiments.runner import city_cells, keep_start_populations
     from sim.model import startcache
-
-    from sim.experiments.runner import city_cells
 
     base = baseline.with_values({"city.households": 800, "years": 4})
     cell = city_cells(base).iloc[len(city_cells(base)) // 2]
