@@ -1,18 +1,28 @@
 """How fast the dashboard's what-if panel answers (not a test).
 
 A question = R paired replications of the baseline with one lever moved (10,000 households,
-20 years, 5 replications by default), run on the app's warm worker pool against the cached
-baseline. The answer is timed through the dashboard's own server path, as a browser drives
-it: the *Berechnen* callback request, then the progress poll every 200 ms (the page's
-interval) until the poll's response carries both answer figures (the serialised JSON the
-browser draws). Prints the start-up cost (pool, compiled kernels, baseline runs) and, per
-question, the total and its split: the runs (as the page's status says) and the rest (polling,
-comparison, figures, JSON). The browser test ``test_whatif_click_to_charts`` measures the same
-path from the click to the drawn charts.
+20 years, 5 replications by default), run on the app's warm worker processes against the
+cached baseline.
 
-    python benchmarks/whatif.py [--households 10000] [--years 20] [--replications 5]
+By default the answer is timed as ``tests/test_dashboards_browser.py::test_whatif_click_to_charts``
+times it, with the same code (``tests/whatif_timing.py``): ``quartier dashboard`` in a process
+of its own, headless Chromium, the social-housing lever moved one step per question, from the
+click on *Berechnen* to both answer charts drawn; the first question, which also waits for the
+baseline's runs, is left out. Prints each answer, the median and its split: the model runs (as
+the server measured them) and the rest (polling, comparison, figures, drawing).
+
+``--cpu`` measures the CPU time of one question's runs in one process, with and without the
+start populations the workers keep (``sim.model.startcache``).
+
+``--server`` times the server's part alone, without a browser: the app's own callbacks through
+its WSGI interface, as the page calls them (the *Berechnen* request, then the progress poll
+every 200 ms, each held up to 150 ms for the answer, until the response carries both figures);
+there ``--lever social|mvz|ticket`` chooses the lever.
+
+    python benchmarks/whatif.py [--repeats 5] [--workers 2] [--results DIR]
+    python benchmarks/whatif.py --cpu [--repeats 5]
+    python benchmarks/whatif.py --server [--households 10000] [--years 20] [--replications 5]
                                 [--repeats 7] [--workers 2] [--lever social|mvz|ticket]
-                                [--results DIR]
 """
 
 from __future__ import annotations
@@ -21,12 +31,13 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-POLL_S = 0.2  # the page's dcc.Interval "whatif-poll"
+sys.path.insert(0, str(ROOT))
 
 
 def question(lever: str, k: int, grid) -> dict:
@@ -74,25 +85,58 @@ def small_results(folder: Path, scenario: str) -> Path:
     return folder
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=10_000)
-    parser.add_argument("--years", type=int, default=20)
-    parser.add_argument("--replications", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
-    parser.add_argument("--results", default=None,
-                        help="result folder the app opens (default: a small run of --scenario)")
-    parser.add_argument("--lever", choices=("social", "mvz", "ticket"), default="social",
-                        help="the lever each question moves (default: the social-housing share)")
-    args = parser.parse_args()
+def comparison_results(folder: Path) -> Path:
+    """The browser test's result folder (``tests/dashboard_helpers.compare_folder``): the
+    baseline and the 30 % quota, 600 households, 4 years, 3 paired replications."""
+    import sim
 
+    def small(name: str) -> sim.Scenario:
+        return sim.load_scenario(ROOT / "scenarios" / f"{name}.toml").with_values(
+            {"city.households": 600, "years": 4})
+
+    sim.compare(small("baseline"), [small("rent_mix_quota_30")], out=folder, replications=3,
+                workers=1)
+    return folder
+
+
+def report(totals: list[float], runs: list[float], what: str) -> None:
+    rest = [a - b for a, b in zip(totals, runs, strict=True)]
+    print("answer times s: " + " ".join(f"{x:.2f}" for x in totals))
+    print(f"median {statistics.median(totals):.2f} s (min {min(totals):.2f}, max "
+          f"{max(totals):.2f}) {what}; of which model runs {statistics.median(runs):.2f} s, "
+          f"the rest {statistics.median(rest):.2f} s (medians); load average "
+          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+
+
+def browser(args) -> None:
+    """Click to charts in headless Chromium (the browser test's path and code)."""
+    from tests.whatif_timing import chromium, dashboard, missing_browser, time_questions
+
+    if missing_browser():
+        raise SystemExit(f"needs {' and '.join(missing_browser())} (apt-get install chromium "
+                         "chromium-driver), or --server for the server's part alone")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.results) if args.results else comparison_results(Path(tmp) / "cmp")
+        driver = chromium(Path(tmp) / "profile")
+        try:
+            with dashboard(folder, [], workers=args.workers) as url:
+                print(f"what-if in the browser: 10,000 households, 20 years, 5 replications, "
+                      f"{args.workers} workers; {args.repeats} questions after the first")
+                answers = time_questions(driver, url, args.repeats + 1)[1:]
+        finally:
+            driver.quit()
+    report([a.seconds for a in answers], [a.runs for a in answers],
+           "from the click on Berechnen to both charts drawn")
+
+
+def server(args) -> None:
+    """The server's part alone: the page's callbacks through the app's WSGI interface."""
     t0 = time.perf_counter()
-    from dashboards.app import create_app
+    from dashboards.app import POLL_MS, create_app
     from dashboards.data import load_results
     from dashboards.whatif import WhatIfEngine
 
+    poll_s = POLL_MS / 1000
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.results) if args.results else small_results(
             Path(tmp) / "run", args.scenario)
@@ -109,7 +153,7 @@ def main() -> None:
         while not engine.baseline_ready():
             time.sleep(0.01)
         ready = time.perf_counter()
-        print(f"what-if: {args.households:,} households, {args.years} years, "
+        print(f"what-if (server): {args.households:,} households, {args.years} years, "
               f"{args.replications} replications, {args.workers} workers, lever {args.lever}")
         print(f"start-up: imports, app and pool {started - t0:.2f} s, baseline runs "
               f"{ready - started:.2f} s")
@@ -127,10 +171,14 @@ def main() -> None:
                 job = answer.get("whatif-job", {}).get("data")
                 if job is None:
                     raise SystemExit(f"no run started: {answer}")
+                enabled = time.perf_counter()  # the page's poll starts now, every POLL_MS
+                tick = 1
                 while True:
-                    time.sleep(POLL_S)
+                    # the next tick of the page's interval (one still answering is dropped)
+                    tick = max(tick, int((time.perf_counter() - enabled) / poll_s) + 1)
+                    time.sleep(max(0.0, enabled + tick * poll_s - time.perf_counter()))
                     props = callback(app, client, "whatif-series.figure",
-                                     {**values, "whatif-poll": 1, "whatif-job": job})
+                                     {**values, "whatif-poll": tick, "whatif-job": job})
                     if "whatif-series" in props and "whatif-whiskers" in props:
                         break
                     status = props.get("whatif-status", {}).get("children", "")
@@ -141,13 +189,69 @@ def main() -> None:
                 runs.append(item.finished - item.started)
         finally:
             engine.shutdown(wait=True)
-    rest = [a - b for a, b in zip(totals, runs, strict=True)]
-    print("answer times s: " + " ".join(f"{x:.2f}" for x in totals))
-    print(f"median {statistics.median(totals):.2f} s (min {min(totals):.2f}, max "
-          f"{max(totals):.2f}) from the Berechnen request to the figures' JSON; of which runs "
-          f"{statistics.median(runs):.2f} s, polling, comparison and figures "
-          f"{statistics.median(rest):.2f} s (medians); load average "
-          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    report(totals, runs, "from the Berechnen request to the figures' JSON")
+
+
+def cpu(args) -> None:
+    """CPU time of one question's runs in this process, with and without the start-population
+    cache of the what-if workers (rounds alternate; medians)."""
+    import sim
+    from dashboards.whatif import WhatIf, whatif_scenario
+    from sim.experiments.runner import keep_start_populations, run_in_memory
+    from sim.model import startcache
+
+    base = sim.load_scenario(args.scenario).with_values(
+        {"city.households": args.households, "years": args.years,
+         "outcomes.cell_snapshots": False})
+    run_in_memory(base.model_dump(), 1, 1)  # compiled kernels loaded
+    seeds = range(1, args.replications + 1)
+    times: dict[str, list[float]] = {"without": [], "with": []}
+    for k in range(args.repeats):
+        payload = whatif_scenario(base, WhatIf(social_share=0.1 + 0.05 * (k % 5))).model_dump()
+        for mode in times:
+            startcache.disable()
+            if mode == "with":  # kept from the baseline's runs, as on the workers
+                keep_start_populations(args.replications + 1)
+                for seed in seeds:
+                    sim.build_model(base, seed=seed)
+            t = time.process_time()
+            for seed in seeds:
+                run_in_memory(payload, seed, args.years)
+            times[mode].append(time.process_time() - t)
+    startcache.disable()
+    for mode, values in times.items():
+        print(f"CPU s of {args.replications} runs {mode} kept start populations: "
+              f"median {statistics.median(values):.2f} ({' '.join(f'{v:.2f}' for v in values)})")
+    print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", action="store_true",
+                        help="time the server's part alone, without a browser")
+    parser.add_argument("--cpu", action="store_true",
+                        help="CPU time of one question's runs with and without kept start "
+                        "populations (one process)")
+    parser.add_argument("--households", type=int, default=10_000, help="(--server)")
+    parser.add_argument("--years", type=int, default=20, help="(--server)")
+    parser.add_argument("--replications", type=int, default=5, help="(--server)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="questions timed (default 5; the browser's first is extra)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
+    parser.add_argument("--results", default=None,
+                        help="result folder the app opens (default: the browser test's "
+                        "comparison, or a small run of --scenario with --server)")
+    parser.add_argument("--lever", choices=("social", "mvz", "ticket"), default="social",
+                        help="(--server) the lever each question moves (default: the "
+                        "social-housing share)")
+    args = parser.parse_args()
+    if args.cpu:
+        cpu(args)
+    elif args.server:
+        server(args)
+    else:
+        browser(args)
 
 
 if __name__ == "__main__":

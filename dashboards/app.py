@@ -81,6 +81,12 @@ T = {
                     "The request to the server was malformed and was not run ({e}). Please "
                     "reload the page."),
 }
+POLL_MS = 200
+"""The what-if panel's progress poll (``dcc.Interval``), in ms."""
+POLL_HOLD_S = 0.15
+"""How long a progress poll waits for the answer before it reports progress: the answer goes
+out the moment it is ready (unless it comes in the gap before the next poll). Shorter than the
+poll's interval, since the page drops a poll's response once the next poll has started."""
 MAX_SELECTED = 10
 """Scenarios selected when the page opens (all of a comparison; sweeps may have many)."""
 STYLE = {"fontFamily": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"}
@@ -275,7 +281,7 @@ class _Dashboard:
                                     style={"width": "100%"}),
                       html.Div(id="whatif-status")], style={"marginTop": "8px"}),
             dcc.Store(id="whatif-job"), dcc.Store(id="mvz-cell"),
-            dcc.Interval(id="whatif-poll", interval=200, disabled=True),
+            dcc.Interval(id="whatif-poll", interval=POLL_MS, disabled=True),
             # redraws the what-if map once the workers know the city's facilities
             dcc.Interval(id="whatif-map-refresh", interval=1000, max_intervals=120),
         ])
@@ -458,6 +464,8 @@ class _Dashboard:
             if job is None:
                 return (dash.no_update,) * 6
             finished = engine.poll(job)
+            if not finished:  # hold the poll until the answer is ready, or the next poll
+                finished = engine.wait_answer(job, POLL_HOLD_S) and engine.poll(job)
             done, total = engine.progress(job)
             if not finished:
                 return (str(done), str(total), _t("running", lang, d=done, t=total), False,
@@ -488,8 +496,10 @@ class _Dashboard:
                                scope=scope, lang=lang, colors=colors)
                 whiskers = _safe(fg.comparison_whiskers, table, scope=scope, metrics=names,
                                  lang=lang, colors=colors)
-                for fig in (series, whiskers):  # which answer a figure shows (for the page)
-                    fig.update_layout(meta={"job": job.id})
+                # which answer a figure shows, and its model runs' time (for the page's tests)
+                meta = {"job": job.id, "runs_s": round(job.finished - job.started, 3)}
+                for fig in (series, whiskers):
+                    fig.update_layout(meta=meta)
                 job.extra[key] = (series, whiskers)
             return job.extra[key]
 

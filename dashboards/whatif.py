@@ -25,7 +25,13 @@ import pandas as pd
 
 import sim
 from sim.errors import InputError
-from sim.experiments.runner import city_cells, end_with_parent, facility_table, run_in_memory
+from sim.experiments.runner import (
+    city_cells,
+    end_with_parent,
+    facility_table,
+    keep_start_populations,
+    run_in_memory,
+)
 from sim.scenario import Scenario
 
 BASELINE = "baseline"
@@ -108,10 +114,12 @@ def whatif_scenario(base: Scenario, whatif: WhatIf) -> Scenario:
 # -- the worker ------------------------------------------------------------------------------
 
 
-def _warm_up(payload: dict[str, Any]) -> None:
-    """Pool initializer: end with the app, import the model and load its compiled kernels with
-    a tiny run."""
+def _warm_up(payload: dict[str, Any], entries: int) -> None:
+    """Worker initializer: end with the app, keep the start populations of the worker's
+    replications (:mod:`sim.model.startcache`), import the model and load its compiled kernels
+    with a tiny run."""
     end_with_parent()
+    keep_start_populations(entries)
     run_in_memory(payload, seed=0, years=int(payload["years"]))
 
 
@@ -132,10 +140,16 @@ class Job:
     outcomes: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    answered: threading.Event = field(default_factory=threading.Event)
+    """Set once the question is answered (``on_answer`` done) or failed or cancelled."""
 
 
 class WhatIfEngine:
-    """Runs what-if questions against a cached baseline on a warm process pool.
+    """Runs what-if questions against a cached baseline on warm worker processes.
+
+    Replication ``r`` always runs in worker ``r % workers``, so each worker builds the start
+    populations of the same seeds: it keeps them (:mod:`sim.model.startcache`, filled by the
+    baseline's runs) and builds only the rest of each what-if model.
 
     Args:
         base: The baseline scenario of the result folder.
@@ -143,7 +157,7 @@ class WhatIfEngine:
         years: Years of every what-if run.
         replications: Paired replications (seeds ``seed + r``, as the baseline's).
         seed: Base seed.
-        workers: Worker processes.
+        workers: Worker processes (at most ``replications`` are started).
     """
 
     def __init__(self, base: Scenario | None, *, households: int = 10_000, years: int = 20,
@@ -157,7 +171,7 @@ class WhatIfEngine:
             self.base = base.with_values({"city.households": self.households,
                                           "years": self.years,
                                           "outcomes.cell_snapshots": False})
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: list[ProcessPoolExecutor] = []
         self._facilities: Future | None = None
         self._baseline: list[Future] = []
         self._jobs: dict[str, Job] = {}
@@ -192,7 +206,7 @@ class WhatIfEngine:
 
     def start(self) -> None:
         """Start the warm pool and, in the background, the baseline runs."""
-        if not self.available or self._pool is not None:
+        if not self.available or self._pools:
             return
         # Not fork: the app has read Parquet files by now, and a child forked while pyarrow's
         # threads hold its allocator's locks can hang when it builds a table. A fork server
@@ -204,21 +218,29 @@ class WhatIfEngine:
             ctx.set_forkserver_preload(["dashboards.whatif", "sim.experiments.runner"])
         tiny = self.base.with_values({"city.households": 200, "years": 2})
         tiny = whatif_scenario(tiny, WhatIf(social_share=0.3)).model_dump()
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                         initializer=_warm_up, initargs=(tiny,))
+        n = max(1, min(self.workers, self.replications))
+        # one single-process executor per worker: a replication goes to the worker that keeps
+        # its seed's start population (its own, the tiny warm-up's and the facilities' build)
+        entries = -(-self.replications // n) + 2
+        self._pools = [ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_warm_up,
+                                           initargs=(tiny, entries)) for _ in range(n)]
         payload = self.base.model_dump()
-        self._facilities = self._pool.submit(facility_table, payload, self.seed)
+        self._facilities = self._pools[0].submit(facility_table, payload, self.seed)
         import scipy.stats  # noqa: F401  (the comparison's t-quantiles; slow to import)
 
-        self._baseline = [self._pool.submit(run_in_memory, payload, self.seed + r, self.years)
-                          for r in range(self.replications)]
+        self._baseline = self._submit_runs(payload)
 
     def shutdown(self, wait: bool = False) -> None:
         """Stop the pool (cancelling open runs); ``wait`` for its workers to end (scripts that
         exit next, so the pool's exit hook finds it closed)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=True)
-            self._pool = None
+        pools, self._pools = self._pools, []
+        for job in list(self._jobs.values()):  # every worker's queue first, then each worker
+            for f in job.futures:
+                f.cancel()
+        for f in self._baseline:
+            f.cancel()
+        for pool in pools:
+            pool.shutdown(wait=wait, cancel_futures=True)
 
     def city_grid(self) -> pd.DataFrame:
         """The cells of the what-if city's quartiers (col, row, cell, quartier): the grid on
@@ -249,7 +271,7 @@ class WhatIfEngine:
         """
         if not self.available:
             raise InputError("what-if", None, self.reason or "not available")
-        if self._pool is None:
+        if not self._pools:
             self.start()
         scenario = whatif_scenario(self.base, whatif)
         overrides = lever_overrides(self.base, whatif)
@@ -261,20 +283,27 @@ class WhatIfEngine:
                         f.cancel()
                     job.error = job.error or "cancelled"
                     job.finished = time.perf_counter()
+                    job.answered.set()
             job = Job(id=str(next(self._ids)), whatif=whatif, overrides=overrides,
                       started=time.perf_counter(),
-                      futures=[self._pool.submit(run_in_memory, payload, self.seed + r, self.years)
-                               for r in range(self.replications)])
+                      futures=self._submit_runs(payload))
             self._jobs[job.id] = job
-        for f in job.futures:
+        for f in [*job.futures, *self._baseline]:  # (baseline runs still open count too)
             f.add_done_callback(lambda _, job=job: self._on_run_done(job))
         return job
+
+    def _submit_runs(self, payload: dict[str, Any]) -> list[Future]:
+        """The replications of a scenario, each on the worker that keeps its seed."""
+        pools = self._pools
+        return [pools[r % len(pools)].submit(run_in_memory, payload, self.seed + r, self.years)
+                for r in range(self.replications)]
 
     def _on_run_done(self, job: Job) -> None:
         """When a question's last run ends: collect its outcomes and call ``on_answer`` (the
         app builds the answer's figures) in a thread of their own, so that the page's next
         poll finds the answer ready instead of starting the work."""
-        if job.finished is not None or not all(f.done() for f in job.futures):
+        if job.finished is not None or not all(f.done() for f in job.futures) \
+                or not self.baseline_ready():
             return
 
         def answer() -> None:
@@ -283,8 +312,16 @@ class WhatIfEngine:
                     self.on_answer(job)
             except Exception:  # noqa: BLE001  (the page's poll says what failed)
                 pass
+            finally:
+                job.answered.set()
 
         threading.Thread(target=answer, daemon=True, name=f"what-if {job.id}").start()
+
+    def wait_answer(self, job: Job, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the question's answer (its figures built by
+        ``on_answer``); whether it is there. The page's progress poll waits here, so the answer
+        goes out as soon as it is ready instead of with the next poll."""
+        return job.answered.wait(timeout)
 
     def job(self, job_id: str) -> Job | None:
         return self._jobs.get(str(job_id))

@@ -13,23 +13,16 @@ QUARTIER_SKIP_BROWSER=1 to skip them on purpose.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from .dashboard_helpers import compare_folder
-
-CHROMIUM = os.environ.get("QUARTIER_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("QUARTIER_CHROMEDRIVER", "/usr/bin/chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage")
+from .whatif_timing import chromium, missing_browser, traces, wait_for
+from .whatif_timing import dashboard as serve_dashboard
 
 if os.environ.get("QUARTIER_SKIP_BROWSER") == "1":
     pytest.skip("QUARTIER_SKIP_BROWSER=1", allow_module_level=True)
@@ -37,22 +30,11 @@ if os.environ.get("QUARTIER_SKIP_BROWSER") == "1":
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
+    missing = missing_browser()
     if missing:
         pytest.fail(f"browser tests need {' and '.join(missing)} (apt-get install chromium "
                     "chromium-driver, as .ci/run does), or QUARTIER_SKIP_BROWSER=1")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.add_argument("--window-size=1300,1900")
-    options.binary_location = CHROMIUM
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 
@@ -75,23 +57,6 @@ def severe(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def wait_for(condition, timeout: float, what: str):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def traces(driver, selector: str = ".js-plotly-plot") -> list[int]:
-    """Number of traces of each rendered Plotly figure matching ``selector``."""
-    return driver.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0]))"
-        ".map(e => (e.data || []).length)", selector)
-
-
 def test_report_renders_offline_without_errors(browser, results, tmp_path, shots):
     page = tmp_path / "report.html"
     proc = subprocess.run([sys.executable, "-m", "sim.cli", "report", str(results), "-o",
@@ -111,50 +76,13 @@ def test_report_renders_offline_without_errors(browser, results, tmp_path, shots
     browser.save_screenshot(str(shots / "report.png"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def dashboard(results):
     # a small what-if for the small test folder; the app's defaults for a given folder
     small = [] if os.environ.get("QUARTIER_BROWSER_RESULTS") else [
         "--whatif-households", "600", "--whatif-years", "4", "--whatif-replications", "3"]
-    yield from _serve(results, small)
-
-
-def _serve(results: Path, options: list[str]):
-    """Start ``quartier dashboard`` on a free port; yield its URL; stop it."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "dashboard", str(results), "--port", str(port),
-         *options, "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
-    url = f"http://127.0.0.1:{port}/"
-
-    def up():
-        if proc.poll() is not None:
-            raise AssertionError(f"dashboard exited: {proc.stdout.read()}")
-        try:
-            return urllib.request.urlopen(url, timeout=2).status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(up, 90, "the dashboard to start")
+    with serve_dashboard(results, small) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log = proc.stdout.read()
-        # waitress, quiet: no development-server warning, no line per request
-        assert "development server" not in log and "POST /_dash" not in log, log[-2000:]
 
 
 def test_dashboard_linked_views_and_a_whatif_run(browser, dashboard, shots):
@@ -336,78 +264,38 @@ def test_report_names_each_scenario_and_marks_significance_on_quartier_maps(brow
 
 
 WHATIF_BUDGET_S = 2.0
-WHATIF_POLL_S = 0.2  # dashboards/app.py: dcc.Interval "whatif-poll", 200 ms
 """Click on *Berechnen* to drawn charts, median over 5 questions (10,000 households, 20 years,
 5 replications) on an otherwise idle 2-core machine."""
+WHATIF_PART_S = 0.2
+"""The dashboard's usual part of an answer (the poll's wait, comparison, figures, drawing)."""
 
 
 @pytest.fixture(scope="module")
 def full_dashboard(results):
     """The dashboard with the what-if panel's defaults (10,000 households, 20 years, 5
-    replications)."""
-    yield from _serve(results, [])
+    replications), on 2 worker processes."""
+    with serve_dashboard(results, []) as url:
+        yield url
 
 
 @pytest.mark.slow
 @pytest.mark.alone
 def test_whatif_click_to_charts(browser, full_dashboard):
     """The what-if answer, timed in the browser from the click on *Berechnen* to both answer
-    charts drawn (median of 5 questions, after one that waits for the baseline runs). The
-    part the dashboard adds to the runs (polling, comparison, figures, drawing) is checked
-    always; the total against the budget only on a machine whose load allows a fair
-    measurement (the load average is printed with the figures). When the model runs alone
-    exceed the budget (5 runs of about 1.3 s each on 2 workers: 3 rounds), the test is an
-    expected failure that says so, with the split."""
+    charts drawn (median of 5 questions, after one that waits for the baseline runs; the path
+    ``benchmarks/whatif.py`` measures, with the same code). The part the dashboard adds to the
+    runs (polling, comparison, figures, drawing) is checked always; the total against the
+    budget only on a machine whose load allows a fair measurement (the load average is
+    printed with the figures)."""
     import statistics
 
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
+    from .whatif_timing import time_questions
 
-    browser.get(full_dashboard)
-    wait_for(lambda: traces(browser, "#whatif-series .js-plotly-plot")[:1] == [0], 60,
-             "the empty what-if charts")
-    empty = browser.execute_script(
-        "return document.querySelector('#whatif-series .js-plotly-plot')"
-        ".layout.annotations[0].text")
-    assert "Berechnen" in empty  # the empty state says what to do
     load_before = os.getloadavg()[0]
-    thumb = browser.find_element(By.CSS_SELECTOR, "#social-share [role=slider]")
-    install = """
-        const done = arguments[arguments.length - 1];
-        const job = id => {
-            const gd = document.querySelector('#' + id + ' .js-plotly-plot');
-            return gd && gd._fullLayout && gd._fullLayout.meta ? gd._fullLayout.meta.job : null;
-        };
-        const before = job('whatif-series');
-        const t0 = performance.now();
-        document.getElementById('whatif-run').click();
-        const check = () => {
-            const a = job('whatif-series'), b = job('whatif-whiskers');
-            if (a && a === b && a !== before) {
-                // the next frame shows what was drawn
-                requestAnimationFrame(() => done([(performance.now() - t0) / 1000, a]));
-            } else if (performance.now() - t0 > 170000) {
-                done([null, document.getElementById('whatif-status').innerText]);
-            } else {
-                requestAnimationFrame(check);
-            }
-        };
-        requestAnimationFrame(check);
-    """
-    browser.set_script_timeout(180)
-    totals, runs = [], []
-    for k in range(6):
-        thumb.send_keys(Keys.ARROW_RIGHT)  # a new share of social housing each time
-        time.sleep(0.3)  # the slider's value reaches the page's state
-        seconds, job = browser.execute_async_script(install)
-        assert seconds is not None, f"no answer: {job}"
-        status = browser.find_element(By.ID, "whatif-status").text
-        assert status.startswith("Fertig"), status
-        if k == 0:
-            continue  # waited for the baseline runs too
-        totals.append(seconds)
-        runs.append(float(status.split("Modellläufe ")[1].split(" s")[0].replace(",", ".")))
+    answers = time_questions(browser, full_dashboard, 6)[1:]  # the first waited for the baseline
     assert severe(browser) == []
+    totals = [a.seconds for a in answers]
+    runs = [a.runs for a in answers]
     median = statistics.median(totals)
     added = statistics.median([t - r for t, r in zip(totals, runs, strict=True)])
     load = os.getloadavg()
@@ -421,12 +309,15 @@ def test_whatif_click_to_charts(browser, full_dashboard):
         pytest.skip(f"machine loaded (load average {load_before:.2f} before the test): the "
                     f"median {median:.2f} s (of which the dashboard's part {added:.2f} s) is "
                     f"not judged against {WHATIF_BUDGET_S} s")
-    assert added <= 0.75, f"the dashboard adds {added:.2f} s to the runs"
-    # The answer arrives with the next progress poll (every WHATIF_POLL_S): when the model
-    # runs alone leave less than one poll of the budget, no dashboard can meet it.
-    if statistics.median(runs) > WHATIF_BUDGET_S - WHATIF_POLL_S:
+    assert added <= 0.5, f"the dashboard adds {added:.2f} s to the runs"
+    # Not met with margin on the project's shared 2-core machine yet (docs/report-and-dashboard
+    # .md has the figures): while the model runs alone leave less than the dashboard's usual
+    # part (0.1-0.3 s) of the budget, the test is an expected failure that says so.
+    if median > WHATIF_BUDGET_S and statistics.median(runs) > WHATIF_BUDGET_S - WHATIF_PART_S:
         pytest.xfail(f"the model runs alone take {statistics.median(runs):.2f} s (median), "
-                     f"leaving less than one {WHATIF_POLL_S} s poll of the {WHATIF_BUDGET_S} s "
-                     f"budget; click to charts {median:.2f} s, of which the dashboard "
-                     f"{added:.2f} s")
-    assert median <= WHATIF_BUDGET_S
+                     f"leaving less than {WHATIF_PART_S} s of the {WHATIF_BUDGET_S} s budget "
+                     f"for the dashboard; click to charts {median:.2f} s, of which the "
+                     f"dashboard {added:.2f} s")
+    assert median <= WHATIF_BUDGET_S, (
+        f"click to charts {median:.2f} s (median) over the {WHATIF_BUDGET_S} s budget; model "
+        f"runs {statistics.median(runs):.2f} s, the dashboard {added:.2f} s")

@@ -272,6 +272,60 @@ def test_whatif_engine_answers_with_paired_runs(baseline):
         unavailable.submit(WhatIf(social_share=0.2))
 
 
+def _plain(scenario, seed: int, years: int) -> pd.DataFrame:
+    """A run as any command makes it: built from scratch, no start population kept."""
+    return sim.build_model(scenario, seed=seed).run(years).outcomes()
+
+
+@pytest.mark.parametrize("lever", ["social", "ticket", "mvz"])
+def test_a_kept_start_population_builds_the_same_model(baseline, lever):
+    """The what-if workers keep each seed's start population (city and households) from the
+    baseline's build: a what-if model built from it runs exactly as one built from scratch."""
+    from sim.experiments.runner import city_cells, keep_start_populations
+    from sim.model import startcache
+
+    base = baseline.with_values({"city.households": 800, "years": 4})
+    cell = city_cells(base).iloc[len(city_cells(base)) // 2]
+    whatif = {"social": WhatIf(social_share=0.3), "ticket": WhatIf(ticket_price=29.0),
+              "mvz": WhatIf(mvz_cell=(int(cell["col"]), int(cell["row"])))}[lever]
+    scenario = whatif_scenario(base, whatif)
+    fresh = _plain(scenario, 3, 4)
+    keep_start_populations(4)
+    try:
+        _plain(base, 3, 4)  # the baseline's run keeps seed 3's start population
+        kept = _plain(scenario, 3, 4)
+        assert startcache.hits == 1
+        again = _plain(scenario, 3, 4)  # each build gets its own copy
+        assert startcache.hits == 2
+    finally:
+        startcache.disable()
+    pd.testing.assert_frame_equal(kept, fresh, check_exact=True)
+    pd.testing.assert_frame_equal(again, fresh, check_exact=True)
+
+
+def test_whatif_answers_are_those_of_plain_runs(baseline):
+    """The engine's cached baseline and its what-if runs (on workers that keep the start
+    populations) are identical to plain runs with the same seeds."""
+    engine = WhatIfEngine(baseline, households=500, years=3, replications=3, workers=2, seed=4)
+    whatif = WhatIf(social_share=0.35, ticket_price=39.0)
+    try:
+        engine.start()
+        first = engine.wait(engine.submit(WhatIf(social_share=0.2)), timeout=240)
+        job = engine.wait(engine.submit(whatif), timeout=240)
+        assert first.error is None and job.error is None
+    finally:
+        engine.shutdown()
+    scenario = whatif_scenario(engine.base, whatif)
+    for r in range(3):
+        for name, sc in (("baseline", engine.base), ("what-if", scenario)):
+            got = job.outcomes[job.outcomes["run_id"] == f"{name}-{r}"].drop(columns="run_id")
+            want = _plain(sc, 4 + r, 3)
+            want = want.assign(metric=want["metric"].astype(str),
+                               scope=want["scope"].astype(str)).drop(columns="run_id")
+            pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                          want.reset_index(drop=True), check_exact=True)
+
+
 def test_html_has_no_remote_resources(compared):
     page = build_report(load_results(compared), "en")
     assert not re.search(r'<script[^>]+src="http', page)

@@ -250,6 +250,16 @@ def run_in_memory(scenario: dict[str, Any], seed: int, years: int):
         return build_model(Scenario.model_validate(scenario), seed=seed).run(years).outcomes()
 
 
+def keep_start_populations(entries: int) -> None:
+    """Keep, in this process, the start populations (city and synthetic households) of the last
+    ``entries`` (city, seed) built, so that later builds with the same city and seed but other
+    levers copy them (:mod:`sim.model.startcache`; the runs are identical). For worker
+    processes that run the same seeds again and again: the dashboard's what-if workers."""
+    from sim.model import startcache
+
+    startcache.enable(entries)
+
+
 def facility_table(scenario: dict[str, Any], seed: int):
     """The facilities of a scenario's city: ``kind, cell, col, row, capacity, opening_year,
     name``. Facilities are geography, the same for every seed, but they are sized by the

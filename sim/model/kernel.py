@@ -19,7 +19,7 @@ from sim.inputs import tables
 from sim.inputs.city import DEFAULT_HOUSEHOLDS, build_city
 from sim.inputs.levers import check_levers
 from sim.inputs.synthesis import mean_household_size, synthesize
-from sim.model import housing, mobility
+from sim.model import housing, mobility, startcache
 from sim.model.care_need import rate_tables
 from sim.model.processes import care, employment, in_migration, jobs
 from sim.model.records import Records, VitalStatistics
@@ -70,15 +70,11 @@ class QuartierModel(mesa.Model):
         self.scenario_hash = scenario.content_hash()
         self.run_id = run_id(self.scenario_hash, self.seed)
         params = scenario.parameters
-        self.city: City = build_city(scenario)
-        n_households = scenario.city.households or self._default_households()
+        self.city: City
         self.population: Population
-        if self.city.real is not None:  # a city built from files: households follow its census
-            from sim.inputs.realpopulation import synthesize_real as synthesize_city
-        else:
-            synthesize_city = synthesize
-        self.population, pool = synthesize_city(self.city, n_households, scenario,
-                                                self.streams["population"])
+        self.city, self.population, pool = startcache.start_population(
+            scenario, self.seed, self.streams["population"], self._start_population)
+        n_households = scenario.city.households or self._default_households()
         self.income_index = 1.0  # incomes and WBS limits relative to the start
         housing.initialise(self.city, self.population, scenario, self.streams["population"])
         self.year = scenario.start_year - 1
@@ -110,6 +106,20 @@ class QuartierModel(mesa.Model):
         start = self.begin_year(self.year)
         run_processes(self, start, START)
         self.records.record(self, Records.no_flows(self.city.n_quartiers), start.access)
+
+    def _start_population(self) -> tuple[City, Population, object]:
+        """The city and its synthetic households (no lever reads them; see
+        :mod:`sim.model.startcache`)."""
+        scenario = self.scenario
+        self.city = build_city(scenario)
+        n_households = scenario.city.households or self._default_households()
+        if self.city.real is not None:  # a city built from files: households follow its census
+            from sim.inputs.realpopulation import synthesize_real as synthesize_city
+        else:
+            synthesize_city = synthesize
+        population, pool = synthesize_city(self.city, n_households, scenario,
+                                           self.streams["population"])
+        return self.city, population, pool
 
     def _default_households(self) -> int:
         if self.city.reported_population:
