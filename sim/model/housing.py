@@ -255,6 +255,25 @@ def _match(city: City, pop: Population, hq: np.ndarray, scenario: Scenario,
     return dwelling
 
 
+def withdraw_structural_vacancy(city: City, pop: Population, share: float | None,
+                                rng: np.random.Generator) -> int:
+    """Take vacant dwellings off the market at the start until the market's vacancy is
+    ``share`` (``housing.market_vacancy_at_start``); they become ``WITHDRAWN``. Returns how
+    many; none without a share or when the vacancy is already at most it."""
+    if share is None:
+        return 0
+    market = city.dwelling_tenure <= SOCIAL
+    occupied = np.zeros(city.n_dwellings, np.bool_)
+    occupied[pop.dwelling[pop.dwelling >= 0]] = True
+    vacant = np.flatnonzero(market & ~occupied)
+    n = int(round((vacant.size - share * market.sum()) / (1.0 - share)))
+    if n <= 0:
+        return 0
+    gone = vacant[np.argsort(rng.random(vacant.size), kind="stable")[:n]]
+    city.dwelling_tenure[gone] = WITHDRAWN
+    return n
+
+
 class HousingMarket:
     """The yearly updates of the stock and its rents (see the module docstring)."""
 

@@ -90,6 +90,9 @@ class QuartierModel(mesa.Model):
         care.add_nursing_places(self)
         care.admit_initial_residents(self)
         self.schools_cache: dict = {}
+        housing.withdraw_structural_vacancy(self.city, self.population,
+                                            params.housing.market_vacancy_at_start,
+                                            self.streams["population"])
         self.market = housing.HousingMarket(self.city, scenario)
         self.market.observe_vacancy(self.population.dwelling)
         mobility.warm_up(self.city, params.mobility)

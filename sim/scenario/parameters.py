@@ -247,6 +247,13 @@ class HousingParameters(StrictModel):
         1.0, ge=0.0, le=20.0,
         description="Extra yearly rent growth per point of vacancy below the target vacancy.",
     )
+    market_vacancy_at_start: float | None = Field(
+        None, ge=0.0, lt=0.5,
+        description="Vacant dwellings above this share of the market stock at the start are off "
+        "the market for good (structural vacancy: unfit to let, awaiting renovation or "
+        "demolition; tenure WITHDRAWN). None: every vacant dwelling of the start is on the "
+        "market. For a census start whose vacancy counts all empty dwellings (Zensus 2011).",
+    )
     target_vacancy: float = Field(
         0.033, ge=0.0, lt=0.5,
         description="Vacancy at which re-letting rents grow at the base rate, in-migration "
