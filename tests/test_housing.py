@@ -293,3 +293,23 @@ def test_bindings_are_bought_for_fractional_deficits(small):
     occupied[model.population.dwelling] = True
     bought = market._buy_bindings(2025, occupied, np.random.default_rng(0))
     assert bought > 0
+
+
+def test_structural_vacancy_leaves_the_market_at_the_start(baseline):
+    """housing.market_vacancy_at_start: the start's vacant dwellings above that share of the
+    market stock become WITHDRAWN, so the market's vacancy starts at the share; without it
+    nothing is withdrawn."""
+    from sim.state.city import WITHDRAWN
+
+    small = baseline.with_values({"city.households": 2000, "city.vacancy_rate": 0.08})
+    plain = sim.build_model(small, seed=3)
+    assert not (plain.city.dwelling_tenure == WITHDRAWN).any()
+    model = sim.build_model(
+        small.with_values({"parameters.housing.market_vacancy_at_start": 0.03}), seed=3)
+    tenure = model.city.dwelling_tenure
+    market = tenure <= SOCIAL
+    occupied = np.zeros(tenure.size, bool)
+    occupied[model.population.dwelling[model.population.dwelling >= 0]] = True
+    assert (tenure == WITHDRAWN).sum() > 0
+    assert not (occupied & (tenure == WITHDRAWN)).any()
+    assert (market & ~occupied).sum() / market.sum() == pytest.approx(0.03, abs=1 / market.sum())
