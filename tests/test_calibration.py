@@ -206,7 +206,7 @@ def test_calibration_recovers_known_parameters(tmp_path, baseline):
                     "parameters.demography.partnership_rate": [0.0, 0.15]},
         initial_points=8, max_evaluations=45)
     problem = make_problem(spec, base=baseline)
-    truth = np.array([2.7, 0.06])  # away from the baseline's fitted values (the start)
+    truth = np.array([3.2, 0.05])  # away from the baseline's fitted values (the start)
     path = _synthetic_targets(tmp_path, problem, truth, seed=101)
     problem = make_problem(spec, base=baseline, targets=load_targets(path))
     result = calibrate(problem, out=tmp_path / "fit", workers=2)

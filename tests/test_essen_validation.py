@@ -129,7 +129,7 @@ def test_the_essen_table_has_roles_and_calendar_years():
     targets = load_targets(ESSEN_TARGETS)
     keys = [t.key for t in targets]
     assert len(set(keys)) == len(keys)
-    assert {t.role for t in targets} == {"fitted", "held out"}
+    assert {t.role for t in targets} == {"fitted", "held out", "input"}
     for t in targets:
         if t.year is not None and t.year >= 2018:
             assert t.role == "held out", t.key
@@ -178,7 +178,7 @@ def test_calendar_year_targets_compare_their_year():
     assert per_run.loc["a", "out_migrants_housing_share"] == pytest.approx(0.75)
     table = compare(per_run, targets).set_index("target")
     assert list(table.index) == [t.key for t in targets]
-    assert table["role"].isin(["fitted", "held out"]).all()
+    assert table["role"].isin(["fitted", "held out", "input"]).all()
     assert table["passed"].notna().all()
     assert not table.loc["owner_occupied_share", "passed"]  # 32.3 % against 25.6 %
     short = run_statistics(_outcomes("a", 2011, 3, 0.0), vital, targets)
@@ -195,7 +195,7 @@ def test_validate_a_small_essen_run(tmp_path):
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out / "validation.csv")
     assert list(table["target"]) == [t.key for t in load_targets(ESSEN_TARGETS)]
-    assert table["role"].isin(["fitted", "held out"]).all()
+    assert table["role"].isin(["fitted", "held out", "input"]).all()
     assert table["passed"].notna().all() and table["simulated"].notna().all()
     assert "essen_targets.csv" in (out / "validation.html").read_text(encoding="utf-8")
     assert "targets within tolerance" in result.stdout

@@ -195,12 +195,13 @@ def test_weak_demand_without_construction_shrinks_the_city(baseline):
 
 
 @pytest.mark.slow
-def test_default_vacancy_stays_between_2_and_6_percent(baseline):
-    """The baseline city (30,000 households) keeps its vacancy within 2-6 % in every one of
-    20 years, in each of 3 seeds."""
+def test_default_vacancy_stays_between_1_4_and_6_percent(baseline):
+    """The baseline city (30,000 households) keeps its vacancy within 1.4-6 % in every one of
+    20 years, in each of 3 seeds: not below NRW's market-active vacancy of Zensus 2022 (1.4 %,
+    housing_rents.csv:95), not above twice the start's."""
     for seed in (1, 2, 3):
         v = _city_series(baseline, seed, ("vacancy_rate",))["vacancy_rate"]
-        assert v.min() >= 0.02 and v.max() <= 0.06, (seed, v.min(), v.max())
+        assert v.min() >= 0.014 and v.max() <= 0.06, (seed, v.min(), v.max())
 
 
 @pytest.mark.slow

@@ -173,12 +173,7 @@ EXPECTATIONS = [
     ("mvz_incentive", "city", "gp_doctors", "mean", +1),
     ("ticket_58", "city", "commuting_cost_share", "mean", +1),
     ("ticket_58", "city", "share_walk_only", "mean", +1),
-    pytest.param(
-        "ticket_58", "city", "out_migrants_cause_commuting", "sum", +1,
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "with employment dynamics fewer commuters leave for commuting costs: the four "
-            "paired differences are all positive (+13.7, +68.4, +17.2, +16.6) but the t-test "
-            "gives p = 0.058; more seeds or a fitted commuting weight (issue 19) are needed"))),
+    ("ticket_58", "city", "out_migrants_cause_commuting", "sum", +1),
     ("ticket_sozialticket", "city", "share_walk_only", "mean", -1),
     ("ticket_sozialticket", "city", "out_migrants_cause_commuting", "sum", -1),
     ("ticket_free", "city", "commuting_cost_share", "mean", -1),
