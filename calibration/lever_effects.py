@@ -94,16 +94,23 @@ def aggregation(metric: str) -> str:
     return "final"
 
 
+def city_rows(outcomes: pd.DataFrame, metrics: Sequence[str]
+              ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """The citywide rows of ``metrics`` (``run_id, year, metric, value``) with each row's run's
+    first year (the initial state) and last year."""
+    city = outcomes[(outcomes["scope"] == "city") & outcomes["metric"].isin(list(metrics))]
+    city = city[["run_id", "year", "metric", "value"]].astype({"metric": str})
+    years = city.groupby("run_id")["year"]
+    return city, years.transform("min"), years.transform("max")
+
+
 def effect_statistics(outcomes: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     """Per run and metric the statistic of :func:`aggregation` (citywide).
 
     Returns:
         Index ``run_id``, one column per metric (NaN where a run has no value).
     """
-    city = outcomes[(outcomes["scope"] == "city") & outcomes["metric"].isin(list(metrics))]
-    city = city[["run_id", "year", "metric", "value"]].astype({"metric": str})
-    years = city.groupby("run_id")["year"]
-    first, last = years.transform("min"), years.transform("max")
+    city, first, last = city_rows(outcomes, metrics)
     simulated = city[city["year"] > first]
     columns = {}
     for metric in metrics:

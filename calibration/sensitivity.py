@@ -82,6 +82,7 @@ from calibration.lever_effects import (
     EffectFile,
     Lever,
     ScaleFile,
+    city_rows,
     effect_statistics,
     load_levers,
     paired_effects,
@@ -445,10 +446,7 @@ def run_outputs(outcomes: pd.DataFrame, outputs: Sequence[str], *,
     Returns:
         Index ``run_id``, one column per output (NaN where a run has no value).
     """
-    city = outcomes[(outcomes["scope"] == "city") & outcomes["metric"].isin(list(outputs))]
-    city = city[["run_id", "year", "metric", "value"]].astype({"metric": str})
-    years = city.groupby("run_id")["year"]
-    first, last = years.transform("min"), years.transform("max")
+    city, first, last = city_rows(outcomes, outputs)
     city = city[(city["year"] > first) & (city["year"] > last - last_years)]
     stat = city.groupby(["run_id", "metric"])["value"].mean().unstack("metric")
     return stat.reindex(columns=list(outputs))
