@@ -265,7 +265,7 @@ def validate(
     )
     from calibration.validation import validate as run_validation
     from dashboards.validation import write_validation_report
-    from sim.errors import InputError
+    from sim.errors import InputError, display_path
     from sim.experiments.results import check_output_file
     from sim.inputs.levers import load_scenario
 
@@ -286,7 +286,7 @@ def validate(
                                     households=households, fitted=fitted, executor=executor,
                                     workers=workers or default_workers(), progress=progress,
                                     command=command_line(), targets=target_list,
-                                    targets_source=_shown_path(table_file))
+                                    targets_source=display_path(table_file))
         csv_path = write_table(result, out / "validation.csv")
         html_path = write_validation_report(result, out / "validation.html", lang=lang)
     passed, total = result.counts()
@@ -298,14 +298,6 @@ def validate(
             f"Report: {html_path}", highlight=False, soft_wrap=True)
     if strict and passed < total:
         raise typer.Exit(code=1)
-
-
-def _shown_path(path: Path) -> str:
-    """A path relative to the working folder where it lies below it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _print_validation(result, lang: str) -> None:
