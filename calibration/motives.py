@@ -67,8 +67,10 @@ MAPPING = (
     (("job", "education"), "job and education elsewhere (the young adults' base schedule)",
      ("job_2008", "job_2013")),
     (("commuting",), "cost of commuting (no survey figure)", ()),
-    (("other",), "family, partner, personal reasons (not modelled as dissatisfaction)",
-     ("family_heiligenhaus", "personal_heiligenhaus", "partner_2008", "partner_2013")),
+    (("partner",), "moving in with a partner elsewhere",
+     ("partner_2008", "partner_2013")),
+    (("other",), "family and personal reasons (not modelled as dissatisfaction)",
+     ("family_heiligenhaus", "personal_heiligenhaus")),
 )
 
 

@@ -143,6 +143,7 @@ CAUSE_LABELS: dict[str, tuple[str, str]] = {
     "commuting": ("Pendelkosten", "Commuting"),
     "education": ("Ausbildung/Studium anderswo", "Education elsewhere"),
     "job": ("Arbeitsplatz anderswo", "Job elsewhere"),
+    "partner": ("Zum Partner / zur Partnerin außerhalb", "To a partner elsewhere"),
 }
 
 INDEX_LABELS: dict[str, tuple[str, str]] = {

@@ -85,3 +85,25 @@ def test_a_couple_shares_one_dwelling_and_income(small):
     assert np.all(pop.union_start[host] == 2024)
     size = np.bincount(pop.household, minlength=pop.n_households)
     assert np.all(size[host] == 2)
+
+
+def test_couples_across_the_boundary_live_on_either_side(small):
+    """Of the couples formed with a partner from outside, the share
+    ``outside_partner_moves_out_share`` leaves the city (cause ``partner``), the others bring
+    the partner in: 0 sends nobody out, 1 brings nobody in, and at 0.5 the persons who leave
+    and those who come are of one order (binomial: 4 years of a 3,000-household city)."""
+    def flows(share):
+        sc = small.with_values({"parameters.households.outside_partner_moves_out_share": share})
+        o = sim.build_model(sc, seed=4).run().outcomes()
+        city = o[o["scope"] == "city"].pivot(index="year", columns="metric", values="value")
+        return city.iloc[1:]
+
+    none_out, all_out, half = flows(0.0), flows(1.0), flows(0.5)
+    assert (none_out["out_migrants_cause_partner"] == 0).all()
+    assert none_out["partners_from_outside"].sum() > 40
+    assert (all_out["partners_from_outside"] == 0).all()
+    assert all_out["out_migrants_cause_partner"].sum() > 40
+    # households leaving with their children: at least one person each
+    came, left = half["partners_from_outside"].sum(), half["out_migrants_cause_partner"].sum()
+    assert came > 0 and left >= 0.5 * came
+    assert left <= 3.0 * came

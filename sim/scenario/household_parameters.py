@@ -74,6 +74,14 @@ class HouseholdParameters(StrictModel):
         "moving in with a partner is the main reason of rund 15-16 % of all moves, Innofact "
         "2008, Umzug AG 2013, and many cross the city boundary).",
     )
+    outside_partner_moves_out_share: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Share of the couples formed across the city boundary (outside_partner_"
+        "share) that live in the outside partner's home: the household looking leaves the "
+        "city (cause 'partner'); in the others the partner moves in. ASSUMPTION: no figure in "
+        "the data; either home alike. With 0 the flow runs one way only, and the city gains "
+        "a person for every such couple.",
+    )
     single_parent_partnership_rate: float = Field(
         0.03, ge=0.0, le=1.0,
         description="Yearly probability that a single parent (aged demography."

@@ -31,7 +31,7 @@ from scipy.special import ndtri
 from sim.inputs.synthesis import COUPLE_AGE_GAP_MEAN, COUPLE_AGE_GAP_SD
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.state.city import NURSING
-from sim.state.income import oecd_scale
+from sim.state.income import income_group, oecd_scale
 from sim.state.population import Members
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 SLOT_LOOK, SLOT_ORDER, SLOT_OUTSIDE, SLOT_PARTNER_AGE, SLOT_PARTNER_INCOME = range(5)
 SLOT_LEAVER_LOOK = 5  # of the partnership key: a young adult leaving home looks for a partner
+SLOT_MOVE_OUT = 6  # of the partnership key: a couple across the boundary lives outside
 SLOT_PARTNER_ID = 3  # of the ids key: 8 × year + 3, keyed to the person the partner joins
 
 
@@ -88,6 +89,8 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
     from outside as in-migrants."""
     lookers = _lookers(model, year, params, draws) if params.partnership_rate > 0 else None
     host, _, given_up, moved = form_couples(model, year, params, draws, lookers)
+    if lookers is not None:
+        lookers = _move_out_to_partners(model, year, draws, lookers)
     outside = outside_partners(model, year, params, draws, lookers)
     return {"partnerships": year.count(host),
             "moves_within_city": year.count(given_up, moved.astype(float)),
@@ -269,6 +272,32 @@ def move_in(household, alive, target):
         t = target[household[i]]
         if t >= 0 and alive[i]:
             household[i] = t
+
+
+def _move_out_to_partners(model: QuartierModel, year: YearState, draws: Draws,
+                          lookers: Lookers) -> Lookers:
+    """Of those who found a partner outside the city, the share
+    ``households.outside_partner_moves_out_share`` (keyed to the person) leaves the city with
+    its household to live with the partner (out-migrants, cause ``partner``). Returns the
+    lookers without them."""
+    share = model.scenario.parameters.households.outside_partner_moves_out_share
+    outside = lookers.outside
+    if share <= 0.0 or outside.size == 0:
+        return lookers
+    pop = model.population
+    away = keyed_uniforms(draws.key, year.year, pop.pid[outside], SLOT_MOVE_OUT) < share
+    rows = pop.household[outside[away]]
+    year.household_alive[rows] = False
+    persons = lookers.size[rows].astype(float)
+    poor = income_group(pop.income[rows], model.median_income) == 0
+    year.add_out_migrants("partner", year.count(rows, persons), {
+        "out_migrants_poor": year.count(rows, persons * poor),
+        "out_migrants_migration_background": year.count(
+            rows, persons * pop.migration_background[rows]),
+        "out_migrants_families": year.count(rows, persons * (persons > 1)),
+    })
+    return Lookers(lookers.inside, outside[~away], lookers.priority, lookers.floor,
+                   lookers.size, lookers.young)
 
 
 def outside_partners(model: QuartierModel, year: YearState, params: DemographyParameters,
