@@ -227,10 +227,7 @@ def persistence(history, t0, k=4):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.xfail(strict=False, reason=(
-    "continuous poverty over 4 years runs at 41-48 % against SOEP's 20-44 % (+4 points): the "
-    "open point of the household-dynamics issue; seed 2's second window measured 48.1 % after "
-    "the start incomes were split into lasting and transitory parts")))])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_poverty_persistence_lies_in_the_soep_range(seed):
     """10,000 households, 8 years, windows 0→4 and 4→8. Bottom fifth still there after 4
     years: SOEP 54-60 % (bpb Sozialbericht 2024); tolerance ± 4 points for sampling (about

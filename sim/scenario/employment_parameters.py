@@ -54,10 +54,14 @@ class EmploymentParameters(StrictModel):
         "in the calibration data). From the second year: SGB II only.",
     )
     inactive_income_share: float = Field(
-        0.3, ge=0.0, le=1.0,
+        0.65, ge=0.0, le=1.0,
         description="Own income of a person 18-64 outside the labour force (Elterngeld, "
         "BAföG, student jobs, disability pension) as a share of its earnings potential. "
-        "ASSUMPTION.",
+        "ASSUMPTION, set with transitory_sd and potential_household_correlation so that both "
+        "SOEP persistence figures hold (docs/incomes.md). For comparison, Elterngeld "
+        "replaces 65-67 % of the net earnings before (§ 2 BEEG; legal figure, not in the "
+        "calibration data). At 0.3 most households of working age without a worker lived on "
+        "the flat SGB II level, where income does not move, and stayed poor.",
     )
     pension_share: float | None = Field(
         None, ge=0.0, le=1.5,
@@ -76,11 +80,12 @@ class EmploymentParameters(StrictModel):
         "children grow older and weigh more in the equivalence scale.",
     )
     transitory_sd: float = Field(
-        0.3, ge=0.0, le=1.0,
+        0.36, ge=0.0, le=1.0,
         description="Standard deviation of the transitory part of a person's log income "
         "(hours, bonuses, overtime, short spells). ASSUMPTION, set with "
-        "transitory_autocorrelation so that poverty persistence lies in the SOEP range "
-        "(poverty_employment_dynamics.csv).",
+        "transitory_autocorrelation, inactive_income_share and "
+        "potential_household_correlation so that poverty persistence lies in the SOEP range "
+        "(poverty_employment_dynamics.csv; docs/incomes.md).",
     )
     transitory_autocorrelation: float = Field(
         0.0, ge=0.0, lt=1.0,
@@ -124,11 +129,11 @@ class EmploymentParameters(StrictModel):
         "of poverty stays near its start.",
     )
     potential_household_correlation: float = Field(
-        0.5, ge=0.0, lt=1.0,
+        0.75, ge=0.0, lt=1.0,
         description="Correlation of a new adult's (or an adult without earnings at the start) "
         "earnings potential, on the normal scale, with its household's income rank. "
-        "ASSUMPTION; it sets how persistent poverty is (checked against the SOEP persistence "
-        "of the bottom quintile, 54-60 % after 4 years).",
+        "ASSUMPTION; it sets how persistent poverty is (set with transitory_sd against the "
+        "SOEP persistence of the bottom quintile, 54-60 % after 4 years).",
     )
 
     @model_validator(mode="after")

@@ -6,7 +6,9 @@ location with the file's places, or, without places in the file, the NRW average
 (``places_per_kita_*``, times the city's scale); a Kita taking children only from 3 (or only
 under 3) has no places of the other group. Otherwise (Ruhrstadt) Kitas are synthesised
 once, in the start state: each quartier gets the places its children would use at NRW's take-up
-rates (the Betreuungsquote), in Kitas of the NRW average size, placed in cells drawn in
+rates of the two age groups (the Betreuungsquote under 3 and 3 to under 6; places are planned
+per age group, so the under-3 places do not follow the start population's mix of ages 0, 1
+and 2 within the group), in Kitas of the NRW average size, placed in cells drawn in
 proportion to residents with the city's layout seed. ``levers.kitas`` adds Kitas with an
 opening year. Tagespflege places count as Kita places (the Betreuungsquote includes them).
 
@@ -106,6 +108,14 @@ def take_up(age: np.ndarray, kp: KitaParameters) -> np.ndarray:
     return np.where(age < 3, u3[np.clip(age, 0, 2)], np.where(age < 6, kp.take_up_3to6, 0.0))
 
 
+def group_take_up(age: np.ndarray, kp: KitaParameters) -> np.ndarray:
+    """The Betreuungsquote of each child's age group: under 3 the mean of the single ages'
+    (NRW's rate of the group, their cohorts being of about equal size), 3 to under 6
+    ``take_up_3to6``; 0 for ages 6+."""
+    u3 = float(np.mean(kp.take_up_by_age_under3))
+    return np.where(age < 3, u3, np.where(age < 6, kp.take_up_3to6, 0.0))
+
+
 def wish_rate(age: np.ndarray, kp: KitaParameters) -> np.ndarray:
     """Share of children of each age whose parents want a place."""
     factor = np.where(age < 3, kp.wish_factor_under3, kp.wish_factor_3to6)
@@ -140,7 +150,7 @@ def setup(model: QuartierModel, kp: KitaParameters, children: np.ndarray) -> Kit
         pop = model.population
         age = pop.age[children]
         q = city.dwelling_quartier[pop.dwelling[pop.household[children]]].astype(np.int64)
-        rate = take_up(age, kp)
+        rate = group_take_up(age, kp)
         n_q = city.n_quartiers
         u3_q = np.bincount(q, weights=rate * (age < 3), minlength=n_q)
         o3_q = np.bincount(q, weights=rate * (age >= 3), minlength=n_q)
