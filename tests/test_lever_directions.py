@@ -73,6 +73,10 @@ PAIRED = [
 # burden of all tenants, changed in a quartier by who moves there (social dwellings let to poor
 # households raise a better-off quartier's share of high burdens): no clear direction there.
 QUARTIER_METRICS_CITY_ONLY = {"gp_doctors", "dwellings_demolished", "share_rent_burden_over_40"}
+# Checked per resident in a quartier: a lever that makes a quartier more attractive draws
+# households to it (an MVZ, its neighbours too), and more residents mean more out-migrants in
+# number although each leaves less often. Citywide the count is checked as it is.
+QUARTIER_METRICS_PER_RESIDENT = {"out_migrants": ("out_migration_rate", "mean")}
 
 
 def _run(args: tuple[str, int, int, int]) -> tuple[tuple[str, int, int], pd.DataFrame]:
@@ -150,8 +154,11 @@ def _check(runs: dict, households: int, seeds: tuple[int, ...], name: str, ref: 
         scopes = ["city"]
     wrong = "less" if sign > 0 else "greater"
     for scope in scopes:
-        d = np.array([runs[(name, s, households)].loc[(scope, metric), agg]
-                      - runs[(ref, s, households)].loc[(scope, metric), agg] for s in seeds])
+        m, a = (metric, agg)
+        if scope != "city" and metric in QUARTIER_METRICS_PER_RESIDENT:
+            m, a = QUARTIER_METRICS_PER_RESIDENT[metric]
+        d = np.array([runs[(name, s, households)].loc[(scope, m), a]
+                      - runs[(ref, s, households)].loc[(scope, m), a] for s in seeds])
         d = d[np.isfinite(d)]
         if d.size < len(seeds) or not d.any():
             continue
