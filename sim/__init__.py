@@ -15,11 +15,15 @@ The public entry points::
 
 from __future__ import annotations
 
-from pathlib import Path
+from sim import numerics
 
-from sim.errors import InputError
-from sim.scenario import Scenario
-from sim.version import __version__
+numerics.configure()  # before numpy is imported: the same results on AVX-512 and AVX2 machines
+
+from pathlib import Path  # noqa: E402
+
+from sim.errors import InputError  # noqa: E402
+from sim.scenario import Scenario  # noqa: E402
+from sim.version import __version__  # noqa: E402
 
 __all__ = ["InputError", "Scenario", "build_model", "check_levers", "compare", "load_scenario",
            "results", "segregation", "set_threads", "sweep", "__version__"]

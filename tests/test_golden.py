@@ -9,7 +9,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+import sim
 from tests.golden import CASES, TABLES, plain, produce
+
+
+def test_numerics_are_the_shared_ones():
+    assert sim.numerics.portable(), (
+        "numpy was imported before sim with AVX-512 paths: results differ from other machines")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -10,16 +10,19 @@ tables. A change that is *meant* to alter results regenerates them on purpose::
     python -m tests.golden baseline   # only the cases whose name starts with "baseline"
 
 and says so in its commit message.
+
+The files hold the results of numpy's and OpenBLAS's AVX2 code paths, which ``import sim``
+selects on every x86-64 machine (:mod:`sim.numerics`); a process that imported numpy before
+``sim`` on an AVX-512 machine cannot reproduce them, and both commands refuse to run there.
 """
 
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001 (sim before pandas, see above)
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 import sim
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
