@@ -69,6 +69,8 @@ MAPPING = (
     (("commuting",), "cost of commuting (no survey figure)", ()),
     (("partner",), "moving in with a partner elsewhere",
      ("partner_2008", "partner_2013")),
+    (("suburb",), "families to the surrounding region (base rate; their motive not modelled)",
+     ()),
     (("other",), "family and personal reasons (not modelled as dissatisfaction)",
      ("family_heiligenhaus", "personal_heiligenhaus")),
 )

@@ -144,6 +144,7 @@ CAUSE_LABELS: dict[str, tuple[str, str]] = {
     "education": ("Ausbildung/Studium anderswo", "Education elsewhere"),
     "job": ("Arbeitsplatz anderswo", "Job elsewhere"),
     "partner": ("Zum Partner / zur Partnerin außerhalb", "To a partner elsewhere"),
+    "suburb": ("Familie ins Umland", "Family to the surrounding region"),
 }
 
 INDEX_LABELS: dict[str, tuple[str, str]] = {

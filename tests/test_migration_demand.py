@@ -107,6 +107,45 @@ def test_no_education_job_moves_at_rate_zero(small):
     assert (out.iloc[1:] == 0).all().all()
 
 
+def test_families_move_away_at_their_rate(small):
+    """Only households with a child under 18 leave by the family schedule, at its rate
+    (binomial, 4 standard errors), counted as cause 'suburb' with all their members; the
+    young adults' schedule is unchanged by it (keyed draws)."""
+    rate = 0.05
+    sc = variant(small, **{"city.households": 20_000,
+                           "parameters.migration.family_out_migration_rate": rate})
+    model = sim.build_model(sc, seed=5)
+    year = model.begin_year(model.year + 1)
+    pop = model.population
+    families, _ = education_job._with_minors(pop.age, pop.is_child, pop.household,
+                                             year.person_alive, pop.n_households)
+    mig = sc.parameters.migration
+    young = education_job.young_households(
+        pop.age, pop.is_child, pop.household, year.person_alive, pop.n_households,
+        mig.education_job_min_age, mig.education_job_max_age)
+    assert families.sum() > 1000
+    run_processes(model, year, processes("education_job"))
+    left = ~year.household_alive
+    assert not (left & ~families & ~young).any()
+    n, k = int(families.sum()), int((left & families).sum())
+    assert abs(k / n - rate) < 4 * np.sqrt(rate * (1 - rate) / n)
+    from sim.state.outcomes import CAUSES
+    suburb = year.out_by_cause[CAUSES.index("suburb"), -1]
+    persons = np.bincount(pop.household[year.person_alive], minlength=pop.n_households)
+    assert suburb == pytest.approx(persons[left & families].sum())
+
+    plain = sim.build_model(small.with_values({"city.households": 20_000}), seed=5)
+    plain_year = plain.begin_year(plain.year + 1)
+    run_processes(plain, plain_year, processes("education_job"))
+    assert np.array_equal(~plain_year.household_alive & young, left & young)
+
+
+def test_no_family_moves_by_default(small):
+    assert small.parameters.migration.family_out_migration_rate == 0.0
+    out = _city_series(small.with_values({"years": 2}), 1, ("out_migrants_cause_suburb",))
+    assert (out.iloc[1:] == 0).all().all()
+
+
 # -- construction and demolition -------------------------------------------------------------
 
 def test_construction_follows_vacancy_and_rents(small):

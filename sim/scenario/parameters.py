@@ -65,8 +65,9 @@ class MigrationParameters(StrictModel):
     services they value act through that choice. Years listed in ``observed_in_migration``
     replace the demand by observed arrivals (historical mode).
 
-    Out-migration has two parts: young adults' moves for education and jobs elsewhere (a base
-    schedule, ``education_job_*``) and the outside option of every household that searches
+    Out-migration has three parts: young adults' moves for education and jobs elsewhere (a base
+    schedule, ``education_job_*``), families' moves to the surrounding region
+    (``family_out_migration_rate``) and the outside option of every household that searches
     (see ``mobility``).
     """
 
@@ -130,6 +131,15 @@ class MigrationParameters(StrictModel):
         0.30, ge=0.0, le=1.0,
         description="Share of those moves made for education (DERIVED: (15.8 + 2) / (41.0 + "
         "15.8 + 2), Münsterland survey); the rest for a job.",
+    )
+    family_out_migration_rate: float = Field(
+        0.0, ge=0.0, le=0.5,
+        description="Yearly probability that a household with a child under 18 leaves the "
+        "city for the surrounding region (suburbanisation; motive 'suburb'). The data has net "
+        "figures only (Köln 2019: family ages -5,057; kreisfreie Städte: 30-49-year-olds -11.1 "
+        "per 1,000, migration_age_profiles.csv), no gross rate: 0 unless a city fits it "
+        "(Essen: calibration/calibrate_essen.toml). ASSUMPTION that the rate is the same for "
+        "every family.",
     )
     education_job_min_age: int = Field(18, ge=14, le=40)
     education_job_max_age: int = Field(29, ge=14, le=60)

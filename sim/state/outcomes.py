@@ -6,7 +6,7 @@ dashboards and comparisons read their names and descriptions from here.
 from __future__ import annotations
 
 CAUSES = ("rent", "crowding", "neighbourhood", "health", "school", "commuting", "care",
-          "education", "job", "partner", "no_dwelling", "other")
+          "education", "job", "partner", "suburb", "no_dwelling", "other")
 
 SEGREGATION_INDICES = (
     ("dissimilarity_income", "Dissimilarity D, persons at risk of poverty vs the rest"),
@@ -217,6 +217,8 @@ DESCRIPTIONS = {
     "out_migrants_cause_partner": "Out-migrants who moved to a partner outside the city "
                                   "(a person living alone or a single parent, with the "
                                   "children)",
+    "out_migrants_cause_suburb": "Out-migrants of families (a child under 18) moving to the "
+                                 "surrounding region (base rate family_out_migration_rate)",
     "out_migrants_cause_other": "Out-migrants whom no single reason made search this year (base "
                                 "rate by life stage, life events, several reasons only "
                                 "together; orphans); part of out_migrants",

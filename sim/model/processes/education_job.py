@@ -5,6 +5,10 @@ A household whose members are all aged ``education_job_min_age`` to ``education_
 (no children; including young adults who have just left home and have no dwelling yet) leaves
 the city with the yearly probability ``education_job_rate``; its motive is education with
 probability ``education_share``, else a job. Both draws are keyed to the household.
+
+Families leave for the surrounding region (suburbanisation): a household with a child under 18
+leaves the city with the yearly probability ``family_out_migration_rate`` (motive ``suburb``;
+0 unless a city sets it: it is fitted on Essen 2011-2017). The draw is keyed to the household.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ if TYPE_CHECKING:
     from sim.model.year import YearState
     from sim.scenario.parameters import MigrationParameters
 
-SLOT_LEAVE, SLOT_MOTIVE = 0, 1
+SLOT_LEAVE, SLOT_MOTIVE, SLOT_FAMILY = 0, 1, 2
 
 
 def young_households(age: np.ndarray, is_child: np.ndarray, household: np.ndarray,
@@ -51,9 +55,53 @@ def _young(age, is_child, household, alive, n, min_age, max_age):
     return young, members
 
 
+@njit(cache=True)
+def _with_minors(age, is_child, household, alive, n):
+    """Whether each household has a living child under 18, and its living members."""
+    members = np.zeros(n, np.int64)
+    minors = np.zeros(n, np.bool_)
+    for i in range(household.size):
+        if alive[i]:
+            h = household[i]
+            members[h] += 1
+            if is_child[i] and age[i] < 18:
+                minors[h] = True
+    return minors, members
+
+
 def step(model: QuartierModel, year: YearState, params: MigrationParameters,
          draws: Draws) -> None:
-    """Young-adult households leave for education or a job, recorded by motive."""
+    """Young-adult households leave for education or a job, families for the surrounding
+    region; recorded by motive."""
+    _young_adults(model, year, params, draws)
+    _families(model, year, params, draws)
+
+
+def _families(model: QuartierModel, year: YearState, params: MigrationParameters,
+              draws: Draws) -> None:
+    if params.family_out_migration_rate <= 0.0:
+        return
+    pop, city = model.population, model.city
+    families, members = _with_minors(pop.age, pop.is_child, pop.household, year.person_alive,
+                                     pop.n_households)
+    families &= year.household_alive & ~in_nursing_home(pop.dwelling, city)
+    rows = np.flatnonzero(families)
+    hid = pop.hid[rows]
+    rows = rows[keyed_uniforms(draws.key, year.year, hid, SLOT_FAMILY)
+                < params.family_out_migration_rate]
+    year.household_alive[rows] = False
+    size = members[rows].astype(float)
+    poor = income_group(pop.income[rows], model.median_income) == 0
+    year.add_out_migrants("suburb", year.count(rows, size), {
+        "out_migrants_poor": year.count(rows, size * poor),
+        "out_migrants_migration_background": year.count(
+            rows, size * pop.migration_background[rows]),
+        "out_migrants_families": year.count(rows, size * (size > 1)),
+    })
+
+
+def _young_adults(model: QuartierModel, year: YearState, params: MigrationParameters,
+                  draws: Draws) -> None:
     pop, city = model.population, model.city
     n = pop.n_households
     if params.education_job_rate <= 0.0:
