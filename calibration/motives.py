@@ -5,9 +5,11 @@ The model's causes (``out_migrants_cause_*``) are counterfactual causes of the s
 through a mapping of model causes to survey motives (:data:`MAPPING`), which is a judgement,
 not an identity: surveys have no motive for the model's ``care``, ``health``, ``school`` or
 ``no_dwelling`` or ``commuting``; their "job" and "education" motives are the model's base
-schedule of young adults' moves (``job``, ``education``), and their "family/partner" and
-"personal" motives have no part in the model, which counts such departures under ``other``
-(the base rate of searching by life stage and life events).
+schedule of young adults' moves (``job``, ``education``), their partner motive the model's moves
+to a partner outside the city (``partner``); their "family" and "personal" motives have no part
+in the model, which counts such departures under ``other`` (the base rate of searching by life
+stage and life events). Families' moves to the surrounding region (``suburb``) have no survey
+share of their own.
 
 Survey rows are read from ``calibration/targets/migration_motives.csv`` (a verbatim copy of the
 shared calibration data, section 17 of its SOURCES.md) by date, region, indicator and group.
