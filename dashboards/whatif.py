@@ -21,6 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import sim
@@ -109,6 +110,21 @@ def whatif_scenario(base: Scenario, whatif: WhatIf) -> Scenario:
     except InputError as exc:
         raise InputError("what-if", exc.field, exc.message) from None
     return scenario
+
+
+def _joined(parts: list[pd.Series]):
+    """The values of ``parts`` one after the other; categorical ones as plain strings (looked
+    up by their codes when all parts share their categories, as the runs of one city do)."""
+    first = parts[0]
+    if isinstance(first.dtype, pd.CategoricalDtype):
+        categories = first.cat.categories
+        codes = [p.cat.codes.to_numpy() for p in parts
+                 if isinstance(p.dtype, pd.CategoricalDtype)
+                 and p.cat.categories.equals(categories)]
+        if len(codes) == len(parts) and all((c >= 0).all() for c in codes):
+            return categories.astype(str).take(np.concatenate(codes)).array
+        return pd.concat(parts, ignore_index=True).astype(str).array
+    return pd.concat(parts, ignore_index=True).array
 
 
 # -- the worker ------------------------------------------------------------------------------
@@ -364,14 +380,21 @@ class WhatIfEngine:
         return job
 
     def _tables(self, base: list[pd.DataFrame], runs: list[pd.DataFrame]) -> pd.DataFrame:
-        parts = []
-        for name, tables in ((BASELINE, base), (WHATIF, runs)):
-            for r, table in enumerate(tables):
-                parts.append(table.assign(run_id=f"{name}-{r}"))
-        out = pd.concat(parts, ignore_index=True)
-        out["metric"] = out["metric"].astype(str)
-        out["scope"] = out["scope"].astype(str)
-        return out
+        """The runs' outcomes in one table, ``run_id`` renamed to ``baseline-r`` and
+        ``what-if-r``, ``scope`` and ``metric`` as plain strings."""
+        tables = [*base, *runs]
+        names = [f"{name}-{r}" for name, group in ((BASELINE, base), (WHATIF, runs))
+                 for r in range(len(group))]
+        # by integer codes: each run's rows are tagged with its number, the categorical columns
+        # joined by their codes; labels are looked up once, for all rows
+        run = np.repeat(np.arange(len(tables)), [len(t) for t in tables])
+        columns = {}
+        for column in tables[0].columns:
+            if column == "run_id":
+                columns[column] = pd.Index(names, dtype=str).take(run).array
+            else:
+                columns[column] = _joined([t[column] for t in tables])
+        return pd.DataFrame(columns)
 
     def experiments(self) -> pd.DataFrame:
         """The experiments table of a question's runs (baseline and what-if, paired)."""

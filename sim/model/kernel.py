@@ -72,11 +72,11 @@ class QuartierModel(mesa.Model):
         params = scenario.parameters
         self.city: City
         self.population: Population
-        self.city, self.population, pool = startcache.start_population(
+        self.in_migrants: in_migration.InMigrantProfile
+        self.city, self.population, self.in_migrants = startcache.start_population(
             scenario, self.seed, self.streams["population"], self._start_population)
         n_households = scenario.city.households or self._default_households()
         self.income_index = 1.0  # incomes and WBS limits relative to the start
-        housing.initialise(self.city, self.population, scenario, self.streams["population"])
         self.year = scenario.start_year - 1
         self.services = self._facilities(n_households)
         self.care = care.CareState(rate_tables(params.care, params.care_grades,
@@ -101,8 +101,6 @@ class QuartierModel(mesa.Model):
                                                               demo.max_age)
         self.fertility_rates = tables.fertility_rates(
             demo.total_fertility_rate, demo.fertility_age_pattern, demo.max_age)
-        self.in_migrants = in_migration.InMigrantProfile(
-            pool, params.migration.in_migrant_mean_age, params.migration.in_migrant_single_share)
         self.vital = VitalStatistics(demo.max_age)
         self.records = Records(scenario.outcomes.cell_snapshots)
         # The start state: jobs of the employed, school places, access to doctors.
@@ -110,19 +108,23 @@ class QuartierModel(mesa.Model):
         run_processes(self, start, START)
         self.records.record(self, Records.no_flows(self.city.n_quartiers), start.access)
 
-    def _start_population(self) -> tuple[City, Population, object]:
-        """The city and its synthetic households (no lever reads them; see
-        :mod:`sim.model.startcache`)."""
+    def _start_population(self) -> tuple[City, Population, in_migration.InMigrantProfile]:
+        """The city and its synthetic households, matched to their dwellings, and the
+        in-migrants' profile (no lever reads them; see :mod:`sim.model.startcache`)."""
         scenario = self.scenario
+        rng = self.streams["population"]
         self.city = build_city(scenario)
         n_households = scenario.city.households or self._default_households()
         if self.city.real is not None:  # a city built from files: households follow its census
             from sim.inputs.realpopulation import synthesize_real as synthesize_city
         else:
             synthesize_city = synthesize
-        population, pool = synthesize_city(self.city, n_households, scenario,
-                                           self.streams["population"])
-        return self.city, population, pool
+        population, pool = synthesize_city(self.city, n_households, scenario, rng)
+        housing.initialise(self.city, population, scenario, rng)
+        migration = scenario.parameters.migration
+        profile = in_migration.InMigrantProfile(pool, migration.in_migrant_mean_age,
+                                                migration.in_migrant_single_share)
+        return self.city, population, profile
 
     def _default_households(self) -> int:
         if self.city.reported_population:

@@ -1,17 +1,21 @@
 """The start population of a (city, seed), kept for processes that build it again and again.
 
 A model's build begins with the city and its synthetic households (``build_city``, then
-``synthesize``): the same for every scenario that differs only in its levers, which act from
-later on. A process that builds the same city with the same seeds many times, only the levers
-moved (the dashboard's what-if workers), can keep that part: :func:`enable` turns the cache on
-for the process; :func:`start_population` then builds it once per key and hands every later
-build its own copy, with the population stream where the build left it. The rest of the build
-(housing market, facilities, the levers) runs as always, so a model built from the cache is
-the model built without it (``tests/test_dashboards.py`` checks that runs are identical).
+``synthesize``), their incomes and their match to the dwellings (``housing.initialise``), and
+the in-migrants' profile drawn from the synthetic pool
+(``in_migration.InMigrantProfile``): the same for every scenario that differs only in its
+levers, which act from later on. A process that builds the same city with the same seeds many
+times, only the levers moved (the dashboard's what-if workers), can keep that part:
+:func:`enable` turns the cache on for the process; :func:`start_population` then builds it
+once per key and hands every later build its own copy, with the population stream where the
+build left it. The rest of the build (facilities, the housing market, the levers) runs as
+always, so a model built from the cache is the model built without it
+(``tests/test_dashboards_report.py`` checks that runs are identical).
 
 The key is the seed and the scenario's content hash with its levers left out: nothing before
-the levers reads them (``sim.inputs.city``, ``sim.inputs.synthesis`` and
-``sim.inputs.realpopulation`` do not).
+the levers reads them (``sim.inputs.city``, ``sim.inputs.synthesis``,
+``sim.inputs.realpopulation``, ``sim.model.housing.initialise`` and the in-migrants' profile
+do not).
 """
 
 from __future__ import annotations
