@@ -74,6 +74,14 @@ def test_the_market_knows_the_smoothed_year_end_vacancy(small):
 
 # -- education and job moves ------------------------------------------------------------------
 
+def _young(model, year):
+    """The young-adult households of the education and job schedule in ``year``."""
+    pop, mig = model.population, model.scenario.parameters.migration
+    return education_job.young_households(
+        pop.age, pop.is_child, pop.household, year.person_alive, pop.n_households,
+        mig.education_job_min_age, mig.education_job_max_age)
+
+
 def test_education_job_moves_leave_at_their_rate(small):
     """Over the young-adult households of a 20,000-household city the share leaving and the
     share leaving for education match the parameters (binomial, 4 standard errors)."""
@@ -81,9 +89,7 @@ def test_education_job_moves_leave_at_their_rate(small):
     model = sim.build_model(sc, seed=5)
     year = model.begin_year(model.year + 1)
     pop, mig = model.population, sc.parameters.migration
-    young = education_job.young_households(
-        pop.age, pop.is_child, pop.household, year.person_alive, pop.n_households,
-        mig.education_job_min_age, mig.education_job_max_age)
+    young = _young(model, year)
     assert young.sum() > 500
     run_processes(model, year, processes("education_job"))
     left = ~year.household_alive
@@ -119,10 +125,7 @@ def test_families_move_away_at_their_rate(small):
     pop = model.population
     families, _ = education_job._with_minors(pop.age, pop.is_child, pop.household,
                                              year.person_alive, pop.n_households)
-    mig = sc.parameters.migration
-    young = education_job.young_households(
-        pop.age, pop.is_child, pop.household, year.person_alive, pop.n_households,
-        mig.education_job_min_age, mig.education_job_max_age)
+    young = _young(model, year)
     assert families.sum() > 1000
     run_processes(model, year, processes("education_job"))
     left = ~year.household_alive

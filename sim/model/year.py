@@ -110,6 +110,16 @@ class YearState:
         self.out_by_cause[CAUSES.index(cause)] += persons
         self.add_out_migrant_groups(groups or {})
 
+    def add_leaving_households(self, cause: str, rows: np.ndarray, persons: np.ndarray,
+                               poor: np.ndarray, migration_background: np.ndarray) -> None:
+        """Record whole households ``rows`` (``persons`` each) leaving for ``cause``, with the
+        groups poor, migration background and families (households of two or more)."""
+        self.add_out_migrants(cause, self.count(rows, persons), {
+            "out_migrants_poor": self.count(rows, persons * poor),
+            "out_migrants_migration_background": self.count(rows, persons * migration_background),
+            "out_migrants_families": self.count(rows, persons * (persons > 1)),
+        })
+
     def add_out_migrant_groups(self, groups: dict[str, np.ndarray]) -> None:
         """Record out-migrants of groups (poor, migration background, 65+, families) by
         quartier."""

@@ -90,14 +90,9 @@ def _families(model: QuartierModel, year: YearState, params: MigrationParameters
     rows = rows[keyed_uniforms(draws.key, year.year, hid, SLOT_FAMILY)
                 < params.family_out_migration_rate]
     year.household_alive[rows] = False
-    size = members[rows].astype(float)
-    poor = income_group(pop.income[rows], model.median_income) == 0
-    year.add_out_migrants("suburb", year.count(rows, size), {
-        "out_migrants_poor": year.count(rows, size * poor),
-        "out_migrants_migration_background": year.count(
-            rows, size * pop.migration_background[rows]),
-        "out_migrants_families": year.count(rows, size * (size > 1)),
-    })
+    year.add_leaving_households(
+        "suburb", rows, members[rows].astype(float),
+        income_group(pop.income[rows], model.median_income) == 0, pop.migration_background[rows])
 
 
 def _young_adults(model: QuartierModel, year: YearState, params: MigrationParameters,

@@ -288,14 +288,9 @@ def _move_out_to_partners(model: QuartierModel, year: YearState, draws: Draws,
     away = keyed_uniforms(draws.key, year.year, pop.pid[outside], SLOT_MOVE_OUT) < share
     rows = pop.household[outside[away]]
     year.household_alive[rows] = False
-    persons = lookers.size[rows].astype(float)
-    poor = income_group(pop.income[rows], model.median_income) == 0
-    year.add_out_migrants("partner", year.count(rows, persons), {
-        "out_migrants_poor": year.count(rows, persons * poor),
-        "out_migrants_migration_background": year.count(
-            rows, persons * pop.migration_background[rows]),
-        "out_migrants_families": year.count(rows, persons * (persons > 1)),
-    })
+    year.add_leaving_households(
+        "partner", rows, lookers.size[rows].astype(float),
+        income_group(pop.income[rows], model.median_income) == 0, pop.migration_background[rows])
     return Lookers(lookers.inside, outside[~away], lookers.priority, lookers.floor,
                    lookers.size, lookers.young)
 
