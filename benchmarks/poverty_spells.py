@@ -21,12 +21,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sim  # noqa: E402
+import sim  # noqa: E402, I001 (before numpy: sim.numerics)
+import numpy as np  # noqa: E402
 from sim.model.processes import incomes  # noqa: E402
 
 

