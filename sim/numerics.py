@@ -9,7 +9,7 @@ AVX2 one (the golden outputs of ``tests/golden`` differed in 72 % of their value
 start state on).
 
 :func:`configure` therefore asks numpy and OpenBLAS for the AVX2 paths before they are
-imported (``NPY_DISABLE_CPU_FEATURES=X86_V4``, ``OPENBLAS_CORETYPE=Haswell``), on a processor
+imported (``NPY_DISABLE_CPU_FEATURES=X86_V4 …``, ``OPENBLAS_CORETYPE=Haswell``), on a processor
 that has AVX-512; elsewhere it changes nothing. ``import sim`` calls it, so it acts whenever
 ``sim`` is imported before numpy (the ``quartier`` command, scripts that start with
 ``import sim``, worker processes, which inherit the environment). Variables already set by the
@@ -20,6 +20,7 @@ requires.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import sys
@@ -27,15 +28,16 @@ import sys
 _ICL = {"avx512vbmi", "avx512_vbmi2", "avx512_bitalg", "avx512_vpopcntdq"}
 
 
-def _cpu_flags() -> set[str]:
+@functools.cache
+def _cpu_flags() -> frozenset[str]:
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
             for line in f:
                 if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                    return frozenset(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return set()
+    return frozenset()
 
 
 def settings() -> dict[str, str]:

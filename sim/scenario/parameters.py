@@ -136,10 +136,10 @@ class MigrationParameters(StrictModel):
         0.0, ge=0.0, le=0.5,
         description="Yearly probability that a household with a child under 18 leaves the "
         "city for the surrounding region (suburbanisation; motive 'suburb'). The data has net "
-        "figures only (Köln 2019: family ages -5,057; kreisfreie Städte: 30-49-year-olds -11.1 "
-        "per 1,000, migration_age_profiles.csv), no gross rate: 0 unless a city fits it "
-        "(Essen: calibration/calibrate_essen.toml). ASSUMPTION that the rate is the same for "
-        "every family.",
+        "figures only (Köln 2019: family ages -5,057, migration_age_profiles.csv; kreisfreie "
+        "Städte: 30-49-year-olds -11.1 per 1,000, more_migration_age.csv), no gross rate: 0 "
+        "unless a city fits it (Essen: calibration/calibrate_essen.toml). ASSUMPTION that the "
+        "rate is the same for every family.",
     )
     education_job_min_age: int = Field(18, ge=14, le=40)
     education_job_max_age: int = Field(29, ge=14, le=60)
