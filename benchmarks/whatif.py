@@ -19,10 +19,10 @@ its WSGI interface, as the page calls them (the *Berechnen* request, then the pr
 every 200 ms, each held up to 150 ms for the answer, until the response carries both figures);
 there ``--lever social|mvz|ticket`` chooses the lever.
 
-    python benchmarks/whatif.py [--repeats 5] [--workers 2] [--results DIR]
+    python benchmarks/whatif.py [--repeats 5] [--workers N] [--results DIR]
     python benchmarks/whatif.py --cpu [--repeats 5]
     python benchmarks/whatif.py --server [--households 10000] [--years 20] [--replications 5]
-                                [--repeats 7] [--workers 2] [--lever social|mvz|ticket]
+                                [--repeats 7] [--workers N] [--lever social|mvz|ticket]
 """
 
 from __future__ import annotations
@@ -121,12 +121,20 @@ def browser(args) -> None:
         try:
             with dashboard(folder, [], workers=args.workers) as url:
                 print(f"what-if in the browser: 10,000 households, 20 years, 5 replications, "
-                      f"{args.workers} workers; {args.repeats} questions after the first")
+                      f"{workers_label(args.workers, 5)}; {args.repeats} questions after the "
+                      "first")
                 answers = time_questions(driver, url, args.repeats + 1)[1:]
         finally:
             driver.quit()
     report([a.seconds for a in answers], [a.runs for a in answers],
            "from the click on Berechnen to both charts drawn")
+
+
+def workers_label(workers: int | None, replications: int) -> str:
+    from dashboards.whatif import worker_processes
+
+    n = workers or worker_processes(replications, os.cpu_count() or 1)
+    return f"{n} workers" + (" (the default)" if workers is None else "")
 
 
 def server(args) -> None:
@@ -154,7 +162,7 @@ def server(args) -> None:
             time.sleep(0.01)
         ready = time.perf_counter()
         print(f"what-if (server): {args.households:,} households, {args.years} years, "
-              f"{args.replications} replications, {args.workers} workers, lever {args.lever}")
+              f"{args.replications} replications, {engine.workers} workers, lever {args.lever}")
         print(f"start-up: imports, app and pool {started - t0:.2f} s, baseline runs "
               f"{ready - started:.2f} s")
         defaults = {"metric": app.layout["metric"].value, "quartier": "city",
@@ -237,7 +245,9 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=5, help="(--server)")
     parser.add_argument("--repeats", type=int, default=5,
                         help="questions timed (default 5; the browser's first is extra)")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="what-if worker processes (default: the dashboard's, as many as "
+                        "share the cores evenly: 3 for 5 replications on 2 cores)")
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
     parser.add_argument("--results", default=None,
                         help="result folder the app opens (default: the browser test's "

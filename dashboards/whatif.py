@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -127,6 +128,19 @@ def _joined(parts: list[pd.Series]):
     return pd.concat(parts, ignore_index=True).array
 
 
+def worker_processes(replications: int, cores: int) -> int:
+    """How many worker processes finish ``replications`` runs of equal length soonest on
+    ``cores`` cores: the fewest with which no process runs more of them than the cores' even
+    share (``replications / cores``). Five runs on 2 cores: 3 processes (2 + 2 + 1 runs, the
+    cores shared by the operating system), where 2 processes would take three rounds with one
+    core idle in the last."""
+    replications, cores = max(1, int(replications)), max(1, int(cores))
+    if replications <= cores:
+        return replications
+    per_process = replications // cores
+    return -(-replications // per_process)
+
+
 # -- the worker ------------------------------------------------------------------------------
 
 
@@ -173,14 +187,17 @@ class WhatIfEngine:
         years: Years of every what-if run.
         replications: Paired replications (seeds ``seed + r``, as the baseline's).
         seed: Base seed.
-        workers: Worker processes (at most ``replications`` are started).
+        workers: Worker processes (at most ``replications`` are started); None: as many as
+            share the machine's cores evenly (:func:`worker_processes`).
     """
 
     def __init__(self, base: Scenario | None, *, households: int = 10_000, years: int = 20,
-                 replications: int = 5, seed: int = 1, workers: int = 2,
+                 replications: int = 5, seed: int = 1, workers: int | None = None,
                  unavailable_reason: str | None = None) -> None:
         self.reason = unavailable_reason
         self.households, self.years = int(households), int(years)
+        if workers is None:
+            workers = worker_processes(replications, os.cpu_count() or 1)
         self.replications, self.seed, self.workers = int(replications), int(seed), int(workers)
         self.base = None
         if base is not None and self.reason is None:

@@ -273,7 +273,7 @@ WHATIF_PART_S = 0.2
 @pytest.fixture(scope="module")
 def full_dashboard(results):
     """The dashboard with the what-if panel's defaults (10,000 households, 20 years, 5
-    replications), on 2 worker processes."""
+    replications), on the default worker processes (3 on 2 cores)."""
     with serve_dashboard(results, []) as url:
         yield url
 

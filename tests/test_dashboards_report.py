@@ -326,6 +326,24 @@ def test_whatif_answers_are_those_of_plain_runs(baseline):
                                           want.reset_index(drop=True), check_exact=True)
 
 
+def test_whatif_worker_processes_share_the_cores_evenly():
+    """No process runs more replications than the cores' even share, with as few processes as
+    that allows; fewer replications than cores: one process each."""
+    from dashboards.whatif import worker_processes
+
+    assert worker_processes(5, 2) == 3  # 2 + 2 + 1 runs, not three rounds on 2 processes
+    assert worker_processes(4, 2) == 2
+    assert worker_processes(3, 2) == 3
+    assert worker_processes(1, 8) == 1
+    for replications in range(1, 30):
+        for cores in range(1, 9):
+            n = worker_processes(replications, cores)
+            most = -(-replications // n)  # runs of the busiest process
+            assert n <= max(replications, cores) and most <= max(1, replications / cores)
+            if n > 1:
+                assert -(-replications // (n - 1)) > max(1, replications / cores)
+
+
 def test_html_has_no_remote_resources(compared):
     page = build_report(load_results(compared), "en")
     assert not re.search(r'<script[^>]+src="http', page)

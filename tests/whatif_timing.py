@@ -73,13 +73,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def dashboard(results: Path, options: list[str], workers: int = 2) -> Iterator[str]:
-    """``quartier dashboard RESULTS`` on a free port; yields its URL; stops it (and checks
-    that its log is quiet: waitress, no line per request)."""
+def dashboard(results: Path, options: list[str], workers: int | None = None) -> Iterator[str]:
+    """``quartier dashboard RESULTS`` on a free port (``workers`` what-if processes, default
+    the dashboard's own); yields its URL; stops it (and checks that its log is quiet: waitress,
+    no line per request)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "dashboard", str(results), "--port", str(port),
-         *options, "--workers", str(workers)], stdout=subprocess.PIPE,
+         *options, *(["--workers", str(workers)] if workers else [])], stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
 

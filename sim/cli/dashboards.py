@@ -68,8 +68,9 @@ def dashboard(
     whatif_replications: int = typer.Option(5, "--whatif-replications", min=1, max=50,
                                             help="Paired replications of a what-if run."),
     workers: int = typer.Option(None, "--workers", "-w", min=1,
-                                help="Worker processes for what-if runs (default: one per "
-                                "CPU core)."),
+                                help="Worker processes for what-if runs (default: as many as "
+                                "share the CPU cores evenly, e.g. 3 for 5 replications on 2 "
+                                "cores)."),
 ) -> None:
     """Open the interactive dashboard of a result folder in the browser (Dash app).
 
@@ -79,8 +80,6 @@ def dashboard(
     replications in the background against the baseline. Serves http://HOST:PORT/ until
     Ctrl+C; reads only files under FOLDER.
     """
-    import os
-
     from sim.errors import InputError
 
     try:
@@ -92,7 +91,7 @@ def dashboard(
         results = load_results(folder)
         engine = WhatIfEngine.from_results(
             results, households=whatif_households, years=whatif_years,
-            replications=whatif_replications, workers=workers or max(1, os.cpu_count() or 1))
+            replications=whatif_replications, workers=workers)
     except InputError as exc:
         fail(exc)
         return

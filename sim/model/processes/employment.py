@@ -174,15 +174,36 @@ def _tilted(p: np.ndarray, odds: np.ndarray, among: np.ndarray, cell: np.ndarray
     count = np.bincount(c, minlength=n_cells)
     base = np.clip(p[rows], 1e-12, 1.0 - 1e-12)
     logit = np.log(base / (1.0 - base)) + np.log(odds[rows])
-    lo, hi = np.full(n_cells, -30.0), np.full(n_cells, 30.0)
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        got = np.bincount(c, weights=1.0 / (1.0 + np.exp(-(logit + mid[c]))), minlength=n_cells)
-        low = got < want
-        lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
-    shift = 0.5 * (lo + hi)
-    tilted = 1.0 / (1.0 + np.exp(-(logit + shift[c])))
+    tilted = _tilted_bisection(logit, c, want, n_cells)
     out[rows] = np.where((p[rows] > 0.0) & (p[rows] < 1.0) & (count[c] > 0), tilted, p[rows])
+    return out
+
+
+@njit(cache=True)
+def _tilted_bisection(logit, cell, want, n_cells):
+    """Logistic probabilities ``1 / (1 + exp(-(logit + shift[cell])))`` with one shift per
+    cell, found by 60 bisection steps on [-30, 30] so that their sum per cell is ``want``
+    (the operations of the array formulas, in their order)."""
+    lo = np.full(n_cells, -30.0)
+    hi = np.full(n_cells, 30.0)
+    mid = np.empty(n_cells)
+    got = np.empty(n_cells)
+    for _ in range(60):
+        for j in range(n_cells):
+            mid[j] = 0.5 * (lo[j] + hi[j])
+            got[j] = 0.0
+        for i in range(cell.size):
+            got[cell[i]] += 1.0 / (1.0 + np.exp(-(logit[i] + mid[cell[i]])))
+        for j in range(n_cells):
+            if got[j] < want[j]:
+                lo[j] = mid[j]
+            else:
+                hi[j] = mid[j]
+    out = np.empty(cell.size)
+    for j in range(n_cells):
+        mid[j] = 0.5 * (lo[j] + hi[j])
+    for i in range(cell.size):
+        out[i] = 1.0 / (1.0 + np.exp(-(logit[i] + mid[cell[i]])))
     return out
 
 
