@@ -158,7 +158,8 @@ def _outcomes(run_id: str, start: int, years: int, shift: float) -> pd.DataFrame
                   "out_migrants": 560, "share_migration_background": 0.2 + 0.02 * k,
                   "dissimilarity_origin_1km": 0.29 + shift / 1000,
                   "morans_i_origin_1km": 0.5, "dissimilarity_origin_quartiers": 0.26,
-                  "owner_occupied_share": 0.323, "vacancy_rate": 0.04 - 0.001 * k}
+                  "owner_occupied_share": 0.323, "vacancy_rate": 0.04 - 0.001 * k,
+                  "mean_rent_burden": 0.275 - 0.005 * k}
         for cause in ("rent", "crowding", "no_dwelling", "other"):
             values[f"out_migrants_cause_{cause}"] = 140
         rows += [{"run_id": run_id, "year": year, "scope": "city", "metric": m, "value": v}
@@ -177,6 +178,7 @@ def test_calendar_year_targets_compare_their_year():
     assert per_run.loc["a", "share_migration_background_2019"] == pytest.approx(0.2 + 0.18)
     assert per_run.loc["a", "out_migrants_housing_share"] == pytest.approx(0.75)
     assert per_run.loc["a", "vacancy_rate_2017"] == pytest.approx(0.04 - 0.001 * 7)
+    assert per_run.loc["a", "mean_rent_burden_2022"] == pytest.approx(0.275 - 0.005 * 12)
     table = compare(per_run, targets).set_index("target")
     assert list(table.index) == [t.key for t in targets]
     assert table["role"].isin(["fitted", "held out", "input"]).all()
@@ -212,3 +214,22 @@ def test_validate_function_on_essen(tmp_path):
     # the start population is scaled up to the whole city
     assert table.loc["population", "simulated"] == pytest.approx(566_201, rel=0.02)
     assert table.loc["population_2022"].isna()["passed"]  # one year: 2022 not reached
+
+
+def test_the_outflow_diagnostic_watches_without_changing_the_run():
+    """``python -m calibration.outflow``: the watched run's outcomes are a plain run's, and its
+    table counts every searcher once (with and without a dwelling; in the start dwelling or
+    moved since)."""
+    from calibration.outflow import observe
+
+    scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.toml").with_values(
+        {"city.households": 600, "years": 4})
+    table, watched = observe(scenario, seed=3)
+    plain = sim.build_model(scenario, seed=3).run(4).outcomes()
+    pd.testing.assert_frame_equal(watched, plain, check_exact=True)
+    assert list(table["year"]) == list(range(scenario.start_year, scenario.start_year + 4))
+    assert (table["searchers"] == table["without_dwelling"] + table["in_start_dwelling"]
+            + table["moved_since"]).all()
+    assert table["outside_share"].between(0, 1).all() and (table["searchers"] > 0).all()
+    out = watched[(watched["scope"] == "city") & (watched["metric"] == "out_migrants")]
+    assert (out["value"].dropna() > 0).all()
