@@ -26,6 +26,8 @@ background with a probability proportional to its cell's foreign share
 indices are comparable with these census values, not equal (households, not persons;
 random draws; the cap at 1).
 
+The census's share of residents under 18 (``unter18_A`` of the same cells) is printed too.
+
     python -m calibration.essen_targets                    # the census values
     python -m calibration.essen_targets --model 20000      # and the model's start (20,000 hh)
 """
@@ -58,10 +60,19 @@ def km_cells(bundle: Path = BUNDLE) -> pd.DataFrame:
         "frac_in_city": frac.to_numpy(float),
         "residents": np.nan_to_num(wide["Einwohner"].to_numpy(float)) * frac.to_numpy(float),
         "foreign_share": wide["Auslaender_A"].to_numpy(float) / 100.0,
+        "under_18_share": wide["unter18_A"].to_numpy(float) / 100.0,
     }, index=wide.index).reset_index()
     out["x"] = out["x"].astype(np.int64)
     out["y"] = out["y"].astype(np.int64)
     return out
+
+
+def under_18_share(km: pd.DataFrame | None = None) -> float:
+    """Share of residents under 18 (``unter18_A``), residents as above, cells without the
+    share left out."""
+    km = km_cells() if km is None else km
+    used = km[(km["residents"] > 0) & km["under_18_share"].notna()]
+    return float((used["residents"] * used["under_18_share"]).sum() / used["residents"].sum())
 
 
 def _used(km: pd.DataFrame) -> pd.DataFrame:
@@ -130,10 +141,12 @@ def dissimilarity_stadtteile(bundle: Path = BUNDLE) -> float:
 
 
 def census_values(bundle: Path = BUNDLE) -> dict[str, float]:
-    """The three census figures, keyed by the model metric they are compared with."""
+    """The three census figures of segregation and the share under 18, keyed by the model
+    metric they are compared with."""
     km = km_cells(bundle)
-    return dict(zip(METRICS, (dissimilarity_1km(km), morans_i_1km(km),
-                              dissimilarity_stadtteile(bundle)), strict=True))
+    values = dict(zip(METRICS, (dissimilarity_1km(km), morans_i_1km(km),
+                                dissimilarity_stadtteile(bundle)), strict=True))
+    return {**values, "share_under_18": under_18_share(km)}
 
 
 def model_start_values(households: int | None, seeds: list[int]) -> pd.DataFrame:
@@ -160,15 +173,16 @@ def main() -> None:
     a = p.parse_args()
     census = census_values()
     print("Essen, Zensus 2011, foreigners vs the rest:")
-    for name, value in census.items():
-        print(f"  {name:32s} {value:.4f}")
+    for name in METRICS:
+        print(f"  {name:32s} {census[name]:.4f}")
+    print(f"Essen, Zensus 2011, share of residents under 18: {census['share_under_18']:.4f}")
     if a.model is not None:
         households = a.model or None
         start = model_start_values(households, list(range(1, a.seeds + 1)))
         size = f"{households:,} households" if households else "the whole city"
         print(f"Model start (scenarios/essen.toml, {size}, seeds 1-{a.seeds}), persons with "
               "a migration background vs the rest (mean over seeds):")
-        for name in census:
+        for name in METRICS:
             print(f"  {name:32s} {start[name].mean():.4f}")
 
 

@@ -256,7 +256,7 @@ STATISTICS: dict[str, Callable[[CityTable, pd.DataFrame], float]] = {
     # the survey motive "housing situation (cost, space, ownership)", calibration/motives.py
     "out_migrants_housing_share": _out_migrants_share(("rent", "crowding", "no_dwelling")),
     **{m: _metric(m) for m in (
-        "mean_age", "share_18_24_with_parents", "share_households_size_1",
+        "mean_age", "share_under_18", "share_18_24_with_parents", "share_households_size_1",
         "share_households_size_2", "share_households_size_3", "share_households_size_4",
         "share_households_size_5plus",
         "care_dependency_share", "share_cared_at_home", "share_poor",

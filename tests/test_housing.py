@@ -129,6 +129,47 @@ def test_sitting_tenants_rents_respect_the_kappungsgrenze(small):
     assert growth.min() >= 1.0 - 1e-6
 
 
+def test_relet_rents_follow_the_vacancy_at_the_end_of_the_last_year(small):
+    """Each quartier's re-letting level grows by ``market_rent_growth + vacancy_elasticity ×
+    (target − vacancy)`` with the quartier's vacancy at the end of the last year (after
+    in-migration), not the vacancy in the middle of the year, when this year's deaths and
+    departures have left dwellings that movers and newcomers fill later."""
+    sc = variant(small, **{"parameters.housing.market_rent_growth": 0.0,
+                           "parameters.housing.vacancy_elasticity": 2.0})
+    model = sim.build_model(sc, seed=5)
+    city, market, hp = model.city, model.market, sc.parameters.housing
+    for _ in range(2):
+        seen = market.vacancy_q.copy()  # the end of the year before
+        before = city.cell_rent_m2.copy()
+        model.step()
+        inside = city.cell_quartier >= 0
+        q = city.cell_quartier[inside]
+        want = (before[inside] * (1.0 + 2.0 * (hp.target_vacancy - seen[q]))).astype(np.float32)
+        np.testing.assert_array_equal(city.cell_rent_m2[inside], want)
+        occupied = np.zeros(city.n_dwellings, bool)
+        occupied[model.population.dwelling[model.population.dwelling >= 0]] = True
+        np.testing.assert_array_equal(market.vacancy_q, market.vacancy_by_quartier(occupied))
+
+
+def test_rents_do_not_drift_while_the_market_is_in_balance(small):
+    """Without nominal growth and with the vacancy near its target, the re-letting levels stay
+    where they were (they fell by several per cent a year when they followed the vacancy in
+    the middle of the year)."""
+    sc = variant(small, **{"parameters.income.income_growth": 0.0,
+                           "parameters.housing.market_rent_growth": 0.0,
+                           "parameters.housing.mietspiegel_growth": 0.0,
+                           "parameters.housing.social_rent_growth": 0.0})
+    model = sim.build_model(sc, seed=6)
+    inside = model.city.cell_quartier >= 0
+    start = float(model.city.cell_rent_m2[inside].mean())
+    model.run(10)
+    vacancy = city_table(model)["vacancy_rate"]
+    assert abs(vacancy.mean() - sc.parameters.housing.target_vacancy) < 0.015
+    end = float(model.city.cell_rent_m2[inside].mean())
+    # following the mid-year vacancy (about 6 %), they fell by some 25 % in 10 years
+    assert abs(np.log(end / start)) < 0.1, (start, end)
+
+
 def test_rent_cap_lever_limits_relet_rents(small):
     capped = variant(small, **{"levers.rent_mixing": {"from_year": 2000, "rent_cap": 0.0},
                                "parameters.housing.market_rent_growth": 0.1})

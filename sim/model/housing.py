@@ -12,7 +12,8 @@ Each cell has a re-letting rent level (the local market). Once a year (see docs/
    and ``construction_rate_max`` (the lever sets the social quota); dwellings vacant for
    ``long_vacancy_years`` or more are withdrawn from the market at ``demolition_rate`` a year,
    or at the demolition lever's rate where it is higher (Rückbau);
-3. the re-letting level of each cell follows its quartier's vacancy: it grows by
+3. the re-letting level of each cell follows its quartier's vacancy at the end of the last
+   year (after in-migration; the start state's at first): it grows by
    ``market_rent_growth + vacancy_elasticity × (target_vacancy − vacancy)`` (capped by the
    lever's ``rent_cap``);
 4. sitting private tenants' rents grow with the local comparable rent (``mietspiegel_growth``),
@@ -301,6 +302,7 @@ class HousingMarket:
         self.outside_rent_m2 = float(scenario.parameters.mobility.outside_rent_m2)
         self.vacant_years = np.zeros(city.n_dwellings, np.int16)
         self.vacancy: float | None = None  # the market's vacancy as newcomers and builders see it
+        self.vacancy_q: np.ndarray | None = None  # each quartier's at the end of the last year
         self.vacancy_smoothing = float(scenario.parameters.migration.vacancy_smoothing)
         self.demolition: DemolitionLever | None = scenario.levers.demolition
         rate = np.zeros(city.n_quartiers)
@@ -348,8 +350,12 @@ class HousingMarket:
         if active and self.social_target.any():
             stats["bindings_bought"] = float(self._buy_bindings(year, occupied, rng))
 
-        # 2. Construction after demand, and demolition of long-vacant dwellings.
-        vacancy_q = self.vacancy_by_quartier(occupied)
+        # 2. Construction after demand, and demolition of long-vacant dwellings. Rents and
+        # where to build follow each quartier's vacancy at the end of the last year (a stock,
+        # as the target vacancy is one): in the middle of the year the dwellings of this
+        # year's deaths and departures are empty until movers and newcomers take them.
+        vacancy_q = (self.vacancy_q if self.vacancy_q is not None
+                     else self.vacancy_by_quartier(occupied))
         market = on_market(city)
         stats["construction_rate"] = self.construction_rate(year)
         n_new = rng.poisson(stats["construction_rate"] * int(market.sum()))
@@ -412,10 +418,12 @@ class HousingMarket:
         """Update the vacancy the market knows from the dwellings occupied at the end of a year
         (after in-migration): the start state's vacancy at first, then exponentially smoothed
         with ``migration.vacancy_smoothing`` (the recent years' vacancy newcomers and
-        builders hear of). Next year's demand and construction respond to it."""
+        builders hear of). Next year's demand and construction respond to it, and next year's
+        re-letting rents and new dwellings to each quartier's vacancy now (``vacancy_q``)."""
         market = on_market(self.city)
         occupied = np.zeros(self.city.n_dwellings, bool)
         occupied[occupied_dwellings[occupied_dwellings >= 0]] = True
+        self.vacancy_q = self.vacancy_by_quartier(occupied)
         n = int(market.sum())
         now = float((market & ~occupied).sum() / n) if n else 0.0
         if self.vacancy is None:
