@@ -73,10 +73,26 @@ PAIRED = [
 # burden of all tenants, changed in a quartier by who moves there (social dwellings let to poor
 # households raise a better-off quartier's share of high burdens): no clear direction there.
 QUARTIER_METRICS_CITY_ONLY = {"gp_doctors", "dwellings_demolished", "share_rent_burden_over_40"}
+# Checked citywide and where the lever acts only: families move towards the improved school,
+# and a neighbouring quartier's school may lose some of its better-off pupils (at 30,000
+# households, 10 years, seeds 1-3: Am Kanal +0.8 school-caused out-migrants per 10,000
+# person-years, Hochfeld and the city clearly fewer).
+LEVER_SCOPES = {("school_hochfeld", "out_migrants_cause_school"): ("city", "hochfeld")}
 # Checked per resident in a quartier: a lever that makes a quartier more attractive draws
 # households to it (an MVZ, its neighbours too), and more residents mean more out-migrants in
 # number although each leaves less often. Citywide the count is checked as it is.
 QUARTIER_METRICS_PER_RESIDENT = {"out_migrants": ("out_migration_rate", "mean")}
+
+
+def _value(run: pd.DataFrame, scope: str, metric: str, agg: str) -> float:
+    """A run's aggregate of a metric in a scope; in a quartier, out-migrants by cause per
+    person-year of its residents (a lever that draws households to a quartier raises its
+    counts of every kind while each household's risk falls)."""
+    value = run.loc[(scope, metric), agg]
+    if scope != "city" and metric.startswith("out_migrants_cause_") and agg == "sum":
+        residents = run.loc[(scope, "population"), "sum"]
+        return value / residents if residents > 0 else np.nan
+    return value
 
 
 def _run(args: tuple[str, int, int, int]) -> tuple[tuple[str, int, int], pd.DataFrame]:
@@ -150,6 +166,8 @@ def paired_30k():
 def _check(runs: dict, households: int, seeds: tuple[int, ...], name: str, ref: str,
            metric: str, agg: str, sign: int, required: bool) -> None:
     scopes = runs[(name, seeds[0], households)].index.get_level_values("scope").unique()
+    if (name, metric) in LEVER_SCOPES:
+        scopes = [s for s in scopes if s in LEVER_SCOPES[(name, metric)]]
     if metric in QUARTIER_METRICS_CITY_ONLY:
         scopes = ["city"]
     wrong = "less" if sign > 0 else "greater"
@@ -157,8 +175,8 @@ def _check(runs: dict, households: int, seeds: tuple[int, ...], name: str, ref: 
         m, a = (metric, agg)
         if scope != "city" and metric in QUARTIER_METRICS_PER_RESIDENT:
             m, a = QUARTIER_METRICS_PER_RESIDENT[metric]
-        d = np.array([runs[(name, s, households)].loc[(scope, m), a]
-                      - runs[(ref, s, households)].loc[(scope, m), a] for s in seeds])
+        d = np.array([_value(runs[(name, s, households)], scope, m, a)
+                      - _value(runs[(ref, s, households)], scope, m, a) for s in seeds])
         d = d[np.isfinite(d)]
         if d.size < len(seeds) or not d.any():
             continue

@@ -12,10 +12,9 @@ Each cell has a re-letting rent level (the local market). Once a year (see docs/
    and ``construction_rate_max`` (the lever sets the social quota); dwellings vacant for
    ``long_vacancy_years`` or more are withdrawn from the market at ``demolition_rate`` a year,
    or at the demolition lever's rate where it is higher (Rückbau);
-3. the re-letting level of each cell follows its quartier's vacancy at the end of the last
-   year (after in-migration; the start state's at first): it grows by
-   ``market_rent_growth + vacancy_elasticity × (target_vacancy − vacancy)`` (capped by the
-   lever's ``rent_cap``);
+3. the re-letting level of each cell follows its quartier's vacancy at the end of the last year
+   (at first the start's): ``market_rent_growth + vacancy_elasticity × (target_vacancy −
+   vacancy)`` a year, capped by the lever's ``rent_cap``;
 4. sitting private tenants' rents grow with the local comparable rent (``mietspiegel_growth``),
    by at most the Kappungsgrenze (``rent_increase_cap_3y`` over three years) and never above
    the re-letting level; operating costs grow alike.
@@ -332,8 +331,8 @@ class HousingMarket:
         """
         city, hp = self.city, self.params
         active = self.lever_active(year)
-        stats = {"bindings_expired": 0.0, "bindings_bought": 0.0, "dwellings_built": 0.0,
-                 "bindings_extended": 0.0, "social_dwellings_built": 0.0}
+        stats = dict.fromkeys(("bindings_expired", "bindings_bought", "dwellings_built",
+                                "bindings_extended", "social_dwellings_built"), 0.0)
         self._pad_flags()
 
         # 1. Bindings.
@@ -350,12 +349,9 @@ class HousingMarket:
         if active and self.social_target.any():
             stats["bindings_bought"] = float(self._buy_bindings(year, occupied, rng))
 
-        # 2. Construction after demand, and demolition of long-vacant dwellings. Rents and
-        # where to build follow each quartier's vacancy at the end of the last year (a stock,
-        # as the target vacancy is one): in the middle of the year the dwellings of this
-        # year's deaths and departures are empty until movers and newcomers take them.
-        vacancy_q = (self.vacancy_q if self.vacancy_q is not None
-                     else self.vacancy_by_quartier(occupied))
+        # 2. Construction after demand, and demolition of long-vacant dwellings. Rents and new
+        # building follow the year-end vacancy (mid-year, this year's leavers' homes are empty).
+        vacancy_q = self.vacancy_by_quartier(occupied) if self.vacancy_q is None else self.vacancy_q
         market = on_market(city)
         stats["construction_rate"] = self.construction_rate(year)
         n_new = rng.poisson(stats["construction_rate"] * int(market.sum()))
@@ -379,9 +375,8 @@ class HousingMarket:
         cell_q = np.where(city.cell_quartier >= 0, city.cell_quartier, city.n_quartiers)
         city.cell_rent_m2 = (city.cell_rent_m2 * (1.0 + growth[cell_q])).astype(np.float32)
 
-        # 4. Sitting private tenants: with the comparable rent, within the Kappungsgrenze;
-        # social rents grow; owners' at the re-letting level. Vacant private dwellings are
-        # offered at the re-letting level (new ones at theirs).
+        # 4. Sitting private tenants: with the comparable rent, within the Kappungsgrenze; social
+        # rents grow; owners' and vacant private ones at the re-letting level (new: their own).
         rent = city.dwelling_rent_m2
         yearly = min(1.0 + hp.mietspiegel_growth, (1.0 + hp.rent_increase_cap_3y) ** (1 / 3))
         self.operating_costs_m2 *= 1.0 + hp.mietspiegel_growth
@@ -416,10 +411,9 @@ class HousingMarket:
 
     def observe_vacancy(self, occupied_dwellings: np.ndarray) -> None:
         """Update the vacancy the market knows from the dwellings occupied at the end of a year
-        (after in-migration): the start state's vacancy at first, then exponentially smoothed
-        with ``migration.vacancy_smoothing`` (the recent years' vacancy newcomers and
-        builders hear of). Next year's demand and construction respond to it, and next year's
-        re-letting rents and new dwellings to each quartier's vacancy now (``vacancy_q``)."""
+        (after in-migration): the start state's at first, then exponentially smoothed with
+        ``migration.vacancy_smoothing``; next year's demand and construction respond to it.
+        Next year's re-letting rents and new dwellings follow each quartier's (``vacancy_q``)."""
         market = on_market(self.city)
         occupied = np.zeros(self.city.n_dwellings, bool)
         occupied[occupied_dwellings[occupied_dwellings >= 0]] = True

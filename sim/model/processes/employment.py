@@ -181,13 +181,10 @@ def _tilted(p: np.ndarray, odds: np.ndarray, among: np.ndarray, cell: np.ndarray
 
 @njit(cache=True)
 def _tilted_bisection(logit, cell, want, n_cells):
-    """Logistic probabilities ``1 / (1 + exp(-(logit + shift[cell])))`` with one shift per
-    cell, found by 60 bisection steps on [-30, 30] so that their sum per cell is ``want``
-    (the operations of the array formulas, in their order)."""
-    lo = np.full(n_cells, -30.0)
-    hi = np.full(n_cells, 30.0)
-    mid = np.empty(n_cells)
-    got = np.empty(n_cells)
+    """Logistic probabilities ``1 / (1 + exp(-(logit + shift[cell])))``, one shift per cell by
+    60 bisection steps on [-30, 30] so that their sum per cell is ``want`` (as the arrays did)."""
+    lo, hi = np.full(n_cells, -30.0), np.full(n_cells, 30.0)
+    mid, got = np.empty(n_cells), np.empty(n_cells)
     for _ in range(60):
         for j in range(n_cells):
             mid[j] = 0.5 * (lo[j] + hi[j])
@@ -195,10 +192,7 @@ def _tilted_bisection(logit, cell, want, n_cells):
         for i in range(cell.size):
             got[cell[i]] += 1.0 / (1.0 + np.exp(-(logit[i] + mid[cell[i]])))
         for j in range(n_cells):
-            if got[j] < want[j]:
-                lo[j] = mid[j]
-            else:
-                hi[j] = mid[j]
+            lo[j], hi[j] = (mid[j], hi[j]) if got[j] < want[j] else (lo[j], mid[j])
     out = np.empty(cell.size)
     for j in range(n_cells):
         mid[j] = 0.5 * (lo[j] + hi[j])
