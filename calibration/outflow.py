@@ -31,6 +31,7 @@ class ChoiceLog:
 
     rows: list[dict] = field(default_factory=list)
     _moved_in: np.ndarray | None = None
+    _year: int = 0
     start_year: int = 0
 
     def table(self) -> pd.DataFrame:
@@ -46,7 +47,7 @@ def watching(log: ChoiceLog):
 
     def searchers(model, year, rows):
         log._moved_in = model.population.moved_in[rows].copy()
-        log.start_year = model.scenario.start_year
+        log._year, log.start_year = year.year, model.scenario.start_year
         return searchers_of(model, year, rows)
 
     def chosen(found, *args, **kwargs):
@@ -58,7 +59,7 @@ def watching(log: ChoiceLog):
         out = result < 0
         group = found["income_group"]
         log.rows.append({
-            "year": int(args[8]), "searchers": int(result.size),
+            "year": log._year, "searchers": int(result.size),
             "outside_share": float(out.mean()) if result.size else np.nan,
             "without_dwelling": int((~housed).sum()),
             "outside_share_without_dwelling": _share(out, ~housed),
