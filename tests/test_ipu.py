@@ -34,3 +34,22 @@ def test_ipu_matches_the_reference_loop_bit_for_bit():
         np.testing.assert_array_equal(got, want)
     fitted = incidence.T.astype(float) @ got
     assert abs(fitted[11] - targets[11]) < 1e-6 * targets[11]  # the last constraint is exact
+
+
+def test_pool_matches_every_single_age_around_the_step_to_adulthood():
+    """The weighted candidate pool has the NRW persons at each single age (not only per
+    5-year group): the templates put children under 18 and most adults at 18+, so 5-year
+    groups left 15-17 at ~0.6 and 18-19 at ~1.5 of their targets."""
+    from sim.inputs import tables
+    from sim.inputs.synthesis import build_pool
+    from sim.scenario.loading import read_scenario
+
+    scenario = read_scenario("scenarios/baseline.toml")
+    pool, _ = build_pool(15_000, np.random.default_rng(1), scenario)
+    weight = pool.weights[pool.members.household]
+    age = pool.members.age.astype(np.int64)
+    got = np.bincount(age, weights=weight)
+    share = tables.age_structure(scenario.parameters.demography.max_age).sum(axis=0)
+    want = share[: got.size] * got.sum()
+    np.testing.assert_allclose(got[10:30], want[10:30], rtol=0.02)
+    assert abs(got[:18].sum() / got.sum() - share[:18].sum()) < 0.002

@@ -9,7 +9,7 @@ Method (a standard one for synthetic populations):
    chance of still living at home after 18.
 2. Iterative proportional updating (IPU; Ye, Konduri, Pendyala, Sana & Waddell 2009) weights
    the candidates so that, together, they match the NRW 2023 household-size shares and the NRW
-   persons by sex and 5-year age group at the same time.
+   persons by sex and single year of age (85+ together) at the same time.
 3. Exactly the target number of households of each size is drawn by weight.
 4. Households are placed into quartiers by iterative proportional fitting (IPF) of a
    quartier × household-class table to the quartiers' household counts and the classes'
@@ -39,7 +39,10 @@ SINGLE_FATHER_SHARE = 0.15
 # ASSUMPTION: age gap man - woman in couples ~ Normal(3, 4) years (not in the calibration data).
 COUPLE_AGE_GAP_MEAN, COUPLE_AGE_GAP_SD = 3.0, 4.0
 MAX_CHILD_AGE = 40
-AGE_GROUP_WIDTH = 5
+# IPU matches persons by sex and single year of age up to 84, and 85+ together: 5-year groups
+# left the split at 18 to the templates (too few 15-17-year-olds, too many 18-19).
+TOP_AGE = 85
+N_AGE_GROUPS = TOP_AGE + 1
 POOL_MIN, POOL_MAX = 2_000, 60_000
 IPU_ITERATIONS = 60
 
@@ -159,23 +162,24 @@ def _order_within_groups(group: np.ndarray, key: np.ndarray, n_groups: int) -> n
 
 
 def _age_group_targets(n_persons: float, max_age: int) -> np.ndarray:
-    """Persons by (sex, 5-year group 0-4 … 80-84, 85+) from the NRW age structure."""
+    """Persons by (sex, single year of age 0 … 84, 85+) from the NRW age structure."""
     p = tables.age_structure(max_age)
-    groups = np.minimum(np.arange(max_age + 1) // AGE_GROUP_WIDTH, 17)
-    out = np.zeros((2, 18))
+    groups = np.minimum(np.arange(max_age + 1), TOP_AGE)
+    out = np.zeros((2, N_AGE_GROUPS))
     for s in (0, 1):
-        out[s] = np.bincount(groups, weights=p[s], minlength=18)
+        out[s] = np.bincount(groups, weights=p[s], minlength=N_AGE_GROUPS)
     return out.ravel() * n_persons
 
 
 def _incidence(members: Members, stratum: np.ndarray) -> np.ndarray:
     """Persons per (sex, age group) and a stratum indicator, per candidate household."""
     n_hh = stratum.size
-    groups = np.minimum(members.age.astype(np.int64) // AGE_GROUP_WIDTH, 17)
-    col = members.sex.astype(np.int64) * 18 + groups
-    a = np.zeros((n_hh, 36 + SIZES.size), dtype=np.float32)
+    groups = np.minimum(members.age.astype(np.int64), TOP_AGE)
+    col = members.sex.astype(np.int64) * N_AGE_GROUPS + groups
+    n_person_cols = 2 * N_AGE_GROUPS
+    a = np.zeros((n_hh, n_person_cols + SIZES.size), dtype=np.float32)
     np.add.at(a, (members.household, col), 1.0)
-    a[np.arange(n_hh), 36 + stratum] = 1.0
+    a[np.arange(n_hh), n_person_cols + stratum] = 1.0
     return a
 
 
