@@ -441,7 +441,9 @@ def render_validation(result, args: list[str]) -> str:
                      "the mean over the runs.*")
         return "\n".join(lines)
     if args[0] == "passed":
-        roles = tuple(args[1].split("+")) if len(args) > 1 else ("fitted", "input", "held out")
+        # roles as in the table; "held_out" in a key (keys hold no spaces)
+        roles = (tuple(r.replace("_", " ") for r in args[1].split("+")) if len(args) > 1
+                 else ("fitted", "input", "held out"))
         passed, compared = result.counts(roles)
         return f"{passed} of {compared}"
     if args[0] == "target":   # target/NAME/field
