@@ -77,7 +77,13 @@ QUARTIER_METRICS_CITY_ONLY = {"gp_doctors", "dwellings_demolished", "share_rent_
 # and a neighbouring quartier's school may lose some of its better-off pupils (at 30,000
 # households, 10 years, seeds 1-3: Am Kanal +0.8 school-caused out-migrants per 10,000
 # person-years, Hochfeld and the city clearly fewer).
-LEVER_SCOPES = {("school_hochfeld", "out_migrants_cause_school"): ("city", "hochfeld")}
+# Likewise the GP incentive's health cause, checked citywide and in the quartiers that get its
+# doctors: it keeps health-caused leavers in the city (30,000 households, seeds 1-3: about
+# -900 in 9 years), and a few of those kept move and leave later from another quartier
+# (Altstadt +3 to +5 in 9 years, while its own GP access of the 65+ rose by 0.05-0.11).
+LEVER_SCOPES = {("school_hochfeld", "out_migrants_cause_school"): ("city", "hochfeld"),
+                ("mvz_incentive", "out_migrants_cause_health"): (
+                    "city", "hochfeld", "am_kanal", "stadtwald")}
 # Checked per resident in a quartier: a lever that makes a quartier more attractive draws
 # households to it (an MVZ, its neighbours too), and more residents mean more out-migrants in
 # number although each leaves less often. Citywide the count is checked as it is.

@@ -221,14 +221,15 @@ def test_withdrawn_dwellings_are_never_let_nor_counted(small):
 
 @pytest.mark.slow
 def test_weak_demand_without_construction_shrinks_the_city(baseline):
-    """No construction and 30 % less in-migration demand: the population falls over 20 years,
-    against the start and against the baseline, in each of 5 seeds (10,000 households)."""
+    """No construction and half the in-migration demand: the population falls over 20 years,
+    against the start and against the baseline, in each of 5 seeds (10,000 households). (With
+    30 % less, the refit baseline's demand still filled the vacant stock in one seed: +0.5 %.)"""
     base = variant(baseline, **{"city.households": 10_000, "years": 20})
     mig = baseline.parameters.migration
     weak = variant(base, **{"parameters.housing.construction_rate": 0.0,
                             "parameters.housing.construction_rate_floor": 0.0,
                             "parameters.migration.in_migration_rate":
-                                0.7 * mig.in_migration_rate})
+                                0.5 * mig.in_migration_rate})
     for seed in range(1, 6):
         b = _city_series(base, seed, ("population",))["population"]
         w = _city_series(weak, seed, ("population",))["population"]
