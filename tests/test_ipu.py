@@ -1,9 +1,11 @@
 """Iterative proportional updating (population synthesis): the cached-column loop gives exactly
-the weights of the straightforward loop it replaced, and matches its targets."""
+the weights of the straightforward loop it replaced, from a dense or a sparse incidence, and
+matches its targets."""
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 
 from sim.inputs.synthesis import ipu
 
@@ -32,6 +34,8 @@ def test_ipu_matches_the_reference_loop_bit_for_bit():
         got = ipu(incidence, targets, iterations=20, weights=weights)
         want = _reference_ipu(incidence, targets, 20, weights)
         np.testing.assert_array_equal(got, want)
+        sparse = ipu(scipy.sparse.csc_matrix(incidence), targets, iterations=20, weights=weights)
+        np.testing.assert_array_equal(sparse, want)  # the synthesis passes a sparse matrix
     fitted = incidence.T.astype(float) @ got
     assert abs(fitted[11] - targets[11]) < 1e-6 * targets[11]  # the last constraint is exact
 

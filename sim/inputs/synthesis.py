@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sps
 from numba import njit
 from threadpoolctl import threadpool_limits
 
@@ -171,15 +172,18 @@ def _age_group_targets(n_persons: float, max_age: int) -> np.ndarray:
     return out.ravel() * n_persons
 
 
-def _incidence(members: Members, stratum: np.ndarray) -> np.ndarray:
-    """Persons per (sex, age group) and a stratum indicator, per candidate household."""
+def _incidence(members: Members, stratum: np.ndarray):
+    """Persons per (sex, age group) and a stratum indicator, per candidate household (a
+    scipy CSC matrix: dense, 178 columns of up to 360,000 candidates would take 250 MB)."""
     n_hh = stratum.size
     groups = np.minimum(members.age.astype(np.int64), TOP_AGE)
     col = members.sex.astype(np.int64) * N_AGE_GROUPS + groups
     n_person_cols = 2 * N_AGE_GROUPS
-    a = np.zeros((n_hh, n_person_cols + SIZES.size), dtype=np.float32)
-    np.add.at(a, (members.household, col), 1.0)
-    a[np.arange(n_hh), n_person_cols + stratum] = 1.0
+    rows = np.r_[members.household.astype(np.int64), np.arange(n_hh)]
+    cols = np.r_[col, n_person_cols + stratum]
+    a = sps.coo_matrix((np.ones(rows.size, np.float32), (rows, cols)),
+                       shape=(n_hh, n_person_cols + SIZES.size)).tocsc()
+    a.sum_duplicates()
     return a
 
 
@@ -188,18 +192,27 @@ def ipu(incidence: np.ndarray, targets: np.ndarray, iterations: int = IPU_ITERAT
     """Iterative proportional updating: household weights matching person/household targets.
 
     Args:
-        incidence: ``[households, constraints]`` count of each constraint's units per household.
+        incidence: ``[households, constraints]`` count of each constraint's units per household
+            (an array or a scipy sparse matrix).
         targets: the total wanted for each constraint.
         iterations: full passes over the constraints.
         weights: starting weights (default 1).
     """
     w = np.ones(incidence.shape[0]) if weights is None else weights.astype(float).copy()
-    # each constraint's rows and their counts (float64: the dot product below then needs no
-    # cast), gathered once (not once per iteration)
+    # each constraint's rows (ascending) and their counts (float64: the dot product below then
+    # needs no cast), gathered once (not once per iteration)
     cols = []
-    for k in range(incidence.shape[1]):
-        rows = np.flatnonzero(incidence[:, k])
-        cols.append((rows, incidence[rows, k].astype(np.float64)))
+    if sps.issparse(incidence):
+        m = sps.csc_matrix(incidence)
+        m.sum_duplicates()
+        m.eliminate_zeros()
+        for k in range(m.shape[1]):
+            part = slice(m.indptr[k], m.indptr[k + 1])
+            cols.append((m.indices[part].astype(np.int64), m.data[part].astype(np.float64)))
+    else:
+        for k in range(incidence.shape[1]):
+            rows = np.flatnonzero(incidence[:, k])
+            cols.append((rows, incidence[rows, k].astype(np.float64)))
     buf = np.empty(max((rows.size for rows, _ in cols), default=0))
     # One BLAS thread: a threaded dot product (long vectors) sums in another order, so the
     # weights would depend on the machine's cores; experiments' workers use one thread too.
