@@ -7,8 +7,9 @@ start dwelling.
 
 A diagnostic: it watches the moving step's choice (``sim.model.processes.moving``) of one run
 without changing it (the run's outcomes are those of a plain run, tested) and prints one row
-per simulated year, as a Markdown table, with the city's population, in- and out-migrants,
-share under 18, rent burden and vacancy. The in-migrants' own choice is not in it.
+per simulated year, as a Markdown table, with the city's population, births, in-migrants (and
+those under 18), out-migrants, share under 18, rent burden and vacancy. The in-migrants' own
+choice is not in it.
 ``--set`` overrides scenario values by their dotted path, e.g.
 ``--set parameters.mobility.utility_similar_neighbours=0``.
 """
@@ -113,8 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     city = outcomes[outcomes["scope"] == "city"].pivot_table(
         index="year", columns="metric", values="value")
     table = table.set_index("year")
-    for metric in ("population", "in_migrants", "out_migrants", "share_under_18",
-                   "mean_rent_burden", "vacancy_rate"):
+    for metric in ("population", "births", "in_migrants", "in_migrants_under_18", "out_migrants",
+                   "share_under_18", "mean_rent_burden", "vacancy_rate"):
         table[metric] = city[metric].reindex(table.index)
     print(f"{args.scenario}, seed {args.seed}" + (f", {values}" if values else ""))
     print(_markdown(table))

@@ -38,6 +38,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "births": ("Geburten", "Births"),
     "deaths": ("Sterbefälle", "Deaths"),
     "in_migrants": ("Zuzüge", "In-migrants"),
+    "in_migrants_under_18": ("Zuzüge unter 18 Jahren", "In-migrants under 18"),
     "out_migrants": ("Wegzüge (Fortzüge aus der Stadt)", "Out-migrants (leaving the city)"),
     "out_migration_rate": ("Wegzugsrate", "Out-migration rate"),
     "out_migrants_poor": ("Wegzüge armutsgefährdeter Personen", "Out-migrants at risk of poverty"),

@@ -53,6 +53,30 @@ def test_observed_in_migration_comes_whatever_its_preference(small):
         b["in_migration_demand"], rel=0.05)
 
 
+def test_in_migrants_under_18_are_the_children_who_arrive(small):
+    """``in_migrants_under_18`` counts, each year and citywide, the persons under 18 in
+    households new to the city at the year's end (in-migration ends the year; partners from
+    outside join existing households and are adults), and stays within ``in_migrants``."""
+    model = sim.build_model(small, seed=2)
+    counted = []
+    for _ in range(3):
+        households_before = set(model.population.hid.tolist())
+        persons_before = set(model.population.pid.tolist())
+        model.step()
+        pop = model.population
+        new_household = ~np.isin(pop.hid, list(households_before))[pop.household]
+        new_person = ~np.isin(pop.pid, list(persons_before))
+        counted.append(int((new_household & new_person & (pop.age < 18)).sum()))
+    out = model.outcomes()
+    city = out[out.scope == "city"].pivot_table(index="year", columns="metric", values="value")
+    assert city["in_migrants_under_18"].iloc[-3:].tolist() == counted
+    assert sum(counted) > 0
+    quartiers = out[(out.scope != "city") & (out.metric == "in_migrants_under_18")]
+    assert quartiers.groupby("year")["value"].sum().iloc[-3:].tolist() == counted
+    flows = city[["in_migrants_under_18", "in_migrants"]].dropna()
+    assert (flows["in_migrants_under_18"] <= flows["in_migrants"]).all()
+
+
 def test_the_market_knows_the_smoothed_year_end_vacancy(small):
     """The vacancy demand and construction respond to: the start's, then smoothed with each
     year-end vacancy (after in-migration) as recorded."""

@@ -105,6 +105,7 @@ FLOW_METRICS = (
     "births",
     "deaths",
     "in_migrants",
+    "in_migrants_under_18",
     "out_migrants",
     "out_migration_rate",
     *(f"out_migrants_cause_{c}" for c in CAUSES),
@@ -164,6 +165,8 @@ DESCRIPTIONS = {
     "births": "Live births in the year",
     "deaths": "Deaths in the year",
     "in_migrants": "Persons moving into the city in the year",
+    "in_migrants_under_18": "In-migrants under 18 (children moving into the city with their "
+                            "household)",
     "out_migrants": "Persons leaving the city in the year (incl. young adults finding no "
                     "dwelling, and minors left without an adult)",
     "leaving_home": "Young adults leaving the parental home for a dwelling in the city",

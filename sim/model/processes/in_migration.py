@@ -205,6 +205,7 @@ def step(model: QuartierModel, year: YearState, params: MigrationParameters,
     model.market.observe_vacancy(pop.dwelling[year.household_alive])
     n_q = city.n_quartiers
     return {"in_migrants": year.count(new_rows[arrivals.household]),
+            "in_migrants_under_18": year.count(new_rows[arrivals.household[arrivals.age < 18]]),
             "in_migration_demand": np.r_[np.full(n_q, np.nan), float(pool.sizes[pool_rows].sum())]}
 
 
