@@ -80,7 +80,8 @@ QUARTIER_METRICS_CITY_ONLY = {"gp_doctors", "dwellings_demolished", "share_rent_
 # Likewise the GP incentive's health cause, checked citywide and in the quartiers that get its
 # doctors: it keeps health-caused leavers in the city (30,000 households, seeds 1-3: about
 # -900 in 9 years), and a few of those kept move and leave later from another quartier
-# (Altstadt +3 to +5 in 9 years, while its own GP access of the 65+ rose by 0.05-0.11).
+# (Altstadt +3 to +5 in 9 years, while its own GP access of the 65+ rose by 0.05-0.11: the
+# rise is among households that moved since the lever began; its established residents' fell).
 LEVER_SCOPES = {("school_hochfeld", "out_migrants_cause_school"): ("city", "hochfeld"),
                 ("mvz_incentive", "out_migrants_cause_health"): (
                     "city", "hochfeld", "am_kanal", "stadtwald")}

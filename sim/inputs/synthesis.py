@@ -172,7 +172,7 @@ def _age_group_targets(n_persons: float, max_age: int) -> np.ndarray:
     return out.ravel() * n_persons
 
 
-def _incidence(members: Members, stratum: np.ndarray):
+def _incidence(members: Members, stratum: np.ndarray) -> sps.csc_matrix:
     """Persons per (sex, age group) and a stratum indicator, per candidate household (a
     scipy CSC matrix: dense, 178 columns of up to 360,000 candidates would take 250 MB)."""
     n_hh = stratum.size
@@ -181,13 +181,12 @@ def _incidence(members: Members, stratum: np.ndarray):
     n_person_cols = 2 * N_AGE_GROUPS
     rows = np.r_[members.household.astype(np.int64), np.arange(n_hh)]
     cols = np.r_[col, n_person_cols + stratum]
-    a = sps.coo_matrix((np.ones(rows.size, np.float32), (rows, cols)),
-                       shape=(n_hh, n_person_cols + SIZES.size)).tocsc()
-    a.sum_duplicates()
-    return a
+    return sps.coo_matrix((np.ones(rows.size, np.float32), (rows, cols)),
+                          shape=(n_hh, n_person_cols + SIZES.size)).tocsc()  # sums duplicates
 
 
-def ipu(incidence: np.ndarray, targets: np.ndarray, iterations: int = IPU_ITERATIONS,
+def ipu(incidence: np.ndarray | sps.spmatrix, targets: np.ndarray,
+        iterations: int = IPU_ITERATIONS,
         weights: np.ndarray | None = None) -> np.ndarray:
     """Iterative proportional updating: household weights matching person/household targets.
 
@@ -203,7 +202,7 @@ def ipu(incidence: np.ndarray, targets: np.ndarray, iterations: int = IPU_ITERAT
     # needs no cast), gathered once (not once per iteration)
     cols = []
     if sps.issparse(incidence):
-        m = sps.csc_matrix(incidence)
+        m = sps.csc_matrix(incidence, copy=True)  # canonical below: the caller's stays as it is
         m.sum_duplicates()
         m.eliminate_zeros()
         for k in range(m.shape[1]):
