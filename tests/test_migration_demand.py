@@ -4,6 +4,7 @@ and the withdrawal of long-vacant dwellings (Rückbau)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -288,3 +289,28 @@ def test_documented_trajectories_are_reached(baseline):
                                   years=doc["years"], households=doc["households"])
         assert abs(got - target) <= 0.01, (name, got)
         assert got == pytest.approx(entry["change"], abs=1e-12)  # reproduced exactly
+
+
+def test_net_migration_by_age_follows_persons_by_their_ids(small):
+    """``net_migrants_18_29`` / ``_30_49`` equal a count by person ids (the diagnostic
+    ``calibration.age_migration``: who is new and not born, who is gone and did not die), and
+    their rates are per 1,000 residents of the age group; the diagnostic leaves the run as it
+    is."""
+    from calibration.age_migration import observe
+
+    table, watched = observe(small, seed=2)
+    plain = sim.build_model(small, seed=2).run(small.years).outcomes()
+    pd.testing.assert_frame_equal(watched.drop(columns="run_id"), plain.drop(columns="run_id"))
+    city = plain[plain.scope == "city"].pivot_table(index="year", columns="metric",
+                                                     values="value").iloc[1:]
+    by_ids = table.set_index(["year", "age_group"])
+    for group, name in (("18-29", "18_29"), ("30-49", "30_49")):
+        rows = by_ids.xs(group, level="age_group")
+        net = rows.in_migrants - rows.out_migrants
+        assert city[f"net_migrants_{name}"].tolist() == net.tolist()
+        assert city[f"net_migration_rate_{name}"].to_numpy() == pytest.approx(
+            (1000 * net / rows.residents).to_numpy(), rel=1e-9)
+        assert (rows.in_migrants > 0).all() and (rows.out_migrants > 0).all()
+    quartiers = plain[(plain.scope != "city") & (plain.metric == "net_migrants_30_49")]
+    assert quartiers.groupby("year")["value"].sum().iloc[1:].tolist() == \
+        city["net_migrants_30_49"].tolist()

@@ -17,6 +17,10 @@ import numpy as np
 from sim.model.metrics import count
 from sim.state.outcomes import CAUSES
 
+#: Age groups (first and last age, name) of the net migration by age; those of the published
+#: rates per 1,000 of the group (``more_migration_age.csv``: kreisfreie Städte).
+MIGRATION_AGE_GROUPS = ((18, 29, "18_29"), (30, 49, "30_49"))
+
 
 @dataclass
 class YearState:
@@ -42,6 +46,7 @@ class YearState:
             burden, access to services, dissatisfaction (see ``processes.situation``).
         vacancies: The vacancy list shared by movers and in-migrants.
         access: The year's access outcomes, measured at the start of the move season.
+        dead: Persons (rows at the start of the year) who died this year (mortality).
     """
 
     year: int
@@ -59,6 +64,7 @@ class YearState:
     situation: dict[str, Any] = field(default_factory=dict)
     vacancies: Any = None
     access: dict[str, np.ndarray] = field(default_factory=dict)
+    dead: np.ndarray | None = None
 
     @classmethod
     def begin(cls, year: int, household_quartier: np.ndarray, household: np.ndarray,
@@ -125,6 +131,32 @@ class YearState:
         quartier."""
         for name, values in groups.items():
             self.out_by_group[name] = self.out_by_group.get(name, 0.0) + values
+
+    def net_migrants_by_age(self, age: np.ndarray, household: np.ndarray
+                            ) -> dict[str, np.ndarray]:
+        """Net migrants (in - out, persons) of the age groups of :data:`MIGRATION_AGE_GROUPS`
+        by quartier, plus the city, at the end of the year (before the departed are dropped).
+
+        Out-migrants are the persons of the year's start who neither died nor stay (their own
+        departure or their household's); in-migrants are the persons added during the year who
+        stay (arrivals and partners from outside; newborns are younger than every group). Ages
+        are those at the end of the year; quartiers those of the household rows' at the start
+        of the year (where a household arose, for new rows), as for ``out_migrants``.
+        """
+        n0 = self.persons_start
+        stays = self.person_alive & self.household_alive[household]
+        dead = self.dead if self.dead is not None else np.zeros(n0, bool)
+        out = ~stays[:n0] & ~dead
+        q_out = self.household_quartier[household[:n0][out]]
+        q_in = self.household_quartier[household[n0:][stays[n0:]]]
+        age_out, age_in = age[:n0][out], age[n0:][stays[n0:]]
+        flows = {}
+        for low, high, name in MIGRATION_AGE_GROUPS:
+            inside = (age_in >= low) & (age_in <= high)
+            leaving = (age_out >= low) & (age_out <= high)
+            flows[f"net_migrants_{name}"] = (count(q_in[inside], self.n_quartiers)
+                                             - count(q_out[leaving], self.n_quartiers))
+        return flows
 
     def finish(self) -> dict[str, np.ndarray]:
         """The year's flows for the record: the steps' flows, and out-migration in total, by

@@ -108,6 +108,10 @@ FLOW_METRICS = (
     "in_migrants_under_18",
     "out_migrants",
     "out_migration_rate",
+    "net_migrants_18_29",
+    "net_migrants_30_49",
+    "net_migration_rate_18_29",
+    "net_migration_rate_30_49",
     *(f"out_migrants_cause_{c}" for c in CAUSES),
     "out_migrants_poor",
     "out_migrants_migration_background",
@@ -167,6 +171,14 @@ DESCRIPTIONS = {
     "in_migrants": "Persons moving into the city in the year",
     "in_migrants_under_18": "In-migrants under 18 (children moving into the city with their "
                             "household)",
+    "net_migrants_18_29": "Net migration of persons aged 18-29 (in-migrants - out-migrants; "
+                          "ages at the end of the year)",
+    "net_migrants_30_49": "Net migration of persons aged 30-49 (in-migrants - out-migrants; "
+                          "ages at the end of the year)",
+    "net_migration_rate_18_29": "Net migration of persons aged 18-29 per 1,000 residents of "
+                                "that age",
+    "net_migration_rate_30_49": "Net migration of persons aged 30-49 per 1,000 residents of "
+                                "that age",
     "out_migrants": "Persons leaving the city in the year (incl. young adults finding no "
                     "dwelling, and minors left without an adult)",
     "leaving_home": "Young adults leaving the parental home for a dwelling in the city",

@@ -97,5 +97,6 @@ def step(model: QuartierModel, year: YearState, params: DemographyParameters,
                  np.uint64(draws.key), year.year, pop.pid, dead)
     model.vital.count_exposure_and_deaths(pop.sex, pop.age, dead)
     year.person_alive = ~dead
+    year.dead = dead
     year.life_event[pop.household[dead & ~pop.is_child]] = True  # a partner or parent died
     return {"deaths": year.count(pop.household[dead])}
