@@ -26,6 +26,10 @@ class InputError(Exception):
         self.message = " ".join(str(message).split())
         super().__init__(self.one_line())
 
+    def __reduce__(self):
+        # a worker's error crosses to the main process whole (its fields, not its __init__)
+        return (_rebuilt, (self.__class__, self.args, dict(self.__dict__)))
+
     def one_line(self) -> str:
         """The error as a single line: ``file: field: message``."""
         parts = [self.source]
@@ -33,6 +37,13 @@ class InputError(Exception):
             parts.append(self.field)
         parts.append(self.message)
         return ": ".join(parts)
+
+
+def _rebuilt(cls: type, args: tuple, state: dict) -> InputError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 _IO_HINTS = {

@@ -163,3 +163,32 @@ def test_a_census_year_that_is_no_year_is_named(tmp_path):
     assert result.exit_code == 2
     line = result.stderr.strip()
     assert "city.toml: city.census_year:" in line and "\n" not in line, line
+
+
+def test_an_input_error_in_a_worker_process_reaches_the_user_whole(tmp_path):
+    """A scenario whose city files are missing fails in the runs' worker processes: the user
+    gets the worker's one-line error naming the file, not a broken process pool (an
+    InputError is rebuilt from its fields, also a subclass with its own signature)."""
+    import pickle
+
+    from sim.errors import InputError
+    from sim.scenario.checks import ScenarioProblem
+
+    for error in (InputError("a.toml", "city.households", "must be positive"),
+                  ScenarioProblem("city.width", "too small", ("city.height", "too"))):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error)
+        assert back.__dict__ == error.__dict__
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    # the city's files are found relative to the scenario given, where they are not
+    (folder / "essen_moved.toml").write_text(
+        f'extends = "{(SCENARIOS / "essen.toml").as_posix()}"\nname = "moved"\n',
+        encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "validate", str(folder / "essen_moved.toml"),
+         "--households", "500", "--years", "1", "--replications", "2", "--workers", "2",
+         "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "BrokenProcessPool" not in result.stderr
+    assert "boundaries.gpkg: file not found" in result.stderr

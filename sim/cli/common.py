@@ -156,7 +156,8 @@ SCHEDULER_HELP = ("Run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (
 def command_errors():
     """Bad input -> one line naming file and field, exit 2; a write that fails (full disk,
     read-only folder, no permission) -> one line naming the path, exit 2; failed runs -> the
-    failures, exit 1 (the runs that succeeded stay stored)."""
+    failures, exit 1, or 2 if each failed on bad input (the runs that succeeded stay
+    stored)."""
     from sim.errors import InputError
     from sim.experiments.runner import RunsFailed
     from sim.experiments.store import LockLost
@@ -167,7 +168,7 @@ def command_errors():
         fail(exc)
     except (RunsFailed, LockLost) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        raise typer.Exit(code=2 if getattr(exc, "bad_input", False) else 1) from None
     except OSError as exc:
         fail(io_error(exc, "--out"))
 

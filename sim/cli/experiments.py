@@ -203,7 +203,7 @@ def compare(
             progress.__exit__()
             err_console.print(f"error: {exc}", markup=False, highlight=False,
                                   soft_wrap=True)
-            raise typer.Exit(code=1) from None
+            raise typer.Exit(code=2 if exc.bad_input else 1) from None
     if quiet:
         return
     _print_comparison(result, metrics=metric or None, scope=scope,

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import InputError
 from sim.experiments.files import share_like_new_file, temporary_name
 from sim.experiments.results import check_seed
 from sim.experiments.store import ExperimentStore, LockLost, PlannedRun, check_lock, run_paths
@@ -370,10 +371,13 @@ class RunReport:
 
 
 class RunsFailed(RuntimeError):
-    """Some runs raised; the others are stored, and re-running retries the failed ones."""
+    """Some runs raised; the others are stored, and re-running retries the failed ones.
+    ``bad_input``: every failure was an :class:`~sim.errors.InputError` (a file or value the
+    user gave)."""
 
-    def __init__(self, failed: dict[str, str]) -> None:
+    def __init__(self, failed: dict[str, str], bad_input: bool = False) -> None:
         self.failed = failed
+        self.bad_input = bad_input
         first_id, first = next(iter(failed.items()))
         super().__init__(f"{len(failed)} run(s) failed (stored runs are kept; re-run to retry); "
                          f"first: run {first_id}: {first}")
@@ -453,6 +457,8 @@ class Runner:
         total = len(unique)
         self._tick(report.skipped, total)
 
+        other_errors: list[str] = []
+
         def finished(spec: RunSpec, info: dict[str, Any] | None, error: BaseException | None):
             if isinstance(error, LockLost):
                 raise error  # the folder is another command's now: stop at once
@@ -461,6 +467,8 @@ class Runner:
                 self.store.mark_done(spec.run_id, {"seconds": round(info["seconds"], 3)})
             else:
                 report.failed[spec.run_id] = f"{error.__class__.__name__}: {error}"
+                if not isinstance(error, InputError):
+                    other_errors.append(spec.run_id)
                 entry = self.store.manifest["runs"][spec.run_id]
                 entry["status"] = "failed"
                 entry["error"] = report.failed[spec.run_id]
@@ -483,7 +491,7 @@ class Runner:
                 self.store.save()
         report.seconds = time.perf_counter() - t0
         if report.failed and raise_on_failure:
-            raise RunsFailed(report.failed)
+            raise RunsFailed(report.failed, bad_input=not other_errors)
         return report
 
     # -- internals --------------------------------------------------------------------------
