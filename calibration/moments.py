@@ -264,7 +264,8 @@ STATISTICS: dict[str, Callable[[CityTable, pd.DataFrame], float]] = {
         "mean_rent_burden", "share_rent_burden_over_30", "share_rent_burden_over_40",
         "share_gp_within_reach", "dissimilarity_income_quartiers", "out_migrants_cause_rent",
         "unmet_care", "school_dissimilarity_income", "population",
-        "dissimilarity_origin_1km", "morans_i_origin_1km", "dissimilarity_origin_quartiers")},
+        "dissimilarity_origin_1km", "morans_i_origin_1km", "dissimilarity_origin_quartiers",
+        "net_migration_rate_18_29", "net_migration_rate_30_49")},
 }
 """Target name -> statistic of one run's citywide outcomes (rows already cut to the target's
 window) and vital statistics."""

@@ -86,8 +86,8 @@ def test_the_shipped_sensitivity_design_needs_yes(tmp_path):
     result = CliRunner().invoke(app, ["sensitivity", str(ROOT / "calibration" /
                                                           "sensitivity.toml"),
                                       "--out", str(tmp_path / "out"), "-w", "2"])
-    # 28 factors: (20 × 29 + 256 × 30) points × 2 replications × 3 scenarios (two levers)
-    _refused(result, 49560, "need --yes")
+    # 30 factors: (20 × 31 + 256 × 32) points × 2 replications × 3 scenarios (two levers)
+    _refused(result, 52872, "need --yes")
     assert "sensitivity.toml" in result.stderr
     assert not (tmp_path / "out").exists()
 

@@ -54,7 +54,7 @@ _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
 
 
 def _arithmetic(text: str) -> float:
-    """Evaluate + - * / and parentheses over numbers (nothing else)."""
+    """Evaluate + - * /, a leading minus and parentheses over numbers (nothing else)."""
     def ev(node):
         if isinstance(node, ast.Expression):
             return ev(node.body)
@@ -62,6 +62,8 @@ def _arithmetic(text: str) -> float:
             return float(node.value)
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -ev(node.operand)
         raise ValueError(f"not arithmetic: {text!r}")
     return ev(ast.parse(text, mode="eval"))
 
