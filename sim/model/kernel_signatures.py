@@ -90,6 +90,8 @@ SIGNATURES = (
     ('sim.model.schelling', '_padded', "(Array(int8, 1, 'C', False, aligned=True), int64, int64, int64, bool)", 1.82),
     ('sim.model.segregation', '_by_area', "(Array(float64, 2, 'C', False, aligned=True), Array(int64, 1, 'C', False, aligned=True), int64, bool)", 7.31),
     ('sim.model.segregation', '_origin_by_square', "(Array(int64, 2, 'C', False, aligned=True), Array(int64, 1, 'C', True, aligned=True), int64)", 0.69),
+    ('sim.model.year', '_net_by_age', "(Array(int16, 1, 'C', False, aligned=True), Array(int32, 1, 'C', False, aligned=True), Array(bool, 1, 'C', False, aligned=True), Array(bool, 1, 'C', False, aligned=True), Array(bool, 1, 'C', False, aligned=True), int64, Array(int64, 1, 'C', False, aligned=True), Array(int64, 1, 'C', False, aligned=True), Array(int64, 1, 'C', False, aligned=True), int64)", 0.0),
+    ('sim.model.year', 'residents_by_age', "(Array(int16, 1, 'C', False, aligned=True), Array(int32, 1, 'C', False, aligned=True), Array(int32, 1, 'C', False, aligned=True), Array(int64, 1, 'C', False, aligned=True), Array(int64, 1, 'C', False, aligned=True), Array(int64, 1, 'C', False, aligned=True), int64)", 0.0),
     ('sim.state.population', '_kept_rows', "(Array(bool, 1, 'C', False, aligned=True), Array(bool, 1, 'C', False, aligned=True), Array(int32, 1, 'C', False, aligned=True))", 1.2),
     ('sim.state.population', '_take', "(Array(bool, 1, 'C', False, aligned=True), Array(int32, 1, 'C', False, aligned=True))", 0.35),
     ('sim.state.population', '_take', "(Array(float32, 1, 'C', False, aligned=True), Array(int32, 1, 'C', False, aligned=True))", 0.41),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from sim.model.metrics import count
 from sim.state.outcomes import CAUSES
@@ -144,19 +145,12 @@ class YearState:
         of the year (where a household arose, for new rows), as for ``out_migrants``.
         """
         n0 = self.persons_start
-        stays = self.person_alive & self.household_alive[household]
         dead = self.dead if self.dead is not None else np.zeros(n0, bool)
-        out = ~stays[:n0] & ~dead
-        q_out = self.household_quartier[household[:n0][out]]
-        q_in = self.household_quartier[household[n0:][stays[n0:]]]
-        age_out, age_in = age[:n0][out], age[n0:][stays[n0:]]
-        flows = {}
-        for low, high, name in MIGRATION_AGE_GROUPS:
-            inside = (age_in >= low) & (age_in <= high)
-            leaving = (age_out >= low) & (age_out <= high)
-            flows[f"net_migrants_{name}"] = (count(q_in[inside], self.n_quartiers)
-                                             - count(q_out[leaving], self.n_quartiers))
-        return flows
+        lows, highs = group_bounds()
+        net = _net_by_age(age, household, self.person_alive, self.household_alive, dead, n0,
+                          self.household_quartier, lows, highs, self.n_quartiers)
+        return {f"net_migrants_{name}": net[g]
+                for g, (_, _, name) in enumerate(MIGRATION_AGE_GROUPS)}
 
     def finish(self) -> dict[str, np.ndarray]:
         """The year's flows for the record: the steps' flows, and out-migration in total, by
@@ -169,3 +163,48 @@ class YearState:
             flows[f"out_migrants_cause_{name}"] = self.out_by_cause[c]
         flows.update(self.out_by_group)
         return flows
+
+
+def group_bounds() -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([g[0] for g in MIGRATION_AGE_GROUPS], np.int64),
+            np.array([g[1] for g in MIGRATION_AGE_GROUPS], np.int64))
+
+
+@njit(cache=True)
+def _net_by_age(age, household, person_alive, household_alive, dead, n0, household_quartier,
+                lows, highs, n_q):
+    """In- minus out-migrants by age group and quartier (city last), in one pass."""
+    net = np.zeros((lows.size, n_q + 1))
+    for i in range(age.size):
+        h = household[i]
+        stays = person_alive[i] and household_alive[h]
+        if i < n0:
+            if stays or dead[i]:
+                continue
+            sign = -1.0
+        elif stays:
+            sign = 1.0
+        else:
+            continue
+        q = household_quartier[h]
+        for g in range(lows.size):
+            if lows[g] <= age[i] <= highs[g]:
+                net[g, q] += sign
+                net[g, n_q] += sign
+    return net
+
+
+@njit(cache=True)
+def residents_by_age(age, household, dwelling, dwelling_quartier, lows, highs, n_q):
+    """Residents (in a dwelling) by age group and quartier (city last), in one pass."""
+    counts = np.zeros((lows.size, n_q + 1))
+    for i in range(age.size):
+        d = dwelling[household[i]]
+        if d < 0:
+            continue
+        q = dwelling_quartier[d]
+        for g in range(lows.size):
+            if lows[g] <= age[i] <= highs[g]:
+                counts[g, q] += 1.0
+                counts[g, n_q] += 1.0
+    return counts
