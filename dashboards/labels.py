@@ -397,6 +397,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "per_household": ("Personen je Haushalt", "persons per household"),
     "per_gp": ("Einwohner je Arzt", "inhabitants per GP"),
     "per_year": ("je Jahr", "per year"),
+    "per_1000_age": ("je 1.000 der Altersgruppe", "per 1,000 of the age group"),
 }
 
 
@@ -428,8 +429,10 @@ def metric_unit(metric: str, lang: str = "de") -> str:
         key = "per_household"
     elif metric == "inhabitants_per_gp":
         key = "per_gp"
-    elif metric.startswith(("out_migrants", "in_migrants", "births", "deaths", "population",
-                            "persons_", "moves_", "leaving_home", "care_dependent",
+    elif metric.startswith("net_migration_rate_"):
+        key = "per_1000_age"
+    elif metric.startswith(("out_migrants", "in_migrants", "net_migrants", "births", "deaths",
+                            "population", "persons_", "moves_", "leaving_home", "care_dependent",
                             "nursing_home", "unmet_care", "partnerships")):
         key = "persons"
     else:

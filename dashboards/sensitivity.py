@@ -106,7 +106,7 @@ def _aggregation(metric: str) -> str:
     from sim.state.outcomes import FLOW_METRICS
 
     if metric in FLOW_METRICS:
-        return "mean" if metric.endswith("_rate") else "sum"
+        return "mean" if metric.endswith("_rate") or "_rate_" in metric else "sum"
     return "final"
 
 

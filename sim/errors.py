@@ -40,7 +40,7 @@ class InputError(Exception):
 
 
 def _rebuilt(cls: type, args: tuple, state: dict) -> InputError:
-    error = cls.__new__(cls, *args)
+    error = cls.__new__(cls)
     error.args = args
     error.__dict__.update(state)
     return error

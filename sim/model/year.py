@@ -146,6 +146,8 @@ class YearState:
         """
         n0 = self.persons_start
         dead = self.dead if self.dead is not None else np.zeros(n0, bool)
+        if not (age.size == household.size == self.person_alive.size and dead.size == n0):
+            raise ValueError("net_migrants_by_age: the year's masks do not match the persons")
         lows, highs = group_bounds()
         net = _net_by_age(age, household, self.person_alive, self.household_alive, dead, n0,
                           self.household_quartier, lows, highs, self.n_quartiers)
@@ -166,6 +168,7 @@ class YearState:
 
 
 def group_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """First and last ages of :data:`MIGRATION_AGE_GROUPS`, as arrays for the kernels."""
     return (np.array([g[0] for g in MIGRATION_AGE_GROUPS], np.int64),
             np.array([g[1] for g in MIGRATION_AGE_GROUPS], np.int64))
 
