@@ -16,8 +16,6 @@ end of the year.
 
 from __future__ import annotations
 
-import argparse
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -104,23 +102,9 @@ def observe(scenario, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", default="scenarios/essen_historical.toml")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--households", type=int, default=None,
-                        help="a smaller copy of the city (default: the scenario's size)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                        help="override a scenario value by its dotted path (repeatable)")
-    args = parser.parse_args(argv)
-    scenario = sim.load_scenario(args.scenario)
-    values = {}
-    for item in args.set:
-        key, _, text = item.partition("=")
-        values[key] = json.loads(text)
-    if args.households:
-        values["city.households"] = args.households
-    if values:
-        scenario = scenario.with_values(values)
+    from calibration.outflow import diagnostic_arguments
+
+    args, scenario, values = diagnostic_arguments(__doc__.splitlines()[0], argv)
     table, _ = observe(scenario, args.seed)
     wide = table.pivot(index="year", columns="age_group", values="net_per_1000")
     wide = wide[[label for _, _, label in AGE_GROUPS]]

@@ -92,8 +92,11 @@ def observe(scenario, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     return log.table(), model.outcomes()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def diagnostic_arguments(description: str, argv: list[str] | None = None):
+    """The command line of a diagnostic run (``--scenario``, ``--seed``, ``--households``,
+    ``--set KEY=JSON``): (the parsed arguments, the scenario with the overrides, the
+    overrides)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--scenario", default="scenarios/essen_historical.toml")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--households", type=int, default=None,
@@ -110,6 +113,11 @@ def main(argv: list[str] | None = None) -> None:
         values["city.households"] = args.households
     if values:
         scenario = scenario.with_values(values)
+    return args, scenario, values
+
+
+def main(argv: list[str] | None = None) -> None:
+    args, scenario, values = diagnostic_arguments(__doc__.splitlines()[0], argv)
     table, outcomes = observe(scenario, args.seed)
     city = outcomes[outcomes["scope"] == "city"].pivot_table(
         index="year", columns="metric", values="value")
