@@ -171,10 +171,10 @@ DESCRIPTIONS = {
     "in_migrants": "Persons moving into the city in the year",
     "in_migrants_under_18": "In-migrants under 18 (children moving into the city with their "
                             "household)",
-    "net_migrants_18_29": "Net migration of persons aged 18-29 (in-migrants - out-migrants; "
-                          "ages at the end of the year)",
-    "net_migrants_30_49": "Net migration of persons aged 30-49 (in-migrants - out-migrants; "
-                          "ages at the end of the year)",
+    "net_migrants_18_29": "Net migration of persons aged 18-29 across the city boundary "
+                          "(in-migrants - out-migrants; ages at the end of the year)",
+    "net_migrants_30_49": "Net migration of persons aged 30-49 across the city boundary "
+                          "(in-migrants - out-migrants; ages at the end of the year)",
     "net_migration_rate_18_29": "Net migration of persons aged 18-29 per 1,000 residents of "
                                 "that age",
     "net_migration_rate_30_49": "Net migration of persons aged 30-49 per 1,000 residents of "
