@@ -181,14 +181,38 @@ def test_an_input_error_in_a_worker_process_reaches_the_user_whole(tmp_path):
         assert back.__dict__ == error.__dict__
     folder = tmp_path / "elsewhere"
     folder.mkdir()
-    # the city's files are found relative to the scenario given, where they are not
+    # its own boundaries file, named relative to its folder, is not there
     (folder / "essen_moved.toml").write_text(
-        f'extends = "{(SCENARIOS / "essen.toml").as_posix()}"\nname = "moved"\n',
-        encoding="utf-8")
+        f'extends = "{(SCENARIOS / "essen.toml").as_posix()}"\nname = "moved"\n'
+        '[city]\nboundaries = "boundaries.gpkg"\n', encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "sim.cli", "validate", str(folder / "essen_moved.toml"),
          "--households", "500", "--years", "1", "--replications", "2", "--workers", "2",
          "--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "BrokenProcessPool" not in result.stderr
-    assert "boundaries.gpkg: file not found" in result.stderr
+    assert "elsewhere/boundaries.gpkg: file not found" in result.stderr
+
+
+def test_a_scenario_in_another_folder_finds_the_files_its_parent_names(tmp_path):
+    """The city's files are named relative to the file that sets them: a planner's scenario
+    in another folder that extends scenarios/essen.toml finds Essen's files; a file it names
+    itself is relative to its own folder; the shipped scenarios' names stay as written."""
+    from sim.scenario.loading import read_scenario
+
+    (tmp_path / "mine.toml").write_text(
+        f'extends = "{(SCENARIOS / "essen_historical.toml").as_posix()}"\nname = "mine"\n',
+        encoding="utf-8")
+    mine = read_scenario(tmp_path / "mine.toml")
+    files = mine.city.referenced_files()
+    assert files and all(mine.resolve_path(f).is_file() for f in files)
+    shipped = read_scenario(SCENARIOS / "essen_historical.toml")
+    assert shipped.city.boundaries == "../sim/inputs/data/essen/boundaries.gpkg"
+    assert [f.file for f in mine.city.facilities] and all(
+        mine.resolve_path(f.file).is_file() for f in mine.city.facilities)
+    (tmp_path / "own.toml").write_text(
+        'extends = "mine.toml"\nname = "own"\n[city]\nboundaries = "my.gpkg"\n',
+        encoding="utf-8")
+    own = read_scenario(tmp_path / "own.toml")
+    assert own.resolve_path(own.city.boundaries) == tmp_path / "my.gpkg"
+    assert own.resolve_path(own.city.census[0]).is_file()

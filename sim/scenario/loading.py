@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,7 @@ def read_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     raw, origin = _load_raw(path, ())
+    _rebase_paths(raw, origin, path.resolve().parent)
     raw.setdefault("name", path.stem)
     raw["source_file"] = str(path.resolve())
     try:
@@ -136,6 +138,39 @@ def read_scenario(path: str | Path) -> Scenario:
             file = _origin_of("city.zensus_file", origin) or str(path)
             raise InputError(display_path(file), "city.zensus_file", f"file not found: {zpath}")
     return scenario.with_origins(origin)
+
+
+#: The city's file names: each is relative to the file that sets it.
+_PATH_FIELDS = ("census", "boundaries", "zensus_file", "facilities")
+
+
+def _rebase_paths(raw: dict[str, Any], origin: dict[str, str], folder: Path) -> None:
+    """Rewrite the city's relative file names set by a file of the ``extends`` chain in
+    another folder so that they are relative to ``folder`` (the scenario's own), where
+    :meth:`Scenario.resolve_path` looks. Names set in ``folder`` stay as written."""
+    city = raw.get("city")
+    if not isinstance(city, dict):
+        return
+    for key in _PATH_FIELDS:
+        setter = origin.get(f"city.{key}")
+        if setter is None or key not in city or Path(setter).parent == folder:
+            continue
+        base = Path(setter).parent
+
+        def rebased(name, base=base):
+            if not isinstance(name, str) or not name or Path(name).is_absolute():
+                return name
+            return os.path.relpath(base / name, folder)
+
+        value = city[key]
+        if key == "facilities" and isinstance(value, list):
+            city[key] = [{**spec, "file": rebased(spec.get("file"))}
+                         if isinstance(spec, dict) and "file" in spec else spec
+                         for spec in value]
+        elif isinstance(value, list):
+            city[key] = [rebased(v) for v in value]
+        else:
+            city[key] = rebased(value)
 
 
 def _origin_of(field: str | None, origin: dict[str, str]) -> str | None:
