@@ -44,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.errors import InputError
 from sim.scenario import Scenario
+from sim.state.outcomes import aggregation
 
 EFFECT_PREFIX = "effect:"
 SCALE_PREFIX = "scale."
@@ -82,16 +83,6 @@ def parse_effect_output(output: str) -> tuple[str, str] | None:
     """``(scenario, metric)`` of an effect output, else None."""
     m = _EFFECT.match(output)
     return (m["scenario"], m["metric"]) if m else None
-
-
-def aggregation(metric: str) -> str:
-    """How a run's values of ``metric`` become one number: ``"sum"`` over the simulated years
-    (counts of flows), ``"mean"`` over them (rates of flows) or ``"final"`` (stocks)."""
-    from sim.state.outcomes import FLOW_METRICS
-
-    if metric in FLOW_METRICS:
-        return "mean" if metric.endswith("_rate") or "_rate_" in metric else "sum"
-    return "final"
 
 
 def city_rows(outcomes: pd.DataFrame, metrics: Sequence[str]

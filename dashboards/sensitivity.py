@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from dashboards.figures import COLORS, TEMPLATE, localise
 from dashboards.labels import lang_index, metric_label
+from sim.state.outcomes import aggregation
 
 Levers = Mapping[str, str] | None
 
@@ -100,16 +101,6 @@ AGGREGATIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def _aggregation(metric: str) -> str:
-    """As calibration.lever_effects.aggregation: counts of flows summed, rates averaged over
-    the simulated years, stocks in the final year."""
-    from sim.state.outcomes import FLOW_METRICS
-
-    if metric in FLOW_METRICS:
-        return "mean" if metric.endswith("_rate") or "_rate_" in metric else "sum"
-    return "final"
-
-
 def output_label(output: str, lang: str = "de", levers: Levers = None) -> str:
     """An output's display name: a metric's label, or for a lever effect
     ``effect:<scenario>:<metric>`` "Wirkung <lever>: <metric> (<aggregation>)" /
@@ -120,7 +111,7 @@ def output_label(output: str, lang: str = "de", levers: Levers = None) -> str:
     i = lang_index(lang)
     name = (levers or {}).get(scenario, scenario)
     what = EFFECT_METRICS[metric][i] if metric in EFFECT_METRICS else metric_label(metric, lang)
-    how = AGGREGATIONS[_aggregation(metric)][i]
+    how = AGGREGATIONS[aggregation(metric)][i]
     return f"{('Wirkung', 'Effect of')[i]} {name}: {what} ({how})"
 
 

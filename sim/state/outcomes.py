@@ -148,6 +148,15 @@ FLOW_METRICS = (
 )
 METRICS = STOCK_METRICS + FLOW_METRICS
 
+
+def aggregation(metric: str) -> str:
+    """How a run's yearly values of ``metric`` become one number: ``"sum"`` over the simulated
+    years (counts of flows), ``"mean"`` over them (rates of flows, also rates by age such as
+    ``net_migration_rate_18_29``) or ``"final"`` (stocks)."""
+    if metric in FLOW_METRICS:
+        return "mean" if metric.endswith("_rate") or "_rate_" in metric else "sum"
+    return "final"
+
 _COUNTERFACTUAL = (" (counterfactual cause of the search, not of the choice to leave; shared "
                    "equally where several reasons were each decisive; part of out_migrants)")
 DESCRIPTIONS = {
