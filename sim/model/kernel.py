@@ -21,14 +21,13 @@ from sim.inputs.levers import check_levers
 from sim.inputs.synthesis import mean_household_size, synthesize
 from sim.model import housing, mobility, startcache
 from sim.model.care_need import rate_tables
-from sim.model.metrics import ratio
 from sim.model.processes import care, employment, in_migration, jobs
 from sim.model.records import Records, VitalStatistics
 from sim.model.rng import KEYED_STREAMS, derived_ids, make_streams, stream_keys
 from sim.model.schedule import SCHEDULE, Draws, run_processes
 from sim.model.services import Services
 from sim.model.threads import one_blas_thread
-from sim.model.year import MIGRATION_AGE_GROUPS, YearState, group_bounds, residents_by_age
+from sim.model.year import YearState
 from sim.scenario import Scenario, run_id
 from sim.state import income
 from sim.state.city import City
@@ -170,20 +169,8 @@ class QuartierModel(mesa.Model):
         # The year's working arrays go first: at a million households they set the peak memory.
         year.situation, year.vacancies = {}, None
         self.population.keep(year.person_alive, year.household_alive)
-        flows.update(self._net_migration_rates(flows))
         self.year = year.year
         self.records.record(self, flows, year.access)
-
-    def _net_migration_rates(self, flows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Net migrants per 1,000 residents of their age group at the end of the year, by
-        quartier and city (NaN where the group has nobody)."""
-        pop, city = self.population, self.city
-        lows, highs = group_bounds()
-        residents = residents_by_age(pop.age, pop.household, pop.dwelling,
-                                     city.dwelling_quartier, lows, highs, city.n_quartiers)
-        return {f"net_migration_rate_{name}":
-                1000.0 * ratio(flows[f"net_migrants_{name}"], residents[g])
-                for g, (_, _, name) in enumerate(MIGRATION_AGE_GROUPS)}
 
     def begin_year(self, year: int) -> YearState:
         """The state at the start of ``year``, for the schedule's processes."""

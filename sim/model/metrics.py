@@ -20,6 +20,16 @@ from sim.state.city import NURSING
 from sim.state.outcomes import AGE_BANDS, PYRAMID_METRICS, SEGREGATION_INDICES
 from sim.state.population import Population
 
+#: Age groups (first and last age, name) of the net migration by age; those of the published
+#: rates per 1,000 of the group (``more_migration_age.csv``: kreisfreie Städte).
+MIGRATION_AGE_GROUPS = ((18, 29, "18_29"), (30, 49, "30_49"))
+
+
+def group_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """First and last ages of :data:`MIGRATION_AGE_GROUPS`, as arrays for the kernels."""
+    return (np.array([g[0] for g in MIGRATION_AGE_GROUPS], np.int64),
+            np.array([g[1] for g in MIGRATION_AGE_GROUPS], np.int64))
+
 
 def with_city(per_quartier: np.ndarray) -> np.ndarray:
     """Append the citywide total to per-quartier counts."""
@@ -103,7 +113,7 @@ def _person_counts(k, lo, hi, household, age, sex, is_child, pid, grade, hq, hom
 
 
 @njit(cache=True)
-def _person_totals(members, hist, care, n_q, n_age, n_bands):
+def _person_totals(members, hist, care, n_q, n_age, n_bands, group_lo, group_hi):
     """The chunks' counts added up (into the first chunk's members): the largest household;
     per quartier the persons' sums (:class:`EndSums` ``persons`` but its column 5, counted
     over the households), persons by sex and age band, and the care counts."""
@@ -114,7 +124,7 @@ def _person_totals(members, hist, care, n_q, n_age, n_bands):
     for h in range(m.size):
         max_size = max(max_size, m[h] & _MEMBER_MASK)
     c = care.sum(axis=0)
-    p = np.zeros((n_q, 8), np.int64)
+    p = np.zeros((n_q, 8 + group_lo.size), np.int64)
     by_band = np.zeros((2 * n_bands, n_q), np.int64)
     for q in range(n_q):
         for sx in range(2):
@@ -136,6 +146,9 @@ def _person_totals(members, hist, care, n_q, n_age, n_bands):
                     if 18 <= a <= 24:
                         p[q, 6] += k
                         p[q, 7] += child * k
+                    for g in range(group_lo.size):
+                        if group_lo[g] <= a <= group_hi[g]:
+                            p[q, 8 + g] += k
     return m, max_size, p, by_band, c
 
 
@@ -251,7 +264,7 @@ class EndSums:
     """Sums over the persons and households at the end of a year (see :func:`end_sums`); all
     but ``housing[:, (4, 6, 7)]`` and ``cell_income`` are counts."""
 
-    persons: np.ndarray  # (n_q, 8)
+    persons: np.ndarray  # (n_q, 8 + migration age groups)
     by_band: np.ndarray  # (2 × bands, n_q)
     care: np.ndarray  # (n_q, 15)
     households: np.ndarray  # (n_q, 6)
@@ -275,7 +288,8 @@ def end_sums(pop: Population, city, median: float, operating_costs_m2: float,
     within reach) and ``amb_access`` (ambulant capacity) are per cell.
 
     Columns of ``persons``: all, age sum, 65+, 20-64, under 18, in private households, 18-24,
-    18-24 in their parents' household. Of ``care``: persons, in care need, in need and at
+    18-24 in their parents' household, then one per group of :data:`MIGRATION_AGE_GROUPS`.
+    Of ``care``: persons, in care need, in need and at
     home, not in a nursing home, of those within reach of a GP, 65+ not in a home, of those
     within reach; persons in Pflegegrad 1-5; the care-dependent cared for by relatives only,
     with an ambulant service, in a nursing home.
@@ -302,7 +316,7 @@ def end_sums(pop: Population, city, median: float, operating_costs_m2: float,
                       pop.pid, pop.pflegegrad, hq, home, hcell, n_age, np.uint64(care_key),
                       inpatient, ambulant, amb_access, members, hist, care)
     members, max_size, p, by_band, c = _person_totals(members, hist, care, n_q, n_age,
-                                                      len(AGE_BANDS))
+                                                      len(AGE_BANDS), *group_bounds())
     # crowded_below depends on the size alone: look it up by size
     sizes = np.arange(max_size + 1)
     h, single, hs, reached, table, income_sum = _household_sums(
@@ -339,6 +353,8 @@ def stocks(sums: EndSums, n_q: int) -> dict[str, np.ndarray]:
     out["share_single_parent_households"] = ratio(with_city(sums.single_parent), households)
     for i, name in enumerate(PYRAMID_METRICS):
         out[name] = with_city(sums.by_band[i])
+    for g, (_, _, name) in enumerate(MIGRATION_AGE_GROUPS):
+        out[f"residents_{name}"] = p[:, 8 + g]  # not an outcome: for the net migration rates
     dwellings = with_city(sums.by_tenure[:, :NURSING].sum(axis=1).astype(float))
     out["dwellings"] = dwellings
     out["vacancy_rate"] = ratio(dwellings - households, dwellings)

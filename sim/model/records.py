@@ -71,6 +71,9 @@ class Records:
         values = _stocks(model)
         values.update(access)
         values.update(flows)
+        for _, _, name in metrics.MIGRATION_AGE_GROUPS:  # per 1,000 residents of the group
+            values[f"net_migration_rate_{name}"] = 1000.0 * metrics.ratio(
+                flows[f"net_migrants_{name}"], values.pop(f"residents_{name}"))
         self.years.append((model.year, values))
         if self.snapshots is not None:
             self.snapshots.append(metrics.cell_snapshot(model.population, model.city,

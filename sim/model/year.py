@@ -15,12 +15,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from sim.model.metrics import count
+from sim.model.metrics import MIGRATION_AGE_GROUPS, count, group_bounds
 from sim.state.outcomes import CAUSES
-
-#: Age groups (first and last age, name) of the net migration by age; those of the published
-#: rates per 1,000 of the group (``more_migration_age.csv``: kreisfreie Städte).
-MIGRATION_AGE_GROUPS = ((18, 29, "18_29"), (30, 49, "30_49"))
 
 
 @dataclass
@@ -167,12 +163,6 @@ class YearState:
         return flows
 
 
-def group_bounds() -> tuple[np.ndarray, np.ndarray]:
-    """First and last ages of :data:`MIGRATION_AGE_GROUPS`, as arrays for the kernels."""
-    return (np.array([g[0] for g in MIGRATION_AGE_GROUPS], np.int64),
-            np.array([g[1] for g in MIGRATION_AGE_GROUPS], np.int64))
-
-
 @njit(cache=True)
 def _net_by_age(age, household, person_alive, household_alive, dead, n0, household_quartier,
                 lows, highs, n_q):
@@ -196,18 +186,3 @@ def _net_by_age(age, household, person_alive, household_alive, dead, n0, househo
                 net[g, n_q] += sign
     return net
 
-
-@njit(cache=True)
-def residents_by_age(age, household, dwelling, dwelling_quartier, lows, highs, n_q):
-    """Residents (in a dwelling) by age group and quartier (city last), in one pass."""
-    counts = np.zeros((lows.size, n_q + 1))
-    for i in range(age.size):
-        d = dwelling[household[i]]
-        if d < 0:
-            continue
-        q = dwelling_quartier[d]
-        for g in range(lows.size):
-            if lows[g] <= age[i] <= highs[g]:
-                counts[g, q] += 1.0
-                counts[g, n_q] += 1.0
-    return counts
