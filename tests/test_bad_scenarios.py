@@ -188,7 +188,7 @@ def test_an_input_error_in_a_worker_process_reaches_the_user_whole(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "sim.cli", "validate", str(folder / "essen_moved.toml"),
          "--households", "500", "--years", "1", "--replications", "2", "--workers", "2",
-         "--out", str(tmp_path / "out")], capture_output=True, text=True)
+         "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "BrokenProcessPool" not in result.stderr
     assert "elsewhere/boundaries.gpkg: file not found" in result.stderr
