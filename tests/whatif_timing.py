@@ -46,6 +46,9 @@ def chromium(profile: Path, width: int = 1300, height: int = 1900):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
+    # no call to the driver waits forever (Selenium's default: no timeout); above the 180 s
+    # that an answer's script may take
+    driver.command_executor.client_config.timeout = 240
     return driver
 
 
@@ -76,17 +79,28 @@ def free_port() -> int:
 def dashboard(results: Path, options: list[str], workers: int | None = None) -> Iterator[str]:
     """``quartier dashboard RESULTS`` on a free port (``workers`` what-if processes, default
     the dashboard's own); yields its URL; stops it (and checks that its log is quiet: waitress,
-    no line per request)."""
+    no line per request).
+
+    Its output is read as it comes (a full pipe would block the dashboard), and it runs in a
+    session of its own: at the end a stop signal, then the whole group is killed, so no worker
+    process it started can keep the pipe open and stall the tests."""
+    import signal
+    import threading
+
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "dashboard", str(results), "--port", str(port),
          *options, *(["--workers", str(workers)] if workers else [])], stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
     url = f"http://127.0.0.1:{port}/"
 
     def up():
         if proc.poll() is not None:
-            raise AssertionError(f"dashboard exited: {proc.stdout.read()}")
+            reader.join(timeout=10)
+            raise AssertionError(f"dashboard exited: {''.join(lines)}")
         try:
             return urllib.request.urlopen(url, timeout=2).status == 200
         except OSError:
@@ -100,9 +114,15 @@ def dashboard(results: Path, options: list[str], workers: int | None = None) -> 
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log = proc.stdout.read()
+            pass
+        try:  # what the dashboard started and left behind
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        reader.join(timeout=20)
+        log = "".join(lines)
+        assert not reader.is_alive(), f"the dashboard's output stayed open: {log[-2000:]}"
         assert "development server" not in log and "POST /_dash" not in log, log[-2000:]
 
 
