@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -70,13 +71,21 @@ def test_a_large_sweep_needs_yes_and_then_shows_progress_within_2_s(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "COLUMNS": "400"})
     started = time.perf_counter()
+    lines: list[tuple[str, float]] = []
+
+    def read_two() -> None:
+        for _ in range(2):
+            lines.append((proc.stdout.readline(), time.perf_counter() - started))
+
+    reader = threading.Thread(target=read_two, daemon=True)
+    reader.start()
     try:
-        first = proc.stdout.readline()
-        elapsed = time.perf_counter() - started
-        second = proc.stdout.readline()
+        reader.join(timeout=60)  # (the sweep itself would take half an hour)
     finally:
         proc.kill()
         proc.wait()
+    assert len(lines) == 2, f"no two lines within 60 s: {lines} {proc.stderr.read()}"
+    (first, elapsed), (second, _) = lines
     assert first.startswith(f"Sweep: reading {sweep}"), first + proc.stderr.read()
     assert elapsed < 2.0, f"first output after {elapsed:.2f} s"
     assert f"Sweep: {runs:,} runs, about" in second, second
