@@ -63,7 +63,8 @@ class CalibrationSpec(BaseModel):
     initial_points: int = Field(8, ge=0, le=4096,
                                 description="Space-filling points evaluated first.")
     max_evaluations: int = Field(60, ge=1, le=100_000,
-                                 description="Evaluations in all (initial points included).")
+                                 description="Evaluations in all (initial points included); "
+                                 "ABC stops after the generation that passes it.")
     xatol: float = Field(0.01, gt=0.0, le=0.5,
                          description="Nelder-Mead stops when the simplex is this small "
                          "(share of each range).")

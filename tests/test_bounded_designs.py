@@ -130,3 +130,26 @@ def test_calibration_designs_are_bounded(tmp_path, change, field):
     line = result.stderr.strip()
     assert "\n" not in line and "cal.toml" in line and field in line, line
     assert not (tmp_path / "o").exists() and not (tmp_path / "fit.toml").exists()
+
+
+def test_an_abc_calibration_is_bounded_by_its_budget(tmp_path):
+    """ABC samples until each generation has enough accepted particles, so its runs are
+    bounded by max_evaluations, not by population x generations: a budget above the
+    confirmation limit needs --yes even with a small population."""
+    text = (ROOT / "calibration" / "calibrate_essen_abc.toml").read_text(encoding="utf-8")
+    text = text.replace('base = "../scenarios/essen_historical.toml"',
+                        f'base = "{(ROOT / "scenarios" / "essen_historical.toml").as_posix()}"')
+    text = text.replace('targets_file = "targets/essen_targets.csv"',
+                        'targets_file = '
+                        f'"{(ROOT / "calibration" / "targets" / "essen_targets.csv").as_posix()}"')
+    text = re.sub(r"^(max_evaluations|abc_population|abc_generations) = \d+.*$", "", text,
+                  flags=re.M)
+    spec = tmp_path / "abc.toml"
+    spec.write_text(f"max_evaluations = 600\nabc_population = 10\nabc_generations = 2\n{text}",
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["calibrate", str(spec), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and "abc.toml" in line and "1,200 runs" in line, line
+    assert "need --yes" in line, line
+    assert not (tmp_path / "o").exists()

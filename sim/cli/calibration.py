@@ -191,11 +191,12 @@ def _check_size(spec, problem, source: str, workers: int, yes: bool, quiet: bool
     """Refuse a calibration of too many runs (or without --yes); state its size at once."""
     from sim.experiments.bounds import check_design_size
 
-    evaluations = (spec.abc_population * spec.abc_generations if spec.method == "abc"
-                   else spec.max_evaluations)
-    summary = check_design_size(evaluations * spec.replications, problem.run_base,
+    # Both methods stop at max_evaluations: Nelder-Mead exactly, pyABC after the generation
+    # in which its simulations pass it (a generation samples until enough are accepted)
+    summary = check_design_size(spec.max_evaluations * spec.replications, problem.run_base,
                                 workers=workers, confirmed=yes, source=source)
-    announcer("Kalibrierung / calibration", quiet)(f"at most {summary}; starting")
+    bound = "up to about" if spec.method == "abc" else "at most"
+    announcer("Kalibrierung / calibration", quiet)(f"{bound} {summary}; starting")
 
 
 def _print_fit(result) -> None:
