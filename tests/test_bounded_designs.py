@@ -84,6 +84,7 @@ def test_a_large_sweep_needs_yes_and_then_shows_progress_within_2_s(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+        reader.join(timeout=10)  # (ended by the kill: the pipe closes)
     assert len(lines) == 2, f"no two lines within 60 s: {lines} {proc.stderr.read()}"
     (first, elapsed), (second, _) = lines
     assert first.startswith(f"Sweep: reading {sweep}"), first + proc.stderr.read()
@@ -132,10 +133,15 @@ def test_calibration_designs_are_bounded(tmp_path, change, field):
     assert not (tmp_path / "o").exists() and not (tmp_path / "fit.toml").exists()
 
 
-def test_an_abc_calibration_is_bounded_by_its_budget(tmp_path):
-    """ABC samples until each generation has enough accepted particles, so its runs are
-    bounded by max_evaluations, not by population x generations: a budget above the
-    confirmation limit needs --yes even with a small population."""
+@pytest.mark.parametrize("sizes, runs", [
+    ("max_evaluations = 600\nabc_population = 10\nabc_generations = 2", "1,202 runs"),
+    ("max_evaluations = 60\nabc_population = 1000\nabc_generations = 2", "4,002 runs"),
+])
+def test_an_abc_calibration_is_bounded_by_its_budget(tmp_path, sizes, runs):
+    """ABC samples until each generation has enough accepted particles and checks its budget
+    between generations, after a first population from the prior: its runs are about
+    max_evaluations, at least two populations (plus the medians' evaluation), whatever
+    population x generations says. Either above the confirmation limit needs --yes."""
     text = (ROOT / "calibration" / "calibrate_essen_abc.toml").read_text(encoding="utf-8")
     text = text.replace('base = "../scenarios/essen_historical.toml"',
                         f'base = "{(ROOT / "scenarios" / "essen_historical.toml").as_posix()}"')
@@ -145,11 +151,10 @@ def test_an_abc_calibration_is_bounded_by_its_budget(tmp_path):
     text = re.sub(r"^(max_evaluations|abc_population|abc_generations) = \d+.*$", "", text,
                   flags=re.M)
     spec = tmp_path / "abc.toml"
-    spec.write_text(f"max_evaluations = 600\nabc_population = 10\nabc_generations = 2\n{text}",
-                    encoding="utf-8")
+    spec.write_text(f"{sizes}\n{text}", encoding="utf-8")
     result = CliRunner().invoke(app, ["calibrate", str(spec), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
     line = result.stderr.strip()
-    assert "\n" not in line and "abc.toml" in line and "1,200 runs" in line, line
+    assert "\n" not in line and "abc.toml" in line and runs in line, line
     assert "need --yes" in line, line
     assert not (tmp_path / "o").exists()

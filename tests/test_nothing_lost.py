@@ -238,7 +238,7 @@ def start_sweep(sweep: Path, out: Path) -> subprocess.Popen:
 def wait_until(condition, proc: subprocess.Popen, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
-        assert proc.poll() is None, proc.communicate()
+        assert proc.poll() is None, proc.communicate(timeout=30)
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
 

@@ -46,8 +46,8 @@ def chromium(profile: Path, width: int = 1300, height: int = 1900):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
-    # no call to the driver waits forever (Selenium's default: no timeout); above the 180 s
-    # that an answer's script may take
+    # a call to the driver waits at most 240 s (default 120 s, below the 180 s that an
+    # answer's script may take)
     driver.command_executor.client_config.timeout = 240
     return driver
 
@@ -91,7 +91,7 @@ def dashboard(results: Path, options: list[str], workers: int | None = None) -> 
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "dashboard", str(results), "--port", str(port),
          *options, *(["--workers", str(workers)] if workers else [])], stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
@@ -110,16 +110,17 @@ def dashboard(results: Path, options: list[str], workers: int | None = None) -> 
         wait_for(up, 90, "the dashboard to start")
         yield url
     finally:
-        proc.terminate()
         try:
+            proc.terminate()
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             pass
-        try:  # what the dashboard started and left behind
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        finally:  # what the dashboard started and left behind (also after a test's timeout)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
         reader.join(timeout=20)
         log = "".join(lines)
         assert not reader.is_alive(), f"the dashboard's output stayed open: {log[-2000:]}"

@@ -191,9 +191,14 @@ def _check_size(spec, problem, source: str, workers: int, yes: bool, quiet: bool
     """Refuse a calibration of too many runs (or without --yes); state its size at once."""
     from sim.experiments.bounds import check_design_size
 
-    # Both methods stop at max_evaluations: Nelder-Mead exactly, pyABC after the generation
-    # in which its simulations pass it (a generation samples until enough are accepted)
-    summary = check_design_size(spec.max_evaluations * spec.replications, problem.run_base,
+    # Nelder-Mead stops at max_evaluations. pyABC first samples a population from the prior
+    # (for its first epsilon), samples each generation until a population is accepted and
+    # checks the budget only between generations: at least two populations, then about the
+    # budget; then one evaluation at the posterior medians.
+    evaluations = spec.max_evaluations
+    if spec.method == "abc":
+        evaluations = max(evaluations, 2 * spec.abc_population) + 1
+    summary = check_design_size(evaluations * spec.replications, problem.run_base,
                                 workers=workers, confirmed=yes, source=source)
     bound = "up to about" if spec.method == "abc" else "at most"
     announcer("Kalibrierung / calibration", quiet)(f"{bound} {summary}; starting")
