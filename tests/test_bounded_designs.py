@@ -114,15 +114,21 @@ def test_sensitivity_last_years_beyond_the_horizon_is_refused(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def _shipped_calibration(name: str, without: str) -> str:
+    """A shipped calibration file's text with its base and targets file as absolute paths
+    (so that it can be written elsewhere) and without the settings named in ``without``."""
+    text = (ROOT / "calibration" / name).read_text(encoding="utf-8")
+    text = re.sub(r'^(base|targets_file) = "([^"]+)"', lambda m: f'{m[1]} = '
+                  f'"{(ROOT / "calibration" / m[2]).resolve().as_posix()}"', text, flags=re.M)
+    return re.sub(rf"^({without}) = \d+.*$", "", text, flags=re.M)
+
+
 @pytest.mark.parametrize("change, field", [
     ("max_evaluations = 100000", f"more than the {MAX_RUNS:,} runs"),
     ("max_evaluations = 400", "need --yes"),
 ])
 def test_calibration_designs_are_bounded(tmp_path, change, field):
-    text = (ROOT / "calibration" / "calibrate.toml").read_text(encoding="utf-8")
-    text = text.replace('base = "../scenarios/baseline.toml"',
-                        f'base = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"')
-    text = re.sub(r"^max_evaluations = \d+", "", text, flags=re.M)
+    text = _shipped_calibration("calibrate.toml", "max_evaluations")
     spec = tmp_path / "cal.toml"
     spec.write_text(f"{change}\n{text}", encoding="utf-8")
     result = CliRunner().invoke(app, ["calibrate", str(spec), "--out", str(tmp_path / "o"),
@@ -142,14 +148,8 @@ def test_an_abc_calibration_is_bounded_by_its_budget(tmp_path, sizes, runs):
     between generations, after a first population from the prior: its runs are about
     max_evaluations, at least two populations (plus the medians' evaluation), whatever
     population x generations says. Either above the confirmation limit needs --yes."""
-    text = (ROOT / "calibration" / "calibrate_essen_abc.toml").read_text(encoding="utf-8")
-    text = text.replace('base = "../scenarios/essen_historical.toml"',
-                        f'base = "{(ROOT / "scenarios" / "essen_historical.toml").as_posix()}"')
-    text = text.replace('targets_file = "targets/essen_targets.csv"',
-                        'targets_file = '
-                        f'"{(ROOT / "calibration" / "targets" / "essen_targets.csv").as_posix()}"')
-    text = re.sub(r"^(max_evaluations|abc_population|abc_generations) = \d+.*$", "", text,
-                  flags=re.M)
+    text = _shipped_calibration("calibrate_essen_abc.toml",
+                                "max_evaluations|abc_population|abc_generations")
     spec = tmp_path / "abc.toml"
     spec.write_text(f"{sizes}\n{text}", encoding="utf-8")
     result = CliRunner().invoke(app, ["calibrate", str(spec), "--out", str(tmp_path / "o")])
