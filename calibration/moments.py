@@ -229,6 +229,16 @@ def _out_migrants_share(causes: tuple[str, ...]) -> Callable[[CityTable, pd.Data
     return stat
 
 
+def _yearly_growth(metric: str) -> Callable[[CityTable, pd.DataFrame], float]:
+    """Mean yearly growth of a metric from the window's first year to its last."""
+    def stat(city: CityTable, vital: pd.DataFrame) -> float:
+        values = city.sort_index()[metric].to_numpy(float)
+        if values.size < 2 or not values[0] > 0:
+            return math.nan
+        return float((values[-1] / values[0]) ** (1.0 / (values.size - 1)) - 1.0)
+    return stat
+
+
 def _tfr(city: CityTable, vital: pd.DataFrame) -> float:
     return simulated_tfr(vital)
 
@@ -255,6 +265,8 @@ STATISTICS: dict[str, Callable[[CityTable, pd.DataFrame], float]] = {
     "net_migrants_per_1000": _net_per_1000,
     # the survey motive "housing situation (cost, space, ownership)", calibration/motives.py
     "out_migrants_housing_share": _out_migrants_share(("rent", "crowding", "no_dwelling")),
+    # asking rents' growth: the re-letting level's, over the years of the window
+    "relet_rent_growth": _yearly_growth("relet_rent_m2"),
     **{m: _metric(m) for m in (
         "mean_age", "share_under_18", "share_18_24_with_parents", "share_households_size_1",
         "share_households_size_2", "share_households_size_3", "share_households_size_4",

@@ -31,6 +31,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "owner_occupied_share": ("Eigentümerquote", "Owner-occupied share"),
     "social_housing_share": ("Anteil Sozialwohnungen", "Social housing share"),
     "mean_rent_m2": ("Nettokaltmiete je m² (EUR)", "Net cold rent per m² (EUR)"),
+    "relet_rent_m2": ("Wiedervermietungsmiete je m² (EUR)", "Re-letting rent per m² (EUR)"),
     "mean_rent_burden": ("Mietbelastung (Mittel)", "Mean rent burden"),
     "share_rent_burden_over_30": ("Mietbelastung ≥ 30 %", "Rent burden ≥ 30 %"),
     "share_rent_burden_over_40": ("Mietbelastung > 40 %", "Rent burden > 40 %"),
@@ -406,7 +407,7 @@ def metric_unit(metric: str, lang: str = "de") -> str:
     i = lang_index(lang)
     if is_share(metric):
         key = "percent"
-    elif metric in ("mean_rent_m2",):
+    elif metric in ("mean_rent_m2", "relet_rent_m2"):
         key = "eur_m2"
     elif metric in ("mean_equivalised_income",):
         key = "eur_month"

@@ -96,8 +96,8 @@ def test_the_shipped_sensitivity_design_needs_yes(tmp_path):
     result = CliRunner().invoke(app, ["sensitivity", str(ROOT / "calibration" /
                                                           "sensitivity.toml"),
                                       "--out", str(tmp_path / "out"), "-w", "2"])
-    # 30 factors: (20 × 31 + 256 × 32) points × 2 replications × 3 scenarios (two levers)
-    _refused(result, 52872, "need --yes")
+    # 31 factors: (20 × 32 + 256 × 33) points × 2 replications × 3 scenarios (two levers)
+    _refused(result, 54528, "need --yes")
     assert "sensitivity.toml" in result.stderr
     assert not (tmp_path / "out").exists()
 

@@ -50,11 +50,11 @@ def baseline():
 # -- the targets table ----------------------------------------------------------------------------
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.Div: operator.truediv}
+        ast.Div: operator.truediv, ast.Pow: operator.pow}
 
 
 def _arithmetic(text: str) -> float:
-    """Evaluate + - * /, a leading minus and parentheses over numbers (nothing else)."""
+    """Evaluate + - * / **, a leading minus and parentheses over numbers (nothing else)."""
     def ev(node):
         if isinstance(node, ast.Expression):
             return ev(node.body)
@@ -107,7 +107,7 @@ def test_every_observed_target_is_derived_from_the_lines_it_cites(table, at_leas
         # numbers written with thousands separators ("566,201") count as written without
         text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", " ".join(cited))
         for number in re.findall(r"\d+(?:\.\d+)?", row["derivation"]):
-            if number in ("100", "1000", "12", "2"):  # units and averaging, not figures
+            if number in ("1", "100", "1000", "12", "2"):  # units, averaging, growth
                 continue
             if number == row["when"]:  # the target's own year (an interpolation's end)
                 continue

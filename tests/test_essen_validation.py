@@ -160,7 +160,8 @@ def _outcomes(run_id: str, start: int, years: int, shift: float) -> pd.DataFrame
                   "morans_i_origin_1km": 0.5, "dissimilarity_origin_quartiers": 0.26,
                   "owner_occupied_share": 0.323, "vacancy_rate": 0.04 - 0.001 * k,
                   "mean_rent_burden": 0.275 - 0.005 * k, "share_under_18": 0.15 + 0.001 * k,
-                  "net_migration_rate_18_29": 40.0 - k, "net_migration_rate_30_49": -k + shift}
+                  "net_migration_rate_18_29": 40.0 - k, "net_migration_rate_30_49": -k + shift,
+                  "relet_rent_m2": 7.0 * 1.03 ** k}
         for cause in ("rent", "crowding", "no_dwelling", "other"):
             values[f"out_migrants_cause_{cause}"] = 140
         rows += [{"run_id": run_id, "year": year, "scope": "city", "metric": m, "value": v}
@@ -183,6 +184,7 @@ def test_calendar_year_targets_compare_their_year():
     assert per_run.loc["a", "share_under_18_2017"] == pytest.approx(0.15 + 0.001 * 7)
     assert per_run.loc["a", "net_migration_rate_18_29_2017"] == pytest.approx(40.0 - 7)
     assert per_run.loc["b", "net_migration_rate_30_49_2021"] == pytest.approx(-11.0 + 2.0)
+    assert per_run.loc["a", "relet_rent_growth"] == pytest.approx(0.03)  # over 2011-2022
     table = compare(per_run, targets).set_index("target")
     assert list(table.index) == [t.key for t in targets]
     assert table["role"].isin(["fitted", "held out", "input"]).all()

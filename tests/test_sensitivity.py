@@ -554,6 +554,7 @@ def test_the_spec_varies_what_drives_the_levers_effects(baseline):
     for name in ("parameters.choice.utility_health", "parameters.choice.utility_school",
                  SIMILAR, "parameters.mobility.homophily_threshold", IN_RATE,
                  "parameters.migration.demand_vacancy_elasticity",
+                 "parameters.housing.vacancy_reserve",
                  "parameters.kitas.kita_weight", "parameters.care_grades.tagespflege_home_share",
                  "parameters.jobs.pt_affordable_share", "parameters.services.gp_catchment_min",
                  "scale.service_weights"):

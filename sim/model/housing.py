@@ -302,6 +302,7 @@ class HousingMarket:
         self.vacant_years = np.zeros(city.n_dwellings, np.int16)
         self.vacancy: float | None = None  # the market's vacancy as newcomers and builders see it
         self.vacancy_q: np.ndarray | None = None  # each quartier's at the end of the last year
+        self.between_tenancies = np.zeros(0, np.int64)  # this year's (processes.moving)
         self.vacancy_smoothing = float(scenario.parameters.migration.vacancy_smoothing)
         self.demolition: DemolitionLever | None = scenario.levers.demolition
         rate = np.zeros(city.n_quartiers)
@@ -427,9 +428,8 @@ class HousingMarket:
             self.vacancy = (1.0 - alpha) * self.vacancy + alpha * now
 
     def construction_rate(self, year: int) -> float:
-        """New dwellings per market dwelling this year, from the vacancy the market knows (see
-        :meth:`observe_vacancy`) and the re-letting rents against the region's (see the module
-        docstring)."""
+        """New dwellings per market dwelling this year, from the vacancy the market knows
+        (:meth:`observe_vacancy`) and the re-letting rents against the region's (module doc)."""
         hp, city = self.params, self.city
         target = max(hp.target_vacancy, 1e-6)
         market = on_market(city)

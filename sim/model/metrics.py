@@ -370,7 +370,7 @@ def housing_stocks(sums: EndSums, city) -> dict[str, np.ndarray]:
     :func:`sim.model.segregation.by_area` (tested equal to the single-area functions, which are
     tested equal to PySAL).
     """
-    from sim.state.city import OWNER, SOCIAL
+    from sim.state.city import OWNER, PRIVATE, SOCIAL
 
     n_q = city.n_quartiers
     hs = np.vstack([sums.housing, sums.housing.sum(axis=0)])
@@ -392,6 +392,14 @@ def housing_stocks(sums: EndSums, city) -> dict[str, np.ndarray]:
     out["share_rent_burden_over_30"] = ratio(hs[:, 8], tenants)
     out["share_rent_burden_over_40"] = ratio(hs[:, 9], tenants)
     out["share_crowded"] = ratio(hs[:, 10], hs[:, 11])
+    # The re-letting level a mover pays, averaged over the private rental dwellings.
+    private = city.dwelling_tenure == PRIVATE
+    level = city.cell_rent_m2[city.dwelling_cell[private]].astype(np.float64)
+    where = city.dwelling_quartier[private].astype(np.int64)
+    inside = where >= 0
+    level_sum = np.bincount(where[inside], weights=level[inside], minlength=n_q)
+    count = np.bincount(where[inside], minlength=n_q).astype(float)
+    out["relet_rent_m2"] = ratio(np.r_[level_sum, level.sum()], np.r_[count, level.size])
 
     # Persons per cell by group: poor, middle, high, migration background, 65+. Each
     # quartier's populated cells and, as area n_q, all of them (empty cells add nothing).

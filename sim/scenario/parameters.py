@@ -264,6 +264,14 @@ class HousingParameters(StrictModel):
         "demolition; tenure WITHDRAWN). None: every vacant dwelling of the start is on the "
         "market. For a census start whose vacancy counts all empty dwellings (Zensus 2011).",
     )
+    vacancy_reserve: float = Field(
+        0.0, ge=0.0, lt=0.2,
+        description="Fluktuationsreserve: share of the market's dwellings that stand empty "
+        "between two tenancies at any time. Each year that many of the vacant dwellings (a "
+        "keyed random choice) are let to nobody, so the year-end vacancy, like the observed "
+        "one, counts them. 0: every vacant dwelling can be let at once (the year-end vacancy "
+        "is the excess alone). ASSUMPTION where set; in the sensitivity analysis.",
+    )
     target_vacancy: float = Field(
         0.033, ge=0.0, lt=0.5,
         description="Vacancy at which re-letting rents grow at the base rate, in-migration "

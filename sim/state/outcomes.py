@@ -61,6 +61,7 @@ STOCK_METRICS = (
     "owner_occupied_share",
     "social_housing_share",
     "mean_rent_m2",
+    "relet_rent_m2",
     "mean_rent_burden",
     "share_rent_burden_over_30",
     "share_rent_burden_over_40",
@@ -216,6 +217,8 @@ DESCRIPTIONS = {
     "owner_occupied_share": "Share of dwellings that are owner-occupied",
     "social_housing_share": "Share of dwellings that are rent-bound social housing",
     "mean_rent_m2": "Mean net cold rent per m² of occupied rental dwellings (EUR)",
+    "relet_rent_m2": "Mean re-letting rent per m² of private rental dwellings (EUR, net cold): "
+                     "what a household moving in pays (the local market level)",
     "mean_rent_burden": "Mean rent burden of tenant households (gross cold rent / income)",
     "share_rent_burden_over_30": "Share of tenant households paying 30 % of income or more",
     "share_rent_burden_over_40": "Share of tenant households paying more than 40 % of income",

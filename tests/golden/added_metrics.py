@@ -1,6 +1,6 @@
 """Proof that regenerated golden files only add rows.
 
-    python -m tests.golden.added_metrics [REV]
+    python -m tests.golden.added_metrics [REV] [--new-parameter]
 
 
 For every golden table, the version stored at git revision ``REV`` (default ``HEAD``) is
@@ -8,6 +8,10 @@ compared with the file in the working tree, restricted to the old file's metrics
 must be the same rows in the same order with bit-identical values (``NaN`` equal to
 ``NaN``), and the working tree's other rows may only belong to metrics the old file did not
 have. Prints one line per file and the added metrics; exits with status 1 on any difference.
+
+``--new-parameter``: a new scenario field (with a default that leaves the model as it was)
+changes every scenario's content hash and so the ``run_id`` column; the run ids are then
+only checked to map one to one onto the old ones, every other column as above.
 """
 
 from __future__ import annotations
@@ -28,11 +32,18 @@ def old_table(rev: str, name: str) -> pd.DataFrame | None:
     return pd.read_parquet(io.BytesIO(shown.stdout)) if shown.returncode == 0 else None
 
 
-def same(old: pd.DataFrame, new: pd.DataFrame) -> str | None:
-    """None if ``new`` restricted to the old metrics equals ``old`` bit for bit, else why."""
+def same(old: pd.DataFrame, new: pd.DataFrame, new_run_ids: bool = False) -> str | None:
+    """None if ``new`` restricted to the old metrics equals ``old`` bit for bit, else why
+    (``new_run_ids``: the run ids need only correspond one to one)."""
     if "metric" in old.columns:
         metrics = set(old["metric"].astype(str))
         new = new[new["metric"].astype(str).isin(metrics)]
+    if new_run_ids and "run_id" in old.columns and len(old) == len(new):
+        pairs = pd.DataFrame({"old": old["run_id"].astype(str).to_numpy(),
+                              "new": new["run_id"].astype(str).to_numpy()}).drop_duplicates()
+        if pairs["old"].duplicated().any() or pairs["new"].duplicated().any():
+            return "run_id: not one to one"
+        old, new = old.drop(columns="run_id"), new.drop(columns="run_id")
     if list(old.columns) != list(new.columns):
         return f"columns {list(old.columns)} != {list(new.columns)}"
     if len(old) != len(new):
@@ -50,7 +61,7 @@ def same(old: pd.DataFrame, new: pd.DataFrame) -> str | None:
     return None
 
 
-def main(rev: str = "HEAD") -> int:
+def main(rev: str = "HEAD", new_run_ids: bool = False) -> int:
     failed = 0
     added: set[str] = set()
     for path in sorted(DATA.glob("*.parquet")):
@@ -59,7 +70,7 @@ def main(rev: str = "HEAD") -> int:
             print(f"{path.name}: new file")
             continue
         new = pd.read_parquet(path)
-        why = same(old, new)
+        why = same(old, new, new_run_ids)
         if "metric" in old.columns:
             added |= set(new["metric"].astype(str)) - set(old["metric"].astype(str))
         print(f"{path.name}: {'identical on the old rows' if why is None else why}")
@@ -70,4 +81,6 @@ def main(rev: str = "HEAD") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:2]))
+    flags = {"--new-parameter"}
+    args = [a for a in sys.argv[1:] if a not in flags]
+    sys.exit(main(*args[:1], new_run_ids="--new-parameter" in sys.argv[1:]))

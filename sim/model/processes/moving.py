@@ -7,7 +7,8 @@ search. Searchers choose one at a time, in keyed random order, among a sample of
 staying, and leaving the city. A household that leaves is an out-migrant with a cause: the
 parts of its dissatisfaction without which it would not have searched this year (shared
 equally; ``other`` if none: see :func:`sim.model.mobility.counterfactual_causes`), or
-``no_dwelling`` for a new household that found none.
+``no_dwelling`` for a new household that found none. Dwellings empty between two tenancies
+(``housing.vacancy_reserve``, :func:`between_tenancies`) are no option this year.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sim.model.mobility import (
     movers,
     typical_parts,
 )
+from sim.model.rng import keyed_uniforms
 from sim.state.city import on_market
 
 if TYPE_CHECKING:
@@ -36,6 +38,28 @@ if TYPE_CHECKING:
 # choice: at a million households these arrays set the peak memory).
 KEPT_FOR_IN_MIGRATION = ("cost", "relet_cost", "cell_share_income", "cell_share_origin",
                          "choice_access", "size", "group", "origin", "old", "children")
+
+
+SLOT_RESERVE = 3000  # of the moving key, keyed to the dwelling's row
+
+
+def between_tenancies(city, occupied_dwellings: np.ndarray, share: float, key, year: int
+                      ) -> np.ndarray:
+    """The vacant market dwellings that stand empty between two tenancies this year (the
+    Fluktuationsreserve, ``housing.vacancy_reserve``): ``share`` of the market's dwellings,
+    or every vacant one if there are fewer, chosen by keyed random numbers (the same
+    dwellings in every run of the seed). None are let this year."""
+    market = on_market(city)
+    wanted = int(round(share * int(market.sum())))
+    if wanted <= 0:
+        return np.zeros(0, np.int64)
+    free = market.copy()
+    free[occupied_dwellings[occupied_dwellings >= 0]] = False
+    candidates = np.flatnonzero(free)
+    if candidates.size <= wanted:
+        return candidates
+    u = keyed_uniforms(key, year, candidates.astype(np.uint64), SLOT_RESERVE)
+    return np.sort(candidates[np.argsort(u, kind="stable")[:wanted]])
 
 
 def step(model: QuartierModel, year: YearState, params: MobilityParameters,
@@ -54,8 +78,11 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     why = {"parts": s["parts"][searching], "stage": s["stage"][searching],
            "typical": typical_parts(s["parts"], active)}  # for the causes of leaving
     s = year.situation = {key: s[key] for key in KEPT_FOR_IN_MIGRATION}
+    reserve = model.market.between_tenancies = between_tenancies(
+        city, pop.dwelling[housed], model.scenario.parameters.housing.vacancy_reserve,
+        np.uint64(draws.key), year.year)
     year.vacancies = Vacancies(city.n_dwellings, np.r_[
-        pop.dwelling[housed], np.flatnonzero(~on_market(city))])
+        pop.dwelling[housed], np.flatnonzero(~on_market(city)), reserve])
     chosen = choose(searchers, year.vacancies, city, s["cost"], s["relet_cost"],
                     s["cell_share_income"], s["cell_share_origin"], params, draws.key,
                     year.year, s["choice_access"])
