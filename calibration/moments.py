@@ -232,10 +232,12 @@ def _out_migrants_share(causes: tuple[str, ...]) -> Callable[[CityTable, pd.Data
 def _yearly_growth(metric: str) -> Callable[[CityTable, pd.DataFrame], float]:
     """Mean yearly growth of a metric from the window's first year to its last."""
     def stat(city: CityTable, vital: pd.DataFrame) -> float:
-        values = city.sort_index()[metric].to_numpy(float)
-        if values.size < 2 or not values[0] > 0:
+        table = city.sort_index()
+        values = table[metric].to_numpy(float)
+        span = float(table.index[-1] - table.index[0]) if len(table) else 0.0
+        if span <= 0 or not values[0] > 0:
             return math.nan
-        return float((values[-1] / values[0]) ** (1.0 / (values.size - 1)) - 1.0)
+        return float((values[-1] / values[0]) ** (1.0 / span) - 1.0)
     return stat
 
 

@@ -107,7 +107,9 @@ def test_every_observed_target_is_derived_from_the_lines_it_cites(table, at_leas
         # numbers written with thousands separators ("566,201") count as written without
         text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", " ".join(cited))
         for number in re.findall(r"\d+(?:\.\d+)?", row["derivation"]):
-            if number in ("1", "100", "1000", "12", "2"):  # units, averaging, growth
+            if number in ("100", "1000", "12", "2"):  # units and averaging, not figures
+                continue
+            if number == "1" and "**" in row["derivation"]:  # a growth rate's root and - 1
                 continue
             if number == row["when"]:  # the target's own year (an interpolation's end)
                 continue

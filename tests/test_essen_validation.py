@@ -161,7 +161,7 @@ def _outcomes(run_id: str, start: int, years: int, shift: float) -> pd.DataFrame
                   "owner_occupied_share": 0.323, "vacancy_rate": 0.04 - 0.001 * k,
                   "mean_rent_burden": 0.275 - 0.005 * k, "share_under_18": 0.15 + 0.001 * k,
                   "net_migration_rate_18_29": 40.0 - k, "net_migration_rate_30_49": -k + shift,
-                  "relet_rent_m2": 7.0 * 1.03 ** k}
+                  "relet_rent_m2": 7.0 * 1.03 ** k if k else 99.0}  # the start: not compared
         for cause in ("rent", "crowding", "no_dwelling", "other"):
             values[f"out_migrants_cause_{cause}"] = 140
         rows += [{"run_id": run_id, "year": year, "scope": "city", "metric": m, "value": v}

@@ -43,23 +43,32 @@ KEPT_FOR_IN_MIGRATION = ("cost", "relet_cost", "cell_share_income", "cell_share_
 SLOT_RESERVE = 3000  # of the moving key, keyed to the dwelling's row
 
 
-def between_tenancies(city, occupied_dwellings: np.ndarray, share: float, key, year: int
-                      ) -> np.ndarray:
+def between_tenancies(city, occupied_dwellings: np.ndarray, share: float, key, year: int,
+                      last: np.ndarray | None = None) -> np.ndarray:
     """The vacant market dwellings that stand empty between two tenancies this year (the
-    Fluktuationsreserve, ``housing.vacancy_reserve``): ``share`` of the market's dwellings,
-    or every vacant one if there are fewer, chosen by keyed random numbers (the same
-    dwellings in every run of the seed). None are let this year."""
+    Fluktuationsreserve, ``housing.vacancy_reserve``): in each quartier ``share`` of its
+    market dwellings, or every vacant one if fewer are vacant, chosen by keyed random numbers
+    (the same dwellings in every run of the seed). Last year's (``last``) are not chosen
+    again: a dwelling between two tenancies stands empty for one year at most. None are let
+    this year."""
     market = on_market(city)
-    wanted = int(round(share * int(market.sum())))
-    if wanted <= 0:
+    if share <= 0.0 or not market.any():
         return np.zeros(0, np.int64)
+    n_q = city.n_quartiers
+    quartier = city.dwelling_quartier.astype(np.int64)
+    quartier = np.where(quartier >= 0, quartier, n_q)  # dwellings outside the quartiers
+    wanted = np.rint(share * np.bincount(quartier[market], minlength=n_q + 1)).astype(np.int64)
     free = market.copy()
     free[occupied_dwellings[occupied_dwellings >= 0]] = False
+    if last is not None and last.size:
+        free[last] = False
     candidates = np.flatnonzero(free)
-    if candidates.size <= wanted:
-        return candidates
     u = keyed_uniforms(key, year, candidates.astype(np.uint64), SLOT_RESERVE)
-    return np.sort(candidates[np.argsort(u, kind="stable")[:wanted]])
+    group = quartier[candidates]
+    order = np.lexsort((u, group))  # by quartier, then by the keyed number
+    group = group[order]
+    rank = np.arange(order.size) - np.searchsorted(group, group, side="left")
+    return np.sort(candidates[order[rank < wanted[group]]])
 
 
 def step(model: QuartierModel, year: YearState, params: MobilityParameters,
@@ -80,7 +89,7 @@ def step(model: QuartierModel, year: YearState, params: MobilityParameters,
     s = year.situation = {key: s[key] for key in KEPT_FOR_IN_MIGRATION}
     reserve = model.market.between_tenancies = between_tenancies(
         city, pop.dwelling[housed], model.scenario.parameters.housing.vacancy_reserve,
-        np.uint64(draws.key), year.year)
+        np.uint64(draws.key), year.year, model.market.between_tenancies)
     year.vacancies = Vacancies(city.n_dwellings, np.r_[
         pop.dwelling[housed], np.flatnonzero(~on_market(city)), reserve])
     chosen = choose(searchers, year.vacancies, city, s["cost"], s["relet_cost"],
