@@ -3,12 +3,13 @@ of them choose the outside option (leave the city), split by whether they still 
 start dwelling.
 
     python -m calibration.outflow [--scenario scenarios/essen_historical.toml] [--seed 1]
-                                  [--households N] [--set KEY=JSON ...]
+                                  [--households N] [--set KEY=JSON ...] [--metrics A,B]
 
 A diagnostic: it watches the moving step's choice (``sim.model.processes.moving``) of one run
 without changing it (the run's outcomes are those of a plain run, tested) and prints one row
 per simulated year, as a Markdown table, with the city's population, births, in-migrants (and
-those under 18), out-migrants, share under 18, rent burden and vacancy. The in-migrants' own
+those under 18), out-migrants, share under 18, rent burden and vacancy, and any citywide
+outcomes named by ``--metrics``. The in-migrants' own
 choice is not in it.
 ``--set`` overrides scenario values by their dotted path, e.g.
 ``--set parameters.mobility.utility_similar_neighbours=0``.
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 import sim
+from sim.state.outcomes import METRICS
 
 
 @dataclass
@@ -92,7 +94,8 @@ def observe(scenario, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     return log.table(), model.outcomes()
 
 
-def diagnostic_arguments(description: str, argv: list[str] | None = None):
+def diagnostic_arguments(description: str, argv: list[str] | None = None,
+                         metrics: bool = False):
     """The command line of a diagnostic run (``--scenario``, ``--seed``, ``--households``,
     ``--set KEY=JSON``): (the parsed arguments, the scenario with the overrides, the
     overrides)."""
@@ -103,6 +106,10 @@ def diagnostic_arguments(description: str, argv: list[str] | None = None):
                         help="a smaller copy of the city (default: the scenario's size)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override a scenario value by its dotted path (repeatable)")
+    if metrics:
+        parser.add_argument("--metrics", default="", metavar="NAME,...",
+                            help="more citywide outcomes as columns, e.g. "
+                            "dissimilarity_income_cells,relet_rent_m2 (see quartier metrics)")
     args = parser.parse_args(argv)
     scenario = sim.load_scenario(args.scenario)
     values = {}
@@ -117,13 +124,17 @@ def diagnostic_arguments(description: str, argv: list[str] | None = None):
 
 
 def main(argv: list[str] | None = None) -> None:
-    args, scenario, values = diagnostic_arguments(__doc__.splitlines()[0], argv)
+    args, scenario, values = diagnostic_arguments(__doc__.splitlines()[0], argv, metrics=True)
+    extra = [m for m in args.metrics.split(",") if m]
+    unknown = sorted(set(extra) - set(METRICS))
+    if unknown:
+        raise SystemExit(f"--metrics: unknown metric {unknown[0]!r} (see quartier metrics)")
     table, outcomes = observe(scenario, args.seed)
     city = outcomes[outcomes["scope"] == "city"].pivot_table(
         index="year", columns="metric", values="value")
     table = table.set_index("year")
     for metric in ("population", "births", "in_migrants", "in_migrants_under_18", "out_migrants",
-                   "share_under_18", "mean_rent_burden", "vacancy_rate"):
+                   "share_under_18", "mean_rent_burden", "vacancy_rate", *extra):
         table[metric] = city[metric].reindex(table.index)
     print(f"{args.scenario}, seed {args.seed}" + (f", {values}" if values else ""))
     print(_markdown(table))
@@ -135,6 +146,8 @@ def _markdown(table: pd.DataFrame) -> str:
             return "–"
         if "share" in name or name in ("mean_rent_burden", "vacancy_rate"):
             return f"{100 * v:.1f} %"
+        if abs(v) < 100 and v != round(v):  # indices, rates, EUR per m²
+            return f"{v:.3f}"
         return f"{v:,.0f}"
 
     head = ["year", *table.columns]

@@ -239,3 +239,19 @@ def test_the_outflow_diagnostic_watches_without_changing_the_run():
     assert table["outside_share"].between(0, 1).all() and (table["searchers"] > 0).all()
     out = watched[(watched["scope"] == "city") & (watched["metric"] == "out_migrants")]
     assert (out["value"].dropna() > 0).all()
+
+
+def test_the_outflow_diagnostic_prints_more_metrics_on_request(capsys):
+    from calibration.outflow import main
+
+    base = str(ROOT / "scenarios" / "baseline.toml")
+    main(["--scenario", base, "--households", "300", "--set", "years=2",
+          "--metrics", "relet_rent_m2,dissimilarity_income_cells"])
+    lines = capsys.readouterr().out.splitlines()
+    head = [c.strip() for c in lines[1].strip("|").split("|")]
+    assert head[-2:] == ["relet_rent_m2", "dissimilarity_income_cells"]
+    assert len(lines) == 3 + 2  # title, head, rule, two years
+    rent = float(lines[-1].strip("|").split("|")[-2])
+    assert 3.0 < rent < 30.0  # EUR per m², printed with decimals
+    with pytest.raises(SystemExit, match="unknown metric 'segregation'"):
+        main(["--scenario", base, "--households", "300", "--metrics", "segregation"])
