@@ -266,11 +266,12 @@ class HousingParameters(StrictModel):
     )
     vacancy_reserve: float = Field(
         0.0, ge=0.0, lt=0.2,
-        description="Fluktuationsreserve: share of the market's dwellings that stand empty "
-        "between two tenancies at any time. Each year that many of the vacant dwellings (a "
-        "keyed random choice) are let to nobody, so the year-end vacancy, like the observed "
-        "one, counts them. 0: every vacant dwelling can be let at once (the year-end vacancy "
-        "is the excess alone). ASSUMPTION where set; in the sensitivity analysis.",
+        description="Fluktuationsreserve: share of each quartier's market dwellings that "
+        "stand empty between two tenancies. Each year that many of its vacant dwellings (a "
+        "keyed random choice, never last year's) are let to nobody, so the year-end vacancy, "
+        "like the observed one, counts them. 0: every vacant dwelling can be let at once (the "
+        "year-end vacancy is the excess alone). ASSUMPTION where set; in the sensitivity "
+        "analysis.",
     )
     target_vacancy: float = Field(
         0.033, ge=0.0, lt=0.5,
