@@ -278,10 +278,6 @@ replications = 2
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 @pytest.mark.alone
-@pytest.mark.xfail(strict=False, reason=(
-    "on the shared development machine (up 15 h) the in-flight file named after the first "
-    "command's process is gone when the second ends, on main as on this branch; it passed on "
-    "the fresh CI machine: to be investigated"))
 def test_a_second_command_during_the_first_leaves_every_run_whole(tmp_path):
     """The first command's lock is removed while it runs and a second command takes the
     folder: the second's tidy-up leaves the first's files alone, the first stops storing
@@ -298,11 +294,14 @@ years = 6
     second_file = write_sweep(tmp_path, "replications = 1\nseed = 100\n" + body, "second.toml")
     out = tmp_path / "shared"
     first = start_sweep(first_file, out)
+    # a worker of the first command still writing a file (named by its process): a live
+    # process of its own, since the first command itself may already have stopped when the
+    # second tidies up (it stops at its next store once its lock is gone)
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(900)"])
     try:
         wait_until(lambda: len(stored_run_ids(out)) >= 1, first)
         (out / ".lock").unlink()
-        # a file the first command is writing (named by its process), as its workers leave them
-        in_flight = out / "runs" / f".x.outcomes.parquet.h{host_tag()}p{first.pid}-0001.tmp"
+        in_flight = out / "runs" / f".x.outcomes.parquet.h{host_tag()}p{writer.pid}-0001.tmp"
         in_flight.write_bytes(b"half")
         second = quartier("sweep", second_file, "--out", out, "--workers", 2, "--quiet",
                           timeout=600)
@@ -310,6 +309,8 @@ years = 6
         assert in_flight.read_bytes() == b"half"  # the second's tidy-up left it alone
         _, err = first.communicate(timeout=600)
     finally:
+        writer.kill()  # the writer is gone now: its file is a leftover
+        writer.wait()
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()
@@ -329,5 +330,5 @@ years = 6
                      timeout=600)
     assert again.returncode == 0, again.stderr
     assert len(stored_run_ids(out)) == 54  # the first's 48 and the second's 6
-    # the first command is gone now: its leftover is removed, and nothing else is left
+    # the writer is gone now: its leftover is removed, and nothing else is left
     assert not [p.name for p in runs.iterdir() if p.name.startswith(".")]
