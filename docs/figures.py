@@ -520,11 +520,12 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                     "5,000 households, 440 runs; the spec now has 25 factors and two levers "
                     "at 30,000 households: 3,120 runs)"),
     "sensitivity_effects": ([["quartier", "sensitivity", "calibration/sensitivity.toml",
-                              "--method", "sobol", "--samples", "8", "--replications", "1",
+                              "--method", "sobol", "--samples", "16", "--replications", "2",
                               "--workers", "2", "--out", "{scratch}/sensitivity_effects",
                               "--yes"]],
                             "Sobol S1/ST with CIs of the lever effects (MVZ Hochfeld, 30 % "
-                            "quota), N = 8, 648 runs of 30,000 households over 10 years"),
+                            "quota), N = 16, 2 replications, 3,168 runs of 30,000 households "
+                            "over 10 years"),
     "calibration_recovery": ([[PY, "-m", "pytest", "tests/test_calibration.py", "-m", "slow"]],
                              "parameter recovery of the calibration"),
     "throughput": ([[PY, "benchmarks/throughput.py", "--repeats", "9"]],

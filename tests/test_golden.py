@@ -50,3 +50,19 @@ def test_golden_outputs_are_reproduced_with_two_threads(case, monkeypatch):
         expected = pd.read_parquet(case.path(table))
         pd.testing.assert_frame_equal(plain(fresh[table]), expected, check_exact=True,
                                       obj=f"{case.name} {table} (2 threads)")
+
+
+def test_the_new_parameter_check_holds_run_ids_to_one_mapping_across_tables():
+    """``python -m tests.golden.added_metrics --new-parameter`` lets run ids change, but only
+    one to one and the same way in every table; other columns stay bit-identical."""
+    from tests.golden.added_metrics import same
+
+    old = pd.DataFrame({"run_id": ["a", "a", "b"], "x": [1.0, 2.0, 3.0]})
+    renamed = old.assign(run_id=["A", "A", "B"])
+    mapping: dict[str, dict[str, str]] = {}
+    assert same(old, renamed, True, mapping) is None
+    assert same(old, renamed, True, mapping) is None  # a second table, the same mapping
+    assert "another run id" in same(old, old.assign(run_id=["B", "B", "A"]), True, mapping)
+    assert "one to one" in same(old, old.assign(run_id=["A", "A", "A"]), True, {})
+    assert "values differ" in same(old, renamed.assign(x=[1.0, 2.0, 3.5]), True, {})
+    assert "values differ" in same(old, renamed)  # without the flag, ids must be equal

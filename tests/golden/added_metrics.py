@@ -11,7 +11,8 @@ have. Prints one line per file and the added metrics; exits with status 1 on any
 
 ``--new-parameter``: a new scenario field (with a default that leaves the model as it was)
 changes every scenario's content hash and so the ``run_id`` column; the run ids are then
-only checked to map one to one onto the old ones, every other column as above.
+only checked to map one to one onto the old ones, the same mapping in every table, every other
+column as above.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ def old_table(rev: str, name: str) -> pd.DataFrame | None:
     return pd.read_parquet(io.BytesIO(shown.stdout)) if shown.returncode == 0 else None
 
 
-def same(old: pd.DataFrame, new: pd.DataFrame, new_run_ids: bool = False) -> str | None:
+def same(old: pd.DataFrame, new: pd.DataFrame, new_run_ids: bool = False,
+         mapping: dict[str, dict[str, str]] | None = None) -> str | None:
     """None if ``new`` restricted to the old metrics equals ``old`` bit for bit, else why
-    (``new_run_ids``: the run ids need only correspond one to one)."""
+    (``new_run_ids``: the run ids need only correspond one to one, within this table and,
+    through ``mapping`` shared between the tables, across all of them)."""
     if "metric" in old.columns:
         metrics = set(old["metric"].astype(str))
         new = new[new["metric"].astype(str).isin(metrics)]
@@ -43,6 +46,11 @@ def same(old: pd.DataFrame, new: pd.DataFrame, new_run_ids: bool = False) -> str
                               "new": new["run_id"].astype(str).to_numpy()}).drop_duplicates()
         if pairs["old"].duplicated().any() or pairs["new"].duplicated().any():
             return "run_id: not one to one"
+        if mapping is not None:
+            forward, backward = mapping.setdefault("old", {}), mapping.setdefault("new", {})
+            for o, n in zip(pairs["old"], pairs["new"], strict=True):
+                if forward.setdefault(o, n) != n or backward.setdefault(n, o) != o:
+                    return f"run_id: {o} maps to another run id than in an earlier table"
         old, new = old.drop(columns="run_id"), new.drop(columns="run_id")
     if list(old.columns) != list(new.columns):
         return f"columns {list(old.columns)} != {list(new.columns)}"
@@ -64,13 +72,14 @@ def same(old: pd.DataFrame, new: pd.DataFrame, new_run_ids: bool = False) -> str
 def main(rev: str = "HEAD", new_run_ids: bool = False) -> int:
     failed = 0
     added: set[str] = set()
+    mapping: dict[str, dict[str, str]] = {}
     for path in sorted(DATA.glob("*.parquet")):
         old = old_table(rev, path.name)
         if old is None:
             print(f"{path.name}: new file")
             continue
         new = pd.read_parquet(path)
-        why = same(old, new, new_run_ids)
+        why = same(old, new, new_run_ids, mapping)
         if "metric" in old.columns:
             added |= set(new["metric"].astype(str)) - set(old["metric"].astype(str))
         print(f"{path.name}: {'identical on the old rows' if why is None else why}")
