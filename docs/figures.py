@@ -517,8 +517,8 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                       "morris",
                       "--out", "{scratch}/sensitivity", "--yes", "-q"]],
                     "Morris screening (measured with the spec of eff98db: 10 parameters, "
-                    "5,000 households, 440 runs; the spec now has 25 factors and two levers "
-                    "at 30,000 households: 3,120 runs)"),
+                    "5,000 households, 440 runs; the spec now has 31 factors and two levers "
+                    "at 30,000 households: 3,840 runs)"),
     "sensitivity_effects": ([["quartier", "sensitivity", "calibration/sensitivity.toml",
                               "--method", "sobol", "--samples", "16", "--replications", "2",
                               "--workers", "2", "--out", "{scratch}/sensitivity_effects",

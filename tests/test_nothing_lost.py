@@ -293,11 +293,16 @@ years = 6
     first_file = write_sweep(tmp_path, "replications = 8\nseed = 1\n" + body, "first.toml")
     second_file = write_sweep(tmp_path, "replications = 1\nseed = 100\n" + body, "second.toml")
     out = tmp_path / "shared"
-    first = start_sweep(first_file, out)
     # a worker of the first command still writing a file (named by its process): a live
     # process of its own, since the first command itself may already have stopped when the
     # second tidies up (it stops at its next store once its lock is gone)
-    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(900)"])
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    try:
+        first = start_sweep(first_file, out)
+    except BaseException:
+        writer.kill()
+        writer.wait()
+        raise
     try:
         wait_until(lambda: len(stored_run_ids(out)) >= 1, first)
         (out / ".lock").unlink()
