@@ -4,7 +4,9 @@ The machine is shared, so a single throughput figure moves with its load. Runnin
 revisions in turn (A, B, A, B, ...) exposes both to the same moments, and their ratio is far
 steadier than either figure. The other revision is checked out into a temporary git worktree;
 each round runs ``benchmarks/throughput.py`` of both trees (each tree its own code and
-scenarios) and the script prints every round's medians, then the median ratio.
+scenarios) and the script prints every round's medians, then the median ratio. A small run of
+each tree before the rounds, not counted, compiles its kernels into numba's cache, so that no
+round pays for compiling.
 
     python benchmarks/compare_revisions.py                 # against HEAD~1, 4 rounds
     python benchmarks/compare_revisions.py --base main --rounds 6
@@ -23,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WARM_UP_HOUSEHOLDS = 2_000  # a run of each tree before the rounds, not counted
 
 
 def measure(tree: Path, households: int, years: int, repeats: int) -> float:
@@ -63,6 +66,8 @@ def main() -> None:
         try:
             print(f"base {rev.stdout.strip()} vs this checkout: {a.households:,} households, "
                   f"{a.years} years, medians of {a.repeats} runs")
+            for tree in (base, ROOT):  # fill each tree's compiled-kernel cache first
+                measure(tree, WARM_UP_HOUSEHOLDS, 1, 1)
             ratios = []
             for r in range(1, a.rounds + 1):
                 old = measure(base, a.households, a.years, a.repeats)

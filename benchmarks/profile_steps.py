@@ -3,7 +3,10 @@
 Builds the baseline scenario at ``--households`` (default 100,000), runs ``--years`` years
 with every step of :data:`sim.model.schedule.SCHEDULE` timed, and prints a Markdown table:
 median ms per year per step over ``--repeats`` fresh models, its share of the year, and the
-end of year (removal of the dead and departed, the year's record) as its own rows.
+end of year (removal of the dead and departed, the year's record) as its own rows. Below the
+table: the sequential choice of dwellings (inside moving and in-migration), the one part of the
+year that cannot be split between threads without changing results, and the speed-up with
+``--threads`` that it alone leaves possible (Amdahl's law).
 
     python benchmarks/profile_steps.py                       # 100k, 10 years, 3 repeats
     python benchmarks/profile_steps.py --households 10000 --years 5 --repeats 1
@@ -25,10 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 
-def profile_once(households: int, years: int, seed: int) -> tuple[dict[str, float], float, float]:
-    """ms per year by step for one fresh model, the build's seconds and the run's seconds."""
+def profile_once(households: int, years: int, seed: int
+                 ) -> tuple[dict[str, float], float, float, float]:
+    """ms per year by step for one fresh model, the build's seconds, the run's seconds and
+    the sequential choice's ms per year."""
     import sim
-    from sim.model import kernel, schedule
+    from sim.model import kernel, mobility, schedule
     from sim.scenario import Scenario
 
     base = sim.load_scenario(BASELINE)
@@ -73,17 +78,34 @@ def profile_once(households: int, years: int, seed: int) -> tuple[dict[str, floa
             spent["(end) record the year"] += time.perf_counter() - t
 
     model.population.keep, model.records.record = keep, record
+    choice = [0.0]
+    sequential_choice = mobility._choose
+
+    def timed_choice(*a):
+        t = time.perf_counter()
+        try:
+            return sequential_choice(*a)
+        finally:
+            choice[0] += time.perf_counter() - t
+
     saved = kernel.SCHEDULE
     kernel.SCHEDULE = timed_schedule
+    mobility._choose = timed_choice
     try:
         t0 = time.perf_counter()
         model.run(years)
         run_s = time.perf_counter() - t0
     finally:
         kernel.SCHEDULE = saved
+        mobility._choose = sequential_choice
     per_year = {k: 1000 * v / years for k, v in spent.items()}
     per_year["(rest of the year)"] = 1000 * run_s / years - sum(per_year.values())
-    return per_year, build_s, run_s
+    return per_year, build_s, run_s, 1000 * choice[0] / years
+
+
+def amdahl(serial_share: float, threads: int) -> float:
+    """The most ``threads`` can speed up work of which ``serial_share`` stays in one thread."""
+    return 1.0 / (serial_share + (1.0 - serial_share) / threads)
 
 
 def main() -> None:
@@ -112,6 +134,12 @@ def main() -> None:
     for n in names:
         print(f"| {n} | {med[n]:.1f} | {100 * med[n] / total:.1f} % |")
     print(f"| **year** | **{total:.1f}** | 100 % |")
+    choice = statistics.median(r[3] for r in runs)
+    share = choice / total
+    print(f"\nThe sequential choice of dwellings (moving and in-migration): {choice:.1f} ms per "
+          f"year, {100 * share:.1f} % of the year. With every other part split perfectly, "
+          f"2 threads could at most run {amdahl(share, 2):.2f}x as fast as one thread "
+          f"(4 threads {amdahl(share, 4):.2f}x).")
 
 
 if __name__ == "__main__":
