@@ -37,6 +37,9 @@ def child(scenario_path: str, households: int, years: int, seed: int, threads: i
     from sim.scenario import Scenario
 
     sim.set_threads(threads)
+    from sim.model.threads import keep_freed_memory  # as ``quartier run`` does
+
+    keep_freed_memory()
     base = sim.load_scenario(scenario_path)
     if households:
         data = base.model_dump()

@@ -34,12 +34,17 @@ LARGE = 1_000_000
 GOAL_RATE, GOAL_MIB, GOAL_LARGE_S = 1_200_000, 1024, 45.0
 
 
-def child(households: int, years: int, seed: int, threads: int = 1) -> None:
+def child(households: int, years: int, seed: int, threads: int = 1,
+          default_allocator: bool = False) -> None:
     """Run one configuration and print its measurements as one JSON line."""
     import sim
     from sim.scenario import Scenario
 
     sim.set_threads(threads)
+    if not default_allocator:
+        from sim.model.threads import keep_freed_memory  # as ``quartier run`` does
+
+        keep_freed_memory()
 
     base = sim.load_scenario(BASELINE)
     data = base.model_dump()
@@ -66,10 +71,11 @@ def child(households: int, years: int, seed: int, threads: int = 1) -> None:
     }))
 
 
-def measure(households: int, years: int, seed: int, threads: int = 1) -> dict:
+def measure(households: int, years: int, seed: int, threads: int = 1,
+            default_allocator: bool = False) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(households), str(years), str(seed),
-         "--threads", str(threads)],
+         "--threads", str(threads), *(["--default-allocator"] if default_allocator else [])],
         check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT,  # child errors go to stderr
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -89,11 +95,14 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="10k and 100k, 5 years, 2 repeats")
     p.add_argument("--threads", type=int, default=1,
                    help="threads within each run (1; older checkouts ignore it)")
+    p.add_argument("--default-allocator", action="store_true",
+                   help="keep the memory allocator's defaults (by default the runs keep freed "
+                   "memory for the next arrays, as `quartier run` does)")
     p.add_argument("--child", nargs=3, type=int, metavar=("N", "YEARS", "SEED"),
                    help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        child(*a.child, threads=a.threads)
+        child(*a.child, threads=a.threads, default_allocator=a.default_allocator)
         return
     if a.quick:
         a.sizes, a.years, a.repeats = "10000,100000", 5, 2
@@ -103,7 +112,8 @@ def main() -> None:
 
     print(f"machine: {os.cpu_count()} cpus, {platform.machine()}, "
           f"python {platform.python_version()}, numpy {np.__version__}; "
-          f"{a.threads} thread(s) per run")
+          f"{a.threads} thread(s) per run"
+          f"{', allocator defaults' if a.default_allocator else ''}")
     print()
     print("| households | years | repeats | build s (median) | run s (median) "
           "| household-years/s (median) | peak memory MiB (max) |")
@@ -111,7 +121,8 @@ def main() -> None:
     results = {}
     for n in sizes:
         years, repeats = (a.large_years, a.repeats_large) if n >= LARGE else (a.years, a.repeats)
-        runs = [measure(n, years, seed, a.threads) for seed in range(1, repeats + 1)]
+        runs = [measure(n, years, seed, a.threads, a.default_allocator)
+                for seed in range(1, repeats + 1)]
         med = {k: statistics.median(r[k] for r in runs)
                for k in ("build_s", "run_s", "household_years_per_s")}
         peak = max(r["peak_rss_mib"] for r in runs)

@@ -66,3 +66,33 @@ def test_the_new_parameter_check_holds_run_ids_to_one_mapping_across_tables():
     assert "one to one" in same(old, old.assign(run_id=["A", "A", "A"]), True, {})
     assert "values differ" in same(old, renamed.assign(x=[1.0, 2.0, 3.5]), True, {})
     assert "values differ" in same(old, renamed)  # without the flag, ids must be equal
+
+
+def test_golden_outputs_are_reproduced_when_the_process_keeps_freed_memory():
+    """``quartier run`` lets the allocator keep freed memory (glibc): the same tables, bit for
+    bit (in a fresh process, so that the setting stays out of the test process)."""
+    import platform
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("the setting exists with glibc only")
+    case = next(c for c in CASES if (c.scenario, c.seed) == ("baseline", 1))
+    code = (
+        "import pandas as pd\n"
+        "import sim\n"
+        "from sim.model.threads import keep_freed_memory\n"
+        "from tests.golden import CASES, plain, produce\n"
+        "assert keep_freed_memory() and keep_freed_memory()\n"
+        f"case = next(c for c in CASES if c.name == {case.name!r})\n"
+        "fresh = produce(case)\n"
+        "for table in fresh:\n"
+        "    pd.testing.assert_frame_equal(plain(fresh[table]), pd.read_parquet(case.path(table)),"
+        " check_exact=True, obj=table)\n"
+        "print('identical', len(fresh))\n")
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "identical 3"

@@ -101,9 +101,10 @@ def run(
         fail(exc)
         return
     from sim.model import build_model
-    from sim.model.threads import set_threads
+    from sim.model.threads import keep_freed_memory, set_threads
 
     set_threads(threads)
+    keep_freed_memory()
     prepare_kernels(quiet)
     n_years = sc.years
     progress = Progress(
