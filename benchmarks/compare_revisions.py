@@ -6,7 +6,9 @@ steadier than either figure. The other revision is checked out into a temporary 
 each round runs ``benchmarks/throughput.py`` of both trees (each tree its own code and
 scenarios) and the script prints every round's medians, then the median ratio. A small run of
 each tree before the rounds, not counted, compiles its kernels into numba's cache, so that no
-round pays for compiling.
+round pays for compiling. Both trees run with the memory allocator's defaults (newer
+checkouts' runs otherwise keep freed memory, as ``quartier run`` does), so the ratio is the
+code's.
 
     python benchmarks/compare_revisions.py                 # against HEAD~1, 4 rounds
     python benchmarks/compare_revisions.py --base main --rounds 6
@@ -31,9 +33,12 @@ WARM_UP_HOUSEHOLDS = 2_000  # a run of each tree before the rounds, not counted
 def measure(tree: Path, households: int, years: int, repeats: int) -> float:
     """Median household-years/s of ``tree``'s code, from its own throughput benchmark."""
     env = dict(os.environ, PYTHONPATH=str(tree))
+    script = tree / "benchmarks" / "throughput.py"
+    # The same memory allocator for both trees: older ones know only its defaults.
+    allocator = ["--default-allocator"] if "--default-allocator" in script.read_text() else []
     out = subprocess.run(
-        [sys.executable, str(tree / "benchmarks" / "throughput.py"), "--sizes", str(households),
-         "--years", str(years), "--repeats", str(repeats)],
+        [sys.executable, str(script), "--sizes", str(households),
+         "--years", str(years), "--repeats", str(repeats), *allocator],
         cwd=tree, env=env, capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]

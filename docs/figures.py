@@ -550,6 +550,12 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                 "1 against 2 threads within a run: 100k, 1M x 30 years, Essen x 20 years"),
     "memory": ([[PY, "benchmarks/memory.py", "--threads", "2", "--years", "30"]],
                "the model's arrays by part at 1M households, and what the process holds"),
+    "allocator": ([[PY, "benchmarks/throughput.py", "--sizes", "1000000", "--large-years", "30",
+                    "--repeats-large", "1", "--threads", "2"],
+                   [PY, "benchmarks/throughput.py", "--sizes", "1000000", "--large-years", "30",
+                    "--repeats-large", "1", "--threads", "2", "--default-allocator"]],
+                  "1M x 30 years with freed memory kept and with the allocator's defaults "
+                  "(run alternately, twice each)"),
     "parallel": ([[PY, "benchmarks/parallel.py", "--wait-idle", "--repeats", "5"]],
                  "1 against 2 workers"),
     "whatif": ([[PY, "benchmarks/whatif.py"]], "the dashboard's what-if answer time"),
