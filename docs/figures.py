@@ -530,8 +530,6 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                              "parameter recovery of the calibration"),
     "throughput": ([[PY, "benchmarks/throughput.py", "--repeats", "9"]],
                    "10k, 100k and 1M households (the 1M run takes minutes)"),
-    "revisions": ([[PY, "benchmarks/compare_revisions.py", "--base", "f569743"]],
-                  "throughput against an earlier revision"),
     "profile": ([[PY, "benchmarks/profile_steps.py", "--repeats", "5"],
                  [PY, "benchmarks/profile_steps.py", "--repeats", "5", "--threads", "2"],
                  [PY, "benchmarks/profile_steps.py", "--households", "1000000", "--years", "4",
