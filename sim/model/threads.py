@@ -97,10 +97,9 @@ def keep_freed_memory() -> bool:
     no-op elsewhere). Arrays up to 32 MiB then come from the allocator's heap rather than from
     fresh pages of the operating system, and freed memory is not given back while less than
     2 GiB of it is free: a year's arrays reuse last year's memory without page faults. No
-    result changes. At 1M households x 30 years with 2 threads the run took about 5.5 % less
-    time; the peak memory was not lower (docs/performance.md). ``quartier run`` sets it; the
-    other commands, the tests and scripts keep the allocator's defaults. Returns whether it
-    is set."""
+    result changes; what it does to time and peak memory is measured in docs/performance.md
+    (block ``recorded/allocator``). ``quartier run`` sets it; the other commands, the tests
+    and scripts keep the allocator's defaults. Returns whether it is set."""
     global _kept
     if _kept:
         return True
