@@ -147,6 +147,17 @@ def check_output_file(path: str | Path, source: str = "--out") -> None:
                          "another file name")
 
 
+def cells_to_write(model):
+    """The model's cell snapshots for ``to_parquet`` (None without them): written one year at
+    a time where the model offers it (``cell_snapshot_file``), else its table."""
+    stream = getattr(model, "cell_snapshot_file", None)
+    file = stream() if callable(stream) else None
+    if file is not None:
+        return file
+    table = getattr(model, "cell_snapshots", None)
+    return table() if callable(table) else None
+
+
 def write_run(model, out_dir: str | Path, command: str | None = None) -> dict[str, Path]:
     """Write a finished run as one unit: ``experiments.parquet``, ``outcomes.parquet`` (and
     ``cells.parquet`` when the scenario records cell snapshots) replace the folder's earlier
@@ -159,7 +170,7 @@ def write_run(model, out_dir: str | Path, command: str | None = None) -> dict[st
     check_run_folder(out_dir)
     check_seed(model.seed, "seed")
     tables = {"outcomes": model.outcomes()}
-    cells = model.cell_snapshots() if hasattr(model, "cell_snapshots") else None
+    cells = cells_to_write(model)
     if cells is not None:
         tables["cells"] = cells
     tables["experiments"] = experiment_row(model, command)

@@ -181,7 +181,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
 def _execute_run(spec: RunSpec) -> dict[str, Any]:
     import pandas as pd
 
-    from sim.experiments.results import experiment_row
+    from sim.experiments.results import cells_to_write, experiment_row
     from sim.model import build_model
 
     t0 = time.perf_counter()
@@ -197,8 +197,7 @@ def _execute_run(spec: RunSpec) -> dict[str, Any]:
     model.run(spec.years)
     outcomes = model.outcomes()
     tables = {"outcomes": outcomes}
-    snapshots = getattr(model, "cell_snapshots", None)
-    cells = snapshots() if callable(snapshots) else None
+    cells = cells_to_write(model)
     if cells is not None:
         tables["cells"] = cells
     vital = getattr(model, "vital_statistics", None)

@@ -225,6 +225,12 @@ class QuartierModel(mesa.Model):
         migration_background, age_65plus, mean_income, mean_rent_m2."""
         return self.records.cell_snapshots(self.run_id)
 
+    def cell_snapshot_file(self):
+        """The cell snapshots as an object whose ``to_parquet(path, index=False)`` writes the
+        file of ``cell_snapshots()`` one year at a time, never holding the whole table (None
+        without ``outcomes.cell_snapshots``). The result writers use it."""
+        return self.records.cell_snapshot_file(self.run_id)
+
     def vital_statistics(self) -> pd.DataFrame:
         """Exposures, deaths and births by sex and single age, summed over the simulated years.
 

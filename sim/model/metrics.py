@@ -432,10 +432,23 @@ def housing_stocks(sums: EndSums, city) -> dict[str, np.ndarray]:
     return out
 
 
-def cell_snapshot(pop: Population, city, median: float, year: int):
-    """One year's per-cell table (cells with dwellings only); see ``QuartierModel``."""
-    import pandas as pd
+def _narrow(counts: np.ndarray) -> np.ndarray:
+    """``counts`` as int16 if they fit, else int32 (exact either way)."""
+    if counts.size == 0 or (counts.min() >= -2**15 and counts.max() < 2**15):
+        return counts.astype(np.int16)
+    return counts.astype(np.int32)
 
+
+CELL_COUNTS = ("dwellings", "vacant", "social", "households", "persons", "poor", "middle",
+               "high", "migration_background", "age_65plus")
+"""The count columns of a cell snapshot (int64 in the table; int16 or int32 while the run keeps
+them)."""
+
+
+def cell_snapshot(pop: Population, city, median: float) -> dict[str, np.ndarray]:
+    """One year's per-cell columns (cells with dwellings only), compact: ``cell`` (int32), the
+    ``quartier`` codes (int16), :data:`CELL_COUNTS` (int16 or int32), ``mean_income`` and
+    ``mean_rent_m2`` (float64). :class:`sim.model.records.Records` makes the table."""
     from sim.state.city import SOCIAL, on_market, rented
     from sim.state.income import income_group
 
@@ -456,28 +469,28 @@ def cell_snapshot(pop: Population, city, median: float, year: int):
     built = np.flatnonzero(dwellings > 0)
 
     def per_cell(weights):
-        return np.bincount(cell, weights=weights, minlength=n_c)[built]
+        return np.bincount(cell, weights=weights, minlength=n_c)[built].astype(np.int64)
 
-    return pd.DataFrame({
-        "year": np.int32(year), "cell": built.astype(np.int32),
-        "col": (built % city.width).astype(np.int32),
-        "row": (built // city.width).astype(np.int32),
-        "quartier": pd.Categorical.from_codes(city.cell_quartier[built].astype(np.int64),
-                                              categories=city.quartier_ids()),
+    counts = {
         "dwellings": dwellings[built], "vacant": dwellings[built] - households[built],
         "social": np.bincount(city.dwelling_cell[city.dwelling_tenure == SOCIAL],
                               minlength=n_c)[built],
         "households": households[built], "persons": persons[built].astype(np.int64),
-        "poor": per_cell(size * (group == 0)).astype(np.int64),
-        "middle": per_cell(size * (group == 1)).astype(np.int64),
-        "high": per_cell(size * (group == 2)).astype(np.int64),
-        "migration_background": per_cell(size * pop.migration_background).astype(np.int64),
-        "age_65plus": per_cell(old).astype(np.int64),
-        "mean_income": np.divide(income_sum[built], persons[built],
-                                 out=np.full(built.size, np.nan), where=persons[built] > 0),
-        "mean_rent_m2": np.divide(rent_sum[built], tenants[built],
-                                  out=np.full(built.size, np.nan), where=tenants[built] > 0),
-    })
+        "poor": per_cell(size * (group == 0)), "middle": per_cell(size * (group == 1)),
+        "high": per_cell(size * (group == 2)),
+        "migration_background": per_cell(size * pop.migration_background),
+        "age_65plus": per_cell(old),
+    }
+    columns = {"cell": built.astype(np.int32),
+               "quartier": city.cell_quartier[built].astype(np.int16)}
+    columns.update((name, _narrow(counts[name])) for name in CELL_COUNTS)
+    columns["mean_income"] = np.divide(income_sum[built], persons[built],
+                                       out=np.full(built.size, np.nan),
+                                       where=persons[built] > 0)
+    columns["mean_rent_m2"] = np.divide(rent_sum[built], tenants[built],
+                                        out=np.full(built.size, np.nan),
+                                        where=tenants[built] > 0)
+    return columns
 
 
 @njit(cache=True)
