@@ -1,0 +1,105 @@
+"""Peak memory and time of ``quartier run`` as a planner runs it.
+
+Runs ``quartier run`` on the baseline at ``--households`` (default 1,000,000) for ``--years``
+(30) with ``--threads`` (2), the scenario's cell snapshots on and every result file written,
+each run in a fresh process, and prints each run's wall time and peak resident memory (the
+child process's ``ru_maxrss``), then their medians. With ``--base REV`` the same runs of that
+git revision (checked out into a temporary worktree) alternate with this checkout's, so both
+meet the same moments of a shared machine. A small run of each tree first fills its compiled
+kernels' cache.
+
+    python benchmarks/run_memory.py                                # 1M x 30, 2 runs
+    python benchmarks/run_memory.py --base 4e121d3 --rounds 2
+    python benchmarks/run_memory.py --households 100000 --years 10 --rounds 3
+
+Not a timed test: the figures depend on the machine, its load and its allocator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WARM_UP_HOUSEHOLDS = 2_000
+
+
+def run_once(tree: Path, households: int, years: int, threads: int, out: Path
+             ) -> tuple[float, float]:
+    """Wall seconds and peak MiB of one ``quartier run`` of ``tree``'s code."""
+    scenario = out.parent / f"run_memory_{households}.toml"
+    baseline = (tree / "scenarios" / "baseline.toml").as_posix()
+    scenario.write_text(f'extends = "{baseline}"\nname = "run_memory"\n\n'
+                        f"[city]\nhouseholds = {households}\n")
+    # The child's peak alone: run it through a small wrapper that reports its own rusage.
+    code = ("import resource, sys\nfrom sim.cli import main\nsys.argv = ['quartier'] + "
+            "sys.argv[1:]\ntry:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+            "else:\n    code = 0\nprint('PEAK_KIB', resource.getrusage(resource.RUSAGE_SELF)"
+            ".ru_maxrss, file=sys.stderr)\nsys.exit(code)\n")
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, "run", str(scenario), "-n", str(years), "-q",
+         "-t", str(threads), "-o", str(out)], cwd=tree, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"quartier run failed in {tree}:\n{done.stderr[-2000:]}")
+    peak = [line for line in done.stderr.splitlines() if line.startswith("PEAK_KIB")]
+    return seconds, int(peak[-1].split()[1]) / 1024
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--households", type=int, default=1_000_000, help="city size (1000000)")
+    p.add_argument("--years", type=int, default=30, help="simulated years (30)")
+    p.add_argument("--threads", type=int, default=2, help="threads within the run (2)")
+    p.add_argument("--rounds", type=int, default=2, help="runs of each tree (2)")
+    p.add_argument("--base", default=None, help="git revision to run alternately (none)")
+    a = p.parse_args()
+    for name in ("households", "years", "threads", "rounds"):
+        if getattr(a, name) < 1:
+            print(f"run_memory: --{name}: must be at least 1", file=sys.stderr)
+            sys.exit(2)
+    with tempfile.TemporaryDirectory(prefix="quartier-run-memory-") as tmp:
+        trees = {"this checkout": ROOT}
+        if a.base is not None:
+            rev = subprocess.run(["git", "rev-parse", "--short", a.base], cwd=ROOT,
+                                 capture_output=True, text=True)
+            if rev.returncode != 0:
+                print(f"run_memory: --base: unknown git revision: {a.base}", file=sys.stderr)
+                sys.exit(2)
+            base = Path(tmp) / "tree"
+            subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base), a.base],
+                           cwd=ROOT, check=True)
+            trees = {f"base {rev.stdout.strip()}": base, **trees}
+        try:
+            print(f"quartier run: {a.households:,} households, {a.years} years, "
+                  f"{a.threads} threads, cell snapshots on, results written")
+            for tree in trees.values():
+                run_once(tree, WARM_UP_HOUSEHOLDS, 1, 1, Path(tmp) / "warm")
+            got: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+            for r in range(1, a.rounds + 1):
+                for name, tree in trees.items():
+                    s, mib = run_once(tree, a.households, a.years, a.threads,
+                                      Path(tmp) / "out")
+                    got[name].append((s, mib))
+                    print(f"round {r}, {name}: {s:.1f} s, peak {mib:,.0f} MiB", flush=True)
+            print()
+            for name, runs in got.items():
+                print(f"{name}: median {statistics.median(s for s, _ in runs):.1f} s, peak "
+                      f"{statistics.median(m for _, m in runs):,.0f} MiB "
+                      f"(range {min(m for _, m in runs):,.0f}-{max(m for _, m in runs):,.0f})")
+        finally:
+            if a.base is not None:
+                subprocess.run(["git", "worktree", "remove", "--force", str(Path(tmp) / "tree")],
+                               cwd=ROOT, check=False)
+
+
+if __name__ == "__main__":
+    main()
