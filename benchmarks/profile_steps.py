@@ -11,6 +11,7 @@ year that cannot be split between threads without changing results, and the spee
     python benchmarks/profile_steps.py                       # 100k, 10 years, 3 repeats
     python benchmarks/profile_steps.py --households 10000 --years 5 --repeats 1
     python benchmarks/profile_steps.py --threads 2
+    python benchmarks/profile_steps.py --cell-snapshots      # as the scenarios record
 
 Not a timed test: the numbers depend on the machine and its load.
 """
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 
-def profile_once(households: int, years: int, seed: int
+def profile_once(households: int, years: int, seed: int, cell_snapshots: bool = False
                  ) -> tuple[dict[str, float], float, float, float]:
     """ms per year by step for one fresh model, the build's seconds, the run's seconds and
     the sequential choice's ms per year."""
@@ -39,7 +40,7 @@ def profile_once(households: int, years: int, seed: int
     base = sim.load_scenario(BASELINE)
     data = base.model_dump()
     data["city"]["households"] = households
-    data["outcomes"]["cell_snapshots"] = False
+    data["outcomes"]["cell_snapshots"] = cell_snapshots
     data["source_file"] = base.source_file
     scenario = Scenario.model_validate(data)
     t0 = time.perf_counter()
@@ -115,6 +116,9 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1, help="threads within the run, default 1")
+    p.add_argument("--cell-snapshots", action="store_true",
+                   help="record the cell snapshots, as the scenarios do (off by default; "
+                        "their cost is in '(end) record the year')")
     a = p.parse_args()
     sys.path.insert(0, str(ROOT))
     try:
@@ -122,12 +126,14 @@ def main() -> None:
         threads.set_threads(a.threads)
     except ImportError:
         pass
-    runs = [profile_once(a.households, a.years, a.seed + r) for r in range(a.repeats)]
+    runs = [profile_once(a.households, a.years, a.seed + r, a.cell_snapshots)
+            for r in range(a.repeats)]
     names = list(runs[0][0])
     med = {n: statistics.median(r[0].get(n, 0.0) for r in runs) for n in names}
     total = sum(med.values())
     print(f"{a.households:,} households, {a.years} years, {a.repeats} repeats, "
-          f"{a.threads} thread(s); build {statistics.median(r[1] for r in runs):.2f} s, "
+          f"{a.threads} thread(s), cell snapshots {'on' if a.cell_snapshots else 'off'}; "
+          f"build {statistics.median(r[1] for r in runs):.2f} s, "
           f"run {statistics.median(r[2] for r in runs):.2f} s (medians)\n")
     print("| step | ms per year | share |")
     print("|---|---:|---:|")

@@ -57,7 +57,7 @@ def test_no_snapshots_no_file(small):
 def test_counts_are_kept_in_the_narrowest_exact_type():
     import numpy as np
 
-    from sim.model.metrics import _narrow
+    from sim.model.snapshots import _narrow
 
     small_counts, large = np.array([0, 5, 32767]), np.array([0, 32768, -40000, 2**31 - 1])
     assert _narrow(small_counts).dtype == np.int16

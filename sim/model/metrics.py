@@ -432,67 +432,6 @@ def housing_stocks(sums: EndSums, city) -> dict[str, np.ndarray]:
     return out
 
 
-def _narrow(counts: np.ndarray) -> np.ndarray:
-    """``counts`` as int16 if they fit, else int32 (exact either way)."""
-    if counts.size == 0 or (counts.min() >= -2**15 and counts.max() < 2**15):
-        return counts.astype(np.int16)
-    return counts.astype(np.int32)
-
-
-CELL_COUNTS = ("dwellings", "vacant", "social", "households", "persons", "poor", "middle",
-               "high", "migration_background", "age_65plus")
-"""The count columns of a cell snapshot (int64 in the table; int16 or int32 while the run keeps
-them)."""
-
-
-def cell_snapshot(pop: Population, city, median: float) -> dict[str, np.ndarray]:
-    """One year's per-cell columns (cells with dwellings only), compact: ``cell`` (int32), the
-    ``quartier`` codes (int16), :data:`CELL_COUNTS` (int16 or int32), ``mean_income`` and
-    ``mean_rent_m2`` (float64). :class:`sim.model.records.Records` makes the table."""
-    from sim.state.city import SOCIAL, on_market, rented
-    from sim.state.income import income_group
-
-    n_c = city.n_cells
-    cell = city.dwelling_cell[pop.dwelling].astype(np.int64)
-    size = pop.household_size().astype(float)
-    group = income_group(pop.income, median)
-    old = np.bincount(pop.household[pop.age >= 65], minlength=pop.n_households)
-    market = on_market(city)
-    dwellings = np.bincount(city.dwelling_cell[market], minlength=n_c)
-    households = np.bincount(cell[market[pop.dwelling]], minlength=n_c)
-    persons = np.bincount(cell, weights=size, minlength=n_c)
-    tenant = rented(city.dwelling_tenure[pop.dwelling])
-    rent_sum = np.bincount(cell[tenant], weights=city.dwelling_rent_m2[pop.dwelling[tenant]],
-                           minlength=n_c)
-    tenants = np.bincount(cell[tenant], minlength=n_c)
-    income_sum = np.bincount(cell, weights=size * pop.income, minlength=n_c)
-    built = np.flatnonzero(dwellings > 0)
-
-    def per_cell(weights):
-        return np.bincount(cell, weights=weights, minlength=n_c)[built].astype(np.int64)
-
-    counts = {
-        "dwellings": dwellings[built], "vacant": dwellings[built] - households[built],
-        "social": np.bincount(city.dwelling_cell[city.dwelling_tenure == SOCIAL],
-                              minlength=n_c)[built],
-        "households": households[built], "persons": persons[built].astype(np.int64),
-        "poor": per_cell(size * (group == 0)), "middle": per_cell(size * (group == 1)),
-        "high": per_cell(size * (group == 2)),
-        "migration_background": per_cell(size * pop.migration_background),
-        "age_65plus": per_cell(old),
-    }
-    columns = {"cell": built.astype(np.int32),
-               "quartier": city.cell_quartier[built].astype(np.int16)}
-    columns.update((name, _narrow(counts[name])) for name in CELL_COUNTS)
-    columns["mean_income"] = np.divide(income_sum[built], persons[built],
-                                       out=np.full(built.size, np.nan),
-                                       where=persons[built] > 0)
-    columns["mean_rent_m2"] = np.divide(rent_sum[built], tenants[built],
-                                        out=np.full(built.size, np.nan),
-                                        where=tenants[built] > 0)
-    return columns
-
-
 @njit(cache=True)
 def household_access_sums(q, housed, size, old, gp, car, mode, walk, transit, commute, net,
                           children, social, n_q):

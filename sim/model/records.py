@@ -3,13 +3,12 @@ snapshots for maps, and the vital statistics (exposures, deaths and births by se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.model import metrics
+from sim.model import metrics, snapshots
 from sim.model.mobility import space_norm
 from sim.state.city import NURSING
 from sim.state.outcomes import FLOW_METRICS, METRICS
@@ -57,7 +56,7 @@ class Records:
 
     def __init__(self, cell_snapshots: bool) -> None:
         self.years: list[tuple[int, dict[str, np.ndarray]]] = []
-        self.snapshots = CellSnapshots() if cell_snapshots else None
+        self.snapshots = snapshots.CellSnapshots() if cell_snapshots else None
 
     @staticmethod
     def no_flows(n_quartiers: int) -> dict[str, np.ndarray]:
@@ -78,8 +77,8 @@ class Records:
         self.years.append((model.year, values))
         if self.snapshots is not None:
             self.snapshots.add(model.year, model.city,
-                               metrics.cell_snapshot(model.population, model.city,
-                                                     model.median_income))
+                               snapshots.cell_snapshot(model.population, model.city,
+                                                       model.median_income))
 
     def outcomes(self, run_id: str, scopes: list[str], per_quartier: bool) -> pd.DataFrame:
         """Tidy results: ``run_id, year, scope, metric, value`` (``scopes``: the quartier ids
@@ -106,98 +105,8 @@ class Records:
         table.insert(0, "run_id", run_id)
         return table
 
-    def cell_snapshot_file(self, run_id: str) -> CellSnapshotFile | None:
+    def cell_snapshot_file(self, run_id: str) -> snapshots.CellSnapshotFile | None:
         return None if self.snapshots is None else self.snapshots.parquet(run_id)
-
-
-class CellSnapshots:
-    """The yearly cell snapshots of a run, kept as compact columns (counts as int32, no
-    repeated year, column or row) until a table or a file is asked for.
-
-    :meth:`table` makes the table column by column, each year's piece freed as soon as it is
-    copied; :meth:`parquet` writes the file one year at a time without making the whole table
-    (at 1M households x 30 years the table is some 300 MiB)."""
-
-    def __init__(self) -> None:
-        self.pieces: list[tuple[int, dict[str, np.ndarray]]] = []
-        self.width = 1
-        self.quartiers: list[str] = []
-        self._table: pd.DataFrame | None = None
-
-    def add(self, year: int, city, columns: dict[str, np.ndarray]) -> None:
-        self.width, self.quartiers = city.width, city.quartier_ids()
-        self.pieces.append((year, columns))
-
-    def table(self) -> pd.DataFrame:
-        """All years' rows (without ``run_id``): year, cell, col, row, quartier, the counts
-        (int64), mean_income, mean_rent_m2."""
-        if self.pieces or self._table is None:
-            pieces, self.pieces = self.pieces, []
-            new = self._frame(pieces, consume=True)
-            self._table = (new if self._table is None
-                           else pd.concat([self._table, new], ignore_index=True))
-        return self._table
-
-    def parquet(self, run_id: str) -> CellSnapshotFile:
-        """What ``to_parquet`` writes as ``table()`` with ``run_id`` first, year by year."""
-        return CellSnapshotFile(self, run_id)
-
-    def frames(self) -> Iterator[pd.DataFrame]:
-        """The rows in their order: the table made so far, then one frame per year."""
-        if self._table is not None or not self.pieces:
-            yield self.table() if self._table is None else self._table
-        for piece in self.pieces:
-            yield self._frame([piece], consume=False)
-
-    def _frame(self, pieces: list[tuple[int, dict[str, np.ndarray]]],
-               consume: bool) -> pd.DataFrame:
-        sizes = [columns["cell"].size for _, columns in pieces]
-
-        def take(name: str, dtype) -> np.ndarray:
-            out = np.empty(sum(sizes), dtype)
-            start = 0
-            for (_, columns), n in zip(pieces, sizes, strict=True):
-                out[start:start + n] = columns.pop(name) if consume else columns[name]
-                start += n
-            return out
-
-        year = np.repeat(np.array([y for y, _ in pieces], np.int32), sizes)
-        cell = take("cell", np.int32)
-        data = {"year": year, "cell": cell, "col": cell % np.int32(self.width),
-                "row": cell // np.int32(self.width),
-                "quartier": pd.Categorical.from_codes(take("quartier", np.int16),
-                                                      categories=self.quartiers)}
-        for name in metrics.CELL_COUNTS:
-            data[name] = take(name, np.int64)
-        for name in ("mean_income", "mean_rent_m2"):
-            data[name] = take(name, np.float64)
-        return pd.DataFrame(data, copy=False)
-
-
-class CellSnapshotFile:
-    """A run's cell snapshots as a Parquet file to be: ``to_parquet`` writes what
-    ``QuartierModel.cell_snapshots().to_parquet`` would (the same rows and types when read),
-    one row group per year, so the whole table is never in memory."""
-
-    def __init__(self, snapshots: CellSnapshots, run_id: str) -> None:
-        self.snapshots, self.run_id = snapshots, run_id
-
-    def to_parquet(self, path, index: bool = False) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        writer = None
-        try:
-            for frame in self.snapshots.frames():
-                frame = frame.copy(deep=False)
-                frame.insert(0, "run_id", self.run_id)
-                table = pa.Table.from_pandas(frame, preserve_index=index)
-                if writer is None:
-                    writer = pq.ParquetWriter(path, table.schema)
-                writer.write_table(table)
-        finally:
-            if writer is not None:
-                writer.close()
 
 
 def _stocks(model: QuartierModel) -> dict[str, np.ndarray]:

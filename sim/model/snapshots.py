@@ -1,0 +1,189 @@
+"""Cell snapshots: per year and cell with dwellings, the dwellings, households and persons
+there (``outcomes.cell_snapshots``), for the maps of the report and the dashboard.
+
+A year's snapshot is kept as compact columns (counts as int16 or int32, no repeated year,
+column or row) until a table or a file is asked for. :meth:`CellSnapshots.table` makes the
+table column by column, freeing each year's piece as soon as it is copied;
+:class:`CellSnapshotFile` writes the Parquet file one year at a time without making the whole
+table. At 1M households x 30 years the table is some 300 MiB, the kept pieces under 100 MiB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from sim.state.city import NURSING, PRIVATE, SOCIAL
+from sim.state.income import income_group
+from sim.state.population import Population
+
+CELL_COUNTS = ("dwellings", "vacant", "social", "households", "persons", "poor", "middle",
+               "high", "migration_background", "age_65plus")
+"""The count columns of a cell snapshot (int64 in the table; int16 or int32 while kept)."""
+
+
+def cell_snapshot(pop: Population, city, median: float) -> dict[str, np.ndarray]:
+    """One year's per-cell columns (cells with dwellings on the market only), compact:
+    ``cell`` (int32), the ``quartier`` codes (int16), :data:`CELL_COUNTS`, ``mean_income``
+    (persons' mean of the equivalised income) and ``mean_rent_m2`` (tenants' mean, EUR/m²)."""
+    n_c = city.n_cells
+    group = income_group(pop.income, median)
+    counts, sums = _cell_sums(pop.household, pop.age, pop.dwelling, pop.income, group,
+                              pop.migration_background, city.dwelling_cell,
+                              city.dwelling_tenure, city.dwelling_rent_m2, n_c)
+    dwellings, social, households, tenants = (counts[:, j] for j in range(4))
+    persons, income_sum, rent_sum = sums[:, 0], sums[:, 1], sums[:, 2]
+    built = np.flatnonzero(dwellings > 0)
+    columns = {"cell": built.astype(np.int32),
+               "quartier": city.cell_quartier[built].astype(np.int16)}
+    values = {"dwellings": dwellings, "vacant": dwellings - households, "social": social,
+              "households": households, "persons": persons.astype(np.int64),
+              "poor": counts[:, 4], "middle": counts[:, 5], "high": counts[:, 6],
+              "migration_background": counts[:, 7], "age_65plus": counts[:, 8]}
+    columns.update((name, _narrow(values[name][built])) for name in CELL_COUNTS)
+    columns["mean_income"] = np.divide(income_sum[built], persons[built],
+                                       out=np.full(built.size, np.nan),
+                                       where=persons[built] > 0)
+    columns["mean_rent_m2"] = np.divide(rent_sum[built], tenants[built],
+                                        out=np.full(built.size, np.nan),
+                                        where=tenants[built] > 0)
+    return columns
+
+
+@njit(cache=True)
+def _cell_sums(household, age, dwelling, income, group, migration, d_cell, d_tenure, rent_m2,
+               n_c):
+    """Per cell (rows), in one pass over persons, households and dwellings each: counts
+    (dwellings on the market, social dwellings, households on the market, tenant households,
+    persons poor / middle / high, persons with a migration background, persons 65+) and float
+    sums (persons, persons x income, tenants' rent per m²), the sums added in the households'
+    order."""
+    n_h = dwelling.size
+    size = np.zeros(n_h, np.int32)
+    old = np.zeros(n_h, np.int32)
+    for i in range(household.size):
+        h = household[i]
+        size[h] += 1
+        if age[i] >= 65:
+            old[h] += 1
+    counts = np.zeros((n_c, 9), np.int64)
+    sums = np.zeros((n_c, 3))
+    for d in range(d_cell.size):
+        t = d_tenure[d]
+        if t < NURSING:
+            counts[d_cell[d], 0] += 1
+        if t == SOCIAL:
+            counts[d_cell[d], 1] += 1
+    for h in range(n_h):
+        d = dwelling[h]
+        if d < 0:  # as numpy's indexing with -1
+            d += d_cell.size
+        c = d_cell[d]
+        t = d_tenure[d]
+        s = np.float64(size[h])
+        sums[c, 0] += s
+        sums[c, 1] += s * np.float64(income[h])
+        if t < NURSING:
+            counts[c, 2] += 1
+        if t == PRIVATE or t == SOCIAL:
+            counts[c, 3] += 1
+            sums[c, 2] += np.float64(rent_m2[d])
+        counts[c, 4 + group[h]] += size[h]
+        counts[c, 7] += size[h] * migration[h]
+        counts[c, 8] += old[h]
+    return counts, sums
+
+
+def _narrow(counts: np.ndarray) -> np.ndarray:
+    """``counts`` as int16 if they fit, else int32 (exact either way)."""
+    if counts.size == 0 or (counts.min() >= -2**15 and counts.max() < 2**15):
+        return counts.astype(np.int16)
+    return counts.astype(np.int32)
+
+
+class CellSnapshots:
+    """The yearly cell snapshots of a run (see the module)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[int, dict[str, np.ndarray]]] = []
+        self.width = 1
+        self.quartiers: list[str] = []
+        self._table: pd.DataFrame | None = None
+
+    def add(self, year: int, city, columns: dict[str, np.ndarray]) -> None:
+        self.width, self.quartiers = city.width, city.quartier_ids()
+        self.pieces.append((year, columns))
+
+    def table(self) -> pd.DataFrame:
+        """All years' rows (without ``run_id``): year, cell, col, row, quartier, the counts
+        (int64), mean_income, mean_rent_m2."""
+        if self.pieces or self._table is None:
+            pieces, self.pieces = self.pieces, []
+            new = self._frame(pieces, consume=True)
+            self._table = (new if self._table is None
+                           else pd.concat([self._table, new], ignore_index=True))
+        return self._table
+
+    def parquet(self, run_id: str) -> CellSnapshotFile:
+        """What ``to_parquet`` writes as ``table()`` with ``run_id`` first, year by year."""
+        return CellSnapshotFile(self, run_id)
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """The rows in their order: the table made so far, then one frame per year."""
+        if self._table is not None or not self.pieces:
+            yield self.table() if self._table is None else self._table
+        for piece in self.pieces:
+            yield self._frame([piece], consume=False)
+
+    def _frame(self, pieces: list[tuple[int, dict[str, np.ndarray]]],
+               consume: bool) -> pd.DataFrame:
+        sizes = [columns["cell"].size for _, columns in pieces]
+
+        def take(name: str, dtype) -> np.ndarray:
+            out = np.empty(sum(sizes), dtype)
+            start = 0
+            for (_, columns), n in zip(pieces, sizes, strict=True):
+                out[start:start + n] = columns.pop(name) if consume else columns[name]
+                start += n
+            return out
+
+        year = np.repeat(np.array([y for y, _ in pieces], np.int32), sizes)
+        cell = take("cell", np.int32)
+        data = {"year": year, "cell": cell, "col": cell % np.int32(self.width),
+                "row": cell // np.int32(self.width),
+                "quartier": pd.Categorical.from_codes(take("quartier", np.int16),
+                                                      categories=self.quartiers)}
+        for name in CELL_COUNTS:
+            data[name] = take(name, np.int64)
+        for name in ("mean_income", "mean_rent_m2"):
+            data[name] = take(name, np.float64)
+        return pd.DataFrame(data, copy=False)
+
+
+class CellSnapshotFile:
+    """A run's cell snapshots as a Parquet file to be: ``to_parquet`` writes what
+    ``QuartierModel.cell_snapshots().to_parquet`` would (the same rows and types when read),
+    one row group per year, so the whole table is never in memory."""
+
+    def __init__(self, snapshots: CellSnapshots, run_id: str) -> None:
+        self.snapshots, self.run_id = snapshots, run_id
+
+    def to_parquet(self, path, index: bool = False) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        writer = None
+        try:
+            for frame in self.snapshots.frames():
+                frame = frame.copy(deep=False)
+                frame.insert(0, "run_id", self.run_id)
+                table = pa.Table.from_pandas(frame, preserve_index=index)
+                if writer is None:
+                    writer = pq.ParquetWriter(path, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
