@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
 
 import sim
 from sim.experiments.results import cells_to_write, write_run
@@ -64,3 +66,38 @@ def test_counts_are_kept_in_the_narrowest_exact_type():
     assert _narrow(large).dtype == np.int32
     assert (_narrow(large).astype(np.int64) == large).all()
     assert (_narrow(small_counts).astype(np.int64) == small_counts).all()
+
+
+def test_a_table_that_fails_to_be_made_loses_no_year(small, monkeypatch):
+    model = _model(small, years=2)
+    kept = [{name: column.copy() for name, column in columns.items()}
+            for _, columns in model.records.snapshots.pieces]
+    calls = {"n": 0}
+    from_codes = pd.Categorical.from_codes
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise MemoryError("simulated")
+        return from_codes(*args, **kwargs)
+
+    monkeypatch.setattr(pd.Categorical, "from_codes", failing)
+    try:
+        model.cell_snapshots()
+    except MemoryError:
+        pass
+    else:
+        raise AssertionError("the simulated failure did not happen")
+    assert [set(c) for _, c in model.records.snapshots.pieces] == [set(c) for c in kept]
+    for (_, columns), before in zip(model.records.snapshots.pieces, kept, strict=True):
+        for name, column in before.items():
+            np.testing.assert_array_equal(columns[name], column)
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(model.cell_snapshots(), _model(small, years=2).cell_snapshots(),
+                                  check_exact=True)
+
+
+def test_the_file_has_no_index(small, tmp_path):
+    with pytest.raises(ValueError, match="without an index"):
+        _model(small, years=1).cell_snapshot_file().to_parquet(tmp_path / "x.parquet",
+                                                               index=True)

@@ -160,8 +160,9 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     """Run one simulation and store it (the worker function; module level, so picklable).
 
     Writes ``runs/<run_id>.outcomes.parquet``, optionally ``.cells.parquet`` (when the model
-    offers ``cell_snapshots()``) and ``.vital.parquet`` (``vital_statistics()``), and last
-    ``.experiments.parquet``, each atomically.
+    records cell snapshots: :func:`~sim.experiments.results.cells_to_write`) and
+    ``.vital.parquet`` (``vital_statistics()``), and last ``.experiments.parquet``, each
+    atomically.
 
     The run uses one BLAS thread: parallelism comes from running one run per core, and BLAS
     threads of several workers oversubscribe the cores (measured on 2 cores, 2 workers, 10-year

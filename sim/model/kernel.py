@@ -227,7 +227,7 @@ class QuartierModel(mesa.Model):
 
     def cell_snapshot_file(self):
         """The cell snapshots as an object whose ``to_parquet(path, index=False)`` writes the
-        file of ``cell_snapshots()`` one year at a time, never holding the whole table (None
+        file of ``cell_snapshots()`` one year at a time without making the whole table (None
         without ``outcomes.cell_snapshots``). The result writers use it."""
         return self.records.cell_snapshot_file(self.run_id)
 

@@ -3,9 +3,10 @@ there (``outcomes.cell_snapshots``), for the maps of the report and the dashboar
 
 A year's snapshot is kept as compact columns (counts as int16 or int32, no repeated year,
 column or row) until a table or a file is asked for. :meth:`CellSnapshots.table` makes the
-table column by column, freeing each year's piece as soon as it is copied;
+table column by column, freeing each year's piece as soon as it is copied, and keeps it;
 :class:`CellSnapshotFile` writes the Parquet file one year at a time without making the whole
-table. At 1M households x 30 years the table is some 300 MiB, the kept pieces under 100 MiB.
+table (the result writers use it). At 1M households x 30 years the table is some 300 MiB, the
+kept pieces under 100 MiB.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def _cell_sums(household, age, dwelling, income, group, migration, d_cell, d_ten
         d = dwelling[h]
         if d < 0:  # as numpy's indexing with -1
             d += d_cell.size
+            if d < 0:
+                raise IndexError("a household's dwelling is out of range")
         c = d_cell[d]
         t = d_tenure[d]
         s = np.float64(size[h])
@@ -121,8 +124,8 @@ class CellSnapshots:
         """All years' rows (without ``run_id``): year, cell, col, row, quartier, the counts
         (int64), mean_income, mean_rent_m2."""
         if self.pieces or self._table is None:
-            pieces, self.pieces = self.pieces, []
-            new = self._frame(pieces, consume=True)
+            new = self._frame(self.pieces, consume=True)
+            self.pieces = []
             self._table = (new if self._table is None
                            else pd.concat([self._table, new], ignore_index=True))
         return self._table
@@ -140,38 +143,57 @@ class CellSnapshots:
 
     def _frame(self, pieces: list[tuple[int, dict[str, np.ndarray]]],
                consume: bool) -> pd.DataFrame:
+        """The rows of ``pieces`` as a table; with ``consume``, each piece's column is dropped
+        once copied (and put back, as a part of the copy, if making the table fails)."""
         sizes = [columns["cell"].size for _, columns in pieces]
+        copied: list[tuple[str, np.ndarray]] = []
 
         def take(name: str, dtype) -> np.ndarray:
             out = np.empty(sum(sizes), dtype)
             start = 0
             for (_, columns), n in zip(pieces, sizes, strict=True):
-                out[start:start + n] = columns.pop(name) if consume else columns[name]
+                out[start:start + n] = columns[name]
                 start += n
+            if consume:
+                copied.append((name, out))
+                for _, columns in pieces:
+                    del columns[name]
             return out
 
-        year = np.repeat(np.array([y for y, _ in pieces], np.int32), sizes)
-        cell = take("cell", np.int32)
-        data = {"year": year, "cell": cell, "col": cell % np.int32(self.width),
-                "row": cell // np.int32(self.width),
-                "quartier": pd.Categorical.from_codes(take("quartier", np.int16),
-                                                      categories=self.quartiers)}
-        for name in CELL_COUNTS:
-            data[name] = take(name, np.int64)
-        for name in ("mean_income", "mean_rent_m2"):
-            data[name] = take(name, np.float64)
-        return pd.DataFrame(data, copy=False)
+        try:
+            year = np.repeat(np.array([y for y, _ in pieces], np.int32), sizes)
+            cell = take("cell", np.int32)
+            data = {"year": year, "cell": cell, "col": cell % np.int32(self.width),
+                    "row": cell // np.int32(self.width),
+                    "quartier": pd.Categorical.from_codes(take("quartier", np.int16),
+                                                          categories=self.quartiers)}
+            for name in CELL_COUNTS:
+                data[name] = take(name, np.int64)
+            for name in ("mean_income", "mean_rent_m2"):
+                data[name] = take(name, np.float64)
+            return pd.DataFrame(data, copy=False)
+        except BaseException:
+            for name, out in copied:  # the pieces as they were (their parts of the copies)
+                start = 0
+                for (_, columns), n in zip(pieces, sizes, strict=True):
+                    columns[name] = out[start:start + n]
+                    start += n
+            raise
 
 
 class CellSnapshotFile:
     """A run's cell snapshots as a Parquet file to be: ``to_parquet`` writes what
-    ``QuartierModel.cell_snapshots().to_parquet`` would (the same rows and types when read),
-    one row group per year, so the whole table is never in memory."""
+    ``QuartierModel.cell_snapshots().to_parquet(path, index=False)`` would (the same rows and
+    types when read), one row group per kept year, so the whole table is not made. (Once
+    ``cell_snapshots()`` has been asked for, the model keeps the table made then, and it is
+    written as one row group.)"""
 
     def __init__(self, snapshots: CellSnapshots, run_id: str) -> None:
         self.snapshots, self.run_id = snapshots, run_id
 
     def to_parquet(self, path, index: bool = False) -> None:
+        if index:
+            raise ValueError("cell snapshots are written without an index (index=False)")
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -180,7 +202,7 @@ class CellSnapshotFile:
             for frame in self.snapshots.frames():
                 frame = frame.copy(deep=False)
                 frame.insert(0, "run_id", self.run_id)
-                table = pa.Table.from_pandas(frame, preserve_index=index)
+                table = pa.Table.from_pandas(frame, preserve_index=False)
                 if writer is None:
                     writer = pq.ParquetWriter(path, table.schema)
                 writer.write_table(table)
