@@ -5,8 +5,7 @@ A year's snapshot is kept as compact columns (counts as int16 or int32, no repea
 column or row) until a table or a file is asked for. :meth:`CellSnapshots.table` makes the
 table column by column, freeing each year's piece as soon as it is copied, and keeps it;
 :class:`CellSnapshotFile` writes the Parquet file one year at a time without making the whole
-table (the result writers use it). At 1M households x 30 years the table is some 300 MiB, the
-kept pieces under 100 MiB.
+table (the result writers use it). Measured in docs/performance.md ("A planner's run").
 """
 
 from __future__ import annotations
