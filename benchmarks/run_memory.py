@@ -1,16 +1,18 @@
 """Peak memory and time of ``quartier run`` as a planner runs it.
 
-Runs ``quartier run`` on the baseline at ``--households`` (default 1,000,000) for ``--years``
-(30) with ``--threads`` (2), the scenario's cell snapshots on and every result file written,
-each run in a fresh process, and prints each run's wall time and peak resident memory (the
-child process's ``ru_maxrss``), then their medians. With ``--base REV`` the same runs of that
-git revision (checked out into a temporary worktree) alternate with this checkout's, so both
-meet the same moments of a shared machine. A small run of each tree first fills its compiled
-kernels' cache.
+Runs ``quartier run`` on ``--scenario`` (default the baseline) at ``--households`` (default
+1,000,000; 0 keeps the scenario's own) for ``--years`` (30) with ``--threads`` (2), the
+scenario's cell snapshots (on in the baseline and the scenarios extending it) and every result
+file written, each run in a fresh process, and prints each run's wall time and peak resident
+memory (the child process's ``ru_maxrss``), then their medians. With ``--base REV`` the same
+runs of that git revision (checked out into a temporary worktree) alternate with this
+checkout's, so both meet the same moments of a shared machine. A small run of each tree first
+fills its compiled kernels' cache.
 
     python benchmarks/run_memory.py                                # 1M x 30, 2 runs
     python benchmarks/run_memory.py --base 4e121d3 --rounds 2
     python benchmarks/run_memory.py --households 100000 --years 10 --rounds 3
+    python benchmarks/run_memory.py --scenario scenarios/essen.toml --households 0 --years 20
 
 Not a timed test: the figures depend on the machine, its load and its allocator.
 """
@@ -30,13 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 WARM_UP_HOUSEHOLDS = 2_000
 
 
-def run_once(tree: Path, households: int, years: int, threads: int, out: Path
-             ) -> tuple[float, float]:
-    """Wall seconds and peak MiB of one ``quartier run`` of ``tree``'s code."""
+def run_once(tree: Path, scenario_file: str, households: int, years: int, threads: int,
+             out: Path) -> tuple[float, float]:
+    """Wall seconds and peak MiB of one ``quartier run`` of ``tree``'s code and scenarios."""
     scenario = out.parent / f"run_memory_{households}.toml"
-    baseline = (tree / "scenarios" / "baseline.toml").as_posix()
-    scenario.write_text(f'extends = "{baseline}"\nname = "run_memory"\n\n'
-                        f"[city]\nhouseholds = {households}\n")
+    base = (tree / scenario_file).as_posix()
+    size = f"\n[city]\nhouseholds = {households}\n" if households else ""
+    scenario.write_text(f'extends = "{base}"\nname = "run_memory"\n{size}')
     # The child's peak alone: run it through a small wrapper that reports its own rusage.
     code = ("import resource, sys\nfrom sim.cli import main\nsys.argv = ['quartier'] + "
             "sys.argv[1:]\ntry:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
@@ -56,13 +58,23 @@ def run_once(tree: Path, households: int, years: int, threads: int, out: Path
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--households", type=int, default=1_000_000, help="city size (1000000)")
+    p.add_argument("--scenario", default="scenarios/baseline.toml",
+                   help="scenario file, relative to the checkout (scenarios/baseline.toml)")
+    p.add_argument("--households", type=int, default=1_000_000,
+                   help="city size (1000000; 0: the scenario's own)")
     p.add_argument("--years", type=int, default=30, help="simulated years (30)")
     p.add_argument("--threads", type=int, default=2, help="threads within the run (2)")
     p.add_argument("--rounds", type=int, default=2, help="runs of each tree (2)")
     p.add_argument("--base", default=None, help="git revision to run alternately (none)")
     a = p.parse_args()
-    for name in ("households", "years", "threads", "rounds"):
+    if a.households < 0:
+        print("run_memory: --households: must be at least 0", file=sys.stderr)
+        sys.exit(2)
+    if not (ROOT / a.scenario).is_file():
+        print(f"run_memory: --scenario: no such file in this checkout: {a.scenario}",
+              file=sys.stderr)
+        sys.exit(2)
+    for name in ("years", "threads", "rounds"):
         if getattr(a, name) < 1:
             print(f"run_memory: --{name}: must be at least 1", file=sys.stderr)
             sys.exit(2)
@@ -79,14 +91,15 @@ def main() -> None:
                            cwd=ROOT, check=True)
             trees = {f"base {rev.stdout.strip()}": base, **trees}
         try:
-            print(f"quartier run: {a.households:,} households, {a.years} years, "
-                  f"{a.threads} threads, cell snapshots on, results written")
+            size = f"{a.households:,} households" if a.households else "its own size"
+            print(f"quartier run {a.scenario}: {size}, {a.years} years, {a.threads} threads, "
+                  "cell snapshots as the scenario says, results written")
             for tree in trees.values():
-                run_once(tree, WARM_UP_HOUSEHOLDS, 1, 1, Path(tmp) / "warm")
+                run_once(tree, a.scenario, WARM_UP_HOUSEHOLDS, 1, 1, Path(tmp) / "warm")
             got: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
             for r in range(1, a.rounds + 1):
                 for name, tree in trees.items():
-                    s, mib = run_once(tree, a.households, a.years, a.threads,
+                    s, mib = run_once(tree, a.scenario, a.households, a.years, a.threads,
                                       Path(tmp) / "out")
                     got[name].append((s, mib))
                     print(f"round {r}, {name}: {s:.1f} s, peak {mib:,.0f} MiB", flush=True)
