@@ -68,7 +68,8 @@ class Records:
                access: dict[str, np.ndarray]) -> None:
         """Record the stocks at the end of ``model.year`` with the year's flows and the access
         outcomes measured at the start of its move season."""
-        values = _stocks(model)
+        sums = _end_sums(model)
+        values = _stocks(model, sums)
         values.update(access)
         values.update(flows)
         for _, _, name in metrics.MIGRATION_AGE_GROUPS:  # per 1,000 residents of the group
@@ -77,8 +78,7 @@ class Records:
         self.years.append((model.year, values))
         if self.snapshots is not None:
             self.snapshots.add(model.year, model.city,
-                               snapshots.cell_snapshot(model.population, model.city,
-                                                       model.median_income))
+                               snapshots.cell_snapshot(model.population, model.city, sums))
 
     def outcomes(self, run_id: str, scopes: list[str], per_quartier: bool) -> pd.DataFrame:
         """Tidy results: ``run_id, year, scope, metric, value`` (``scopes``: the quartier ids
@@ -109,17 +109,22 @@ class Records:
         return None if self.snapshots is None else self.snapshots.parquet(run_id)
 
 
-def _stocks(model: QuartierModel) -> dict[str, np.ndarray]:
-    """The stocks at the end of the year: population, housing, segregation, care and GPs."""
+def _end_sums(model: QuartierModel) -> metrics.EndSums:
+    """The sums over persons and households at the end of the year."""
     pop, city = model.population, model.city
     mp = model.scenario.parameters.mobility
     sv, tables = model.services, model.care.tables
     amb_access = getattr(sv, "ambulant_access", None)
-    sums = metrics.end_sums(
+    return metrics.end_sums(
         pop, city, model.median_income, model.market.operating_costs_m2,
         lambda size: mp.crowding_threshold * space_norm(size, mp), model.keys["care"],
         tables.inpatient, tables.ambulant, sv.gp_within_reach,
         np.ones(city.n_cells) if amb_access is None else amb_access)
+
+
+def _stocks(model: QuartierModel, sums: metrics.EndSums) -> dict[str, np.ndarray]:
+    """The stocks at the end of the year: population, housing, segregation, care and GPs."""
+    city = model.city
     values = metrics.stocks(sums, city.n_quartiers)
     values.update(metrics.housing_stocks(sums, city))
     values.update(_service_stocks(model, sums))

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from sim.model.metrics import EndSums
 from sim.state.city import NURSING, PRIVATE, SOCIAL
-from sim.state.income import income_group
 from sim.state.population import Population
 
 CELL_COUNTS = ("dwellings", "vacant", "social", "households", "persons", "poor", "middle",
@@ -25,28 +25,28 @@ CELL_COUNTS = ("dwellings", "vacant", "social", "households", "persons", "poor",
 """The count columns of a cell snapshot (int64 in the table; int16 or int32 while kept)."""
 
 
-def cell_snapshot(pop: Population, city, median: float) -> dict[str, np.ndarray]:
+def cell_snapshot(pop: Population, city, sums: EndSums) -> dict[str, np.ndarray]:
     """One year's per-cell columns (cells with dwellings on the market only), compact:
     ``cell`` (int32), the ``quartier`` codes (int16), :data:`CELL_COUNTS`, ``mean_income``
-    (persons' mean of the equivalised income) and ``mean_rent_m2`` (tenants' mean, EUR/m²)."""
-    n_c = city.n_cells
-    group = income_group(pop.income, median)
-    counts, sums = _cell_sums(pop.household, pop.age, pop.dwelling, pop.income, group,
-                              pop.migration_background, city.dwelling_cell,
-                              city.dwelling_tenure, city.dwelling_rent_m2, n_c)
+    (persons' mean of the equivalised income) and ``mean_rent_m2`` (tenants' mean, EUR/m²).
+    The persons by income group, origin and age and their income come from the year's
+    :class:`~sim.model.metrics.EndSums` (``cells``, ``cell_income``)."""
+    counts, rent_sum = _cell_sums(pop.dwelling, city.dwelling_cell, city.dwelling_tenure,
+                                  city.dwelling_rent_m2, city.n_cells)
     dwellings, social, households, tenants = (counts[:, j] for j in range(4))
-    persons, income_sum, rent_sum = sums[:, 0], sums[:, 1], sums[:, 2]
+    by_group = sums.cells  # persons poor, middle, high; with migration background; 65+
+    persons = by_group[:, 0] + by_group[:, 1] + by_group[:, 2]
     built = np.flatnonzero(dwellings > 0)
     columns = {"cell": built.astype(np.int32),
                "quartier": city.cell_quartier[built].astype(np.int16)}
     values = {"dwellings": dwellings, "vacant": dwellings - households, "social": social,
-              "households": households, "persons": persons.astype(np.int64),
-              "poor": counts[:, 4], "middle": counts[:, 5], "high": counts[:, 6],
-              "migration_background": counts[:, 7], "age_65plus": counts[:, 8]}
+              "households": households, "persons": persons,
+              "poor": by_group[:, 0], "middle": by_group[:, 1], "high": by_group[:, 2],
+              "migration_background": by_group[:, 3], "age_65plus": by_group[:, 4]}
     columns.update((name, _narrow(values[name][built])) for name in CELL_COUNTS)
-    columns["mean_income"] = np.divide(income_sum[built], persons[built],
-                                       out=np.full(built.size, np.nan),
-                                       where=persons[built] > 0)
+    people = persons[built].astype(np.float64)
+    columns["mean_income"] = np.divide(sums.cell_income[built], people,
+                                       out=np.full(built.size, np.nan), where=people > 0)
     columns["mean_rent_m2"] = np.divide(rent_sum[built], tenants[built],
                                         out=np.full(built.size, np.nan),
                                         where=tenants[built] > 0)
@@ -54,30 +54,18 @@ def cell_snapshot(pop: Population, city, median: float) -> dict[str, np.ndarray]
 
 
 @njit(cache=True)
-def _cell_sums(household, age, dwelling, income, group, migration, d_cell, d_tenure, rent_m2,
-               n_c):
-    """Per cell (rows), in one pass over persons, households and dwellings each: counts
-    (dwellings on the market, social dwellings, households on the market, tenant households,
-    persons poor / middle / high, persons with a migration background, persons 65+) and float
-    sums (persons, persons x income, tenants' rent per m²), the sums added in the households'
-    order."""
-    n_h = dwelling.size
-    size = np.zeros(n_h, np.int32)
-    old = np.zeros(n_h, np.int32)
-    for i in range(household.size):
-        h = household[i]
-        size[h] += 1
-        if age[i] >= 65:
-            old[h] += 1
-    counts = np.zeros((n_c, 9), np.int64)
-    sums = np.zeros((n_c, 3))
+def _cell_sums(dwelling, d_cell, d_tenure, rent_m2, n_c):
+    """Per cell: dwellings on the market, social dwellings, households on the market, tenant
+    households; and the tenants' rent per m² summed in the households' order."""
+    counts = np.zeros((n_c, 4), np.int64)
+    rent_sum = np.zeros(n_c)
     for d in range(d_cell.size):
         t = d_tenure[d]
         if t < NURSING:
             counts[d_cell[d], 0] += 1
         if t == SOCIAL:
             counts[d_cell[d], 1] += 1
-    for h in range(n_h):
+    for h in range(dwelling.size):
         d = dwelling[h]
         if d < 0:  # as numpy's indexing with -1
             d += d_cell.size
@@ -85,18 +73,12 @@ def _cell_sums(household, age, dwelling, income, group, migration, d_cell, d_ten
                 raise IndexError("a household's dwelling is out of range")
         c = d_cell[d]
         t = d_tenure[d]
-        s = np.float64(size[h])
-        sums[c, 0] += s
-        sums[c, 1] += s * np.float64(income[h])
         if t < NURSING:
             counts[c, 2] += 1
         if t == PRIVATE or t == SOCIAL:
             counts[c, 3] += 1
-            sums[c, 2] += np.float64(rent_m2[d])
-        counts[c, 4 + group[h]] += size[h]
-        counts[c, 7] += size[h] * migration[h]
-        counts[c, 8] += old[h]
-    return counts, sums
+            rent_sum[c] += np.float64(rent_m2[d])
+    return counts, rent_sum
 
 
 def _narrow(counts: np.ndarray) -> np.ndarray:
