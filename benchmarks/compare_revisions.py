@@ -19,15 +19,37 @@ Not a timed test: use it to judge a change that is meant to make the model faste
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP_HOUSEHOLDS = 2_000  # a run of each tree before the rounds, not counted
+
+
+@contextlib.contextmanager
+def revision_tree(rev: str, script: str) -> Iterator[tuple[Path, str]]:
+    """A temporary git worktree of ``rev`` (and its short hash), removed afterwards; an unknown
+    revision ends ``script`` with a one-line error and exit status 2."""
+    short = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True,
+                           text=True)
+    if short.returncode != 0:
+        print(f"{script}: --base: unknown git revision: {rev}", file=sys.stderr)
+        sys.exit(2)
+    with tempfile.TemporaryDirectory(prefix="quartier-base-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), rev], cwd=ROOT,
+                       check=True)
+        try:
+            yield tree, short.stdout.strip()
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
+                           check=False)
 
 
 def measure(tree: Path, households: int, years: int, repeats: int) -> float:
@@ -59,34 +81,21 @@ def main() -> None:
         if getattr(a, name) < 1:
             print(f"compare_revisions: --{name}: must be at least 1", file=sys.stderr)
             sys.exit(2)
-    rev = subprocess.run(["git", "rev-parse", "--short", a.base], cwd=ROOT, capture_output=True,
-                         text=True)
-    if rev.returncode != 0:
-        print(f"compare_revisions: --base: unknown git revision: {a.base}", file=sys.stderr)
-        sys.exit(2)
-    with tempfile.TemporaryDirectory(prefix="quartier-base-") as tmp:
-        base = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base), a.base], cwd=ROOT,
-                       check=True)
-        try:
-            print(f"base {rev.stdout.strip()} vs this checkout: {a.households:,} households, "
-                  f"{a.years} years, medians of {a.repeats} runs")
-            for tree in (base, ROOT):  # fill each tree's compiled-kernel cache first
-                measure(tree, WARM_UP_HOUSEHOLDS, 1, 1)
-            ratios = []
-            for r in range(1, a.rounds + 1):
-                old = measure(base, a.households, a.years, a.repeats)
-                new = measure(ROOT, a.households, a.years, a.repeats)
-                ratios.append(new / old)
-                print(f"round {r}: base {old:,.0f}  this {new:,.0f}  ratio {new / old:.3f}",
-                      flush=True)
-            spread = f"{min(ratios):.3f}-{max(ratios):.3f}"
-            print(f"\nsummary: this checkout is {statistics.median(ratios):.3f}x the base "
-                  f"(median of {len(ratios)} rounds; range {spread})")
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT,
-                           check=False)
-
+    with revision_tree(a.base, "compare_revisions") as (base, short):
+        print(f"base {short} vs this checkout: {a.households:,} households, "
+              f"{a.years} years, medians of {a.repeats} runs")
+        for tree in (base, ROOT):  # fill each tree's compiled-kernel cache first
+            measure(tree, WARM_UP_HOUSEHOLDS, 1, 1)
+        ratios = []
+        for r in range(1, a.rounds + 1):
+            old = measure(base, a.households, a.years, a.repeats)
+            new = measure(ROOT, a.households, a.years, a.repeats)
+            ratios.append(new / old)
+            print(f"round {r}: base {old:,.0f}  this {new:,.0f}  ratio {new / old:.3f}",
+                  flush=True)
+        spread = f"{min(ratios):.3f}-{max(ratios):.3f}"
+        print(f"\nsummary: this checkout is {statistics.median(ratios):.3f}x the base "
+              f"(median of {len(ratios)} rounds; range {spread})")
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,7 @@ Not a timed test: the figures depend on the machine, its load and its allocator.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -27,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from compare_revisions import revision_tree  # this script's folder is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP_HOUSEHOLDS = 2_000
@@ -78,41 +81,29 @@ def main() -> None:
         if getattr(a, name) < 1:
             print(f"run_memory: --{name}: must be at least 1", file=sys.stderr)
             sys.exit(2)
-    with tempfile.TemporaryDirectory(prefix="quartier-run-memory-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="quartier-run-memory-"))
         trees = {"this checkout": ROOT}
         if a.base is not None:
-            rev = subprocess.run(["git", "rev-parse", "--short", a.base], cwd=ROOT,
-                                 capture_output=True, text=True)
-            if rev.returncode != 0:
-                print(f"run_memory: --base: unknown git revision: {a.base}", file=sys.stderr)
-                sys.exit(2)
-            base = Path(tmp) / "tree"
-            subprocess.run(["git", "worktree", "add", "--detach", "-q", str(base), a.base],
-                           cwd=ROOT, check=True)
-            trees = {f"base {rev.stdout.strip()}": base, **trees}
-        try:
-            size = f"{a.households:,} households" if a.households else "its own size"
-            print(f"quartier run {a.scenario}: {size}, {a.years} years, {a.threads} threads, "
-                  "cell snapshots as the scenario says, results written")
-            for tree in trees.values():
-                run_once(tree, a.scenario, WARM_UP_HOUSEHOLDS, 1, 1, Path(tmp) / "warm")
-            got: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
-            for r in range(1, a.rounds + 1):
-                for name, tree in trees.items():
-                    s, mib = run_once(tree, a.scenario, a.households, a.years, a.threads,
-                                      Path(tmp) / "out")
-                    got[name].append((s, mib))
-                    print(f"round {r}, {name}: {s:.1f} s, peak {mib:,.0f} MiB", flush=True)
-            print()
-            for name, runs in got.items():
-                print(f"{name}: median {statistics.median(s for s, _ in runs):.1f} s, peak "
-                      f"{statistics.median(m for _, m in runs):,.0f} MiB "
-                      f"(range {min(m for _, m in runs):,.0f}-{max(m for _, m in runs):,.0f})")
-        finally:
-            if a.base is not None:
-                subprocess.run(["git", "worktree", "remove", "--force", str(Path(tmp) / "tree")],
-                               cwd=ROOT, check=False)
-
+            base, short = stack.enter_context(revision_tree(a.base, "run_memory"))
+            trees = {f"base {short}": base, **trees}
+        size = f"{a.households:,} households" if a.households else "its own size"
+        print(f"quartier run {a.scenario}: {size}, {a.years} years, {a.threads} threads, "
+              "cell snapshots as the scenario says, results written")
+        for tree in trees.values():
+            run_once(tree, a.scenario, WARM_UP_HOUSEHOLDS, 1, 1, Path(tmp) / "warm")
+        got: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+        for r in range(1, a.rounds + 1):
+            for name, tree in trees.items():
+                s, mib = run_once(tree, a.scenario, a.households, a.years, a.threads,
+                                  Path(tmp) / "out")
+                got[name].append((s, mib))
+                print(f"round {r}, {name}: {s:.1f} s, peak {mib:,.0f} MiB", flush=True)
+        print()
+        for name, runs in got.items():
+            print(f"{name}: median {statistics.median(s for s, _ in runs):.1f} s, peak "
+                  f"{statistics.median(m for _, m in runs):,.0f} MiB "
+                  f"(range {min(m for _, m in runs):,.0f}-{max(m for _, m in runs):,.0f})")
 
 if __name__ == "__main__":
     main()

@@ -551,7 +551,8 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
     "snapshots": ([[PY, "benchmarks/run_memory.py", "--base", "4e121d3", "--rounds", "3"],
                    [PY, "benchmarks/run_memory.py", "--scenario", "scenarios/essen.toml",
                     "--households", "0", "--years", "20", "--rounds", "3", "--base", "4e121d3"],
-                   [PY, "benchmarks/profile_steps.py", "--repeats", "5", "--cell-snapshots"]],
+                   [PY, "benchmarks/profile_steps.py", "--repeats", "5", "--cell-snapshots"],
+                   [PY, "benchmarks/profile_steps.py", "--repeats", "5"]],
                   "quartier run at 1M x 30 years and Essen x 20 with cell snapshots, "
                   "alternating with 4e121d3, and what the snapshots cost per year at 100k"),
     "allocator": ([[PY, "benchmarks/throughput.py", "--sizes", "1000000", "--large-years", "30",

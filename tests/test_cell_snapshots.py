@@ -57,8 +57,6 @@ def test_no_snapshots_no_file(small):
 
 
 def test_counts_are_kept_in_the_narrowest_exact_type():
-    import numpy as np
-
     from sim.model.snapshots import _narrow
 
     small_counts, large = np.array([0, 5, 32767]), np.array([0, 32768, -40000, 2**31 - 1])
