@@ -7,6 +7,7 @@ household. There is no Python object per agent: processes work on whole columns 
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,9 @@ class Population:
             drawn).
         transitory: the person's transitory income factor this year (exp of its transitory
             log income).
+
+    Each column is a view of the first rows of a larger buffer: added persons and households
+    are written behind them (see :func:`_extend`) instead of copying every column each time.
 
     Household columns (one row per household):
         dwelling: index of the dwelling the household occupies (-1 while searching).
@@ -108,19 +112,17 @@ class Population:
         ``hid`` the ids are the rows (the initial population); without ``union_start`` the
         couple's start is not known (-1)."""
         first = self.n_households
-        self.union_start = np.concatenate(
-            [self.union_start, np.full(dwelling.size, -1, np.int16) if union_start is None
-             else union_start.astype(np.int16)])
-        self.hid = np.concatenate([self.hid, (np.arange(first, first + dwelling.size)
-                                              if hid is None else hid).astype(ID_DTYPE)])
-        self.moved_in = np.concatenate(
-            [self.moved_in, np.full(dwelling.size, moved_in, np.int16)])
-        self.dwelling = np.concatenate([self.dwelling, dwelling.astype(IDX_DTYPE)])
-        self.income = np.concatenate([self.income, income.astype(INCOME_DTYPE)])
-        self.migration_background = np.concatenate(
-            [self.migration_background, migration_background.astype(np.int8)])
-        self.poverty_years = np.concatenate(
-            [self.poverty_years, np.full(dwelling.size, -1, np.int16)])
+        self.union_start = _extend(
+            self.union_start, np.full(dwelling.size, -1, np.int16) if union_start is None
+            else union_start.astype(np.int16))
+        self.hid = _extend(self.hid, (np.arange(first, first + dwelling.size)
+                                      if hid is None else hid).astype(ID_DTYPE))
+        self.moved_in = _extend(self.moved_in, np.full(dwelling.size, moved_in, np.int16))
+        self.dwelling = _extend(self.dwelling, dwelling.astype(IDX_DTYPE))
+        self.income = _extend(self.income, income.astype(INCOME_DTYPE))
+        self.migration_background = _extend(self.migration_background,
+                                            migration_background.astype(np.int8))
+        self.poverty_years = _extend(self.poverty_years, np.full(dwelling.size, -1, np.int16))
         return np.arange(first, self.n_households)
 
     def append(self, members: Members, dwellings: np.ndarray, income: np.ndarray | None = None,
@@ -131,17 +133,14 @@ class Population:
         first = self.n_households
         n = dwellings.size
         first_person = self.n_persons
-        self.pid = np.concatenate([self.pid, (np.arange(first_person, first_person
-                                                        + members.age.size)
-                                              if pid is None else pid).astype(ID_DTYPE)])
-        self.age = np.concatenate([self.age, members.age])
-        self.sex = np.concatenate([self.sex, members.sex])
-        self.household = np.concatenate(
-            [self.household, (members.household + first).astype(IDX_DTYPE)]
-        )
-        self.is_child = np.concatenate([self.is_child, members.is_child])
-        self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
-        self.pflegegrad = np.concatenate([self.pflegegrad, np.zeros(members.age.size, np.int8)])
+        self.pid = _extend(self.pid, (np.arange(first_person, first_person + members.age.size)
+                                      if pid is None else pid).astype(ID_DTYPE))
+        self.age = _extend(self.age, members.age)
+        self.sex = _extend(self.sex, members.sex)
+        self.household = _extend(self.household, (members.household + first).astype(IDX_DTYPE))
+        self.is_child = _extend(self.is_child, members.is_child)
+        self.job = _extend(self.job, np.full(members.age.size, -2, np.int32))
+        self.pflegegrad = _extend(self.pflegegrad, np.zeros(members.age.size, np.int8))
         self._extend_person_extras(members.age.size)
         return self.add_households(
             dwellings,
@@ -151,9 +150,9 @@ class Population:
         )
 
     def _extend_person_extras(self, n: int) -> None:
-        self.employment = np.concatenate([self.employment, np.full(n, -1, np.int8)])
-        self.potential = np.concatenate([self.potential, np.full(n, np.nan, np.float32)])
-        self.transitory = np.concatenate([self.transitory, np.ones(n, np.float32)])
+        self.employment = _extend(self.employment, np.full(n, -1, np.int8))
+        self.potential = _extend(self.potential, np.full(n, np.nan, np.float32))
+        self.transitory = _extend(self.transitory, np.ones(n, np.float32))
 
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
         """Drop dead/departed persons and dissolved/departed households; renumber."""
@@ -163,10 +162,10 @@ class Population:
         if self.employment.size:
             names += self.EXTRA_PERSON_COLUMNS
         for name in names:
-            setattr(self, name, _take(getattr(self, name), persons))
-        self.household = household
+            setattr(self, name, _kept(getattr(self, name), persons))
+        self.household = _kept(household, None)
         for name in self.HOUSEHOLD_COLUMNS:
-            setattr(self, name, _take(getattr(self, name), households))
+            setattr(self, name, _kept(getattr(self, name), households))
 
     def adults_children(self) -> tuple[np.ndarray, np.ndarray]:
         """Per household: members who are adults (not children) and children."""
@@ -181,13 +180,13 @@ class Population:
 
     def add_persons(self, members: Members, pid: np.ndarray) -> None:
         """Add persons to existing households (``members.household`` are household rows)."""
-        self.pid = np.concatenate([self.pid, pid.astype(ID_DTYPE)])
-        self.age = np.concatenate([self.age, members.age])
-        self.sex = np.concatenate([self.sex, members.sex])
-        self.household = np.concatenate([self.household, members.household])
-        self.is_child = np.concatenate([self.is_child, members.is_child])
-        self.job = np.concatenate([self.job, np.full(members.age.size, -2, np.int32)])
-        self.pflegegrad = np.concatenate([self.pflegegrad, np.zeros(members.age.size, np.int8)])
+        self.pid = _extend(self.pid, pid.astype(ID_DTYPE))
+        self.age = _extend(self.age, members.age)
+        self.sex = _extend(self.sex, members.sex)
+        self.household = _extend(self.household, members.household)
+        self.is_child = _extend(self.is_child, members.is_child)
+        self.job = _extend(self.job, np.full(members.age.size, -2, np.int32))
+        self.pflegegrad = _extend(self.pflegegrad, np.zeros(members.age.size, np.int8))
         self._extend_person_extras(members.age.size)
 
 
@@ -284,13 +283,59 @@ def _take_households(age, sex, is_child, starts, sizes, chosen):
     return out_age, out_sex, new_hh, out_child
 
 
+# Columns with spare rows: persons and households are added several times a year, and each
+# addition would otherwise copy every column to a new place in memory. A column is a view of
+# the first rows of a larger buffer; an addition writes behind them. ``_USED`` holds, per
+# buffer (by id), the rows in use: only the view that ends there may write behind it, so two
+# populations sharing a buffer (a shallow copy) never write into each other's rows.
+_USED: dict[int, int] = {}
+_BUFFERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _buffer(dtype: np.dtype, rows: int) -> np.ndarray:
+    """A buffer for ``rows`` rows in use and an eighth more (at least 1,024) to spare."""
+    buf = np.empty(rows + rows // 8 + 1024, dtype)
+    key = id(buf)
+    _BUFFERS[key] = buf
+    _USED[key] = rows
+    weakref.finalize(buf, _USED.pop, key, None).atexit = False
+    return buf
+
+
+def _extend(column: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``np.concatenate([column, new])``, written behind ``column`` where its buffer has room."""
+    new = np.asarray(new)
+    if column.ndim != 1 or new.ndim != 1 or np.result_type(column, new) != column.dtype:
+        return np.concatenate([column, new])
+    n, m = column.size, new.size
+    base = column.base
+    key = id(base)
+    if (base is None or _BUFFERS.get(key) is not base or _USED.get(key) != n
+            or base.size < n + m or column.ctypes.data != base.ctypes.data):
+        base = _buffer(column.dtype, n + m)
+        base[:n] = column
+        key = id(base)
+    base[n:n + m] = new
+    _USED[key] = n + m
+    return base[:n + m]
+
+
+def _kept(column: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    """``column[rows]`` (``column`` itself without rows) in a new buffer with spare rows."""
+    n = column.size if rows is None else rows.size
+    buf = _buffer(column.dtype, n)
+    if rows is None:
+        buf[:n] = column
+    else:
+        _take(column, rows, buf)
+    return buf[:n]
+
+
 @njit(cache=True)
-def _take(column, rows):
-    """``column[rows]`` (a new array)."""
-    out = np.empty(rows.size, column.dtype)
+def _take(column, rows, out):
+    """``out[:rows.size] = column[rows]``."""
     for k in range(rows.size):
         out[k] = column[rows[k]]
-    return out
 
 
 @njit(cache=True)

@@ -1,0 +1,99 @@
+"""The population's columns with spare rows: additions and removals give the same columns as
+new arrays would, and two populations sharing a buffer never write into each other's rows."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import sim  # noqa: F401  (numba's settings before numpy's first use)
+from sim.state import population as P
+from sim.state.population import Members, Population
+
+
+def _members(n_households: int, per: int, start_age: int = 20) -> Members:
+    n = n_households * per
+    return Members(age=(start_age + np.arange(n) % 50).astype(np.int16),
+                   sex=(np.arange(n) % 2).astype(np.int8),
+                   household=np.repeat(np.arange(n_households, dtype=np.int32), per),
+                   is_child=np.zeros(n, bool))
+
+
+def _columns(pop: Population) -> dict[str, np.ndarray]:
+    return {k: np.array(v, copy=True) for k, v in vars(pop).items() if isinstance(v, np.ndarray)}
+
+
+def test_extend_equals_concatenate_and_writes_behind():
+    col = np.arange(5, dtype=np.int32)
+    first = P._extend(col, np.array([7, 8], np.int32))
+    assert first.dtype == np.int32 and first.tolist() == [0, 1, 2, 3, 4, 7, 8]
+    second = P._extend(first, np.array([9], np.int32))
+    assert second.tolist() == [0, 1, 2, 3, 4, 7, 8, 9]
+    assert second.base is first.base  # written behind, no new buffer
+    assert first.tolist() == [0, 1, 2, 3, 4, 7, 8]  # the earlier view is unchanged
+
+
+def test_extend_keeps_concatenate_dtype_promotion():
+    col = np.arange(3, dtype=np.int16)
+    out = P._extend(col, np.array([70000], np.int64))
+    expected = np.concatenate([col, np.array([70000], np.int64)])
+    assert out.dtype == expected.dtype and np.array_equal(out, expected)
+
+
+def test_views_sharing_a_buffer_do_not_write_into_each_other():
+    a = P._extend(np.arange(4, dtype=np.int64), np.array([10], np.int64))
+    b = a  # a second population holding the same column (a shallow copy)
+    a2 = P._extend(a, np.array([11, 12], np.int64))
+    b2 = P._extend(b, np.array([99], np.int64))  # its end is no longer the buffer's end
+    assert a2.tolist() == [0, 1, 2, 3, 10, 11, 12]
+    assert b2.tolist() == [0, 1, 2, 3, 10, 99]
+    assert not np.shares_memory(a2, b2[-1:])
+
+
+def _history(pop: Population) -> list[dict[str, np.ndarray]]:
+    """Additions of households and persons and removals, the columns after each."""
+    rng = np.random.default_rng(5)
+    pop.append(_members(40, 2), np.arange(40))
+    out = [_columns(pop)]
+    for step in range(6):
+        m = _members(3 + step, 1 + step % 3, start_age=step)
+        n_h = int(m.household.max()) + 1
+        pop.append(m, np.arange(n_h), pid=1000 + step * 10 + np.arange(m.age.size),
+                   hid=500 + step * 10 + np.arange(n_h))
+        born = Members(age=np.zeros(2, np.int16), sex=np.zeros(2, np.int8),
+                       household=np.array([0, 1], np.int32), is_child=np.ones(2, bool))
+        pop.add_persons(born, np.array([9000 + 2 * step, 9001 + 2 * step]))
+        pop.add_households(np.full(2, -1), np.ones(2, np.float32), np.zeros(2, np.int8))
+        out.append(_columns(pop))
+        pop.keep(rng.random(pop.n_persons) < 0.9, rng.random(pop.n_households) < 0.95)
+        out.append(_columns(pop))
+    return out
+
+
+def test_population_additions_and_removals_match_plain_arrays(monkeypatch):
+    spare = _history(Population.empty())
+    monkeypatch.setattr(P, "_extend", lambda column, new: np.concatenate([column, new]))
+    monkeypatch.setattr(P, "_kept", lambda column, rows: column.copy() if rows is None
+                        else column[rows])
+    plain = _history(Population.empty())
+    assert len(spare) == len(plain) == 13
+    for got, expected in zip(spare, plain, strict=True):
+        assert got.keys() == expected.keys()
+        for k, v in expected.items():
+            assert got[k].dtype == v.dtype, k
+            np.testing.assert_array_equal(got[k], v, err_msg=k)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle", "copy"])
+def test_copies_of_a_population_add_rows_independently(how):
+    pop = Population.empty()
+    pop.append(_members(10, 2), np.arange(10))
+    pop.keep(np.ones(pop.n_persons, bool), np.ones(pop.n_households, bool))
+    other = {"deepcopy": copy.deepcopy, "pickle": lambda p: pickle.loads(pickle.dumps(p)),
+             "copy": copy.copy}[how](pop)
+    pop.append(_members(2, 1, start_age=60), np.arange(2))
+    other.append(_members(3, 1, start_age=1), np.arange(3))
+    assert pop.age[-2:].tolist() == [60, 61]
+    assert other.age[-3:].tolist() == [1, 2, 3]
+    assert pop.n_persons == 22 and other.n_persons == 23
