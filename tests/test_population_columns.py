@@ -97,3 +97,27 @@ def test_copies_of_a_population_add_rows_independently(how):
     assert pop.age[-2:].tolist() == [60, 61]
     assert other.age[-3:].tolist() == [1, 2, 3]
     assert pop.n_persons == 22 and other.n_persons == 23
+
+
+def test_kept_risk_factors_move_with_their_persons():
+    pop = Population.empty()
+    pop.append(_members(5, 2), np.arange(5))
+    pop.employment = np.zeros(pop.n_persons, np.int8)
+    pop.potential = np.ones(pop.n_persons, np.float32)
+    pop.transitory = np.ones(pop.n_persons, np.float32)
+    assert pop.risk_factor.size == 0  # none before the first employment step
+    pop.start_risk_columns()
+    pop.risk_potential[:] = np.arange(10)
+    pop.risk_factor[:] = np.arange(10) / 10
+    pop.risk_negative[:] = np.arange(10) % 2 == 0
+    pop.append(_members(1, 2), np.arange(1))
+    assert pop.risk_factor.size == 12 and np.isnan(pop.risk_potential[-2:]).all()
+    alive = np.ones(12, bool)
+    alive[[1, 4, 10]] = False
+    pop.keep(alive, np.ones(pop.n_households, bool))
+    kept = np.flatnonzero(alive)
+    assert kept.tolist() == [0, 2, 3, 5, 6, 7, 8, 9, 11]
+    np.testing.assert_array_equal(pop.risk_potential[:8], kept[:8])
+    np.testing.assert_array_equal(pop.risk_factor[:8], kept[:8] / 10)
+    np.testing.assert_array_equal(pop.risk_negative[:8], kept[:8] % 2 == 0)
+    assert np.isnan(pop.risk_potential[8]) and pop.risk_factor.size == pop.n_persons == 9

@@ -43,6 +43,10 @@ class Population:
             drawn).
         transitory: the person's transitory income factor this year (exp of its transitory
             log income).
+        risk_potential, risk_factor, risk_negative: the person's risk factor of the
+            employment moves with the potential and sign it was computed from, kept to be
+            reused (:func:`sim.model.processes.employment._moves`; NaN potential: none kept;
+            empty before the first year's employment step).
 
     Each column is a view of the first rows of a larger buffer: added persons and households
     are written behind them (see :func:`_extend`) instead of copying every column each time.
@@ -76,10 +80,14 @@ class Population:
     potential: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     poverty_years: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
     transitory: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    risk_potential: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    risk_factor: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    risk_negative: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
 
     HOUSEHOLD_COLUMNS = ("dwelling", "income", "migration_background", "moved_in", "hid",
                          "union_start", "poverty_years")
     EXTRA_PERSON_COLUMNS = ("employment", "potential", "transitory")
+    RISK_COLUMNS = ("risk_potential", "risk_factor", "risk_negative")
 
     @classmethod
     def empty(cls) -> Population:
@@ -153,6 +161,17 @@ class Population:
         self.employment = _extend(self.employment, np.full(n, -1, np.int8))
         self.potential = _extend(self.potential, np.full(n, np.nan, np.float32))
         self.transitory = _extend(self.transitory, np.ones(n, np.float32))
+        if self.risk_factor.size:
+            self.risk_potential = _extend(self.risk_potential, np.full(n, np.nan, np.float32))
+            self.risk_factor = _extend(self.risk_factor, np.zeros(n))
+            self.risk_negative = _extend(self.risk_negative, np.zeros(n, np.bool_))
+
+    def start_risk_columns(self) -> None:
+        """The kept risk factors' columns, one row per person, none kept yet."""
+        n = self.n_persons
+        self.risk_potential = _kept(np.full(n, np.nan, np.float32), None)
+        self.risk_factor = _kept(np.zeros(n), None)
+        self.risk_negative = _kept(np.zeros(n, np.bool_), None)
 
     def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
         """Drop dead/departed persons and dissolved/departed households; renumber."""
@@ -161,6 +180,8 @@ class Population:
         names = ("age", "pid", "sex", "is_child", "job", "pflegegrad")
         if self.employment.size:
             names += self.EXTRA_PERSON_COLUMNS
+        if self.risk_factor.size:
+            names += self.RISK_COLUMNS
         for name in names:
             setattr(self, name, _kept(getattr(self, name), persons))
         self.household = _kept(household, None)

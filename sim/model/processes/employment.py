@@ -74,8 +74,9 @@ class EmploymentState:
         log_moments: Mean and variance of the start earners' log incomes.
         risk_means: Mean factor of the risk gradient of the employed, unemployed and inactive
             (last year's; normalises this year's rates).
-        risk_cache: Last year's risk factors by person (see :func:`_moves`), with the
-            parameters they were computed with.
+        risk_parameters: The parameters the persons' kept risk factors were computed with
+            (``Population.risk_potential``, ``risk_factor``, ``risk_negative``; see
+            :func:`_moves`); ``None`` before the first year.
     """
 
     start_table: np.ndarray
@@ -85,7 +86,7 @@ class EmploymentState:
     weights: np.ndarray
     log_moments: np.ndarray
     risk_means: np.ndarray = field(default_factory=lambda: np.ones(3))
-    risk_cache: tuple | None = None
+    risk_parameters: tuple | None = None
 
 
 def targets(jobs_table: np.ndarray, poor_share: float, ep: EmploymentParameters) -> np.ndarray:
@@ -405,13 +406,11 @@ def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
     new_adults(model, adults, key, st)
     log_mu, log_sd = _log_scale(st.potential_quantiles)
     params_now = (float(params.risk_gradient), log_mu, log_sd)
-    cache = st.risk_cache
-    if cache is None or cache[0] != params_now:
-        cache = (params_now, np.zeros(0, np.uint64), np.zeros(0, np.float32), np.zeros(0),
-                 np.zeros(0, np.bool_))
-    n = pop.n_persons
-    new = (params_now, pop.pid.copy(), np.full(n, np.nan, np.float32), np.empty(n),
-           np.zeros(n, np.bool_))
+    if pop.risk_factor.size != pop.n_persons:
+        pop.start_risk_columns()
+    elif st.risk_parameters != params_now:
+        pop.risk_potential[:] = np.nan
+    st.risk_parameters = params_now
     counts, sums = _moves(pop.age, pop.sex, status, pop.potential, pop.transitory, alive,
                           pop.pid, key, year.year, st.rates, log_mu, log_sd,
                           params.risk_gradient, params.exit_to_employment_share,
@@ -420,8 +419,7 @@ def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
                           year.household_quartier, year.n_quartiers, pop.is_child,
                           pop.n_households, st.weights,
                           age_profile(params.earnings_growth_with_age), benefit_levels(params),
-                          *cache[1:], *new[2:])
-    st.risk_cache = new
+                          pop.risk_potential, pop.risk_factor, pop.risk_negative)
     model.income_sums = (year, sums)
     return {"job_losses": with_city(counts[0].astype(float)),
             "job_entries": with_city(counts[1].astype(float))}
@@ -478,7 +476,7 @@ def _risk_means(pop, state: EmploymentState, g: float) -> np.ndarray:
 @njit(cache=True)
 def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates, log_mu,
            log_sd, g, to_employment, phi, sd, normal_table, means, household, quartier, n_q,
-           is_child, n_households, w, profile, levels, c_pid, c_pot, c_f, c_neg, n_pot, n_f, n_neg):
+           is_child, n_households, w, profile, levels, c_pot, c_f, c_neg):
     """One pass over the persons: the year's transitory factor of adults (exp of an AR(1)
     whose normal draw is the keyed number's quantile among ``normal_table``) and the moves
     between the states of persons 19-75 (see the module docstring). The potential's score is
@@ -487,9 +485,10 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
     Returns the jobs lost to unemployment and taken up by quartier (shape (2, n_q)), and the
     household sums of :func:`incomes.household_sums` after the moves.
 
-    The risk factors of last year (``c_*``: person ids, potentials, factors, employed) are
-    reused where a person's potential and sign are unchanged (the factor is a function of
-    them); this year's go to ``n_*`` (rows not at risk keep a NaN potential)."""
+    Each person's risk factor is kept with the potential and sign it was computed from
+    (``c_*``: potentials, factors, employed; rows move with the person) and reused where they
+    are unchanged: the factor is a function of them and of the parameters, with which the
+    caller resets the kept potentials to NaN."""
     n = age.size
     top = rates.shape[2] - 1
     m_e, m_u, m_n = means[0], means[1], means[2]
@@ -501,8 +500,6 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
     sums = new_sums(n_households)
     earn, size, young, adults, need_minors = sums
     weight, last = weight_table(w, profile), profile.size - 1
-    j = 0
-    n_old = c_pid.size
     for i in range(n):
         if not alive[i]:
             continue
@@ -524,16 +521,14 @@ def _moves(age, sex, status, potential, transitory, alive, pid, key, year, rates
             if g > 0.0:
                 p = potential[i]
                 neg = old == EMPLOYED
-                while j < n_old and c_pid[j] != pid[i]:
-                    j += 1
-                if j < n_old and c_pot[j] == p and c_neg[j] == neg:
-                    f = c_f[j]
+                if c_pot[i] == p and c_neg[i] == neg:
+                    f = c_f[i]
                 else:
                     z = 0.0 if np.isnan(p) else (np.log(p) - log_mu) / log_sd
                     f = np.exp(-g * z) if neg else np.exp(g * z)
-                n_pot[i] = p
-                n_f[i] = f
-                n_neg[i] = neg
+                    c_pot[i] = p
+                    c_f[i] = f
+                    c_neg[i] = neg
                 if neg:
                     s_e += f
                     n_e += 1

@@ -89,7 +89,7 @@ def nearest_kitas(state: KitaState, x: np.ndarray, y: np.ndarray, kita_cells: np
     entry = state.nearest.get(key)
     k = min(NEAREST, kita_cells.size)
     if entry is None:
-        entry = state.nearest[key] = (np.zeros((x.size, k), np.int64),
+        entry = state.nearest[key] = (np.zeros((x.size, k), np.int32),
                                       np.zeros(x.size, np.bool_),
                                       cKDTree(np.c_[x, y][kita_cells]))
     table, done, tree = entry
@@ -97,7 +97,7 @@ def nearest_kitas(state: KitaState, x: np.ndarray, y: np.ndarray, kita_cells: np
     if need.size:
         need = np.unique(need)
         _, idx = tree.query(np.c_[x[need], y[need]], k=k)
-        table[need] = np.asarray(idx, np.int64).reshape(need.size, k)
+        table[need] = np.asarray(idx, np.int32).reshape(need.size, k)
         done[need] = True
     return table
 
@@ -238,7 +238,7 @@ def step(model: QuartierModel, year: YearState, params: KitaParameters, draws: D
                  priority)
     placed = np.zeros(children.size, np.bool_)
     n_q = city.n_quartiers
-    places = {}
+    places, used = {}, set()
     for kind, lo, hi in GROUPS:
         rows = f.open(kind, year.year)
         rows = rows[f.capacity[rows] > 0]
@@ -248,10 +248,13 @@ def step(model: QuartierModel, year: YearState, params: KitaParameters, draws: D
         if not rows.size or not sel.size:
             continue
         nearest = nearest_kitas(state, sv.x, sv.y, f.cell[rows], cell[sel])
+        used.add(f.cell[rows].tobytes())
         order = stable_order(priority[sel])
         got = assign(order, cell[sel], nearest, f.capacity[rows], sv.x, sv.y,
                      f.cell[rows], kp.max_distance_m)
         placed[sel] = got >= 0
+    for stale in [k for k in state.nearest if k not in used]:
+        del state.nearest[stale]  # tables of Kitas since opened or closed
     t = _tallies(q, age < 3, wish, placed, poor, n_q)
     year.access.update({
         "kita_coverage_under3": ratio(t[:, 1], t[:, 0]),

@@ -34,11 +34,11 @@ NEAREST = 12
 
 def nearest_schools(x: np.ndarray, y: np.ndarray, school_cells: np.ndarray,
                     k: int = NEAREST) -> np.ndarray:
-    """Per cell the ``k`` nearest schools (rows into ``school_cells``), nearest first."""
+    """Per cell the ``k`` nearest schools (rows into ``school_cells``, int32), nearest first."""
     k = min(k, school_cells.size)
     xy = np.c_[x, y]
     _, idx = cKDTree(xy[school_cells]).query(xy, k=k)
-    return np.asarray(idx, np.int64).reshape(x.size, k)
+    return np.asarray(idx, np.int32).reshape(x.size, k)
 
 
 @njit(cache=True)
@@ -134,6 +134,8 @@ def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters
         hh = pop.household[pupils]
         key = ("nearest", kind, rows.size)
         if model.schools_cache.get(key) is None:
+            for stale in [k for k in model.schools_cache if k[:2] == key[:2]]:
+                del model.schools_cache[stale]  # of schools since opened
             model.schools_cache[key] = nearest_schools(sv.x, sv.y, f.cell[rows])
         nearest = model.schools_cache[key]
         pc = np.empty(pupils.size, np.int64)
