@@ -555,6 +555,14 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                    [PY, "benchmarks/profile_steps.py", "--repeats", "5"]],
                   "quartier run at 1M x 30 years and Essen x 20 with cell snapshots, "
                   "alternating with 4e121d3, and what the snapshots cost per year at 100k"),
+    "spare": ([[PY, "benchmarks/throughput.py", "--sizes", "1000000", "--threads", "2",
+                "--repeats-large", "5"],
+               [PY, "benchmarks/run_memory.py", "--no-cell-snapshots", "--base", "c4da34d",
+                "--rounds", "5"],
+               [PY, "benchmarks/run_memory.py", "--base", "c4da34d", "--rounds", "3"],
+               [PY, "benchmarks/compare_revisions.py", "--base", "c4da34d", "--rounds", "4"]],
+              "1M x 30 years with 2 threads: peak memory and time of the model and of quartier "
+              "run (snapshots off and on) against c4da34d; 100k with 1 thread"),
     "allocator": ([[PY, "benchmarks/throughput.py", "--sizes", "1000000", "--large-years", "30",
                     "--repeats-large", "1", "--threads", "2"],
                    [PY, "benchmarks/throughput.py", "--sizes", "1000000", "--large-years", "30",
