@@ -308,7 +308,9 @@ def _take_households(age, sex, is_child, starts, sizes, chosen):
 # addition would otherwise copy every column to a new place in memory. A column is a view of
 # the first rows of a larger buffer; an addition writes behind them. ``_USED`` holds, per
 # buffer (by id), the rows in use: only the view that ends there may write behind it, so two
-# populations sharing a buffer (a shallow copy) never write into each other's rows.
+# populations sharing a buffer (a shallow copy) never write into each other's added rows.
+# Their first rows stay shared, as a shallow copy's arrays always were: a population to be
+# run on its own must be deep-copied (or pickled, as the start-state cache does).
 _USED: dict[int, int] = {}
 _BUFFERS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
@@ -332,7 +334,8 @@ def _extend(column: np.ndarray, new: np.ndarray) -> np.ndarray:
     base = column.base
     key = id(base)
     if (base is None or _BUFFERS.get(key) is not base or _USED.get(key) != n
-            or base.size < n + m or column.ctypes.data != base.ctypes.data):
+            or base.size < n + m or not column.flags.c_contiguous
+            or column.dtype != base.dtype or column.ctypes.data != base.ctypes.data):
         base = _buffer(column.dtype, n + m)
         base[:n] = column
         key = id(base)

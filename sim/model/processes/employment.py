@@ -406,11 +406,12 @@ def step(model: QuartierModel, year: YearState, params: EmploymentParameters,
     new_adults(model, adults, key, st)
     log_mu, log_sd = _log_scale(st.potential_quantiles)
     params_now = (float(params.risk_gradient), log_mu, log_sd)
-    if pop.risk_factor.size != pop.n_persons:
-        pop.start_risk_columns()
-    elif st.risk_parameters != params_now:
-        pop.risk_potential[:] = np.nan
-    st.risk_parameters = params_now
+    if params.risk_gradient > 0.0:  # without a gradient there are no factors to keep
+        if pop.risk_factor.size != pop.n_persons:
+            pop.start_risk_columns()
+        elif st.risk_parameters != params_now:
+            pop.risk_potential[:] = np.nan
+        st.risk_parameters = params_now
     counts, sums = _moves(pop.age, pop.sex, status, pop.potential, pop.transitory, alive,
                           pop.pid, key, year.year, st.rates, log_mu, log_sd,
                           params.risk_gradient, params.exit_to_employment_share,
