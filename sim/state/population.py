@@ -141,15 +141,9 @@ class Population:
         first = self.n_households
         n = dwellings.size
         first_person = self.n_persons
-        self.pid = _extend(self.pid, (np.arange(first_person, first_person + members.age.size)
-                                      if pid is None else pid).astype(ID_DTYPE))
-        self.age = _extend(self.age, members.age)
-        self.sex = _extend(self.sex, members.sex)
-        self.household = _extend(self.household, (members.household + first).astype(IDX_DTYPE))
-        self.is_child = _extend(self.is_child, members.is_child)
-        self.job = _extend(self.job, np.full(members.age.size, -2, np.int32))
-        self.pflegegrad = _extend(self.pflegegrad, np.zeros(members.age.size, np.int8))
-        self._extend_person_extras(members.age.size)
+        self._add_person_rows(members, (members.household + first).astype(IDX_DTYPE),
+                              np.arange(first_person, first_person + members.age.size)
+                              if pid is None else pid)
         return self.add_households(
             dwellings,
             np.zeros(n, INCOME_DTYPE) if income is None else income,
@@ -201,14 +195,21 @@ class Population:
 
     def add_persons(self, members: Members, pid: np.ndarray) -> None:
         """Add persons to existing households (``members.household`` are household rows)."""
+        self._add_person_rows(members, members.household, pid)
+
+    def _add_person_rows(self, members: Members, household: np.ndarray,
+                         pid: np.ndarray) -> None:
+        """Person rows for ``members`` in ``household`` (rows) with ids ``pid``: no job yet,
+        no Pflegegrad, no employment status or potential."""
+        n = members.age.size
         self.pid = _extend(self.pid, pid.astype(ID_DTYPE))
         self.age = _extend(self.age, members.age)
         self.sex = _extend(self.sex, members.sex)
-        self.household = _extend(self.household, members.household)
+        self.household = _extend(self.household, household)
         self.is_child = _extend(self.is_child, members.is_child)
-        self.job = _extend(self.job, np.full(members.age.size, -2, np.int32))
-        self.pflegegrad = _extend(self.pflegegrad, np.zeros(members.age.size, np.int8))
-        self._extend_person_extras(members.age.size)
+        self.job = _extend(self.job, np.full(n, -2, np.int32))
+        self.pflegegrad = _extend(self.pflegegrad, np.zeros(n, np.int8))
+        self._extend_person_extras(n)
 
 
 @dataclass
