@@ -234,3 +234,28 @@ def test_school_investment_places_are_taken_at_the_quartiers_schools():
             assert given - in_q.sum() < extra.sum() <= given
     assert taken["school_hochfeld_places"] > taken["school_hochfeld"]
     assert nearest["school_hochfeld_places"] > nearest["school_hochfeld"]
+
+
+def test_the_cached_nearest_schools_follow_the_open_schools_cells(baseline):
+    """The nearest-schools table is cached between years; it is the table of this year's open
+    schools even when another set of schools of the same number is open (here: one school
+    moved to another cell), as recomputing it gives."""
+    from sim.model.schedule import processes, run_processes
+    from sim.model.services import PRIMARY
+
+    m = sim.build_model(baseline.with_values({"city.households": 5000, "years": 1,
+                                              "outcomes.cell_snapshots": False}), seed=2).run()
+    f, sv = m.services.facilities, m.services
+    steps = processes("situation", "travel", "doctors", "schools")
+    year = m.begin_year(m.year + 1)
+    run_processes(m, year, steps)
+    before = year.situation["schools"][PRIMARY]["nearest"]
+    rows = f.open(PRIMARY, year.year)
+    free = np.setdiff1d(np.arange(m.city.n_cells), f.cell)
+    assert rows.size >= 2
+    f.cell[rows[0]] = f.cell[rows[1]] + 1 if f.cell[rows[1]] + 1 in free else free[0]
+    year = m.begin_year(m.year + 1)
+    run_processes(m, year, steps)
+    after = year.situation["schools"][PRIMARY]["nearest"]
+    np.testing.assert_array_equal(after, nearest_schools(sv.x, sv.y, f.cell[rows]))
+    assert not np.array_equal(after, before)

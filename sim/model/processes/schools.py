@@ -132,10 +132,10 @@ def step(model: QuartierModel, year: YearState, params: ServicesChoiceParameters
     for kind, pupils in zip((PRIMARY, SECONDARY), s["pupils"], strict=True):
         rows = f.open(kind, year.year)
         hh = pop.household[pupils]
-        key = ("nearest", kind, rows.size)
+        key = ("nearest", kind, f.cell[rows].tobytes())  # the open schools' cells
         if model.schools_cache.get(key) is None:
             for stale in [k for k in model.schools_cache if k[:2] == key[:2]]:
-                del model.schools_cache[stale]  # of schools since opened
+                del model.schools_cache[stale]  # of another set of open schools
             model.schools_cache[key] = nearest_schools(sv.x, sv.y, f.cell[rows])
         nearest = model.schools_cache[key]
         pc = np.empty(pupils.size, np.int64)
