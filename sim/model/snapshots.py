@@ -2,7 +2,8 @@
 there (``outcomes.cell_snapshots``), for the maps of the report and the dashboard.
 
 A year's snapshot is kept as compact columns (counts as int16 or int32, no repeated year,
-column or row) until a table or a file is asked for. :meth:`CellSnapshots.table` makes the
+column or row), each compressed without loss (zstd; the cells as differences), until a table or
+a file is asked for. :meth:`CellSnapshots.table` makes the
 table column by column, freeing each year's piece as soon as it is copied, and keeps it;
 :class:`CellSnapshotFile` writes the Parquet file one year at a time without making the whole
 table (the result writers use it). Measured in docs/performance.md ("A planner's run").
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numba import njit
 
 from sim.model.metrics import EndSums
@@ -88,6 +90,32 @@ def _narrow(counts: np.ndarray) -> np.ndarray:
     return counts.astype(np.int32)
 
 
+class _Packed:
+    """A snapshot column kept compressed (zstd, lossless); with ``delta`` as the differences
+    of its values (the ascending cells: almost all 1)."""
+
+    __slots__ = ("data", "dtype", "size", "delta")
+
+    def __init__(self, values: np.ndarray, delta: bool = False) -> None:
+        self.dtype, self.size, self.delta = values.dtype, int(values.size), delta
+        raw = np.diff(values, prepend=values.dtype.type(0)) if delta else values
+        self.data = pa.compress(np.ascontiguousarray(raw), codec="zstd", asbytes=True)
+
+    def array(self) -> np.ndarray:
+        raw = np.frombuffer(pa.decompress(self.data, self.size * self.dtype.itemsize,
+                                          codec="zstd", asbytes=True), self.dtype)
+        return np.cumsum(raw, dtype=self.dtype) if self.delta else raw
+
+
+def _pack(name: str, values: np.ndarray) -> _Packed | np.ndarray:
+    return _Packed(values, delta=name == "cell") if values.size else values
+
+
+def column_values(column: _Packed | np.ndarray) -> np.ndarray:
+    """A kept snapshot column's values (read-only where it was kept compressed)."""
+    return column.array() if isinstance(column, _Packed) else column
+
+
 class CellSnapshots:
     """The yearly cell snapshots of a run (see the module)."""
 
@@ -99,7 +127,8 @@ class CellSnapshots:
 
     def add(self, year: int, city, columns: dict[str, np.ndarray]) -> None:
         self.width, self.quartiers = city.width, city.quartier_ids()
-        self.pieces.append((year, columns))
+        self.pieces.append((year, {name: _pack(name, values)
+                                   for name, values in columns.items()}))
 
     def table(self) -> pd.DataFrame:
         """All years' rows (without ``run_id``): year, cell, col, row, quartier, the counts
@@ -133,7 +162,7 @@ class CellSnapshots:
             out = np.empty(sum(sizes), dtype)
             start = 0
             for (_, columns), n in zip(pieces, sizes, strict=True):
-                out[start:start + n] = columns[name]
+                out[start:start + n] = column_values(columns[name])
                 start += n
             if consume:
                 copied.append((name, out))
