@@ -171,9 +171,8 @@ def step(model: QuartierModel, year: YearState, params: CareParameters,
     person_alive, household_alive = year.person_alive, year.household_alive
     tables = model.care.tables
     open_lever_homes(model, year.year)
-    pop.pflegegrad[:] = assign_grades(pop.age, pop.sex, pop.pid, person_alive,
-                                      np.uint64(draws.key), tables, pop.household,
-                                      household_alive)  # in place, as incomes.step
+    pop.pflegegrad = assign_grades(pop.age, pop.sex, pop.pid, person_alive, np.uint64(draws.key),
+                                   tables, pop.household, household_alive)
     size, adults, kids, amb_by_cell, cand, cand_inpatient, cand_z, cand_d = care_pass(
         pop.household, pop.pflegegrad, pop.age, pop.sex, pop.pid, pop.is_child, person_alive,
         household_alive, pop.dwelling, city.dwelling_tenure, city.dwelling_cell,

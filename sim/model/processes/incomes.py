@@ -197,14 +197,12 @@ def step(model: QuartierModel, year: YearState, params: IncomeParameters,
     pop = model.population
     sums = getattr(model, "income_sums", None)
     model.income_sums = None
-    # written into the columns in place: a column made anew each year, among the year's
-    # short-lived arrays, would split the heap (docs/performance.md)
-    pop.income[:] = recompute(model, year.person_alive, year.household_alive,
-                              sums=sums[1] if sums is not None and sums[0] is year else None)
+    pop.income = recompute(model, year.person_alive, year.household_alive,
+                           sums=sums[1] if sums is not None and sums[0] is year else None)
     poor = pop.income < 0.6 * model.median_income
     years, counts = _poverty(poor, pop.poverty_years, year.household_alive,
                              year.household_quartier, year.n_quartiers)
-    pop.poverty_years[:] = years
+    pop.poverty_years = years.astype(np.int16, copy=False)
     n_entries, n_exits, at_risk, in_poverty = (with_city(c.astype(float)) for c in counts)
     with np.errstate(divide="ignore", invalid="ignore"):
         entry_rate = n_entries / at_risk
