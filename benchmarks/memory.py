@@ -5,10 +5,13 @@ and prints, in MiB: the process's resident memory after the build and after the 
 the numpy arrays (and sparse matrices) the model keeps between years, by part of the model
 (``model.services``, ``model.city``, ...) and, within the parts, every attribute of at least
 ``--min-mib``; and, with glibc, how much of the resident memory was free memory the allocator
-still held (given back by ``malloc_trim``, which changes no result).
+still held (given back by ``malloc_trim``, which changes no result). With
+``--cell-snapshots`` the run keeps the yearly cell snapshots, and their memory is printed
+(compressed, as kept, and as plain arrays).
 
     python benchmarks/memory.py                          # 1M households, 2 years
     python benchmarks/memory.py --households 100000 --years 10 --threads 2
+    python benchmarks/memory.py --years 3 --cell-snapshots
 
 Not a timed test: the figures depend on the machine's allocator.
 """
@@ -53,6 +56,10 @@ def array_bytes(obj, seen: dict, depth: int = 0) -> int:
     if id(obj) in seen or depth > 8:
         return 0
     seen[id(obj)] = obj
+    if isinstance(obj, bytes):  # a compressed column
+        return len(obj)
+    if hasattr(obj, "__slots__") and not hasattr(obj, "__dict__"):
+        return sum(array_bytes(getattr(obj, a), seen, depth + 1) for a in obj.__slots__)
     if all(hasattr(obj, a) for a in ("data", "indices", "indptr")):
         return sum(array_bytes(getattr(obj, a), seen, depth + 1)
                    for a in ("data", "indices", "indptr"))
@@ -73,6 +80,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1, help="threads within the run, default 1")
     p.add_argument("--min-mib", type=float, default=5.0,
                    help="list attributes of at least this many MiB (5)")
+    p.add_argument("--cell-snapshots", action="store_true",
+                   help="keep the yearly cell snapshots (off by default, as throughput.py)")
     a = p.parse_args()
     sys.path.insert(0, str(ROOT))
     import sim
@@ -80,7 +89,7 @@ def main() -> None:
 
     threads.set_threads(a.threads)
     scenario = sim.load_scenario(BASELINE).with_values(
-        {"city.households": a.households, "outcomes.cell_snapshots": False})
+        {"city.households": a.households, "outcomes.cell_snapshots": a.cell_snapshots})
     before = resident_mib()
     model = sim.build_model(scenario, seed=a.seed)
     built = resident_mib()
@@ -96,6 +105,14 @@ def main() -> None:
         if size >= 0.1 * MIB:
             print(f"| `model.{name}` | {size / MIB:.1f} |")
     print(f"| **all** | **{sum(s for s, _ in parts) / MIB:.1f}** |")
+    if model.records.snapshots is not None:
+        from sim.model.snapshots import column_values
+
+        pieces = model.records.snapshots.pieces
+        kept = array_bytes(pieces, {})
+        plain = sum(column_values(c).nbytes for _, columns in pieces for c in columns.values())
+        print(f"\ncell snapshots of {len(pieces)} years: {kept / MIB:.2f} MiB as kept, "
+              f"{plain / MIB:.2f} MiB as plain arrays")
     print(f"\nattributes of at least {a.min_mib:g} MiB:")
     for name, part in vars(model).items():
         if not hasattr(part, "__dict__") or isinstance(part, type):

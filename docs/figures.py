@@ -555,6 +555,10 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                    [PY, "benchmarks/profile_steps.py", "--repeats", "5"]],
                   "quartier run at 1M x 30 years and Essen x 20 with cell snapshots, "
                   "alternating with 4e121d3, and what the snapshots cost per year at 100k"),
+    "packed": ([[PY, "benchmarks/run_memory.py", "--base", "1eef34c", "--rounds", "3"],
+                [PY, "benchmarks/memory.py", "--years", "3", "--cell-snapshots"]],
+               "quartier run at 1M x 30 years with cell snapshots, kept compressed, against "
+               "1eef34c; the snapshots' memory"),
     "spare": ([[PY, "benchmarks/throughput.py", "--sizes", "1000000", "--threads", "2",
                 "--repeats-large", "5"],
                [PY, "benchmarks/run_memory.py", "--no-cell-snapshots", "--base", "c4da34d",
