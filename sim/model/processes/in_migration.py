@@ -53,9 +53,12 @@ def _tilt(oldest: np.ndarray, single: np.ndarray, sizes: np.ndarray, age_sums: n
     persons' mean age ``mean_age`` (persons' ages summed per household in ``age_sums``) and
     the share ``single_share`` of one-person households (mu = 0 when it is None)."""
     centre = float(oldest.mean()) if oldest.size else 0.0
-    # households grouped by (oldest member's age, one person): the sums per group suffice
-    values, code = np.unique(np.c_[oldest, single], axis=0, return_inverse=True)
+    # households grouped by (oldest member's age, one person: 0 or 1), in that order: the sums
+    # per group suffice (the groups of np.unique(..., axis=0), without its slow sort of rows)
+    ages, age_code = np.unique(oldest, return_inverse=True)
+    pair, code = np.unique(age_code.ravel() * 2 + (single > 0), return_inverse=True)
     code = code.reshape(oldest.shape)
+    values = np.c_[ages[pair // 2], pair % 2]
     k = values.shape[0]
     w_sum = np.bincount(code, weights=base, minlength=k)
     age_sum = np.bincount(code, weights=base * age_sums, minlength=k)
