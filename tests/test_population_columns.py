@@ -157,3 +157,24 @@ def test_kept_risk_factors_give_the_same_results_as_factors_computed_anew():
     for name in ("employment", "potential", "transitory", "income", "dwelling"):
         np.testing.assert_array_equal(getattr(kept.population, name),
                                       getattr(anew.population, name), err_msg=name)
+
+
+def test_the_kept_persons_are_ordered_by_household_each_households_members_in_their_order():
+    pop = Population.empty()
+    pop.append(_members(6, 2), np.arange(6), pid=100 + np.arange(12))
+    born = Members(age=np.zeros(3, np.int16), sex=np.zeros(3, np.int8),
+                   household=np.array([4, 0, 4], np.int32), is_child=np.ones(3, bool))
+    pop.add_persons(born, np.array([900, 901, 902]))
+    pid, household = pop.pid.copy(), pop.household.copy()
+    alive = np.ones(pop.n_persons, bool)
+    alive[[2, 13]] = False  # a member of household 1 and a child born into household 0
+    household_alive = np.ones(pop.n_households, bool)
+    household_alive[3] = False
+    pop.keep(alive, household_alive)
+    kept = np.flatnonzero(alive & household_alive[household])
+    order = np.argsort(household[kept], kind="stable")
+    np.testing.assert_array_equal(pop.pid, pid[kept][order])
+    assert pop.pid.tolist() == [100, 101, 103, 104, 105, 108, 109, 900, 902, 110, 111]
+    renumbered = np.cumsum(household_alive) - 1
+    np.testing.assert_array_equal(pop.household, renumbered[household[kept][order]])
+    assert (np.diff(pop.household) >= 0).all()

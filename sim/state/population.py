@@ -254,8 +254,9 @@ class HouseholdView:
 
 @njit(cache=True)
 def _kept_rows(person_alive, household_alive, household):
-    """The rows kept: of the persons (alive, in a household kept) and of the households, in
-    their order, and the kept persons' households renumbered over the households kept."""
+    """The rows kept: of the persons (alive, in a household kept), ordered by household (the
+    members of a household next to each other, in their order), and of the households, in
+    their order; and the kept persons' households renumbered over the households kept."""
     n_h = household_alive.size
     new_index = np.empty(n_h, household.dtype)
     k = 0
@@ -278,6 +279,21 @@ def _kept_rows(person_alive, household_alive, household):
             persons[j] = i
             renumbered[j] = new_index[h]
         j += person_alive[i] & household_alive[h]
+    # by household, stable (a counting sort): the persons added to a household during the
+    # year (births, partners, in-migrants) join its other members
+    start = np.zeros(k + 1, np.int64)
+    for j in range(n):
+        start[renumbered[j] + 1] += 1
+    for h in range(k):
+        start[h + 1] += start[h]
+    by_household = np.empty(n, np.int32)
+    for j in range(n):
+        h = renumbered[j]
+        by_household[start[h]] = persons[j]
+        start[h] += 1
+    for j in range(n):
+        persons[j] = by_household[j]
+        renumbered[j] = new_index[household[by_household[j]]]
     return persons, households, renumbered
 
 
