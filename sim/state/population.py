@@ -267,33 +267,25 @@ def _kept_rows(person_alive, household_alive, household):
     for h in range(n_h):
         if household_alive[h]:
             households[new_index[h]] = h
-    n = 0
-    for i in range(household.size):
-        n += person_alive[i] & household_alive[household[i]]
-    persons = np.empty(n, np.int32)
-    renumbered = np.empty(n, household.dtype)
-    j = 0
+    # a stable counting sort by household: the persons added to a household during the year
+    # (births, partners, in-migrants) join its other members
+    start = np.zeros(k + 1, np.int64)
     for i in range(household.size):
         h = household[i]
-        if j < n:  # the last rows past the last person kept write nowhere
-            persons[j] = i
-            renumbered[j] = new_index[h]
-        j += person_alive[i] & household_alive[h]
-    # by household, stable (a counting sort): the persons added to a household during the
-    # year (births, partners, in-migrants) join its other members
-    start = np.zeros(k + 1, np.int64)
-    for j in range(n):
-        start[renumbered[j] + 1] += 1
+        if person_alive[i] and household_alive[h]:
+            start[new_index[h] + 1] += 1
     for h in range(k):
         start[h + 1] += start[h]
-    by_household = np.empty(n, np.int32)
-    for j in range(n):
-        h = renumbered[j]
-        by_household[start[h]] = persons[j]
-        start[h] += 1
-    for j in range(n):
-        persons[j] = by_household[j]
-        renumbered[j] = new_index[household[by_household[j]]]
+    n = start[k]
+    persons = np.empty(n, np.int32)
+    renumbered = np.empty(n, household.dtype)
+    for i in range(household.size):
+        h = household[i]
+        if person_alive[i] and household_alive[h]:
+            r = new_index[h]
+            persons[start[r]] = i
+            renumbered[start[r]] = r
+            start[r] += 1
     return persons, households, renumbered
 
 
