@@ -555,6 +555,13 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                    [PY, "benchmarks/profile_steps.py", "--repeats", "5"]],
                   "quartier run at 1M x 30 years and Essen x 20 with cell snapshots, "
                   "alternating with 4e121d3, and what the snapshots cost per year at 100k"),
+    "order": ([[PY, "benchmarks/compare_revisions.py", "--base", "6c4b1eb", "--rounds", "4",
+                "--households", "1000000", "--years", "6", "--repeats", "1"],
+               [PY, "benchmarks/compare_revisions.py", "--base", "6c4b1eb", "--rounds", "4"],
+               [PY, "benchmarks/run_memory.py", "--no-cell-snapshots", "--base", "6c4b1eb",
+                "--rounds", "3"]],
+              "persons ordered by household: 1M and 100k with 1 thread, 1M x 30 years with 2 "
+              "threads, against 6c4b1eb"),
     "packed": ([[PY, "benchmarks/run_memory.py", "--base", "1eef34c", "--rounds", "3"],
                 [PY, "benchmarks/memory.py", "--years", "3", "--cell-snapshots"]],
                "quartier run at 1M x 30 years with cell snapshots, kept compressed, against "
