@@ -59,7 +59,7 @@ def array_bytes(obj, seen: dict, depth: int = 0) -> int:
     if isinstance(obj, bytes):  # a compressed column
         return len(obj)
     if hasattr(obj, "__slots__") and not hasattr(obj, "__dict__"):
-        return sum(array_bytes(getattr(obj, a), seen, depth + 1) for a in obj.__slots__)
+        return sum(array_bytes(getattr(obj, a, None), seen, depth + 1) for a in obj.__slots__)
     if all(hasattr(obj, a) for a in ("data", "indices", "indptr")):
         return sum(array_bytes(getattr(obj, a), seen, depth + 1)
                    for a in ("data", "indices", "indptr"))

@@ -112,7 +112,8 @@ def _pack(name: str, values: np.ndarray) -> _Packed | np.ndarray:
 
 
 def column_values(column: _Packed | np.ndarray) -> np.ndarray:
-    """A kept snapshot column's values (read-only where it was kept compressed)."""
+    """A kept snapshot column's values (decoded where it was kept compressed; not to be
+    written to)."""
     return column.array() if isinstance(column, _Packed) else column
 
 
