@@ -57,6 +57,7 @@ from sim.model.accessibility import commute_cost
 from sim.model.causes import PART_CAUSES as PART_CAUSES  # re-exported
 from sim.model.causes import counterfactual_causes as counterfactual_causes
 from sim.model.causes import typical_parts as typical_parts
+from sim.model.prefetch import prefetch, prefetch_at
 from sim.model.rng import keyed_base, keyed_uniform, keyed_uniforms, uniform_from
 from sim.scenario.parameters import MobilityParameters
 from sim.state.city import City
@@ -66,6 +67,11 @@ N_PARTS = 6  # dissatisfaction parts, in the order of PART_CAUSES
 SLOT_ORDER = 1
 SLOT_CANDIDATE = 1000
 SLOT_GUMBEL = 2000
+# The choice looks ahead (cache hints) this many searchers, when its arrays (cells' rows, the
+# vacancy list) take more than LOOK_AHEAD_BYTES; tuned with benchmarks/choice.py.
+LOOK_AHEAD = 6
+RING = 8  # rows kept of the searchers' candidate numbers: > LOOK_AHEAD, a power of 2
+LOOK_AHEAD_BYTES = 8 << 20
 STAGES = ("young", "family", "middle", "old")
 
 
@@ -271,7 +277,7 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             d_cost, relet_cost, cell_rows, k, b_rent, b_space, b_similar, b_attach,
             u_stay, key, year, ids, result, seg, w_start, w_count, w_job, car,
             ticket, x, y, stop_dist, nearest_stop, cell_m, cparams, gumbel, outside_u,
-            stay_u, stay_gumbel, stay_cost, no_commute):
+            stay_u, stay_gumbel, stay_cost, no_commute, ahead):
     """Sequential choice of the searchers, one after the other in the order given (see the
     module docstring), with what :func:`_choice_draws` prepared.
 
@@ -281,6 +287,12 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
     income groups and of the two origins, then the amenity of each segment (one row, so that
     a candidate's cell costs few cache lines). Writes the chosen dwelling (or -1 = outside) to
     ``result``; returns the new ``n_vacant``.
+
+    With ``ahead`` (see :func:`_looks_ahead`), the loop looks ahead: it draws the candidate
+    numbers of the searcher ``LOOK_AHEAD`` places on (keeping them for its turn) and hints the
+    processor to load the vacancies they point to in today's list, and those vacancies' cells
+    for the searcher half as far on. The hints change no value; most of them hit (the list
+    changes by a few places per searcher).
     """
     # What a candidate needs of its dwelling, by position in the vacancy list and moved with
     # it (one cache line, in a small array): log floor space, cost, cell, quartier.
@@ -296,22 +308,57 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
         vac_tenure[p] = d_tenure[d]
     cand = np.empty(k, np.int64)  # positions in the vacancy list
     drawn = np.full(cap, -1, np.int64)  # the last searcher who drew each position
-    for s in range(current.size):
+    allowed = np.ones(3, np.bool_)  # by tenure: owner-occupied, rented, social
+    n = current.size
+    ring = np.empty((RING, k))  # candidate numbers of the searchers ahead
+    for s in range(min(LOOK_AHEAD, n) if ahead else 0):
+        base = keyed_base(key, year, ids[s])
+        for t in range(k):
+            ring[s, t] = uniform_from(base, SLOT_CANDIDATE + t)
+    for s in range(n):
+        if ahead:  # (written out here: as an inlined function it ran slower)
+            a = s + LOOK_AHEAD
+            if a < n:
+                base = keyed_base(key, year, ids[a])
+                for t in range(k):
+                    u = uniform_from(base, SLOT_CANDIDATE + t)
+                    ring[a % RING, t] = u
+                    if n_vacant > 0:
+                        p = min(int(u * n_vacant), n_vacant - 1)
+                        prefetch(vac, p)
+                        prefetch(drawn, p)
+                if current[a] >= 0:
+                    prefetch(d_cost, current[a])
+            a = s + LOOK_AHEAD // 2
+            if a < n and n_vacant > 0:
+                for t in range(k):
+                    c = int(vac[min(int(ring[a % RING, t] * n_vacant), n_vacant - 1), 2])
+                    prefetch_at(cell_rows, c, grp_income[a])
+                    prefetch_at(cell_rows, c, 5 + seg[a])
+                    if w_count[a] > 0:
+                        prefetch(x, c)
+                        prefetch(y, c)
+                        prefetch(stop_dist, c)
+                        prefetch(nearest_stop, c)
         log_norm = np.log(norm[s])
         base = keyed_base(key, year, ids[s])
+        allowed[0] = can_own[s]
+        allowed[2] = can_social[s]
         n_c = 0
         tries = 0
         while n_c < k and tries < 2 * k and n_vacant > 0:
-            u = uniform_from(base, SLOT_CANDIDATE + tries)
+            if ahead and tries < k:
+                u = ring[s % RING, tries]
+            else:
+                u = uniform_from(base, SLOT_CANDIDATE + tries)
             p = min(int(u * n_vacant), n_vacant - 1)
             tries += 1
-            t = vac_tenure[p]
-            if (t == 0 and not can_own[s]) or (t == 2 and not can_social[s]):
-                continue
-            if drawn[p] != s:  # not yet a candidate of this searcher
-                drawn[p] = s
-                cand[n_c] = p
-                n_c += 1
+            # a candidate if its tenure is open to the searcher and not drawn before (no
+            # branch: drawn[p] = s changes nothing for a position the tenure excludes)
+            fresh = allowed[vac_tenure[p]] & (drawn[p] != s)
+            drawn[p] = s
+            cand[n_c] = p
+            n_c += fresh
         best = -1
         best_u = outside_u[s]
         cur = current[s]
@@ -367,6 +414,13 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
             vac_tenure[n_vacant] = d_tenure[cur]
             n_vacant += 1
     return n_vacant
+
+
+def _looks_ahead(cell_rows: np.ndarray, cap: int) -> bool:
+    """Whether :func:`_choose` gives cache hints: when the cells' rows and the vacancy list
+    (``cap`` places, 41 bytes each) take more than :data:`LOOK_AHEAD_BYTES`: at 1M households
+    the hints save time, at 100,000 they cost more than they save (``benchmarks/choice.py``)."""
+    return cell_rows.nbytes + 41 * cap > LOOK_AHEAD_BYTES
 
 
 def _log_floor(city: City) -> np.ndarray:
@@ -501,7 +555,8 @@ def choose(searchers: dict, vacancies: Vacancies, city: City, cost: np.ndarray,
         city.dwelling_tenure, log_floor, cost, relet_cost.astype(np.float64, copy=False),
         cell_rows, k, b_rent, b_space, b_similar, b_attach, mp.utility_stay, np.uint64(key),
         np.int64(year), ids, chosen, seg, w_start, w_count, access.worker_job, car, ticket,
-        *geometry, gumbel, outside_u, stay_u, stay_gumbel, stay_cost, no_commute)
+        *geometry, gumbel, outside_u, stay_u, stay_gumbel, stay_cost, no_commute,
+        _looks_ahead(cell_rows, vacancies.count + n))
     result[order] = chosen
     return result
 
@@ -532,4 +587,5 @@ def warm_up(city: City, mp: MobilityParameters) -> None:
     _choose(*searcher, np.zeros(1, bool), np.zeros(1, bool), vacant, 1, position,
             *dwellings, city.dwelling_tenure, _log_floor(city), cost, cost.copy(), rows, k,
             0.0, 0.0, 0.0, 0.0, 0.0, np.uint64(1), np.int64(0), np.zeros(1, np.uint64),
-            one.copy(), small, w, w, w, np.zeros(1, np.bool_), np.zeros(1), *geometry, *draws)
+            one.copy(), small, w, w, w, np.zeros(1, np.bool_), np.zeros(1), *geometry, *draws,
+            False)
