@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from sim.model import threads
 from sim.model.rng import keyed_base, uniform_from
 from sim.scenario.care_grade_parameters import CareGradeParameters
 from sim.scenario.service_parameters import CareParameters
@@ -108,86 +109,125 @@ def rate_tables(cp: CareParameters, cg: CareGradeParameters, max_age: int) -> Ca
     return CareTables(prevalence, inp_g, amb_g, cut)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def _cells(k, lo, hi, age, sex, alive, household, household_alive, n_age, cell, n_in):
+    """Each person's (sex, age) cell (-1: not alive), counted per cell in row ``k``."""
+    for i in range(lo, hi):
+        if alive[i] and household_alive[household[i]]:
+            c = sex[i] * n_age + min(age[i], n_age - 1)
+            cell[i] = c
+            n_in[k, c] += 1
+        else:
+            cell[i] = -1
+
+
+@njit(cache=True, nogil=True)
+def _below(k, lo, hi, cell, need, bound, pid, key, cand, cand_v, n_low):
+    """The persons of cells still in need whose frailty is below the cell's bound, with their
+    frailty, in row order from ``lo``; counted per cell in row ``k`` of ``n_low``."""
+    j = lo
+    for i in range(lo, hi):
+        c = cell[i]
+        if c < 0 or need[c] == 0:
+            continue
+        v = uniform_from(keyed_base(key, 0, pid[i]), SLOT_FRAILTY)
+        if v < bound[c]:
+            cand[j] = i
+            cand_v[j] = v
+            n_low[k, c] += 1
+            j += 1
+
+
+@njit(cache=True, nogil=True)
+def _by_cell(k, lo, hi, cell, cand, cand_v, fill, members, mv):
+    """Chunk ``k``'s candidates (``lo..hi-1``) to their cells' places from ``fill[k]``."""
+    for j in range(lo, hi):
+        c = cell[cand[j]]
+        members[fill[k, c]] = cand[j]
+        mv[fill[k, c]] = cand_v[j]
+        fill[k, c] += 1
+
+
+@njit(cache=True, nogil=True)
+def _rank(k, lo, hi, need, start, members, mv, pid, key, cut, bound, grade, short):
+    """Cells ``lo..hi-1``: the ``need[c]`` candidates of lowest frailty get their grades by
+    rank; a cell with fewer candidates is marked ``short`` and its bound opened to all."""
+    for c in range(lo, hi):
+        m = need[c]
+        if m == 0:
+            continue
+        first = start[c]
+        n_c = start[c + 1] - first
+        if n_c < m:
+            short[c] = True
+            bound[c] = 2.0  # next attempt: every person of the cell
+            continue
+        order = np.argsort(mv[first:first + n_c])
+        for r in range(m):
+            i = members[first + order[r]]
+            s = (r + uniform_from(keyed_base(key, 0, pid[i]), SLOT_RANK)) / m
+            g = 5
+            for j in range(cut.size):
+                if s < cut[j]:
+                    break
+                g -= 1
+            grade[i] = max(g, 1)
+        need[c] = 0  # done
+
+
 def _grades(age, sex, pid, alive, household, household_alive, key, prevalence, cut,
             spread=4.0):
     """Pflegegrad per person: per (sex, age) cell, the m lowest frailty numbers ``v``.
 
     ``v`` is uniform, so the m lowest of a cell lie below a bound a few standard deviations
     above p (``spread`` of them); only persons below it are kept and sorted (a cell with too
-    few below its bound takes all its persons)."""
+    few below its bound takes all its persons). Persons in chunks of rows, cells in ranges of
+    about equal candidates, in threads: each cell's candidates keep their row order, so the
+    grades are those of one thread."""
     n_age = prevalence.shape[1]
     n_cells = 2 * n_age
     n = age.size
+    ranges = threads.chunks(n)
     cell = np.empty(n, np.int64)
-    n_in = np.zeros(n_cells, np.int64)
-    for i in range(n):
-        if alive[i] and household_alive[household[i]]:
-            c = sex[i] * n_age + min(age[i], n_age - 1)
-            cell[i] = c
-            n_in[c] += 1
-        else:
-            cell[i] = -1
-    need = np.zeros(n_cells, np.int64)
-    bound = np.zeros(n_cells)
-    for c in range(n_cells):
+    n_in = np.zeros((len(ranges), n_cells), np.int64)
+    threads.per_chunk(_cells, ranges, age, sex, alive, household, household_alive, n_age, cell,
+                      n_in)
+    need, bound = _needs(prevalence, n_in.sum(axis=0), spread)
+    grade = np.zeros(n, np.int8)
+    cand = np.empty(n, np.int64)
+    cand_v = np.empty(n)
+    for _attempt in range(2):
+        # attempt 0: persons below their cell's bound; attempt 1: cells short of that
+        n_low = np.zeros((len(ranges), n_cells), np.int64)
+        threads.per_chunk(_below, ranges, cell, need, bound, pid, key, cand, cand_v, n_low)
+        per_cell = n_low.sum(axis=0)
+        start = np.zeros(n_cells + 1, np.int64)
+        np.cumsum(per_cell, out=start[1:])
+        fill = start[:-1] + np.cumsum(n_low, axis=0) - n_low  # chunk k's first place per cell
+        members = np.empty(start[-1], np.int64)
+        mv = np.empty(start[-1])
+        found = [(lo, lo + int(n_low[k].sum())) for k, (lo, _) in enumerate(ranges)]
+        threads.per_chunk(_by_cell, found, cell, cand, cand_v, fill, members, mv)
+        short = np.zeros(n_cells, np.bool_)
+        threads.per_chunk(_rank, threads.balanced(start), need, start, members, mv, pid, key, cut,
+                          bound, grade, short)
+        if not short.any():
+            break
+    return grade
+
+
+@njit(cache=True)
+def _needs(prevalence, n_in, spread):
+    """Persons in care need per cell (round(p × n)) and the frailty bound of its candidates."""
+    n_age = prevalence.shape[1]
+    need = np.zeros(n_in.size, np.int64)
+    bound = np.zeros(n_in.size)
+    for c in range(n_in.size):
         p = prevalence[c // n_age, c % n_age]
         need[c] = int(np.floor(p * n_in[c] + 0.5))
         if need[c] > 0:
             bound[c] = p + spread * np.sqrt(p * (1.0 - p) / n_in[c]) + 2.0 / n_in[c]
-    grade = np.zeros(n, np.int8)
-    for _attempt in range(2):
-        # attempt 0: persons below their cell's bound; attempt 1: cells short of that
-        n_low = np.zeros(n_cells + 1, np.int64)
-        cand = np.empty(n, np.int64)
-        cand_v = np.empty(n)
-        k = 0
-        for i in range(n):
-            c = cell[i]
-            if c < 0 or need[c] == 0:
-                continue
-            v = uniform_from(keyed_base(key, 0, pid[i]), SLOT_FRAILTY)
-            if v < bound[c]:
-                cand[k] = i
-                cand_v[k] = v
-                n_low[c + 1] += 1
-                k += 1
-        start = np.zeros(n_cells + 1, np.int64)
-        for c in range(n_cells):
-            start[c + 1] = start[c] + n_low[c + 1]
-        fill = start[:-1].copy()
-        members = np.empty(k, np.int64)
-        mv = np.empty(k)
-        for j in range(k):
-            c = cell[cand[j]]
-            members[fill[c]] = cand[j]
-            mv[fill[c]] = cand_v[j]
-            fill[c] += 1
-        short = False
-        for c in range(n_cells):
-            m = need[c]
-            if m == 0:
-                continue
-            lo = start[c]
-            n_c = start[c + 1] - lo
-            if n_c < m:
-                short = True
-                bound[c] = 2.0  # next attempt: every person of the cell
-                continue
-            order = np.argsort(mv[lo:lo + n_c])
-            for r in range(m):
-                i = members[lo + order[r]]
-                s = (r + uniform_from(keyed_base(key, 0, pid[i]), SLOT_RANK)) / m
-                g = 5
-                for j in range(cut.size):
-                    if s < cut[j]:
-                        break
-                    g -= 1
-                grade[i] = max(g, 1)
-            need[c] = 0  # done
-        if not short:
-            break
-    return grade
+    return need, bound
 
 
 def assign_grades(age: np.ndarray, sex: np.ndarray, pid: np.ndarray, alive: np.ndarray,

@@ -126,6 +126,21 @@ def chunks(n: int, min_chunk: int | None = None) -> list[tuple[int, int]]:
     return [(bounds[i], bounds[i + 1]) for i in range(parts)]
 
 
+def balanced(start) -> list[tuple[int, int]]:
+    """Ranges of groups with about equal numbers of members, one per thread (as
+    :func:`chunks` would split the members): group ``g`` holds members
+    ``start[g]..start[g+1]-1``, ``start`` ascending from 0. For work per group (cells of
+    persons) whose groups differ much in size."""
+    import numpy as np
+
+    n_groups = len(start) - 1
+    parts = len(chunks(int(start[-1])))
+    cuts = [0] + [int(np.searchsorted(start, start[-1] * j // parts)) for j in range(1, parts)]
+    cuts.append(n_groups)
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a] or [
+        (0, n_groups)]
+
+
 def _executor() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:

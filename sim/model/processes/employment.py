@@ -42,6 +42,7 @@ from sim.model.processes.incomes import (
 )
 from sim.model.processes.jobs import employed, employment_tables
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
+from sim.model.tilt import tilted
 from sim.state.income import income_group, income_sigma
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def start_status(age: np.ndarray, sex: np.ndarray, poor: np.ndarray, pid: np.nda
         cell = s * state.target.shape[2] + a
         n_cells = 2 * state.target.shape[2]
         odds = np.exp(-2.0 * g * np.nan_to_num(rank))
-        p_unemp = _tilted(p_unemp, odds, ~emp, cell, n_cells)
+        p_unemp = tilted(p_unemp, odds, ~emp, cell, n_cells)
         exit_factor = np.exp(g * np.nan_to_num(rank))
         weight = p_unemp[~emp]
         mean = (float((exit_factor[~emp] * weight).sum() / weight.sum()) if weight.sum() > 0
@@ -159,47 +160,6 @@ def start_status(age: np.ndarray, sex: np.ndarray, poor: np.ndarray, pid: np.nda
     status[emp] = EMPLOYED
     status[(age < WORK_MIN_AGE) | (age > WORK_MAX_AGE)] = INACTIVE
     return status
-
-
-def _tilted(p: np.ndarray, odds: np.ndarray, among: np.ndarray, cell: np.ndarray,
-            n_cells: int) -> np.ndarray:
-    """Probabilities ``p`` with their odds scaled by ``odds``, and by one factor per cell
-    (found by bisection on its log) so that their mean over ``among`` in each cell is that of
-    ``p``."""
-    out = p.copy()
-    rows = np.flatnonzero(among)
-    if rows.size == 0:
-        return out
-    c = cell[rows]
-    want = np.bincount(c, weights=p[rows], minlength=n_cells)
-    count = np.bincount(c, minlength=n_cells)
-    base = np.clip(p[rows], 1e-12, 1.0 - 1e-12)
-    logit = np.log(base / (1.0 - base)) + np.log(odds[rows])
-    tilted = _tilted_bisection(logit, c, want, n_cells)
-    out[rows] = np.where((p[rows] > 0.0) & (p[rows] < 1.0) & (count[c] > 0), tilted, p[rows])
-    return out
-
-
-@njit(cache=True)
-def _tilted_bisection(logit, cell, want, n_cells):
-    """Logistic probabilities ``1 / (1 + exp(-(logit + shift[cell])))``, one shift per cell by
-    60 bisection steps on [-30, 30] so that their sum per cell is ``want`` (as the arrays did)."""
-    lo, hi = np.full(n_cells, -30.0), np.full(n_cells, 30.0)
-    mid, got = np.empty(n_cells), np.empty(n_cells)
-    for _ in range(60):
-        for j in range(n_cells):
-            mid[j] = 0.5 * (lo[j] + hi[j])
-            got[j] = 0.0
-        for i in range(cell.size):
-            got[cell[i]] += 1.0 / (1.0 + np.exp(-(logit[i] + mid[cell[i]])))
-        for j in range(n_cells):
-            lo[j], hi[j] = (mid[j], hi[j]) if got[j] < want[j] else (lo[j], mid[j])
-    out = np.empty(cell.size)
-    for j in range(n_cells):
-        mid[j] = 0.5 * (lo[j] + hi[j])
-    for i in range(cell.size):
-        out[i] = 1.0 / (1.0 + np.exp(-(logit[i] + mid[cell[i]])))
-    return out
 
 
 @njit(cache=True)
