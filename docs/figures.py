@@ -562,6 +562,17 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                 "--rounds", "3"]],
               "persons ordered by household: 1M and 100k with 1 thread, 1M x 30 years with 2 "
               "threads, against 6c4b1eb"),
+    "lookahead": ([[PY, "benchmarks/choice.py"],
+                   [PY, "benchmarks/profile_steps.py", "--households", "1000000", "--years", "4",
+                    "--repeats", "1", "--threads", "2"],
+                   [PY, "benchmarks/compare_revisions.py", "--base", "497e35a", "--rounds", "4",
+                    "--households", "1000000", "--years", "6", "--repeats", "1"],
+                   [PY, "benchmarks/compare_revisions.py", "--base", "497e35a", "--rounds", "4"],
+                   [PY, "benchmarks/run_memory.py", "--no-cell-snapshots", "--base", "497e35a",
+                    "--rounds", "3"]],
+                  "the choice's look-ahead (with and without), the year by step at 1M with 2 "
+                  "threads, 1M and 100k with 1 thread and 1M x 30 years with 2 threads against "
+                  "497e35a"),
     "packed": ([[PY, "benchmarks/run_memory.py", "--base", "1eef34c", "--rounds", "3"],
                 [PY, "benchmarks/memory.py", "--years", "3", "--cell-snapshots"]],
                "quartier run at 1M x 30 years with cell snapshots, kept compressed, against "
