@@ -308,7 +308,8 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
         vac_tenure[p] = d_tenure[d]
     cand = np.empty(k, np.int64)  # positions in the vacancy list
     drawn = np.full(cap, -1, np.int64)  # the last searcher who drew each position
-    allowed = np.ones(3, np.bool_)  # by tenure: owner-occupied, rented, social
+    # by tenure (sim.state.city: owner-occupied, rented, social, nursing home, withdrawn)
+    allowed = np.ones(5, np.bool_)
     n = current.size
     ring = np.empty((RING, k))  # candidate numbers of the searchers ahead
     for s in range(min(LOOK_AHEAD, n) if ahead else 0):
@@ -419,7 +420,8 @@ def _choose(current, net_income, norm, grp_income, grp_origin, home_q, can_own,
 def _looks_ahead(cell_rows: np.ndarray, cap: int) -> bool:
     """Whether :func:`_choose` gives cache hints: when the cells' rows and the vacancy list
     (``cap`` places, 41 bytes each) take more than :data:`LOOK_AHEAD_BYTES`: at 1M households
-    the hints save time, at 100,000 they cost more than they save (``benchmarks/choice.py``)."""
+    (some 21 MB) the hints save time, at 100,000 (some 2 MB, within the caches) they save
+    nothing measurable (``benchmarks/choice.py``); the bound between is a tuning choice."""
     return cell_rows.nbytes + 41 * cap > LOOK_AHEAD_BYTES
 
 
