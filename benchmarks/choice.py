@@ -10,6 +10,7 @@ on at that size.
 
     python benchmarks/choice.py                          # 100k and 1M households, 9 repeats
     python benchmarks/choice.py --sizes 100000 --repeats 5
+    python benchmarks/choice.py --scenario scenarios/essen.toml --sizes 0   # Essen, full size
 
 Not a timed test: the numbers depend on the machine and its load.
 """
@@ -26,20 +27,24 @@ ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 
-def captured_choices(households: int, years: int, seed: int = 1) -> list[tuple]:
-    """Copies of the arguments of the last year's calls of ``_choose``."""
+def captured_choices(households: int, years: int, seed: int = 1,
+                     scenario: Path = BASELINE) -> tuple[list[tuple], int]:
+    """Copies of the arguments of the last year's calls of ``_choose``, and the model's
+    households at the start (``households`` 0: the scenario's own)."""
     import numpy as np
 
     import sim
     from sim.model import mobility
     from sim.scenario import Scenario
 
-    base = sim.load_scenario(BASELINE)
+    base = sim.load_scenario(scenario)
     data = base.model_dump()
-    data["city"]["households"] = households
+    if households:
+        data["city"]["households"] = households
     data["outcomes"]["cell_snapshots"] = False
     data["source_file"] = base.source_file
     model = sim.build_model(Scenario.model_validate(data), seed=seed)
+    n_households = int(model.population.n_households)
     model.run(years - 1)
     calls: list[tuple] = []
     original = mobility._choose
@@ -53,7 +58,7 @@ def captured_choices(households: int, years: int, seed: int = 1) -> list[tuple]:
         model.run(1)
     finally:
         mobility._choose = original
-    return calls
+    return calls, n_households
 
 
 def time_choice(args: tuple, ahead: bool) -> tuple[float, object, tuple]:
@@ -70,7 +75,9 @@ def time_choice(args: tuple, ahead: bool) -> tuple[float, object, tuple]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000],
-                        help="households (default: 100000 1000000)")
+                        help="households (default: 100000 1000000; 0: the scenario's own)")
+    parser.add_argument("--scenario", type=Path, default=BASELINE,
+                        help="scenario file (default: scenarios/baseline.toml)")
     parser.add_argument("--years", type=int, default=2,
                         help="years run; the last one's choices are timed (default 2)")
     parser.add_argument("--repeats", type=int, default=9, help="timings per variant (default 9)")
@@ -84,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
           "| ms without | without / with |")
     print("|---:|---|---:|---:|---|---:|---:|---:|")
     for households in a.sizes:
-        calls = captured_choices(households, a.years)
+        calls, households = captured_choices(households, a.years, scenario=a.scenario)
         for name, args in zip(("movers", "in-migrants"), calls[-2:], strict=True):
             times = {True: [], False: []}
             results = {}

@@ -563,6 +563,8 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
               "persons ordered by household: 1M and 100k with 1 thread, 1M x 30 years with 2 "
               "threads, against 6c4b1eb"),
     "lookahead": ([[PY, "benchmarks/choice.py"],
+                   [PY, "benchmarks/choice.py", "--scenario", "scenarios/essen.toml", "--sizes",
+                    "0"],
                    [PY, "benchmarks/profile_steps.py", "--households", "1000000", "--years", "4",
                     "--repeats", "1", "--threads", "2"],
                    [PY, "benchmarks/compare_revisions.py", "--base", "497e35a", "--rounds", "4",
