@@ -4,11 +4,11 @@ The machine is shared, so a single throughput figure moves with its load. Runnin
 revisions in turn (A, B, A, B, ...) exposes both to the same moments, and their ratio is far
 steadier than either figure. The other revision is checked out into a temporary git worktree;
 each round runs ``benchmarks/throughput.py`` of both trees (each tree its own code and
-scenarios) and the script prints every round's medians, then the median ratio. A small run of
-each tree before the rounds, not counted, compiles its kernels into numba's cache, so that no
-round pays for compiling. Both trees run with the memory allocator's defaults (newer
-checkouts' runs otherwise keep freed memory, as ``quartier run`` does), so the ratio is the
-code's.
+scenarios) and the script prints every round's medians (household-years/s of the run, and
+seconds of the build), then the median ratios. A small run of each tree before the rounds, not
+counted, compiles its kernels into numba's cache, so that no round pays for compiling. Both
+trees run with the memory allocator's defaults (newer checkouts' runs otherwise keep freed
+memory, as ``quartier run`` does), so the ratio is the code's.
 
     python benchmarks/compare_revisions.py                 # against HEAD~1, 4 rounds
     python benchmarks/compare_revisions.py --base main --rounds 6
@@ -52,8 +52,9 @@ def revision_tree(rev: str, script: str) -> Iterator[tuple[Path, str]]:
                            check=False)
 
 
-def measure(tree: Path, households: int, years: int, repeats: int) -> float:
-    """Median household-years/s of ``tree``'s code, from its own throughput benchmark."""
+def measure(tree: Path, households: int, years: int, repeats: int) -> tuple[float, float]:
+    """Median household-years/s and median build seconds of ``tree``'s code, from its own
+    throughput benchmark."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     script = tree / "benchmarks" / "throughput.py"
     # The same memory allocator for both trees: older ones know only its defaults.
@@ -65,7 +66,7 @@ def measure(tree: Path, households: int, years: int, repeats: int) -> float:
     for line in out.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 6 and cells[0].replace(",", "") == str(households):
-            return float(cells[5].replace(",", ""))
+            return float(cells[5].replace(",", "")), float(cells[3])
     raise RuntimeError(f"no result for {households} households in the output of {tree}:\n{out}")
 
 
@@ -86,16 +87,19 @@ def main() -> None:
               f"{a.years} years, medians of {a.repeats} runs")
         for tree in (base, ROOT):  # fill each tree's compiled-kernel cache first
             measure(tree, WARM_UP_HOUSEHOLDS, 1, 1)
-        ratios = []
+        ratios, builds = [], []
         for r in range(1, a.rounds + 1):
-            old = measure(base, a.households, a.years, a.repeats)
-            new = measure(ROOT, a.households, a.years, a.repeats)
+            old, old_build = measure(base, a.households, a.years, a.repeats)
+            new, new_build = measure(ROOT, a.households, a.years, a.repeats)
             ratios.append(new / old)
-            print(f"round {r}: base {old:,.0f}  this {new:,.0f}  ratio {new / old:.3f}",
-                  flush=True)
+            builds.append(old_build / new_build)
+            print(f"round {r}: base {old:,.0f}  this {new:,.0f}  ratio {new / old:.3f}; "
+                  f"build s: base {old_build:.2f}  this {new_build:.2f}", flush=True)
         spread = f"{min(ratios):.3f}-{max(ratios):.3f}"
         print(f"\nsummary: this checkout is {statistics.median(ratios):.3f}x the base "
               f"(median of {len(ratios)} rounds; range {spread})")
+        print(f"build: {statistics.median(builds):.3f}x as fast as the base (base s / this s, "
+              f"median of {len(builds)} rounds; range {min(builds):.3f}-{max(builds):.3f})")
 
 if __name__ == "__main__":
     main()

@@ -63,8 +63,9 @@ def test_views_sharing_a_buffer_do_not_write_into_each_other():
     assert not np.shares_memory(a2, b2[-1:])
 
 
-def _history(pop: Population) -> list[dict[str, np.ndarray]]:
-    """Additions of households and persons and removals, the columns after each."""
+def _history(pop: Population, run=None) -> list[dict[str, np.ndarray]]:
+    """Additions of households and persons and removals, the columns after each (``run``:
+    how :meth:`Population.keep` gathers the person columns)."""
     rng = np.random.default_rng(5)
     pop.append(_members(40, 2), np.arange(40))
     out = [_columns(pop)]
@@ -82,15 +83,25 @@ def _history(pop: Population) -> list[dict[str, np.ndarray]]:
             pop.append(big, np.arange(1500), pid=20_000 + np.arange(1500),
                        hid=20_000 + np.arange(1500))
         out.append(_columns(pop))
-        pop.keep(rng.random(pop.n_persons) < 0.9, rng.random(pop.n_households) < 0.95)
+        pop.keep(rng.random(pop.n_persons) < 0.9, rng.random(pop.n_households) < 0.95, run)
         out.append(_columns(pop))
     return out
 
 
-def test_population_additions_and_removals_match_plain_arrays(monkeypatch):
-    spare = _history(Population.empty())
+@pytest.mark.parametrize("n_threads", [0, 1, 3])
+def test_population_additions_and_removals_match_plain_arrays(n_threads, monkeypatch):
+    """Also with the person columns gathered in threads (ranges of 16 rows): 0 threads keeps
+    the default single gather."""
+    from sim.model import threads
+
+    monkeypatch.setattr(threads, "MIN_CHUNK", 16)
+    threads.set_threads(max(n_threads, 1))
+    try:
+        spare = _history(Population.empty(), threads.parallel_for if n_threads else None)
+    finally:
+        threads.set_threads(1)
     monkeypatch.setattr(P, "_extend", lambda column, new: np.concatenate([column, new]))
-    monkeypatch.setattr(P, "_kept", lambda column, rows: column.copy() if rows is None
+    monkeypatch.setattr(P, "_kept", lambda column, rows, run=None: column.copy() if rows is None
                         else column[rows])
     plain = _history(Population.empty())
     assert len(spare) == len(plain) == 13

@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from sim.inputs import tables
 from sim.inputs.city import furnish_dwellings
 from sim.scenario import Scenario
+from sim.sorting import argsort_stable
 from sim.state.city import HOUSEHOLD_CLASSES, City, round_preserving_sum
 from sim.state.population import AGE_DTYPE, IDX_DTYPE, SEX_DTYPE, Members, Population
 
@@ -157,7 +158,7 @@ def _count_below(cdf, u, out):
 def _order_within_groups(group: np.ndarray, key: np.ndarray, n_groups: int) -> np.ndarray:
     """Indices sorted by ``group``, then ``key``, then index: ``np.lexsort((key, group))``,
     by two stable sorts (the second on small integers, a radix sort)."""
-    order = np.argsort(key, kind="stable")
+    order = argsort_stable(key)
     small = np.int16 if n_groups <= np.iinfo(np.int16).max else np.int64
     return order[np.argsort(group[order].astype(small), kind="stable")]
 

@@ -32,6 +32,7 @@ from numba import njit
 
 from sim.scenario import Scenario
 from sim.scenario.levers import DemolitionLever, RentMixingLever
+from sim.sorting import argsort_stable
 from sim.state import income as inc
 from sim.state.city import (
     NURSING,
@@ -109,7 +110,7 @@ def initialise(city: City, pop: Population, scenario: Scenario, rng: np.random.G
     score = level[hq] + rng.standard_normal(n_h)
     for t in np.unique(types):
         idx = np.flatnonzero(types == t)
-        lasting[idx[np.argsort(score[idx], kind="stable")]] = np.sort(lasting[idx])
+        lasting[idx[argsort_stable(score[idx])]] = np.sort(lasting[idx])
     transitory = rng.standard_normal(n_h)
     income = inc.draw_incomes(types, ip.median_equivalised_income, ip.poverty_rate,
                               ip.type_rates(), z=np.sqrt(1.0 - share) * lasting
@@ -238,20 +239,19 @@ def _match(city: City, pop: Population, hq: np.ndarray, scenario: Scenario,
         # Vacant: rentals first (owner-occupied homes are rarely empty).
         n_vacant = dd.size - hh.size
         vac_key = rng.random(dd.size) + (tenure[dd] == OWNER)
-        occupied = dd[np.argsort(vac_key, kind="stable")[n_vacant:]]
+        occupied = dd[argsort_stable(vac_key)[n_vacant:]]
         n_t = np.bincount(tenure[occupied], minlength=3)
         remaining = hh
         groups = {}
-        take = remaining[np.argsort(-own_score[remaining], kind="stable")[:n_t[OWNER]]]
+        take = remaining[argsort_stable(-own_score[remaining])[:n_t[OWNER]]]
         groups[OWNER] = take
         remaining = np.setdiff1d(remaining, take, assume_unique=True)
-        take = remaining[np.argsort(-social_score[remaining], kind="stable")[:n_t[SOCIAL]]]
+        take = remaining[argsort_stable(-social_score[remaining])[:n_t[SOCIAL]]]
         groups[SOCIAL] = take
         groups[PRIVATE] = np.setdiff1d(remaining, take, assume_unique=True)
         for t, members in groups.items():
             dws = occupied[tenure[occupied] == t]
-            dwelling[members[np.argsort(h_key[members], kind="stable")]] = dws[
-                np.argsort(d_key[dws], kind="stable")]
+            dwelling[members[argsort_stable(h_key[members])]] = dws[argsort_stable(d_key[dws])]
     return dwelling
 
 
@@ -269,7 +269,7 @@ def withdraw_structural_vacancy(city: City, pop: Population, share: float | None
     n = int(round((vacant.size - share * market.sum()) / (1.0 - share)))
     if n <= 0:
         return 0
-    gone = vacant[np.argsort(rng.random(vacant.size), kind="stable")[:n]]
+    gone = vacant[argsort_stable(rng.random(vacant.size))[:n]]
     city.dwelling_tenure[gone] = WITHDRAWN
     return n
 

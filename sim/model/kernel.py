@@ -11,6 +11,7 @@ different scenarios with the same seed share random numbers where they share eve
 from __future__ import annotations
 
 import multiprocessing
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -19,14 +20,14 @@ from sim.inputs import tables
 from sim.inputs.city import DEFAULT_HOUSEHOLDS, build_city
 from sim.inputs.levers import check_levers
 from sim.inputs.synthesis import mean_household_size, synthesize
-from sim.model import housing, mobility, startcache
+from sim.model import housing, mobility, startcache, threads
 from sim.model.care_need import rate_tables
 from sim.model.processes import care, employment, in_migration, jobs
 from sim.model.records import Records, VitalStatistics
 from sim.model.rng import KEYED_STREAMS, derived_ids, make_streams, stream_keys
 from sim.model.schedule import SCHEDULE, Draws, run_processes
 from sim.model.services import Services
-from sim.model.threads import one_blas_thread
+from sim.model.threads import one_blas_thread, parallel_for
 from sim.model.year import YearState
 from sim.scenario import Scenario, run_id
 from sim.state import income
@@ -168,7 +169,10 @@ class QuartierModel(mesa.Model):
         flows.update(year.net_migrants_by_age(self.population.age, self.population.household))
         # The year's working arrays go first: at a million households they set the peak memory.
         year.situation, year.vacancies = {}, None
-        self.population.keep(year.person_alive, year.household_alive)
+        # the person columns' gathers in threads from some hundreds of thousands of persons
+        # (below, a handoff per column costs more than it saves)
+        self.population.keep(year.person_alive, year.household_alive,
+                             partial(parallel_for, min_chunk=10 * threads.MIN_CHUNK))
         self.year = year.year
         self.records.record(self, flows, year.access)
 

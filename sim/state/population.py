@@ -8,6 +8,7 @@ household. There is no Python object per agent: processes work on whole columns 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -167,8 +168,13 @@ class Population:
         self.risk_factor = _kept(np.zeros(n), None)
         self.risk_negative = _kept(np.zeros(n, np.bool_), None)
 
-    def keep(self, person_alive: np.ndarray, household_alive: np.ndarray) -> None:
-        """Drop dead/departed persons and dissolved/departed households; renumber."""
+    def keep(self, person_alive: np.ndarray, household_alive: np.ndarray,
+             run: Callable | None = None) -> None:
+        """Drop dead/departed persons and dissolved/departed households; renumber. ``run``
+        gathers each person column: ``run(kernel, n, *args)`` calls ``kernel(lo, hi, *args)``
+        over ranges covering ``0..n-1`` (in threads: :func:`sim.model.threads.parallel_for`);
+        by default over all rows at once. Each row is copied alone, so the result is the
+        same either way."""
         persons, households, household = _kept_rows(person_alive, household_alive,
                                                     self.household)
         names = ("age", "pid", "sex", "is_child", "job", "pflegegrad")
@@ -177,7 +183,7 @@ class Population:
         if self.risk_factor.size:
             names += self.RISK_COLUMNS
         for name in names:
-            setattr(self, name, _kept(getattr(self, name), persons))
+            setattr(self, name, _kept(getattr(self, name), persons, run))
         self.household = _kept(household, None)
         for name in self.HOUSEHOLD_COLUMNS:
             setattr(self, name, _kept(getattr(self, name), households))
@@ -353,21 +359,25 @@ def _extend(column: np.ndarray, new: np.ndarray) -> np.ndarray:
     return base[:n + m]
 
 
-def _kept(column: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-    """``column[rows]`` (``column`` itself without rows) in a new buffer with spare rows."""
+def _kept(column: np.ndarray, rows: np.ndarray | None,
+          run: Callable | None = None) -> np.ndarray:
+    """``column[rows]`` (``column`` itself without rows) in a new buffer with spare rows;
+    ``run`` as in :meth:`Population.keep`."""
     n = column.size if rows is None else rows.size
     buf = _buffer(column.dtype, n)
     if rows is None:
         buf[:n] = column
+    elif run is None:
+        _take(0, n, column, rows, buf)
     else:
-        _take(column, rows, buf)
+        run(_take, n, column, rows, buf)
     return buf[:n]
 
 
-@njit(cache=True)
-def _take(column, rows, out):
-    """``out[:rows.size] = column[rows]``."""
-    for k in range(rows.size):
+@njit(cache=True, nogil=True)
+def _take(lo, hi, column, rows, out):
+    """``out[lo:hi] = column[rows[lo:hi]]``."""
+    for k in range(lo, hi):
         out[k] = column[rows[k]]
 
 

@@ -30,6 +30,7 @@ from scipy.special import ndtri
 
 from sim.inputs.synthesis import COUPLE_AGE_GAP_MEAN, COUPLE_AGE_GAP_SD
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
+from sim.sorting import argsort_stable
 from sim.state.city import NURSING
 from sim.state.income import income_group, oecd_scale
 from sim.state.population import Members
@@ -70,8 +71,8 @@ def couples(age: np.ndarray, sex: np.ndarray, household: np.ndarray, candidate: 
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
     # cut the larger group at random, then pair by age rank
-    men = men[np.argsort(u_order[men], kind="stable")[:n]]
-    women = women[np.argsort(u_order[women], kind="stable")[:n]]
+    men = men[argsort_stable(u_order[men])[:n]]
+    women = women[argsort_stable(u_order[women])[:n]]
     men = men[np.lexsort((u_order[men], age[men]))]
     women = women[np.lexsort((u_order[women], age[women]))]
     hh_men, hh_women = household[men], household[women]
