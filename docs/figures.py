@@ -575,6 +575,14 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                   "the choice's look-ahead (with and without), the year by step at 1M with 2 "
                   "threads, 1M and 100k with 1 thread and 1M x 30 years with 2 threads against "
                   "497e35a"),
+    "sorting": ([[PY, "benchmarks/compare_revisions.py", "--base", "b33f428", "--rounds", "4",
+                  "--households", "1000000", "--years", "2", "--repeats", "1"],
+                 [PY, "benchmarks/compare_revisions.py", "--base", "b33f428", "--rounds", "4"],
+                 [PY, "benchmarks/run_memory.py", "--no-cell-snapshots", "--base", "b33f428",
+                  "--rounds", "3"]],
+                "stable sorts by an unstable sort checked for ties, and the compaction's "
+                "gathers in threads: the build at 1M, 100k with 1 thread and 1M x 30 years with "
+                "2 threads against b33f428"),
     "packed": ([[PY, "benchmarks/run_memory.py", "--base", "1eef34c", "--rounds", "3"],
                 [PY, "benchmarks/memory.py", "--years", "3", "--cell-snapshots"]],
                "quartier run at 1M x 30 years with cell snapshots, kept compressed, against "
