@@ -1,7 +1,7 @@
 """A stable argsort of floating-point keys, faster.
 
-``np.argsort(key, kind="stable")`` on float64 runs numpy's merge sort, about four times slower
-than its default introsort (vectorised on x86-64). When no two keys are equal every correct
+``np.argsort(key, kind="stable")`` on float64 runs numpy's merge sort, slower than its default
+introsort (vectorised on x86-64). When no two keys are equal every correct
 sort gives the same order, so :func:`argsort_stable` sorts unstably, checks the sorted keys for
 equal neighbours, and only then sorts again stably. Random keys (normal or uniform draws,
 scores with a random term) almost never tie, so the result is the stable order at the unstable

@@ -90,16 +90,13 @@ def _history(pop: Population, run=None) -> list[dict[str, np.ndarray]]:
 
 @pytest.mark.parametrize("n_threads", [0, 1, 3])
 def test_population_additions_and_removals_match_plain_arrays(n_threads, monkeypatch):
-    """Also with the person columns gathered in threads (ranges of 16 rows): 0 threads keeps
-    the default single gather."""
+    """Also with the person columns gathered in threads (ranges of at least 16 rows): 0
+    threads keeps the default single gather."""
     from sim.model import threads
 
     monkeypatch.setattr(threads, "MIN_CHUNK", 16)
-    threads.set_threads(max(n_threads, 1))
-    try:
+    with threads.limited(max(n_threads, 1)):
         spare = _history(Population.empty(), threads.parallel_for if n_threads else None)
-    finally:
-        threads.set_threads(1)
     monkeypatch.setattr(P, "_extend", lambda column, new: np.concatenate([column, new]))
     monkeypatch.setattr(P, "_kept", lambda column, rows, run=None: column.copy() if rows is None
                         else column[rows])

@@ -169,8 +169,8 @@ class QuartierModel(mesa.Model):
         flows.update(year.net_migrants_by_age(self.population.age, self.population.household))
         # The year's working arrays go first: at a million households they set the peak memory.
         year.situation, year.vacancies = {}, None
-        # the person columns' gathers in threads from some hundreds of thousands of persons
-        # (below, a handoff per column costs more than it saves)
+        # the person columns' gathers in threads, in ranges of at least 200,000 persons (in
+        # smaller ones a handoff per column costs more than it saves)
         self.population.keep(year.person_alive, year.household_alive,
                              partial(parallel_for, min_chunk=10 * threads.MIN_CHUNK))
         self.year = year.year
