@@ -14,7 +14,6 @@ from sim.model.processes.kitas import (
     assign,
     group_take_up,
     nearest_kitas,
-    stable_order,
     take_up,
     wish_rate,
 )
@@ -99,13 +98,6 @@ def test_nearest_kitas_found_on_demand_equal_the_whole_table():
             table = nearest_kitas(state, x, y, kita_cells, np.r_[cells, cells[:3]])
             assert np.array_equal(table[cells], whole[cells])
         assert np.array_equal(table, whole)
-
-
-def test_the_priority_order_is_numpys_stable_sort():
-    rng = np.random.default_rng(5)
-    for p in (rng.random(5000), np.round(rng.random(3000), 2), np.r_[rng.random(50), 0.0, 0.5],
-              np.zeros(7), np.zeros(0), np.array([0.3]), rng.random(100) * 3 - 1):
-        assert np.array_equal(stable_order(p), np.argsort(p, kind="stable"))
 
 
 def test_a_kita_without_places_and_an_unknown_quartier_are_errors(baseline):

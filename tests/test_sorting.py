@@ -1,11 +1,12 @@
-"""argsort_stable gives np.argsort(kind="stable") in every case."""
+"""argsort_stable and stable_order give np.argsort(kind="stable") (the priority orders of
+Kitas, schools, partner search and care, and the start's matching)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.sorting import argsort_stable
+from sim.sorting import argsort_stable, stable_order
 
 
 def _cases():
@@ -30,3 +31,10 @@ def test_argsort_stable_is_the_stable_order(name, key):
     expected = np.argsort(key, kind="stable")
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
+
+
+def test_stable_order_is_numpys_stable_sort():
+    rng = np.random.default_rng(5)
+    for p in (rng.random(5000), np.round(rng.random(3000), 2), np.r_[rng.random(50), 0.0, 0.5],
+              np.zeros(7), np.zeros(0), np.array([0.3]), rng.random(100) * 3 - 1):
+        assert np.array_equal(stable_order(p), np.argsort(p, kind="stable"))

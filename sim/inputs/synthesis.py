@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 from sim.inputs import tables
 from sim.inputs.city import furnish_dwellings
 from sim.scenario import Scenario
-from sim.sorting import argsort_stable
+from sim.sorting import stable_order
 from sim.state.city import HOUSEHOLD_CLASSES, City, round_preserving_sum
 from sim.state.population import AGE_DTYPE, IDX_DTYPE, SEX_DTYPE, Members, Population
 
@@ -156,9 +156,10 @@ def _count_below(cdf, u, out):
 
 
 def _order_within_groups(group: np.ndarray, key: np.ndarray, n_groups: int) -> np.ndarray:
-    """Indices sorted by ``group``, then ``key``, then index: ``np.lexsort((key, group))``,
-    by two stable sorts (the second on small integers, a radix sort)."""
-    order = argsort_stable(key)
+    """Indices sorted by ``group``, then ``key`` (in [0, 1)), then index:
+    ``np.lexsort((key, group))``, by two stable sorts (the second on small integers, a radix
+    sort)."""
+    order = stable_order(key)
     small = np.int16 if n_groups <= np.iinfo(np.int16).max else np.int64
     return order[np.argsort(group[order].astype(small), kind="stable")]
 

@@ -32,7 +32,7 @@ from numba import njit
 
 from sim.scenario import Scenario
 from sim.scenario.levers import DemolitionLever, RentMixingLever
-from sim.sorting import argsort_stable
+from sim.sorting import argsort_stable, stable_order
 from sim.state import income as inc
 from sim.state.city import (
     NURSING,
@@ -269,7 +269,7 @@ def withdraw_structural_vacancy(city: City, pop: Population, share: float | None
     n = int(round((vacant.size - share * market.sum()) / (1.0 - share)))
     if n <= 0:
         return 0
-    gone = vacant[argsort_stable(rng.random(vacant.size))[:n]]
+    gone = vacant[stable_order(rng.random(vacant.size))[:n]]
     city.dwelling_tenure[gone] = WITHDRAWN
     return n
 

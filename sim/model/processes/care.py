@@ -36,7 +36,7 @@ from sim.model.care_need import (
 from sim.model.metrics import count
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
 from sim.model.services import NURSING_HOME
-from sim.sorting import argsort_stable
+from sim.sorting import stable_order
 from sim.state.city import NURSING, in_nursing_home, quartier_index
 from sim.state.income import income_group
 
@@ -195,7 +195,7 @@ def step(model: QuartierModel, year: YearState, params: CareParameters,
                            pop.pflegegrad[cand], cand_q, cand_z)
     model.care.tagespflege = count(cand_q[day], n_q)
     moving = np.flatnonzero((cand_inpatient | unserved) & may & ~day)  # among the candidates
-    order = argsort_stable(keyed_uniforms(draws.key, year.year, pop.pid[cand[moving]],
+    order = stable_order(keyed_uniforms(draws.key, year.year, pop.pid[cand[moving]],
                                           SLOT_CARE_ORDER))
     moving = moving[order]
     movers = cand[moving]

@@ -53,6 +53,7 @@ from sim.model.services import (
     expected_residents,
 )
 from sim.model.threads import chunks, parallel_for, per_chunk
+from sim.sorting import stable_order
 from sim.state.city import quartier_index
 
 if TYPE_CHECKING:
@@ -349,37 +350,6 @@ def _poor_pupils(pupils, school, bad, household, group, hq, num, den):
             k = hq[h]
             den[k] += 1.0
             num[k] += bad[school[i]]
-
-
-@njit(cache=True)
-def stable_order(p):
-    """``np.argsort(p, kind="stable")`` for numbers spread over [0, 1) such as keyed uniforms,
-    in linear time: counted into ``p.size`` buckets by value, then sorted within each."""
-    n = p.size
-    nb = max(n, 1)
-    start = np.zeros(nb + 1, np.int64)
-    bucket = np.empty(n, np.int64)
-    for i in range(n):
-        k = min(max(int(p[i] * nb), 0), nb - 1)
-        bucket[i] = k
-        start[k + 1] += 1
-    for k in range(nb):
-        start[k + 1] += start[k]
-    pos = start[:-1].copy()
-    out = np.empty(n, np.int64)
-    for i in range(n):
-        out[pos[bucket[i]]] = i
-        pos[bucket[i]] += 1
-    for k in range(nb):  # insertion sort, equal numbers kept in row order
-        lo = start[k]
-        for j in range(lo + 1, start[k + 1]):
-            v = out[j]
-            m = j - 1
-            while m >= lo and p[out[m]] > p[v]:
-                out[m + 1] = out[m]
-                m -= 1
-            out[m + 1] = v
-    return out
 
 
 def children_rows(alive: np.ndarray, age: np.ndarray, household: np.ndarray,

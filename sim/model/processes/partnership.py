@@ -30,7 +30,7 @@ from scipy.special import ndtri
 
 from sim.inputs.synthesis import COUPLE_AGE_GAP_MEAN, COUPLE_AGE_GAP_SD
 from sim.model.rng import keyed_base, keyed_uniforms, uniform_from
-from sim.sorting import argsort_stable
+from sim.sorting import stable_order
 from sim.state.city import NURSING
 from sim.state.income import income_group, oecd_scale
 from sim.state.population import Members
@@ -71,8 +71,8 @@ def couples(age: np.ndarray, sex: np.ndarray, household: np.ndarray, candidate: 
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
     # cut the larger group at random, then pair by age rank
-    men = men[argsort_stable(u_order[men])[:n]]
-    women = women[argsort_stable(u_order[women])[:n]]
+    men = men[stable_order(u_order[men])[:n]]
+    women = women[stable_order(u_order[women])[:n]]
     men = men[np.lexsort((u_order[men], age[men]))]
     women = women[np.lexsort((u_order[women], age[women]))]
     hh_men, hh_women = household[men], household[women]

@@ -18,10 +18,10 @@ import numpy as np
 from numba import njit
 from scipy.spatial import cKDTree
 
-from sim.model.processes.kitas import stable_order
 from sim.model.rng import keyed_uniform
 from sim.model.services import PRIMARY, SECONDARY
 from sim.model.threads import parallel_for
+from sim.sorting import stable_order
 
 if TYPE_CHECKING:
     from sim.model.kernel import QuartierModel
