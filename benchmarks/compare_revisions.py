@@ -1,14 +1,14 @@
 """Throughput of this checkout against another git revision, measured alternately.
 
-The machine is shared, so a single throughput figure moves with its load. Running two
-revisions in turn (A, B, A, B, ...) exposes both to the same moments, and their ratio is far
-steadier than either figure. The other revision is checked out into a temporary git worktree;
-each round runs ``benchmarks/throughput.py`` of both trees (each tree its own code and
-scenarios) and the script prints every round's medians (household-years/s of the run, and
-seconds of the build), then the median ratios. A small run of each tree before the rounds, not
-counted, compiles its kernels into numba's cache, so that no round pays for compiling. Both
-trees run with the memory allocator's defaults (newer checkouts' runs otherwise keep freed
-memory, as ``quartier run`` does), so the ratio is the code's.
+The machine is shared, so a single throughput figure moves with its load. Running two revisions
+in turn (A, B, B, A, A, B, ...: each goes first in every other round) exposes both to the same
+moments, and their ratio is far steadier than either figure. The other revision is checked out
+into a temporary git worktree; each round runs ``benchmarks/throughput.py`` of both trees (each
+tree its own code and scenarios) and the script prints every round's medians (household-years/s
+of the run, and seconds of the build), then the median ratios. A small run of each tree before
+the rounds, not counted, compiles its kernels into numba's cache, so that no round pays for
+compiling. Both trees run with the memory allocator's defaults (newer checkouts' runs otherwise
+keep freed memory, as ``quartier run`` does), so the ratio is the code's.
 
     python benchmarks/compare_revisions.py                 # against HEAD~1, 4 rounds
     python benchmarks/compare_revisions.py --base main --rounds 6
@@ -89,8 +89,12 @@ def main() -> None:
             measure(tree, WARM_UP_HOUSEHOLDS, 1, 1)
         ratios, builds = [], []
         for r in range(1, a.rounds + 1):
-            old, old_build = measure(base, a.households, a.years, a.repeats)
-            new, new_build = measure(ROOT, a.households, a.years, a.repeats)
+            if r % 2:  # each tree goes first in every other round (the load drifts)
+                old, old_build = measure(base, a.households, a.years, a.repeats)
+                new, new_build = measure(ROOT, a.households, a.years, a.repeats)
+            else:
+                new, new_build = measure(ROOT, a.households, a.years, a.repeats)
+                old, old_build = measure(base, a.households, a.years, a.repeats)
             ratios.append(new / old)
             builds.append(old_build / new_build)
             print(f"round {r}: base {old:,.0f}  this {new:,.0f}  ratio {new / old:.3f}; "
