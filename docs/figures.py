@@ -583,6 +583,18 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                 "stable sorts by an unstable sort checked for ties, and the compaction's "
                 "gathers in threads: the build at 1M, 100k with 1 thread and 1M x 30 years with "
                 "2 threads against b33f428"),
+    "status": ([[PY, "benchmarks/bandwidth.py", "--repeats", "21"],
+                [PY, "benchmarks/compare_revisions.py", "--base", "0dedbc9", "--rounds", "6",
+                 "--repeats", "1"],
+                [PY, "benchmarks/threads.py", "--pairs", "5"],
+                [PY, "benchmarks/throughput.py", "--sizes", "1000000", "--large-years", "30",
+                 "--repeats-large", "5", "--threads", "2"],
+                [PY, "benchmarks/essen.py", "run", "--threads", "2", "--repeats", "5",
+                 "--years", "20"],
+                [PY, "benchmarks/profile_steps.py", "--households", "1000000", "--years", "4",
+                 "--repeats", "1", "--threads", "2"]],
+               "every goal of issue 18 measured again; simple passes and a handoff with 1 and "
+               "2 threads"),
     "packed": ([[PY, "benchmarks/run_memory.py", "--base", "1eef34c", "--rounds", "3"],
                 [PY, "benchmarks/memory.py", "--years", "3", "--cell-snapshots"]],
                "quartier run at 1M x 30 years with cell snapshots, kept compressed, against "

@@ -18,7 +18,8 @@ A kernel for :func:`parallel_for` takes ``(lo, hi, *args)`` and treats agents ``
     parallel_for(_kernel, n, x, out)
 
 Below :data:`MIN_CHUNK` agents per thread the work runs in the calling thread: a handoff
-costs some 20-50 µs.
+costs some 0.1-0.15 ms on this project's machine (the worker must take the interpreter lock
+before it calls the kernel; ``benchmarks/bandwidth.py``, docs/performance.md).
 """
 
 from __future__ import annotations
