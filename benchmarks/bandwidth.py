@@ -7,11 +7,14 @@ threads share that. This script times, with the model's own threads
 
 - a **stream**: read two float64 columns, write one (``out = 1.5 a + b``), at the sizes of the
   person columns at 100,000 and 1,000,000 households (200,000 and 2,000,000 rows) and at ten
-  times the latter (far beyond the processor's caches);
+  times the latter (far beyond the processor's caches). The 200,000 rows (4.8 MB) stay in the
+  caches between repeats, as much of a 100,000-household city's columns do;
 - a **compute-bound** pass: 50 logarithms per row, 2,000,000 rows;
-- a **handoff**: an empty kernel split between the threads (what each split costs), right
-  after the last one and after some 3 ms of work in the calling thread (as in a model's year,
-  where the threaded passes lie between sequential work).
+- a **handoff**: an empty kernel split between the threads (what each split costs: handing
+  the range to the pool's thread and waiting for it), right after the last one and after a
+  million square roots in the calling thread (its time is printed below the table; as in a
+  model's year, where the threaded passes lie between sequential work). With 1 thread
+  ``parallel_for`` calls the kernel directly, so that row's figure is the call alone.
 
 Each figure is the median of ``--repeats`` timings; the table gives ms with 1 and 2 threads and
 the speed-up. Not a timed test: the figures depend on the machine and its load.
@@ -28,6 +31,7 @@ import sys
 import time
 
 SIZES = (200_000, 2_000_000, 20_000_000)
+WORK = 1_000_000  # square roots in the calling thread before the second handoff row
 
 import sim  # noqa: E402, F401, I001 (before numpy: sim.numerics)
 import numpy as np  # noqa: E402
@@ -87,16 +91,16 @@ def measure(repeats: int, n_threads: int = 2) -> list[tuple[str, int, float, flo
             _stream, n, a, b, out, min_chunk=1)))
     n = 2_000_000
     a, out = rng.random(n) + 1.0, np.empty(n)
-    cases.append(("compute", n, lambda: threads.parallel_for(_compute, n, a, out,
-                                                             min_chunk=1)))
-    tiny = np.zeros(1)
-    cases.append(("handoff", 2, lambda: threads.parallel_for(_nothing, 2, tiny, min_chunk=1)))
-    cases.append(("handoff after 3 ms of work", 2,
-                  lambda: threads.parallel_for(_nothing, 2, tiny, min_chunk=1)))
+    cases.append(("compute", n, lambda n=n, a=a, out=out: threads.parallel_for(
+        _compute, n, a, out, min_chunk=1)))
+    tiny, k = np.zeros(1), n_threads  # k rows: one per thread
+    cases.append(("handoff", k, lambda: threads.parallel_for(_nothing, k, tiny, min_chunk=1)))
+    cases.append(("handoff after the work", k,
+                  lambda: threads.parallel_for(_nothing, k, tiny, min_chunk=1)))
     _work(10)
     rows = []
     for name, n, run in cases:
-        before = (lambda: _work(1_000_000)) if name.endswith("work") else None
+        before = (lambda: _work(WORK)) if name.endswith("work") else None
         ms = []
         for k in (1, n_threads):
             with threads.limited(k):
@@ -110,9 +114,9 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=9, help="timings per figure (9)")
     p.add_argument("--threads", type=int, default=2, help="the threads compared with 1 (2)")
     a = p.parse_args()
-    if a.repeats < 1 or a.threads < 2:
-        print("bandwidth: --repeats must be at least 1 and --threads at least 2",
-              file=sys.stderr)
+    if a.repeats < 1 or not 2 <= a.threads <= threads.available_cores():
+        print("bandwidth: --repeats must be at least 1 and --threads between 2 and the "
+              f"{threads.available_cores()} available cores", file=sys.stderr)
         sys.exit(2)
     print(f"{threads.available_cores()} cores available; medians of {a.repeats}\n")
     print(f"| pass | rows | 1 thread ms | {a.threads} threads ms | speed-up | "
@@ -121,6 +125,9 @@ def main() -> None:
     for name, n, one, many in measure(a.repeats, a.threads):
         gbs = f"{24 * n / one / 1e6:.1f}" if name == "stream" else ""
         print(f"| {name} | {n:,} | {one:.3f} | {many:.3f} | {one / many:.2f}x | {gbs} |")
+    work_ms = _median_ms(lambda: _work(WORK), a.repeats)
+    print(f"\nthe work before the second handoff row ({WORK:,} square roots): {work_ms:.2f} ms "
+          "(median)")
 
 
 if __name__ == "__main__":

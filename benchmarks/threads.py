@@ -3,9 +3,10 @@
 Each measurement is a fresh child process that builds the scenario (baseline at
 ``--households``, or any scenario file with ``--scenario``), runs ``--years`` years with the
 given number of threads and prints the build and run seconds and a digest of every outcome,
-cell and vital-statistics table. One and two threads alternate (1, 2, 1, 2, ...) so that the
-machine's load hits both alike; the script prints each pair, the median speed-up of the run
-(and of build plus run), and whether every digest was the same.
+cell and vital-statistics table. One and two threads alternate (1, 2, 2, 1, 1, 2, ...: each
+goes first in every other pair) so that the machine's load hits both alike; the script prints
+each pair, the median speed-up of the run (and of build plus run), and whether every digest was
+the same.
 
     python benchmarks/threads.py                         # 100k households, 10 years, 5 pairs
     python benchmarks/threads.py --households 1000000 --years 30 --pairs 1
@@ -87,8 +88,12 @@ def main() -> None:
           f"{a.years} years, seed {a.seed}: 1 vs {a.threads} threads, {a.pairs} pairs")
     one, many = [], []
     for i in range(1, a.pairs + 1):
-        one.append(measure(a, 1))
-        many.append(measure(a, a.threads))
+        if i % 2:  # each goes first in every other pair (the load drifts)
+            one.append(measure(a, 1))
+            many.append(measure(a, a.threads))
+        else:
+            many.append(measure(a, a.threads))
+            one.append(measure(a, 1))
         print(f"pair {i}: run {one[-1]['run_s']:.2f} s vs {many[-1]['run_s']:.2f} s "
               f"({one[-1]['run_s'] / many[-1]['run_s']:.2f}x); build {one[-1]['build_s']:.2f} s "
               f"vs {many[-1]['build_s']:.2f} s; peak {one[-1]['peak_rss_mib']:.0f} / "
