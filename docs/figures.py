@@ -592,7 +592,10 @@ RECORDED = {  # name: (commands, what they measure); their blocks are updated by
                 [PY, "benchmarks/essen.py", "run", "--threads", "2", "--repeats", "5",
                  "--years", "20"],
                 [PY, "benchmarks/profile_steps.py", "--households", "1000000", "--years", "4",
-                 "--repeats", "1", "--threads", "2"]],
+                 "--repeats", "1", "--threads", "2"],
+                [PY, "benchmarks/profile_steps.py", "--households", "1000000", "--years", "4",
+                 "--repeats", "1"],
+                [PY, "-m", "pytest", "-q", "-n0", "tests/test_golden.py"]],
                "every goal of issue 18 measured again; simple passes and a handoff with 1 and "
                "2 threads"),
     "packed": ([[PY, "benchmarks/run_memory.py", "--base", "1eef34c", "--rounds", "3"],

@@ -17,9 +17,10 @@ A kernel for :func:`parallel_for` takes ``(lo, hi, *args)`` and treats agents ``
 
     parallel_for(_kernel, n, x, out)
 
-Below :data:`MIN_CHUNK` agents per thread the work runs in the calling thread: a handoff
-costs some 0.1-0.15 ms on this project's machine (the worker must take the interpreter lock
-before it calls the kernel; ``benchmarks/bandwidth.py``, docs/performance.md).
+Below :data:`MIN_CHUNK` agents per thread the work runs in the calling thread. A split costs
+some 0.1-0.15 ms on this project's machine: handing the range to a pool thread (a Python
+thread, which takes the interpreter lock before it calls the kernel) and waiting for it
+(``benchmarks/bandwidth.py``, docs/performance.md block ``recorded/status``).
 """
 
 from __future__ import annotations
