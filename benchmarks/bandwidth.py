@@ -93,17 +93,17 @@ def measure(repeats: int, n_threads: int = 2) -> list[tuple[str, int, float, flo
     a, out = rng.random(n) + 1.0, np.empty(n)
     cases.append(("compute", n, lambda n=n, a=a, out=out: threads.parallel_for(
         _compute, n, a, out, min_chunk=1)))
-    tiny, k = np.zeros(1), n_threads  # k rows: one per thread
-    cases.append(("handoff", k, lambda: threads.parallel_for(_nothing, k, tiny, min_chunk=1)))
-    cases.append(("handoff after the work", k,
-                  lambda: threads.parallel_for(_nothing, k, tiny, min_chunk=1)))
+    tiny = np.zeros(1)
+    for name in ("handoff", "handoff after the work"):  # one row per thread
+        cases.append((name, n_threads, lambda k=n_threads, tiny=tiny: threads.parallel_for(
+            _nothing, k, tiny, min_chunk=1)))
     _work(10)
     rows = []
     for name, n, run in cases:
         before = (lambda: _work(WORK)) if name.endswith("work") else None
         ms = []
-        for k in (1, n_threads):
-            with threads.limited(k):
+        for used in (1, n_threads):
+            with threads.limited(used):
                 ms.append(_median_ms(run, repeats, before))
         rows.append((name, n, ms[0], ms[1]))
     return rows

@@ -89,12 +89,9 @@ def main() -> None:
             measure(tree, WARM_UP_HOUSEHOLDS, 1, 1)
         ratios, builds = [], []
         for r in range(1, a.rounds + 1):
-            if r % 2:  # each tree goes first in every other round (the load drifts)
-                old, old_build = measure(base, a.households, a.years, a.repeats)
-                new, new_build = measure(ROOT, a.households, a.years, a.repeats)
-            else:
-                new, new_build = measure(ROOT, a.households, a.years, a.repeats)
-                old, old_build = measure(base, a.households, a.years, a.repeats)
+            trees = (base, ROOT) if r % 2 else (ROOT, base)  # each first in every other round
+            got = {tree: measure(tree, a.households, a.years, a.repeats) for tree in trees}
+            (old, old_build), (new, new_build) = got[base], got[ROOT]
             ratios.append(new / old)
             builds.append(old_build / new_build)
             print(f"round {r}: base {old:,.0f}  this {new:,.0f}  ratio {new / old:.3f}; "

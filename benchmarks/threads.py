@@ -88,12 +88,9 @@ def main() -> None:
           f"{a.years} years, seed {a.seed}: 1 vs {a.threads} threads, {a.pairs} pairs")
     one, many = [], []
     for i in range(1, a.pairs + 1):
-        if i % 2:  # each goes first in every other pair (the load drifts)
-            one.append(measure(a, 1))
-            many.append(measure(a, a.threads))
-        else:
-            many.append(measure(a, a.threads))
-            one.append(measure(a, 1))
+        runs = [(1, one), (a.threads, many)]
+        for n_threads, into in runs if i % 2 else runs[::-1]:  # each first every other pair
+            into.append(measure(a, n_threads))
         print(f"pair {i}: run {one[-1]['run_s']:.2f} s vs {many[-1]['run_s']:.2f} s "
               f"({one[-1]['run_s'] / many[-1]['run_s']:.2f}x); build {one[-1]['build_s']:.2f} s "
               f"vs {many[-1]['build_s']:.2f} s; peak {one[-1]['peak_rss_mib']:.0f} / "
